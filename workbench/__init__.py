@@ -1,0 +1,1 @@
+"""log-workbench: the headless core (never imports textual)."""

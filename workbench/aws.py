@@ -1,0 +1,177 @@
+"""boto3 sessions and clients for a Source: profile, assume-role with refresh, endpoint, standard retries,
+and AWS errors turned into one plain sentence with the next step.
+
+Nothing here parses log data. boto3 is imported lazily so `workbench --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from workbench.config import Source
+from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    import boto3
+
+SESSION_NAME = "log-workbench"
+MAX_POOL = 32
+
+
+class AwsSession:
+    """Clients for one source, sharing one (refreshable) credential chain. Thread-safe client creation."""
+
+    def __init__(self, source: Source, *, max_pool: int = MAX_POOL):
+        self.source = source
+        self.max_pool = max_pool
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @cached_property
+    def base_session(self) -> boto3.Session:
+        import boto3
+        import botocore.exceptions
+
+        try:
+            return boto3.Session(profile_name=self.source.profile, region_name=self.source.region)
+        except botocore.exceptions.ProfileNotFound:
+            raise WorkbenchError(
+                f"AWS profile {self.source.profile!r} is not in ~/.aws/config or ~/.aws/credentials; "
+                "run `aws configure --profile NAME` or fix `profile` in the config."
+            ) from None
+
+    @cached_property
+    def session(self) -> boto3.Session:
+        """The session every client uses: the base one, or one whose credentials come from assume-role."""
+        if not self.source.role_arn:
+            return self.base_session
+        import boto3
+        import botocore.session
+        from botocore.credentials import DeferredRefreshableCredentials
+
+        def refresh() -> dict:
+            creds = self.assume_role()
+            return {
+                "access_key": creds["AccessKeyId"],
+                "secret_key": creds["SecretAccessKey"],
+                "token": creds["SessionToken"],
+                "expiry_time": creds["Expiration"].isoformat(),
+            }
+
+        core = botocore.session.Session()
+        if self.source.region:
+            core.set_config_variable("region", self.source.region)
+        core._credentials = DeferredRefreshableCredentials(refresh_using=refresh, method="assume-role")
+        return boto3.Session(botocore_session=core, region_name=self.region)
+
+    @property
+    def region(self) -> str:
+        return self.source.region or self.base_session.region_name or "us-east-1"
+
+    def assume_role(self) -> dict:
+        """Call STS AssumeRole with the base credentials; returns the Credentials dict."""
+        kwargs: dict[str, Any] = {"RoleArn": self.source.role_arn, "RoleSessionName": SESSION_NAME}
+        if self.source.external_id:
+            kwargs["ExternalId"] = self.source.external_id
+        sts = self.base_session.client("sts", endpoint_url=self.source.endpoint, region_name=self.region,
+                                       config=self._client_config())
+        try:
+            return sts.assume_role(**kwargs)["Credentials"]
+        except Exception as e:  # noqa: BLE001 - every failure becomes one sentence
+            raise explain_aws_error(e, f"assume role {self.source.role_arn}") from None
+
+    def _client_config(self):
+        from botocore.config import Config as BotoConfig
+
+        return BotoConfig(
+            retries={"mode": "standard", "max_attempts": 5},
+            max_pool_connections=self.max_pool,
+            connect_timeout=5,
+            read_timeout=30,
+        )
+
+    def client(self, service: str):
+        """A cached client for `service` (s3, sqs, sns, sts, kms) at the source's endpoint."""
+        with self._lock:
+            c = self._clients.get(service)
+            if c is None:
+                c = self.session.client(service, endpoint_url=self.source.endpoint, region_name=self.region,
+                                        config=self._client_config())
+                self._clients[service] = c
+            return c
+
+
+# Error codes → (what happened, what to do next). `{what}` is the action, e.g. "list s3://bucket/prefix".
+_ERRORS: dict[str, str] = {
+    "AccessDenied": "Access denied trying to {what}: the credentials or role lack the permission; grant it in IAM.",
+    "AccessDeniedException": "Access denied trying to {what}: the credentials or role lack the permission; grant it in IAM.",
+    "AllAccessDisabled": "Access denied trying to {what}: all access to this object has been disabled.",
+    "NoSuchBucket": "Cannot {what}: the bucket does not exist; check `bucket` in the config.",
+    "NoSuchKey": "Cannot {what}: the object no longer exists (deleted after it was listed).",
+    "PermanentRedirect": "Cannot {what}: the bucket is in another region; set `region` in the config to the bucket's region.",
+    "AuthorizationHeaderMalformed": "Cannot {what}: the request was signed for the wrong region; set `region` in the config.",
+    "IllegalLocationConstraintException": "Cannot {what}: wrong region for this bucket; set `region` in the config.",
+    "ExpiredToken": "Cannot {what}: the AWS session token has expired; refresh your credentials (e.g. `aws sso login`).",
+    "ExpiredTokenException": "Cannot {what}: the AWS session token has expired; refresh your credentials (e.g. `aws sso login`).",
+    "InvalidAccessKeyId": "Cannot {what}: AWS does not recognise the access key; check your credentials or profile.",
+    "SignatureDoesNotMatch": "Cannot {what}: the secret key does not match the access key; check your credentials.",
+    "InvalidClientTokenId": "Cannot {what}: the security token is invalid; check your credentials or profile.",
+    "UnrecognizedClientException": "Cannot {what}: the security token is invalid; check your credentials or profile.",
+    "KMS.AccessDeniedException": "Cannot {what}: KMS denied decrypting the object; allow kms:Decrypt on its key for the role.",
+    "KMS.DisabledException": "Cannot {what}: the object's KMS key is disabled; enable it or ask its owner.",
+    "SlowDown": "Cannot {what}: AWS kept throttling the requests after retries; try again with fewer concurrent fetches.",
+    "Throttling": "Cannot {what}: AWS kept throttling the requests after retries; try again shortly.",
+    "ThrottlingException": "Cannot {what}: AWS kept throttling the requests after retries; try again shortly.",
+    "RequestLimitExceeded": "Cannot {what}: AWS kept throttling the requests after retries; try again shortly.",
+    "AWS.SimpleQueueService.NonExistentQueue": "Cannot {what}: the queue does not exist; check `queue_url` in the config.",
+    "QueueDoesNotExist": "Cannot {what}: the queue does not exist; check `queue_url` in the config.",
+    "NotFound": "Cannot {what}: it does not exist; check the name in the config.",
+    "NotFoundException": "Cannot {what}: it does not exist; check the name in the config.",
+    "InvalidObjectState": "Cannot {what}: the object is archived (Glacier); restore it first.",
+    "InternalError": "Cannot {what}: AWS reported an internal error after retries; try again.",
+    "ServiceUnavailable": "Cannot {what}: the service is unavailable after retries; try again shortly.",
+    "404": "Cannot {what}: not found.",
+    "403": "Access denied trying to {what}: the credentials or role lack the permission; grant it in IAM.",
+}
+
+
+def explain_aws_error(exc: BaseException, what: str) -> WorkbenchError:
+    """One plain sentence for any boto/botocore exception. Never includes credentials."""
+    if isinstance(exc, WorkbenchError):
+        return exc
+    import botocore.exceptions as be
+
+    if isinstance(exc, be.ClientError):
+        err = exc.response.get("Error", {}) if isinstance(exc.response, dict) else {}
+        code = str(err.get("Code") or "")
+        message = str(err.get("Message") or "")
+        if code in ("AccessDenied", "AccessDeniedException") and "kms" in message.lower():
+            code = "KMS.AccessDeniedException"
+        template = _ERRORS.get(code)
+        if template:
+            return WorkbenchError(template.format(what=what), detail=f"{code}: {message}")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") if isinstance(exc.response, dict) else None
+        short = message.splitlines()[0][:200] if message else "no message"
+        return WorkbenchError(f"Cannot {what}: AWS said {code or status}: {short}.", detail=str(exc))
+    if isinstance(exc, be.NoCredentialsError):
+        return WorkbenchError(
+            f"Cannot {what}: no AWS credentials found; set a profile in the config, AWS_PROFILE, or run `aws configure`."
+        )
+    if isinstance(exc, be.TokenRetrievalError | be.SSOTokenLoadError | be.UnauthorizedSSOTokenError):
+        return WorkbenchError(f"Cannot {what}: the SSO session has expired; run `aws sso login`.")
+    if isinstance(exc, be.ProfileNotFound):
+        return WorkbenchError(f"Cannot {what}: the AWS profile is not configured; fix `profile` in the config.")
+    if isinstance(exc, be.EndpointConnectionError | be.ConnectTimeoutError | be.ConnectionClosedError):
+        return WorkbenchError(
+            f"Cannot {what}: could not reach the AWS endpoint; check the network, `endpoint` and `region` in the config.",
+            detail=str(exc),
+        )
+    if isinstance(exc, be.ReadTimeoutError):
+        return WorkbenchError(f"Cannot {what}: AWS did not answer in time; try again.", detail=str(exc))
+    if isinstance(exc, be.ParamValidationError):
+        return WorkbenchError(f"Cannot {what}: invalid request ({str(exc).splitlines()[-1][:200]}).")
+    if isinstance(exc, be.BotoCoreError):
+        return WorkbenchError(f"Cannot {what}: {exc.__class__.__name__}.", detail=str(exc))
+    return WorkbenchError(f"Cannot {what}: {exc.__class__.__name__}: {str(exc)[:200]}", detail=repr(exc))

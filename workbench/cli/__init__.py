@@ -1,0 +1,80 @@
+"""The composition root: `workbench <command>`. Each command lives in its own module in this package and
+exposes `register(subparsers)`; heavy libraries are imported inside the command, so `--help` is instant.
+
+Exit codes: 0 success; 1 the command ran and found failures (failed tests, unparsed lines with --strict);
+2 usage or configuration error, or a failure reported as one sentence; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from workbench.errors import WorkbenchError
+from workbench.safetext import one_line
+
+# Order in `workbench --help`; any other module with `register` is listed after these.
+COMMAND_ORDER = ["demo", "tui", "sources", "sample", "detect", "infer", "parse", "schema", "rules", "tail", "replay"]
+_NOT_COMMANDS = {"common", "progress"}
+
+
+def _command_modules() -> list[str]:
+    found = {m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_COMMANDS and not m.name.startswith("_")}
+    return [n for n in COMMAND_ORDER if n in found] + sorted(found - set(COMMAND_ORDER))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Onboard S3 logs into a Panther-style data lake: sample, infer schemas, parse, run detections, tail live.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _command_modules():
+        module = importlib.import_module(f"workbench.cli.{name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"workbench {version('log-workbench')}"
+    except Exception:  # noqa: BLE001 - running from a source tree
+        return "workbench (source tree)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        # no subcommand: open the TUI when there is a terminal, else show help
+        if sys.stdin.isatty() and sys.stdout.isatty() and "tui" in _command_modules():
+            args = parser.parse_args(["tui", *(argv or [])])
+        else:
+            parser.print_help()
+            return 2
+    try:
+        return int(args.func(args) or 0)
+    except WorkbenchError as e:
+        print(f"error: {one_line(e, 1000)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # downstream closed (e.g. `| head`): not an error; silence the flush at exit
+        try:
+            sys.stdout = open("/dev/null", "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Arguments shared by the commands that read AWS, and turning them into a Config and Source."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import UTC, datetime, timedelta
+
+from workbench.config import Config, Source, load_config
+from workbench.errors import WorkbenchError
+
+
+def add_source_args(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """--config FILE --source NAME plus per-run AWS overrides (flags beat environment beat file)."""
+    g = parser.add_argument_group("source")
+    g.add_argument("--config", metavar="FILE", help="workbench.yaml (default: $WORKBENCH_CONFIG)")
+    g.add_argument("--source", metavar="NAME", help="source name in the config (optional when there is only one)")
+    g.add_argument("--profile", help="AWS profile (overrides the config)")
+    g.add_argument("--region", help="AWS region (overrides the config)")
+    g.add_argument("--endpoint", dest="endpoint", metavar="URL", help="AWS endpoint URL (overrides the config)")
+    g.add_argument("--role-arn", dest="role_arn", metavar="ARN", help="role to assume (overrides the config)")
+    g.add_argument("--external-id", dest="external_id", metavar="ID", help="external id for the role")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return load_config(
+        getattr(args, "config", None),
+        profile=getattr(args, "profile", None),
+        region=getattr(args, "region", None),
+        endpoint=getattr(args, "endpoint", None),
+        role_arn=getattr(args, "role_arn", None),
+        external_id=getattr(args, "external_id", None),
+    )
+
+
+def source_from_args(args: argparse.Namespace) -> tuple[Config, Source]:
+    cfg = config_from_args(args)
+    if not cfg.sources:
+        raise WorkbenchError("No sources configured: pass --config FILE (or set WORKBENCH_CONFIG); `workbench demo` writes one.")
+    return cfg, cfg.source(getattr(args, "source", None))
+
+
+_REL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_time(text: str | None, *, now: datetime | None = None) -> datetime | None:
+    """'7d', '36h', '2024-05-01', '2024-05-01T12:00:00Z' → an aware UTC datetime (relative = before now)."""
+    if text is None or text == "":
+        return None
+    now = now or datetime.now(UTC)
+    m = _REL.match(text)
+    if m:
+        return now - timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+    if text == "now":
+        return now
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise WorkbenchError(
+            f"Cannot read time {text!r}: use a relative age like 7d / 12h / 30m, or a date like 2024-05-01 or 2024-05-01T12:00:00Z."
+        ) from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
