@@ -1,0 +1,167 @@
+"""The workbench App: one session, one screen per step of the onboarding flow, app-wide keys and errors.
+
+Extension points for later screens:
+- add a `ScreenEntry` to `screens.registry.SCREENS` (module, class, jump key) — it becomes a mode, a key,
+  a palette command and a help entry;
+- subclass `screens.base.WorkbenchScreen`; read `self.session`, post `SessionUpdate(...)`, override
+  `session_changed(names)`;
+- mark unsaved work with `self.app.dirty.mark(key, "what")` / `.clear(key)`; `q` then asks before quitting;
+- render every untrusted string through `screens.safe`;
+- run slow calls in `@work(thread=True, group=..., exclusive=True, exit_on_error=False)`: failures become a
+  plain-text notification here (`on_worker_state_changed`), with the detail behind Ctrl+E.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding
+from textual.signal import Signal
+from textual.worker import Worker, WorkerState
+
+from screens import safe
+from screens.commands import ActionsProvider
+from screens.confirm import ConfirmScreen
+from screens.dirty import DirtyRegistry
+from screens.messages import GotoScreen, SessionUpdate
+from screens.registry import SCREENS, ScreenEntry
+from screens.session import Session
+from workbench.config import Config
+from workbench.errors import WorkbenchError
+
+
+def _make_screen(entry: ScreenEntry):
+    return entry.load()()
+
+
+class WorkbenchApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "log-workbench"
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    MODES: ClassVar = {e.mode: partial(_make_screen, e) for e in SCREENS}
+    BINDINGS: ClassVar = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks first if anything is unsaved)"),
+        Binding("ctrl+q", "quit", "Quit", id="quit_now", show=False, priority=True),
+        Binding("question_mark,f1", "help", "Help", id="help", tooltip="Keys and how-to for this screen"),
+        Binding("ctrl+t", "change_theme", "Theme", id="theme", show=False, tooltip="Pick a colour theme"),
+        Binding("ctrl+e", "show_error", "Last error", id="last_error", show=False,
+                tooltip="Details of the last background error"),
+        *(Binding(e.key, f"goto('{e.mode}')", e.title, id=f"goto_{e.mode}", tooltip=e.description)
+          for e in SCREENS),
+    ]
+
+    def __init__(self, config: Config, source_name: str | None = None, *, start: str = "sources") -> None:
+        super().__init__()
+        source = None
+        if config.sources:
+            source = config.sources.get(source_name) if source_name else next(iter(config.sources.values()))
+            if source_name and source is None:
+                raise WorkbenchError(f"No source named {source_name!r} in the config (it has: {', '.join(config.sources)}).")
+        self.session = Session(config=config, source=source)
+        self.session_changed: Signal[set[str]] = Signal(self, "session_changed")
+        self.dirty = DirtyRegistry()
+        self.last_error: tuple[str, str] | None = None  # (one line, detail)
+        self.start_mode = start if start in self.MODES else (SCREENS[0].mode if SCREENS else None)
+
+    # -- start-up ---------------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.sub_title = safe.plain(self.session.source_name)
+        if self.session.config.keymap:
+            self._apply_keymap(self.session.config.keymap)
+        if self.session.config.theme:
+            if self.session.config.theme in self.available_themes:
+                self.theme = self.session.config.theme
+            else:
+                safe.notify(self, f"Unknown theme {self.session.config.theme!r} in the config; "
+                            f"choose one with Ctrl+T.", severity="warning")
+        if self.start_mode:
+            self.switch_mode(self.start_mode)
+
+    def _apply_keymap(self, keymap: dict[str, str]) -> None:
+        known = {b.id for b in self._all_bindings() if b.id}
+        unknown = sorted(set(keymap) - known)
+        if unknown:
+            safe.notify(self, f"Keymap: no action named {', '.join(unknown)}; known: {', '.join(sorted(known))}.",
+                        severity="warning")
+        self.set_keymap({k: v for k, v in keymap.items() if k in known})
+
+    def _all_bindings(self) -> list[Binding]:
+        out = [b for b in self.BINDINGS if isinstance(b, Binding)]
+        for e in SCREENS:
+            try:
+                out += [b for b in e.load().BINDINGS if isinstance(b, Binding)]
+            except Exception:  # a broken screen module must not stop start-up
+                continue
+        return out
+
+    # -- session ---------------------------------------------------------------------------------------------
+    def on_session_update(self, message: SessionUpdate) -> None:
+        changed = self.session.apply(message.changes)
+        if "source" in changed:
+            self.sub_title = safe.plain(self.session.source_name)
+        if changed:
+            self.session_changed.publish(changed)
+
+    def update_session(self, **changes) -> None:
+        """Direct form of `SessionUpdate` for code already on the UI thread."""
+        self.on_session_update(SessionUpdate(**changes))
+
+    # -- navigation ------------------------------------------------------------------------------------------
+    def action_goto(self, mode: str) -> None:
+        if mode in self.MODES and self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def on_goto_screen(self, message: GotoScreen) -> None:
+        self.action_goto(message.mode)
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_show_error(self) -> None:
+        if self.last_error is None:
+            safe.notify(self, "No background errors so far.")
+            return
+        from screens.detail import DetailScreen
+
+        line, detail = self.last_error
+        self.push_screen(DetailScreen("Last error", f"{line}\n\n{detail}"))
+
+    # -- quitting --------------------------------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        if not self.dirty:
+            self._quit_now()
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._quit_now()
+
+        self.push_screen(
+            ConfirmScreen("Quit without saving?", self.dirty.descriptions()), answer
+        )
+
+    def _quit_now(self) -> None:
+        # thread workers cannot be interrupted: tell them to stop so the process exits promptly
+        self.workers.cancel_all()
+        self.exit(0)
+
+    # -- background errors -----------------------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, WorkbenchError):
+            line, detail = str(error), error.detail or ""
+        else:
+            line = f"{event.worker.name or 'background task'} failed: {type(error).__name__}: {error}"
+            import traceback
+
+            detail = "".join(traceback.format_exception(error)) if error else ""
+        self.last_error = (safe.plain(line, limit=1000), detail)
+        safe.notify(self, line + "  (Ctrl+E for details)", severity="error", title="Error", timeout=10)

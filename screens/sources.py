@@ -1,0 +1,6 @@
+"""placeholder"""
+from screens.base import WorkbenchScreen
+
+
+class SourcesScreen(WorkbenchScreen):
+    pass

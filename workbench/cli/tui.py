@@ -1,0 +1,37 @@
+"""`workbench tui`: open the terminal workbench on a config. `launch()` is also what `workbench demo` calls.
+
+Textual and the screens are imported inside `launch`, so the rest of the CLI never pays for them (and the
+core stays free of textual: `workbench.cli.tui -> screens.app` is the one allowed edge).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from workbench.config import load_config
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("tui", help="open the terminal workbench", description=__doc__.splitlines()[0])
+    p.add_argument("--config", metavar="FILE", help="workbench.yaml (default: $WORKBENCH_CONFIG)")
+    p.add_argument("--source", metavar="NAME", help="source to open (default: the first in the config)")
+    p.add_argument("--screen", default="sources", help="screen to open first (sources, browse, events, ...)")
+    p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal (native text selection)")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    path = args.config or os.environ.get("WORKBENCH_CONFIG")
+    return launch(path, args.source, screen=args.screen, mouse=not args.no_mouse)
+
+
+def launch(config_path: str | os.PathLike | None, source_name: str | None = None, *, screen: str = "sources",
+           mouse: bool = True) -> int:
+    """Run the TUI until the user quits; returns the exit code (0 on a normal quit)."""
+    config = load_config(config_path)
+    from screens.app import WorkbenchApp
+
+    app = WorkbenchApp(config, source_name, start=screen)
+    app.run(mouse=mouse)
+    return int(app.return_code or 0)
