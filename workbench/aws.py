@@ -35,6 +35,14 @@ class AwsSession:
         import botocore.exceptions
 
         try:
+            if self.source.credentials_file:
+                import botocore.session
+
+                core = botocore.session.Session()
+                core.set_config_variable("credentials_file", self.source.credentials_file)
+                if self.source.profile:
+                    core.set_config_variable("profile", self.source.profile)
+                return boto3.Session(botocore_session=core, region_name=self.source.region)
             return boto3.Session(profile_name=self.source.profile, region_name=self.source.region)
         except botocore.exceptions.ProfileNotFound:
             raise WorkbenchError(
@@ -79,7 +87,7 @@ class AwsSession:
                                        config=self._client_config())
         try:
             return sts.assume_role(**kwargs)["Credentials"]
-        except Exception as e:  # noqa: BLE001 - every failure becomes one sentence
+        except Exception as e:
             raise explain_aws_error(e, f"assume role {self.source.role_arn}") from None
 
     def _client_config(self):

@@ -9,6 +9,7 @@ A config file looks like this (the demo writes one; a user writes the same for r
         bucket: acme-security-logs
         region: us-east-1
         profile: security         # optional: a named AWS profile
+        credentials_file: creds   # optional: a shared-credentials file holding that profile
         role_arn: arn:aws:iam::123456789012:role/log-reader   # optional: assumed for every call
         external_id: abc123       # optional
         endpoint: http://127.0.0.1:4566                       # optional: an S3-compatible endpoint
@@ -42,7 +43,7 @@ ENV_OVERRIDES = {
 }
 SOURCE_KEYS = {
     "bucket", "region", "profile", "role_arn", "external_id", "endpoint", "topic_arn", "queue_url",
-    "prefixes", "kms_key", "description", "stream",
+    "prefixes", "kms_key", "description", "stream", "credentials_file",
 }
 TOP_KEYS = {"sources", "schemas", "rules", "keymap", "theme", "live", "replay"}
 
@@ -68,6 +69,7 @@ class Source:
     queue_url: str | None = None
     kms_key: str | None = None
     stream: str = "auto"
+    credentials_file: str | None = None  # an AWS shared-credentials file for `profile` (the demo writes one)
     prefixes: tuple[PrefixMapping, ...] = ()
 
     def log_types_for(self, key: str) -> tuple[str, ...]:
@@ -175,13 +177,15 @@ def _source(name: str, raw: Any, path: Path | None, parent: Mapping) -> Source:
         raise WorkbenchError(f"{_where(path, parent, name)}: `{dotted}.bucket` is required (the S3 bucket name).")
     values = {k: _text(raw.get(k), path, raw, k, f"{dotted}.{k}") for k in SOURCE_KEYS - {"prefixes", "bucket", "description"}}
     values["stream"] = values["stream"] or "auto"
+    if values["credentials_file"] and path is not None:
+        values["credentials_file"] = str((path.parent / values["credentials_file"]).resolve())
     return Source(name=str(name), bucket=bucket, prefixes=_prefixes(raw.get("prefixes"), path, raw, f"{dotted}.prefixes"), **values)
 
 
 def parse_config(text: str, path: Path | None = None) -> Config:
     """Build a Config from YAML text; every problem is one WorkbenchError naming the key and line."""
     try:
-        raw = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path or 'config'}:{mark.line + 1}:{mark.column + 1}" if mark else str(path or "config")
