@@ -61,9 +61,9 @@ def join(*parts: tuple[object, str] | object) -> Text:
     for part in parts:
         if isinstance(part, tuple):
             value, style = part
-            out.append(plain(value), style=style)
+            out.append(plain(value, single_line=False), style=style)
         else:
-            out.append(plain(part))
+            out.append(plain(part, single_line=False))
     return out
 
 

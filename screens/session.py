@@ -41,6 +41,20 @@ class Session:
                 changed.add(name)
         return changed
 
+    _aws: Any = field(default=None, repr=False)
+
     @property
     def source_name(self) -> str:
         return self.source.name if self.source else ""
+
+    def aws(self):
+        """The `workbench.aws.AwsSession` of the current source (one per source, created on first use)."""
+        from workbench.aws import AwsSession
+
+        if self.source is None:
+            from workbench.errors import WorkbenchError
+
+            raise WorkbenchError("No source selected: pick one on the Sources screen (key 1).")
+        if self._aws is None or self._aws.source is not self.source:
+            self._aws = AwsSession(self.source)
+        return self._aws

@@ -1,0 +1,1 @@
+"""Reusable widgets of the workbench screens (one module per widget)."""

@@ -1,0 +1,56 @@
+"""The connection checklist: one line per check with ✓ / ✗ / – and, under a failure, its one-sentence fix."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from screens import safe
+from workbench.checks import CHECKS, CheckResult
+
+_STYLE = {True: "bold green", False: "bold red", None: "dim"}
+
+
+class Checklist(Static):
+    DEFAULT_CSS = """
+    Checklist { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.results: dict[str, CheckResult] = {}
+        self.running = False
+
+    def reset(self, running: bool = True) -> None:
+        self.results = {}
+        self.running = running
+        self._render_lines()
+
+    def add(self, result: CheckResult) -> None:
+        self.results[result.name] = result
+        self._render_lines()
+
+    def finish(self) -> None:
+        self.running = False
+        self._render_lines()
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.results.values() if r.ok is False)
+
+    def _render_lines(self) -> None:
+        out = Text(end="")
+        for name, _check, _fix in CHECKS:
+            r = self.results.get(name)
+            if r is None:
+                out.append("  …  " if self.running else "  ·  ", style="dim")
+                out.append(name + "\n", style="dim")
+                continue
+            out.append(f"  {r.mark}  ", style=_STYLE[r.ok])
+            out.append(name, style="bold")
+            out.append(": ")
+            out.append(safe.plain(r.detail, limit=600) + "\n")
+            if r.ok is False and r.fix:
+                out.append("       fix: ", style="bold yellow")
+                out.append(safe.plain(r.fix, limit=600) + "\n")
+        self.update(out)
