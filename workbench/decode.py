@@ -1,0 +1,663 @@
+"""Turn an object's bytes into raw records: compression by content, stream splitting, caps and repairs.
+
+Compression is sniffed from magic bytes, never from the key's extension (a ``.gz`` key holding zstd is
+decoded as zstd and flagged ``compression_mismatch``): gzip (multi-member), zstd (multi-frame), bzip2
+(multi-stream), Parquet, or plain.
+
+Stream types follow Panther's names: ``auto``, ``lines``, ``json`` (a stream of JSON values, pretty-printed
+multi-line ones included), ``json_array`` (a top-level array, or an array under an envelope key such as
+``Records``), ``cloudwatch_logs`` (CloudWatch Logs subscription payloads). ``auto`` picks by content.
+
+Defaults (see `DecodeLimits`):
+
+* line cap **8 MiB**: a longer line is cut at the cap and its record flagged ``line_truncated``;
+* decompressed cap **256 MiB** per object: decompression stops there (a gzip bomb ends at the cap), the
+  last partial record is dropped, and the object is flagged ``decompressed_cap`` with a plain note.
+
+Invalid UTF-8 is replaced (U+FFFD) and the record flagged ``invalid_utf8``; it is never fatal. A partial
+read (a ranged GET of a large object) drops the cut-off last record and flags ``object_truncated``.
+Nothing here raises for bad data: a `Decoded` carries records, flags, notes and at worst an ``error``.
+"""
+
+from __future__ import annotations
+
+import bz2
+import io
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import orjson
+
+from workbench.model import ObjectRef, Record
+from workbench.partitions import object_time
+
+MiB = 1024 * 1024
+LONG_LINE = 1 * MiB  # lines above this are flagged `long_line` (kept whole up to the line cap)
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+BZIP2_MAGIC = b"BZh"
+PARQUET_MAGIC = b"PAR1"
+
+# What a key's extension promises, to flag objects whose content says otherwise.
+_EXT_COMPRESSION = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bzip2",
+                    ".parquet": "parquet"}
+# Keys of a top-level object that hold the records of an envelope, most specific first.
+ENVELOPE_KEYS = ("Records", "records", "logEvents", "events", "Events", "items", "data", "entries")
+STREAMS = ("auto", "lines", "json", "json_array", "cloudwatch_logs")
+_STREAM_ALIASES = {"jsonarray": "json_array", "cloudwatchlogs": "cloudwatch_logs", "json_lines": "lines",
+                   "ndjson": "lines"}
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeLimits:
+    """Caps that keep one hostile object from exhausting memory. Defaults are documented in the module."""
+
+    max_line: int = 8 * MiB
+    max_decompressed: int = 256 * MiB
+
+
+DEFAULT_LIMITS = DecodeLimits()
+
+
+@dataclass(slots=True)
+class Decoded:
+    """What one object decoded into. `error` is set only when no records could be read at all."""
+
+    records: list[Record]
+    compression: str = "none"  # gzip | zstd | bzip2 | parquet | none
+    stream: str = "lines"  # lines | json | json_array | cloudwatch_logs | parquet | empty
+    envelope: str | None = None  # e.g. "Records" when records came from {"Records": [...]}
+    flags: tuple[str, ...] = ()  # object-level: decompressed_cap, object_truncated, compression_mismatch, …
+    notes: tuple[str, ...] = ()  # plain sentences explaining the flags
+    error: str | None = None
+    bytes_in: int = 0
+    bytes_out: int = 0
+    record_flags: dict[str, int] = field(default_factory=dict)  # flag -> number of records carrying it
+
+
+def sniff_compression(data: bytes) -> str:
+    """gzip, zstd, bzip2, parquet or none, from the first bytes."""
+    if data[:2] == GZIP_MAGIC:
+        return "gzip"
+    if data[:4] == ZSTD_MAGIC:
+        return "zstd"
+    if data[:3] == BZIP2_MAGIC and data[3:4].isdigit():
+        return "bzip2"
+    if data[:4] == PARQUET_MAGIC:
+        return "parquet"
+    return "none"
+
+
+def _expected_compression(key: str) -> str:
+    lower = key.lower()
+    for ext, kind in _EXT_COMPRESSION.items():
+        if lower.endswith(ext):
+            return kind
+    return "none"
+
+
+@dataclass(slots=True)
+class Decompressed:
+    data: bytes
+    capped: bool = False  # stopped at the decompressed cap
+    incomplete: bool = False  # the compressed input ended mid-stream (ranged read, corrupt tail)
+    error: str | None = None
+
+
+def _gunzip(data: bytes, cap: int) -> Decompressed:
+    out: list[bytes] = []
+    total = 0
+    buf = data
+    while buf:
+        d = zlib.decompressobj(wbits=31)
+        try:
+            chunk = d.decompress(buf, cap + 1 - total)
+        except zlib.error as e:
+            if not out:
+                return Decompressed(b"", error=f"not valid gzip data ({e})")
+            return Decompressed(b"".join(out), incomplete=True)  # trailing garbage after good members
+        out.append(chunk)
+        total += len(chunk)
+        if total > cap or d.unconsumed_tail:
+            return Decompressed(b"".join(out)[:cap], capped=True)
+        if not d.eof:
+            return Decompressed(b"".join(out), incomplete=True)
+        # another member follows (multi-member gzip, e.g. concatenated Firehose batches); skip zero padding
+        buf = d.unused_data.lstrip(b"\x00")
+        if buf and buf[:2] != GZIP_MAGIC:
+            break
+    return Decompressed(b"".join(out))
+
+
+def _unzstd(data: bytes, cap: int) -> Decompressed:
+    import zstandard
+
+    reader = zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True)
+    out: list[bytes] = []
+    total = 0
+    try:
+        while total <= cap:
+            chunk = reader.read(min(64 * MiB, cap + 1 - total))
+            if not chunk:
+                break
+            out.append(chunk)
+            total += len(chunk)
+    except zstandard.ZstdError as e:
+        if not out:
+            return Decompressed(b"", error=f"not valid zstd data ({e})")
+        return Decompressed(b"".join(out), incomplete=True)
+    joined = b"".join(out)
+    if total > cap:
+        return Decompressed(joined[:cap], capped=True)
+    # zstandard returns what it could for a cut-off frame without raising; a ranged read is caught by the
+    # caller (the object's size is larger than the bytes read).
+    return Decompressed(joined)
+
+
+def _bunzip2(data: bytes, cap: int) -> Decompressed:
+    out: list[bytes] = []
+    total = 0
+    buf = data
+    while buf:
+        d = bz2.BZ2Decompressor()
+        try:
+            chunk = d.decompress(buf, cap + 1 - total)
+        except (OSError, ValueError) as e:
+            if not out:
+                return Decompressed(b"", error=f"not valid bzip2 data ({e})")
+            return Decompressed(b"".join(out), incomplete=True)
+        out.append(chunk)
+        total += len(chunk)
+        if total > cap or (not d.eof and not d.needs_input):
+            return Decompressed(b"".join(out)[:cap], capped=True)
+        if not d.eof:
+            return Decompressed(b"".join(out), incomplete=True)
+        buf = d.unused_data
+        if buf and buf[:3] != BZIP2_MAGIC:
+            break
+    return Decompressed(b"".join(out))
+
+
+def decompress(data: bytes, compression: str | None = None, *, cap: int = DEFAULT_LIMITS.max_decompressed) -> Decompressed:
+    """Decompress `data` (sniffed when `compression` is None) up to `cap` bytes of output."""
+    kind = compression or sniff_compression(data)
+    if kind == "gzip":
+        return _gunzip(data, cap)
+    if kind == "zstd":
+        return _unzstd(data, cap)
+    if kind == "bzip2":
+        return _bunzip2(data, cap)
+    if len(data) > cap:
+        return Decompressed(data[:cap], capped=True)
+    return Decompressed(data)
+
+
+class LineSplitter:
+    """Split a byte stream fed in arbitrary chunks into lines, identically however it is chunked.
+
+    `feed(chunk)` and `finish()` return ``(offset, line_bytes, truncated)`` tuples: `offset` is the byte
+    offset of the line in the whole stream, the newline (and a trailing CR) is removed, and a line longer
+    than `max_line` is cut to `max_line` bytes with ``truncated`` set (the rest up to the newline is skipped).
+    """
+
+    def __init__(self, max_line: int = DEFAULT_LIMITS.max_line):
+        self.max_line = max_line
+        self._pending: list[bytes] = []
+        self._pending_len = 0
+        self._start = 0  # stream offset of the pending line
+        self._pos = 0  # stream offset of the next byte fed
+        self._skipping = False  # past the cap of an over-long line, waiting for its newline
+        self._cut: bytes | None = None  # the kept head of an over-long line
+
+    def _emit(self, tail: bytes) -> tuple[int, bytes, bool]:
+        if self._cut is not None:
+            out = (self._start, self._cut, True)
+        else:
+            line = b"".join(self._pending) + tail if self._pending else tail
+            if len(line) > self.max_line:
+                out = (self._start, line[: self.max_line], True)
+            else:
+                if line.endswith(b"\r"):
+                    line = line[:-1]
+                out = (self._start, line, False)
+        self._pending.clear()
+        self._pending_len = 0
+        self._cut = None
+        self._skipping = False
+        return out
+
+    def feed(self, chunk: bytes) -> list[tuple[int, bytes, bool]]:
+        out: list[tuple[int, bytes, bool]] = []
+        base = self._pos
+        self._pos += len(chunk)
+        i = 0
+        n = len(chunk)
+        while i < n:
+            j = chunk.find(b"\n", i)
+            if j < 0:
+                self._hold(chunk[i:])
+                break
+            if self._skipping:
+                out.append(self._emit(b""))
+            else:
+                out.append(self._emit(chunk[i:j]))
+            i = j + 1
+            self._start = base + i
+        return out
+
+    def _hold(self, piece: bytes) -> None:
+        if self._skipping:
+            return
+        self._pending.append(piece)
+        self._pending_len += len(piece)
+        if self._pending_len > self.max_line:
+            self._cut = b"".join(self._pending)[: self.max_line]
+            self._pending.clear()
+            self._pending_len = 0
+            self._skipping = True
+
+    def finish(self) -> list[tuple[int, bytes, bool]]:
+        if self._skipping or self._pending:
+            return [self._emit(b"")]
+        return []
+
+
+def split_lines(data: bytes, max_line: int = DEFAULT_LIMITS.max_line) -> list[tuple[int, bytes, bool]]:
+    """All lines of one buffer (see `LineSplitter`)."""
+    s = LineSplitter(max_line)
+    return s.feed(data) + s.finish()
+
+
+def _text(raw: bytes) -> tuple[str, bool]:
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace"), True
+
+
+def _normal_stream(stream: str) -> str:
+    s = (stream or "auto").strip().lower().replace("-", "_")
+    s = _STREAM_ALIASES.get(s.replace("_", ""), _STREAM_ALIASES.get(s, s))
+    if s not in STREAMS:
+        from workbench.errors import WorkbenchError
+
+        raise WorkbenchError(f"Unknown stream type {stream!r}; use one of: {', '.join(STREAMS)}.")
+    return s
+
+
+class _Builder:
+    """Collects records for one object with shared provenance."""
+
+    def __init__(self, ref: ObjectRef, when: datetime | None):
+        self.ref = ref
+        self.when = when
+        self.records: list[Record] = []
+        self.record_flags: dict[str, int] = {}
+
+    def add(self, line: int, text: str, offset: int = 0, flags: tuple[str, ...] = (), when: datetime | None = None) -> None:
+        for f in flags:
+            self.record_flags[f] = self.record_flags.get(f, 0) + 1
+        self.records.append(Record(self.ref.bucket, self.ref.key, line, text, when or self.when, offset, flags))
+
+    def add_raw(self, line: int, raw: bytes, offset: int, truncated: bool) -> None:
+        text, bad = _text(raw)
+        flags: tuple[str, ...] = ()
+        if bad or truncated or len(raw) > LONG_LINE:
+            flags = tuple(f for f, on in (("invalid_utf8", bad), ("line_truncated", truncated),
+                                          ("long_line", len(raw) > LONG_LINE)) if on)
+        self.add(line, text, offset, flags)
+
+
+def _dumps(value: object) -> str:
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _envelope_key(doc: object) -> str | None:
+    """The key of a top-level object that holds the record array, if it looks like an envelope."""
+    if not isinstance(doc, dict):
+        return None
+    for k in ENVELOPE_KEYS:
+        v = doc.get(k)
+        if isinstance(v, list) and (not v or isinstance(v[0], dict)):
+            return k
+    return None
+
+
+def _is_cloudwatch(doc: object) -> bool:
+    return isinstance(doc, dict) and "logEvents" in doc and "messageType" in doc
+
+
+def _cloudwatch_events(b: _Builder, doc: dict, counter: list[int]) -> None:
+    if doc.get("messageType") != "DATA_MESSAGE":
+        return  # CONTROL_MESSAGE: the service checking the destination, no log data
+    for ev in doc.get("logEvents") or []:
+        counter[0] += 1
+        if not isinstance(ev, dict):
+            continue
+        msg = ev.get("message")
+        ts = ev.get("timestamp")
+        when = datetime.fromtimestamp(ts / 1000, UTC) if isinstance(ts, int | float) else None
+        b.add(counter[0], msg if isinstance(msg, str) else _dumps(msg), 0, (), when)
+
+
+def _json_values(text: str) -> Iterator[tuple[int, int, object | None, str]]:
+    """Successive JSON values in `text` (concatenated or pretty-printed): (offset, line, value, source text).
+
+    Stops at the first piece that is not JSON, yielding it once with value None so callers can flag it.
+    """
+    decoder = json.JSONDecoder()
+    i = 0
+    n = len(text)
+    line = 1
+    while i < n:
+        while i < n and text[i] in " \t\r\n\ufeff,":  # commas: tolerate `{..},{..}` streams
+            if text[i] == "\n":
+                line += 1
+            i += 1
+        if i >= n:
+            return
+        try:
+            value, end = decoder.raw_decode(text, i)
+        except json.JSONDecodeError:
+            yield i, line, None, text[i:]
+            return
+        piece = text[i:end]
+        yield i, line, value, piece
+        line += piece.count("\n")
+        i = end
+
+
+def _array_elements(text: str, start: int) -> Iterator[tuple[object | None, str]]:
+    """Elements of a JSON array whose `[` is at `start`, one at a time, so a cut-off array keeps its head."""
+    decoder = json.JSONDecoder()
+    i = start + 1
+    n = len(text)
+    while i < n:
+        while i < n and text[i] in " \t\r\n,":
+            i += 1
+        if i >= n or text[i] == "]":
+            return
+        try:
+            value, end = decoder.raw_decode(text, i)
+        except json.JSONDecodeError:
+            yield None, text[i:]
+            return
+        yield value, text[i:end]
+        i = end
+
+
+@dataclass(slots=True)
+class _Outcome:
+    stream: str
+    envelope: str | None = None
+    flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _decode_json_document(b: _Builder, text: str, stream: str, partial: bool, out: _Outcome) -> bool:
+    """Decode `text` as one JSON document (array / envelope / CloudWatch / single value). False if it is not."""
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        if not partial:
+            return False
+        return _salvage_partial_document(b, text, out)
+    if isinstance(doc, list):
+        out.stream = "json_array"
+        for i, v in enumerate(doc, 1):
+            b.add(i, v if isinstance(v, str) and stream == "json_array" else _dumps(v))
+        return True
+    if _is_cloudwatch(doc):
+        out.stream = "cloudwatch_logs"
+        _cloudwatch_events(b, doc, [0])
+        return True
+    env = _envelope_key(doc)
+    if env is not None and (stream == "json_array" or env == "Records" or len(doc) <= 3):
+        out.stream, out.envelope = "json_array", env
+        for i, v in enumerate(doc[env], 1):
+            b.add(i, _dumps(v))
+        return True
+    if stream == "json_array":
+        return False
+    body = text.strip()
+    if "\n" not in body:
+        return False  # one object on one line: NDJSON with a single line, read as lines (with line flags)
+    out.stream = "json"
+    b.add(1, body)
+    return True
+
+
+def _salvage_partial_document(b: _Builder, text: str, out: _Outcome) -> bool:
+    """A cut-off array or {"Records": [ … — keep every complete element before the cut."""
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        start = text.index("[")
+        out.stream = "json_array"
+    else:
+        head = text[:4096]
+        for key in ENVELOPE_KEYS:
+            pos = head.find(f'"{key}"')
+            if pos >= 0:
+                bracket = text.find("[", pos)
+                if bracket < 0:
+                    return False
+                start = bracket
+                out.stream, out.envelope = "json_array", key
+                break
+        else:
+            return False
+    n = 0
+    for value, _src in _array_elements(text, start):
+        if value is None:
+            break
+        n += 1
+        b.add(n, _dumps(value))
+    return n > 0
+
+
+def _decode_text(b: _Builder, raw: bytes, stream: str, limits: DecodeLimits, partial: bool, out: _Outcome) -> None:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    head = raw[:64].lstrip()
+    first = head[:1]
+    if stream in ("auto", "json", "json_array", "cloudwatch_logs") and first in (b"{", b"["):
+        text: str | None = None
+        if stream == "json_array" or first == b"[" or _first_line_is_not_a_value(raw):
+            text, bad = _text(raw)
+            if bad:
+                out.flags.append("invalid_utf8")
+            if _decode_json_document(b, text, stream, partial, out):
+                return
+        if stream != "json_array":
+            if _decode_json_lines(b, raw, limits, partial, out, check=stream != "json"):
+                return
+            if text is None:
+                text, bad = _text(raw)
+                if bad:
+                    out.flags.append("invalid_utf8")
+            _decode_json_stream(b, text, out)
+            return
+    if stream in ("json", "json_array", "cloudwatch_logs"):
+        out.flags.append("not_json")
+        out.notes.append(f"The object is not JSON although the stream type is {stream}; it was read as lines.")
+    _decode_lines(b, raw, limits, partial, out)
+
+
+def _first_line_is_not_a_value(raw: bytes) -> bool:
+    """True when the first line alone is not a whole JSON value: a one-document file or pretty-printed JSON."""
+    nl = raw.find(b"\n")
+    if nl < 0:
+        return True
+    rest = raw[nl + 1:].strip()
+    if not rest:
+        return True  # a single JSON document (CloudTrail's {"Records": [...]} is one line)
+    try:
+        orjson.loads(raw[:nl])
+    except orjson.JSONDecodeError:
+        return True
+    return False
+
+
+def _decode_json_lines(b: _Builder, raw: bytes, limits: DecodeLimits, partial: bool, out: _Outcome, check: bool) -> bool:
+    """NDJSON: one value per line. With `check`, only when the first lines parse (else it is a JSON stream)."""
+    lines = split_lines(raw, limits.max_line)
+    if partial and lines and not raw.endswith(b"\n"):
+        lines.pop()
+    if check:
+        probe = [ln for _, ln, t in lines[:5] if ln.strip() and not t]
+        try:
+            for ln in probe:
+                orjson.loads(ln)
+        except orjson.JSONDecodeError:
+            # a bad first line could be one hostile line in an NDJSON file; only give up if most are bad
+            ok = 0
+            for ln in probe:
+                try:
+                    orjson.loads(ln)
+                    ok += 1
+                except orjson.JSONDecodeError:
+                    pass
+            if ok * 2 < len(probe):
+                return False
+    out.stream = "lines"
+    first = lines[0][1] if lines else b""
+    try:
+        first_doc = orjson.loads(first) if _looks_like_cloudwatch(first) else None
+    except orjson.JSONDecodeError:
+        first_doc = None
+    if first_doc is not None and _is_cloudwatch(first_doc):
+        out.stream = "cloudwatch_logs"
+        counter = [0]
+        for _, ln, _t in lines:
+            try:
+                doc = orjson.loads(ln)
+            except orjson.JSONDecodeError:
+                continue
+            if _is_cloudwatch(doc):
+                _cloudwatch_events(b, doc, counter)
+        return True
+    for n, (offset, ln, truncated) in enumerate(lines, 1):
+        if ln.strip():
+            b.add_raw(n, ln, offset, truncated)
+    return True
+
+
+def _looks_like_cloudwatch(line: bytes) -> bool:
+    return b'"logEvents"' in line[:4096] or b'"messageType"' in line[:4096]
+
+
+def _decode_json_stream(b: _Builder, text: str, out: _Outcome) -> None:
+    """Concatenated / pretty-printed JSON values (e.g. Firehose batches without newlines)."""
+    out.stream = "json"
+    counter = [0]
+    for offset, line, value, piece in _json_values(text):
+        if value is None:
+            out.flags.append("trailing_garbage")
+            out.notes.append(f"Text after line {line} is not JSON; it was skipped.")
+            return
+        if _is_cloudwatch(value):
+            out.stream = "cloudwatch_logs"
+            _cloudwatch_events(b, value, counter)
+            continue
+        b.add(line, piece.strip(), offset)
+
+
+def _decode_lines(b: _Builder, raw: bytes, limits: DecodeLimits, partial: bool, out: _Outcome) -> None:
+    out.stream = "lines"
+    lines = split_lines(raw, limits.max_line)
+    if partial and lines and not raw.endswith(b"\n"):
+        lines.pop()
+    for n, (offset, ln, truncated) in enumerate(lines, 1):
+        if ln.strip():
+            b.add_raw(n, ln, offset, truncated)
+
+
+def _decode_parquet(b: _Builder, data: bytes, limits: DecodeLimits, out: _Outcome) -> str | None:
+    try:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(io.BytesIO(data))
+    except Exception as e:  # any pyarrow failure is a per-object error value
+        return f"cannot read Parquet ({str(e).splitlines()[0][:200] if str(e) else type(e).__name__})"
+    out.stream = "parquet"
+    if table.nbytes > limits.max_decompressed:
+        keep = max(1, int(table.num_rows * limits.max_decompressed / max(table.nbytes, 1)))
+        table = table.slice(0, keep)
+        out.flags.append("decompressed_cap")
+        out.notes.append(f"Only the first {keep} rows were read: the table is larger than the "
+                         f"{limits.max_decompressed // MiB} MiB cap.")
+    for i, row in enumerate(table.to_pylist(), 1):
+        b.add(i, _dumps(row))
+    return None
+
+
+def decode_object(data: bytes, ref: ObjectRef, *, stream: str = "auto", limits: DecodeLimits | None = None) -> Decoded:
+    """Decode one object's bytes into records with provenance (bucket, key, line, offset, object time).
+
+    `data` may be the first part of a larger object (a ranged read): when ``ref.size`` says the object is
+    longer, the cut-off last record is dropped and the object flagged ``object_truncated``.
+    """
+    limits = limits or DEFAULT_LIMITS
+    stream = _normal_stream(stream)
+    b = _Builder(ref, object_time(ref.key, ref.last_modified))
+    out = _Outcome(stream="lines")
+    if not data:
+        return Decoded([], stream="empty", flags=("empty",), notes=("The object is empty.",), bytes_in=0)
+    partial = 0 <= len(data) < ref.size
+    if partial:
+        out.flags.append("object_truncated")
+        out.notes.append(f"Read the first {_size(len(data))} of {_size(ref.size)}; the rest of the object was skipped.")
+    kind = sniff_compression(data)
+    expected = _expected_compression(ref.key)
+    plain_name = ref.key.lower().endswith((".json", ".jsonl", ".ndjson", ".csv", ".log", ".txt"))
+    if (expected != "none" and kind != expected) or (expected == "none" and kind != "none" and plain_name):
+        out.flags.append("compression_mismatch")
+        out.notes.append(f"The key says {expected} but the content is {kind}; decoded as {kind}.")
+    if kind == "parquet":
+        if partial:
+            return Decoded([], compression=kind, stream="parquet", flags=tuple(out.flags),
+                           error="The Parquet object is larger than the read cap; Parquet needs the whole file.",
+                           bytes_in=len(data))
+        err = _decode_parquet(b, data, limits, out)
+        return _finish(b, out, kind, data, len(data), err)
+    dec = decompress(data, kind, cap=limits.max_decompressed)
+    if dec.error:
+        return _finish(b, out, kind, data, 0, dec.error)
+    if dec.capped:
+        out.flags.append("decompressed_cap")
+        out.notes.append(f"Decompression stopped at the {limits.max_decompressed // MiB} MiB cap "
+                         "(possibly a compression bomb); the rest of the object was not read.")
+    if dec.incomplete and not partial:
+        out.flags.append("incomplete_compressed_stream")
+        out.notes.append("The compressed data ends early (corrupt or cut off); the records before the cut were kept.")
+    _decode_text(b, dec.data, stream, limits, partial or dec.capped or dec.incomplete, out)
+    return _finish(b, out, kind, data, len(dec.data), None)
+
+
+def _finish(b: _Builder, out: _Outcome, kind: str, data: bytes, n_out: int, err: str | None) -> Decoded:
+    if b.record_flags.get("invalid_utf8") and "invalid_utf8" not in out.flags:
+        out.flags.append("invalid_utf8")
+    if b.record_flags.get("line_truncated"):
+        out.flags.append("line_truncated")
+        out.notes.append(f"{b.record_flags['line_truncated']} line(s) were longer than the line cap and were cut.")
+    if b.record_flags.get("long_line"):
+        out.flags.append("long_line")
+    if "invalid_utf8" in out.flags:
+        out.notes.append("Invalid UTF-8 bytes were replaced with U+FFFD.")
+    return Decoded(
+        records=b.records, compression=kind, stream=out.stream, envelope=out.envelope,
+        flags=tuple(dict.fromkeys(out.flags)), notes=tuple(dict.fromkeys(out.notes)),
+        error=err, bytes_in=len(data), bytes_out=n_out, record_flags=b.record_flags,
+    )
+
+
+def _size(n: int) -> str:
+    if n >= MiB:
+        return f"{n / MiB:.1f} MiB"
+    if n >= 1024:
+        return f"{n / 1024:.0f} KiB"
+    return f"{n} bytes"
