@@ -45,7 +45,7 @@ def _version() -> str:
         from importlib.metadata import version
 
         return f"workbench {version('log-workbench')}"
-    except Exception:  # noqa: BLE001 - running from a source tree
+    except Exception:
         return "workbench (source tree)"
 
 
