@@ -253,6 +253,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def _share_text(n: int, total: int, noun: str) -> str:
+    noun = f"sampled {noun}"
     return f"all {_plural(total, noun)}" if n == total else f"{n} of {_plural(total, noun)}"
 
 

@@ -1,0 +1,63 @@
+"""`workbench detect`: sample a source and say what each group of objects is, with a reason.
+
+One entry per key-pattern group (a mixed prefix gives one per format): prefix pattern, format, confidence,
+reason, suggested parser and managed schema, and counts. ``--json`` prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from workbench.cli.common import add_source_args
+from workbench.cli.sample import add_sample_args, run_sample, summarise
+from workbench.safetext import one_line
+
+DETECT_LIMIT = 200  # objects: enough to see every group of a typical bucket
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("detect", help="detect the format of each group of objects in a source",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_source_args(p)
+    add_sample_args(p, default_limit=DETECT_LIMIT)
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.detect import detect_groups
+
+    source, result = run_sample(args, "detecting")
+    detections = detect_groups(result, source=source)
+    if args.json:
+        doc = {
+            "source": source.name,
+            "bucket": source.bucket,
+            "groups": [d.to_json() for d in detections],
+            "sample": {"objects": len(result.objects), "listed": result.listed, "records": len(result.records),
+                       "list_calls": result.list_calls, "bytes_read": result.bytes_read,
+                       "failures": [{"key": f.ref.key, "message": f.message} for f in result.failures],
+                       "flagged": [s.to_json() for s in result.flagged()]},
+        }
+        json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        summarise(result)
+        return 0
+    if not detections:
+        print("No objects found to detect (check --prefix / --since).")
+    for d in detections:
+        print(one_line(d.pattern, 300))
+        print(f"  format:  {d.format} (confidence {d.confidence:.2f})")
+        print(f"  reason:  {one_line(d.reason, 400)}")
+        stream = d.stream + (f" (envelope {d.envelope})" if d.envelope else "") if d.stream else "auto"
+        print(f"  parser:  {d.parser}; stream {stream}; managed schema: {d.managed_schema or 'none (infer a custom schema)'}")
+        configured = f"; configured log types: {one_line(', '.join(d.log_types))}" if d.log_types else ""
+        print(f"  counts:  {d.objects} object(s), {d.records} record(s); compression {', '.join(d.compression) or '?'}"
+              + configured)
+        if d.flags:
+            print(f"  flagged: {', '.join(f'{k} ×{v}' for k, v in sorted(d.flags.items()))}")
+        print()
+    summarise(result)
+    return 0

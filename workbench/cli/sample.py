@@ -1,0 +1,126 @@
+"""`workbench sample`: a stratified sample of a source's history as NDJSON records with provenance.
+
+Each output line is ``{"bucket","key","line","time","text"}`` (plus ``"flags"`` when decoding repaired the
+record). ``--out -`` writes to stdout; ``--out DIR`` writes one file per object group (key pattern). A
+progress bar and a summary (list calls, failures, flagged objects) go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from workbench.cli.common import add_source_args, parse_time, source_from_args
+from workbench.errors import WorkbenchError
+from workbench.safetext import one_line
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.I)
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
+          "g": 1000**3, "gb": 1000**3, "gib": 1024**3, "t": 1000**4, "tb": 1000**4, "tib": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """'5000000', '50MB', '2MiB', '1g' → bytes."""
+    m = _SIZE.match(text or "")
+    unit = (m.group(2) or "").lower() if m else None
+    if not m or unit not in _UNITS:
+        raise argparse.ArgumentTypeError(f"cannot read size {text!r}: use bytes or a unit, e.g. 50MB or 2MiB")
+    return int(float(m.group(1)) * _UNITS[unit])
+
+
+def add_sample_args(p: argparse.ArgumentParser, *, default_limit: int | None = None) -> None:
+    """The flags that choose what to sample (shared by `sample` and `detect`)."""
+    g = p.add_argument_group("what to sample")
+    g.add_argument("--prefix", help="only keys under this prefix")
+    g.add_argument("--since", metavar="T", help="only data from T on: 7d, 12h, 2024-05-01 (dated by key partition)")
+    g.add_argument("--until", metavar="T", help="only data before T")
+    size = g.add_mutually_exclusive_group()
+    size.add_argument("--limit", type=int, metavar="N", default=default_limit,
+                      help=f"sample N objects (default {default_limit or 100})")
+    size.add_argument("--bytes", type=parse_size, metavar="B", dest="max_bytes",
+                      help="sample objects until B bytes would be read (e.g. 50MB)")
+    g.add_argument("--seed", type=int, default=0, help="sampling seed: the same seed picks the same objects")
+    g.add_argument("--stream", help="stream type: auto (default), lines, json, json_array, cloudwatch_logs")
+    g.add_argument("--workers", type=int, default=16, help="concurrent GETs (default 16)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("sample", help="sample a source's history as NDJSON records with provenance",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_source_args(p)
+    add_sample_args(p)
+    p.add_argument("--out", default="-", metavar="DIR|-", help="'-' for stdout (default), or a directory: one file per group")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any object could not be read")
+    p.set_defaults(func=run)
+
+
+def run_sample(args: argparse.Namespace, label: str):
+    """Resolve the source, sample it with a progress bar on stderr; returns (source, SampleResult)."""
+    from workbench.aws import AwsSession
+    from workbench.cli.progress import Progress
+    from workbench.sampling import sample
+
+    _cfg, source = source_from_args(args)
+    since, until = parse_time(args.since), parse_time(args.until)
+    if since and until and since >= until:
+        raise WorkbenchError("--since must be earlier than --until.")
+    if args.limit is not None and args.limit < 1:
+        raise WorkbenchError("--limit must be at least 1.")
+    bar = Progress(label)
+    try:
+        result = sample(AwsSession(source), source, prefix=args.prefix, since=since, until=until, limit=args.limit,
+                        max_bytes=args.max_bytes, seed=args.seed, progress=lambda d, t: bar.update(d, t),
+                        stream=args.stream, workers=max(1, args.workers))
+    finally:
+        bar.close()
+    return source, result
+
+
+def summarise(result, out=sys.stderr) -> None:
+    """Counts, failures and flagged objects, as plain cleaned lines."""
+    mib = result.bytes_read / 1024 / 1024
+    print(f"sampled {len(result.objects)} of {result.listed} objects in the window "
+          f"({len(result.records)} records, {mib:.1f} MiB read) with {result.list_calls} list call(s) "
+          f"in {result.elapsed:.1f}s; {len(result.failures)} failed, {len(result.flagged())} flagged", file=out)
+    for f in result.failures[:20]:
+        print(f"  failed: {one_line(f.message, 300)}", file=out)
+    if len(result.failures) > 20:
+        print(f"  … and {len(result.failures) - 20} more failures", file=out)
+    for s in result.flagged()[:20]:
+        print(f"  flagged: {one_line(s.ref.key, 200)}: {', '.join(s.flags)}", file=out)
+
+
+def _file_for(pattern: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._=-]+", "_", pattern.replace("{", "").replace("}", "")).strip("_.")
+    return (name or "records")[:150] + ".ndjson"
+
+
+def run(args: argparse.Namespace) -> int:
+    import orjson
+
+    from workbench.partitions import key_pattern
+
+    _source, result = run_sample(args, "sampling")
+    if args.out == "-":
+        write = sys.stdout.buffer.write
+        for rec in result.records:
+            write(orjson.dumps(rec.to_json()) + b"\n")
+        sys.stdout.flush()
+    else:
+        out = Path(args.out)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            files: dict[str, list[bytes]] = {}
+            for rec in result.records:
+                files.setdefault(_file_for(key_pattern(rec.key)), []).append(orjson.dumps(rec.to_json()))
+            for name, lines in files.items():
+                (out / name).write_bytes(b"\n".join(lines) + b"\n")
+        except OSError as e:
+            raise WorkbenchError(f"Cannot write samples to {out}: {e.strerror or e}.") from None
+        print(f"wrote {len(files)} file(s) to {out}", file=sys.stderr)
+    summarise(result)
+    if result.failures and (args.strict or not result.records):
+        return 1
+    return 0
