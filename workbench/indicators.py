@@ -1,0 +1,255 @@
+"""Indicator scanners (value → `p_any_*` columns) and the recognisers inference uses to suggest them.
+
+Scanners follow Panther's rules: values trimmed, empty values skipped; the caller keeps one set per
+column per event and writes it sorted. Recognisers are strict ("clearly is an IP"), because a wrong
+indicator pollutes every event's `p_any_*` fields.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+Scanner = Callable[[str, dict], None]
+
+COLUMNS = {
+    "ip": "p_any_ip_addresses", "domain": "p_any_domain_names", "md5": "p_any_md5_hashes",
+    "sha1": "p_any_sha1_hashes", "sha256": "p_any_sha256_hashes", "aws_account_id": "p_any_aws_account_ids",
+    "aws_instance_id": "p_any_aws_instance_ids", "aws_arn": "p_any_aws_arns", "aws_tag": "p_any_aws_tags",
+    "email": "p_any_emails", "username": "p_any_usernames", "trace_id": "p_any_trace_ids",
+    "actor_id": "p_any_actor_ids", "mac": "p_any_mac_addresses",
+}
+
+_IPV4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\Z")
+_HEX = re.compile(r"[0-9a-fA-F]+\Z")
+_DIGITS12 = re.compile(r"\d{12}\Z")
+_INSTANCE = re.compile(r"i-[0-9a-f]{8}(?:[0-9a-f]{9})?\Z")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\Z")
+_DOMAIN = re.compile(r"(?=.{4,253}\Z)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z")
+_MAC = re.compile(r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\Z")
+_ARN = re.compile(r"arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:.+\Z")
+
+
+def _add(ind: dict, column: str, value: str) -> None:
+    s = ind.get(column)
+    if s is None:
+        ind[column] = {value}
+    else:
+        s.add(value)
+
+
+def is_ip(v: str) -> bool:
+    m = _IPV4.match(v)
+    if m:
+        return all(int(x) <= 255 for x in m.groups())
+    if ":" not in v:
+        return False
+    try:
+        ipaddress.IPv6Address(v.split("%", 1)[0])
+        return True
+    except ValueError:
+        return False
+
+
+def is_md5(v: str) -> bool:
+    return len(v) == 32 and bool(_HEX.match(v))
+
+
+def is_sha1(v: str) -> bool:
+    return len(v) == 40 and bool(_HEX.match(v))
+
+
+def is_sha256(v: str) -> bool:
+    return len(v) == 64 and bool(_HEX.match(v))
+
+
+def is_account_id(v: str) -> bool:
+    return bool(_DIGITS12.match(v))
+
+
+def is_instance_id(v: str) -> bool:
+    return bool(_INSTANCE.match(v))
+
+
+def is_email(v: str) -> bool:
+    return bool(_EMAIL.match(v))
+
+
+def is_domain(v: str) -> bool:
+    return bool(_DOMAIN.match(v)) and not _IPV4.match(v)
+
+
+def is_arn(v: str) -> bool:
+    return bool(_ARN.match(v))
+
+
+def is_url(v: str) -> bool:
+    if not v.startswith(("http://", "https://")):
+        return False
+    try:
+        return bool(urlsplit(v).hostname)
+    except ValueError:
+        return False
+
+
+def is_mac(v: str) -> bool:
+    return bool(_MAC.match(v))
+
+
+# --- scanners ------------------------------------------------------------------------------------------------
+
+def _scan_ip(v: str, ind: dict) -> None:
+    v = v.strip()
+    if v and is_ip(v):
+        _add(ind, "p_any_ip_addresses", v)
+
+
+def _scan_hostname(v: str, ind: dict) -> None:
+    v = v.strip()
+    if not v:
+        return
+    if is_ip(v):
+        _add(ind, "p_any_ip_addresses", v)
+    else:
+        if "xn--" in v:
+            try:
+                v = v.encode("ascii").decode("idna")
+            except (UnicodeError, ValueError):
+                pass
+        _add(ind, "p_any_domain_names", v)
+
+
+def _scan_domain(v: str, ind: dict) -> None:
+    v = v.strip()
+    if v:
+        if "xn--" in v:
+            try:
+                v = v.encode("ascii").decode("idna")
+            except (UnicodeError, ValueError):
+                pass
+        _add(ind, "p_any_domain_names", v)
+
+
+def _scan_url(v: str, ind: dict) -> None:
+    v = v.strip()
+    if not v:
+        return
+    try:
+        host = urlsplit(v if "//" in v else "//" + v).hostname
+    except ValueError:
+        return
+    if host:
+        _scan_hostname(host, ind)
+
+
+def _scan_net_addr(v: str, ind: dict) -> None:
+    v = v.strip()
+    if not v:
+        return
+    if v.startswith("["):  # [v6]:port
+        host = v[1:].split("]", 1)[0]
+    elif v.count(":") == 1:
+        host = v.split(":", 1)[0]
+    else:
+        host = v
+    _scan_hostname(host, ind)
+
+
+def _hash_scanner(column: str, length: int) -> Scanner:
+    def scan(v: str, ind: dict) -> None:
+        v = v.strip()
+        if len(v) == length and _HEX.match(v):
+            _add(ind, column, v.lower())
+    return scan
+
+
+def _scan_account(v: str, ind: dict) -> None:
+    v = v.strip()
+    if _DIGITS12.match(v):
+        _add(ind, "p_any_aws_account_ids", v)
+
+
+def _scan_instance(v: str, ind: dict) -> None:
+    v = v.strip()
+    if v.startswith("i-"):
+        _add(ind, "p_any_aws_instance_ids", v)
+
+
+def _arn_scanner(*, only: bool) -> Scanner:
+    def scan(v: str, ind: dict) -> None:
+        v = v.strip()
+        if not v.startswith("arn:"):
+            return
+        parts = v.split(":", 5)
+        if len(parts) != 6:
+            return
+        _add(ind, "p_any_aws_arns", v)
+        if only:
+            return
+        if _DIGITS12.match(parts[4]):
+            _add(ind, "p_any_aws_account_ids", parts[4])
+        resource = parts[5]
+        if resource.startswith("instance/"):
+            _add(ind, "p_any_aws_instance_ids", resource[9:].split("/", 1)[0])
+        if resource.startswith("assumed-role/") and "@" in resource:
+            session = resource.rsplit("/", 1)[-1]
+            if is_email(session):
+                _add(ind, "p_any_emails", session)
+    return scan
+
+
+def _plain_scanner(column: str, need: str | None = None) -> Scanner:
+    def scan(v: str, ind: dict) -> None:
+        v = v.strip()
+        if v and (need is None or need in v):
+            _add(ind, column, v)
+    return scan
+
+
+def _scan_mac(v: str, ind: dict) -> None:
+    v = v.strip()
+    if _MAC.match(v):
+        _add(ind, "p_any_mac_addresses", v.lower())
+
+
+SCANNERS: dict[str, Scanner] = {
+    "ip": _scan_ip, "domain": _scan_domain, "hostname": _scan_hostname, "url": _scan_url,
+    "net_addr": _scan_net_addr, "md5": _hash_scanner("p_any_md5_hashes", 32),
+    "sha1": _hash_scanner("p_any_sha1_hashes", 40), "sha256": _hash_scanner("p_any_sha256_hashes", 64),
+    "aws_account_id": _scan_account, "aws_instance_id": _scan_instance, "aws_arn": _arn_scanner(only=False),
+    "aws_arn_only": _arn_scanner(only=True), "aws_tag": _plain_scanner("p_any_aws_tags"),
+    "email": _plain_scanner("p_any_emails", "@"), "username": _plain_scanner("p_any_usernames"),
+    "trace_id": _plain_scanner("p_any_trace_ids"), "actor_id": _plain_scanner("p_any_actor_ids"), "mac": _scan_mac,
+}
+
+
+def compile_scanner(names: tuple[str, ...] | list[str]) -> Scanner | None:
+    """One scanner running every named indicator; None when there are none."""
+    fns = [SCANNERS[n] for n in names if n in SCANNERS]
+    if not fns:
+        return None
+    if len(fns) == 1:
+        return fns[0]
+
+    def scan(v: str, ind: dict) -> None:
+        for f in fns:
+            f(v, ind)
+    return scan
+
+
+# Recognisers for inference, strongest first: (indicator, predicate, what the explanation calls it).
+RECOGNISERS: tuple[tuple[str, Callable[[str], bool], str], ...] = (
+    ("ip", is_ip, "IP addresses"),
+    ("aws_arn", is_arn, "AWS ARNs"),
+    ("url", is_url, "http(s) URLs"),
+    ("email", is_email, "e-mail addresses"),
+    ("sha256", is_sha256, "SHA-256 hex digests"),
+    ("sha1", is_sha1, "SHA-1 hex digests"),
+    ("md5", is_md5, "MD5 hex digests"),
+    ("aws_account_id", is_account_id, "12-digit AWS account ids"),
+    ("aws_instance_id", is_instance_id, "EC2 instance ids"),
+    ("mac", is_mac, "MAC addresses"),
+)
+DOMAIN_HINTS = ("domain", "host", "fqdn", "hostname", "server_name", "sni")

@@ -1,0 +1,725 @@
+"""Compile a Panther schema once into a parser; parse records into exactly the events Panther would store.
+
+An event holds the declared fields only (case-sensitive names, undeclared keys dropped, nulls and empty
+values omitted), values coerced by Panther's decoding rules, timestamps as `YYYY-MM-DD HH:MM:SS.fffffffff`
+UTC, embedded JSON decoded, then the standard fields `p_log_type`, `p_row_id`, `p_event_time`,
+`p_parse_time`, `p_source_file` and the `p_any_*` indicator columns. A line that does not fit is a
+`ParseError` value naming the field, the value and the reason; it never stops a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+import itertools
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from workbench.errors import WorkbenchError
+from workbench.indicators import compile_scanner
+from workbench.model import Record
+from workbench.schema import Field, Schema
+from workbench.timeformats import compile_time_formats, ns_to_text
+
+VALUE_LIMIT = 200  # characters of an offending value kept in a ParseError
+
+_INT_RANGES = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "int": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
+_BOOL_TEXT = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+              "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+_INT_TEXT = re.compile(r"[+-]?\d+\Z")
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    """One line that a schema could not parse: where, which field, the value, and why."""
+
+    key: str
+    line: int
+    field: str
+    value: str
+    reason: str
+    log_type: str
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "line": self.line, "log_type": self.log_type, "field": self.field,
+                "value": self.value, "reason": self.reason}
+
+    def __str__(self) -> str:
+        where = f"{self.key}:{self.line}" if self.key else f"line {self.line}"
+        fld = f" field {self.field}" if self.field else ""
+        return f"{where}: {self.log_type}{fld}: {self.reason} (value {self.value!r})"
+
+
+class _Bad(Exception):
+    """Internal: a value that does not fit; carries the field path built up while unwinding."""
+
+    __slots__ = ("path", "reason", "value")
+
+    def __init__(self, value: Any, reason: str, path: str = ""):
+        self.value = value
+        self.reason = reason
+        self.path = path
+
+    def under(self, name: str) -> _Bad:
+        self.path = f"{name}.{self.path}" if self.path and not self.path.startswith("[") else f"{name}{self.path}"
+        return self
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, str):
+        s = value
+    else:
+        try:
+            s = orjson.dumps(value).decode()
+        except (TypeError, orjson.JSONEncodeError):
+            s = repr(value)
+    return s if len(s) <= VALUE_LIMIT else s[: VALUE_LIMIT - 1] + "…"
+
+
+def _kind(v: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number"}.get(type(v), type(v).__name__)
+
+
+# --- JSON ---------------------------------------------------------------------------------------------------
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(text: str | bytes) -> Any:
+    """orjson first; the stdlib only for what orjson refuses but is still JSON (deep nesting, big integers)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        first = str(e)
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _Bad(_short(text), "JSON is nested too deeply") from None
+    except ValueError:
+        raise _Bad(_short(text), f"not valid JSON ({first.split(':')[0]})") from None
+
+
+def event_to_json(event: dict) -> bytes:
+    """One NDJSON line for an event (orjson; the stdlib for values orjson cannot write, e.g. >64-bit ints)."""
+    try:
+        return orjson.dumps(event)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(event, ensure_ascii=False, default=str, separators=(",", ":")).encode()
+
+
+# --- value decoders -----------------------------------------------------------------------------------------
+# Each decoder takes (value, indicator sets) and returns the stored value, or None to omit it.
+
+Decoder = Callable[[Any, dict], Any]
+
+
+def _string_decoder(f: Field) -> Decoder:
+    scan = compile_scanner(f.indicators)
+    allow = deny = None
+    ipcheck = None
+    if f.validate:
+        if "allow" in f.validate:
+            allow = frozenset(str(x) for x in f.validate["allow"])
+        elif "deny" in f.validate:
+            deny = frozenset(str(x) for x in f.validate["deny"])
+        ipcheck = f.validate.get("ip") or f.validate.get("cidr")
+        cidr = "cidr" in f.validate
+
+    def text(v: Any) -> str:
+        t = type(v)
+        if t is str:
+            return v
+        if t is bool:
+            return "true" if v else "false"
+        if t is int or t is float:
+            return orjson.dumps(v).decode()
+        raise _Bad(v, f"expected a string, got {_kind(v)}")
+
+    if scan is None and allow is None and deny is None and ipcheck is None:
+        def dec(v: Any, ind: dict) -> Any:
+            if type(v) is str:
+                return v or None
+            return text(v) or None
+        return dec
+
+    def dec_checked(v: Any, ind: dict) -> Any:
+        s = v if type(v) is str else text(v)
+        if not s:
+            return None
+        if allow is not None and s not in allow:
+            raise _Bad(s, f"not one of the allowed values {sorted(allow)}")
+        if deny is not None and s in deny:
+            raise _Bad(s, "is one of the denied values")
+        if ipcheck:
+            try:
+                addr = ipaddress.ip_network(s, strict=False) if cidr else ipaddress.ip_address(s)
+            except ValueError:
+                raise _Bad(s, f"not an {'IP network' if cidr else 'IP address'}") from None
+            if ipcheck != "any" and addr.version != (4 if ipcheck == "ipv4" else 6):
+                raise _Bad(s, f"not an {ipcheck} address")
+        if scan is not None:
+            scan(s, ind)
+        return s
+    return dec_checked
+
+
+def _int_decoder(f: Field) -> Decoder:
+    lo, hi = _INT_RANGES[f.type]
+
+    def dec(v: Any, ind: dict) -> Any:
+        t = type(v)
+        if t is int:
+            if lo <= v <= hi:
+                return v
+            raise _Bad(v, f"out of range for {f.type}")
+        if t is str:
+            if not v:
+                return None
+            s = v.strip()
+            if not _INT_TEXT.match(s):
+                raise _Bad(v, f"not an integer ({f.type})")
+            n = int(s)
+        elif t is float:
+            if not v.is_integer():
+                raise _Bad(v, f"not an integer ({f.type})")
+            n = int(v)
+        else:
+            raise _Bad(v, f"expected a number ({f.type}), got {_kind(v)}")
+        if lo <= n <= hi:
+            return n
+        raise _Bad(v, f"out of range for {f.type}" + (" (integers beyond 64 bits are not allowed)" if f.type == "bigint" else ""))
+    return dec
+
+
+def _float_decoder(f: Field) -> Decoder:
+    def dec(v: Any, ind: dict) -> Any:
+        t = type(v)
+        if t is float:
+            if v - v == 0.0:  # false for NaN and ±Inf
+                return v
+            raise _Bad(v, "not a finite number")
+        if t is int:
+            return float(v)
+        if t is str:
+            if not v:
+                return None
+            try:
+                x = float(v)
+            except ValueError:
+                raise _Bad(v, "not a number (float)") from None
+            if x - x != 0.0:
+                raise _Bad(v, "not a finite number")
+            return x
+        raise _Bad(v, f"expected a number (float), got {_kind(v)}")
+    return dec
+
+
+def _bool_decoder(f: Field) -> Decoder:
+    def dec(v: Any, ind: dict) -> Any:
+        t = type(v)
+        if t is bool:
+            return v
+        if t is str:
+            if not v:
+                return None
+            b = _BOOL_TEXT.get(v)
+            if b is None:
+                raise _Bad(v, "not a boolean (true/false)")
+            return b
+        if t is int and v in (0, 1):
+            return bool(v)
+        raise _Bad(v, f"expected a boolean, got {_kind(v)}")
+    return dec
+
+
+def _timestamp_decoder(f: Field) -> Decoder:
+    try:
+        parse = compile_time_formats(f.time_formats or ("rfc3339",))
+    except ValueError as e:
+        raise WorkbenchError(f"Field {f.name}: {e}.") from None
+    formats = list(f.time_formats or ("rfc3339",))
+
+    def dec(v: Any, ind: dict) -> Any:
+        if v == "":
+            return None
+        try:
+            return parse(v)
+        except ValueError as e:
+            raise _Bad(v, f"{e} (timeFormats {formats})") from None
+        except (OverflowError, OSError):
+            raise _Bad(v, "timestamp out of range") from None
+    return dec
+
+
+def _embedded(dec_inner: Decoder, f: Field) -> Decoder:
+    def dec(v: Any, ind: dict) -> Any:
+        if type(v) is str:
+            if not v.strip():
+                return None
+            try:
+                v = loads(v)
+            except _Bad as e:
+                raise _Bad(_short(v), f"embedded JSON: {e.reason}") from None
+        return dec_inner(v, ind)
+    return dec
+
+
+def _object_decoder(fields: tuple[Field, ...]) -> Callable[[Any, dict], dict | None]:
+    plan = tuple((f.extra.get("rename", {}).get("from", f.name) if isinstance(f.extra.get("rename"), dict) else f.name,
+                  f.name, compile_value(f), f.required) for f in fields)
+
+    def dec(v: Any, ind: dict) -> Any:
+        if type(v) is not dict:
+            raise _Bad(v, f"expected an object, got {_kind(v)}")
+        out = {}
+        for src, name, fdec, required in plan:
+            x = v.get(src)
+            if x is None:
+                if required:
+                    raise _Bad(None, "required field is missing or null", name)
+                continue
+            try:
+                r = fdec(x, ind)
+            except _Bad as e:
+                raise e.under(name) from None
+            if r is None:
+                if required:
+                    raise _Bad(x, "required field is empty", name)
+                continue
+            out[name] = r
+        return out or None
+    return dec
+
+
+def _array_decoder(f: Field) -> Decoder:
+    if f.element is None:
+        raise WorkbenchError(f"Array field {f.name} has no element type.")
+    el = compile_value(f.element)
+
+    def dec(v: Any, ind: dict) -> Any:
+        if type(v) is not list:
+            raise _Bad(v, f"expected an array, got {_kind(v)}")
+        out = []
+        for i, x in enumerate(v):
+            if x is None:
+                continue
+            try:
+                r = el(x, ind)
+            except _Bad as e:
+                raise e.under(f"[{i}]") from None
+            if r is not None:
+                out.append(r)
+        return out or None
+    return dec
+
+
+def _json_decoder(f: Field) -> Decoder:
+    def dec(v: Any, ind: dict) -> Any:
+        if v == "" or v == {} or v == []:
+            return None
+        return v
+    return dec
+
+
+def compile_value(f: Field) -> Decoder:
+    """The decoder closure for one field's value."""
+    t = f.type
+    if t == "string":
+        d = _string_decoder(f)
+    elif t in _INT_RANGES:
+        d = _int_decoder(f)
+    elif t == "float":
+        d = _float_decoder(f)
+    elif t == "boolean":
+        d = _bool_decoder(f)
+    elif t == "timestamp":
+        d = _timestamp_decoder(f)
+    elif t == "object":
+        d = _object_decoder(f.fields)
+    elif t == "array":
+        d = _array_decoder(f)
+    elif t == "json":
+        d = _json_decoder(f)
+    else:
+        raise WorkbenchError(f"Field {f.name}: type {t!r} is not supported by the parser.")
+    if f.is_embedded_json and t in ("object", "array", "json"):
+        d = _embedded(d, f)
+    return d
+
+
+# --- text parsers (csv, fastmatch, regex) ------------------------------------------------------------------
+
+GROK = {
+    "DATA": r".*?", "GREEDYDATA": r".*", "NOTSPACE": r"\S+", "SPACE": r"\s*", "WORD": r"\b\w+\b",
+    "QUOTEDSTRING": r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', "QS": r'"(?:[^"\\]|\\.)*"',
+    "HEXDIGIT": r"[0-9A-Fa-f]+", "UUID": r"[A-Fa-f0-9]{8}-(?:[A-Fa-f0-9]{4}-){3}[A-Fa-f0-9]{12}",
+    "INT": r"[+-]?\d+", "POSINT": r"\b[1-9]\d*\b", "NONNEGINT": r"\b\d+\b",
+    "BASE10NUM": r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", "NUMBER": r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)",
+    "BASE16NUM": r"(?:0[xX])?[0-9A-Fa-f]+",
+    "IPV4": r"(?:\d{1,3}\.){3}\d{1,3}", "IPV6": r"[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+", "IP": r"(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+",
+    "HOSTNAME": r"\b[0-9A-Za-z][0-9A-Za-z-]{0,62}(?:\.[0-9A-Za-z][0-9A-Za-z-]{0,62})*\.?\b",
+    "IPORHOST": r"(?:\d{1,3}\.){3}\d{1,3}|\b[0-9A-Za-z][0-9A-Za-z-.]*\b", "HOSTPORT": r"\S+:\d+",
+    "USERNAME": r"[a-zA-Z0-9._-]+", "USER": r"[a-zA-Z0-9._-]+", "EMAILADDRESS": r"[^@\s]+@[^@\s]+",
+    "UNIXPATH": r"(?:/[\w_%!$@:.,+~-]*)+", "PATH": r"(?:/[\w_%!$@:.,+~-]*)+", "URIPROTO": r"[A-Za-z][A-Za-z0-9+.-]+",
+    "URIPATHPARAM": r"\S+", "URI": r"[A-Za-z][A-Za-z0-9+.-]+://\S+", "URIPATH": r"/\S*",
+    "MONTH": r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:tember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b",
+    "MONTHNUM": r"(?:0?[1-9]|1[0-2])", "MONTHNUM2": r"(?:0[1-9]|1[0-2])", "MONTHDAY": r"(?:(?:0[1-9])|(?:[12][0-9])|(?:3[01])|[1-9])",
+    "DAY": r"(?:Mon(?:day)?|Tue(?:sday)?|Wed(?:nesday)?|Thu(?:rsday)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?)",
+    "YEAR": r"\d\d(?:\d\d)?", "HOUR": r"(?:2[0123]|[01]?[0-9])", "MINUTE": r"(?:[0-5][0-9])", "SECOND": r"(?:[0-5]?[0-9]|60)(?:[:.,][0-9]+)?",
+    "TIME": r"(?:2[0123]|[01]?[0-9]):[0-5][0-9](?::(?:[0-5]?[0-9]|60)(?:[:.,][0-9]+)?)?",
+    "ISO8601_TIMEZONE": r"(?:Z|[+-]\d{2}(?::?\d{2})?)",
+    "TIMESTAMP_ISO8601": r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?",
+    "HTTPDATE": r"\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}",
+    "SYSLOGTIMESTAMP": r"\w{3} +\d{1,2} \d{2}:\d{2}:\d{2}", "LOGLEVEL": r"(?:[Aa]lert|ALERT|[Tt]race|TRACE|[Dd]ebug|DEBUG|[Nn]otice|NOTICE|[Ii]nfo|INFO|[Ww]arn(?:ing)?|WARN(?:ING)?|[Ee]rr(?:or)?|ERR(?:OR)?|[Cc]rit(?:ical)?|CRIT(?:ICAL)?|[Ff]atal|FATAL|[Ss]evere|SEVERE|EMERG(?:ENCY)?|[Ee]merg(?:ency)?)",
+    "MAC": r"(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}", "COMMONMAC": r"(?:[0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}",
+    "PID": r"\d+", "TTY": r"/dev/\S+",
+}
+_GROK_REF = re.compile(r"%\{([A-Z][A-Z0-9_]*)(?::([\w.@\[\]-]+))?(?::\w+)?\}")
+
+
+def expand_grok(pattern: str, definitions: dict | None = None, _depth: int = 0) -> str:
+    """Grok `%{NAME:field}` references → a Python regex with named groups (plain `(?P<x>…)` passes through)."""
+    defs = {**GROK, **(definitions or {})}
+    if _depth > 20:
+        raise ValueError("grok patterns refer to each other too deeply")
+
+    def sub(m: re.Match) -> str:
+        name, fieldname = m.group(1), m.group(2)
+        if name not in defs:
+            raise KeyError(f"unknown grok pattern %{{{name}}}")
+        inner = expand_grok(defs[name], definitions, _depth + 1)
+        return f"(?P<{_group_name(fieldname)}>{inner})" if fieldname else f"(?:{inner})"
+
+    return _GROK_REF.sub(sub, pattern)
+
+
+def _group_name(name: str) -> str:
+    # Python group names must be identifiers; keep a reversible mapping for names like "user.id"
+    return re.sub(r"\W", lambda m: f"_x{ord(m.group()):02x}_", name)
+
+
+_GROUP_UNNAME = re.compile(r"_x([0-9a-f]{2})_")
+
+
+def _ungroup(name: str) -> str:
+    return _GROUP_UNNAME.sub(lambda m: chr(int(m.group(1), 16)), name)
+
+
+_PLACEHOLDER = re.compile(r"%\{([^}]*)\}")
+
+
+def fastmatch_regex(pattern: str) -> tuple[re.Pattern, tuple[str | None, ...], tuple[bool, ...]]:
+    """A fastmatch pattern → (regex, field names in group order, which fields were quoted).
+
+    Text between placeholders is the delimiter; a field stops at the first occurrence of the delimiter
+    after it (lazy), a quoted placeholder reads a quoted string with backslash escapes, and the last field
+    takes the rest of the line.
+    """
+    parts = _PLACEHOLDER.split(pattern)  # literal, name, literal, name, …, literal
+    literals, names = parts[0::2], parts[1::2]
+    rx = [re.escape(literals[0])]
+    quoted: list[bool] = []
+    out_names: list[str | None] = []
+    for i, name in enumerate(names):
+        before, after = literals[i], literals[i + 1]
+        is_quoted = bool(before) and before[-1] in "\"'" and after[:1] == before[-1]
+        last = i == len(names) - 1 and after == ""
+        if is_quoted:
+            q = before[-1]
+            body = f"[^{q}\\\\]*(?:\\\\.[^{q}\\\\]*)*"
+        elif last:
+            body = ".*"
+        elif len(after) == 1:
+            body = f"[^{re.escape(after[0])}]*"
+        elif after:
+            body = ".*?"
+        else:
+            raise WorkbenchError(f"fastmatch pattern {pattern!r}: two fields with no delimiter between them.")
+        rx.append(f"({body})")
+        rx.append(re.escape(after))
+        out_names.append(name or None)
+        quoted.append(is_quoted)
+    return re.compile("".join(rx) + r"\Z", re.DOTALL), tuple(out_names), tuple(quoted)
+
+
+_UNESCAPE = re.compile(r"\\(.)")
+
+
+class _TextParser:
+    """csv / fastmatch / regex: a line → a flat dict of strings, as Panther's text preprocessors emit."""
+
+    def __init__(self, kind: str, opts: dict):
+        self.kind = kind
+        self.empty = frozenset(opts.get("emptyValues") or ())
+        self.trim = bool(opts.get("trimSpace"))
+        self.skip_prefix = opts.get("skipPrefix")
+        self.expand = [(k, _PLACEHOLDER.split(str(t))) for k, t in (opts.get("expandFields") or {}).items()]
+        self.header: tuple[str, ...] = ()
+        self.columns: tuple[str, ...] = ()
+        self.headers_by_key: dict[str, tuple[str, ...]] = {}
+        if kind == "csv":
+            self.delimiter = opts.get("delimiter") or ","
+            self.has_header = bool(opts.get("hasHeader"))
+            self.columns = tuple(opts.get("columns") or ())
+        elif kind == "fastmatch":
+            self.patterns = [fastmatch_regex(p) for p in opts["match"]]
+        elif kind == "regex":
+            rx = expand_grok("".join(opts["match"]), opts.get("patternDefinitions"))
+            self.regex = re.compile(rx, re.DOTALL)
+            self.regex_names = {g: _ungroup(g) for g in self.regex.groupindex}
+
+    def split(self, text: str, key: str, line: int) -> dict | None:
+        """None for lines to skip (header, skipPrefix); raises _Bad for a line that does not match."""
+        if self.skip_prefix and text.startswith(self.skip_prefix):
+            return None
+        if self.kind == "fastmatch":
+            m = None
+            for pattern in self.patterns:
+                m = pattern[0].match(text)
+                if m is not None:
+                    break
+            if m is None:
+                raise _Bad(_short(text), "line does not match any fastmatch pattern")
+            _, names, quoted = pattern
+            values = m.groups()
+            raw = {}
+            for name, q, v in zip(names, quoted, values, strict=True):
+                if name is None:
+                    continue
+                if q and "\\" in v:
+                    v = _UNESCAPE.sub(r"\1", v)
+                raw[name] = v
+        elif self.kind == "regex":
+            m = self.regex.match(text)
+            if m is None:
+                raise _Bad(_short(text), "line does not match the regex")
+            raw = {self.regex_names[k]: v for k, v in m.groupdict().items() if v is not None}
+        else:
+            try:
+                row = next(csv.reader([text], delimiter=self.delimiter, skipinitialspace=False))
+            except (csv.Error, StopIteration) as e:
+                raise _Bad(_short(text), f"not a CSV row ({e})") from None
+            columns = self.columns
+            if self.has_header:
+                if not columns:
+                    if line == 1 or key not in self.headers_by_key:
+                        self.headers_by_key[key] = tuple(row)
+                        return None
+                    columns = self.headers_by_key[key]
+                elif tuple(row) == columns or line == 1:
+                    return None
+            elif tuple(row) == columns:
+                return None
+            if len(row) > len(columns):
+                raise _Bad(_short(text), f"row has {len(row)} columns, the schema has {len(columns)}")
+            raw = {c: v for c, v in zip(columns, row, strict=False) if c}
+        if self.trim:
+            raw = {k: v.strip() for k, v in raw.items()}
+        if self.empty:
+            raw = {k: v for k, v in raw.items() if v not in self.empty}
+        for name, parts in self.expand:
+            val = "".join(raw.get(p, "") if i % 2 else p for i, p in enumerate(parts))
+            if val and val not in self.empty:
+                raw[name] = val
+        return raw
+
+
+# --- the parser ---------------------------------------------------------------------------------------------
+
+class _Clock:
+    """p_parse_time text, recomputed at most once per millisecond (formatting is the costly part)."""
+
+    __slots__ = ("_ms", "_text")
+
+    def __init__(self) -> None:
+        self._ms = -1
+        self._text = ""
+
+    def text(self) -> str:
+        ns = time.time_ns()
+        ms = ns // 1_000_000
+        if ms != self._ms:
+            self._ms = ms
+            self._text = ns_to_text(ms * 1_000_000)
+        return self._text
+
+
+_CLOCK = _Clock()
+
+
+def _event_time_getters(fields: tuple[Field, ...]) -> list[Callable[[dict], Any]]:
+    """Getters for every isEventTime field, schema order (the first with a value becomes p_event_time)."""
+    out: list[Callable[[dict], Any]] = []
+
+    def walk(fs: tuple[Field, ...], path: tuple[str, ...]) -> None:
+        for f in fs:
+            p = (*path, f.name)
+            if f.type == "timestamp" and f.is_event_time:
+                if len(p) == 1:
+                    name = p[0]
+                    out.append(lambda e, n=name: e.get(n))
+                else:
+                    def get(e: dict, p: tuple[str, ...] = p) -> Any:
+                        for k in p:
+                            if type(e) is not dict:
+                                return None
+                            e = e.get(k)
+                        return e
+                    out.append(get)
+            if f.type == "object" and f.fields:
+                walk(f.fields, p)
+
+    walk(fields, ())
+    return out
+
+
+class Parser:
+    """A schema compiled once. `parse(record)` → event dict, ParseError, or None for a skipped line."""
+
+    def __init__(self, schema: Schema):
+        if not schema.name:
+            raise WorkbenchError("A schema needs a name (`schema:`) before it can parse.")
+        if not schema.fields:
+            raise WorkbenchError(f"Schema {schema.name} has no fields.")
+        self.schema = schema
+        self.log_type = schema.name
+        kind = schema.parser_kind
+        if kind in ("script", "native"):
+            raise WorkbenchError(f"Schema {schema.name}: the `{kind}` parser is not supported here; use csv, fastmatch, regex or JSON.")
+        self._text = _TextParser(kind, schema.parser[kind]) if schema.parser else None
+        self._decode = _object_decoder(schema.fields)
+        self._event_times = _event_time_getters(schema.fields)
+        self._row_prefix = os.urandom(6).hex()
+        self._counter = itertools.count(1)
+
+    def parse(self, record: Record) -> dict | ParseError | None:
+        return self.parse_text(record.text, record.bucket, record.key, record.line)
+
+    def parse_text(self, text: str, bucket: str = "", key: str = "", line: int = 0) -> dict | ParseError | None:
+        text = text.strip()
+        if not text:
+            return None
+        ind: dict = {}
+        try:
+            if self._text is None:
+                raw = loads(text)
+                if type(raw) is not dict:
+                    raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
+            else:
+                raw = self._text.split(text, key, line)
+                if raw is None:
+                    return None
+            event = self._decode(raw, ind)
+        except _Bad as e:
+            return ParseError(key, line, e.path, _short(e.value), e.reason, self.log_type)
+        except RecursionError:
+            return ParseError(key, line, "", _short(text), "value is nested too deeply", self.log_type)
+        if event is None:
+            return ParseError(key, line, "", _short(text), "no declared field has a value", self.log_type)
+        parse_time = _CLOCK.text()
+        event_time = None
+        for get in self._event_times:
+            event_time = get(event)
+            if event_time is not None:
+                break
+        event["p_log_type"] = self.log_type
+        event["p_row_id"] = f"{self._row_prefix}{next(self._counter):x}"
+        event["p_event_time"] = event_time or parse_time
+        event["p_parse_time"] = parse_time
+        if bucket or key:
+            event["p_source_file"] = {"aws_s3_bucket": bucket, "aws_s3_key": key}
+        if ind:
+            for col in sorted(ind):
+                event[col] = sorted(ind[col])
+        return event
+
+    def parse_many(self, records: Iterable[Record]) -> list[dict | ParseError]:
+        parse = self.parse
+        return [r for r in map(parse, records) if r is not None]
+
+
+def compile_parser(schema: Schema) -> Parser:
+    """Compile a schema into a Parser (raises WorkbenchError if the schema cannot parse anything)."""
+    return Parser(schema)
+
+
+class Classifier:
+    """Several candidate parsers for one stream: the first (in order) that parses a line wins, as in Panther."""
+
+    def __init__(self, parsers: Iterable[Parser]):
+        self.parsers = list(parsers)
+        if not self.parsers:
+            raise WorkbenchError("No schemas to parse with.")
+        self.log_type = self.parsers[0].log_type if len(self.parsers) == 1 else "|".join(p.log_type for p in self.parsers)
+
+    def parse(self, record: Record) -> dict | ParseError | None:
+        if len(self.parsers) == 1:
+            return self.parsers[0].parse(record)
+        errors: list[ParseError] = []
+        for p in self.parsers:
+            r = p.parse(record)
+            if r is None or type(r) is dict:
+                return r
+            errors.append(r)
+        first = errors[0]
+        why = "; ".join(f"{e.log_type}: {e.field + ' ' if e.field else ''}{e.reason}" for e in errors)
+        return ParseError(first.key, first.line, first.field, first.value, f"no schema matched ({why})", self.log_type)
+
+    __call__ = parse
+
+
+def parsers_for_source(config, source, schemas: dict[str, Schema] | None = None) -> Callable[[Record], dict | ParseError | None]:
+    """A function parsing any record of `source`: the record's key prefix picks its log types.
+
+    With `schemas` given, those schemas are tried (in order) for every record instead of the prefix
+    mapping, which is how a freshly inferred schema is tried on a prefix.
+    """
+    from workbench.schema import load_schema_dir
+
+    if schemas is not None:
+        classifier = Classifier(compile_parser(s) for s in schemas.values())
+        return classifier.parse
+    available = load_schema_dir(config.schema_dirs) if config.schema_dirs else {}
+    cache: dict[tuple[str, ...], Classifier | str] = {}
+    compiled: dict[str, Parser] = {}
+
+    def for_types(types: tuple[str, ...]) -> Classifier | str:
+        got = cache.get(types)
+        if got is None:
+            missing = [t for t in types if t not in available]
+            if not types:
+                got = "no log type is mapped to this key's prefix in the source config"
+            elif missing:
+                got = f"no schema named {', '.join(missing)} in {', '.join(map(str, config.schema_dirs)) or 'the schema directories'}"
+            else:
+                for t in types:
+                    if t not in compiled:
+                        compiled[t] = compile_parser(available[t])
+                got = Classifier(compiled[t] for t in types)
+            cache[types] = got
+        return got
+
+    def parse(record: Record) -> dict | ParseError | None:
+        types = source.log_types_for(record.key)
+        c = for_types(types)
+        if isinstance(c, str):
+            if not record.text.strip():
+                return None
+            return ParseError(record.key, record.line, "", _short(record.text), c, "|".join(types))
+        return c.parse(record)
+
+    return parse
