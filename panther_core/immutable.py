@@ -1,0 +1,185 @@
+"""Read-only views over event data: mappings with case-insensitive keys and tuple-backed lists.
+
+Nested values are wrapped lazily on access, so constructing a view costs nothing and a rule that reads
+three fields of a large event only pays for those three. Keys are matched exactly first, then by their
+lower-cased form (the first key in insertion order wins when several differ only in case).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def _wrap(value: Any) -> Any:
+    # exact type checks first: they are the hot path (events are plain JSON data)
+    t = type(value)
+    if t is dict:
+        return ImmutableCaseInsensitiveDict(value)
+    if t is list or t is tuple:
+        return ImmutableList(value)
+    if isinstance(value, (ImmutableCaseInsensitiveDict, ImmutableList)):
+        return value
+    if isinstance(value, Mapping):
+        return ImmutableCaseInsensitiveDict(value)
+    if isinstance(value, (list, tuple)):
+        return ImmutableList(value)
+    return value
+
+
+def unwrap(value: Any) -> Any:
+    """A mutable deep copy of `value` with every immutable view turned back into dicts and lists."""
+    if isinstance(value, ImmutableCaseInsensitiveDict):
+        return copy.deepcopy(dict(value._container))
+    if isinstance(value, ImmutableList):
+        return copy.deepcopy(list(value._container))
+    return copy.deepcopy(value)
+
+
+def json_encoder(value: Any) -> Any:
+    """`default=` hook for json.dumps: serialises the immutable views (and sets) as plain containers."""
+    if isinstance(value, ImmutableCaseInsensitiveDict):
+        return dict(value._container)
+    if isinstance(value, ImmutableList):
+        return list(value._container)
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+class ImmutableCaseInsensitiveDict(Mapping):
+    """A read-only mapping whose string keys match case-insensitively at every depth."""
+
+    __slots__ = ("_container", "_lower")
+
+    def __init__(self, data: Mapping | None = None):
+        self._container = data if data is not None else {}
+        self._lower: dict[str, Any] | None = None
+
+    def _fold(self, key: str) -> Any:
+        # built on the first miss only: most lookups hit the exact key
+        lower = self._lower
+        if lower is None:
+            lower = {}
+            for k in self._container:
+                if isinstance(k, str):
+                    lower.setdefault(k.lower(), k)
+            self._lower = lower
+        return lower.get(key.lower(), _MISSING)
+
+    def __getitem__(self, key: Any) -> Any:
+        try:
+            return _wrap(self._container[key])
+        except KeyError:
+            if isinstance(key, str):
+                real = self._fold(key)
+                if real is not _MISSING:
+                    return _wrap(self._container[real])
+            raise
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        c = self._container
+        if key in c:
+            return _wrap(c[key])
+        if isinstance(key, str):
+            real = self._fold(key)
+            if real is not _MISSING:
+                return _wrap(c[real])
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        if key in self._container:
+            return True
+        return isinstance(key, str) and self._fold(key) is not _MISSING
+
+    def __iter__(self):
+        return iter(self._container)
+
+    def __len__(self) -> int:
+        return len(self._container)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ImmutableCaseInsensitiveDict):
+            return self._container == other._container
+        if isinstance(other, Mapping):
+            return dict(self._container) == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __setitem__(self, key, value):
+        raise TypeError(f"'{type(self).__name__}' object does not support item assignment")
+
+    def __delitem__(self, key):
+        raise TypeError(f"'{type(self).__name__}' object does not support item deletion")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._container!r})"
+
+    def copy(self) -> dict:
+        """A mutable deep copy."""
+        return unwrap(self)
+
+    def to_dict(self) -> dict:
+        return unwrap(self)
+
+    def deep_get(self, *keys: Any, default: Any = None) -> Any:
+        from panther_core.traversal import deep_get
+
+        return deep_get(self, *keys, default=default)
+
+
+class ImmutableList(Sequence):
+    """A read-only, tuple-backed list that compares equal to lists and tuples with the same items."""
+
+    __slots__ = ("_container",)
+
+    def __init__(self, data: Sequence | None = None):
+        self._container = tuple(data) if data is not None else ()
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return ImmutableList(self._container[index])
+        return _wrap(self._container[index])
+
+    def __len__(self) -> int:
+        return len(self._container)
+
+    def __iter__(self):
+        for item in self._container:
+            yield _wrap(item)
+
+    def __contains__(self, value: object) -> bool:
+        return any(item == value for item in self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ImmutableList):
+            return self._container == other._container
+        if isinstance(other, (list, tuple)):
+            return list(self._container) == list(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._container)
+
+    def __setitem__(self, index, value):
+        raise TypeError(f"'{type(self).__name__}' object does not support item assignment")
+
+    def __delitem__(self, index):
+        raise TypeError(f"'{type(self).__name__}' object does not support item deletion")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self._container)!r})"
+
+    def copy(self) -> list:
+        """A mutable deep copy."""
+        return unwrap(self)
+
+    def as_list(self) -> list:
+        return unwrap(self)
+
+
+_MISSING = object()

@@ -1,0 +1,40 @@
+"""Detections: load Panther rules (panther-analysis layout) and run them, isolated, with PAT's semantics.
+
+Public API (imported lazily, so the rule worker process can import its own modules from this package
+without pulling in the loader's dependencies):
+
+    RuleEngine(path, *, timeout=1.0, python=None)   .rules .invalid .skipped .run_events() .run_tests()
+                                                    .reload() .changed_files() .close()  (context manager)
+    RuleResult, TestReport, CaseResult              plain results
+    AlertGrouper, Alert                             dedup/threshold grouping, mergeable across partials
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_EXPORTS = {
+    "RuleEngine": "workbench.detections.engine",
+    "ReloadSummary": "workbench.detections.engine",
+    "RuleResult": "workbench.detections.results",
+    "TestReport": "workbench.detections.results",
+    "CaseResult": "workbench.detections.results",
+    "RuleTests": "workbench.detections.results",
+    "AlertGrouper": "workbench.detections.grouping",
+    "Alert": "workbench.detections.grouping",
+    "RuleSpec": "workbench.detections.specs",
+    "InvalidSpec": "workbench.detections.specs",
+    "SkippedSpec": "workbench.detections.specs",
+    "load_content": "workbench.detections.specs",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench.detections' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

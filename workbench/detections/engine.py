@@ -1,0 +1,367 @@
+"""`RuleEngine`: load a content directory once, then run its rules over events and its unit tests.
+
+Rule code never runs in the caller's process: every evaluation goes to a reused worker process. When a
+call hangs or kills the worker, that call becomes the rule's error, the worker is restarted and the rest
+of the batch runs again without it. Edits to rule, helper or data-model files are picked up on the next
+run (`auto_reload`), re-importing only changed rule modules, or restarting the worker when a helper or
+data model changed (modules that imported the old helper would otherwise keep it).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from workbench.detections.process import WorkerCrash, WorkerProcess
+from workbench.detections.results import CaseResult, RuleResult, RuleTests, TestReport, decide_case
+from workbench.detections.specs import Content, InvalidSpec, RuleSpec, load_content
+
+BATCH_EVENTS = 1000  # events per worker request: large enough to amortise the round trip
+RELOAD_CHECK_INTERVAL = 0.5  # seconds between file scans in auto-reload mode
+MAX_RETRIES = 50  # crashes tolerated within one batch before the rest of it is given up
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadSummary:
+    changed: tuple[str, ...]  # files that changed, appeared or disappeared
+    restarted: bool  # the worker was restarted (a helper or data model changed)
+
+    def __bool__(self) -> bool:
+        return bool(self.changed)
+
+
+class RuleEngine:
+    """Rules from `path` (panther-analysis layout), evaluated in an isolated worker process.
+
+    `timeout` is per function call, in seconds; `python` runs the worker under another interpreter
+    (e.g. a content repo's venv, so its third-party imports resolve); `memory_mb` caps the worker's
+    address space.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, timeout: float = 1.0, python: str | None = None,
+                 memory_mb: int = 2048, auto_reload: bool = True, cwd: Path | None = None):
+        self.path = Path(path)
+        self.timeout = timeout
+        self.auto_reload = auto_reload
+        self._cwd = cwd
+        self.worker = WorkerProcess(python=python, timeout=timeout, memory_mb=memory_mb)
+        self._content: Content = Content(root=self.path)
+        self._load_errors: list[InvalidSpec] = []
+        self._ordinals: dict[int, RuleSpec] = {}
+        self._by_type: dict[str, list[RuleSpec]] = {}
+        self._fingerprint: dict[str, tuple[int, int]] = {}
+        self._helper_files: set[str] = set()
+        self._last_check = 0.0
+        self._loaded = False
+        self._scan()
+
+    # --- content -----------------------------------------------------------------------------------------
+
+    @property
+    def rules(self) -> list[RuleSpec]:
+        """Loaded rules that imported cleanly (invalid ones are in `.invalid`)."""
+        self._ensure_loaded()
+        return [r for r in self._ordinals.values()]
+
+    @property
+    def invalid(self) -> list[InvalidSpec]:
+        self._ensure_loaded()
+        return list(self._content.invalid) + self._load_errors
+
+    @property
+    def skipped(self):
+        return list(self._content.skipped)
+
+    @property
+    def data_models(self):
+        return list(self._content.data_models)
+
+    @property
+    def globals(self):
+        return list(self._content.globals)
+
+    def rule(self, rule_id: str) -> RuleSpec | None:
+        return next((r for r in self.rules if r.rule_id == rule_id), None)
+
+    def _scan(self) -> None:
+        self._content = load_content(self.path, cwd=self._cwd)
+        self._fingerprint = self._stat_all()
+        self._helper_files = {str(g.py_path) for g in self._content.globals}
+        self._helper_files |= {str(p) for dm in self._content.data_models for p in (dm.path, dm.py_path) if p}
+        self._helper_files |= {str(g.path) for g in self._content.globals}
+
+    def _watched(self) -> set[str]:
+        from workbench.detections.specs import _yaml_files, support_dirs
+
+        files = {str(p) for p in self._content.files}
+        for f in _yaml_files(self.path) if self.path.exists() else ():
+            files.add(str(f))
+        for d in support_dirs(self.path, self._cwd):
+            files.update(str(f) for f in _yaml_files(d))
+            files.update(str(f) for f in d.glob("*.py"))
+        return files
+
+    def _stat_all(self) -> dict[str, tuple[int, int]]:
+        out = {}
+        for f in self._watched():
+            try:
+                st = os.stat(f)
+                out[f] = (st.st_mtime_ns, st.st_size)
+            except OSError:
+                continue
+        return out
+
+    def changed_files(self) -> list[str]:
+        """Files added, removed or modified since the content was last loaded."""
+        now = self._stat_all()
+        old = self._fingerprint
+        return sorted(f for f in set(now) | set(old) if now.get(f) != old.get(f))
+
+    def reload(self, *, force: bool = False) -> ReloadSummary:
+        """Pick up edits: re-read specs, re-import changed rules, restart the worker if helpers changed."""
+        changed = self.changed_files()
+        if not changed and not force:
+            return ReloadSummary((), False)
+        helpers_before = set(self._helper_files)
+        self._scan()
+        restart = force or any(f in helpers_before or f in self._helper_files for f in changed)
+        if restart:
+            self.worker.stop()
+        self._loaded = False
+        self._ensure_loaded()
+        return ReloadSummary(tuple(changed), restart)
+
+    def _maybe_reload(self) -> None:
+        if not self.auto_reload or not self._loaded:
+            return
+        now = time.monotonic()
+        if now - self._last_check < RELOAD_CHECK_INTERVAL:
+            return
+        self._last_check = now
+        self.reload()
+
+    def _ensure_loaded(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        self._load_errors = []
+        self._last_check = time.monotonic()
+        skip: list[str] = []
+        while True:
+            specs = self._content.rules
+            msg = {
+                "op": "load",
+                "globals": {g.global_id: str(g.py_path) for g in self._content.globals},
+                "data_models": [dm.worker_spec() for dm in self._content.data_models],
+                "rules": [r.worker_spec(i) for i, r in enumerate(specs)],
+                "skip": skip,
+            }
+            try:
+                reply = self.worker.request(msg)
+            except WorkerCrash as crash:
+                culprit = specs[crash.ordinal] if crash.ordinal is not None and 0 <= crash.ordinal < len(specs) else None
+                if culprit is None or culprit.rule_id in skip:
+                    # a data model or helper brought the worker down: nothing can run
+                    self._load_errors.append(InvalidSpec(self.path, f"loading the content: {crash.message}"))
+                    self._ordinals = {}
+                    self._by_type = {}
+                    return
+                skip.append(culprit.rule_id)
+                self._load_errors.append(InvalidSpec(culprit.path, f"{culprit.path}: importing "
+                                                     f"{culprit.py_path.name}: {crash.message}", culprit.rule_id))
+                continue
+            break
+        errors: Mapping[str, str] = reply.get("errors") or {}
+        if reply.get("error"):
+            self._load_errors.append(InvalidSpec(self.path, f"loading the content: {reply['error']}"))
+        by_id = {r.rule_id: r for r in specs}
+        for key, text in errors.items():
+            if key.startswith("datamodel:"):
+                dm = next((d for d in self._content.data_models if d.model_id == key[10:]), None)
+                self._load_errors.append(InvalidSpec(dm.path if dm else self.path, f"{key[10:]}: {text}"))
+            elif key in by_id:
+                r = by_id[key]
+                self._load_errors.append(InvalidSpec(r.path, f"{r.path}: importing {r.py_path.name}: {text}", key))
+        bad = set(errors) | set(skip)
+        self._ordinals = {i: r for i, r in enumerate(specs) if r.rule_id not in bad}
+        self._by_type = {}
+        for r in self._ordinals.values():
+            if r.enabled:
+                for lt in r.log_types:
+                    self._by_type.setdefault(lt, []).append(r)
+
+    # --- rules over events -------------------------------------------------------------------------------
+
+    def rules_for(self, log_type: str | None) -> list[RuleSpec]:
+        """Enabled rules whose LogTypes include `log_type`, in load order."""
+        self._ensure_loaded()
+        return list(self._by_type.get(log_type, ())) if log_type else []
+
+    def run_events(self, events: Iterable[Mapping]) -> Iterator[RuleResult]:
+        """One RuleResult per enabled rule per event whose p_log_type it covers, in event order."""
+        self._maybe_reload()
+        self._ensure_loaded()
+        batch: list[Mapping] = []
+        for event in events:
+            if not isinstance(event, Mapping):
+                continue
+            batch.append(event)
+            if len(batch) >= BATCH_EVENTS:
+                yield from self._run_batch(batch)
+                batch = []
+        if batch:
+            yield from self._run_batch(batch)
+
+    def run_event(self, event: Mapping) -> list[RuleResult]:
+        return list(self.run_events([event]))
+
+    def _run_batch(self, batch: Sequence[Mapping]) -> Iterator[RuleResult]:
+        by_type = self._by_type
+        if not any(by_type.get(e.get("p_log_type")) for e in batch):
+            return
+        ordinal_of = {id(r): i for i, r in self._ordinals.items()}
+        body = orjson.dumps(list(batch), default=str, option=orjson.OPT_NON_STR_KEYS)
+        got: dict[tuple[int, int], list] = {}
+        crashed: dict[tuple[int, int], str] = {}
+        for _attempt in range(MAX_RETRIES):
+            skip = orjson.dumps(sorted(crashed))
+            try:
+                reply = self.worker.request(b'{"op":"events","skip":' + skip + b',"events":' + body + b"}")
+            except WorkerCrash as crash:
+                if crash.ident is None or (crash.ident, crash.ordinal) in crashed:
+                    reply = {"error": crash.message}
+                else:
+                    crashed[(crash.ident, crash.ordinal)] = crash.message
+                    continue
+            break
+        else:
+            reply = {"error": "the rule worker kept crashing; the rest of this batch was not evaluated"}
+        batch_error = reply.get("error")
+        for i, ordinal, res, stdout in reply.get("results") or ():
+            got[(i, ordinal)] = [res, stdout]
+        for i, event in enumerate(batch):
+            for spec in by_type.get(event.get("p_log_type"), ()):
+                key = (i, ordinal_of[id(spec)])
+                entry = got.get(key)
+                if entry is not None:
+                    yield _result(spec, entry[0], entry[1], event)
+                elif key in crashed:
+                    yield RuleResult(spec.rule_id, False, error=f"rule: {crashed[key]}", event=event)
+                elif batch_error:
+                    yield RuleResult(spec.rule_id, False, error=batch_error, event=event)
+                else:
+                    yield RuleResult(spec.rule_id, False, event=event)
+
+    # --- unit tests --------------------------------------------------------------------------------------
+
+    def run_tests(self, rule_ids: Iterable[str] | None = None,
+                  filters: Mapping[str, Sequence[str]] | None = None) -> TestReport:
+        """Run the selected rules' unit tests with Panther's semantics (see results.decide_case)."""
+        self._maybe_reload()
+        self._ensure_loaded()
+        wanted = set(rule_ids) if rule_ids else None
+        selected = [(o, r) for o, r in self._ordinals.items()
+                    if (wanted is None or r.rule_id in wanted) and _matches_filters(r, filters)]
+        cases = []
+        ident_of: dict[int, tuple[RuleSpec, Any]] = {}
+        for ordinal, spec in selected:
+            for case in spec.tests:
+                ident = len(ident_of)
+                ident_of[ident] = (spec, case)
+                cases.append({"ident": ident, "ordinal": ordinal, "log": case.log, "mocks": list(case.mocks)})
+        raw: dict[int, list] = {}
+        crashed: dict[int, str] = {}
+        todo = cases
+        for _attempt in range(MAX_RETRIES):
+            if not todo:
+                break
+            try:
+                reply = self.worker.request({"op": "tests", "cases": todo})
+            except WorkerCrash as crash:
+                if crash.ident is None or crash.ident not in ident_of:
+                    for c in todo:
+                        crashed.setdefault(c["ident"], crash.message)
+                    break
+                crashed[crash.ident] = crash.message
+                # cases before the culprit ran but their replies died with the worker: run them again
+                todo = [c for c in todo if c["ident"] not in crashed]
+                continue
+            for ident, _ordinal, res, stdout, mock_error in reply.get("results") or ():
+                raw[ident] = [res, stdout, mock_error]
+            if reply.get("error"):
+                for c in todo:
+                    if c["ident"] not in raw:
+                        crashed[c["ident"]] = reply["error"]
+            break
+        per_rule: dict[str, list[CaseResult]] = {}
+        for ident, (spec, case) in ident_of.items():
+            entry = raw.get(ident)
+            crash = crashed.get(ident)
+            if entry is not None and entry[2]:
+                crash = f"{entry[2]} in test [{case.name}]"
+            result = decide_case(spec.rule_id, case.name, case.expected_result, entry[0] if entry else None,
+                                 stdout=entry[1] if entry else "", expected_destinations=case.expected_destinations,
+                                 create_alert=spec.create_alert, crash=crash)
+            per_rule.setdefault(spec.rule_id, []).append(result)
+        rules = tuple(RuleTests(spec.rule_id, spec.path, tuple(per_rule.get(spec.rule_id, ())), spec.create_alert)
+                      for _o, spec in selected)
+        invalid = tuple(i for i in self.invalid if wanted is None or i.rule_id is None or i.rule_id in wanted)
+        return TestReport(rules, invalid, tuple(self.skipped) if wanted is None else ())
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.worker.stop()
+
+    def __enter__(self) -> RuleEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.worker.stop()
+        except Exception:  # interpreter shutdown
+            pass
+
+
+def _matches_filters(spec: RuleSpec, filters: Mapping[str, Sequence[str]] | None) -> bool:
+    """PAT's --filter KEY=VALUE: every key must match one of its values (list keys: any element)."""
+    if not filters:
+        return True
+    for key, values in filters.items():
+        raw = spec.raw.get(key)
+        items = raw if isinstance(raw, list) else [raw]
+        shown = {("true" if v is True else "false" if v is False else str(v)).lower() for v in items}
+        if not shown & {str(v).lower() for v in values}:
+            return False
+    return True
+
+
+def _result(spec: RuleSpec, res: Mapping, stdout: str, event: Any) -> RuleResult:
+    out = res.get("outputs") or {}
+    errors = res.get("errors") or {}
+    error = tb = None
+    if errors:
+        fn = next(iter(errors))
+        error = f"{fn}: {errors[fn][0]}"
+        tb = errors[fn][1] or None
+    ctx = out.get("alert_context")
+    dests = out.get("destinations")
+    matched = res.get("matched") is True
+    return RuleResult(
+        rule_id=spec.rule_id, matched=matched, title=out.get("title") if matched else None,
+        dedup=out.get("dedup") if matched else None, severity=out.get("severity") if matched else None,
+        alert_context=orjson.loads(ctx) if matched and ctx else None,
+        description=out.get("description") if matched else None,
+        reference=out.get("reference") if matched else None, runbook=out.get("runbook") if matched else None,
+        destinations=tuple(dests) if matched and dests is not None else None,
+        error=error, traceback=tb, stdout=stdout, event=event,
+    )

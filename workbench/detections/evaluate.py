@@ -1,0 +1,293 @@
+"""Run one detection's functions on one event, with Panther's order, type checks, defaults and truncation.
+
+This module runs inside the rule worker process (possibly under another interpreter), so it imports only
+the standard library and `panther_core`. Two modes:
+
+- test mode (unit tests, as Panther's CLI runs them): every function runs for every case, even when
+  `rule()` returned False, and each function's exception is recorded;
+- batch mode (rules over events): the other functions run only when `rule()` matched, and their
+  exceptions fall back to the documented production defaults while still being reported.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from panther_core.exceptions import FunctionReturnTypeError
+from panther_core.immutable import json_encoder
+
+MAX_TEXT = 1000
+TRUNCATED_TO = 985
+MAX_CONTEXT = 204800
+MAX_DESTINATIONS = 10
+SEVERITY_NAMES = ("INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+AUX_ORDER = ("title", "description", "reference", "severity", "runbook", "destinations", "dedup",
+             "alert_context", "unique")
+
+
+class Watch:
+    """What the parent process watches to find a call that hangs: slot 0/1 name the call, slot 2 counts.
+
+    The counter is odd while a function of the rule is running, so the parent can tell a slow call from
+    time spent between calls. Backed by shared memory in the worker; a plain list elsewhere.
+    """
+
+    __slots__ = ("seq", "slots")
+
+    def __init__(self, slots: Any = None):
+        self.slots = slots if slots is not None else [0, 0, 0, 0]
+        self.seq = 0
+
+
+class Capture:
+    """sys.stdout/sys.stderr replacement: keeps the first `limit` characters of a call's output."""
+
+    def __init__(self, limit: int = 65536):
+        self.limit = limit
+        self.parts: list[str] = []
+        self.kept = 0
+        self.dropped = 0
+
+    def write(self, text: Any) -> int:
+        if not isinstance(text, str):
+            text = str(text)
+        room = self.limit - self.kept
+        if room > 0:
+            piece = text[:room]
+            self.parts.append(piece)
+            self.kept += len(piece)
+            self.dropped += len(text) - len(piece)
+        else:
+            self.dropped += len(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def used(self) -> bool:
+        return self.kept > 0 or self.dropped > 0
+
+    def take(self) -> str:
+        out = "".join(self.parts)
+        if self.dropped:
+            out += f"\n[… {self.dropped:,} more characters of output dropped]"
+        self.parts = []
+        self.kept = self.dropped = 0
+        return out
+
+
+def truncate(text: str) -> str:
+    if len(text) > MAX_TEXT:
+        return text[:TRUNCATED_TO] + "... (truncated)"
+    return text
+
+
+def error_text(exc: BaseException) -> str:
+    """`ExcType: message`, the way Panther's CLI prints a function's failure."""
+    msg = str(exc)
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+class Detection:
+    """One imported rule module plus the YAML values its functions default to."""
+
+    def __init__(self, spec: Mapping[str, Any], module: Any):
+        self.rule_id: str = spec["rule_id"]
+        self.ordinal: int = spec["ordinal"]
+        self.scheduled = spec.get("analysis_type") == "scheduled_rule"
+        self.severity: str = spec["severity"]
+        self.display_name = spec.get("display_name")
+        self.description = spec.get("description")
+        self.reference = spec.get("reference")
+        self.runbook = spec.get("runbook")
+        self.output_ids = list(spec.get("output_ids") or [])
+        self.create_alert = spec.get("create_alert", True)
+        self.module = module
+        self.default_dedup = f"defaultDedupString:{self.rule_id}"
+        self.bind()
+
+    def bind(self) -> None:
+        """Look the functions up again (after mocks are patched on or removed)."""
+        m = self.module
+        rule = getattr(m, "rule", None)
+        if rule is None and not self.scheduled:
+            raise AttributeError(f"detection [{self.rule_id}] has no rule() function")
+        self.rule_fn: Callable | None = rule
+        self.fns: dict[str, Callable] = {n: f for n in AUX_ORDER if callable(f := getattr(m, n, None))}
+
+    def _type_error(self, fn: str, value: Any, expected: str) -> FunctionReturnTypeError:
+        return FunctionReturnTypeError(
+            f"detection [{self.rule_id}] function [{fn}] returned [{type(value).__name__}], expected [{expected}]")
+
+    def _call(self, fn: Callable, event: Any, watch: Watch, ident: int) -> Any:
+        slots = watch.slots
+        watch.seq += 1
+        slots[0] = ident
+        slots[1] = self.ordinal
+        slots[2] = watch.seq * 2 + 1  # odd: a rule function is running
+        try:
+            return fn(event)
+        finally:
+            slots[2] = watch.seq * 2
+
+    # --- the functions, each returning (output, error) ------------------------------------------------------
+
+    def _text(self, name: str, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:
+        fn = self.fns.get(name)
+        if fn is None:
+            return None, None
+        try:
+            value = self._call(fn, event, watch, ident)
+        except BaseException as e:  # SystemExit too: a rule's exit is its own error
+            return None, e
+        if value is None and name == "title":
+            return None, None
+        if not isinstance(value, str):
+            return None, self._type_error(name, value, "str")
+        return truncate(value), None
+
+    def _severity(self, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:
+        fn = self.fns.get("severity")
+        if fn is None:
+            return None, None
+        try:
+            value = self._call(fn, event, watch, ident)
+        except BaseException as e:
+            return None, e
+        if not isinstance(value, str):
+            return None, self._type_error("severity", value, "str")
+        upper = value.upper()
+        if upper == "DEFAULT":
+            return "DEFAULT", None
+        if upper not in SEVERITY_NAMES:
+            return None, ValueError(f"Expected severity to be any of the following: [{', '.join(SEVERITY_NAMES)}], got {value}")
+        return upper, None
+
+    def _destinations(self, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:
+        fn = self.fns.get("destinations")
+        if fn is None:
+            return None, None
+        try:
+            value = self._call(fn, event, watch, ident)
+        except BaseException as e:
+            return None, e
+        if value is None:
+            return None, None
+        if not isinstance(value, (list, tuple)) or not all(isinstance(d, str) for d in value):
+            return None, self._type_error("destinations", value, "list")
+        if not value:
+            return ["SKIP"], None  # an empty list suppresses the alert
+        return list(value)[:MAX_DESTINATIONS], None
+
+    def _alert_context(self, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:
+        fn = self.fns.get("alert_context")
+        if fn is None:
+            return None, None
+        try:
+            value = self._call(fn, event, watch, ident)
+        except BaseException as e:
+            return None, e
+        if not isinstance(value, Mapping):
+            return None, self._type_error("alert_context", value, "Mapping")
+        try:
+            text = json.dumps(value, default=json_encoder, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as e:
+            return None, e
+        if len(text) > MAX_CONTEXT:
+            text = json.dumps({"_error": f"alert_context size is [{len(text)}] characters, bigger than maximum of "
+                                         f"[{MAX_CONTEXT}] characters"})
+        return text, None
+
+    def _unique(self, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:
+        fn = self.fns.get("unique")
+        if fn is None:
+            return None, None
+        try:
+            value = self._call(fn, event, watch, ident)
+        except BaseException as e:
+            return None, e
+        if not isinstance(value, str):
+            return None, self._type_error("unique", value, "str")
+        return truncate(value), None
+
+    def run(self, event: Any, watch: Watch, ident: int, *, test_mode: bool) -> dict:
+        """Evaluate `event`. Returns {"matched", "outputs": {fn: value}, "errors": {fn: (text, traceback)}}."""
+        errors: dict[str, tuple[str, str]] = {}
+        matched: Any = True
+        if self.rule_fn is not None:
+            try:
+                matched = self._call(self.rule_fn, event, watch, ident)
+            except BaseException as e:
+                errors["rule"] = (error_text(e), _tb(e))
+                matched = None
+            else:
+                if not isinstance(matched, bool):
+                    e = self._type_error("rule", matched, "bool")
+                    errors["rule"] = (error_text(e), "")
+                    matched = None
+        outputs: dict[str, Any] = {"rule": matched}
+        if not test_mode and matched is not True:
+            return {"matched": matched, "outputs": outputs, "errors": errors}
+        for name in AUX_ORDER:
+            if name == "severity":
+                value, err = self._severity(event, watch, ident)
+            elif name == "destinations":
+                value, err = self._destinations(event, watch, ident)
+            elif name == "alert_context":
+                value, err = self._alert_context(event, watch, ident)
+            elif name == "unique":
+                value, err = self._unique(event, watch, ident)
+            elif name == "dedup":
+                value, err = self._text("dedup", event, watch, ident)
+                if err is None and not value:
+                    # no dedup(), or an empty one: the title, else the default string
+                    value = (outputs.get("title") or self.default_dedup) if "dedup" not in self.fns else self.default_dedup
+            else:
+                value, err = self._text(name, event, watch, ident)
+            if err is not None:
+                errors[name] = (error_text(err), _tb(err))
+                if name == "dedup":
+                    value = self.default_dedup
+            outputs[name] = value
+        if not test_mode:
+            self._production_defaults(outputs, errors)
+        return {"matched": matched, "outputs": outputs, "errors": errors}
+
+    def _production_defaults(self, out: dict, errors: dict) -> None:
+        """What an alert carries when a function is absent or failed, as in Panther's backend."""
+        if out.get("severity") in (None, "DEFAULT"):
+            out["severity"] = self.severity.upper()
+        for name, fallback in (("description", self.description), ("reference", self.reference),
+                               ("runbook", self.runbook)):
+            if out.get(name) is None:
+                out[name] = "" if name in errors else (fallback or "")
+        if out.get("title") is None:
+            out["title"] = self.display_name or self.rule_id
+        if out.get("alert_context") is None:
+            out["alert_context"] = (json.dumps({"_error": errors["alert_context"][0]}) if "alert_context" in errors
+                                    else "{}")
+        if out.get("destinations") is None and self.output_ids:
+            out["destinations"] = list(self.output_ids)
+
+
+def _tb(exc: BaseException) -> str:
+    """The traceback without the engine's own frames."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    here = __file__
+    frames = [f for f in frames if f.filename != here]
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames),
+             *traceback.format_exception_only(type(exc), exc)]
+    return "".join(lines)
+
+
+def install_capture(capture: Capture) -> None:
+    sys.stdout = capture
+    sys.stderr = capture

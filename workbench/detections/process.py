@@ -1,0 +1,203 @@
+"""The parent's handle on one rule worker process: start, request/reply, watch for hangs, kill, restart.
+
+A request either returns the worker's reply or raises `WorkerCrash` naming the call that was running
+(read from the shared watch slots) when the worker hung past its timeout or died. The caller decides
+what to retry; this module only guarantees that no request blocks forever.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import select
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from workbench.errors import WorkbenchError
+
+HEADER = struct.Struct(">I")
+ROOT = Path(__file__).resolve().parents[2]  # the directory holding workbench/ and panther_core/
+IMPORT_TIMEOUT = 20.0  # importing content may pull in boto3 and friends on a busy machine
+LOAD_IDENT = -1
+
+_BOOT = (
+    "import sys; root = sys.argv[1]; sys.path.insert(0, root)\n"
+    "from workbench.detections.worker import main\n"
+    # the engine's modules are imported; from now on installed packages win over our stand-ins
+    "sys.path.remove(root); sys.path.append(root)\n"
+    "main(sys.argv[2:])\n"
+)
+
+
+class WorkerCrash(Exception):
+    """The worker hung or died. `ident`/`ordinal` name the running call (None if it was between calls)."""
+
+    def __init__(self, kind: str, message: str, ident: int | None, ordinal: int | None):
+        super().__init__(message)
+        self.kind = kind  # "timeout" or "died"
+        self.message = message
+        self.ident = ident
+        self.ordinal = ordinal
+
+
+class WorkerProcess:
+    def __init__(self, *, python: str | None = None, timeout: float = 1.0, memory_mb: int = 2048):
+        self.python = python or sys.executable
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self.proc: subprocess.Popen | None = None
+        self._watch_file: str | None = None
+        self._mm: mmap.mmap | None = None
+        self._slots: Any = None
+        self._log = None
+        self.starts = 0
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> None:
+        self.stop()
+        shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        fd, self._watch_file = tempfile.mkstemp(prefix="wb-rules-", dir=shm)
+        os.write(fd, b"\0" * 32)
+        self._mm = mmap.mmap(fd, 32)
+        os.close(fd)
+        self._slots = memoryview(self._mm).cast("q")
+        self._log = tempfile.TemporaryFile(prefix="wb-rules-stderr-")  # noqa: SIM115 - lives as long as the worker
+        env = dict(os.environ)
+        env.setdefault("PYTHONHASHSEED", "0")  # alert contexts built from sets serialise the same every run
+        env["PYTHONUNBUFFERED"] = "1"
+        try:
+            self.proc = subprocess.Popen(
+                [self.python, "-c", _BOOT, str(ROOT), self._watch_file, str(self.memory_mb)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, start_new_session=True,
+                bufsize=0, env=env,
+            )
+        except OSError as e:
+            raise WorkbenchError(f"Cannot start the rule worker with {self.python}: {e.strerror or e}.") from None
+        self.starts += 1
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                try:
+                    # the whole session: anything the rule spawned goes too
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    proc.kill()
+            proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    pipe.close()
+        if self._slots is not None:
+            self._slots.release()
+            self._slots = None
+        if self._mm is not None:
+            self._mm.close()
+            self._mm = None
+        if self._watch_file:
+            try:
+                os.unlink(self._watch_file)
+            except OSError:
+                pass
+            self._watch_file = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def stderr_tail(self, limit: int = 2000) -> str:
+        if self._log is None:
+            return ""
+        try:
+            self._log.seek(0, os.SEEK_END)
+            size = self._log.tell()
+            self._log.seek(max(0, size - limit))
+            return self._log.read().decode("utf-8", "replace").strip()
+        except OSError:
+            return ""
+
+    # --- one request -------------------------------------------------------------------------------------
+
+    def request(self, payload: bytes | dict) -> dict:
+        """Send one request and wait for its reply, killing the worker if a call hangs."""
+        if not self.alive:
+            self.start()
+        body = payload if isinstance(payload, bytes) else orjson.dumps(payload, default=str,
+                                                                     option=orjson.OPT_NON_STR_KEYS)
+        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self._write(HEADER.pack(len(body)) + body)
+        except (BrokenPipeError, ConnectionResetError):
+            raise self._crashed("died") from None
+        fd = self.proc.stdout.fileno()
+        buf = bytearray()
+        need: int | None = None
+        last_seq, since = -1, time.monotonic()
+        poll = max(0.005, min(0.05, self.timeout / 4))
+        while True:
+            ready, _, _ = select.select([fd], [], [], poll)
+            if ready:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise self._crashed("died")
+                buf += chunk
+                if need is None and len(buf) >= HEADER.size:
+                    need = HEADER.unpack_from(buf)[0] + HEADER.size
+                if need is not None and len(buf) >= need:
+                    return orjson.loads(bytes(buf[HEADER.size:need]))
+                continue
+            seq = self._slots[2]
+            now = time.monotonic()
+            if not seq & 1:
+                last_seq, since = seq, now
+                continue
+            if seq != last_seq:
+                last_seq, since = seq, now
+                continue
+            limit = IMPORT_TIMEOUT if self._slots[0] == LOAD_IDENT else self.timeout
+            if now - since >= limit:
+                raise self._crashed("timeout", limit)
+
+    def _write(self, data: bytes) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        view = memoryview(data)
+        while view:
+            n = os.write(self.proc.stdin.fileno(), view)
+            view = view[n:]
+
+    def _crashed(self, kind: str, limit: float | None = None) -> WorkerCrash:
+        slots = self._slots
+        running = slots is not None and slots[2] & 1
+        ident = int(slots[0]) if running else None
+        ordinal = int(slots[1]) if running else None
+        if kind == "timeout":
+            message = f"timed out after {limit:g} s (the worker was killed and restarted)"
+            self.stop()
+        else:
+            assert self.proc is not None
+            try:
+                status = self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                status = None
+            tail = self.stderr_tail()
+            if status is not None and status < 0:
+                how = f"was killed by signal {signal.Signals(-status).name}"
+            else:
+                how = f"exited with status {status}"
+            message = f"the rule worker {how} (restarted)"
+            if tail and not running:
+                message += f": {tail.splitlines()[-1]}"
+            self.stop()
+        return WorkerCrash(kind, message, ident, ordinal)

@@ -1,0 +1,170 @@
+"""Plain results that leave the engine: one `RuleResult` per rule per event, and unit-test reports.
+
+Also holds the pass/fail decision for one unit-test case, exactly as Panther's CLI decides it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# the functions the CLI prints for an expected-true case, in Panther's order (rule first)
+SHOWN_FUNCTIONS = ("title", "dedup", "alert_context", "description", "reference", "severity", "runbook",
+                   "destinations")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """What one rule said about one event. `error` is the first failing function as "fn: ExcType: msg"."""
+
+    rule_id: str
+    matched: bool
+    title: str | None = None
+    dedup: str | None = None
+    severity: str | None = None
+    alert_context: dict | None = None
+    description: str | None = None
+    reference: str | None = None
+    runbook: str | None = None
+    destinations: tuple[str, ...] | None = None
+    error: str | None = None
+    traceback: str | None = None
+    stdout: str = ""
+    event: Any = field(default=None, repr=False, compare=False)
+
+    def to_json(self, *, with_event: bool = False) -> dict:
+        out = {
+            "rule_id": self.rule_id, "matched": self.matched, "title": self.title, "dedup": self.dedup,
+            "severity": self.severity, "alert_context": self.alert_context, "description": self.description,
+            "reference": self.reference, "runbook": self.runbook,
+            "destinations": list(self.destinations) if self.destinations is not None else None,
+            "error": self.error, "stdout": self.stdout or None,
+        }
+        if with_event:
+            out["event"] = self.event
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionOutput:
+    """One function's line in a test report: its output, or the error it raised."""
+
+    name: str
+    output: Any
+    error: str | None = None
+    traceback: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    rule_id: str
+    name: str
+    passed: bool
+    expected: bool
+    actual: Any  # what rule() returned (None when it raised)
+    error: str | None
+    functions: tuple[FunctionOutput, ...] = ()
+    stdout: str = ""
+
+    def to_json(self) -> dict:
+        return {"rule_id": self.rule_id, "test": self.name, "passed": self.passed, "expected": self.expected,
+                "actual": self.actual, "error": self.error}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTests:
+    rule_id: str
+    path: Path
+    cases: tuple[CaseResult, ...]
+    create_alert: bool = True
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.cases)
+
+
+@dataclass(frozen=True, slots=True)
+class TestReport:
+    """A `rules test` run. Counts are of detections, as Panther's CLI counts them; `tests` of cases."""
+
+    rules: tuple[RuleTests, ...]
+    invalid: tuple[Any, ...] = ()  # InvalidSpec
+    skipped: tuple[Any, ...] = ()  # SkippedSpec
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for r in self.rules if r.passed)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.rules if not r.passed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.invalid
+
+    @property
+    def cases(self) -> list[CaseResult]:
+        return [c for r in self.rules for c in r.cases]
+
+    def to_json(self) -> dict:
+        return {"passed": self.passed, "failed": self.failed, "invalid": len(self.invalid),
+                "skipped": len(self.skipped), "tests": [c.to_json() for c in self.cases]}
+
+
+def decide_case(rule_id: str, name: str, expected: bool, raw: dict | None, *, stdout: str = "",
+                expected_destinations: tuple[str, ...] | None = None, create_alert: bool = True,
+                crash: str | None = None) -> CaseResult:
+    """Turn the worker's raw evaluation of one case into a verdict.
+
+    Expected true: rule() returned True and no function raised. Expected false: rule() returned exactly
+    False (errors in the other functions do not matter). ExpectedDestinations must match, order-free.
+    """
+    if crash is not None or raw is None:
+        err = crash or "the case did not run"
+        return CaseResult(rule_id, name, False, expected, None, err,
+                          (FunctionOutput("rule", None, err),), stdout)
+    matched = raw.get("matched")
+    outputs = raw.get("outputs") or {}
+    errors = {k: tuple(v) for k, v in (raw.get("errors") or {}).items()}
+    funcs = [FunctionOutput("rule", matched, *errors["rule"]) if "rule" in errors else FunctionOutput("rule", matched)]
+    error: str | None = None
+    if expected:
+        if "rule" in errors:
+            error = errors["rule"][0]
+        passed = matched is True and not errors
+        if expected:
+            shown = ("alert_context",) if not create_alert else SHOWN_FUNCTIONS
+            for fn in shown:
+                if fn in errors:
+                    funcs.append(FunctionOutput(fn, None, *errors[fn]))
+                elif outputs.get(fn) is not None:
+                    funcs.append(FunctionOutput(fn, outputs[fn]))
+        if error is None and errors:
+            fn = next(iter(errors))
+            error = f"{fn}: {errors[fn][0]}"
+        if error is None and matched is not True:
+            error = f"expected rule() to return True, got {_show(matched)}"
+    else:
+        passed = matched is False and "rule" not in errors
+        if "rule" in errors:
+            error = errors["rule"][0]
+        elif matched is not False:
+            error = f"expected rule() to return False, got {_show(matched)}"
+    if expected_destinations is not None:
+        got = outputs.get("destinations")
+        got_set = set(got or []) - {"SKIP"}
+        if set(expected_destinations) != got_set:
+            passed = False
+            error = error or f"expected destinations {sorted(expected_destinations)}, got {sorted(got_set)}"
+    return CaseResult(rule_id, name, passed, expected, matched, None if passed else error, tuple(funcs), stdout)
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (bool, type(None))) else repr(value)

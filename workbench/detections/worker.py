@@ -1,0 +1,288 @@
+"""The rule worker: a separate process that imports detection content once and evaluates it on request.
+
+Started by `process.WorkerProcess` (possibly under another Python, e.g. a content repo's own venv), so it
+imports only the standard library, `panther_core` and its sibling `evaluate`. It speaks length-prefixed
+JSON frames over its stdin/stdout; everything a rule prints goes to a per-call capture instead.
+
+Guards that keep one bad rule from taking the engine down with it: the address-space limit turns a
+memory bomb into a MemoryError (after which the worker exits and is replaced), `os.fork` is refused, and
+the watch slots (shared memory) tell the parent which call is running, so it can kill a hung worker and
+blame the right rule.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import json
+import mmap
+import os
+import struct
+import sys
+from typing import Any
+
+from panther_core.data_model import DataModel
+from panther_core.enriched_event import PantherEvent
+from workbench.detections.evaluate import Capture, Detection, Watch, error_text, install_capture
+
+try:  # the worker may run under an interpreter without orjson
+    import orjson
+
+    def _dumps(obj: Any) -> bytes:
+        return orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS)
+
+    _loads = orjson.loads
+except ImportError:  # pragma: no cover - exercised with --python
+    def _dumps(obj: Any) -> bytes:
+        return json.dumps(obj, default=str).encode()
+
+    _loads = json.loads
+
+HEADER = struct.Struct(">I")
+LOAD_IDENT = -1  # slot 0 while importing content
+
+
+class GlobalFinder(importlib.abc.MetaPathFinder):
+    """Makes each global helper importable by its GlobalID, from its own file (tracebacks show the real path).
+
+    Placed after the normal finders, like Panther's CLI appending its helper folder to sys.path, so an
+    installed package of the same name wins.
+    """
+
+    def __init__(self, paths: dict[str, str]):
+        self.paths = paths
+
+    def find_spec(self, name, path=None, target=None):
+        file = self.paths.get(name)
+        if file is None:
+            return None
+        return importlib.util.spec_from_file_location(name, file)
+
+
+class Worker:
+    def __init__(self, watch: Watch):
+        self.watch = watch
+        self.capture = Capture()
+        self.detections: dict[int, Detection] = {}
+        self.by_type: dict[str, list[Detection]] = {}
+        self.data_models: dict[str, DataModel] = {}
+        self.modules: dict[str, tuple[int, Any]] = {}  # py_path -> (mtime, module): reused across reloads
+        self.finder: GlobalFinder | None = None
+        self.must_exit = False
+
+    # --- loading -----------------------------------------------------------------------------------------
+
+    def _import(self, name: str, path: str, ordinal: int) -> Any:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {path}")
+        module = importlib.util.module_from_spec(spec)
+        slots = self.watch.slots
+        self.watch.seq += 1
+        slots[0] = LOAD_IDENT
+        slots[1] = ordinal
+        slots[2] = self.watch.seq * 2 + 1
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            slots[2] = self.watch.seq * 2
+        return module
+
+    def load(self, msg: dict) -> dict:
+        if self.finder is None:
+            self.finder = GlobalFinder(dict(msg.get("globals") or {}))
+            sys.meta_path.append(self.finder)
+        errors: dict[str, str] = {}
+        self.data_models = {}
+        for dm in msg.get("data_models") or []:
+            try:
+                module = None
+                if dm.get("py_path"):
+                    module = self._import(f"datamodel_{dm['model_id']}", dm["py_path"], -1)
+                model = DataModel(dm["model_id"], dm["mappings"], module)
+            except BaseException as e:  # a broken data model is reported, not fatal
+                errors[f"datamodel:{dm['model_id']}"] = error_text(e)
+                continue
+            for lt in dm["log_types"]:
+                self.data_models[lt] = model
+        skip = set(msg.get("skip") or [])
+        self.detections = {}
+        self.by_type = {}
+        for spec in msg.get("rules") or []:
+            if spec["rule_id"] in skip:
+                continue
+            try:
+                cached = self.modules.get(spec["py_path"])
+                if cached and cached[0] == spec["mtime"] and cached[1].__name__ == spec["rule_id"]:
+                    module = cached[1]
+                else:
+                    module = self._import(spec["rule_id"], spec["py_path"], spec["ordinal"])
+                    self.modules[spec["py_path"]] = (spec["mtime"], module)
+                det = Detection(spec, module)
+            except BaseException as e:
+                errors[spec["rule_id"]] = error_text(e)
+                self.capture.take()
+                continue
+            self.capture.take()  # output printed at import time belongs to no call
+            self.detections[det.ordinal] = det
+            if spec["enabled"]:
+                for lt in spec["log_types"]:
+                    self.by_type.setdefault(lt, []).append(det)
+        return {"errors": errors}
+
+    # --- rules over events -------------------------------------------------------------------------------
+
+    def events(self, msg: dict) -> dict:
+        skip = {(i, o) for i, o in msg.get("skip") or []}
+        out = []
+        capture = self.capture
+        by_type = self.by_type
+        dms = self.data_models
+        watch = self.watch
+        for i, raw in enumerate(msg["events"]):
+            if not isinstance(raw, dict):
+                continue
+            lt = raw.get("p_log_type")
+            dets = by_type.get(lt)
+            if not dets:
+                continue
+            event = PantherEvent(raw, dms.get(lt))
+            for det in dets:
+                if skip and (i, det.ordinal) in skip:
+                    continue
+                res = det.run(event, watch, i, test_mode=False)
+                if res["matched"] is False and not res["errors"] and not capture.used:
+                    continue
+                stdout = capture.take() if capture.used else ""
+                self._note_memory(res)
+                out.append([i, det.ordinal, res, stdout])
+        return {"results": out}
+
+    # --- unit tests --------------------------------------------------------------------------------------
+
+    def tests(self, msg: dict) -> dict:
+        from unittest.mock import MagicMock, patch
+
+        _reset_cache()
+        out = []
+        for case in msg["cases"]:
+            det = self.detections.get(case["ordinal"])
+            if det is None:
+                continue
+            log = case["log"]
+            dm = None if det.scheduled or not isinstance(log, dict) else self.data_models.get(log.get("p_log_type"))
+            event = PantherEvent(log, dm)
+            mocks = {name: MagicMock(return_value=value) for name, value in case.get("mocks") or []}
+            try:
+                patcher = patch.multiple(det.module, **mocks) if mocks else None
+                if patcher is not None:
+                    patcher.start()
+            except AttributeError as e:
+                out.append([case["ident"], det.ordinal, None, "", f"AttributeError: {e}"])
+                continue
+            try:
+                det.bind()
+                res = det.run(event, self.watch, case["ident"], test_mode=True)
+            except BaseException as e:  # e.g. rule() removed by a mock
+                res = {"matched": None, "outputs": {}, "errors": {"rule": [error_text(e), ""]}}
+            finally:
+                if patcher is not None:
+                    patcher.stop()
+                det.bind()
+            self._note_memory(res)
+            out.append([case["ident"], det.ordinal, res, self.capture.take(), None])
+        return {"results": out}
+
+    def _note_memory(self, res: dict) -> None:
+        for text, _tb in res["errors"].values():
+            if text.startswith("MemoryError"):
+                self.must_exit = True  # the heap may be fragmented or half-full: start afresh
+
+    def handle(self, msg: dict) -> dict:
+        op = msg.get("op")
+        if op == "load":
+            return self.load(msg)
+        if op == "events":
+            return self.events(msg)
+        if op == "tests":
+            return self.tests(msg)
+        if op == "ping":
+            return {"pong": os.getpid()}
+        return {"error": f"unknown op {op!r}"}
+
+
+def _reset_cache() -> None:
+    mod = sys.modules.get("panther_detection_helpers.caching")
+    if mod is not None and hasattr(mod, "clear") and "panther_detection_helpers" in getattr(mod, "__doc__", ""):
+        mod.clear()
+
+
+def _no_fork(*_args: Any, **_kwargs: Any) -> int:
+    raise PermissionError("rules may not fork the rule worker process")
+
+
+def _harden(memory_mb: int) -> None:
+    os.fork = _no_fork  # type: ignore[assignment]
+    os.forkpty = _no_fork  # type: ignore[assignment]
+    # a fork that slips past (e.g. through C code) must not run a second copy of the worker loop
+    os.register_at_fork(after_in_child=lambda: os._exit(70))
+    if memory_mb > 0:
+        try:
+            import resource
+
+            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            limit = memory_mb * 1024 * 1024
+            if hard != resource.RLIM_INFINITY:
+                limit = min(limit, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        except (ImportError, ValueError, OSError):
+            pass
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    chunks = []
+    while n:
+        b = os.read(fd, min(n, 1 << 20))
+        if not b:
+            return None
+        chunks.append(b)
+        n -= len(b)
+    return b"".join(chunks)
+
+
+def main(argv: list[str]) -> None:
+    watch_path, memory_mb = argv[0], int(argv[1])
+    proto_in = os.dup(0)
+    proto_out = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)  # stray writes to fd 1 must never corrupt the protocol
+    sys.stdin = open(os.devnull)  # noqa: SIM115
+    with open(watch_path, "r+b") as f:
+        mm = mmap.mmap(f.fileno(), 32)
+    worker = Worker(Watch(memoryview(mm).cast("q")))
+    install_capture(worker.capture)
+    _harden(memory_mb)
+    # our helpers first on the path, then everything else: the engine's own modules are already imported
+    while True:
+        head = _read_exact(proto_in, HEADER.size)
+        if head is None:
+            return
+        body = _read_exact(proto_in, HEADER.unpack(head)[0])
+        if body is None:
+            return
+        try:
+            reply = worker.handle(_loads(body))
+        except MemoryError:
+            reply = {"error": "MemoryError while handling a request"}
+            worker.must_exit = True
+        except Exception as e:  # the parent shows it; the worker keeps serving
+            reply = {"error": error_text(e)}
+        data = _dumps(reply)
+        os.write(proto_out, HEADER.pack(len(data)))
+        view = memoryview(data)
+        while view:
+            n = os.write(proto_out, view)
+            view = view[n:]
+        if worker.must_exit:
+            os._exit(0)
