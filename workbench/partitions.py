@@ -26,7 +26,7 @@ _SEG_DAY = re.compile(r"^(?:(?:dt|date|day|ds|partition_date)=)?(\d{4})-?(\d{2})
 _SEG_YEAR = re.compile(r"^(?:year=|y=)?((?:19|20)\d{2})$")
 _SEG_MONTH = re.compile(r"^(?:month=|m=)?(\d{1,2})$")
 _SEG_DAYNUM = re.compile(r"^(?:day=|d=)?(\d{1,2})$")
-_SEG_HOUR = re.compile(r"^(?:hour=|h=)?(\d{1,2})$")
+_SEG_HOUR = re.compile(r"^(?:(?:hour=|h=)(\d{1,2})|(\d{2}))$")  # bare hours must be zero-padded
 # Finer times inside a file name (searched, not anchored).
 _NAME_TIMES = (
     re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})?Z"),  # CloudTrail, many AWS services
@@ -77,7 +77,7 @@ def segment_kinds(segments: list[str]) -> list[str | None]:
             kind = "month"
         elif prev == "month" and _SEG_DAYNUM.match(seg) and 1 <= int(_SEG_DAYNUM.match(seg)[1]) <= 31:
             kind = "daynum"
-        elif prev in ("day", "daynum") and _SEG_HOUR.match(seg) and int(_SEG_HOUR.match(seg)[1]) <= 23:
+        elif prev in ("day", "daynum") and _SEG_HOUR.match(seg) and _num(seg) <= 23:
             kind = "hour"
         kinds.append(kind)
         prev = kind

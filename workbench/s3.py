@@ -184,8 +184,13 @@ def _interleave(groups: list[list[ObjectRef]]) -> list[ObjectRef]:
     return [x for x in chain.from_iterable(zip_longest(*groups, fillvalue=sentinel)) if x is not sentinel]
 
 
-def _spread(refs: list[ObjectRef], depth: int, path: str, seed: int) -> list[ObjectRef]:
-    rng = random.Random(f"{seed}\x00{path}")
+def _spread(refs: list[ObjectRef], depth: int, path: str, seed: int, turn: int) -> list[ObjectRef]:
+    """Order `refs` so that every prefix of the result is spread evenly over the folders below `path`.
+
+    Siblings are visited round-robin; each child starts its own round-robin `turn` places further on, so
+    consecutive days start with different accounts (balanced across levels, not only within each one).
+    Files inside one folder are shuffled with the seed.
+    """
     by_child: dict[str, list[ObjectRef]] = {}
     leaves: list[ObjectRef] = []
     for r in refs:
@@ -194,10 +199,12 @@ def _spread(refs: list[ObjectRef], depth: int, path: str, seed: int) -> list[Obj
             by_child.setdefault(parts[depth], []).append(r)
         else:
             leaves.append(r)
-    rng.shuffle(leaves)
+    random.Random(f"{seed}\x00{path}").shuffle(leaves)
     names = sorted(by_child)
-    rng.shuffle(names)
-    groups = [_spread(by_child[n], depth + 1, f"{path}/{n}", seed) for n in names]
+    if names:
+        k = turn % len(names)
+        names = names[k:] + names[:k]
+    groups = [_spread(by_child[n], depth + 1, f"{path}/{n}", seed, turn + i) for i, n in enumerate(names)]
     if leaves:
         groups.append(leaves)
     return _interleave(groups)
@@ -212,7 +219,8 @@ def stratified_sample(refs: Iterable[ObjectRef], limit: int | None = None, max_b
     `max_bytes`; with neither, returns every object in stratified order. At least one object is returned
     when there is one.
     """
-    ordered = _spread(sorted(set(refs), key=lambda r: r.key), 0, "", seed)
+    unique = sorted(set(refs), key=lambda r: r.key)
+    ordered = _spread(unique, 0, "", seed, random.Random(seed).randrange(1 << 16))
     if limit is None and max_bytes is None:
         return ordered
     out: list[ObjectRef] = []
