@@ -59,6 +59,7 @@ class RuleEngine:
         self._helper_files: set[str] = set()
         self._last_check = 0.0
         self._loaded = False
+        self._load_msg = b""
         self._scan()
 
     # --- content -----------------------------------------------------------------------------------------
@@ -177,6 +178,7 @@ class RuleEngine:
                                                      f"{culprit.py_path.name}: {crash.message}", culprit.rule_id))
                 continue
             break
+        self._load_msg = orjson.dumps(msg, default=str)
         errors: Mapping[str, str] = reply.get("errors") or {}
         if reply.get("error"):
             self._load_errors.append(InvalidSpec(self.path, f"loading the content: {reply['error']}"))
@@ -195,6 +197,15 @@ class RuleEngine:
             if r.enabled:
                 for lt in r.log_types:
                     self._by_type.setdefault(lt, []).append(r)
+
+    def _request(self, payload: bytes | dict) -> dict:
+        """One request to a loaded worker, starting (and loading) a new one after a crash."""
+        if not self.worker.alive:
+            try:
+                self.worker.request(self._load_msg)
+            except WorkerCrash as crash:
+                raise WorkerCrash(crash.kind, f"reloading the rules after a crash: {crash.message}", None, None) from None
+        return self.worker.request(payload)
 
     # --- rules over events -------------------------------------------------------------------------------
 
@@ -232,7 +243,7 @@ class RuleEngine:
         for _attempt in range(MAX_RETRIES):
             skip = orjson.dumps(sorted(crashed))
             try:
-                reply = self.worker.request(b'{"op":"events","skip":' + skip + b',"events":' + body + b"}")
+                reply = self._request(b'{"op":"events","skip":' + skip + b',"events":' + body + b"}")
             except WorkerCrash as crash:
                 if crash.ident is None or (crash.ident, crash.ordinal) in crashed:
                     reply = {"error": crash.message}
@@ -282,7 +293,7 @@ class RuleEngine:
             if not todo:
                 break
             try:
-                reply = self.worker.request({"op": "tests", "cases": todo})
+                reply = self._request({"op": "tests", "cases": todo})
             except WorkerCrash as crash:
                 if crash.ident is None or crash.ident not in ident_of:
                     for c in todo:
