@@ -1,0 +1,233 @@
+"""`workbench rules test` (unit tests, like Panther's CLI) and `workbench rules run` (rules over events).
+
+    workbench rules test [--path DIR] [--filter KEY=VALUE…] [--rule-id ID…] [--json]
+    workbench rules run --path DIR (--events FILE.ndjson | --config C --source S [--prefix P] [--since 7d])
+
+Exit codes: 0 all good; 1 a failed test or invalid spec (test), or a rule error (run); 2 usage problems.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from workbench.cli.common import add_source_args, parse_time, source_from_args
+from workbench.errors import WorkbenchError
+from workbench.safetext import one_line
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("rules", help="test detection rules and run them over events",
+                              description="Panther detection rules (panther-analysis layout): run their unit tests "
+                                          "or run them over parsed events.")
+    sub = p.add_subparsers(dest="rules_command", metavar="ACTION")
+    sub.required = True
+
+    t = sub.add_parser("test", help="run the rules' unit tests (Panther CLI semantics)",
+                       description="Run the unit tests embedded in rule YAML, with the same verdicts as "
+                                   "panther_analysis_tool. Run it from a content repo's root.")
+    t.add_argument("--path", default=".", help="content directory (default: the current directory)")
+    t.add_argument("--filter", dest="filters", metavar="KEY=VALUE", nargs="+", action="extend", default=[],
+                   help="only specs whose YAML KEY equals VALUE (e.g. Severity=High, LogTypes=AWS.CloudTrail)")
+    t.add_argument("--rule-id", dest="rule_ids", metavar="ID", nargs="+", action="extend", default=[],
+                   help="only these rules")
+    t.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    _engine_args(t)
+    t.set_defaults(func=cmd_test)
+
+    r = sub.add_parser("run", help="run rules over events from a file or a source",
+                       description="Run every enabled rule whose LogTypes match each event's p_log_type. Events "
+                                   "come from an NDJSON file of parsed events, or are read and parsed from a "
+                                   "configured source.")
+    r.add_argument("--path", help="content directory (default: `rules:` in the config, else the current directory)")
+    r.add_argument("--events", metavar="FILE", help="NDJSON file of parsed events ('-' for stdin)")
+    add_source_args(r)
+    r.add_argument("--prefix", help="only objects under this key prefix")
+    r.add_argument("--since", metavar="T", help="only objects from this age or time on: 7d, 12h, 2024-05-01")
+    r.add_argument("--until", metavar="T", help="only objects before this time")
+    r.add_argument("--limit", type=int, metavar="N", help="at most N objects")
+    r.add_argument("--rule-id", dest="rule_ids", metavar="ID", nargs="+", action="extend", default=[],
+                   help="report only these rules")
+    out = r.add_mutually_exclusive_group()
+    out.add_argument("--ndjson", action="store_true", help="print one JSON line per match or error (alerts)")
+    out.add_argument("--json", action="store_true", help="print one JSON summary object")
+    _engine_args(r)
+    r.set_defaults(func=cmd_run)
+
+
+def _engine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", type=float, default=1.0, metavar="S", help="per-call timeout in seconds (default 1)")
+    p.add_argument("--python", metavar="PATH", help="run rule code under this interpreter (e.g. the content "
+                                                    "repo's venv), so its imports resolve there")
+
+
+def _engine(path: Path, args: argparse.Namespace):
+    from workbench.detections import RuleEngine
+
+    if not path.exists():
+        raise WorkbenchError(f"Rules path {path} does not exist; pass --path DIR (a panther-analysis style folder).")
+    if args.timeout <= 0:
+        raise WorkbenchError("--timeout must be a positive number of seconds.")
+    if args.python and not Path(args.python).exists():
+        raise WorkbenchError(f"--python {args.python} does not exist; pass the path of a Python interpreter.")
+    return RuleEngine(path, timeout=args.timeout, python=args.python, auto_reload=False)
+
+
+def _filters(items: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise WorkbenchError(f"--filter {item!r}: use KEY=VALUE, e.g. --filter Severity=High.")
+        out.setdefault(key.strip(), []).append(value.strip())
+    return out
+
+
+# --- rules test ------------------------------------------------------------------------------------------------
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from workbench.detections.report import test_report_lines
+
+    filters = _filters(args.filters)
+    with _engine(Path(args.path), args) as engine:
+        report = engine.run_tests(rule_ids=args.rule_ids or None, filters=filters or None)
+    if args.rule_ids:
+        known = {r.rule_id for r in report.rules} | {i.rule_id for i in report.invalid}
+        missing = [r for r in args.rule_ids if r not in known]
+        if missing:
+            print(f"warning: no rule with id {', '.join(missing)} under {args.path}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_json(), default=str))
+    else:
+        for line in test_report_lines(report):
+            print(line)
+    return 0 if report.ok else 1
+
+
+# --- rules run -------------------------------------------------------------------------------------------------
+
+def _ndjson_events(path: str, bad: list[str]) -> Iterator[dict]:
+    import orjson
+
+    try:
+        f = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as e:
+        raise WorkbenchError(f"Cannot read events file {path}: {e.strerror or e}.") from None
+    try:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                event = orjson.loads(line)
+            except orjson.JSONDecodeError as e:
+                bad.append(f"{path}:{n}: not JSON ({e})")
+                continue
+            if not isinstance(event, dict):
+                bad.append(f"{path}:{n}: not a JSON object")
+                continue
+            yield event
+    finally:
+        if f is not sys.stdin.buffer:
+            f.close()
+
+
+def _source_events(args: argparse.Namespace, bad: list[str], counts: dict) -> tuple[Iterator[dict], Path | None]:
+    from workbench.pipeline import iter_events
+
+    config, source = source_from_args(args)
+
+    def gen() -> Iterator[dict]:
+        for item in iter_events(config, source, prefix=args.prefix, since=parse_time(args.since),
+                                until=parse_time(args.until), limit=args.limit, counts=counts):
+            if isinstance(item, dict):
+                yield item
+            else:
+                bad.append(str(item))
+
+    return gen(), config.rules_dir
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import os
+
+    from workbench.detections import AlertGrouper
+
+    if args.events and (args.config or args.source):
+        raise WorkbenchError("Use either --events or --config/--source, not both.")
+    if not args.events and not (args.config or os.environ.get("WORKBENCH_CONFIG")):
+        raise WorkbenchError("Give events to run on: --events FILE.ndjson, or --config FILE --source NAME.")
+    bad: list[str] = []
+    counts: dict = {}
+    if args.events:
+        events, rules_dir = _ndjson_events(args.events, bad), None
+    else:
+        events, rules_dir = _source_events(args, bad, counts)
+    path = Path(args.path) if args.path else (rules_dir or Path("."))
+    wanted = set(args.rule_ids)
+    n_events = 0
+
+    def counted(it: Iterator[dict]) -> Iterator[dict]:
+        nonlocal n_events
+        for e in it:
+            n_events += 1
+            yield e
+
+    with _engine(path, args) as engine:
+        for inv in engine.invalid:
+            print(f"invalid: {one_line(inv.message, 1000)}", file=sys.stderr)
+        grouper = AlertGrouper.for_rules(engine.rules)
+        for res in engine.run_events(counted(events)):
+            if wanted and res.rule_id not in wanted:
+                continue
+            grouper.add(res)
+            if args.ndjson and (res.matched or res.error):
+                out = res.to_json()
+                out["p_row_id"] = res.event.get("p_row_id") if isinstance(res.event, dict) else None
+                out["p_event_time"] = res.event.get("p_event_time") if isinstance(res.event, dict) else None
+                if res.error:
+                    out["traceback"] = res.traceback
+                print(json.dumps(out, default=str))
+        rule_ids = [r.rule_id for r in engine.rules if not wanted or r.rule_id in wanted]
+        invalid = engine.invalid
+    for line in bad[:20]:
+        print(f"skipped: {one_line(line, 500)}", file=sys.stderr)
+    if len(bad) > 20:
+        print(f"skipped: … and {len(bad) - 20} more unreadable lines", file=sys.stderr)
+    summary = grouper.summary()
+    per_rule = {rid: summary.get(rid, {"events": 0, "matches": 0, "errors": 0, "dedup_groups": 0, "alerts": 0})
+                for rid in rule_ids}
+    errors = sum(v["errors"] for v in per_rule.values())
+    if args.json:
+        print(json.dumps({
+            "events": n_events, "unreadable": len(bad), "rules": per_rule,
+            "matches": sum(v["matches"] for v in per_rule.values()), "errors": errors,
+            "alerts": [a.to_json() for a in grouper.alerts() if a.alert and a.rule_id in per_rule],
+            "invalid": [i.message for i in invalid],
+        }, default=str))
+    elif not args.ndjson:
+        _print_table(per_rule, grouper, n_events, len(bad))
+    return 1 if errors else 0
+
+
+def _print_table(per_rule: dict, grouper, n_events: int, n_bad: int) -> None:
+    from workbench.detections.report import table
+
+    rows = [[rid, str(v["events"]), str(v["matches"]), str(v["errors"]), str(v["dedup_groups"]), str(v["alerts"])]
+            for rid, v in sorted(per_rule.items())]
+    for line in table(rows, ["RULE", "EVENTS", "MATCHES", "ERRORS", "DEDUP GROUPS", "ALERTS"]):
+        print(line)
+    alerts = [a for a in grouper.alerts() if a.alert and a.rule_id in per_rule]
+    if alerts:
+        print()
+        shown = alerts[-50:]
+        rows = [[a.to_json()["first_seen"], a.severity or "", a.rule_id, str(a.count), a.title or a.dedup]
+                for a in shown]
+        for line in table(rows, ["FIRST SEEN", "SEVERITY", "RULE", "COUNT", "TITLE"]):
+            print(line)
+        if len(alerts) > len(shown):
+            print(f"(latest {len(shown)} of {len(alerts)} alerts; --json or --ndjson for all)")
+    print(f"\n{n_events} events, {sum(v['matches'] for v in per_rule.values())} matches, "
+          f"{len(alerts)} alerts" + (f", {n_bad} unreadable lines skipped" if n_bad else ""))
