@@ -1,0 +1,146 @@
+"""The field panel: every schema field with its type and presence, and for the highlighted one its statistics
+(types seen, top values, min/max, a small histogram for numbers and times) and why inference chose its type.
+
+`show(views)` replaces the list (keeping the highlighted path when it still exists); `select(path)` moves to a
+field (the screen calls it when the editor's cursor enters a field). Every value is rendered through
+`screens.safe`, so field names and sample values show literally.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from screens import safe
+from screens.widgets.field_view import FieldView
+from screens.widgets.histogram import BLOCKS
+
+VALUE_LIMIT = 60
+
+
+def _spark(counts: list[int]) -> str:
+    peak = max(counts, default=0) or 1
+    return "".join(BLOCKS[round(c / peak * 8)] for c in counts)
+
+
+def field_detail(view: FieldView) -> Text:
+    """The detail text for one field (plain data, styled by us)."""
+    out = safe.join((view.path, "bold"), "  ", (view.type, "bold cyan"), ("  required" if view.required else "", "dim"))
+    out.append("\n")
+    if view.presence is not None:
+        n = f" ({view.count:,} records)" if view.count is not None else ""
+        out.append_text(safe.join(("present ", "dim"), f"{view.presence:.1%}{n}"))
+        out.append("\n")
+    if view.distinct is not None:
+        out.append_text(safe.join(("distinct ", "dim"), f"{view.distinct:,}"))
+        out.append("\n")
+    if view.types:
+        kinds = ", ".join(f"{k} ×{n:,}" if isinstance(n, int) else f"{k}" for k, n in view.types.items())
+        out.append_text(safe.join(("types seen ", "dim"), kinds))
+        out.append("\n")
+    if view.minimum is not None or view.maximum is not None:
+        out.append_text(safe.join(("min ", "dim"), safe.plain(view.minimum, limit=VALUE_LIMIT),
+                                  ("   max ", "dim"), safe.plain(view.maximum, limit=VALUE_LIMIT)))
+        out.append("\n")
+    if view.histogram:
+        out.append_text(safe.join(("histogram ", "dim"), (_spark(view.histogram), "green"),
+                                  (f"  ({len(view.histogram)} buckets, min → max)", "dim")))
+        out.append("\n")
+    if view.top:
+        out.append("top values\n", style="dim")
+        for value, count in view.top:
+            out.append_text(safe.join(f"  {count:>7,}  " if isinstance(count, int) else "  ",
+                                      safe.plain(value, limit=VALUE_LIMIT)))
+            out.append("\n")
+    if view.explanation:
+        out.append("why this type\n", style="dim")
+        out.append_text(safe.text(view.explanation, single_line=False, limit=4000))
+    elif view.presence is None:
+        out.append("no statistics for this field (it was not inferred from the sample)", style="dim")
+    return out
+
+
+class FieldPanel(Vertical):
+    DEFAULT_CSS = """
+    FieldPanel { height: 1fr; border: round $primary; }
+    FieldPanel:focus-within { border: round $accent; }
+    FieldPanel > DataTable { height: 1fr; }
+    FieldPanel > VerticalScroll { height: 1fr; border-top: solid $primary-darken-2; padding: 0 1; }
+    """
+    BINDINGS: ClassVar = [
+        Binding("enter", "jump", "Go to field in editor", id="field_jump", show=False),
+    ]
+
+    class Jump(Message):
+        """The user asked to edit the highlighted field (Enter)."""
+
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.views: list[FieldView] = []
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="field-table", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="field-detail-scroll"):
+            yield Static(id="field-detail")
+
+    def on_mount(self) -> None:
+        self.border_title = safe.content("Fields")
+        self.query_one(DataTable).add_columns("Field", "Type", "Present")
+
+    def show(self, views: list[FieldView]) -> None:
+        table = self.query_one(DataTable)
+        keep = self.current.path if self.current else None
+        self.views = views
+        table.clear()
+        for v in views:
+            present = f"{v.presence:.0%}" if v.presence is not None else "—"
+            table.add_row(safe.cell(v.path, limit=80), safe.cell(v.type), safe.cell(present), key=v.path)
+        self.border_title = safe.content(f"Fields ({len(views)})")
+        if keep is not None:
+            self.select(keep)
+        self._detail()
+
+    @property
+    def current(self) -> FieldView | None:
+        table = self.query_one(DataTable)
+        if not self.views or table.row_count == 0:
+            return None
+        row = min(max(table.cursor_row, 0), len(self.views) - 1)
+        return self.views[row]
+
+    def select(self, path: str) -> None:
+        for i, v in enumerate(self.views):
+            if v.path == path:
+                table = self.query_one(DataTable)
+                if table.cursor_row != i:
+                    table.move_cursor(row=i)
+                self._detail()
+                return
+
+    @on(DataTable.RowHighlighted, "#field-table")
+    def _highlighted(self) -> None:
+        self._detail()
+
+    @on(DataTable.RowSelected, "#field-table")
+    def _selected(self) -> None:
+        self.action_jump()
+
+    def action_jump(self) -> None:
+        if self.current is not None:
+            self.post_message(self.Jump(self.current.path))
+
+    def _detail(self) -> None:
+        view = self.current
+        detail = self.query_one("#field-detail", Static)
+        detail.update(field_detail(view) if view else safe.text("no fields yet", "dim"))
