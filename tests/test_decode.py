@@ -142,7 +142,7 @@ def test_parquet():
 # --- properties -------------------------------------------------------------------------------------------
 
 lines_bytes = st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30).map(
-    lambda ls: b"\n".join(ls))
+    lambda ls: b"\n".join(ls)).filter(lambda b: sniff_compression(b) == "none")  # magic-led bytes are ambiguous
 
 
 def _cuts(data: bytes, points: list[int]) -> list[bytes]:

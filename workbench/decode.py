@@ -625,6 +625,9 @@ def decode_object(data: bytes, ref: ObjectRef, *, stream: str = "auto", limits: 
         err = _decode_parquet(b, data, limits, out)
         return _finish(b, out, kind, data, len(data), err)
     dec = decompress(data, kind, cap=limits.max_decompressed)
+    if dec.error and _is_text(data):
+        # plain text that merely starts like a magic number (e.g. a line beginning "BZh9"): read it as text
+        kind, dec = "none", decompress(data, "none", cap=limits.max_decompressed)
     if dec.error:
         return _finish(b, out, kind, data, 0, dec.error)
     if dec.capped:
@@ -653,6 +656,14 @@ def _finish(b: _Builder, out: _Outcome, kind: str, data: bytes, n_out: int, err:
         flags=tuple(dict.fromkeys(out.flags)), notes=tuple(dict.fromkeys(out.notes)),
         error=err, bytes_in=len(data), bytes_out=n_out, record_flags=b.record_flags,
     )
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        data[:65536].decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start > 65530  # only a character cut at the probe's end
+    return True
 
 
 def _size(n: int) -> str:

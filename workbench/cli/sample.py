@@ -78,8 +78,9 @@ def run_sample(args: argparse.Namespace, label: str):
     return source, result
 
 
-def summarise(result, out=sys.stderr) -> None:
-    """Counts, failures and flagged objects, as plain cleaned lines."""
+def summarise(result, out=None) -> None:
+    """Counts, failures and flagged objects, as plain cleaned lines (stderr by default)."""
+    out = out or sys.stderr
     mib = result.bytes_read / 1024 / 1024
     print(f"sampled {len(result.objects)} of {result.listed} objects in the window "
           f"({len(result.records)} records, {mib:.1f} MiB read) with {result.list_calls} list call(s) "
