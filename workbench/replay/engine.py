@@ -1,0 +1,403 @@
+"""Run a replay on Dask: a LocalCluster (one single-threaded worker process per core) by default, or an
+existing cluster given its scheduler address.
+
+Dask does the distributed work — scheduling, retries, and running again the tasks of a worker that died.
+This module only plans the tasks, submits them, merges each result into the running totals the moment it
+arrives (`as_completed`, so partial results show early), appends it to the results file, and reports
+progress. A task that still fails after Dask's retries counts its objects as errors; the replay goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from workbench.config import Config, Source
+from workbench.errors import WorkbenchError
+from workbench.replay.checkpoint import Checkpoint, CheckpointWriter, ReplayKey, read_checkpoint
+from workbench.replay.plan import Task, group_tasks, list_window, task_target_bytes
+from workbench.replay.tally import SAMPLE_ALERTS, TaskResult, Totals
+from workbench.replay.task import TaskSpec, load_rules, rule_settings, run_task
+from workbench.s3 import ListStats
+from workbench.safetext import one_line
+
+TASK_RETRIES = 2  # Dask re-runs a task that raised this many times before it counts as failed
+CONNECT_TIMEOUT = "10s"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayOptions:
+    """What to replay and where. `workers` is the LocalCluster size (default: one per core)."""
+
+    since: datetime | None
+    until: datetime | None = None
+    rules_dir: Path | None = None
+    rule_ids: tuple[str, ...] = ()
+    scheduler: str | None = None
+    workers: int | None = None
+    resume: bool = False
+    results_path: Path | None = None
+    task_bytes: int | None = None
+    sample_alerts: int = SAMPLE_ALERTS
+    rule_timeout: float = 1.0
+
+
+@dataclass(slots=True)
+class ReplayProgress:
+    """A snapshot for progress bars and screens; `totals` is the live, partial result (read-only please)."""
+
+    phase: str  # listing | starting | running | done
+    objects_done: int = 0
+    objects_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    events: int = 0
+    elapsed_s: float = 0.0
+    events_per_s: float = 0.0
+    eta_s: float | None = None
+    workers: int = 0
+    totals: Totals | None = None
+    message: str = ""
+
+
+@dataclass(slots=True)
+class ReplayResult:
+    """The end of a replay (finished, cancelled, or cut short): totals plus how the run went."""
+
+    key: ReplayKey
+    totals: Totals
+    objects_total: int = 0
+    bytes_total: int = 0
+    tasks_total: int = 0
+    resumed_objects: int = 0
+    resumed_bytes: int = 0
+    resumed_events: int = 0
+    elapsed_s: float = 0.0
+    run_s: float = 0.0  # time from the first submitted task to the last result (no listing, no start-up)
+    workers: int = 0
+    scheduler: str = ""
+    cancelled: bool = False
+    failed_tasks: int = 0
+    results_path: Path | None = None
+    list_calls: int = 0
+    worker_names: set[str] = field(default_factory=set)
+
+    @property
+    def complete(self) -> bool:
+        return not self.cancelled and self.totals.objects >= self.objects_total
+
+    def to_json(self) -> dict:
+        t = self.totals
+        return {
+            "source": self.key.source,
+            "bucket": self.key.bucket,
+            "since": self.key.since,
+            "until": self.key.until,
+            "complete": self.complete,
+            "cancelled": self.cancelled,
+            "objects": t.objects,
+            "objects_total": self.objects_total,
+            "bytes": t.bytes,
+            "events": t.events,
+            "matches": t.matches,
+            "parse_errors": t.parse_errors,
+            "errors": t.errors,
+            "error_sample": t.error_samples,
+            "rules": t.rules_json(),
+            "tasks": self.tasks_total,
+            "failed_tasks": self.failed_tasks,
+            "resumed_objects": self.resumed_objects,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "run_s": round(self.run_s, 3),
+            "events_per_s": round((t.events - self.resumed_events) / self.run_s, 1) if self.run_s > 0 else None,
+            "workers": self.workers,
+            "scheduler": self.scheduler,
+            "list_calls": self.list_calls,
+            "results_file": str(self.results_path) if self.results_path else None,
+        }
+
+
+def default_results_path(config: Config, source: Source) -> Path:
+    """Where a source's replay results are kept unless --results says otherwise: beside the config."""
+    base = config.path.parent if config.path else Path.cwd()
+    return base / ".workbench" / f"replay-{_safe_name(source.name)}.jsonl"
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "source"
+
+
+def files_signature(*dirs: Path) -> str:
+    """A cheap fingerprint of the files under `dirs` (paths, sizes, mtimes): workers on a long-lived cluster
+    reload rules or schemas when it changes."""
+    h = hashlib.sha1()
+    for d in dirs:
+        for p in sorted(Path(d).rglob("*")) if Path(d).is_dir() else ():
+            if p.is_file() and "__pycache__" not in p.parts:
+                st = p.stat()
+                h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def _resolve_rules_dir(config: Config, options: ReplayOptions) -> Path:
+    rules_dir = options.rules_dir or config.rules_dir
+    if rules_dir is None:
+        raise WorkbenchError("No rules to replay: pass --rules DIR or set `rules:` in the config.")
+    rules_dir = Path(rules_dir).resolve()
+    if not rules_dir.is_dir():
+        raise WorkbenchError(f"The rules directory {rules_dir} does not exist; pass --rules DIR.")
+    return rules_dir
+
+
+def _load_settings(rules_dir: Path, rule_ids: tuple[str, ...], timeout: float) -> dict[str, tuple[int, int]]:
+    """Load the rules once here, before any cluster starts: a bad rule or an unknown --rule-id fails fast."""
+    engine = load_rules(str(rules_dir), rule_ids, timeout=timeout)
+    try:
+        settings = rule_settings(engine, rule_ids)
+    finally:
+        engine.close()
+    if not settings:
+        raise WorkbenchError(f"No enabled rules in {rules_dir}" + (" match --rule-id." if rule_ids else "."))
+    return settings
+
+
+class _Cluster:
+    """A Dask client on a fresh LocalCluster (closed afterwards) or on an existing scheduler (left running)."""
+
+    def __init__(self, scheduler: str | None, workers: int | None):
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise WorkbenchError("Replay needs Dask: install the `scale` extra (pip install 'log-workbench[scale]').") from None
+        self.cluster = None
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+            except (OSError, TimeoutError) as e:
+                raise WorkbenchError(f"Cannot reach the Dask scheduler at {scheduler}: {one_line(e, 200)}; "
+                                     "check the address (tcp://HOST:PORT) and that `dask scheduler` is running.") from None
+            self.address = scheduler
+        else:
+            n = max(1, workers or os.cpu_count() or 1)
+            # Rules run in a child process of each worker, and daemonic processes may not have children.
+            with dask.config.set({"distributed.worker.daemon": False}):
+                self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+            self.address = self.cluster.scheduler_address
+
+    def worker_count(self) -> int:
+        return len(self.client.scheduler_info().get("workers", {}))
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+
+
+def run_replay(config: Config, source: Source, options: ReplayOptions, *,
+               on_progress: Callable[[ReplayProgress], None] | None = None,
+               cancel: threading.Event | None = None,
+               on_cluster: Callable[[object], None] | None = None) -> ReplayResult:
+    """Replay the rules over `source`'s objects in the window; see the module docstring.
+
+    `on_progress` is called (on this thread) after listing and after every finished task. Setting `cancel`
+    stops the replay promptly: unfinished tasks are cancelled and the result says `cancelled`; the results
+    file keeps what finished, so `resume=True` continues later. `on_cluster(client)` is for tests and tools
+    that need the Dask client (e.g. to kill a worker).
+    """
+    from workbench.aws import AwsSession
+
+    started = time.monotonic()
+    report = on_progress or (lambda p: None)
+    rules_dir = _resolve_rules_dir(config, options)
+    results_path = options.results_path or default_results_path(config, source)
+
+    checkpoint: Checkpoint | None = read_checkpoint(results_path) if options.resume else None
+    key = ReplayKey.of(source.name, source.bucket, options.since, options.until, rules_dir, options.rule_ids)
+    if checkpoint is not None:
+        _check_resumable(checkpoint.key, key, results_path)
+        key = checkpoint.key  # the window of the interrupted replay, not one shifted by "now"
+    settings = _load_settings(rules_dir, key.rule_ids, options.rule_timeout)
+
+    totals = Totals(sample_limit=options.sample_alerts)
+    totals.add_rules(settings)
+    done: set[tuple[str, str | None]] = set()
+    if checkpoint is not None:
+        for r in checkpoint.results:
+            totals.merge(r)
+        done = checkpoint.done_keys()
+
+    report(ReplayProgress("listing", totals=totals, message=f"Listing s3://{source.bucket} …"))
+    stats = ListStats()
+    refs = list_window(AwsSession(source), source, key.since_dt(), key.until_dt(), stats=stats,
+                       on_listed=lambda n: report(ReplayProgress("listing", objects_total=n, totals=totals,
+                                                                  message=f"Listed {n} objects …")))
+    todo = [r for r in refs if (r.key, r.etag) not in done]
+    resumed = len(refs) - len(todo)
+    result = ReplayResult(key, totals, objects_total=len(refs), bytes_total=sum(max(r.size, 0) for r in refs),
+                          resumed_objects=resumed, resumed_bytes=totals.bytes, resumed_events=totals.events,
+                          results_path=results_path, list_calls=stats.list_calls)
+    writer = CheckpointWriter(results_path, key, append=checkpoint is not None)
+    try:
+        if todo and not (cancel and cancel.is_set()):
+            report(ReplayProgress("starting", objects_total=len(refs), objects_done=totals.objects,
+                                  totals=totals, message="Starting Dask workers …"))
+            cluster = _Cluster(options.scheduler, options.workers)
+            try:
+                if on_cluster is not None:
+                    on_cluster(cluster.client)
+                result.scheduler = cluster.address
+                result.workers = cluster.worker_count()
+                target = task_target_bytes(sum(max(r.size, 0) for r in todo), max(1, result.workers),
+                                           override=options.task_bytes)
+                tasks = group_tasks(todo, target)
+                result.tasks_total = len(tasks)
+                spec = TaskSpec(0, (), config, source, str(rules_dir), key.rule_ids, files_signature(rules_dir),
+                                files_signature(*config.schema_dirs), options.sample_alerts, options.rule_timeout)
+                _run_tasks(cluster.client, tasks, spec, result, writer, report, cancel)
+            finally:
+                cluster.close()
+    finally:
+        writer.close()
+    result.cancelled = result.cancelled or bool(cancel and cancel.is_set() and totals.objects < len(refs))
+    result.elapsed_s = time.monotonic() - started
+    report(_progress("done", result, result.run_s))
+    return result
+
+
+def _check_resumable(old: ReplayKey, new: ReplayKey, path: Path) -> None:
+    for name in ("source", "bucket", "rules_dir", "rule_ids"):
+        if getattr(old, name) != getattr(new, name):
+            raise WorkbenchError(f"{path} holds a replay with another {name.replace('_', ' ')} "
+                                 f"({getattr(old, name)!s}); run without --resume to start over, or pass --results FILE.")
+
+
+def _progress(phase: str, result: ReplayResult, run_s: float) -> ReplayProgress:
+    t = result.totals
+    fresh_bytes = t.bytes - result.resumed_bytes  # read by this run (resumed objects took no time now)
+    eta = None
+    if run_s > 0 and fresh_bytes > 0 and t.bytes < result.bytes_total:
+        eta = (result.bytes_total - t.bytes) / (fresh_bytes / run_s)
+    return ReplayProgress(phase, objects_done=t.objects, objects_total=result.objects_total, bytes_done=t.bytes,
+                          bytes_total=result.bytes_total, events=t.events, elapsed_s=run_s,
+                          events_per_s=(t.events - result.resumed_events) / run_s if run_s > 0 else 0.0,
+                          eta_s=eta, workers=result.workers, totals=t)
+
+
+def _run_tasks(client, tasks: list[Task], base: TaskSpec, result: ReplayResult, writer: CheckpointWriter,
+               report: Callable[[ReplayProgress], None], cancel: threading.Event | None) -> None:
+    """Submit every task, then merge results in the order they finish."""
+    from distributed import as_completed
+
+    run_started = time.monotonic()
+    token = f"{os.getpid()}-{int(run_started * 1000)}"
+    futures = {}
+    for task in tasks:
+        spec = replace(base, task_id=task.task_id, refs=task.refs)
+        fut = client.submit(run_task, spec, key=f"replay-{token}-{task.task_id}", retries=TASK_RETRIES, pure=False)
+        futures[fut.key] = (fut, task)
+    ac = as_completed([f for f, _ in futures.values()])
+    try:
+        while not ac.is_empty():
+            if cancel is not None and cancel.is_set():
+                result.cancelled = True
+                break
+            if not ac.has_ready():
+                time.sleep(0.05)
+                continue
+            for fut in ac.next_batch(block=False):
+                _, task = futures.pop(fut.key)
+                _collect(fut, task, result, writer)
+                fut.release()
+                result.run_s = time.monotonic() - run_started
+                report(_progress("running", result, result.run_s))
+    finally:
+        if futures:
+            client.cancel([f for f, _ in futures.values()])
+    result.run_s = time.monotonic() - run_started
+
+
+def _collect(fut, task: Task, result: ReplayResult, writer: CheckpointWriter) -> None:
+    """Merge one finished task; a task that failed for good makes its objects errors (not checkpointed, so
+    `--resume` tries them again)."""
+    try:
+        got: TaskResult = fut.result()
+    except WorkbenchError as e:
+        _fail(task, result, str(e))
+        return
+    except Exception as e:  # KilledWorker, a worker that cannot import workbench, a bug in a rule engine …
+        _fail(task, result, _task_error(e))
+        return
+    result.totals.merge(got)
+    if got.worker:
+        result.worker_names.add(got.worker)
+    writer.add(got)
+
+
+def _fail(task: Task, result: ReplayResult, message: str) -> None:
+    result.failed_tasks += 1
+    for ref in task.refs:
+        result.totals.add_failed_object(ref.key, ref.size, message)
+
+
+def _task_error(e: BaseException) -> str:
+    name = type(e).__name__
+    if name == "KilledWorker":
+        return ("The task's workers died repeatedly (out of memory or killed); "
+                "give workers more memory or a smaller `replay.task_mb`.")
+    if isinstance(e, ModuleNotFoundError) or "No module named 'workbench'" in str(e):
+        return "A Dask worker cannot import workbench: install log-workbench on every worker (see docs/replay.md)."
+    return one_line(f"Task failed on a worker: {name}: {e}", 300)
+
+
+_CONFIG_KEYS = {"scheduler", "workers", "task_mb", "alerts_sample", "rule_timeout", "results"}
+
+
+def options_from_config(config: Config) -> dict:
+    """Defaults from the config's `replay:` section (flags override them), e.g.::
+
+        replay:
+          scheduler: tcp://dask-scheduler:8786   # default: a LocalCluster, one worker per core
+          workers: 2                              # LocalCluster size
+          task_mb: 32                             # bytes of objects per task (default: from the total)
+          alerts_sample: 5                        # sample alerts kept per rule
+          rule_timeout: 1.0                       # seconds per rule call
+          results: .workbench/replay.jsonl        # the results file (relative to the config)
+    """
+    raw = config.extra.get("replay") or {}
+    if not isinstance(raw, dict):
+        raise WorkbenchError("`replay` in the config must be a mapping (scheduler, workers, task_mb, …).")
+    unknown = sorted(set(raw) - _CONFIG_KEYS)
+    if unknown:
+        raise WorkbenchError(f"Unknown key `replay.{unknown[0]}` in the config; expected one of: "
+                             + ", ".join(sorted(_CONFIG_KEYS)) + ".")
+    out: dict = {}
+    try:
+        if raw.get("scheduler"):
+            out["scheduler"] = str(raw["scheduler"])
+        if raw.get("workers") is not None:
+            out["workers"] = int(raw["workers"])
+        if raw.get("task_mb") is not None:
+            out["task_bytes"] = int(float(raw["task_mb"]) * 1024 * 1024)
+        if raw.get("alerts_sample") is not None:
+            out["sample_alerts"] = int(raw["alerts_sample"])
+        if raw.get("rule_timeout") is not None:
+            out["rule_timeout"] = float(raw["rule_timeout"])
+    except (TypeError, ValueError):
+        raise WorkbenchError("`replay.workers`, `replay.task_mb`, `replay.alerts_sample` and `replay.rule_timeout` "
+                             "in the config must be numbers.") from None
+    if raw.get("results"):
+        base = config.path.parent if config.path else Path.cwd()
+        out["results_path"] = (base / str(raw["results"])).resolve()
+    return out

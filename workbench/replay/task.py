@@ -1,0 +1,223 @@
+"""The function Dask workers run: fetch a task's objects, decode and parse them with the source's schemas,
+run the rules, and return counts — the same core calls the rest of the workbench makes, per object.
+
+A task carries no credentials: it names the source (bucket, region, profile, role ARN, endpoint, the path
+of a credentials file) and each worker builds its own AWS session from that, with the worker's own
+credential chain. The AWS session and the rule engine are built once per worker process and reused by
+every task that process runs (the engine is rebuilt when the rules on disk change).
+
+Nothing one object does stops the task: an object that cannot be read, decoded or parsed is an outcome
+with an error, and a rule that raises is counted as that rule's error.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.config import Config, Source
+from workbench.errors import WorkbenchError
+from workbench.model import FetchFailure, ObjectRef
+from workbench.replay.tally import (
+    ObjectOutcome,
+    RuleSamples,
+    TaskResult,
+    add_message,
+    keep_earliest,
+    sample_order,
+)
+from workbench.safetext import one_line
+
+FETCH_THREADS = 4  # concurrent GETs inside one task: hides S3 latency behind parsing
+MAX_OBJECT_BYTES = 256 * 1024 * 1024  # read whole objects (replay must not sample a prefix of one)
+SAMPLE_EVENT_CHARS = 4096  # an alert sample keeps its event when its JSON is at most this long
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """Everything a worker needs for one task. Plain data, safe to pickle: names and paths, never secrets."""
+
+    task_id: int
+    refs: tuple[ObjectRef, ...]
+    config: Config
+    source: Source
+    rules_dir: str
+    rule_ids: tuple[str, ...] = ()
+    rules_signature: str = ""  # changes when rule files change, so workers reload them
+    schemas_signature: str = ""  # the same for schema files
+    sample_alerts: int = 5
+    rule_timeout: float = 1.0
+
+
+# -- per-worker-process state ------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_sessions: dict[Source, object] = {}
+_engines: dict[tuple, object] = {}
+_parsers: dict[tuple, object] = {}
+
+
+def _aws_for(source: Source):
+    from workbench.aws import AwsSession
+
+    with _lock:
+        aws = _sessions.get(source)
+        if aws is None:
+            aws = _sessions[source] = AwsSession(source)
+        return aws
+
+
+def _parser_for(spec: TaskSpec):
+    """The source's record parser (schemas compiled once per worker process and schema version)."""
+    from workbench.parse import parsers_for_source
+
+    key = (str(spec.config.path), spec.config.schema_dirs, spec.source, spec.schemas_signature)
+    with _lock:
+        parse = _parsers.get(key)
+        if parse is None:
+            _parsers.clear()  # one config at a time is the norm; do not keep stale schemas around
+            parse = _parsers[key] = parsers_for_source(spec.config, spec.source)
+        return parse
+
+
+def _engine_for(spec: TaskSpec):
+    """The rule engine for this task's rules, loaded once per worker process and per version of the rules."""
+    key = (spec.rules_dir, spec.rule_ids, spec.rules_signature, spec.rule_timeout)
+    with _lock:
+        engine = _engines.get(key)
+        if engine is not None:
+            return engine
+        for old_key in [k for k in _engines if k[:2] == key[:2]]:
+            _close(_engines.pop(old_key))
+        engine = _engines[key] = load_rules(spec.rules_dir, spec.rule_ids, timeout=spec.rule_timeout)
+        return engine
+
+
+def load_rules(rules_dir: str, rule_ids: tuple[str, ...] = (), *, timeout: float = 1.0):
+    """A `workbench.detections.RuleEngine` for `rules_dir`, limited to `rule_ids` when given."""
+    from workbench.detections import RuleEngine
+
+    if not Path(rules_dir).is_dir():
+        raise WorkbenchError(f"The rules directory {rules_dir} does not exist on {socket.gethostname()}: "
+                             "every worker needs the rules at the same path (see docs/replay.md).")
+    engine = RuleEngine(rules_dir, timeout=timeout)
+    if rule_ids:
+        known = {r.rule_id for r in engine.rules}
+        missing = sorted(set(rule_ids) - known)
+        if missing:
+            engine.close()
+            raise WorkbenchError(f"No rule {missing[0]!r} in {rules_dir} (it has {len(known)} rules).")
+    return engine
+
+
+def rule_settings(engine, rule_ids: tuple[str, ...] = ()) -> dict[str, tuple[int, int]]:
+    """rule_id -> (DedupPeriodMinutes, Threshold) of every rule the replay runs: enabled streaming rules
+    (disabled ones do not run in Panther either), limited to `rule_ids` when given."""
+    return {r.rule_id: (r.dedup_period_minutes, r.threshold) for r in engine.rules
+            if r.enabled and r.analysis_type == "rule" and (not rule_ids or r.rule_id in rule_ids)}
+
+
+def _close(engine) -> None:
+    try:
+        engine.close()
+    except Exception:  # a worker shutting down: nothing left to tell
+        pass
+
+
+@atexit.register
+def _close_all() -> None:
+    for engine in list(_engines.values()):
+        _close(engine)
+    _engines.clear()
+
+
+# -- the task ------------------------------------------------------------------------------------------------
+
+def run_task(spec: TaskSpec) -> TaskResult:
+    """Replay one task's objects; returns per-object outcomes, grouped matches and samples."""
+    from workbench.detections.grouping import AlertGrouper
+    from workbench.pipeline import events_from_object
+    from workbench.s3 import fetch_objects
+
+    started = time.perf_counter()
+    aws = _aws_for(spec.source)
+    engine = _engine_for(spec)
+    parse = _parser_for(spec)
+    result = TaskResult(spec.task_id, grouper=AlertGrouper(rule_settings(engine, spec.rule_ids)),
+                        worker=f"{socket.gethostname()}:{os.getpid()}")
+    order = {ref.key: i for i, ref in enumerate(spec.refs)}
+    outcomes: dict[str, ObjectOutcome] = {}
+    for ref, got in fetch_objects(aws, spec.refs, workers=FETCH_THREADS, max_bytes=MAX_OBJECT_BYTES):
+        if isinstance(got, FetchFailure):
+            outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size, error=one_line(got.message, 300))
+            continue
+        try:
+            parsed = events_from_object(spec.config, spec.source, ref, got, parse=parse)
+        except Exception as e:  # a bad object is an error outcome, never the end of the task
+            outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size,
+                                              error=one_line(f"Cannot parse {ref.uri}: {e}", 300))
+            continue
+        unreadable = _object_error(parsed)
+        if unreadable:
+            outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size, error=one_line(unreadable, 300))
+            continue
+        events = [e for e in parsed if isinstance(e, dict)]
+        run_rules(engine, events, ref, result, spec.sample_alerts)
+        outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, max(ref.size, len(got)), len(events),
+                                          len(parsed) - len(events))
+    result.objects = sorted(outcomes.values(), key=lambda o: order.get(o.key, 0))
+    result.elapsed_s = time.perf_counter() - started
+    return result
+
+
+def _object_error(parsed: list) -> str | None:
+    """The pipeline reports an object it could not decode as one ParseError at line 0 with no field."""
+    if len(parsed) == 1 and not isinstance(parsed[0], dict):
+        err = parsed[0]
+        if getattr(err, "line", None) == 0 and not getattr(err, "field", "") and not getattr(err, "log_type", ""):
+            return str(getattr(err, "reason", err))
+    return None
+
+
+def run_rules(engine, events: list[dict], ref: ObjectRef, result: TaskResult, sample_limit: int) -> None:
+    """Run the rules over one object's events into `result` (rules outside its grouper's settings are
+    dropped: --rule-id, disabled rules)."""
+    if not events:
+        return
+    wanted = result.grouper.settings
+    position = {id(e): i for i, e in enumerate(events)}
+    for res in engine.run_events(events):
+        if res.rule_id not in wanted:
+            continue
+        result.grouper.add(res)
+        if res.error:
+            add_message(result.samples.setdefault(res.rule_id, RuleSamples()).errors, one_line(res.error, 300))
+        if res.matched:
+            samples = result.samples.setdefault(res.rule_id, RuleSamples())
+            event = res.event if isinstance(res.event, dict) else {}
+            index = position.get(id(res.event), 0)
+            if len(samples.alerts) < sample_limit or \
+                    (str(event.get("p_event_time") or ""), ref.key, index) < sample_order(samples.alerts[-1]):
+                keep_earliest(samples.alerts, [_alert_sample(res, event, ref, index)], sample_limit)
+
+
+def _alert_sample(res, event: dict, ref: ObjectRef, index: int) -> dict:
+    """What the drill-down shows for one alert: where it came from, title, dedup, context, the event."""
+    import orjson
+
+    raw = orjson.dumps(event, default=str, option=orjson.OPT_NON_STR_KEYS)
+    return {
+        "time": str(event.get("p_event_time") or ""),
+        "key": ref.key,
+        "index": index,
+        "title": res.title,
+        "dedup": res.dedup,
+        "severity": res.severity,
+        "alert_context": res.alert_context,
+        "event": orjson.loads(raw) if len(raw) <= SAMPLE_EVENT_CHARS else raw[:SAMPLE_EVENT_CHARS].decode("utf-8", "replace"),
+    }
