@@ -239,6 +239,8 @@ class Detection:
         for name in AUX_ORDER:
             if name == "severity":
                 value, err = self._severity(event, watch, ident)
+                if value == "DEFAULT":
+                    value = None  # "use the YAML severity": tests show no line, alerts get the YAML value
             elif name == "destinations":
                 value, err = self._destinations(event, watch, ident)
             elif name == "alert_context":
