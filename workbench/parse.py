@@ -297,7 +297,8 @@ def _object_decoder(fields: tuple[Field, ...]) -> Callable[[Any, dict], dict | N
             except _Bad as e:
                 raise e.under(name) from None
             if r is None:
-                if required:
+                # Panther's `required` rejects a missing, null or empty-string value; empty arrays/objects pass
+                if required and x == "":
                     raise _Bad(x, "required field is empty", name)
                 continue
             out[name] = r

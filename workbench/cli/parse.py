@@ -1,0 +1,114 @@
+"""`workbench parse`: records → the NDJSON events Panther would store (with p_ fields), bad lines to --errors.
+
+Input is local files (INPUT…, '-' for stdin) or every object under a source prefix (--config/--source,
+--prefix, --since/--until, --limit N objects). With --schema, those schemas are tried in order on every
+line (the first that parses wins); without it, the source's prefix → log type mapping and the config's
+schema directories decide. A summary and a progress bar go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from workbench.cli.common import add_source_args, parse_time, source_from_args
+from workbench.errors import WorkbenchError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("parse", help="parse records into events with Panther's standard fields",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="local log files (any compression); '-' for stdin")
+    p.add_argument("--schema", nargs="+", action="extend", default=[], metavar="FILE",
+                   help="schema YAML file(s) or directories; tried in order")
+    add_source_args(p, required=False)
+    p.add_argument("--prefix", help="only keys under this prefix")
+    p.add_argument("--since", metavar="T", help="only objects from T on: 7d, 12h, 2024-05-01")
+    p.add_argument("--until", metavar="T", help="only objects before T")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N objects")
+    p.add_argument("--errors", metavar="FILE", help="write one JSON line per unparsed line here")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any line did not parse")
+    p.set_defaults(func=run)
+
+
+def _load_schemas(paths: list[str]) -> tuple[dict, list[str]]:
+    """Schemas from --schema; anything that is not a schema file is handed back as an input."""
+    from workbench.schema import load_schema, load_schema_dir
+
+    schemas: dict = {}
+    inputs: list[str] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            schemas.update(load_schema_dir(p))
+        elif p.suffix in (".yml", ".yaml"):
+            s = load_schema(p)
+            schemas[s.name or p.stem] = s if s.name else s.with_name(p.stem)
+        else:
+            inputs.append(raw)  # `--schema s.yml logs.ndjson`: nargs swallowed the input
+    return schemas, inputs
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.cli.progress import Progress
+    from workbench.parse import Classifier, compile_parser, event_to_json
+
+    schemas, extra_inputs = _load_schemas(args.schema)
+    inputs = [*extra_inputs, *args.inputs]
+    if inputs and (args.config or args.source):
+        raise WorkbenchError("Give either INPUT… files or --config/--source, not both.")
+    out = sys.stdout.buffer
+    errors_file = open(args.errors, "wb") if args.errors else None  # noqa: SIM115
+    counts = {"events": 0, "errors": 0}
+
+    def emit(item) -> None:
+        if type(item) is dict:
+            counts["events"] += 1
+            out.write(event_to_json(item) + b"\n")
+        else:
+            counts["errors"] += 1
+            if errors_file is not None:
+                import orjson
+
+                errors_file.write(orjson.dumps(item.to_json()) + b"\n")
+
+    try:
+        if inputs:
+            if not schemas:
+                raise WorkbenchError("Local inputs need --schema FILE (the schema(s) to parse with).")
+            from workbench.cli.infer import read_local_records
+
+            classifier = Classifier(compile_parser(s) for s in schemas.values())
+            for rec in read_local_records(inputs):
+                got = classifier.parse(rec)
+                if got is not None:
+                    emit(got)
+            where = f"{len(inputs)} file(s)"
+        else:
+            from workbench.pipeline import iter_events
+
+            cfg, source = source_from_args(args)
+            if not schemas and not cfg.schema_dirs:
+                raise WorkbenchError("No schemas: pass --schema FILE, or set `schemas:` in the config.")
+            bar = Progress("parsing")
+            run_counts: dict = {}
+            try:
+                for item in iter_events(cfg, source, prefix=args.prefix, since=parse_time(args.since),
+                                        until=parse_time(args.until), limit=args.limit,
+                                        progress=lambda d, t: bar.update(d, t, events=counts["events"], errors=counts["errors"]),
+                                        schemas=schemas or None, counts=run_counts):
+                    emit(item)
+            finally:
+                bar.close()
+            where = f"{run_counts.get('objects', 0)} object(s)" + (
+                f", {run_counts['failures']} unreadable" if run_counts.get("failures") else "")
+    finally:
+        out.flush()
+        if errors_file is not None:
+            errors_file.close()
+    total = counts["events"] + counts["errors"]
+    pct = 100.0 * counts["events"] / total if total else 100.0
+    print(f"parsed {counts['events']} events, {counts['errors']} errors ({pct:.2f} % parsed) from {where}",
+          file=sys.stderr)
+    return 1 if args.strict and counts["errors"] else 0

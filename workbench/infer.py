@@ -1,0 +1,724 @@
+"""Explained schema inference: sampled records → a Panther schema, a reason for every decision, field statistics.
+
+How it works, and why it is fast:
+1. Records are read as JSON objects, or (for text logs) split by an inferred csv / fastmatch / regex parser
+   into flat rows of strings.
+2. Events are de-duplicated by *shape* (keys, value types, nested shapes, where strings are empty). Many
+   events share a shape, so the costly work runs once per shape: genson merges one representative per
+   shape into the structure, and exact presence / null / type counts are the representative's times the
+   shape's count.
+3. Value-level typing (timestamps, numeric strings, booleans, embedded JSON, indicators) and value
+   statistics look at the values of a bounded uniform sample of events plus every shape's representative.
+4. Our layer maps the merged structure to Panther types with Panther's lattice (conflicts → string or json,
+   with a note), picks `required` from exact counts, and chooses event-time fields by coverage.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from genson import SchemaBuilder
+
+from workbench.fieldstats import FieldStats, PathCounts
+from workbench.indicators import DOMAIN_HINTS, RECOGNISERS, is_domain, is_ip
+from workbench.model import Record
+from workbench.schema import Field, Schema, dump_schema
+from workbench.timeformats import detect_text_format, ns_to_text, unix_unit
+
+DEFAULT_NAME = "Custom.Inferred"
+VALUE_SAMPLE = 5000  # events whose values are examined (plus one per shape); counts stay exact regardless
+MAX_OBJECT_FIELDS = 200  # Panther: wider objects become json
+MAX_DISTINCT_CHECK = 20000  # distinct string values checked per field for formats and indicators
+
+_JTYPE = {str: "string", int: "int", float: "float", bool: "bool", dict: "object", list: "array", type(None): "null"}
+_BOOL_WORDS = frozenset(("true", "false", "True", "False", "TRUE", "FALSE"))
+_INT_TEXT = re.compile(r"[+-]?\d{1,19}\Z")
+_FLOAT_TEXT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?\Z")
+_FIELD_NAME = re.compile(r"[^A-Za-z0-9_@$.\-]")
+_BEST_TIME_NAMES = ("eventtime", "event_time", "@timestamp", "timestamp", "ts", "time", "datetime", "date")
+
+
+def _fmt(n: int) -> str:
+    return f"{n:,}"
+
+
+def _time_hint(name: str) -> bool:
+    n = name.lower()
+    return (n in ("ts", "time", "timestamp", "@timestamp", "date", "datetime", "when", "epoch")
+            or n.endswith(("time", "_ts", "timestamp", "_at", "date", "_epoch", "time_ms", "_ms_epoch"))
+            or n.startswith(("ts_", "timestamp", "time_")))
+
+
+def _id_hint(name: str) -> bool:
+    n = name.lower()
+    return any(h in n for h in ("id", "account", "number", "phone", "zip", "postal", "code", "version", "sku", "ssn", "card"))
+
+
+# --- shapes ------------------------------------------------------------------------------------------------
+
+def shape_of(v: Any) -> Any:
+    """A hashable structural signature: keys, value types, nested shapes, and which strings are empty."""
+    t = type(v)
+    if t is dict:
+        vals = tuple(v.values())
+        types = tuple(map(type, vals))
+        key: tuple = (tuple(v), types)
+        if dict in types or list in types:
+            key += (tuple(shape_of(x) for x in vals if type(x) is dict or type(x) is list),)
+        if "" in vals:
+            key += (tuple(i for i, x in enumerate(vals) if x == ""),)
+        return key
+    if t is list:
+        if not v:
+            return ()
+        types = frozenset(map(type, v))
+        if dict in types or list in types:
+            return ("L", frozenset(shape_of(x) for x in v))
+        return ("L", types)
+    return t
+
+
+def _count_paths(v: Any, path: str, c: int, counts: dict[str, PathCounts]) -> None:
+    t = type(v)
+    pc = counts.get(path)
+    if pc is None:
+        pc = counts[path] = PathCounts()
+    pc.types[_JTYPE.get(t, "string")] += c
+    if t is str:
+        if not v:
+            pc.empty += c
+    elif t is dict:
+        if pc.keysets is None:
+            pc.keysets = Counter()
+        pc.keysets[frozenset(k for k, x in v.items() if x is not None)] += c
+        for k, x in v.items():
+            _count_paths(x, f"{path}.{k}" if path else k, c, counts)
+    elif t is list:
+        el = path + "[]"
+        for x in v:
+            _count_paths(x, el, c, counts)
+
+
+def _collect_values(v: dict, path: str, out: dict[str, list]) -> None:
+    for k, x in v.items():
+        p = f"{path}.{k}" if path else k
+        t = type(x)
+        if t is dict:
+            _collect_values(x, p, out)
+        elif t is list:
+            el = p + "[]"
+            for e in x:
+                te = type(e)
+                if te is dict:
+                    _collect_values(e, el, out)
+                elif te is not list and e is not None:
+                    out[el].append(e)
+        elif x is not None:
+            out[p].append(x)
+
+
+# --- genson structure navigation ---------------------------------------------------------------------------
+
+def _variants(node: dict | None) -> list[dict]:
+    if not node:
+        return []
+    if "anyOf" in node:
+        return [v for sub in node["anyOf"] for v in _variants(sub)]
+    t = node.get("type")
+    if isinstance(t, list):
+        return [{**node, "type": x} for x in t]
+    return [node]
+
+
+def _object_props(node: dict | None) -> dict:
+    for v in _variants(node):
+        if v.get("type") == "object":
+            return v.get("properties", {})
+    return {}
+
+
+def _array_items(node: dict | None) -> dict | None:
+    for v in _variants(node):
+        if v.get("type") == "array":
+            return v.get("items")
+    return None
+
+
+# --- result ------------------------------------------------------------------------------------------------
+
+@dataclass
+class InferenceResult:
+    """The inferred schema with an explanation and statistics per field path (dotted; arrays as `a[]`)."""
+
+    schema: Schema
+    explanations: dict[str, str]
+    stats: dict[str, FieldStats]
+    format: str = "json"
+    records: int = 0
+    events: int = 0
+    shapes: int = 0
+    values_examined_events: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        paths = list(dict.fromkeys([*self.explanations, *self.stats]))
+        return {
+            "schema": self.schema.to_dict(),
+            "schema_yaml": dump_schema(self.schema),
+            "format": self.format,
+            "records": self.records,
+            "events": self.events,
+            "shapes": self.shapes,
+            "values_examined_events": self.values_examined_events,
+            "notes": self.notes,
+            "fields": {
+                p: {"explanation": self.explanations.get(p, ""), **(self.stats[p].to_json() if p in self.stats else {})}
+                for p in paths
+            },
+        }
+
+
+# --- the engine --------------------------------------------------------------------------------------------
+
+class _Engine:
+    def __init__(self, events: list[dict], *, text_mode: bool = False, value_sample: int = VALUE_SAMPLE,
+                 prefix: str = "", seed: int = 0):
+        self.text_mode = text_mode
+        self.prefix = prefix
+        self.total = len(events)
+        self.explanations: dict[str, str] = {}
+        self.stats: dict[str, FieldStats] = {}
+        self.notes: list[str] = []
+        shapes: dict[Any, list] = {}
+        for e in events:
+            k = shape_of(e)
+            hit = shapes.get(k)
+            if hit is None:
+                shapes[k] = [1, e]
+            else:
+                hit[0] += 1
+        self.shapes = shapes
+        builder = SchemaBuilder()
+        self.counts: dict[str, PathCounts] = {}
+        for c, rep in shapes.values():
+            builder.add_object(rep)
+            for k, x in rep.items():
+                _count_paths(x, k, c, self.counts)
+        self.structure = builder.to_schema()
+        # value sample: a uniform reservoir plus every shape's representative, so rare shapes are typed too
+        if len(events) <= value_sample:
+            sample = events
+        else:
+            rng = random.Random(seed)
+            sample = rng.sample(events, value_sample)
+            seen = {id(e) for e in sample}
+            sample += [rep for _, rep in shapes.values() if id(rep) not in seen]
+        self.examined = len(sample)
+        self.values: dict[str, list] = defaultdict(list)
+        for e in sample:
+            _collect_values(e, "", self.values)
+
+    # -- public --
+    def run(self) -> tuple[Field, ...]:
+        fields = self._object_fields(_object_props(self.structure), "", self.total)
+        return self._mark_event_time(fields)
+
+    # -- helpers --
+    def _full(self, path: str) -> str:
+        return f"{self.prefix}.{path}" if self.prefix and path else (self.prefix or path)
+
+    def _explain(self, path: str, text: str) -> None:
+        self.explanations[self._full(path)] = text
+
+    def _stats_for(self, path: str, parent: int) -> FieldStats:
+        pc = self.counts.get(path) or PathCounts()
+        st = FieldStats(path=self._full(path), total=self.total, parent=parent, present=pc.present, nulls=pc.nulls,
+                        empty=pc.empty, types=dict(pc.types))
+        self.stats[st.path] = st
+        return st
+
+    def _object_fields(self, props: dict, prefix: str, parent_count: int) -> tuple[Field, ...]:
+        out = []
+        for key, node in props.items():
+            path = f"{prefix}.{key}" if prefix else key
+            f = self._field(key, path, node, parent_count)
+            if f is not None:
+                out.append(f)
+        return tuple(out)
+
+    def _presence_text(self, st: FieldStats, parent_count: int) -> str:
+        where = "events" if parent_count == self.total else "parent objects"
+        return f"present in {_fmt(st.present)}/{_fmt(parent_count)} {where}" + (f", null in {_fmt(st.nulls)}" if st.nulls else "")
+
+    def _required(self, st: FieldStats, parent_count: int) -> tuple[bool, str]:
+        non_empty = st.present - st.empty
+        if parent_count and non_empty == parent_count and not st.nulls:
+            return True, "required: present and non-null in every sample"
+        missing = parent_count - st.present
+        bits = []
+        if missing > 0:
+            bits.append(f"missing in {_fmt(missing)}")
+        if st.nulls:
+            bits.append(f"null in {_fmt(st.nulls)}")
+        if st.empty:
+            bits.append(f"empty in {_fmt(st.empty)}")
+        return False, "optional: " + ", ".join(bits or ["not always present"])
+
+    def _field(self, name: str, path: str, node: dict, parent_count: int, *, element: bool = False) -> Field | None:
+        st = self._stats_for(path, parent_count)
+        types = {t: n for t, n in st.types.items() if t != "null"}
+        presence = self._presence_text(st, parent_count)
+        fname = _FIELD_NAME.sub("_", name) if name else ""
+        if fname != name and name:
+            self.notes.append(f"Field {path!r} renamed to {fname!r}: Panther field names allow letters, digits and _@$.-")
+        if not types:
+            self._explain(path, f"{presence}; always null → left out (Panther drops null-only fields)")
+            return None
+        required, req_text = self._required(st, parent_count) if not element else (False, "")
+        reasons: list[str] = []
+        if len(types) > 1:
+            split = ", ".join(f"{_fmt(n)} {t}" for t, n in sorted(types.items(), key=lambda x: -x[1]))
+            containers = {"object", "array"} & set(types)
+            if containers:
+                self._explain(path, f"{presence}; mixed types ({split}) → json (objects or arrays mixed with other values)")
+                self.stats[st.path].fill_values(self.values.get(path, []))
+                return Field(fname, "json", required=required)
+            if set(types) <= {"int", "float"}:
+                return self._numeric(fname, path, st, required, req_text, presence, floats=True)
+            # scalars of different kinds: Panther's lattice sends these to string
+            f = self._string(fname, path, st, required, req_text, presence, conflict=split)
+            return f
+        kind = next(iter(types))
+        if kind == "object":
+            return self._object(fname, path, node, st, required, req_text, presence)
+        if kind == "array":
+            return self._array(fname, path, node, st, required, req_text, presence)
+        if kind == "bool":
+            st.fill_values(self.values.get(path, []))
+            reasons.append(f"{_fmt(st.present)}/{_fmt(st.present)} values are JSON booleans → boolean")
+            self._explain(path, "; ".join([presence, *reasons, req_text]) if req_text else "; ".join([presence, *reasons]))
+            return Field(fname, "boolean", required=required)
+        if kind in ("int", "float"):
+            return self._numeric(fname, path, st, required, req_text, presence, floats=kind == "float")
+        return self._string(fname, path, st, required, req_text, presence)
+
+    def _say(self, path: str, *parts: str) -> None:
+        self._explain(path, "; ".join(p for p in parts if p))
+
+    def _numeric(self, name: str, path: str, st: FieldStats, required: bool, req_text: str, presence: str,
+                 *, floats: bool) -> Field:
+        vals = [v for v in self.values.get(path, []) if type(v) in (int, float)]
+        st.fill_values(vals)
+        if vals:
+            lo, hi = min(vals), max(vals)
+            unit = unix_unit(lo, hi)
+            # seconds need a time-like name (plain counters reach 10^9 too); ms/us/ns magnitudes are distinctive
+            if unit and ((unit == "unix" and _time_hint(name)) or (unit != "unix" and not floats)):
+                return self._time_field(name, path, st, required, req_text, presence, unit, vals,
+                                        f"{_fmt(len(vals))}/{_fmt(len(vals))} numbers between {lo} and {hi} read as {unit} "
+                                        f"({'name and ' if _time_hint(name) else ''}magnitude)")
+        if floats:
+            self._say(path, presence, "numbers with a fraction → float" + (f" (range {st.minimum} … {st.maximum})" if vals else ""), req_text)
+            return Field(name, "float", required=required)
+        self._say(path, presence, "whole numbers → bigint" + (f" (range {st.minimum} … {st.maximum})" if vals else ""), req_text)
+        return Field(name, "bigint", required=required)
+
+    def _time_field(self, name: str, path: str, st: FieldStats, required: bool, req_text: str, presence: str,
+                    fmt: str, values: list, why: str, parsed: list[str] | None = None) -> Field:
+        if parsed is None:
+            from workbench.timeformats import compile_time_format
+
+            p = compile_time_format(fmt)
+            parsed = [p(v) for v in set(values)]
+        if parsed:
+            st.earliest, st.latest = min(parsed), max(parsed)
+            why += f"; earliest {st.earliest}, latest {st.latest}"
+        self._say(path, presence, why, req_text)
+        return Field(name, "timestamp", required=required, time_formats=(fmt,))
+
+    def _string(self, name: str, path: str, st: FieldStats, required: bool, req_text: str, presence: str,
+                conflict: str | None = None) -> Field:
+        raw = self.values.get(path, [])
+        counter = st.fill_values(raw)
+        if conflict:
+            self._say(path, presence, f"type conflict ({conflict}) → string (Panther's lattice: mixed scalars widen to string)", req_text)
+            return Field(name, "string", required=required)
+        distinct = [v for v in counter if type(v) is str and v != ""]
+        n = len(distinct)
+        if not n:
+            self._say(path, presence, "only empty strings seen → string", req_text)
+            return Field(name, "string", required=required)
+        check = distinct[:MAX_DISTINCT_CHECK]
+        scope = f"{_fmt(len(check))}/{_fmt(len(check))} distinct values" + ("" if len(check) == n else f" (first {_fmt(len(check))} of {_fmt(n)})")
+        stripped = [v.lstrip() for v in check]
+        # embedded JSON: every value is a JSON object/array in a string
+        if all(s[:1] in "{[" for s in stripped):
+            f = self._embedded(name, path, check, st, required, req_text, presence, scope)
+            if f is not None:
+                return f
+        if all(v in _BOOL_WORDS for v in check):
+            self._say(path, presence, f"{scope} are true/false text → boolean (Panther reads boolean text)", req_text)
+            return Field(name, "boolean", required=required)
+        # numeric text: unix time, identifiers, or numbers
+        if all(_INT_TEXT.match(v) for v in check):
+            ints = [int(v) for v in check]
+            unit = unix_unit(min(ints), max(ints))
+            if unit and _time_hint(name):
+                return self._time_field(name, path, st, required, req_text, presence, unit, check,
+                                        f"{scope} are integer text in the {unit} range and the name suggests a time → timestamp {unit}")
+            if not (_id_hint(name) or any(len(v) > 1 and v.lstrip("+-").startswith("0") for v in check)):
+                st.minimum, st.maximum = min(ints), max(ints)
+                self._say(path, presence, f"{scope} are integer text → bigint (range {min(ints)} … {max(ints)})", req_text)
+                return Field(name, "bigint", required=required)
+        elif all(_FLOAT_TEXT.match(v) for v in check) and not _id_hint(name):
+            fl = [float(v) for v in check]
+            st.minimum, st.maximum = min(fl), max(fl)
+            self._say(path, presence, f"{scope} are decimal text → float (range {min(fl)} … {max(fl)})", req_text)
+            return Field(name, "float", required=required)
+        # timestamps
+        if any(ch.isdigit() for ch in check[0]):
+            found = detect_text_format(check)
+            if found:
+                fmt, parsed = found
+                label = "RFC 3339" if fmt == "rfc3339" else f"format {fmt!r}"
+                return self._time_field(name, path, st, required, req_text, presence, fmt, check,
+                                        f"{scope} parse as {label} → timestamp {fmt}", parsed)
+        # indicators
+        indicators, why = self._indicators(name, check)
+        text = f"text → string{why}" if why else "text → string"
+        self._say(path, presence, text, req_text)
+        return Field(name, "string", required=required, indicators=indicators)
+
+    def _indicators(self, name: str, values: list[str]) -> tuple[tuple[str, ...], str]:
+        for ind, pred, label in RECOGNISERS:
+            if all(pred(v) for v in values):
+                return (ind,), f"; all {_fmt(len(values))} distinct values are {label} → indicator {ind}"
+        low = name.lower()
+        ips = sum(1 for v in values if is_ip(v))
+        if ips and all(is_ip(v) or is_domain(v) for v in values):
+            return ("hostname",), f"; {ips} IPs and {len(values) - ips} host names → indicator hostname"
+        if any(h in low for h in DOMAIN_HINTS) and all(is_domain(v) for v in values):
+            return ("domain",), f"; all {_fmt(len(values))} distinct values are host names and the name says so → indicator domain"
+        return (), ""
+
+    def _embedded(self, name: str, path: str, values: list[str], st: FieldStats, required: bool, req_text: str,
+                  presence: str, scope: str) -> Field | None:
+        parsed = []
+        for v in values:
+            try:
+                parsed.append(orjson.loads(v))
+            except orjson.JSONDecodeError:
+                return None
+        if all(type(p) is dict for p in parsed):
+            sub = _Engine(parsed, prefix=self._full(path))
+            fields = sub.run()
+            self.explanations.update(sub.explanations)
+            self.stats.update(sub.stats)
+            if fields and len(fields) <= MAX_OBJECT_FIELDS:
+                # nested stats are about the embedded objects; keep required off (shapes came from a sample)
+                fields = tuple(_optional(f) for f in fields)
+                self._say(path, presence, f"{scope} are JSON objects inside a string → object with isEmbeddedJSON ({len(fields)} fields)", req_text)
+                return Field(name, "object", required=required, is_embedded_json=True, fields=fields)
+        self._say(path, presence, f"{scope} are JSON inside a string → json with isEmbeddedJSON", req_text)
+        return Field(name, "json", required=required, is_embedded_json=True)
+
+    def _object(self, name: str, path: str, node: dict, st: FieldStats, required: bool, req_text: str, presence: str) -> Field:
+        props = _object_props(node)
+        pc = self.counts.get(path)
+        keysets = pc.keysets if pc and pc.keysets else Counter()
+        if len(props) > MAX_OBJECT_FIELDS:
+            self._say(path, presence, f"object with {len(props)} distinct keys (> {MAX_OBJECT_FIELDS}) → json", req_text)
+            return Field(name, "json", required=required)
+        nonempty = [k for k in keysets if k]
+        if len(nonempty) >= 2 and len(props) >= 3 and not frozenset.intersection(*nonempty):
+            self._say(path, presence, f"object whose keys vary between events ({len(nonempty)} different key sets, no key "
+                      f"common to all; e.g. keyed by event type) → json", req_text)
+            return Field(name, "json", required=required)
+        n_obj = st.types.get("object", 0)
+        fields = self._object_fields(props, path, n_obj)
+        if not fields:
+            self._say(path, presence, "object that is always empty or all-null → json", req_text)
+            return Field(name, "json", required=required)
+        self._say(path, presence, f"object with {len(fields)} field(s)", req_text)
+        return Field(name, "object", required=required, fields=fields)
+
+    def _array(self, name: str, path: str, node: dict, st: FieldStats, required: bool, req_text: str, presence: str) -> Field:
+        items = _array_items(node)
+        el_path = path + "[]"
+        if not items or el_path not in self.counts:
+            self._say(path, presence, "array that is always empty → json (element type unknown)", req_text)
+            return Field(name, "json", required=required)
+        el = self._field("", el_path, items, self.counts[el_path].present, element=True)
+        if el is None:
+            self._say(path, presence, "array of nulls → json", req_text)
+            return Field(name, "json", required=required)
+        if el.type == "json":
+            self._say(path, presence, "array with mixed element types → json", req_text)
+            return Field(name, "json", required=required)
+        self._say(path, presence, f"array of {el.type}", req_text)
+        return Field(name, "array", required=required, element=el)
+
+    def _mark_event_time(self, fields: tuple[Field, ...]) -> tuple[Field, ...]:
+        if self.prefix:
+            return fields
+        candidates = [f for f in fields if f.type == "timestamp"]
+        if not candidates:
+            return fields
+        # which events (by shape) have each candidate with a value
+        has: dict[str, int] = {}
+        covers: dict[str, set[int]] = {f.name: set() for f in candidates}
+        for i, (c, rep) in enumerate(self.shapes.values()):
+            for f in candidates:
+                if rep.get(f.name) not in (None, ""):
+                    covers[f.name].add(i)
+            has[i] = c
+        weights = list(has.values())
+
+        def rank(f: Field) -> tuple:
+            n = f.name.lower()
+            best = _BEST_TIME_NAMES.index(n) if n in _BEST_TIME_NAMES else len(_BEST_TIME_NAMES)
+            return (-sum(weights[i] for i in covers[f.name]), not _time_hint(f.name), best)
+
+        chosen: list[str] = []
+        covered: set[int] = set()
+        for f in sorted(candidates, key=rank):
+            gain = covers[f.name] - covered
+            if not chosen or gain:
+                if not chosen and not _time_hint(f.name) and len(candidates) > 1:
+                    hinted = [c for c in candidates if _time_hint(c.name)]
+                    if hinted:
+                        continue
+                chosen.append(f.name)
+                covered |= covers[f.name]
+        total_covered = sum(weights[i] for i in covered)
+        out = []
+        for f in fields:
+            if f.name in chosen:
+                n = sum(weights[i] for i in covers[f.name])
+                others = [c for c in chosen if c != f.name]
+                why = (f"event time: {f.name!r} has a value in {_fmt(n)}/{_fmt(self.total)} events"
+                       + (f"; together with {', '.join(others)} it covers {_fmt(total_covered)}/{_fmt(self.total)}" if others else ""))
+                path = f.name
+                self.explanations[path] = self.explanations.get(path, "") + "; " + why
+                out.append(Field(f.name, f.type, required=f.required, description=f.description, time_formats=f.time_formats,
+                                 is_event_time=True))
+            else:
+                out.append(f)
+        runner_up = [c.name for c in candidates if c.name not in chosen]
+        if runner_up:
+            self.notes.append(f"Other timestamp fields not used as event time: {', '.join(runner_up)}.")
+        if total_covered < self.total:
+            self.notes.append(f"{_fmt(self.total - total_covered)} events have no event-time field; their p_event_time will be the parse time.")
+        return tuple(out)
+
+
+def _optional(f: Field) -> Field:
+    from dataclasses import replace
+
+    return replace(f, required=False, fields=tuple(_optional(x) for x in f.fields))
+
+
+# --- text formats ------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\S+')
+_HEADER_NAME = re.compile(r"[A-Za-z_@$][A-Za-z0-9_ .@$-]*\Z")
+
+
+def _csv_header(texts: list[str], first_lines: list[str]) -> tuple[str, list[str]] | None:
+    """(delimiter, header) when the object's first lines look like a CSV header and the rows agree."""
+    if not first_lines:
+        return None
+    for delim in (",", "\t", "|", ";"):
+        try:
+            header = next(csv.reader([first_lines[0]], delimiter=delim))
+        except (csv.Error, StopIteration):
+            continue
+        if len(header) < 2 or not all(_HEADER_NAME.match(h.strip()) for h in header) or len(set(header)) != len(header):
+            continue
+        rows = [next(csv.reader([t], delimiter=delim), []) for t in texts[:2000]]
+        ok = sum(1 for r in rows if len(r) == len(header))
+        if ok >= 0.9 * len(rows):
+            return delim, header
+    return None
+
+
+def _guess_token_name(values: list[str], i: int, used: Counter) -> str:
+    vals = [v for v in values if v not in ("-", "")]
+    base = f"field_{i + 1}"
+    if vals:
+        if all(is_ip(v) for v in vals):
+            base = "ip"
+        elif detect_text_format(vals[:200]):
+            base = "time"
+        elif all(v.isdigit() and 100 <= int(v) <= 599 for v in vals[:500]):
+            base = "status"
+        elif all(re.match(r"[A-Z]+ \S+ HTTP/", v) for v in vals[:200]):
+            base = "request"
+        elif all(v.startswith("arn:") for v in vals[:200]):
+            base = "arn"
+    used[base] += 1
+    return base if used[base] == 1 else f"{base}_{used[base]}"
+
+
+def _fastmatch(texts: list[str]) -> tuple[dict, list[dict]] | None:
+    groups: dict[tuple, list[list[str]]] = defaultdict(list)
+    for t in texts:
+        toks = _TOKEN.findall(t)
+        if " ".join(toks) != t:  # only single-space separated lines
+            return None
+        kinds = tuple("q" if x[0] == '"' and x[-1] == '"' and len(x) > 1 else "b" if x[0] == "[" else "w" for x in toks)
+        groups[kinds].append(toks)
+    big = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    if not big or len(big[0][0]) < 3 or len(big[0][1]) < 0.8 * len(texts):
+        return None
+    kinds, rows = big[0]
+    used: Counter = Counter()
+    names = [_guess_token_name([(r[i][1:-1] if kinds[i] in "qb" else r[i]) for r in rows], i, used) for i in range(len(kinds))]
+    parts = []
+    for k, n in zip(kinds, names, strict=True):
+        parts.append(f'"%{{{n}}}"' if k == "q" else f"[%{{{n}}}]" if k == "b" else f"%{{{n}}}")
+    patterns = [" ".join(parts)]
+    has_dash = any(tok == "-" for r in rows[:500] for tok in r)
+    opts: dict = {"match": patterns}
+    if has_dash:
+        opts["emptyValues"] = ["-"]
+    out_rows = []
+    for toks in (r for g in groups.values() for r in g if len(r) == len(kinds)):
+        row = {}
+        for k, n, tok in zip(kinds, names, toks, strict=True):
+            v = tok[1:-1] if k in "qb" else tok
+            if v != "-" or not has_dash:
+                row[n] = v
+        out_rows.append(row)
+    return {"fastmatch": opts}, out_rows
+
+
+def _regex(texts: list[str]) -> tuple[dict, list[dict]]:
+    firsts = [t.split(" ", 1)[0] for t in texts]
+    if all(" " in t for t in texts) and detect_text_format(firsts[:500]):
+        rx = r"(?P<timestamp>\S+) (?P<message>.*)"
+        rows = [{"timestamp": t.split(" ", 1)[0], "message": t.split(" ", 1)[1]} for t in texts]
+    else:
+        rx = r"(?P<message>.*)"
+        rows = [{"message": t} for t in texts]
+    return {"regex": {"match": [rx]}}, rows
+
+
+# --- public API --------------------------------------------------------------------------------------------
+
+def infer_events(events: list[dict], name: str = DEFAULT_NAME, *, value_sample: int = VALUE_SAMPLE,
+                 parser: dict | None = None, text_mode: bool = False, description: str | None = None) -> InferenceResult:
+    """Infer from already-parsed JSON objects (or text rows of strings when `text_mode`)."""
+    engine = _Engine(events, text_mode=text_mode, value_sample=value_sample)
+    fields = engine.run() if events else ()
+    if not fields:
+        raise_empty = "No field could be inferred: every sampled value was null or empty."
+        from workbench.errors import WorkbenchError
+
+        raise WorkbenchError(raise_empty if events else "No records to infer a schema from.")
+    schema = Schema(name=name, fields=fields, description=description, parser=parser)
+    return InferenceResult(schema=schema, explanations=engine.explanations, stats=engine.stats, events=len(events),
+                           shapes=len(engine.shapes), values_examined_events=engine.examined, notes=engine.notes)
+
+
+def infer_schema(records: Iterable[Record | str], name: str = DEFAULT_NAME, *, value_sample: int = VALUE_SAMPLE,
+                 description: str | None = None) -> InferenceResult:
+    """Records → InferenceResult (`.schema`, `.explanations`, `.stats`, `.to_json()`).
+
+    JSON objects give a JSON schema; otherwise a CSV header, a space-separated layout (fastmatch) or, as
+    a last resort, a regex is inferred and becomes the schema's `parser`.
+    """
+    from workbench.errors import WorkbenchError
+
+    texts: list[str] = []
+    first_lines: list[str] = []
+    for r in records:
+        text = r.text if isinstance(r, Record) else str(r)
+        t = text.strip()
+        if not t:
+            continue
+        if isinstance(r, Record) and r.line == 1:
+            first_lines.append(t)
+        texts.append(t)
+    if not texts:
+        raise WorkbenchError("No records to infer a schema from (the sample is empty or all lines are blank).")
+    events: list[dict] = []
+    other = 0
+    for t in texts:
+        if t[0] == "{":
+            try:
+                v = orjson.loads(t)
+            except orjson.JSONDecodeError:
+                other += 1
+                continue
+            if type(v) is dict:
+                events.append(v)
+                continue
+        other += 1
+    notes: list[str] = []
+    if events and len(events) >= 0.5 * len(texts):
+        result = infer_events(events, name, value_sample=value_sample, description=description)
+        result.format = "json"
+        if other:
+            notes.append(f"{_fmt(other)} of {_fmt(len(texts))} records are not JSON objects and were left out.")
+    else:
+        header = _csv_header(texts, first_lines or texts[:1])
+        if header:
+            delim, cols = header
+            columns = [_FIELD_NAME.sub("_", c.strip()) for c in cols]
+            header_set = {first_lines[0] if first_lines else texts[0], *first_lines}
+            rows = []
+            empties = Counter()
+            for t in texts:
+                if t in header_set:
+                    continue
+                row = next(csv.reader([t], delimiter=delim), [])
+                if len(row) != len(columns):
+                    continue
+                empties.update(v for v in row if v in ("-", ""))
+                rows.append({c: v for c, v in zip(columns, row, strict=True) if v not in ("", "-")})
+            opts: dict = {"delimiter": delim, "hasHeader": True, "columns": columns}
+            if empties.get("-"):
+                opts["emptyValues"] = ["-"]
+            result = infer_events(rows, name, value_sample=value_sample, parser={"csv": opts}, text_mode=True,
+                                  description=description)
+            result.format = "csv"
+            notes.append(f"CSV with a header row ({len(columns)} columns, delimiter {delim!r}).")
+        else:
+            fm = _fastmatch(texts)
+            if fm:
+                parser, rows = fm
+                result = infer_events(rows, name, value_sample=value_sample, parser=parser, text_mode=True,
+                                      description=description)
+                result.format = "fastmatch"
+                notes.append("Space-separated fields with quoted and bracketed values → fastmatch; field names are guesses, rename them.")
+            else:
+                parser, rows = _regex(texts)
+                result = infer_events(rows, name, value_sample=value_sample, parser=parser, text_mode=True,
+                                      description=description)
+                result.format = "regex"
+                notes.append("No structure recognised; a regex keeps each line as `message` (and a leading timestamp when there is one).")
+    result.records = len(texts)
+    result.notes = notes + result.notes
+    return result
+
+
+def describe(result: InferenceResult) -> str:
+    """A plain-text explanation report: one line per field path, then the notes."""
+    lines = [f"{result.schema.name}: {result.format}, {_fmt(result.events)} events in {_fmt(result.shapes)} shapes; "
+             f"values examined in {_fmt(result.values_examined_events)} events"]
+    width = max((len(p) for p in result.explanations), default=10)
+    for p, text in result.explanations.items():
+        lines.append(f"  {p.ljust(width)}  {text}")
+    lines += [f"note: {n}" for n in result.notes]
+    return "\n".join(lines)
+
+
+__all__ = ["InferenceResult", "describe", "infer_events", "infer_schema", "ns_to_text", "shape_of"]
