@@ -1,0 +1,89 @@
+"""gzip decode MB/s: `workbench.decode.decompress` ÷ `gzip.decompress` on the same objects (target ≥ 0.9×).
+
+The objects are the demo's formats (Panoptica NDJSON, CloudTrail envelopes, S3 access logs, payments CSV),
+generated in memory with a fixed seed. MB/s counts decompressed bytes. Also printed, for information: the
+zstd path (ours vs `zstandard`'s one-shot decompress) and the whole `decode_object` (decompress + split
+into records with provenance), which has no baseline to compare with.
+
+    .venv/bin/python benchmarks/bench_decode.py [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import zstandard
+
+from workbench.decode import decode_object, decompress
+from workbench.demo import data
+from workbench.model import ObjectRef
+
+
+def objects(n: int = 40) -> list[bytes]:
+    """Plain (uncompressed) demo objects, about 40-80 KB each."""
+    rng = random.Random(4)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    span = timedelta(hours=1)
+    out = []
+    for i in range(n):
+        kind = i % 4
+        if kind == 0:
+            blob = data.panoptica_object(rng, "auth", data.ACCOUNTS[0], start, span, 400)
+        elif kind == 1:
+            blob = data.cloudtrail_object(rng, data.ACCOUNTS[0], data.REGIONS[0], start, span, 200)
+        elif kind == 2:
+            blob = data.s3_access_object(rng, "acme-prod-data", data.ACCOUNTS[0], start, span, 400)
+        else:
+            blob = data.app_log_object(rng, start, span, 600)
+        out.append(gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob)
+    return out
+
+
+def best(fn, rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    plain = objects()
+    total_mb = sum(map(len, plain)) / 1e6
+    gz = [gzip.compress(p, compresslevel=6) for p in plain]
+    zs = [zstandard.ZstdCompressor(level=3).compress(p) for p in plain]
+    assert all(decompress(g).data == p for g, p in zip(gz, plain, strict=True))
+
+    ours = best(lambda: [decompress(g) for g in gz], args.rounds)
+    base = best(lambda: [gzip.decompress(g) for g in gz], args.rounds)
+    print(f"objects: {len(plain)}, {total_mb:.1f} MB decompressed, {sum(map(len, gz)) / 1e6:.1f} MB gzip")
+    print(f"ours:     {total_mb / ours:8.1f} MB/s  (workbench.decode.decompress, gzip, with the 256 MiB cap)")
+    print(f"baseline: {total_mb / base:8.1f} MB/s  (gzip.decompress)")
+    print(f"ratio:    {base / ours:8.2f}x  (target >= 0.9x)")
+
+    zd = zstandard.ZstdDecompressor()
+    z_ours = best(lambda: [decompress(z) for z in zs], args.rounds)
+    z_base = best(lambda: [zd.decompress(z) for z in zs], args.rounds)
+    print(f"zstd:     ours {total_mb / z_ours:.1f} MB/s vs zstandard one-shot {total_mb / z_base:.1f} MB/s "
+          f"({z_base / z_ours:.2f}x)")
+    refs = [ObjectRef("b", f"k{i}.gz", size=len(g)) for i, g in enumerate(gz)]
+    full = best(lambda: [decode_object(g, r) for g, r in zip(gz, refs, strict=True)], args.rounds)
+    n_records = sum(len(decode_object(g, r).records) for g, r in zip(gz, refs, strict=True))
+    print(f"decode_object (decompress + records): {total_mb / full:.1f} MB/s, {n_records / full:,.0f} records/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
