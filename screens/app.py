@@ -14,6 +14,7 @@ Extension points for later screens:
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App
@@ -37,7 +38,7 @@ def _make_screen(entry: ScreenEntry):
 
 
 class WorkbenchApp(App[int]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "log-workbench"
     COMMANDS = App.COMMANDS | {ActionsProvider}
     MODES: ClassVar = {e.mode: partial(_make_screen, e) for e in SCREENS}

@@ -23,6 +23,18 @@ INTRO = (
 )
 
 
+def paragraphs(text: str) -> list[str]:
+    """Help text as paragraphs: blank lines separate them, and a line starting "Next:" starts a new one."""
+    out: list[list[str]] = []
+    for line in text.strip().splitlines():
+        line = line.strip()
+        if not line or line.startswith("Next:") or not out:
+            out.append([])
+        if line:
+            out[-1].append(line)
+    return [" ".join(p) for p in out if p]
+
+
 def binding_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
     """[(group title, [(key display, description), ...]), ...] for the bindings active on `screen`."""
     app = screen.app
@@ -80,9 +92,8 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll():
             yield Static(safe.content("Help — keys and bindings"), classes="help-title")
             yield Static(safe.content(INTRO, single_line=False), classes="how-to")
-            how_to = getattr(self.for_screen, "HELP", "")
-            if how_to:
-                yield Static(safe.content(how_to.strip(), single_line=False), classes="how-to")
+            for paragraph in paragraphs(getattr(self.for_screen, "HELP", "")):
+                yield Static(safe.content(paragraph, single_line=False), classes="how-to")
             yield Static(self._table())
 
     def _table(self) -> Text:

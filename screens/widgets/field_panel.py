@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from screens import safe
-from screens.widgets.field_view import FieldView
+from screens.widgets.field_view import FieldView, histogram
 from screens.widgets.histogram import BLOCKS
 
 VALUE_LIMIT = 60
@@ -30,40 +30,47 @@ def _spark(counts: list[int]) -> str:
     return "".join(BLOCKS[round(c / peak * 8)] for c in counts)
 
 
-def field_detail(view: FieldView) -> Text:
-    """The detail text for one field (plain data, styled by us)."""
+def _value(v: object) -> str:
+    return safe.plain(v if isinstance(v, str) else repr(v), limit=VALUE_LIMIT)
+
+
+def field_detail(view: FieldView, events: list[dict] | None = None) -> Text:
+    """The detail text for one field: statistics, a histogram of parsed values, and why it has its type."""
     out = safe.join((view.path, "bold"), "  ", (view.type, "bold cyan"), ("  required" if view.required else "", "dim"))
     out.append("\n")
-    if view.presence is not None:
-        n = f" ({view.count:,} records)" if view.count is not None else ""
-        out.append_text(safe.join(("present ", "dim"), f"{view.presence:.1%}{n}"))
+    st = view.stats
+    if st is not None:
+        out.append_text(safe.join(("present ", "dim"), f"{st.present:,} of {st.total:,} ({view.presence:.1%})",
+                                  ("   null ", "dim"), f"{st.nulls:,}", ("   empty ", "dim"), f"{st.empty:,}"))
         out.append("\n")
-    if view.distinct is not None:
-        out.append_text(safe.join(("distinct ", "dim"), f"{view.distinct:,}"))
+        if st.types:
+            kinds = ", ".join(f"{k} ×{n:,}" for k, n in sorted(st.types.items(), key=lambda kv: -kv[1]))
+            out.append_text(safe.join(("types seen ", "dim"), kinds))
+            out.append("\n")
+        if st.values_examined:
+            out.append_text(safe.join(("distinct ", "dim"), f"{st.distinct:,}",
+                                      (f"   (of {st.values_examined:,} values examined)", "dim")))
+            out.append("\n")
+        low, high = (st.earliest, st.latest) if st.earliest is not None else (st.minimum, st.maximum)
+        if low is not None or high is not None:
+            out.append_text(safe.join(("min ", "dim"), _value(low), ("   max ", "dim"), _value(high)))
+            out.append("\n")
+    hist = histogram(view, events or [])
+    if hist is not None:
+        counts, lo, hi = hist
+        out.append_text(safe.join(("histogram ", "dim"), (_spark(counts), "green"), ("  ", ""), (lo, "dim"),
+                                  (" → ", "dim"), (hi, "dim")))
         out.append("\n")
-    if view.types:
-        kinds = ", ".join(f"{k} ×{n:,}" if isinstance(n, int) else f"{k}" for k, n in view.types.items())
-        out.append_text(safe.join(("types seen ", "dim"), kinds))
-        out.append("\n")
-    if view.minimum is not None or view.maximum is not None:
-        out.append_text(safe.join(("min ", "dim"), safe.plain(view.minimum, limit=VALUE_LIMIT),
-                                  ("   max ", "dim"), safe.plain(view.maximum, limit=VALUE_LIMIT)))
-        out.append("\n")
-    if view.histogram:
-        out.append_text(safe.join(("histogram ", "dim"), (_spark(view.histogram), "green"),
-                                  (f"  ({len(view.histogram)} buckets, min → max)", "dim")))
-        out.append("\n")
-    if view.top:
+    if st is not None and st.top:
         out.append("top values\n", style="dim")
-        for value, count in view.top:
-            out.append_text(safe.join(f"  {count:>7,}  " if isinstance(count, int) else "  ",
-                                      safe.plain(value, limit=VALUE_LIMIT)))
+        for value, count in st.top:
+            out.append_text(safe.join(f"  {count:>7,}  ", _value(value)))
             out.append("\n")
     if view.explanation:
-        out.append("why this type\n", style="dim")
+        out.append("why this type: ", style="dim")
         out.append_text(safe.text(view.explanation, single_line=False, limit=4000))
-    elif view.presence is None:
-        out.append("no statistics for this field (it was not inferred from the sample)", style="dim")
+    elif st is None:
+        out.append("no statistics: inference did not see this field (added or renamed by hand?)", style="dim")
     return out
 
 
@@ -88,6 +95,7 @@ class FieldPanel(Vertical):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.views: list[FieldView] = []
+        self.events: list[dict] = []
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="field-table", cursor_type="row", zebra_stripes=True)
@@ -98,10 +106,11 @@ class FieldPanel(Vertical):
         self.border_title = safe.content("Fields")
         self.query_one(DataTable).add_columns("Field", "Type", "Present")
 
-    def show(self, views: list[FieldView]) -> None:
+    def show(self, views: list[FieldView], events: list[dict] | None = None) -> None:
         table = self.query_one(DataTable)
         keep = self.current.path if self.current else None
         self.views = views
+        self.events = events or []
         table.clear()
         for v in views:
             present = f"{v.presence:.0%}" if v.presence is not None else "—"
@@ -143,4 +152,4 @@ class FieldPanel(Vertical):
     def _detail(self) -> None:
         view = self.current
         detail = self.query_one("#field-detail", Static)
-        detail.update(field_detail(view) if view else safe.text("no fields yet", "dim"))
+        detail.update(field_detail(view, self.events) if view else safe.text("no fields yet", "dim"))
