@@ -233,7 +233,9 @@ def bucket_overview(aws: AwsSession, source: Source, *, cap: int = 10_000,
         n = size = 0
         capped = False
         try:
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=source.bucket, Prefix=prefix):
+            pages = s3.get_paginator("list_objects_v2").paginate(
+                Bucket=source.bucket, Prefix=prefix, PaginationConfig={"PageSize": min(1000, max(1, cap))})
+            for page in pages:
                 contents = page.get("Contents", [])
                 n += len(contents)
                 size += sum(o.get("Size", 0) for o in contents)
