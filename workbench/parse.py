@@ -521,7 +521,8 @@ class _TextParser:
                         self.headers_by_key[key] = tuple(row)
                         return None
                     columns = self.headers_by_key[key]
-                elif tuple(row) == columns or line == 1:
+                elif tuple(row) == columns or (line == 1 and key):
+                    # line numbers are only trusted for records from an object (tests and pasted lines have no key)
                     return None
             elif tuple(row) == columns:
                 return None
