@@ -58,7 +58,6 @@ class ObjectProcessor:
             out.errors.append((0, "", f"cannot decode {ref.uri}: {decoded.error}", ""))
             return out
         parse = self.parse
-        drift = self.drift
         checked = 0
         for rec in decoded.records:
             got = parse(rec)
@@ -66,14 +65,21 @@ class ObjectProcessor:
                 continue
             if type(got) is dict:
                 out.events.append(got)
-                if drift is not None and checked < DRIFT_SAMPLE and drift.knows(got.get("p_log_type", "")):
-                    checked += 1
-                    try:
-                        raw = orjson.loads(rec.text)
-                    except orjson.JSONDecodeError:
-                        continue
-                    drift.observe(got["p_log_type"], raw)
+                log_type = got.get("p_log_type", "")
             elif isinstance(got, ParseError):
                 fld = f"field {got.field}: " if got.field else ""
                 out.errors.append((got.line, got.log_type, fld + got.reason, rec.text[:500]))
+                log_type = got.log_type  # a type conflict usually shows up here first
+            else:
+                continue
+            if checked < DRIFT_SAMPLE and self.drift is not None and self.drift.knows(log_type):
+                checked += 1
+                self._observe(log_type, rec.text)
         return out
+
+    def _observe(self, log_type: str, text: str) -> None:
+        try:
+            raw = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return
+        self.drift.observe(log_type, raw)

@@ -1,0 +1,370 @@
+"""Live mode end to end on the embedded demo (real moto server): objects put during a test arrive as parsed
+events with the right p_log_type and rule hits, in every mode, and the production queue is left exactly as
+it was (own-queue and peek), with nothing of ours left behind — even after a killed run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workbench.demo.generator import live_object
+from workbench.demo.seed import put_object
+from workbench.live.sources import QUEUE_PREFIX, OwnQueueSource
+from workbench.live.tail import LiveTail
+
+pytestmark = pytest.mark.demo
+
+LOG_TYPE = "Custom.Panoptica.Auth"
+RULE_ID = "Test.Live.AnyAuth"
+WAIT = 60  # seconds before a test gives up waiting for an object it put (a hang guard, not a speed check)
+
+SCHEMA = """\
+schema: Custom.Panoptica.Auth
+description: A deliberately partial schema, so live drift has something to report
+fields:
+  - name: ts
+    required: true
+    type: timestamp
+    timeFormats: [rfc3339]
+    isEventTime: true
+  - name: event_type
+    type: string
+  - name: event_id
+    type: string
+  - name: account_id
+    type: bigint
+  - name: outcome
+    type: string
+  - name: actor
+    type: object
+    fields:
+      - name: email
+        type: string
+        indicators: [email]
+"""
+
+RULE_YML = f"""\
+AnalysisType: rule
+RuleID: {RULE_ID}
+Filename: any_auth.py
+Enabled: true
+LogTypes: [{LOG_TYPE}]
+Severity: Low
+"""
+
+RULE_PY = """\
+def rule(event):
+    return True
+
+
+def title(event):
+    return f"auth by {event.deep_get('actor', 'email', default='?')}"
+"""
+
+
+@pytest.fixture(scope="module")
+def content(tmp_path_factory):
+    root = tmp_path_factory.mktemp("live-content")
+    (root / "schemas").mkdir()
+    (root / "schemas" / "auth.yml").write_text(SCHEMA)
+    (root / "rules").mkdir()
+    (root / "rules" / "any_auth.yml").write_text(RULE_YML)
+    (root / "rules" / "any_auth.py").write_text(RULE_PY)
+    return root
+
+
+@pytest.fixture(scope="module")
+def live_config(demo, content):
+    return replace(demo.config, schema_dirs=(content / "schemas",), rules_dir=content / "rules",
+                   extra={"live": {"poll_interval": 0.5}})
+
+
+@pytest.fixture(scope="module")
+def config_file(demo, content, tmp_path_factory):
+    """The demo's workbench.yaml pointing at the test schemas and rules, for the CLI."""
+    raw = yaml.safe_load(demo.config_path.read_text())
+    raw["schemas"] = [str(content / "schemas")]
+    raw["rules"] = str(content / "rules")
+    creds = raw["sources"]["demo"]["credentials_file"]
+    raw["sources"]["demo"]["credentials_file"] = str(demo.config_path.parent / creds)
+    path = tmp_path_factory.mktemp("live-cli") / "workbench.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+class Puts:
+    """Objects a test puts; removed afterwards (with their production-queue notices) so other tests see the
+    seeded bucket and queue unchanged."""
+
+    def __init__(self, demo, seed: int):
+        self.demo = demo
+        self.rng = random.Random(seed)
+        self.keys: list[str] = []
+
+    def auth(self) -> tuple[str, int]:
+        spec = live_object(self.rng, "auth", datetime.now(UTC))
+        put_object(self.demo.s3, self.demo.info.bucket, spec, None)
+        self.keys.append(spec.key)
+        return spec.key, len(gzip.decompress(spec.body).splitlines())
+
+    def cleanup(self) -> None:
+        for k in self.keys:
+            self.demo.s3.delete_object(Bucket=self.demo.info.bucket, Key=k)
+        sqs = self.demo.clients()["sqs"]
+        _drain_notices(sqs, self.demo.info.queue_url, self.keys)
+
+
+def _sweep(sqs, url: str) -> list[dict]:
+    """Every message of a queue (received with a visibility timeout, then handed back at once)."""
+    got: list[dict] = []
+    while True:
+        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30,
+                                   AttributeNames=["All"]).get("Messages") or []
+        if not msgs:
+            break
+        got += msgs
+    for i in range(0, len(got), 10):
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
+            {"Id": str(j), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+            for j, m in enumerate(got[i:i + 10])])
+    return got
+
+
+def _drain_notices(sqs, url: str, keys: list[str]) -> None:
+    """Delete the production notices of the test's own objects (the test plays the production consumer)."""
+    quoted = [json.dumps(k)[1:-1] for k in keys]
+    for m in _sweep(sqs, url):
+        body = json.loads(m["Body"]).get("Message", "")
+        if any(k.replace("/", "%2F") in body or k in body for k in quoted):
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def _production(demo) -> tuple[int, int, dict[str, str]]:
+    sqs = demo.clients()["sqs"]
+    attrs = sqs.get_queue_attributes(QueueUrl=demo.info.queue_url, AttributeNames=["All"])["Attributes"]
+    bodies = {m["MessageId"]: m["Body"] for m in _sweep(sqs, demo.info.queue_url)}
+    return int(attrs["ApproximateNumberOfMessages"]), int(attrs["ApproximateNumberOfMessagesNotVisible"]), bodies
+
+
+def _ours(demo) -> tuple[list[str], list[str]]:
+    c = demo.clients()
+    queues = c["sqs"].list_queues(QueueNamePrefix=QUEUE_PREFIX).get("QueueUrls") or []
+    subs = [s["Endpoint"] for s in c["sns"].list_subscriptions_by_topic(TopicArn=demo.info.topic_arn)["Subscriptions"]
+            if QUEUE_PREFIX in s["Endpoint"]]
+    return queues, subs
+
+
+def _wait_for_key(tail: LiveTail, key: str, n_events: int) -> list:
+    """Items of `key` once all its events (and their alerts) are in the buffer."""
+    deadline = time.monotonic() + WAIT
+    cursor, mine = 0, []
+    while time.monotonic() < deadline:
+        tail.buffer.wait(cursor, 0.5)
+        items, cursor, _ = tail.buffer.after(cursor)
+        mine += [i for i in items if i.key == key]
+        if sum(1 for i in mine if i.kind == "event") >= n_events:
+            return mine
+    raise AssertionError(f"{key} did not arrive; status {tail.status}, stats {tail.buffer.stats}")
+
+
+def _check_items(items: list, n_events: int) -> None:
+    events = [i for i in items if i.kind == "event"]
+    alerts = [i for i in items if i.kind == "alert"]
+    assert len(events) == n_events
+    assert all(e.log_type == LOG_TYPE and e.event["p_log_type"] == LOG_TYPE for e in events)
+    assert all(e.rules == (RULE_ID,) for e in events)
+    assert len(alerts) == n_events and {a.rule_id for a in alerts} == {RULE_ID}
+    assert all(a.title.startswith("auth by ") for a in alerts)
+
+
+def test_own_queue_streams_new_objects_and_leaves_production_untouched(demo, live_config):
+    before = _production(demo)
+    puts = Puts(demo, 11)
+    try:
+        with LiveTail(live_config, demo.source, mode="own-queue") as tail:
+            assert tail.mode == "own-queue" and "topic" in tail.reason
+            queue_url = tail.created["queue_url"]
+            assert queue_url and QUEUE_PREFIX in queue_url
+            key, n = puts.auth()
+            _check_items(_wait_for_key(tail, key, n), n)
+            assert tail.buffer.log_types.totals[LOG_TYPE] >= n and tail.buffer.rules.totals[RULE_ID] >= n
+        assert _ours(demo) == ([], [])
+        after = _production(demo)
+        # the production queue: every old message still there, unchanged and visible; plus the new notice
+        assert after[1] == 0 and before[1] == 0
+        assert {k: after[2][k] for k in before[2]} == before[2]
+        assert after[0] == before[0] + 1 and len(after[2]) == len(before[2]) + 1
+    finally:
+        puts.cleanup()
+    assert _production(demo)[2] == before[2]
+
+
+def test_peek_reads_production_without_consuming_anything(demo, live_config):
+    before = _production(demo)
+    puts = Puts(demo, 12)
+    try:
+        with LiveTail(live_config, demo.source, mode="peek") as tail:
+            assert tail.created["queue_url"] is None
+            assert any("never deleted" in p.reason for p in tail.buffer.problems)  # the warning is shown
+            key, n = puts.auth()
+            _check_items(_wait_for_key(tail, key, n), n)
+        after = _production(demo)
+        assert after[1] == 0
+        assert {k: after[2][k] for k in before[2]} == before[2]
+        assert after[0] == before[0] + 1 and len(after[2]) == len(before[2]) + 1
+        assert _ours(demo) == ([], [])
+    finally:
+        puts.cleanup()
+
+
+def test_poll_lists_new_keys_without_any_queue(demo, live_config):
+    puts = Puts(demo, 13)
+    source = replace(demo.source, topic_arn=None, queue_url=None)
+    try:
+        with LiveTail(live_config, source) as tail:
+            assert tail.mode == "poll" and "no SNS topic" in tail.reason
+            key, n = puts.auth()
+            items = _wait_for_key(tail, key, n)
+            _check_items(items, n)
+            # the keys that existed before the tail started are never reported
+            assert {i.key for i in tail.buffer.snapshot()} == {key}
+    finally:
+        puts.cleanup()
+
+
+def test_drift_reports_undeclared_fields_conflicts_and_a_patch_that_loads(demo, live_config, tmp_path):
+    from workbench.schema import schema_from_dict
+
+    (tmp_path / "auth.yml").write_text(SCHEMA + "  - name: method\n    type: bigint\n")  # a wrong type on purpose
+    config = replace(live_config, schema_dirs=(tmp_path,))
+    puts = Puts(demo, 14)
+    try:
+        with LiveTail(config, demo.source, use_rules=False) as tail:
+            key, n = puts.auth()
+            deadline = time.monotonic() + WAIT
+            while tail.buffer.stats.parse_errors < n and time.monotonic() < deadline:
+                time.sleep(0.1)
+            errors = [i for i in tail.buffer.snapshot() if i.kind == "parse_error" and i.key == key]
+            assert len(errors) == n and all("method" in e.reason for e in errors)
+            drift = {d.log_type: d for d in tail.drift.report()}[LOG_TYPE]
+            assert drift.conflicts["method"].schema_type == "bigint"
+            assert drift.conflicts["method"].seen == {"string": n}
+            assert "account_id" not in drift.conflicts  # a numeric string is a valid bigint
+            assert {"client", "session_id", "context", "actor.user_id", "actor.mfa"} <= set(drift.new_fields)
+            assert drift.new_fields["actor.mfa"].suggested_type == "boolean"
+            schema = schema_from_dict(tail.drift.suggested_patch(LOG_TYPE))
+            names = [f.name for f in schema.fields]
+            assert names[:7] == ["ts", "event_type", "event_id", "account_id", "outcome", "actor", "method"]
+            assert {"client", "session_id", "context"} <= set(names)
+            assert next(f for f in schema.fields if f.name == "method").type == "bigint"  # never retyped
+            actor = next(f for f in schema.fields if f.name == "actor")
+            assert {"email", "user_id", "mfa", "roles"} <= {f.name for f in actor.fields}
+    finally:
+        puts.cleanup()
+
+
+def test_malformed_and_odd_messages_are_counted_not_fatal(demo, live_config):
+    """A throwaway topic (not the demo's) so hostile publishes never reach the production queue."""
+    c = demo.clients()
+    topic = c["sns"].create_topic(Name="workbench-live-test-topic")["TopicArn"]
+    source = replace(demo.source, topic_arn=topic)
+    puts = Puts(demo, 15)
+    try:
+        with LiveTail(live_config, source, use_rules=False) as tail:
+            bodies = ["not json", "[1, 2]", '{"Type": "Weird", "Message": "x"}', "\x1b]0;pwned\x07[/]",
+                      json.dumps({"Records": [{"s3": {}}]}), "CloudTrail validation message.",
+                      json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "wb-demo-logs"}),
+                      json.dumps({"s3Bucket": "wb-demo-logs", "s3ObjectKey": ["Panoptica/auth/missing+key.json.gz"]})]
+            for b in bodies:
+                c["sns"].publish(TopicArn=topic, Message=b)
+            # and a real object announced the CloudTrail way (key not URL-encoded) still flows
+            key, n = puts.auth()
+            c["sns"].publish(TopicArn=topic, Message=json.dumps({"s3Bucket": "wb-demo-logs", "s3ObjectKey": [key]}))
+            _wait_for_key(tail, key, n)
+            deadline = time.monotonic() + WAIT
+            while (tail.buffer.stats.messages < len(bodies) + 1 or not tail.buffer.stats.fetch_failures) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.1)
+            s = tail.buffer.stats
+            assert s.malformed == 5 and s.ignored == 2 and s.fetch_failures == 1
+            kinds = [p.kind for p in tail.buffer.problems]
+            assert kinds.count("malformed") == 5
+    finally:
+        puts.cleanup()
+        c["sns"].delete_topic(TopicArn=topic)
+
+
+def _start_cli(config_file: Path, *extra: str) -> tuple[subprocess.Popen, list[str], threading.Event]:
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "tail", "--config", str(config_file),
+                             "--source", "demo", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read():
+        for line in proc.stderr:
+            lines.append(line)
+            if "waiting for new objects" in line:
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert ready.wait(WAIT), "tail did not start"
+    return proc, lines, ready
+
+
+def test_cli_streams_ndjson_until_max_events_and_cleans_up(demo, config_file):
+    puts = Puts(demo, 16)
+    try:
+        proc, err, _ = _start_cli(config_file, "--json", "--max-events", "3", "--timeout", str(WAIT))
+        assert proc.poll() is None, "".join(err)
+        puts.auth()
+        out, _ = proc.communicate(timeout=WAIT)
+        assert proc.returncode == 0, "".join(err)
+        rows = [json.loads(line) for line in out.splitlines()]
+        events = [r for r in rows if r["kind"] == "event"]
+        assert len(events) == 3 and all(r["p_log_type"] == LOG_TYPE and r["event"]["p_log_type"] == LOG_TYPE
+                                        for r in events)
+        assert all(r["rules"] == [RULE_ID] for r in events)
+        assert any(r["kind"] == "alert" and r["rule_id"] == RULE_ID for r in rows)
+        assert any("own-queue" in line for line in err) and any("--max-events 3 reached" in line for line in err)
+        assert _ours(demo) == ([], [])
+    finally:
+        puts.cleanup()
+
+
+def test_cli_interrupt_cleans_up(demo, config_file):
+    proc, err, _ = _start_cli(config_file, "--json")
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=WAIT)
+    assert proc.returncode == 130, "".join(err)
+    assert _ours(demo) == ([], [])
+
+
+def test_killed_run_is_cleaned_up_by_the_next_start(demo, config_file):
+    proc, _err, _ = _start_cli(config_file, "--json")
+    proc.kill()  # SIGKILL: no cleanup runs
+    proc.communicate(timeout=WAIT)
+    queues, subs = _ours(demo)
+    assert len(queues) == 1 and len(subs) == 1  # what the killed run left
+    src = OwnQueueSource(demo.aws, demo.source)
+    src.open()
+    try:
+        assert len(src.cleaned) == 1 and src.cleaned[0] in queues[0]
+        queues, subs = _ours(demo)
+        assert queues == [src.queue_url] and subs == [src.queue_arn]
+    finally:
+        src.close()
+    assert _ours(demo) == ([], [])
