@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from panther_core.exceptions import FunctionReturnTypeError
@@ -181,7 +181,7 @@ class Detection:
             return None, e
         if value is None:
             return None, None
-        if not isinstance(value, (list, tuple)) or not all(isinstance(d, str) for d in value):
+        if not isinstance(value, Sequence) or isinstance(value, str) or not all(isinstance(d, str) for d in value):
             return None, self._type_error("destinations", value, "list")
         if not value:
             return ["SKIP"], None  # an empty list suppresses the alert

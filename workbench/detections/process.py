@@ -156,7 +156,10 @@ class WorkerProcess:
                 if need is None and len(buf) >= HEADER.size:
                     need = HEADER.unpack_from(buf)[0] + HEADER.size
                 if need is not None and len(buf) >= need:
-                    return orjson.loads(bytes(buf[HEADER.size:need]))
+                    reply = orjson.loads(bytes(buf[HEADER.size:need]))
+                    if reply.get("restart"):
+                        self.stop()  # the worker exits after this reply (e.g. after a MemoryError)
+                    return reply
                 continue
             seq = self._slots[2]
             now = time.monotonic()

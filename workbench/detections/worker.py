@@ -278,6 +278,8 @@ def main(argv: list[str]) -> None:
             worker.must_exit = True
         except Exception as e:  # the parent shows it; the worker keeps serving
             reply = {"error": error_text(e)}
+        if worker.must_exit:
+            reply["restart"] = True  # so the parent waits for this process instead of writing to it
         data = _dumps(reply)
         os.write(proto_out, HEADER.pack(len(data)))
         view = memoryview(data)
