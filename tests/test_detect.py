@@ -92,3 +92,22 @@ def test_mixed_prefix_splits_into_candidate_log_types():
 def test_hostile_text_stays_data():
     [d] = detect_groups(recs("x/*.log", ["[bold red]boom[/] \x1b[31m", "\x1b]0;title\x07 text"]))
     assert d.format == "unknown text"
+
+
+def test_cloudwatch_wrapped_vpc_flow_is_named_with_its_envelope():
+    import gzip
+
+    from workbench.decode import decode_object
+    from workbench.model import ObjectRef
+    from workbench.sampling import ObjectSummary, SampleResult
+
+    payload = {"messageType": "DATA_MESSAGE", "logGroup": "vpc", "logStream": "eni-1", "owner": "123456789010",
+               "subscriptionFilters": ["f"], "logEvents": [{"id": str(i), "timestamp": 1714521600000, "message": VPC}
+                                                           for i in range(5)]}
+    ref = ObjectRef("b", "firehose/2024/05/01/00/x.gz")
+    decoded = decode_object(gzip.compress(json.dumps(payload).encode()), ref)
+    result = SampleResult(objects=[ref], records=decoded.records, summaries={ref.key: ObjectSummary(
+        ref, decoded.compression, decoded.stream, decoded.envelope, len(decoded.records))})
+    [d] = detect_groups(result)
+    assert (d.format, d.managed_schema, d.stream) == ("VPC flow log", "AWS.VPCFlow", "CloudWatchLogs")
+    assert "CloudWatch Logs" in d.reason

@@ -413,6 +413,8 @@ def _detect_group(g: _Group, source, max_records: int) -> list[Detection]:
                 parser_config = {key: {"match": [PARSER_PATTERNS[fmt]]}}
             if fmt == "vpc_flow":
                 parser_config = {"csv": {"delimiter": " ", "hasHeader": True}}
+        if stream == "CloudWatchLogs" and fmt != "json":
+            reason += ", unwrapped from CloudWatch Logs subscription payloads"
         if len(counts) > 1:
             reason += f" (mixed prefix: {', '.join(f'{FORMATS[k][0]} {v}' for k, v in counts.most_common())})"
         confidence = round(max(0.0, min(1.0, weight * len(idx) / total)), 2)

@@ -33,6 +33,7 @@ DEFAULT_READ = 8 * MiB  # per-object read cap: larger objects get a ranged GET o
 PARQUET_READ = 128 * MiB  # Parquet needs its footer, so it is read whole up to this size
 MAX_WALK_DEPTH = 10  # below this many folders a windowed listing stops walking and lists flat
 MAX_WALK_CALLS = 500  # delimiter listings per walk before the rest of the tree is listed flat
+LIST_WORKERS = 8  # folders listed at once during a windowed walk
 PROBE_PAGES = 3  # a windowed listing first lists this many flat pages; if that is everything, no walk
 
 
@@ -51,9 +52,17 @@ class ListStats:
                 "pruned_prefixes": self.pruned_prefixes}
 
 
+_STATS_LOCK = threading.Lock()  # listing threads share one counter object
+
+
 def _bump(stats: Any, name: str, n: int = 1) -> None:
     if stats is None:
         return
+    with _STATS_LOCK:
+        _bump_locked(stats, name, n)
+
+
+def _bump_locked(stats: Any, name: str, n: int) -> None:
     if isinstance(stats, dict):
         stats[name] = stats.get(name, 0) + n
     else:
@@ -128,31 +137,43 @@ class _Lister:
         for page in self._pages(prefix, None):
             yield from self._objects(page)
 
-    def walk(self, prefix: str, depth: int = 0) -> Iterator[ObjectRef]:
-        """List one folder level; descend into folders that may hold data in the window, skip the rest."""
-        if depth >= MAX_WALK_DEPTH or self.walk_calls >= MAX_WALK_CALLS:
-            yield from self.flat(prefix)
-            return
-        children: list[str] = []
+    def walk(self, prefix: str) -> Iterator[ObjectRef]:
+        """Walk the folder tree from `prefix`, listing folders concurrently (each level is one round trip
+        per folder, so on real S3 latency, not S3, would set the pace), skipping date folders outside the
+        window and listing flat below a day."""
+        with ThreadPoolExecutor(max_workers=LIST_WORKERS, thread_name_prefix="s3-list") as pool:
+            pending = {pool.submit(self._walk_one, prefix, 0)}
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    refs, children = fut.result()
+                    yield from refs
+                    pending |= {pool.submit(self._walk_one, child, depth) for child, depth in children}
+
+    def _walk_one(self, prefix: str, depth: int) -> tuple[list[ObjectRef], list[tuple[str, int]]]:
+        """List one folder: its objects, and the child folders still worth walking (depth -1 = list flat)."""
+        if depth < 0 or depth >= MAX_WALK_DEPTH or self.walk_calls >= MAX_WALK_CALLS:
+            return [r for page in self._pages(prefix, None) for r in self._objects(page)], []
+        refs: list[ObjectRef] = []
+        children: list[tuple[str, int]] = []
         for page in self._pages(prefix, "/"):
             self.walk_calls += 1
-            yield from self._objects(page)
-            children += [cp["Prefix"] for cp in page.get("CommonPrefixes") or ()]
-        for child in children:
-            span = folder_span(child.rstrip("/").split("/"))
-            if span is None:
-                yield from self.walk(child, depth + 1)
-                continue
-            start, end = span
-            if (self.since is not None and end <= self.since) or (self.until is not None and start >= self.until):
-                _bump(self.stats, "pruned_prefixes")
-                continue
-            inside = (self.since is None or start >= self.since) and (self.until is None or end <= self.until)
-            if inside or (end - start).total_seconds() <= 86400:
+            refs += self._objects(page)
+            for cp in page.get("CommonPrefixes") or ():
+                child = cp["Prefix"]
+                span = folder_span(child.rstrip("/").split("/"))
+                if span is None:
+                    children.append((child, depth + 1))
+                    continue
+                start, end = span
+                if (self.since is not None and end <= self.since) or (self.until is not None and start >= self.until):
+                    _bump(self.stats, "pruned_prefixes")
+                    continue
+                inside = (self.since is None or start >= self.since) and (self.until is None or end <= self.until)
                 # nothing finer to prune below a day (or the whole folder is wanted): one flat listing
-                yield from self.flat(child)
-            else:
-                yield from self.walk(child, depth + 1)
+                flat = inside or (end - start).total_seconds() <= 86400
+                children.append((child, -1 if flat else depth + 1))
+        return refs, children
 
 
 def list_objects(aws, source: Source, prefix: str | None = None, since: datetime | None = None,
