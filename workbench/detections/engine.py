@@ -322,8 +322,8 @@ class RuleEngine:
             per_rule.setdefault(spec.rule_id, []).append(result)
         rules = tuple(RuleTests(spec.rule_id, spec.path, tuple(per_rule.get(spec.rule_id, ())), spec.create_alert)
                       for _o, spec in selected)
-        invalid = tuple(i for i in self.invalid if wanted is None or i.rule_id is None or i.rule_id in wanted)
-        return TestReport(rules, invalid, tuple(self.skipped) if wanted is None else ())
+        # invalid files are reported whatever the selection, as Panther's CLI does: they fail the run
+        return TestReport(rules, tuple(self.invalid), tuple(self.skipped) if wanted is None else ())
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
