@@ -504,10 +504,12 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         path = self._saved_path()
         if path is None:
             return
-        records = self.query_one(SchemaSamples).chosen()
+        samples = self.query_one(SchemaSamples)
+        records = samples.chosen()
         if not records:
             safe.notify(self.app, "No samples chosen: in the Samples tab (m), Space selects records.", severity="warning")
             return
+        samples.clear_selection()
         self.add_tests(self.schema, records, tests_file(path))
 
     @work(thread=True, group="schema-tests", exclusive=True, exit_on_error=False, description="Add schema tests")

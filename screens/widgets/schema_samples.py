@@ -51,6 +51,11 @@ class SchemaSamples(DataTable):
         if i + 1 < self.row_count:
             self.move_cursor(row=i + 1)
 
+    def clear_selection(self) -> None:
+        for i in self.selected:
+            self.update_cell(str(i), "mark", safe.cell(""))
+        self.selected = set()
+
     def chosen(self) -> list:
         if self.selected:
             return [self.records[i] for i in sorted(self.selected)]
