@@ -287,7 +287,8 @@ def _groups(records_or_sample) -> dict[str, _Group]:
         g.streams[s.stream] += 1
         if s.envelope:
             g.envelopes[s.envelope] += 1
-        g.compression[s.compression] += 1
+        if s.stream != "empty":
+            g.compression[s.compression] += 1
         for f in s.flags:
             g.flags[f] += 1
     for r in records:

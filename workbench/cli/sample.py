@@ -85,6 +85,9 @@ def summarise(result, out=None) -> None:
     print(f"sampled {len(result.objects)} of {result.listed} objects in the window "
           f"({len(result.records)} records, {mib:.1f} MiB read) with {result.list_calls} list call(s) "
           f"in {result.elapsed:.1f}s; {len(result.failures)} failed, {len(result.flagged())} flagged", file=out)
+    if not result.listed:
+        print("  no objects matched: check --prefix, --since and --until (keys are dated by their date partition)",
+              file=out)
     for f in result.failures[:20]:
         print(f"  failed: {one_line(f.message, 300)}", file=out)
     if len(result.failures) > 20:
