@@ -270,3 +270,55 @@ def test_cli_prints_json_with_the_contract_keys_and_progress_on_stderr(demo, con
     proc = subprocess.run([*cmd[:-1], "--resume"], capture_output=True, text=True, timeout=300, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert "Test.CloudTrail.AccessDenied" in proc.stdout and "MATCHES" in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_replay_screen_cancel_resume_counts_and_samples(setup, reference, tmp_path):
+    """The Replay screen: start, watch counts grow, cancel, resume to the same counts, drill into samples."""
+    from textual.widgets import Checkbox, DataTable, Input, SelectionList, Static
+
+    from screens.app import WorkbenchApp
+    from screens.detail import DetailScreen
+
+    config, source, since, until = setup
+    config = replace(config, extra={"replay": {"task_mb": 0.15, "results": str(tmp_path / "r.jsonl")}})
+    app = WorkbenchApp(config, "demo", start="replay")
+    async with app.run_test(size=(150, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert type(screen).__name__ == "ReplayScreen"
+        assert len(screen.query_one("#replay-rules", SelectionList).options) == len(RULES)
+        screen.query_one("#since", Input).value = since.isoformat()
+        screen.query_one("#until", Input).value = until.isoformat()
+        screen.query_one("#workers", Input).value = "2"
+        await pilot.press("ctrl+r")
+        table = screen.query_one("#replay-table", DataTable)
+        for _ in range(600):  # until the first counts show
+            await pilot.pause(0.1)
+            if table.row_count:
+                break
+        assert table.row_count and screen.running
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = str(screen.query_one("#replay-status", Static).render())
+        assert status.startswith("Cancelled"), status
+        screen.query_one("#resume", Checkbox).value = True
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = str(screen.query_one("#replay-status", Static).render())
+        assert status.startswith("Done"), status
+        shown = {str(table.get_row(rid)[0]): int(str(table.get_row(rid)[1]).replace(",", ""))
+                 for rid in (k.value for k in table.rows)}
+        assert shown == {rid: r["matches"] for rid, r in reference["rules"].items()}
+        table.focus()
+        table.move_cursor(row=table.get_row_index("Test.Auth.RepeatedFailure"))
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        body = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "Repeated login failures for" in body and "Panoptica/auth/" in body

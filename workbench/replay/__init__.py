@@ -19,6 +19,7 @@ from workbench.replay.engine import (
     ReplayResult,
     default_results_path,
     options_from_config,
+    replay_rules,
     run_replay,
 )
 from workbench.replay.tally import TaskResult, Totals
@@ -31,5 +32,6 @@ __all__ = [
     "Totals",
     "default_results_path",
     "options_from_config",
+    "replay_rules",
     "run_replay",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -187,6 +188,7 @@ class _Cluster:
             self.address = scheduler
         else:
             n = max(1, workers or os.cpu_count() or 1)
+            _ensure_resource_tracker()
             # Rules run in a child process of each worker, and daemonic processes may not have children.
             with dask.config.set({"distributed.worker.daemon": False}):
                 self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
@@ -203,6 +205,29 @@ class _Cluster:
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+
+
+def _ensure_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with a real stderr if it is not running.
+
+    The workers' nannies need it, and it is started on first use with `sys.stderr.fileno()` among the fds
+    it keeps; under a TUI sys.stderr is a capture object whose fileno() is -1, and starting it then fails
+    ("bad value(s) in fds_to_keep"). So start it here, pointing stderr at /dev/null for the moment.
+    """
+    from multiprocessing import resource_tracker
+
+    try:
+        if sys.stderr is not None and sys.stderr.fileno() >= 0:
+            return
+    except (AttributeError, OSError, ValueError):
+        pass
+    saved = sys.stderr
+    with open(os.devnull, "w") as devnull:
+        sys.stderr = devnull
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = saved
 
 
 def run_replay(config: Config, source: Source, options: ReplayOptions, *,
@@ -401,3 +426,16 @@ def options_from_config(config: Config) -> dict:
         base = config.path.parent if config.path else Path.cwd()
         out["results_path"] = (base / str(raw["results"])).resolve()
     return out
+
+
+def replay_rules(config: Config, rules_dir: Path | None = None) -> list[dict]:
+    """The rules a replay would run (enabled streaming rules), for pickers: id, log types, severity, and
+    the dedup settings. Loads the rules the way workers do, so a rule that does not import is not listed."""
+    rules_dir = _resolve_rules_dir(config, ReplayOptions(since=None, rules_dir=rules_dir))
+    engine = load_rules(str(rules_dir))
+    try:
+        return [{"rule_id": r.rule_id, "log_types": list(r.log_types), "severity": r.severity,
+                 "threshold": r.threshold, "dedup_period_minutes": r.dedup_period_minutes}
+                for r in engine.rules if r.enabled and r.analysis_type == "rule"]
+    finally:
+        engine.close()
