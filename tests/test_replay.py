@@ -281,7 +281,7 @@ async def test_replay_screen_cancel_resume_counts_and_samples(setup, reference, 
     from screens.app import WorkbenchApp
     from screens.detail import DetailScreen
 
-    config, source, since, until = setup
+    config, _source, since, until = setup
     config = replace(config, extra={"replay": {"task_mb": 0.15, "results": str(tmp_path / "r.jsonl")}})
     app = WorkbenchApp(config, "demo", start="replay")
     async with app.run_test(size=(150, 40)) as pilot:
