@@ -47,6 +47,8 @@ SCREENS: list[ScreenEntry] = _available([
                 "Detection rules run on the parsed events"),
     ScreenEntry("live", "Live", "6", "screens.live", "LiveScreen",
                 "New objects arriving through the notification queue"),
+    ScreenEntry("replay", "Replay", "7", "screens.replay", "ReplayScreen",
+                "Run rules over weeks of history on Dask and count what would have fired"),
 ])
 
 
