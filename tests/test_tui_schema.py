@@ -125,7 +125,7 @@ async def test_sample_infer_edit_type_reparse_save_events(config):
         # save: a new file in the config's schema directory, read back identically
         await pilot.press("ctrl+s")
         await settle(app, pilot)
-        saved = config.schema_dirs[0] / (screen.group.name.lower().replace(".", "_") + ".yml")
+        saved = config.schema_dirs[0] / f"{screen.group.name}.yml"
         assert saved.exists()
         assert load_schema(saved).name == screen.group.name
         assert saved.read_text().rstrip("\n") == editor.text.rstrip("\n")

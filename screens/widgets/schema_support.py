@@ -67,10 +67,6 @@ def record_groups(records: list, source, prefix: str | None) -> list[RecordGroup
     return groups
 
 
-def _file_slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "schema"
-
-
 def schema_file(schema_dirs, name: str) -> tuple[Path, bool]:
     """(file to save schema `name` in, whether it exists): the file already declaring that name, else a new one
     in the first schema directory."""
@@ -89,7 +85,7 @@ def schema_file(schema_dirs, name: str) -> tuple[Path, bool]:
                 continue
             if (m and m.group(1) == name) or (not m and p.stem == name):
                 return p, True
-    path = dirs[0] / f"{_file_slug(name)}.yml"
+    path = dirs[0] / f"{name}.yml"
     return path, path.exists()
 
 
