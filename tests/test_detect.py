@@ -111,3 +111,16 @@ def test_cloudwatch_wrapped_vpc_flow_is_named_with_its_envelope():
     [d] = detect_groups(result)
     assert (d.format, d.managed_schema, d.stream) == ("VPC flow log", "AWS.VPCFlow", "CloudWatchLogs")
     assert "CloudWatch Logs" in d.reason
+
+
+def test_one_prefix_with_several_json_shapes_splits_by_its_discriminator():
+    auth = [json.dumps({"event_type": "auth", "ts": "t", "user": f"u{i}", "result": "ok", "mfa": True}) for i in range(6)]
+    files = [json.dumps({"event_type": "file_access", "timestamp": i, "path": "/x", "bytes": 10, "op": "read"})
+             for i in range(4)]
+    found = detect_groups(recs("events/2024/05/01/*.json", auth + files))
+    assert [(d.format, d.discriminator, d.records) for d in found] == [
+        ("JSON lines", {"event_type": "auth"}, 6), ("JSON lines", {"event_type": "file_access"}, 4)]
+    assert "event_type='auth'" in found[0].reason and "2 JSON shapes" in found[0].reason
+    # a field whose values share one shape (a user name) does not split
+    [one] = detect_groups(recs("events/*.json", auth))
+    assert one.discriminator is None

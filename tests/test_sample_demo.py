@@ -170,3 +170,13 @@ def test_cli_detect_text_and_bad_window(demo, capsys):
     assert "S3 server access log" in out and "reason:" in out
     assert main(["sample", "--config", str(demo.config_path), "--since", "1d", "--until", "3d"]) == 2
     assert "--since must be earlier" in capsys.readouterr()[1]
+
+
+def test_panoptica_types_in_one_folder_split_into_candidate_log_types(demo_sample):
+    from dataclasses import replace
+
+    mixed = [replace(r, key="mixed/" + r.key.rsplit("/", 1)[1]) for r in demo_sample.records
+             if r.key.startswith("Panoptica/") and "hostile" not in r.key]
+    found = detect_groups(mixed)
+    assert sorted(d.discriminator["event_type"] for d in found) == ["auth", "file_access", "policy_change"]
+    assert all(d.format == "JSON lines" and d.pattern == "mixed/*.json.gz" for d in found)

@@ -98,6 +98,7 @@ class Detection:
     flags: dict = field(default_factory=dict)  # flag -> number of objects carrying it (hostile input)
     log_types: tuple[str, ...] = ()  # what the source config maps this prefix to
     examples: tuple[str, ...] = ()  # a few keys of the group
+    discriminator: dict | None = None  # e.g. {"event_type": "auth"} when one prefix holds several JSON shapes
 
     def to_json(self) -> dict:
         return {
@@ -116,6 +117,7 @@ class Detection:
             "flags": dict(self.flags),
             "configured_log_types": list(self.log_types),
             "examples": list(self.examples),
+            "discriminator": self.discriminator,
         }
 
 
@@ -420,11 +422,68 @@ def _detect_group(g: _Group, source, max_records: int) -> list[Detection]:
             reason += f" (mixed prefix: {', '.join(f'{FORMATS[k][0]} {v}' for k, v in counts.most_common())})"
         confidence = round(max(0.0, min(1.0, weight * len(idx) / total)), 2)
         records_in_group = len(g.records) if fmt == main else round(len(g.records) * len(idx) / total)
-        out.append(Detection(format=name, format_id=fmt, confidence=confidence, reason=reason, parser=parser,
-                             managed_schema=schema, objects=len(objs) if fmt != main else len(g.keys),
-                             records=records_in_group, parser_config=parser_config, stream=stream,
-                             envelope=envelope, **base))
+        field_name = _discriminator([values[i] for i in idx if isinstance(values[i], dict)]) if fmt == "json" else None
+        if field_name is None:
+            out.append(Detection(format=name, format_id=fmt, confidence=confidence, reason=reason, parser=parser,
+                                 managed_schema=schema, objects=len(objs) if fmt != main else len(g.keys),
+                                 records=records_in_group, parser_config=parser_config, stream=stream,
+                                 envelope=envelope, **base))
+            continue
+        # one prefix, several JSON shapes told apart by a field: one candidate log type per value
+        shapes: dict[str, list[int]] = {}
+        for i in idx:
+            v = values[i].get(field_name) if isinstance(values[i], dict) else None
+            shapes.setdefault(v if isinstance(v, str) else "(missing)", []).append(i)
+        for value, members in sorted(shapes.items(), key=lambda kv: -len(kv[1])):
+            stable, always, every = _key_summary([values[i] for i in members if isinstance(values[i], dict)])
+            keys_text = (f"a stable key set ({always} keys)" if stable
+                         else f"a varying key set ({always} keys in every record, {every} in all)")
+            share = len(members) / total
+            out.append(Detection(
+                format=name, format_id=fmt, confidence=round(weight * share / max(share, 0.5), 2),
+                reason=(f"{len(members)} of {_plural(total, 'sampled record')} have {field_name}={value!r} and "
+                        f"{keys_text}; the prefix holds {len(shapes)} JSON shapes told apart by {field_name}"),
+                parser=parser, managed_schema=None, objects=len({recs[i].key for i in members}),
+                records=round(records_in_group * len(members) / len(idx)), stream=stream, envelope=envelope,
+                discriminator={field_name: value}, **base))
     return out
+
+
+_DISCRIMINATOR_HINT = re.compile(r"type|kind|category|event|action|source|class", re.I)
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def _discriminator(dicts: list[dict]) -> str | None:
+    """A top-level string field whose values split the records into clearly different shapes (e.g.
+    ``event_type``: auth / file_access), or None when the records share one shape."""
+    n = len(dicts)
+    if n < 6:
+        return None
+    present: Counter[str] = Counter()
+    for d in dicts:
+        present.update(k for k, v in d.items() if isinstance(v, str) and 0 < len(v) <= 64)
+    best: tuple[tuple, str] | None = None
+    for name, count in present.items():
+        if count < 0.9 * n:
+            continue
+        groups: dict[str, list[dict]] = {}
+        for d in dicts:
+            v = d.get(name)
+            if isinstance(v, str):
+                groups.setdefault(v, []).append(d)
+        if not 2 <= len(groups) <= 12 or min(len(m) for m in groups.values()) < 2:
+            continue
+        cores = [set.intersection(*(set(d) for d in members)) for members in groups.values()]
+        closest = max(_jaccard(a, b) for i, a in enumerate(cores) for b in cores[i + 1:])
+        if closest >= 0.7:
+            continue  # some values share a shape: not what tells log types apart
+        score = (not _DISCRIMINATOR_HINT.search(name), closest, len(groups))
+        if best is None or score < best[0]:
+            best = (score, name)
+    return best[1] if best else None
 
 
 def _rows_for(labels: list[str | None], loose_rows: list[list[str]]) -> list[list[str]]:
