@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         print("No objects found to detect (check --prefix / --since).")
     for d in detections:
         print(one_line(d.pattern, 300))
-        print(f"  format:  {d.format} (confidence {d.confidence:.2f})")
+        shape = "".join(f" where {one_line(k)} = {one_line(repr(v))}" for k, v in (d.discriminator or {}).items())
+        print(f"  format:  {d.format}{shape} (confidence {d.confidence:.2f})")
         print(f"  reason:  {one_line(d.reason, 400)}")
         stream = d.stream + (f" (envelope {d.envelope})" if d.envelope else "") if d.stream else "auto"
         print(f"  parser:  {d.parser}; stream {stream}; managed schema: {d.managed_schema or 'none (infer a custom schema)'}")
