@@ -180,3 +180,8 @@ def test_decode_of_compress_roundtrips(data):
     for codec in (gzip.compress, zstandard.ZstdCompressor().compress, bz2.compress):
         out = decompress(codec(data))
         assert out.data == data and not out.capped and out.error is None
+
+
+def test_utf16_with_bom_is_transcoded():
+    d = decode_object('{"a":"é"}\n{"a":2}\n'.encode("utf-16"), ObjectRef("b", "x.json"))
+    assert [json.loads(r.text)["a"] for r in d.records] == ["é", 2] and "utf16" in d.flags

@@ -462,6 +462,11 @@ def _salvage_partial_document(b: _Builder, text: str, out: _Outcome) -> bool:
 def _decode_text(b: _Builder, raw: bytes, stream: str, limits: DecodeLimits, partial: bool, out: _Outcome) -> None:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        # UTF-16 with a BOM (Windows exports): transcode once, then split like any UTF-8 text
+        raw = raw.decode("utf-16", errors="replace").encode("utf-8")
+        out.flags.append("utf16")
+        out.notes.append("The object is UTF-16 text; it was converted to UTF-8.")
     head = raw[:64].lstrip()
     first = head[:1]
     if stream in ("auto", "json", "json_array", "cloudwatch_logs") and first in (b"{", b"["):
