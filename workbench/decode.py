@@ -488,7 +488,7 @@ def _decode_text(b: _Builder, raw: bytes, stream: str, limits: DecodeLimits, par
             return
     if stream in ("json", "json_array", "cloudwatch_logs"):
         out.flags.append("not_json")
-        out.notes.append(f"The object is not JSON although the stream type is {stream}; it was read as lines.")
+        out.notes.append(f"The object does not match stream type {stream}; it was read as lines.")
     _decode_lines(b, raw, limits, partial, out)
 
 
@@ -567,6 +567,10 @@ def _decode_json_stream(b: _Builder, text: str, out: _Outcome) -> None:
         if _is_cloudwatch(value):
             out.stream = "cloudwatch_logs"
             _cloudwatch_events(b, value, counter)
+            continue
+        if isinstance(value, list):  # an array among other values: its elements are the records
+            for v in value:
+                b.add(line, _dumps(v), offset)
             continue
         b.add(line, piece.strip(), offset)
 
