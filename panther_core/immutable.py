@@ -15,10 +15,14 @@ from typing import Any
 def _wrap(value: Any) -> Any:
     # exact type checks first: they are the hot path (events are plain JSON data)
     t = type(value)
+    if t in _SCALARS:
+        return value
     if t is dict:
         return ImmutableCaseInsensitiveDict(value)
     if t is list or t is tuple:
         return ImmutableList(value)
+    if t is ImmutableCaseInsensitiveDict or t is ImmutableList:
+        return value
     if isinstance(value, (ImmutableCaseInsensitiveDict, ImmutableList)):
         return value
     if isinstance(value, Mapping):
@@ -26,6 +30,9 @@ def _wrap(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return ImmutableList(value)
     return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def unwrap(value: Any) -> Any:
@@ -81,14 +88,18 @@ class ImmutableCaseInsensitiveDict(Mapping):
             raise
 
     def get(self, key: Any, default: Any = None) -> Any:
-        c = self._container
-        if key in c:
-            return _wrap(c[key])
-        if isinstance(key, str):
+        try:
+            value = self._container[key]
+        except KeyError:
+            if not isinstance(key, str):
+                return default
             real = self._fold(key)
-            if real is not _MISSING:
-                return _wrap(c[real])
-        return default
+            if real is _MISSING:
+                return default
+            value = self._container[real]
+        except TypeError:  # an unhashable key is simply absent
+            return default
+        return value if type(value) in _SCALARS else _wrap(value)
 
     def __contains__(self, key: object) -> bool:
         if key in self._container:

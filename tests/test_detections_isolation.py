@@ -94,7 +94,7 @@ def test_a_module_that_kills_the_worker_at_import_is_invalid(tmp_path):
     with RuleEngine(tmp_path) as engine:
         assert [r.rule_id for r in engine.rules] == ["Imp.Ok"]
         assert any("exited with status 5" in i.message for i in engine.invalid)
-        assert engine.run_tests(rule_ids=["Imp.Ok"]).ok
+        assert engine.run_tests(rule_ids=["Imp.Ok"]).cases[0].passed
 
 
 def test_no_worker_is_left_behind(content):

@@ -256,10 +256,12 @@ class RuleEngine:
         batch_error = reply.get("error")
         for i, ordinal, res, stdout in reply.get("results") or ():
             got[(i, ordinal)] = [res, stdout]
+        templates = {id(s): vars(RuleResult(s.rule_id, False)) for specs in by_type.values() for s in specs}
+        no_match = RuleResult.no_match
         for i, event in enumerate(batch):
             for spec in by_type.get(event.get("p_log_type"), ()):
                 key = (i, ordinal_of[id(spec)])
-                entry = got.get(key)
+                entry = got.get(key) if got else None
                 if entry is not None:
                     yield _result(spec, entry[0], entry[1], event)
                 elif key in crashed:
@@ -267,7 +269,7 @@ class RuleEngine:
                 elif batch_error:
                     yield RuleResult(spec.rule_id, False, error=batch_error, event=event)
                 else:
-                    yield RuleResult(spec.rule_id, False, event=event)
+                    yield no_match(templates[id(spec)], event)
 
     # --- unit tests --------------------------------------------------------------------------------------
 

@@ -84,6 +84,9 @@ class Capture:
         return out
 
 
+_NO_MATCH: dict = {"matched": False, "outputs": {"rule": False}, "errors": {}}  # shared: never mutated
+
+
 def truncate(text: str) -> str:
     if len(text) > MAX_TEXT:
         return text[:TRUNCATED_TO] + "... (truncated)"
@@ -220,6 +223,22 @@ class Detection:
 
     def run(self, event: Any, watch: Watch, ident: int, *, test_mode: bool) -> dict:
         """Evaluate `event`. Returns {"matched", "outputs": {fn: value}, "errors": {fn: (text, traceback)}}."""
+        if not test_mode and self.rule_fn is not None:
+            # the common case in batch mode, kept short: rule() said False, nothing else runs
+            slots = watch.slots
+            watch.seq += 1
+            slots[0] = ident
+            slots[1] = self.ordinal
+            slots[2] = watch.seq * 2 + 1
+            try:
+                matched = self.rule_fn(event)
+            except BaseException as e:  # a rule's sys.exit() is its own error too
+                slots[2] = watch.seq * 2
+                return self.rule_error(e)
+            slots[2] = watch.seq * 2
+            if matched is False:
+                return _NO_MATCH
+            return self._after_rule(event, watch, ident, matched, {}, test_mode=False)
         errors: dict[str, tuple[str, str]] = {}
         matched: Any = True
         if self.rule_fn is not None:
@@ -233,6 +252,23 @@ class Detection:
                     e = self._type_error("rule", matched, "bool")
                     errors["rule"] = (error_text(e), "")
                     matched = None
+        return self._after_rule(event, watch, ident, matched, errors, test_mode=test_mode)
+
+    def rule_error(self, exc: BaseException) -> dict:
+        return {"matched": None, "outputs": {"rule": None}, "errors": {"rule": (error_text(exc), _tb(exc))}}
+
+    def finish(self, event: Any, watch: Watch, ident: int, matched: Any) -> dict:
+        """Batch mode after rule() already ran and returned `matched` (not an exception)."""
+        if matched is False:
+            return _NO_MATCH
+        return self._after_rule(event, watch, ident, matched, {}, test_mode=False)
+
+    def _after_rule(self, event: Any, watch: Watch, ident: int, matched: Any, errors: dict, *,
+                    test_mode: bool) -> dict:
+        if not isinstance(matched, bool) and "rule" not in errors:
+            e = self._type_error("rule", matched, "bool")
+            errors["rule"] = (error_text(e), "")
+            matched = None
         outputs: dict[str, Any] = {"rule": matched}
         if not test_mode and matched is not True:
             return {"matched": matched, "outputs": outputs, "errors": errors}

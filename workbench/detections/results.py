@@ -15,7 +15,8 @@ SHOWN_FUNCTIONS = ("title", "dedup", "alert_context", "description", "reference"
                    "destinations")
 
 
-@dataclass(frozen=True, slots=True)
+# no slots: a result is built from a template dict in one step on the hot path (see `no_match`)
+@dataclass(frozen=True)
 class RuleResult:
     """What one rule said about one event. `error` is the first failing function as "fn: ExcType: msg"."""
 
@@ -34,6 +35,15 @@ class RuleResult:
     stdout: str = ""
     event: Any = field(default=None, repr=False, compare=False)
 
+    @classmethod
+    def no_match(cls, template: dict, event: Any) -> RuleResult:
+        """A non-matching result from `template` (a `vars()` of one): the fast path for most results."""
+        r = _new(cls)
+        d = r.__dict__
+        d.update(template)
+        d["event"] = event
+        return r
+
     def to_json(self, *, with_event: bool = False) -> dict:
         out = {
             "rule_id": self.rule_id, "matched": self.matched, "title": self.title, "dedup": self.dedup,
@@ -45,6 +55,9 @@ class RuleResult:
         if with_event:
             out["event"] = self.event
         return out
+
+
+_new = object.__new__
 
 
 @dataclass(frozen=True, slots=True)
