@@ -84,7 +84,7 @@ def test_rates_are_per_second_over_a_window_and_the_series_feeds_a_sparkline():
     m.add("B", 3, now=t + 9)
     assert m.rate("A", now=t + 9) == 5.0 and m.rate("B", now=t + 9) == 0.3
     assert m.rate("A", now=t + 100) == 0.0
-    assert m.series("A", seconds=5, now=t + 10) == [5, 5, 5, 5, 5]
+    assert m.series("A", seconds=5, now=t + 10) == [5, 5, 5, 5, 0]
     assert m.totals == {"A": 50, "B": 3}
 
 

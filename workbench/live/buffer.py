@@ -98,10 +98,10 @@ class RateMeter:
         return {name: self.rate(name, now) for name in self._buckets}
 
     def series(self, name: str, seconds: int = 60, now: float | None = None) -> list[int]:
-        """Counts per second for the last `seconds` whole seconds, oldest first (for a sparkline)."""
+        """Counts per second for the last `seconds` seconds up to the current one, oldest first (a sparkline)."""
         now_sec = int(now if now is not None else time.time())
         counts = dict((s, c) for s, c in self._buckets.get(name, ()))
-        return [counts.get(s, 0) for s in range(now_sec - seconds, now_sec)]
+        return [counts.get(s, 0) for s in range(now_sec - seconds + 1, now_sec + 1)]
 
 
 @dataclass

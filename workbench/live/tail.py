@@ -91,6 +91,7 @@ class LiveTail:
         self._processor: ObjectProcessor | None = None
         self._started = False
         self._stopped = False
+        self._stop_lock = threading.Lock()  # a second stop() waits for the first to finish cleaning up
 
     # -- set-up ----------------------------------------------------------------------------------------------
     def _schemas(self) -> dict:
@@ -282,10 +283,16 @@ class LiveTail:
             self.engine = None
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop receiving, finish nothing more, remove what the source created (the temporary queue)."""
-        if self._stopped:
-            return
-        self._stopped = True
+        """Stop receiving, finish nothing more, remove what the source created (the temporary queue).
+
+        Safe from any thread and idempotent; a concurrent call returns once the cleanup is done."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            self._stop(timeout)
+
+    def _stop(self, timeout: float) -> None:
         self._cancel.set()
         deadline = time.monotonic() + timeout
         receiver = self._threads[0] if self._threads else None
