@@ -130,7 +130,7 @@ def _gunzip(data: bytes, cap: int) -> Decompressed:
         buf = d.unused_data.lstrip(b"\x00")
         if buf and buf[:2] != GZIP_MAGIC:
             break
-    return Decompressed(b"".join(out))
+    return Decompressed(out[0] if len(out) == 1 else b"".join(out))  # one member: no extra copy
 
 
 def _unzstd(data: bytes, cap: int) -> Decompressed:
