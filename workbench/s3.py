@@ -1,8 +1,9 @@
 """Read a bucket: list (date-partition aware), pick a stratified sample, fetch objects concurrently.
 
-* `list_objects` walks folders with ``Delimiter="/"`` when a time window is given and skips every date
-  partition outside it (see `workbench.partitions`), so ``--since 2d`` on two years of history costs a
-  handful of list calls, not a full listing. Without a window it is one flat paginated listing.
+* `list_objects` walks folders with ``Delimiter="/"`` (several at once) when a time window is given and
+  skips every date partition outside it (see `workbench.partitions`), so ``--since 2d`` on two years of
+  history costs a few dozen list calls, not a full listing. A prefix small enough to list in a few pages
+  is listed flat and filtered instead (cheaper than walking). Without a window: one flat paginated listing.
 * `stratified_sample` spreads N objects (or N bytes) over every level of the key hierarchy — log type,
   account, region, day — instead of taking the first keys; the same seed gives the same sample.
 * `fetch_objects` GETs on a thread pool sharing one client; objects larger than the per-object read cap are
