@@ -25,7 +25,7 @@ from workbench.errors import WorkbenchError
 from workbench.replay.checkpoint import Checkpoint, CheckpointWriter, ReplayKey, read_checkpoint
 from workbench.replay.plan import Task, group_tasks, list_window, task_target_bytes
 from workbench.replay.tally import SAMPLE_ALERTS, TaskResult, Totals
-from workbench.replay.task import TaskSpec, load_rules, rule_settings, run_task
+from workbench.replay.task import TaskSpec, load_rules, rule_settings, run_task, warm_up
 from workbench.s3 import ListStats
 from workbench.safetext import one_line
 
@@ -290,6 +290,10 @@ def run_replay(config: Config, source: Source, options: ReplayOptions, *,
                 result.tasks_total = len(tasks)
                 spec = TaskSpec(0, (), config, source, str(rules_dir), key.rule_ids, files_signature(rules_dir),
                                 files_signature(*config.schema_dirs), options.sample_alerts, options.rule_timeout)
+                report(ReplayProgress("starting", objects_total=len(refs), objects_done=totals.objects,
+                                      workers=result.workers, totals=totals,
+                                      message=f"Loading rules and schemas on {result.workers} worker(s) …"))
+                _warm_up(cluster.client, spec)
                 _run_tasks(cluster.client, tasks, spec, result, writer, report, cancel)
             finally:
                 cluster.close()
@@ -318,6 +322,16 @@ def _progress(phase: str, result: ReplayResult, run_s: float) -> ReplayProgress:
                           bytes_total=result.bytes_total, events=t.events, elapsed_s=run_s,
                           events_per_s=(t.events - result.resumed_events) / run_s if run_s > 0 else 0.0,
                           eta_s=eta, workers=result.workers, totals=t)
+
+
+def _warm_up(client, spec: TaskSpec) -> None:
+    """Load rules and schemas on every worker before timing starts; a worker that cannot is one sentence."""
+    try:
+        client.run(warm_up, spec)
+    except WorkbenchError:
+        raise
+    except Exception as e:
+        raise WorkbenchError(_task_error(e).replace("Task failed", "Preparing the workers failed")) from None
 
 
 def _run_tasks(client, tasks: list[Task], base: TaskSpec, result: ReplayResult, writer: CheckpointWriter,

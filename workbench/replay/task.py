@@ -136,6 +136,16 @@ def _close_all() -> None:
     _engines.clear()
 
 
+def warm_up(spec: TaskSpec) -> str:
+    """Build this worker's AWS session, rule engine and parsers before the first task (run on every worker
+    with `client.run`): start-up cost is paid up front, and a worker that lacks the rules, the schemas or
+    workbench itself fails here with one clear sentence instead of in every task."""
+    _aws_for(spec.source)
+    _ = _engine_for(spec).rules  # loads the rules into the engine's rule process
+    _parser_for(spec)
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 # -- the task ------------------------------------------------------------------------------------------------
 
 def run_task(spec: TaskSpec) -> TaskResult:
