@@ -154,6 +154,11 @@ class WorkbenchApp(App[int]):
 
     # -- background errors -----------------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.report_worker_state(event)
+
+    def report_worker_state(self, event: Worker.StateChanged) -> None:
+        """Show a failed worker's error as a plain-text notification (screens forward theirs here:
+        `Worker.StateChanged` does not bubble)."""
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header
+from textual.worker import Worker
 
 if TYPE_CHECKING:
     from screens.session import Session
@@ -31,6 +32,10 @@ class WorkbenchScreen(Screen):
 
     def on_mount(self) -> None:
         self.app.session_changed.subscribe(self, self._session_signal)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker.StateChanged does not bubble: hand failures to the App, which notifies in plain text
+        self.app.report_worker_state(event)
 
     def _session_signal(self, names: set[str]) -> None:
         self.session_changed(names)

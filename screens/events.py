@@ -7,6 +7,7 @@ exists, this screen parses the sample with the current schema or the config's pr
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -254,7 +255,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
             return
         config_path = self.session.config.path
         folder = (config_path.parent if config_path else Path.cwd()) / "exports"
-        log_type = (self.session.events[table.rows[0]].get("p_log_type") or "events").replace("|", "_")
+        log_type = re.sub(r"[^A-Za-z0-9._-]+", "_", str(self.session.events[table.rows[0]].get("p_log_type") or "events"))
         path = folder / f"{log_type}-{time.strftime('%Y%m%d-%H%M%S')}.ndjson"
         self.export_events([self.session.events[i] for i in table.rows], path)
 

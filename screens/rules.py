@@ -242,7 +242,7 @@ $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs
             info.update(safe.text(self._empty_note(), "dim"))
             self.query_one("#rules-detail", Static).update(safe.content(""))
             return
-        info.update(rule_info(spec, run))
+        info.update(rule_info(spec, run, self.session.config.rules_dir))
         self.results = run.errors.get(spec.rule_id, []) + run.matches.get(spec.rule_id, [])
         for i, r in enumerate(self.results):
             when = r.event.get("p_event_time", "") if isinstance(r.event, dict) else ""
@@ -274,6 +274,7 @@ $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs
         self._detail()
 
     def _detail(self) -> None:
+        self.query_one("#rules-detail-scroll").border_title = safe.content("Detail")
         table = self.query_one("#rules-results", DataTable)
         detail = self.query_one("#rules-detail", Static)
         if not self.results:
@@ -296,7 +297,7 @@ $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs
             errors = sum(run.count(s.rule_id, "errors") for s in run.specs)
             firing = sum(1 for s in run.specs if run.count(s.rule_id, "matches"))
             out = safe.join(("Rules ", "bold"), (", ".join(run.log_types), "bold cyan"),
-                            f"  {len(run.specs)} rules over {run.events:,} events: ",
+                            f"  {len(run.specs)} rule{'' if len(run.specs) == 1 else 's'} over {run.events:,} events: ",
                             (f"{firing} fire", "bold green" if firing else ""), f", {matched:,} matches, {alerts:,} alerts, ",
                             (f"{errors:,} errors", "bold red" if errors else ""))
             if run.invalid:
@@ -333,7 +334,7 @@ $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs
         self.post_message(self.Tested(report, rule_ids))
 
     def on_rules_screen_tested(self, message: Tested) -> None:
-        self.query_one("#rules-detail", Static).update(tests_detail(message.report, message.rule_ids))
+        self.query_one("#rules-detail", Static).update(tests_detail(message.report, message.rule_ids, self.session.config.rules_dir))
         self.query_one("#rules-detail-scroll").border_title = safe.content("Unit tests")
         cases = [c for r in message.report.rules for c in r.cases]
         failed = sum(not c.passed for c in cases)

@@ -27,6 +27,7 @@ from screens.messages import SessionUpdate
 from screens.widgets.field_panel import FieldPanel
 from screens.widgets.field_type_picker import FieldTypePicker
 from screens.widgets.field_view import field_views
+from screens.widgets.schema_diff import SchemaDiffConfirm
 from screens.widgets.schema_editor import SchemaEditor
 from screens.widgets.schema_parse_view import SchemaParseView
 from screens.widgets.schema_samples import SchemaSamples
@@ -49,6 +50,7 @@ DIRTY_KEY = "schema"
 
 
 class SchemaScreen(WorkbenchScreen):
+    AUTO_FOCUS = "#field-table"  # not the editor: digits and letters stay screen keys until the user edits
     HELP = """
 Schema: the schema inferred from the sample you took on Browse & sample (key 2). Pick which records it
 describes in "Infer from" (one configured log type, or the whole sample). Edit the YAML on the left: it is
@@ -69,7 +71,8 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
     SchemaScreen #schema-group { width: 1fr; }
     SchemaScreen #schema-problems { height: auto; max-height: 5; padding: 0 1; }
     SchemaScreen #schema-right { width: 45%; }
-    SchemaScreen #schema-tabs { height: 1fr; }
+    SchemaScreen #field-panel { height: 3fr; }
+    SchemaScreen #schema-tabs { height: 2fr; }
     SchemaScreen #schema-tests-scroll { height: 1fr; padding: 0 1; }
     """
     BINDINGS: ClassVar = [
@@ -469,9 +472,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             self._status()
             safe.notify(self.app, f"{path} already holds this schema; nothing to save.")
             return
-        shown = diff[:40] + ([f"… {len(diff) - 40} more diff lines"] if len(diff) > 40 else [])
-        self.app.push_screen(ConfirmScreen(f"Overwrite {path}?", shown),
-                             lambda yes: yes and self.save(path, text))
+        self.app.push_screen(SchemaDiffConfirm(path, diff), lambda yes: yes and self.save(path, text))
 
     @work(thread=True, group="schema-save", exclusive=True, exit_on_error=False, description="Save schema")
     def save(self, path, text: str) -> None:

@@ -198,7 +198,7 @@ def iter_checks(aws: AwsSession, source: Source, *, cancel: Callable[[], bool] |
         try:
             result = check(ctx)
         except Exception as e:
-            err = explain_aws_error(e, name[0].lower() + name[1:])
+            err = explain_aws_error(e, f"check “{name}”")
             result = CheckResult(name, False, str(err), fix.replace("BUCKET", source.bucket))
         yield result
 

@@ -88,6 +88,7 @@ class EventTable(ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self.events: list[dict] = []
         self.columns: list[str] = []
+        self._headers: list[str] = []
         self.rows: list[int] = []
         self.widths: list[int] = []
         self._offsets: list[int] = []
@@ -97,6 +98,7 @@ class EventTable(ScrollView, can_focus=True):
     def set_events(self, events: list[dict], columns: list[str], rows: list[int] | None = None) -> None:
         self.events = events
         self.columns = list(columns)
+        self._headers = [clean(name, single_line=True, limit=MAX_WIDTH) for name in self.columns]
         self._cells.clear()
         self._measure()
         self.set_order(list(range(len(events))) if rows is None else rows)
@@ -116,8 +118,8 @@ class EventTable(ScrollView, can_focus=True):
     def _measure(self) -> None:
         widths = []
         sample = self.events[:MEASURE_ROWS]
-        for name in self.columns:
-            w = cell_len(name)
+        for name, header in zip(self.columns, self._headers, strict=True):
+            w = cell_len(header)
             for e in sample:
                 w = max(w, cell_len(cell_text(get_path(e, name))))
                 if w >= MAX_WIDTH:
@@ -159,7 +161,7 @@ class EventTable(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             style = base + self.get_component_rich_style("event-table--header")
-            segments = [Segment(set_cell_size(name, w + GAP), style) for name, w in zip(self.columns, self.widths, strict=True)]
+            segments = [Segment(set_cell_size(name, w + GAP), style) for name, w in zip(self._headers, self.widths, strict=True)]
             return Strip(segments).crop_extend(scroll_x, scroll_x + width, style)
         pos = scroll_y + y - 1
         if pos >= len(self.rows):

@@ -53,13 +53,14 @@ def field_detail(view: FieldView, events: list[dict] | None = None) -> Text:
             out.append("\n")
         low, high = (st.earliest, st.latest) if st.earliest is not None else (st.minimum, st.maximum)
         if low is not None or high is not None:
-            out.append_text(safe.join(("min ", "dim"), _value(low), ("   max ", "dim"), _value(high)))
+            out.append_text(safe.join(("min ", "dim"), _value(low)))
+            out.append("\n")
+            out.append_text(safe.join(("max ", "dim"), _value(high)))
             out.append("\n")
     hist = histogram(view, events or [])
     if hist is not None:
-        counts, lo, hi = hist
-        out.append_text(safe.join(("histogram ", "dim"), (_spark(counts), "green"), ("  ", ""), (lo, "dim"),
-                                  (" → ", "dim"), (hi, "dim")))
+        counts = hist[0]
+        out.append_text(safe.join(("histogram ", "dim"), (_spark(counts), "green")))
         out.append("\n")
     if st is not None and st.top:
         out.append("top values\n", style="dim")
@@ -78,8 +79,8 @@ class FieldPanel(Vertical):
     DEFAULT_CSS = """
     FieldPanel { height: 1fr; border: round $primary; }
     FieldPanel:focus-within { border: round $accent; }
-    FieldPanel > DataTable { height: 1fr; }
-    FieldPanel > VerticalScroll { height: 1fr; border-top: solid $primary-darken-2; padding: 0 1; }
+    FieldPanel > DataTable { height: 2fr; }
+    FieldPanel > VerticalScroll { height: 3fr; border-top: solid $primary-darken-2; padding: 0 1; }
     """
     BINDINGS: ClassVar = [
         Binding("enter", "jump", "Go to field in editor", id="field_jump", show=False),

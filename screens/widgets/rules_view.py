@@ -83,8 +83,16 @@ def _section(out: Text, title: str, body: str, style: str = "") -> None:
     out.append("\n")
 
 
-def rule_info(spec, run: RuleRun | None) -> Text:
-    """What the rule is, where it lives, and what it did on the events."""
+def shown_path(path, root) -> str:
+    """`path` relative to the rules directory when it is inside it (shorter, and the same on every machine)."""
+    try:
+        return str(path.relative_to(root)) if root is not None else str(path)
+    except ValueError:
+        return str(path)
+
+
+def rule_info(spec, run: RuleRun | None, root=None) -> Text:
+    """What the rule is, where it lives (relative to `root`, the rules directory), and what it did."""
     out = safe.join((spec.rule_id, "bold"), "  ", (spec.severity, "bold yellow"),
                     ("" if spec.enabled else "  (disabled)", "red"))
     out.append("\n")
@@ -94,7 +102,7 @@ def rule_info(spec, run: RuleRun | None) -> Text:
     if spec.description:
         out.append_text(safe.text(spec.description.strip(), single_line=False, limit=2000))
         out.append("\n")
-    out.append_text(safe.join(("file ", "dim"), str(spec.py_path)))
+    out.append_text(safe.join(("file ", "dim"), shown_path(spec.py_path, root)))
     out.append("\n")
     out.append_text(safe.join(("log types ", "dim"), ", ".join(spec.log_types), ("   dedup ", "dim"),
                               f"{spec.dedup_period_minutes} min", ("   threshold ", "dim"), str(spec.threshold),
@@ -141,7 +149,7 @@ def result_detail(result) -> Text:
     return out
 
 
-def tests_detail(report, rule_ids: Iterable[str] | None = None) -> Text:
+def tests_detail(report, rule_ids: Iterable[str] | None = None, root=None) -> Text:
     """A unit-test report as Panther's CLI shows it: per rule, each case ✓/✗ with its error and functions."""
     wanted = set(rule_ids) if rule_ids else None
     rules = [r for r in report.rules if wanted is None or r.rule_id in wanted]
@@ -151,7 +159,7 @@ def tests_detail(report, rule_ids: Iterable[str] | None = None) -> Text:
                      "bold green" if ok == len(cases) else "bold red"))
     for r in rules:
         out.append("\n")
-        out.append_text(safe.join(("\n" + r.rule_id, "bold"), (f"  {r.path}", "dim")))
+        out.append_text(safe.join(("\n" + r.rule_id, "bold"), (f"  {shown_path(r.path, root)}", "dim")))
         if not r.cases:
             out.append_text(safe.join(("\n  (no unit tests)", "dim")))
         for c in r.cases:
