@@ -105,6 +105,12 @@ fields:
     fields:
       - name: s
         type: string
+  - name: emb
+    type: object
+    isEmbeddedJSON: true
+    fields:
+      - name: n
+        type: bigint
   - name: arr
     type: array
     element:
@@ -126,22 +132,22 @@ def test_drift_counts_new_fields_and_conflicts_at_every_depth():
     d = DriftTracker({"Custom.T": SCHEMA})
     d.observe("Custom.T", {"a": "x", "o": {"s": "ok", "new": 1.5}, "arr": [{"x": "no", "y": 1}], "top": True,
                            "when": "2024-01-01T00:00:00Z", "nul": None})
-    d.observe("Custom.T", {"a": 2, "o": {"new": 2}, "top": False})
+    d.observe("Custom.T", {"a": 2, "o": {"new": 2}, "top": False, "emb": '{"n": 1, "m": 2}'})
     d.observe("Other", {"ignored": 1})
     (r,) = d.report()
     assert r.records == 2 and set(r.conflicts) == {"a", "arr[].x"}
     assert r.conflicts["a"].seen == {"string": 1} and r.conflicts["a"].schema_type == "bigint"
-    assert set(r.new_fields) == {"o.new", "arr[].y", "top", "when"}
+    assert set(r.new_fields) == {"o.new", "arr[].y", "top", "when", "emb.m"}  # embedded JSON is looked into
     assert r.new_fields["o.new"].suggested_type == "float"  # float then bigint widens to float
     assert r.new_fields["top"].suggested_type == "boolean"
     assert r.new_fields["when"].suggested_type == "timestamp"
     patch = d.suggested_patch("Custom.T")
     schema = schema_from_dict(patch)
-    assert [f.name for f in schema.fields] == ["a", "o", "arr", "top", "when"]
+    assert [f.name for f in schema.fields] == ["a", "o", "emb", "arr", "top", "when"]
     assert schema.fields[0].type == "bigint"  # conflicts are never "fixed" by retyping
     assert [f.name for f in schema.fields[1].fields] == ["s", "new"]
-    assert [f.name for f in schema.fields[2].element.fields] == ["x", "y"]
-    assert schema.fields[4].time_formats == ("rfc3339",)
+    assert [f.name for f in schema.fields[3].element.fields] == ["x", "y"]
+    assert schema.fields[5].time_formats == ("rfc3339",)
     assert "Panther does not allow" in DriftTracker.advice(r.conflicts["a"])
     assert d.suggested_patch("Other") is None
 

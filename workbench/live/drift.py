@@ -9,6 +9,7 @@ field paths are tracked per log type.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from dataclasses import dataclass, field
@@ -159,6 +160,11 @@ class DriftTracker:
                 t = _panther_type(json_kind(value), value)
                 nf.types[t] = nf.types.get(t, 0) + 1
                 continue
+            if f.is_embedded_json and isinstance(value, str):
+                try:  # a JSON document inside a string: Panther parses it first, so do we
+                    value = json.loads(value)
+                except ValueError:
+                    pass
             if not compatible(f.type, value):
                 c = d.conflicts.get(path)
                 if c is None:
