@@ -189,8 +189,9 @@ class InferenceResult:
 
 class _Engine:
     def __init__(self, events: list[dict], *, text_mode: bool = False, value_sample: int = VALUE_SAMPLE,
-                 prefix: str = "", seed: int = 0):
+                 prefix: str = "", seed: int = 0, unit: str = "events"):
         self.text_mode = text_mode
+        self.unit = unit
         self.prefix = prefix
         self.total = len(events)
         self.explanations: dict[str, str] = {}
@@ -254,7 +255,7 @@ class _Engine:
         return tuple(out)
 
     def _presence_text(self, st: FieldStats, parent_count: int) -> str:
-        where = "events" if parent_count == self.total else "parent objects"
+        where = self.unit if parent_count == self.total else "parent objects"
         return f"present in {_fmt(st.present)}/{_fmt(parent_count)} {where}" + (f", null in {_fmt(st.nulls)}" if st.nulls else "")
 
     def _required(self, st: FieldStats, parent_count: int) -> tuple[bool, str]:
@@ -360,7 +361,8 @@ class _Engine:
         stripped = [v.lstrip() for v in check]
         # embedded JSON: every value is a JSON object/array in a string
         if all(s[:1] in "{[" for s in stripped):
-            f = self._embedded(name, path, check, st, required, req_text, presence, scope)
+            every = [v for v in raw if type(v) is str and v]
+            f = self._embedded(name, path, every, st, required, req_text, presence, scope)
             if f is not None:
                 return f
         if all(v in _BOOL_WORDS for v in check):
@@ -398,6 +400,8 @@ class _Engine:
 
     def _indicators(self, name: str, values: list[str]) -> tuple[tuple[str, ...], str]:
         for ind, pred, label in RECOGNISERS:
+            if ind in ("md5", "sha1", "sha256") and len(values) < 3:
+                continue  # one repeated hex string is an id (e.g. an S3 canonical owner), not a digest
             if all(pred(v) for v in values):
                 return (ind,), f"; all {_fmt(len(values))} distinct values are {label} → indicator {ind}"
         low = name.lower()
@@ -417,7 +421,7 @@ class _Engine:
             except orjson.JSONDecodeError:
                 return None
         if all(type(p) is dict for p in parsed):
-            sub = _Engine(parsed, prefix=self._full(path))
+            sub = _Engine(parsed, prefix=self._full(path), unit="embedded objects")
             fields = sub.run()
             self.explanations.update(sub.explanations)
             self.stats.update(sub.stats)
@@ -454,6 +458,11 @@ class _Engine:
         el_path = path + "[]"
         if not items or el_path not in self.counts:
             self._say(path, presence, "array that is always empty → json (element type unknown)", req_text)
+            return Field(name, "json", required=required)
+        kinds = [t for t, n in self.counts[el_path].types.items() if t != "null" and n]
+        if len(kinds) > 1:
+            self._field("", el_path, items, self.counts[el_path].present, element=True)  # stats for the elements
+            self._say(path, presence, f"array with mixed element types ({', '.join(sorted(kinds))}) → json", req_text)
             return Field(name, "json", required=required)
         el = self._field("", el_path, items, self.counts[el_path].present, element=True)
         if el is None:

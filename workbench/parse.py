@@ -631,7 +631,7 @@ class Parser:
         except RecursionError:
             return ParseError(key, line, "", _short(text), "value is nested too deeply", self.log_type)
         if event is None:
-            return ParseError(key, line, "", _short(text), "no declared field has a value", self.log_type)
+            event = {}  # every declared field empty: still an event (Panther keeps it, with only p_ fields)
         parse_time = _CLOCK.text()
         event_time = None
         for get in self._event_times:

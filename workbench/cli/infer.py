@@ -96,8 +96,9 @@ def run(args: argparse.Namespace) -> int:
     if args.stats:
         Path(args.stats).write_bytes(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2, default=str))
     parser = compile_parser(result.schema)
-    parsed = sum(1 for r in records if type(parser.parse(r)) is dict)
-    total = sum(1 for r in records if r.text.strip())
+    outcomes = [parser.parse(r) for r in records]
+    parsed = sum(1 for o in outcomes if type(o) is dict)
+    total = sum(1 for o in outcomes if o is not None)  # skipped lines (blank, CSV header) are not records
     if args.explain:
         print(clean(describe(result)), file=sys.stderr)
     print(f"inferred {result.schema.name} ({result.format}, {len(result.schema.fields)} top-level fields) from "

@@ -1,0 +1,68 @@
+"""Timestamp codecs: Panther's named formats and strftime, normalised to stored text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workbench.timeformats import compile_time_format, compile_time_formats, detect_text_format, parse_rfc3339
+
+
+@pytest.mark.parametrize(
+    ("fmt", "value", "text"),
+    [
+        ("rfc3339", "2022-04-04T17:09:17Z", "2022-04-04 17:09:17.000000000"),
+        ("rfc3339", "2022-04-04T17:09:17.123456789Z", "2022-04-04 17:09:17.123456789"),
+        ("rfc3339", "2022-04-04T17:09:17.1-05:30", "2022-04-04 22:39:17.100000000"),
+        ("unix", 1649092157, "2022-04-04 17:09:17.000000000"),
+        ("unix", 1649092157.25, "2022-04-04 17:09:17.250000000"),
+        ("unix", "1649092157.5", "2022-04-04 17:09:17.500000000"),
+        ("unix_ms", 1649092157123, "2022-04-04 17:09:17.123000000"),
+        ("unix_ms", "1649092157123", "2022-04-04 17:09:17.123000000"),
+        ("unix_us", 1649092157123456, "2022-04-04 17:09:17.123456000"),
+        ("unix_ns", 1649092157123456789, "2022-04-04 17:09:17.123456789"),
+        ("%Y-%m-%d %H:%M:%S", "2022-04-04 17:09:17", "2022-04-04 17:09:17.000000000"),
+        ("%d/%b/%Y:%H:%M:%S %z", "06/Feb/2019:00:00:38 +0000", "2019-02-06 00:00:38.000000000"),
+        ("%d/%b/%Y:%H:%M:%S %z", "06/Feb/2019:00:00:38 -0130", "2019-02-06 01:30:38.000000000"),
+        ("%a, %d %b %Y %H:%M:%S %z", "Wed, 06 Feb 2019 00:00:38 +0000", "2019-02-06 00:00:38.000000000"),
+        ("%Y-%m-%dT%H:%M:%S.%f", "2019-02-06T00:00:38.5", "2019-02-06 00:00:38.500000000"),
+        ("%I:%M %p %d/%m/%Y", "01:05 PM 06/02/2019", "2019-02-06 13:05:00.000000000"),
+    ],
+)
+def test_formats_normalise_to_stored_text(fmt, value, text):
+    assert compile_time_format(fmt)(value) == text
+
+
+@pytest.mark.parametrize(
+    ("fmt", "value"),
+    [("rfc3339", "2022-04-04 17:09:17"), ("rfc3339", "2022-13-04T17:09:17Z"), ("rfc3339", "2022-04-04T25:09:17Z"),
+     ("rfc3339", 1649092157), ("unix_ms", "12.5"), ("unix_ms", True), ("unix", float("nan")),
+     ("%Y-%m-%d %H:%M:%S", "2022-02-30 00:00:00"), ("%d/%b/%Y:%H:%M:%S %z", "06/Fev/2019:00:00:38 +0000"),
+     ("unix_ns", 10**30)],
+)
+def test_invalid_values_raise_value_error(fmt, value):
+    with pytest.raises(ValueError):
+        compile_time_format(fmt)(value)
+
+
+def test_time_formats_list_tries_in_order():
+    p = compile_time_formats(["rfc3339", "unix_ms"])
+    assert p("2022-04-04T17:09:17Z") == p(1649092157000)
+
+
+def test_detect_text_format():
+    assert detect_text_format(["2022-04-04T17:09:17Z", "2022-04-05T17:09:17.5+01:00"])[0] == "rfc3339"
+    assert detect_text_format(["2022-04-04 17:09:17", "2022-04-05 01:00:00"])[0] == "%Y-%m-%d %H:%M:%S"
+    assert detect_text_format(["06/Feb/2019:00:00:38 +0000"])[0] == "%d/%b/%Y:%H:%M:%S %z"
+    assert detect_text_format(["2022-04-04 17:09:17", "not a time"]) is None
+
+
+@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)))
+def test_rfc3339_agrees_with_datetime(dt):
+    dt = dt.replace(tzinfo=UTC)
+    text = dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert parse_rfc3339(text) == dt.strftime("%Y-%m-%d %H:%M:%S.%f") + "000"
+    assert compile_time_format("unix_us")(int(dt.timestamp()) * 1_000_000 + dt.microsecond) == parse_rfc3339(text)
