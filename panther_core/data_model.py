@@ -6,6 +6,7 @@ in the data model's Python module. JSONPaths are compiled once, when the model i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 from typing import Any
@@ -42,7 +43,34 @@ class DataModel:
         return None
 
 
+_SIMPLE = re.compile(r"^(?:\$\.)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+class _Match:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
+class _FieldChain:
+    """`$.a.b.c` (or `a.b.c`): what most mappings are, evaluated without a JSONPath engine."""
+
+    def __init__(self, path: str):
+        self.keys = tuple(path.removeprefix("$.").split("."))
+
+    def find(self, data: Any) -> list[_Match]:
+        value = data
+        for key in self.keys:
+            if not isinstance(value, Mapping) or key not in value:
+                return []
+            value = value[key]
+        return [_Match(value)]
+
+
 def _compile(path: str) -> Any:
+    if _SIMPLE.match(path):
+        return _FieldChain(path)
     # the jsonpath_ng "ext" grammar accepts filters like $.a[?(@.name == 'x')].value, as Panther's does
     from jsonpath_ng.ext import parse
 
