@@ -14,6 +14,9 @@ Defaults (see `DecodeLimits`):
 * decompressed cap **256 MiB** per object: decompression stops there (a gzip bomb ends at the cap), the
   last partial record is dropped, and the object is flagged ``decompressed_cap`` with a plain note.
 
+Provenance: ``line`` is the 1-based line in the decoded stream (for JSON arrays, envelopes and CloudWatch
+payloads: the element's 1-based index) and ``offset`` its byte offset (0 where elements have none).
+
 Invalid UTF-8 is replaced (U+FFFD) and the record flagged ``invalid_utf8``; it is never fatal. A partial
 read (a ranged GET of a large object) drops the cut-off last record and flags ``object_truncated``.
 Nothing here raises for bad data: a `Decoded` carries records, flags, notes and at worst an ``error``.
@@ -279,7 +282,8 @@ def _text(raw: bytes) -> tuple[str, bool]:
         return raw.decode("utf-8", errors="replace"), True
 
 
-def _normal_stream(stream: str) -> str:
+def normal_stream(stream: str | None) -> str:
+    """The canonical stream name for `stream` (Panther spellings accepted); a clear error if unknown."""
     s = (stream or "auto").strip().lower().replace("-", "_")
     s = _STREAM_ALIASES.get(s.replace("_", ""), _STREAM_ALIASES.get(s, s))
     if s not in STREAMS:
@@ -611,7 +615,7 @@ def decode_object(data: bytes, ref: ObjectRef, *, stream: str = "auto", limits: 
     longer, the cut-off last record is dropped and the object flagged ``object_truncated``.
     """
     limits = limits or DEFAULT_LIMITS
-    stream = _normal_stream(stream)
+    stream = normal_stream(stream)
     b = _Builder(ref, object_time(ref.key, ref.last_modified))
     out = _Outcome(stream="lines")
     if not data:

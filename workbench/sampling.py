@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from workbench.config import Source
-from workbench.decode import Decoded, DecodeLimits, decode_object
+from workbench.decode import Decoded, DecodeLimits, decode_object, normal_stream
 from workbench.model import FetchFailure, ObjectRef, Record
 from workbench.s3 import DEFAULT_READ, ListStats, fetch_objects, list_objects, stratified_sample
 
@@ -97,6 +97,7 @@ def sample(aws, source: Source, prefix: str | None = None, since: datetime | Non
     Records come back in sample order, each with its provenance. A cancelled sample returns what it had.
     """
     started = time.monotonic()
+    stream = normal_stream(stream or source.stream or "auto")  # a typo fails before any listing
     stats = ListStats()
     refs = []
     for ref in list_objects(aws, source, prefix=prefix, since=since, until=until, stats=stats):
@@ -108,7 +109,7 @@ def sample(aws, source: Source, prefix: str | None = None, since: datetime | Non
     picked = stratified_sample(refs, limit=limit, max_bytes=max_bytes, seed=seed, read_cap=read_cap)
     result = SampleResult(objects=picked, list_calls=stats.list_calls, listed=stats.listed)
     by_key: dict[str, list[Record]] = {}
-    for ref, got, n in iter_decoded(aws, picked, stream=stream or source.stream or "auto", limits=limits,
+    for ref, got, n in iter_decoded(aws, picked, stream=stream, limits=limits,
                                     workers=workers, max_bytes=read_cap, progress=progress, cancel=cancel):
         result.bytes_read += n
         if isinstance(got, FetchFailure):
