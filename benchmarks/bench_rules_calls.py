@@ -116,7 +116,7 @@ def parsed_events(n: int, seed: int = 1) -> list[dict]:
             (dict(zip(data.APP_COLUMNS, data.app_log_row(rng, t, suspicious=sus), strict=True)), "Custom.AppLog"),
         ]
         line = data.s3_access_line(rng, t, "acme-prod-data", "111122223333", suspicious=sus).split(" ")
-        s3 = dict(zip(s3_names, line[:2] + [line[2] + line[3]] + line[4:], strict=False))
+        s3 = dict(zip(s3_names, [*line[:2], line[2] + line[3], *line[4:]], strict=False))
         s3["httpstatus"] = int(s3["httpstatus"]) if s3.get("httpstatus", "").isdigit() else 0
         evs.append((s3, "AWS.S3ServerAccess"))
         for ev, lt in evs:

@@ -57,7 +57,11 @@ class _FieldChain:
     """`$.a.b.c` (or `a.b.c`): what most mappings are, evaluated without a JSONPath engine."""
 
     def __init__(self, path: str):
+        self.text = path
         self.keys = tuple(path.removeprefix("$.").split("."))
+
+    def __str__(self) -> str:
+        return self.text  # as jsonpath_ng prints these simple paths
 
     def find(self, data: Any) -> list[_Match]:
         value = data

@@ -35,10 +35,10 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
         if dm is not None and len(keys) == 1:
             key = keys[0]
             if key in dm.paths:
-                path, compiled = dm.paths[key]
+                _path, compiled = dm.paths[key]
                 matches = compiled.find(self._container)
                 if len(matches) > 1:
-                    raise Exception(f"JSONPath [{path}] in DataModel [{dm.model_id}], matched multiple fields.")
+                    raise Exception(f"JSONPath [{compiled}] in DataModel [{dm.model_id}], matched multiple fields.")
                 if not matches:
                     return default
                 return _wrap(matches[0].value)

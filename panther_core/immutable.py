@@ -45,16 +45,14 @@ def unwrap(value: Any) -> Any:
 
 
 def json_encoder(value: Any) -> Any:
-    """`default=` hook for json.dumps: serialises the immutable views (and sets) as plain containers."""
+    """`default=` hook for json.dumps: serialises the immutable views as plain containers (sets are refused)."""
     if isinstance(value, ImmutableCaseInsensitiveDict):
         return dict(value._container)
     if isinstance(value, ImmutableList):
         return list(value._container)
-    if isinstance(value, (set, frozenset)):
-        return list(value)
     if isinstance(value, Mapping):
         return dict(value)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    raise TypeError(f"object of type {type(value)} is not JSON serializable")
 
 
 class ImmutableCaseInsensitiveDict(Mapping):

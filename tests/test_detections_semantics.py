@@ -363,7 +363,7 @@ def test_destinations_and_expected_destinations(tmp_path):
             return True
 
         def destinations(event):
-            return event["d"]
+            return event["d"] if event.get("raw") else list(event["d"])
         """, """
         - Name: match
           ExpectedResult: true
@@ -377,9 +377,14 @@ def test_destinations_and_expected_destinations(tmp_path):
           ExpectedResult: true
           ExpectedDestinations: [a]
           Log: {"d": ["c"]}
+        - Name: an ImmutableList is not a list
+          ExpectedResult: true
+          Log: {"d": ["a"], "raw": true}
         """)
     assert case(report, "match").passed and case(report, "suppressed").passed
     assert not case(report, "mismatch").passed
+    immutable = case(report, "an ImmutableList is not a list")
+    assert not immutable.passed and "returned [ImmutableList], expected a list" in immutable.error
 
 
 def test_global_helpers_are_importable_by_global_id(tmp_path):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from panther_core.exceptions import FunctionReturnTypeError
@@ -171,7 +171,8 @@ class Detection:
         if upper == "DEFAULT":
             return "DEFAULT", None
         if upper not in SEVERITY_NAMES:
-            return None, ValueError(f"Expected severity to be any of the following: [{', '.join(SEVERITY_NAMES)}], got {value}")
+            return None, AssertionError(f"Expected severity to be any of the following: [{list(SEVERITY_NAMES)}], "
+                                        f"got [{value}] instead.")
         return upper, None
 
     def _destinations(self, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:
@@ -184,8 +185,12 @@ class Detection:
             return None, e
         if value is None:
             return None, None
-        if not isinstance(value, Sequence) or isinstance(value, str) or not all(isinstance(d, str) for d in value):
-            return None, self._type_error("destinations", value, "list")
+        if not isinstance(value, list):  # Panther wants a real list (an event's ImmutableList is refused too)
+            return None, FunctionReturnTypeError(f"detection [{self.rule_id}] function [destinations] returned "
+                                                 f"[{type(value).__name__}], expected a list")
+        if not all(isinstance(d, str) for d in value):
+            return None, FunctionReturnTypeError(f"detection [{self.rule_id}] function [destinations] returned "
+                                                 f"a list with non-string items")
         if not value:
             return ["SKIP"], None  # an empty list suppresses the alert
         return list(value)[:MAX_DESTINATIONS], None

@@ -18,9 +18,13 @@ def _fn_label(name: str) -> str:
 
 def case_lines(case: CaseResult) -> list[str]:
     """`[PASS] name`, then what the rule printed, then one line per function."""
-    lines = [f"\t[{'PASS' if case.passed else 'FAIL'}] {one_line(case.name, 200)}"]
+    if not case.functions and case.error:
+        return [f"WARNING: {one_line(case.error, 1000)}"]  # the case never ran (e.g. a mock of a missing name)
+    lines = []
     if case.stdout:
-        lines += ["\t\t" + clean(x) for x in case.stdout.rstrip("\n").splitlines()[:50]]
+        # what the rule printed comes first, as it was printed, like Panther's CLI shows it
+        lines += [clean(x) for x in case.stdout.rstrip("\n").splitlines()[:200]] + [""]
+    lines.append(f"\t[{'PASS' if case.passed else 'FAIL'}] {one_line(case.name, 200)}")
     for fn in case.functions:
         if fn.error is not None:
             lines.append(f"\t\t[FAIL] [{_fn_label(fn.name)}] {one_line(fn.error, 1000)}")

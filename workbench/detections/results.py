@@ -133,7 +133,7 @@ class TestReport:
 
 def decide_case(rule_id: str, name: str, expected: bool, raw: dict | None, *, stdout: str = "",
                 expected_destinations: tuple[str, ...] | None = None, create_alert: bool = True,
-                crash: str | None = None) -> CaseResult:
+                crash: str | None = None, warning_only: bool = False) -> CaseResult:
     """Turn the worker's raw evaluation of one case into a verdict.
 
     Expected true: rule() returned True and no function raised. Expected false: rule() returned exactly
@@ -141,8 +141,8 @@ def decide_case(rule_id: str, name: str, expected: bool, raw: dict | None, *, st
     """
     if crash is not None or raw is None:
         err = crash or "the case did not run"
-        return CaseResult(rule_id, name, False, expected, None, err,
-                          (FunctionOutput("rule", None, err),), stdout)
+        funcs = () if warning_only else (FunctionOutput("rule", None, err),)
+        return CaseResult(rule_id, name, False, expected, None, err, funcs, stdout)
     matched = raw.get("matched")
     outputs = raw.get("outputs") or {}
     errors = {k: tuple(v) for k, v in (raw.get("errors") or {}).items()}
