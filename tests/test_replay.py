@@ -322,3 +322,48 @@ async def test_replay_screen_cancel_resume_counts_and_samples(setup, reference, 
         assert isinstance(app.screen, DetailScreen)
         body = "\n".join(str(w.render()) for w in app.screen.query("Static"))
         assert "Repeated login failures for" in body and "Panoptica/auth/" in body
+
+
+@pytest.mark.slow
+def test_replay_on_an_existing_cluster_with_scheduler_address(setup, reference, tmp_path):
+    """`--scheduler tcp://HOST:PORT`: a `dask scheduler` and `dask worker`s started apart from the replay,
+    left running after it (the replay only connects)."""
+    import socket
+
+    config, source, since, until = setup
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    bin_dir = Path(sys.executable).parent
+    procs = [subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        address = f"tcp://127.0.0.1:{port}"
+        procs.append(subprocess.Popen([str(bin_dir / "dask"), "worker", address, "--nworkers", "2", "--nthreads", "1",
+                                       "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=60)
+        result = run_replay(config, source, ReplayOptions(since=since, until=until, scheduler=address,
+                                                          results_path=tmp_path / "r.jsonl"))
+        assert result.scheduler == address and result.workers == 2
+        assert counts(result) == reference
+        with Client(address, timeout="10s") as client:  # the cluster is still there
+            assert len(client.scheduler_info()["workers"]) == 2
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_an_unreachable_scheduler_is_one_sentence(setup, tmp_path):
+    from workbench.errors import WorkbenchError
+
+    config, source, since, until = setup
+    with pytest.raises(WorkbenchError, match="Cannot reach the Dask scheduler at tcp://127"):
+        run_replay(config, source, ReplayOptions(since=since, until=until, scheduler="tcp://127.0.0.1:9",
+                                                 results_path=tmp_path / "r.jsonl"))

@@ -130,6 +130,8 @@ class _Bar:
         self._show(f"replay: {text}", force_newline=True)
 
     def _show(self, line: str, force_newline: bool = False) -> None:
+        if line == self.line and not force_newline:
+            return  # e.g. the final snapshot repeating the last one
         self.line = line
         if self.tty:
             self.stream.write("\r\x1b[2K" + line + ("\n" if force_newline else ""))

@@ -31,6 +31,7 @@ from workbench.safetext import one_line
 
 TASK_RETRIES = 2  # Dask re-runs a task that raised this many times before it counts as failed
 CONNECT_TIMEOUT = "10s"
+WORKER_WAIT_S = 30.0  # how long an existing cluster may take to show its first worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +175,6 @@ class _Cluster:
 
     def __init__(self, scheduler: str | None, workers: int | None):
         try:
-            import dask
             from distributed import Client, LocalCluster
         except ImportError:
             raise WorkbenchError("Replay needs Dask: install the `scale` extra (pip install 'log-workbench[scale]').") from None
@@ -189,15 +189,24 @@ class _Cluster:
         else:
             n = max(1, workers or os.cpu_count() or 1)
             _ensure_resource_tracker()
-            # Rules run in a child process of each worker, and daemonic processes may not have children.
-            with dask.config.set({"distributed.worker.daemon": False}):
-                self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                            dashboard_address=None, silence_logs=logging.ERROR)
+            # One single-threaded process per core: parsing and rules are CPU-bound Python (the GIL), and
+            # each worker's rules run in one child process of its own.
+            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
             self.address = self.cluster.scheduler_address
 
     def worker_count(self) -> int:
-        return len(self.client.scheduler_info().get("workers", {}))
+        return len(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+
+    def wait_for_workers(self, timeout: float = WORKER_WAIT_S) -> int:
+        """At least one worker, or one sentence: tasks on a cluster without workers would wait forever."""
+        try:
+            self.client.wait_for_workers(1, timeout=timeout)
+        except (TimeoutError, OSError):
+            raise WorkbenchError(f"The Dask cluster at {self.address} has no workers after {timeout:.0f} s; "
+                                 f"start some with `dask worker {self.address} --nthreads 1`.") from None
+        return self.worker_count()
 
     def close(self) -> None:
         try:
@@ -263,42 +272,45 @@ def run_replay(config: Config, source: Source, options: ReplayOptions, *,
             totals.merge(r)
         done = checkpoint.done_keys()
 
-    report(ReplayProgress("listing", totals=totals, message=f"Listing s3://{source.bucket} …"))
-    stats = ListStats()
-    refs = list_window(AwsSession(source), source, key.since_dt(), key.until_dt(), stats=stats,
-                       on_listed=lambda n: report(ReplayProgress("listing", objects_total=n, totals=totals,
-                                                                  message=f"Listed {n} objects …")))
-    todo = [r for r in refs if (r.key, r.etag) not in done]
-    resumed = len(refs) - len(todo)
-    result = ReplayResult(key, totals, objects_total=len(refs), bytes_total=sum(max(r.size, 0) for r in refs),
-                          resumed_objects=resumed, resumed_bytes=totals.bytes, resumed_events=totals.events,
-                          results_path=results_path, list_calls=stats.list_calls)
-    writer = CheckpointWriter(results_path, key, append=checkpoint is not None)
+    # An existing cluster is reached before listing, so a wrong address fails at once; a LocalCluster is
+    # started only once there is work for it.
+    cluster = _Cluster(options.scheduler, None) if options.scheduler else None
+    writer = None
     try:
+        report(ReplayProgress("listing", totals=totals, message=f"Listing s3://{source.bucket} …"))
+        stats = ListStats()
+        refs = list_window(AwsSession(source), source, key.since_dt(), key.until_dt(), stats=stats,
+                           on_listed=lambda n: report(ReplayProgress("listing", objects_total=n, totals=totals,
+                                                                      message=f"Listed {n} objects …")))
+        todo = [r for r in refs if (r.key, r.etag) not in done]
+        result = ReplayResult(key, totals, objects_total=len(refs), bytes_total=sum(max(r.size, 0) for r in refs),
+                              resumed_objects=len(refs) - len(todo), resumed_bytes=totals.bytes,
+                              resumed_events=totals.events, results_path=results_path, list_calls=stats.list_calls)
+        writer = CheckpointWriter(results_path, key, append=checkpoint is not None)
         if todo and not (cancel and cancel.is_set()):
             report(ReplayProgress("starting", objects_total=len(refs), objects_done=totals.objects,
                                   totals=totals, message="Starting Dask workers …"))
-            cluster = _Cluster(options.scheduler, options.workers)
-            try:
-                if on_cluster is not None:
-                    on_cluster(cluster.client)
-                result.scheduler = cluster.address
-                result.workers = cluster.worker_count()
-                target = task_target_bytes(sum(max(r.size, 0) for r in todo), max(1, result.workers),
-                                           override=options.task_bytes)
-                tasks = group_tasks(todo, target)
-                result.tasks_total = len(tasks)
-                spec = TaskSpec(0, (), config, source, str(rules_dir), key.rule_ids, files_signature(rules_dir),
-                                files_signature(*config.schema_dirs), options.sample_alerts, options.rule_timeout)
-                report(ReplayProgress("starting", objects_total=len(refs), objects_done=totals.objects,
-                                      workers=result.workers, totals=totals,
-                                      message=f"Loading rules and schemas on {result.workers} worker(s) …"))
-                _warm_up(cluster.client, spec)
-                _run_tasks(cluster.client, tasks, spec, result, writer, report, cancel)
-            finally:
-                cluster.close()
+            cluster = cluster or _Cluster(None, options.workers)
+            if on_cluster is not None:
+                on_cluster(cluster.client)
+            result.scheduler = cluster.address
+            result.workers = cluster.wait_for_workers()
+            target = task_target_bytes(sum(max(r.size, 0) for r in todo), max(1, result.workers),
+                                       override=options.task_bytes)
+            tasks = group_tasks(todo, target)
+            result.tasks_total = len(tasks)
+            spec = TaskSpec(0, (), config, source, str(rules_dir), key.rule_ids, files_signature(rules_dir),
+                            files_signature(*config.schema_dirs), options.sample_alerts, options.rule_timeout)
+            report(ReplayProgress("starting", objects_total=len(refs), objects_done=totals.objects,
+                                  workers=result.workers, totals=totals,
+                                  message=f"Loading rules and schemas on {result.workers} worker(s) …"))
+            _warm_up(cluster.client, spec)
+            _run_tasks(cluster.client, tasks, spec, result, writer, report, cancel)
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
+        if cluster is not None:
+            cluster.close()
     result.cancelled = result.cancelled or bool(cancel and cancel.is_set() and totals.objects < len(refs))
     result.elapsed_s = time.monotonic() - started
     report(_progress("done", result, result.run_s))

@@ -73,26 +73,32 @@ def _aws_for(source: Source):
 
 
 def _parser_for(spec: TaskSpec):
-    """The source's record parser (schemas compiled once per worker process and schema version)."""
+    """The source's record parser (schemas compiled once per worker thread and schema version)."""
     from workbench.parse import parsers_for_source
 
-    key = (str(spec.config.path), spec.config.schema_dirs, spec.source, spec.schemas_signature)
+    thread = threading.get_ident()
+    key = (thread, str(spec.config.path), spec.config.schema_dirs, spec.source, spec.schemas_signature)
     with _lock:
         parse = _parsers.get(key)
         if parse is None:
-            _parsers.clear()  # one config at a time is the norm; do not keep stale schemas around
+            for old_key in [k for k in _parsers if k[0] == thread]:
+                del _parsers[old_key]  # one config per thread at a time: drop stale schemas
             parse = _parsers[key] = parsers_for_source(spec.config, spec.source)
         return parse
 
 
 def _engine_for(spec: TaskSpec):
-    """The rule engine for this task's rules, loaded once per worker process and per version of the rules."""
-    key = (spec.rules_dir, spec.rule_ids, spec.rules_signature, spec.rule_timeout)
+    """The rule engine for this task's rules, loaded once per worker thread and per version of the rules.
+
+    Per thread because one engine talks to one rule process over one pipe: a worker started with several
+    threads runs several tasks at once, and each needs its own."""
+    thread = threading.get_ident()
+    key = (thread, spec.rules_dir, spec.rule_ids, spec.rules_signature, spec.rule_timeout)
     with _lock:
         engine = _engines.get(key)
         if engine is not None:
             return engine
-        for old_key in [k for k in _engines if k[:2] == key[:2]]:
+        for old_key in [k for k in _engines if k[:3] == key[:3]]:
             _close(_engines.pop(old_key))
         engine = _engines[key] = load_rules(spec.rules_dir, spec.rule_ids, timeout=spec.rule_timeout)
         return engine
