@@ -22,13 +22,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import chain, zip_longest
-from typing import Any
+from typing import Any, TypeVar
 
 from workbench.aws import explain_aws_error
 from workbench.config import Source
 from workbench.model import FetchFailure, ObjectRef
 from workbench.partitions import folder_span, in_window
 
+T = TypeVar("T")
 MiB = 1024 * 1024
 DEFAULT_READ = 8 * MiB  # per-object read cap: larger objects get a ranged GET of their first 8 MiB
 PARQUET_READ = 128 * MiB  # Parquet needs its footer, so it is read whole up to this size
@@ -306,15 +307,26 @@ def fetch_objects(aws, refs: Iterable[ObjectRef], *, workers: int = 16, max_byte
     """Fetch objects on `workers` threads sharing one client; yields (ref, bytes | FetchFailure) as they
     complete. `max_bytes` is the per-object read cap (default 8 MiB; larger objects get a ranged GET).
     `progress(done, total)` is called after each object; setting `cancel` stops new fetches promptly."""
+    client = aws.client("s3")
+    yield from map_objects(lambda ref: fetch_one(client, ref, max_bytes), refs, workers=workers,
+                           progress=progress, cancel=cancel)
+
+
+def map_objects(fn: Callable[[ObjectRef], T], refs: Iterable[ObjectRef], *, workers: int = 16,
+                progress: Callable[[int, int], None] | None = None,
+                cancel: threading.Event | None = None) -> Iterator[T]:
+    """Run `fn(ref)` (a fetch, or a fetch and its decode) on a thread pool; yield results as they complete.
+
+    At most 2 × `workers` objects are in flight, so memory stays flat and `cancel` takes effect quickly.
+    """
     refs = list(refs)
     total = len(refs)
     if not total:
         return
-    client = aws.client("s3")
     pending: set[Future] = set()
     it = iter(refs)
     done = 0
-    window = max(1, workers) * 2  # bounded in-flight work: memory stays flat and cancel is quick
+    window = max(1, workers) * 2
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="s3-fetch")
     try:
         while True:
@@ -322,7 +334,7 @@ def fetch_objects(aws, refs: Iterable[ObjectRef], *, workers: int = 16, max_byte
                 ref = next(it, None)
                 if ref is None:
                     break
-                pending.add(pool.submit(fetch_one, client, ref, max_bytes))
+                pending.add(pool.submit(fn, ref))
             if not pending:
                 return
             finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)

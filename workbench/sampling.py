@@ -17,7 +17,7 @@ from datetime import datetime
 from workbench.config import Source
 from workbench.decode import Decoded, DecodeLimits, decode_object, normal_stream
 from workbench.model import FetchFailure, ObjectRef, Record
-from workbench.s3 import DEFAULT_READ, ListStats, fetch_objects, list_objects, stratified_sample
+from workbench.s3 import DEFAULT_READ, ListStats, fetch_one, list_objects, map_objects, stratified_sample
 
 DEFAULT_LIMIT = 100  # objects, when neither --limit nor --bytes is given
 
@@ -70,13 +70,25 @@ def _decode_failure(ref: ObjectRef, decoded: Decoded) -> FetchFailure:
 def iter_decoded(aws, refs: Iterable[ObjectRef], *, stream: str = "auto", limits: DecodeLimits | None = None,
                  workers: int = 16, max_bytes: int | None = None, progress: Callable[[int, int], None] | None = None,
                  cancel: threading.Event | None = None) -> Iterator[tuple[ObjectRef, Decoded | FetchFailure, int]]:
-    """Fetch and decode; yields (ref, Decoded | FetchFailure, bytes read) in completion order."""
-    for ref, got in fetch_objects(aws, refs, workers=workers, max_bytes=max_bytes, progress=progress, cancel=cancel):
+    """Fetch and decode; yields (ref, Decoded | FetchFailure, bytes read) in completion order.
+
+    Each object is decoded on the fetch thread that read it: decompression releases the GIL, so it overlaps
+    with other fetches instead of queueing behind the consumer.
+    """
+    stream = normal_stream(stream)
+    client = aws.client("s3")
+
+    def one(ref: ObjectRef) -> tuple[ObjectRef, Decoded | FetchFailure, int]:
+        ref, got = fetch_one(client, ref, max_bytes)
         if isinstance(got, FetchFailure):
-            yield ref, got, 0
-            continue
-        decoded = decode_object(got, ref, stream=stream, limits=limits)
-        yield ref, (_decode_failure(ref, decoded) if decoded.error else decoded), len(got)
+            return ref, got, 0
+        try:
+            decoded = decode_object(got, ref, stream=stream, limits=limits)
+        except Exception as e:  # a decoder bug on one hostile object must not stop the sample: count it
+            return ref, FetchFailure(ref, f"Cannot decode {ref.uri}: unexpected {type(e).__name__}: {str(e)[:200]}"), len(got)
+        return ref, (_decode_failure(ref, decoded) if decoded.error else decoded), len(got)
+
+    yield from map_objects(one, refs, workers=workers, progress=progress, cancel=cancel)
 
 
 def iter_object_records(aws, refs: Iterable[ObjectRef], **kw) -> Iterator[tuple[ObjectRef, list[Record] | FetchFailure]]:
