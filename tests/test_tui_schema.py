@@ -13,6 +13,7 @@ from screens.confirm import ConfirmScreen
 from screens.schema import SchemaScreen
 from screens.widgets.field_panel import FieldPanel
 from screens.widgets.field_type_picker import FieldTypePicker
+from screens.widgets.schema_diff import SchemaDiffConfirm
 from screens.widgets.schema_editor import SchemaEditor
 from screens.widgets.schema_parse_view import SchemaParseView
 from screens.widgets.schema_samples import SchemaSamples
@@ -143,8 +144,8 @@ async def test_sample_infer_edit_type_reparse_save_events(config):
         await settle(app, pilot)
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        assert any(d.startswith("+") and "- name: added_by_hand" in d for d in app.screen.details)
+        assert isinstance(app.screen, SchemaDiffConfirm)
+        assert any(d.startswith("+") and "- name: added_by_hand" in d for d in app.screen.diff)
         await pilot.press("n")
         await settle(app, pilot)
         assert saved.read_text() == before and app.dirty

@@ -1,0 +1,158 @@
+"""The Schema screen on fixed local records (no AWS): hostile strings in field values and names render literally
+everywhere the screen shows them (field statistics, failing lines, sample records, the editor), no action runs,
+no control sequence reaches the terminal; and an SVG snapshot of the screen in that stable state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import ClassVar
+
+import pytest
+
+from screens.app import WorkbenchApp
+from screens.schema import SchemaScreen
+from screens.widgets.field_panel import FieldPanel
+from screens.widgets.schema_editor import SchemaEditor
+from workbench.config import parse_config
+from workbench.model import Record
+from workbench.sampling import SampleResult
+
+SIZE = (160, 48)
+
+MARKUP = "[bold red]pwned[/] [@click=app.pwn]click me[/] [link=https://evil.example]x[/link] [/]"
+ANSI = "\x1b[2J\x1b[31mred\x1b[0m \x1b]0;owned-title\x07 \x1b]52;c;ZXZpbA==\x07 \u202egnp.exe\u202c \x00nul"
+HOSTILE = [MARKUP, ANSI, "[/]", "[@click=app.quit]", "a\u202eb", "nul\x00here", "\x9b31mC1"]
+FORBIDDEN = ("\x1b", "\x9b", "\u202e", "\u202c", "\x00", "\x07")
+
+
+class HostileApp(WorkbenchApp):
+    actions_run: ClassVar[list[str]] = []
+
+    def action_pwn(self) -> None:
+        self.actions_run.append("pwn")
+
+    async def action_quit(self) -> None:
+        self.actions_run.append("quit")
+
+
+def records() -> list[Record]:
+    """Twenty-one fixed JSON lines: a time, a hostile string field, a number, a nested object."""
+    out = []
+    for i in range(21):
+        event = {"ts": f"2026-01-02T03:{i:02d}:05Z", "note": HOSTILE[i % len(HOSTILE)], "size": i * 10,
+                 "user": {"name": f"user{i % 3}", "tag": HOSTILE[(i + 1) % len(HOSTILE)]}}
+        out.append(Record("local", f"Panoptica/auth/2026-01-02/acct/obj-{i // 7}.json", i % 7 + 1, json.dumps(event)))
+    return out
+
+
+def hostile_app(tmp_path) -> HostileApp:
+    HostileApp.actions_run = []
+    config = replace(parse_config("sources: {}\n"), schema_dirs=(tmp_path / "schemas",))
+    return HostileApp(config, start="schema")
+
+
+def screen_text(app) -> str:
+    """Exactly the characters Textual composes for the terminal."""
+    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+
+
+def assert_clean(app) -> str:
+    text = screen_text(app)
+    for bad in FORBIDDEN:
+        assert bad not in text, f"{bad!r} reached the screen"
+    assert app.is_running and HostileApp.actions_run == []
+    return text
+
+
+async def settle(app, pilot) -> None:
+    for _ in range(200):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            await pilot.pause()
+            return
+
+
+async def load_sample(app, pilot) -> SchemaScreen:
+    app.update_session(sample=SampleResult(records=records()), prefix="Panoptica/auth/")
+    await settle(app, pilot)
+    screen = app.screen
+    assert isinstance(screen, SchemaScreen)
+    return screen
+
+
+@pytest.mark.asyncio
+async def test_hostile_values_render_literally_everywhere(tmp_path):
+    app = hostile_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await load_sample(app, pilot)
+        assert screen.group.name == "Custom.Panoptica.Auth"
+        assert "parsed 21" in str(screen.query_one("#parse-counts").render())
+        panel = screen.query_one(FieldPanel)
+        # the hostile field's top values: literal markup, no escapes
+        panel.select("note")
+        await pilot.pause()
+        detail = str(screen.query_one("#field-detail").render())
+        assert "[@click=app.pwn]click me[/]" in detail and "[/]" in detail
+        assert_clean(app)
+        for path in ("user.tag", "size", "ts"):
+            panel.select(path)
+            await pilot.pause()
+            assert_clean(app)
+        # make the hostile field fail to parse: the failing lines show the values literally
+        await pilot.press("f")
+        panel.select("note")
+        await pilot.press("t")
+        await pilot.pause()
+        app.screen.dismiss("int")
+        await pilot.pause(0.6)
+        await settle(app, pilot)
+        assert "failed 21" in str(screen.query_one("#parse-counts").render())
+        text = assert_clean(app)
+        assert "[/]" in text and "not an integer" in text
+        # the sample records, with their hostile text
+        await pilot.press("m")
+        await pilot.pause()
+        text = assert_clean(app)
+        assert "[@click=app.quit]" in text
+        # clicking around the screen runs nothing
+        await pilot.click("#schema-parse", offset=(10, 3))
+        await pilot.click("#field-panel", offset=(10, 3))
+        assert_clean(app)
+
+
+@pytest.mark.asyncio
+async def test_editor_marks_the_problem_line_and_column(tmp_path):
+    app = hostile_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await load_sample(app, pilot)
+        editor = screen.query_one(SchemaEditor)
+        assert editor.is_syntax_aware
+        lines = editor.text.split("\n")
+        row = next(i for i, line in enumerate(lines) if line.strip() == "type: timestamp")
+        editor.focus()
+        editor.move_cursor((row, len(lines[row])))
+        await pilot.press("backspace", "backspace", "backspace")  # "timesta": not a type
+        await pilot.pause(0.6)
+        await settle(app, pilot)
+        assert editor.marked_lines == [row + 1]
+        problems = str(screen.query_one("#schema-problems").render())
+        assert f"{row + 1}:" in problems and "timesta" in problems
+        # the schema in the session is the last valid one; Ctrl+S refuses to save an invalid schema
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert not list((tmp_path / "schemas").glob("*.yml"))
+        await pilot.press("escape", "ctrl+n")
+        assert editor.has_focus and editor.cursor_location[0] == row
+
+
+def test_schema_screen_snapshot(tmp_path, snap_compare):
+    app = hostile_app(tmp_path)
+
+    async def run_before(pilot) -> None:
+        await load_sample(app, pilot)
+        app.screen.query_one(FieldPanel).select("size")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
