@@ -10,12 +10,12 @@ import pytest
 
 from screens.app import WorkbenchApp
 from screens.confirm import ConfirmScreen
+from screens.rules import RulesScreen
 from screens.schema import SchemaScreen
 from screens.widgets.field_panel import FieldPanel
 from screens.widgets.field_type_picker import FieldTypePicker
 from screens.widgets.schema_diff import SchemaDiffConfirm
 from screens.widgets.schema_editor import SchemaEditor
-from screens.widgets.schema_parse_view import SchemaParseView
 from screens.widgets.schema_samples import SchemaSamples
 from screens.widgets.schema_support import field_lines
 from workbench.schema import load_schema
@@ -161,6 +161,22 @@ async def test_sample_infer_edit_type_reparse_save_events(config):
         assert app.current_mode == "events"
         assert app.session.events and app.session.events[0]["p_log_type"] == screen.group.name
 
+        # the Rules screen runs the demo rules for this log type over those events, and their unit tests
+        await pilot.press("5")
+        await settle(app, pilot)
+        rules = app.screen
+        assert isinstance(rules, RulesScreen)
+        run = rules.run_result
+        assert run is not None and run.log_types[0] == screen.group.name and run.events == records
+        assert run.specs and all(screen.group.name in s.log_types for s in run.specs)
+        assert rules.query_one("#rules-table").row_count == len(run.specs)
+        assert f"over {records:,} events" in str(rules.query_one("#rules-status").render())
+        rules.query_one("#rules-table").focus()
+        await pilot.press("u")
+        await settle(app, pilot)
+        report = str(rules.query_one("#rules-detail").render())
+        assert "unit tests:" in report and run.specs[0].rule_id in report
+
 
 async def test_samples_become_schema_tests_that_pass(config):
     app = WorkbenchApp(config, start="sources")
@@ -209,11 +225,3 @@ async def test_unsaved_edit_asks_before_quitting(config):
         await pilot.press("n")
         await pilot.pause()
         assert app.is_running and "# my note" in editor.text
-
-
-async def test_parse_view_lists_failures_with_reason(config):
-    app = WorkbenchApp(config, start="sources")
-    async with app.run_test(size=SIZE) as pilot:
-        await sample_panoptica(app, pilot)
-        screen = await open_schema(app, pilot)
-        assert isinstance(screen.query_one(SchemaParseView), SchemaParseView)
