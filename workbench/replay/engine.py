@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -170,6 +172,24 @@ def _load_settings(rules_dir: Path, rule_ids: tuple[str, ...], timeout: float) -
     return settings
 
 
+@contextmanager
+def _sigint_ignored():
+    """Start worker processes with SIGINT ignored (they inherit it, and so do their rule processes).
+
+    Ctrl+C in a terminal signals the whole process group: the replay itself handles it (stops cleanly,
+    keeps what finished), and workers that died of it would only print tracebacks and could cut a task's
+    rule process mid-batch. Only the main thread may change signal handlers; elsewhere (the TUI) there is
+    no terminal Ctrl+C to worry about."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class _Cluster:
     """A Dask client on a fresh LocalCluster (closed afterwards) or on an existing scheduler (left running)."""
 
@@ -191,8 +211,9 @@ class _Cluster:
             _ensure_resource_tracker()
             # One single-threaded process per core: parsing and rules are CPU-bound Python (the GIL), and
             # each worker's rules run in one child process of its own.
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+            with _sigint_ignored():
+                self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
             self.address = self.cluster.scheduler_address
 
