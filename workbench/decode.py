@@ -13,6 +13,7 @@ Defaults (see `DecodeLimits`):
 * line cap **8 MiB**: a longer line is cut at the cap and its record flagged ``line_truncated``;
 * decompressed cap **256 MiB** per object: decompression stops there (a gzip bomb ends at the cap), the
   last partial record is dropped, and the object is flagged ``decompressed_cap`` with a plain note.
+* record cap **1,000,000** per object: a bomb of short lines stops there, flagged ``record_cap``.
 
 Provenance: ``line`` is the 1-based line in the decoded stream (for JSON arrays, envelopes and CloudWatch
 payloads: the element's 1-based index) and ``offset`` its byte offset (0 where elements have none).
@@ -61,6 +62,7 @@ class DecodeLimits:
 
     max_line: int = 8 * MiB
     max_decompressed: int = 256 * MiB
+    max_records: int = 1_000_000  # per object: a bomb of short lines must not become 100 M Record objects
 
 
 DEFAULT_LIMITS = DecodeLimits()
@@ -126,7 +128,7 @@ def _gunzip(data: bytes, cap: int) -> Decompressed:
         out.append(chunk)
         total += len(chunk)
         if total > cap or d.unconsumed_tail:
-            return Decompressed(b"".join(out)[:cap], capped=True)
+            return Decompressed(_join_capped(out, total, cap), capped=True)
         if not d.eof:
             return Decompressed(b"".join(out), incomplete=True)
         # another member follows (multi-member gzip, e.g. concatenated Firehose batches); skip zero padding
@@ -153,12 +155,34 @@ def _unzstd(data: bytes, cap: int) -> Decompressed:
         if not out:
             return Decompressed(b"", error=f"not valid zstd data ({e})")
         return Decompressed(b"".join(out), incomplete=True)
-    joined = b"".join(out)
     if total > cap:
-        return Decompressed(joined[:cap], capped=True)
-    # zstandard returns what it could for a cut-off frame without raising; a ranged read is caught by the
-    # caller (the object's size is larger than the bytes read).
-    return Decompressed(joined)
+        return Decompressed(_join_capped(out, total, cap), capped=True)
+    # zstandard's reader returns what it could for a cut-off frame without raising: check the frames ended
+    # (the output is known to be under the cap here, so a second pass is bounded)
+    return Decompressed(b"".join(out), incomplete=not _zstd_frames_complete(data))
+
+
+def _zstd_frames_complete(data: bytes) -> bool:
+    import zstandard
+
+    buf = data
+    while buf:
+        obj = zstandard.ZstdDecompressor().decompressobj()
+        try:
+            obj.decompress(buf)
+        except zstandard.ZstdError:
+            return False
+        if not obj.eof:
+            return False
+        buf = obj.unused_data
+    return True
+
+
+def _join_capped(chunks: list[bytes], total: int, cap: int) -> bytes:
+    """The first `cap` bytes of `chunks` (which hold `total` bytes), without a second cap-sized copy."""
+    if total > cap and chunks:
+        chunks[-1] = chunks[-1][: max(0, len(chunks[-1]) - (total - cap))]
+    return b"".join(chunks)[:cap]
 
 
 def _bunzip2(data: bytes, cap: int) -> Decompressed:
@@ -176,7 +200,7 @@ def _bunzip2(data: bytes, cap: int) -> Decompressed:
         out.append(chunk)
         total += len(chunk)
         if total > cap or (not d.eof and not d.needs_input):
-            return Decompressed(b"".join(out)[:cap], capped=True)
+            return Decompressed(_join_capped(out, total, cap), capped=True)
         if not d.eof:
             return Decompressed(b"".join(out), incomplete=True)
         buf = d.unused_data
@@ -269,10 +293,20 @@ class LineSplitter:
         return []
 
 
-def split_lines(data: bytes, max_line: int = DEFAULT_LIMITS.max_line) -> list[tuple[int, bytes, bool]]:
-    """All lines of one buffer (see `LineSplitter`)."""
+def split_lines(data: bytes, max_line: int = DEFAULT_LIMITS.max_line,
+                max_lines: int | None = None) -> list[tuple[int, bytes, bool]]:
+    """All lines of one buffer (see `LineSplitter`); with `max_lines`, stops soon after that many (the caller
+    sees more than `max_lines` lines and knows the rest was not split)."""
     s = LineSplitter(max_line)
-    return s.feed(data) + s.finish()
+    if max_lines is None:
+        return s.feed(data) + s.finish()
+    out: list[tuple[int, bytes, bool]] = []
+    step = MiB
+    for i in range(0, len(data), step):
+        out += s.feed(data[i:i + step])
+        if len(out) > max_lines:
+            return out
+    return out + s.finish()
 
 
 def _text(raw: bytes) -> tuple[str, bool]:
@@ -296,13 +330,18 @@ def normal_stream(stream: str | None) -> str:
 class _Builder:
     """Collects records for one object with shared provenance."""
 
-    def __init__(self, ref: ObjectRef, when: datetime | None):
+    def __init__(self, ref: ObjectRef, when: datetime | None, max_records: int = DEFAULT_LIMITS.max_records):
         self.ref = ref
         self.when = when
         self.records: list[Record] = []
         self.record_flags: dict[str, int] = {}
+        self.max_records = max_records
+        self.capped = False  # records were dropped at `max_records`
 
     def add(self, line: int, text: str, offset: int = 0, flags: tuple[str, ...] = (), when: datetime | None = None) -> None:
+        if len(self.records) >= self.max_records:
+            self.capped = True
+            return
         for f in flags:
             self.record_flags[f] = self.record_flags.get(f, 0) + 1
         self.records.append(Record(self.ref.bucket, self.ref.key, line, text, when or self.when, offset, flags))
@@ -317,7 +356,10 @@ class _Builder:
 
 
 def _dumps(value: object) -> str:
-    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # integers beyond 64 bits are valid JSON that orjson will not write; the stdlib will
+        return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
 def _envelope_key(doc: object) -> str | None:
@@ -344,8 +386,18 @@ def _cloudwatch_events(b: _Builder, doc: dict, counter: list[int]) -> None:
             continue
         msg = ev.get("message")
         ts = ev.get("timestamp")
-        when = datetime.fromtimestamp(ts / 1000, UTC) if isinstance(ts, int | float) else None
+        when = _epoch_ms(ts)
         b.add(counter[0], msg if isinstance(msg, str) else _dumps(msg), 0, (), when)
+
+
+def _epoch_ms(ts: object) -> datetime | None:
+    """A CloudWatch millisecond timestamp, or None when it is not a number a datetime can hold."""
+    if not isinstance(ts, int | float) or isinstance(ts, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(ts / 1000, UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def _json_values(text: str) -> Iterator[tuple[int, int, object | None, str]]:
@@ -366,7 +418,7 @@ def _json_values(text: str) -> Iterator[tuple[int, int, object | None, str]]:
             return
         try:
             value, end = decoder.raw_decode(text, i)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested deeper than Python's stack
             yield i, line, None, text[i:]
             return
         piece = text[i:end]
@@ -387,7 +439,7 @@ def _array_elements(text: str, start: int) -> Iterator[tuple[object | None, str]
             return
         try:
             value, end = decoder.raw_decode(text, i)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             yield None, text[i:]
             return
         yield value, text[i:end]
@@ -488,8 +540,8 @@ def _decode_text(b: _Builder, raw: bytes, stream: str, limits: DecodeLimits, par
                 text, bad = _text(raw)
                 if bad:
                     out.flags.append("invalid_utf8")
-            _decode_json_stream(b, text, out)
-            return
+            if _decode_json_stream(b, text, out):
+                return
     if stream in ("json", "json_array", "cloudwatch_logs"):
         out.flags.append("not_json")
         out.notes.append(f"The object does not match stream type {stream}; it was read as lines.")
@@ -513,8 +565,11 @@ def _first_line_is_not_a_value(raw: bytes) -> bool:
 
 def _decode_json_lines(b: _Builder, raw: bytes, limits: DecodeLimits, partial: bool, out: _Outcome, check: bool) -> bool:
     """NDJSON: one value per line. With `check`, only when the first lines parse (else it is a JSON stream)."""
-    lines = split_lines(raw, limits.max_line)
-    if partial and lines and not raw.endswith(b"\n"):
+    lines = split_lines(raw, limits.max_line, limits.max_records)
+    if len(lines) > limits.max_records:
+        b.capped = True
+        del lines[limits.max_records:]
+    elif partial and lines and not raw.endswith(b"\n"):
         lines.pop()
     if check:
         probe = [ln for _, ln, t in lines[:5] if ln.strip() and not t]
@@ -559,15 +614,18 @@ def _looks_like_cloudwatch(line: bytes) -> bool:
     return b'"logEvents"' in line[:4096] or b'"messageType"' in line[:4096]
 
 
-def _decode_json_stream(b: _Builder, text: str, out: _Outcome) -> None:
-    """Concatenated / pretty-printed JSON values (e.g. Firehose batches without newlines)."""
-    out.stream = "json"
+def _decode_json_stream(b: _Builder, text: str, out: _Outcome) -> bool:
+    """Concatenated / pretty-printed JSON values (e.g. Firehose batches without newlines). False when not even
+    the first value is JSON: text that merely starts with `[` or `{` (``[2024-05-01 10:00] INFO …``) is lines."""
     counter = [0]
-    for offset, line, value, piece in _json_values(text):
+    for n, (offset, line, value, piece) in enumerate(_json_values(text)):
+        if value is None and n == 0:
+            return False
+        out.stream = "json"
         if value is None:
             out.flags.append("trailing_garbage")
             out.notes.append(f"Text after line {line} is not JSON; it was skipped.")
-            return
+            return True
         if _is_cloudwatch(value):
             out.stream = "cloudwatch_logs"
             _cloudwatch_events(b, value, counter)
@@ -577,12 +635,16 @@ def _decode_json_stream(b: _Builder, text: str, out: _Outcome) -> None:
                 b.add(line, _dumps(v), offset)
             continue
         b.add(line, piece.strip(), offset)
+    return True
 
 
 def _decode_lines(b: _Builder, raw: bytes, limits: DecodeLimits, partial: bool, out: _Outcome) -> None:
     out.stream = "lines"
-    lines = split_lines(raw, limits.max_line)
-    if partial and lines and not raw.endswith(b"\n"):
+    lines = split_lines(raw, limits.max_line, limits.max_records)
+    if len(lines) > limits.max_records:
+        b.capped = True
+        del lines[limits.max_records:]
+    elif partial and lines and not raw.endswith(b"\n"):
         lines.pop()
     for n, (offset, ln, truncated) in enumerate(lines, 1):
         if ln.strip():
@@ -616,7 +678,7 @@ def decode_object(data: bytes, ref: ObjectRef, *, stream: str = "auto", limits: 
     """
     limits = limits or DEFAULT_LIMITS
     stream = normal_stream(stream)
-    b = _Builder(ref, object_time(ref.key, ref.last_modified))
+    b = _Builder(ref, object_time(ref.key, ref.last_modified), limits.max_records)
     out = _Outcome(stream="lines")
     if not data:
         return Decoded([], stream="empty", flags=("empty",), notes=("The object is empty.",), bytes_in=0)
@@ -655,6 +717,10 @@ def decode_object(data: bytes, ref: ObjectRef, *, stream: str = "auto", limits: 
 
 
 def _finish(b: _Builder, out: _Outcome, kind: str, data: bytes, n_out: int, err: str | None) -> Decoded:
+    if b.capped:
+        out.flags.append("record_cap")
+        out.notes.append(f"Only the first {b.max_records} records were read: the object holds more than the "
+                         "per-object record cap.")
     if b.record_flags.get("invalid_utf8") and "invalid_utf8" not in out.flags:
         out.flags.append("invalid_utf8")
     if b.record_flags.get("line_truncated"):
