@@ -70,6 +70,18 @@ def test_run_events_in_batches_keeps_order(tmp_path):
     assert sum(r.matched for r in results) == 1250
 
 
+def test_stopping_early_leaves_the_engine_usable(tmp_path):
+    write_rule(tmp_path, "E.Odd", "def rule(event):\n    return event['n'] % 2 == 1\n")
+    events = [{"p_log_type": "Custom.T", "n": i} for i in range(3500)]
+    with RuleEngine(tmp_path) as engine:
+        it = engine.run_events(events)
+        first = [next(it) for _ in range(1500)]  # the second batch is in flight now
+        it.close()
+        assert [r.event["n"] for r in first] == list(range(1500))
+        again = list(engine.run_events(events[:10]))
+        assert [r.matched for r in again] == [n % 2 == 1 for n in range(10)]
+
+
 def test_hot_reload_of_a_rule_and_of_a_helper(tmp_path):
     gh = tmp_path / "global_helpers"
     gh.mkdir()

@@ -216,47 +216,80 @@ class RuleEngine:
         return list(self._by_type.get(log_type, ())) if log_type else []
 
     def run_events(self, events: Iterable[Mapping]) -> Iterator[RuleResult]:
-        """One RuleResult per enabled rule per event whose p_log_type it covers, in event order."""
+        """One RuleResult per enabled rule per event whose p_log_type it covers, in event order.
+
+        Pipelined: while the worker evaluates one batch, this process turns the previous batch's reply
+        into RuleResults (and the caller consumes them), so the two processes work at the same time.
+        """
         self._maybe_reload()
         self._ensure_loaded()
-        batch: list[Mapping] = []
-        for event in events:
-            if not isinstance(event, Mapping):
-                continue
-            batch.append(event)
-            if len(batch) >= BATCH_EVENTS:
-                yield from self._run_batch(batch)
-                batch = []
-        if batch:
-            yield from self._run_batch(batch)
+        previous: tuple | None = None
+        in_flight = False
+        try:
+            for batch in self._batches(events):
+                body = orjson.dumps(batch, default=str, option=orjson.OPT_NON_STR_KEYS)
+                send_error = self._send_events(body, [])
+                in_flight = send_error is None
+                if previous is not None:
+                    yield from self._results(*previous)
+                in_flight = False
+                previous = (batch, *self._receive_events(body, send_error))
+            if previous is not None:
+                yield from self._results(*previous)
+        finally:
+            if in_flight and self.worker.alive:
+                # the caller stopped early: collect the reply so the next request reads its own
+                try:
+                    self.worker.receive()
+                except WorkerCrash:
+                    pass
 
     def run_event(self, event: Mapping) -> list[RuleResult]:
         return list(self.run_events([event]))
 
-    def _run_batch(self, batch: Sequence[Mapping]) -> Iterator[RuleResult]:
+    def _batches(self, events: Iterable[Mapping]) -> Iterator[list[Mapping]]:
+        """Events in batches, keeping only those some enabled rule applies to."""
         by_type = self._by_type
-        if not any(by_type.get(e.get("p_log_type")) for e in batch):
-            return
-        ordinal_of = {id(r): i for i, r in self._ordinals.items()}
-        body = orjson.dumps(list(batch), default=str, option=orjson.OPT_NON_STR_KEYS)
-        got: dict[tuple[int, int], list] = {}
+        batch: list[Mapping] = []
+        for event in events:
+            if isinstance(event, Mapping) and event.get("p_log_type") in by_type:
+                batch.append(event)
+                if len(batch) >= BATCH_EVENTS:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
+
+    def _send_events(self, body: bytes, crashed: Iterable) -> str | None:
+        """Send a batch to a loaded worker; the error text if the rules could not even be loaded."""
+        if not self.worker.alive:
+            try:
+                self.worker.request(self._load_msg)
+            except WorkerCrash as crash:
+                return f"reloading the rules after a crash: {crash.message}"
+        self.worker.send(b'{"op":"events","skip":' + orjson.dumps(sorted(crashed)) + b',"events":' + body + b"}")
+        return None
+
+    def _receive_events(self, body: bytes, send_error: str | None) -> tuple[dict, dict]:
+        """The reply to the batch just sent; after a crash, the batch runs again without the culprit."""
         crashed: dict[tuple[int, int], str] = {}
         for _attempt in range(MAX_RETRIES):
-            skip = orjson.dumps(sorted(crashed))
+            if send_error:
+                return {"error": send_error}, crashed
             try:
-                reply = self._request(b'{"op":"events","skip":' + skip + b',"events":' + body + b"}")
+                return self.worker.receive(), crashed
             except WorkerCrash as crash:
                 if crash.ident is None or (crash.ident, crash.ordinal) in crashed:
-                    reply = {"error": crash.message}
-                else:
-                    crashed[(crash.ident, crash.ordinal)] = crash.message
-                    continue
-            break
-        else:
-            reply = {"error": "the rule worker kept crashing; the rest of this batch was not evaluated"}
+                    return {"error": crash.message}, crashed
+                crashed[(crash.ident, crash.ordinal)] = crash.message
+                send_error = self._send_events(body, crashed)
+        return {"error": "the rule worker kept crashing; the rest of this batch was not evaluated"}, crashed
+
+    def _results(self, batch: Sequence[Mapping], reply: dict, crashed: dict) -> Iterator[RuleResult]:
+        by_type = self._by_type
+        ordinal_of = {id(r): i for i, r in self._ordinals.items()}
         batch_error = reply.get("error")
-        for i, ordinal, res, stdout in reply.get("results") or ():
-            got[(i, ordinal)] = [res, stdout]
+        got = {(i, ordinal): (res, stdout) for i, ordinal, res, stdout in reply.get("results") or ()}
         templates = {id(s): vars(RuleResult(s.rule_id, False)) for specs in by_type.values() for s in specs}
         no_match = RuleResult.no_match
         for i, event in enumerate(batch):

@@ -58,6 +58,7 @@ class WorkerProcess:
         self._mm: mmap.mmap | None = None
         self._slots: Any = None
         self._log = None
+        self._send_failed = False
         self.starts = 0
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -87,6 +88,14 @@ class WorkerProcess:
         except OSError as e:
             raise WorkbenchError(f"Cannot start the rule worker with {self.python}: {e.strerror or e}.") from None
         self.starts += 1
+        # a batch of events is ~1 MB: bigger pipes mean fewer wake-ups of either process
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                import fcntl
+
+                fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+            except (ImportError, OSError):
+                pass
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
@@ -132,15 +141,27 @@ class WorkerProcess:
 
     def request(self, payload: bytes | dict) -> dict:
         """Send one request and wait for its reply, killing the worker if a call hangs."""
+        self.send(payload)
+        return self.receive()
+
+    def send(self, payload: bytes | dict) -> None:
+        """Write one request; a worker that died on the way is reported by the next `receive()`."""
         if not self.alive:
             self.start()
         body = payload if isinstance(payload, bytes) else orjson.dumps(payload, default=str,
                                                                      option=orjson.OPT_NON_STR_KEYS)
-        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc is not None and self.proc.stdin is not None
+        self._send_failed = False
         try:
             self._write(HEADER.pack(len(body)) + body)
         except (BrokenPipeError, ConnectionResetError):
-            raise self._crashed("died") from None
+            self._send_failed = True
+
+    def receive(self) -> dict:
+        """Wait for the reply to the request sent last, killing the worker if a call hangs."""
+        assert self.proc is not None and self.proc.stdout is not None
+        if self._send_failed:
+            raise self._crashed("died")
         fd = self.proc.stdout.fileno()
         buf = bytearray()
         need: int | None = None
