@@ -119,6 +119,46 @@ def test_hot_reload_of_a_rule_and_of_a_helper(tmp_path):
         assert {r.rule_id for r in engine.rules} == {"E.Reload", "E.New"}
 
 
+def test_watch_reports_edits(tmp_path):
+    import threading
+
+    py = write_rule(tmp_path, "E.Watch", "def rule(event):\n    return False\n")
+    with RuleEngine(tmp_path, auto_reload=False) as engine:
+        assert not engine.run_event({"p_log_type": "Custom.T"})[0].matched
+        stop = threading.Event()
+        seen = []
+
+        def edit():
+            # keep editing until the watcher reports it (the watcher may start after the first write)
+            while not stop.wait(0.2):
+                py.write_text("def rule(event):\n    return True\n")
+                bump_mtime(py)
+
+        editor = threading.Thread(target=edit)
+        editor.start()
+        try:
+            for summary in engine.watch(stop):
+                seen.append(summary)
+                break
+        finally:
+            stop.set()
+            editor.join()
+        assert str(py) in seen[0].changed
+        assert engine.run_event({"p_log_type": "Custom.T"})[0].matched
+
+
+def test_lookup_and_event_time(tmp_path):
+    write_rule(tmp_path, "E.Lookup", """
+        def rule(event):
+            return (event.lookup("geo", "1.2.3.4") == {"country": "NZ"}
+                    and event.event_time_epoch() == 1767225600)
+        """)
+    event = {"p_log_type": "Custom.T", "p_event_time": "2026-01-01 00:00:00.000000000",
+             "_mocked_lookup_data_": {"geo": {"1.2.3.4": {"country": "NZ"}}}}
+    with RuleEngine(tmp_path) as engine:
+        assert engine.run_event(event)[0].matched
+
+
 def test_python_option_runs_the_worker_under_that_interpreter(tmp_path):
     write_rule(tmp_path, "E.Exe", "import sys\n\ndef rule(event):\n    print(sys.executable)\n    return True\n")
     python = str(Path(os.sys.executable))

@@ -139,6 +139,24 @@ class RuleEngine:
         self._ensure_loaded()
         return ReloadSummary(tuple(changed), restart)
 
+    def watch(self, stop_event: Any = None, *, debounce_ms: int = 300) -> Iterator[ReloadSummary]:
+        """Block on file-system events; after each edit of the content, reload and yield what changed.
+
+        For an editor view: run it in its own thread and stop it with `stop_event` (threading.Event). The
+        engine is not thread-safe, so do the reloading and the runs from the same thread, or simply rely on
+        `auto_reload`, which checks the files at the start of every run.
+        """
+        from watchfiles import watch
+
+        from workbench.detections.specs import support_dirs
+
+        base = self.path if self.path.is_dir() else self.path.parent
+        paths = [base, *(d for d in support_dirs(self.path, self._cwd) if not d.is_relative_to(base))]
+        for _changes in watch(*paths, stop_event=stop_event, debounce=debounce_ms, raise_interrupt=False):
+            summary = self.reload()
+            if summary:
+                yield summary
+
     def _maybe_reload(self) -> None:
         if not self.auto_reload or not self._loaded:
             return
