@@ -368,3 +368,25 @@ def test_killed_run_is_cleaned_up_by_the_next_start(demo, config_file):
     finally:
         src.close()
     assert _ours(demo) == ([], [])
+
+
+def test_an_unreachable_queue_gives_a_clear_status_and_the_tail_survives(demo, live_config):
+    with LiveTail(live_config, demo.source, use_rules=False) as tail:
+        demo.clients()["sqs"].delete_queue(QueueUrl=tail.created["queue_url"])  # pulled from under us
+        deadline = time.monotonic() + WAIT
+        while tail.status[0] != "error" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        level, line = tail.status
+        assert level == "error" and "queue does not exist" in line and "Retrying in" in line
+        assert tail.running
+    assert _ours(demo) == ([], [])  # the subscription is still removed
+
+
+def test_peek_at_a_missing_queue_fails_with_one_sentence(demo, live_config):
+    from workbench.errors import WorkbenchError
+
+    source = replace(demo.source, queue_url=demo.info.queue_url.rsplit("/", 1)[0] + "/no-such-queue")
+    tail = LiveTail(live_config, source, mode="peek", use_rules=False)
+    with pytest.raises(WorkbenchError, match="queue does not exist"):
+        tail.start()
+    tail.stop()

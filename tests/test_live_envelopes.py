@@ -101,6 +101,8 @@ def test_subscription_confirmation_is_reported_not_followed():
     u = unwrap(sns("You have chosen to subscribe", "SubscriptionConfirmation", Token="t",
                    SubscribeURL="https://example/confirm"))
     assert u.kind == SUBSCRIPTION and TOPIC in u.reason
+    assert (u.topic_arn, u.token) == (TOPIC, "t")  # what own-queue mode confirms its own subscription with
+    assert unwrap(sns("bye", "UnsubscribeConfirmation", Token="t")).token == ""
 
 
 def test_lambda_spelling_of_sns_fields_is_accepted():

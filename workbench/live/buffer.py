@@ -109,7 +109,8 @@ class Stats:
     """Counters shown in the status line and the CLI summary."""
 
     messages: int = 0
-    objects: int = 0
+    objects: int = 0  # announced objects accepted for processing
+    processed: int = 0  # of those, fetched and parsed (or failed)
     duplicates: int = 0
     events: int = 0
     alerts: int = 0

@@ -57,6 +57,8 @@ class Unwrapped:
     notifications: tuple[Notification, ...] = ()
     reason: str = ""  # for the non-object kinds: what it was or why it could not be read
     envelope: str = ""
+    topic_arn: str = ""  # SubscriptionConfirmation: the topic and token to confirm with
+    token: str = ""
 
 
 def _time(value: object) -> datetime | None:
@@ -168,7 +170,10 @@ def _classify(doc: object, envelope: str, depth: int, when: datetime | None) -> 
                 return Unwrapped(MALFORMED, reason="SNS Message is not a string", envelope=here)
             return _classify(message, here, depth + 1, _time(doc.get("Timestamp")))
         if sns_type in ("SubscriptionConfirmation", "UnsubscribeConfirmation"):
-            return Unwrapped(SUBSCRIPTION, reason=f"SNS {sns_type} for {doc.get('TopicArn', 'a topic')}", envelope=here)
+            topic, token = doc.get("TopicArn"), doc.get("Token")
+            confirm = sns_type == "SubscriptionConfirmation" and isinstance(topic, str) and isinstance(token, str)
+            return Unwrapped(SUBSCRIPTION, reason=f"SNS {sns_type} for {topic or 'a topic'}", envelope=here,
+                             topic_arn=topic if confirm else "", token=token if confirm else "")
         return Unwrapped(MALFORMED, reason=f"SNS message of unknown Type {sns_type!r}", envelope=here)
     if doc.get("Event") == "s3:TestEvent":
         return Unwrapped(TEST_EVENT, reason=f"s3:TestEvent for bucket {doc.get('Bucket', '?')} (ignored)",

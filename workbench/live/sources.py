@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from workbench.aws import explain_aws_error
 from workbench.config import Source
 from workbench.errors import WorkbenchError
-from workbench.live.envelopes import OBJECTS, Notification, Unwrapped, unwrap
+from workbench.live.envelopes import OBJECTS, SUBSCRIPTION, Notification, Unwrapped, unwrap
 
 OWN_QUEUE, PEEK, POLL = "own-queue", "peek", "poll"
 MODES = (OWN_QUEUE, PEEK, POLL)
@@ -133,11 +133,12 @@ class LiveSource:
         """Remove whatever `open` created. Safe to call twice."""
 
     # -- shared error handling -------------------------------------------------------------------------------
-    def _failed(self, exc: BaseException, what: str, cancel: threading.Event) -> list[Received]:
+    def _failed(self, exc: BaseException, what: str, action: str, cancel: threading.Event) -> list[Received]:
+        """Status line + backoff for a failed receive; `what` names the thing, `action` the call."""
         delay = self._backoff.failed()
         kind = "throttled" if _is_throttle(exc) else "unreachable"
         self.unreachable = True
-        self.status("error", f"{what} {kind}: {explain_aws_error(exc, what)} Retrying in {delay:.0f} s.")
+        self.status("error", f"{what} is {kind}. {explain_aws_error(exc, action)} Retrying in {delay:.0f} s.")
         cancel.wait(delay)
         return []
 
@@ -327,7 +328,7 @@ class OwnQueueSource(LiveSource):
             resp = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
                                             WaitTimeSeconds=WAIT_SECONDS, AttributeNames=["SentTimestamp"])
         except Exception as e:
-            return self._failed(e, "The temporary queue", cancel)
+            return self._failed(e, "The temporary queue", f"receive from {self.queue_url}", cancel)
         self._recovered("The temporary queue")
         msgs = resp.get("Messages") or []
         if msgs:
@@ -337,7 +338,22 @@ class OwnQueueSource(LiveSource):
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
             except Exception:
                 pass  # redelivered after the visibility timeout; duplicates are dropped downstream
-        return [_received(m) for m in msgs]
+        out = [_received(m) for m in msgs]
+        for r in out:
+            self._confirm(r.unwrapped)
+        return out
+
+    def _confirm(self, u: Unwrapped) -> None:
+        """Confirm our own subscription when SNS asks (a topic in another account does); never any other."""
+        if u.kind != SUBSCRIPTION or not u.token or u.topic_arn != self.source.topic_arn:
+            return
+        try:
+            arn = self.sns.confirm_subscription(TopicArn=u.topic_arn, Token=u.token).get("SubscriptionArn")
+            if arn:
+                self.subscription_arn = arn
+            self.status("info", "Confirmed the temporary queue's subscription to the topic.")
+        except Exception as e:
+            self.status("error", f"Could not confirm the subscription: {explain_aws_error(e, 'confirm the subscription')}")
 
     def close(self) -> None:
         if self._closed:
@@ -352,6 +368,9 @@ class OwnQueueSource(LiveSource):
             try:
                 self.sqs.delete_queue(QueueUrl=self.queue_url)
             except Exception as e:
+                code = str(getattr(e, "response", {}).get("Error", {}).get("Code", ""))
+                if "NonExistent" in code or "DoesNotExist" in code:
+                    return  # already gone: nothing left behind
                 self.status("warning", "Could not delete the temporary queue (the next start retries): "
                                        f"{explain_aws_error(e, 'delete ' + self.queue_url)}")
 
@@ -406,7 +425,7 @@ class PeekSource(LiveSource):
                     break
                 resp = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
                                                 VisibilityTimeout=PEEK_VISIBILITY,
-                                                WaitTimeSeconds=WAIT_SECONDS if i == 0 and not handles else 0)
+                                                WaitTimeSeconds=WAIT_SECONDS if i == 0 else 0)
                 msgs = resp.get("Messages") or []
                 if not msgs:
                     break
@@ -414,7 +433,7 @@ class PeekSource(LiveSource):
                 out += [_received(m) for m in msgs if self._remember(str(m.get("MessageId", "")))]
         except Exception as e:
             self._hand_back(handles)
-            return self._failed(e, "The queue", cancel)
+            return self._failed(e, "The queue", f"peek at {self.queue_url}", cancel)
         self._hand_back(handles)
         self._recovered("The queue")
         if not out:
@@ -486,8 +505,8 @@ class PollSource(LiveSource):
         try:
             listing = self._listing()
         except Exception as e:
-            return self._failed(e, "The bucket listing", cancel)
-        self._recovered("The bucket listing")
+            return self._failed(e, "The bucket", f"list s3://{self.source.bucket}", cancel)
+        self._recovered("The bucket")
         known = self._known or set()
         slack = self._started - timedelta(seconds=2)
         out = []

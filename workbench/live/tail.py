@@ -84,7 +84,9 @@ class LiveTail:
                                                poll_interval=settings["poll_interval"])
         self._cancel = threading.Event()
         self._results: queue.Queue = queue.Queue()
-        self._inflight = threading.Semaphore(self.workers * 4)
+        # objects between "accepted" and "in the buffer": bounds the events held in flight (an object can
+        # hold thousands), so memory stays flat when rules are slower than fetching
+        self._inflight = threading.Semaphore(self.workers + 4)
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._pool: ThreadPoolExecutor | None = None
         self._threads: list[threading.Thread] = []
@@ -209,14 +211,15 @@ class LiveTail:
         fut.add_done_callback(self._done)
 
     def _done(self, fut) -> None:
-        self._inflight.release()
         if fut.cancelled():
+            self._inflight.release()
             return
         exc = fut.exception()
         if exc is not None:
+            self._inflight.release()
             self.buffer.problem("fetch", "?", f"processing failed: {type(exc).__name__}: {exc}")
             return
-        self._results.put(fut.result())
+        self._results.put(fut.result())  # the sink releases the slot once the events are in the buffer
 
     # -- sink ------------------------------------------------------------------------------------------------
     def _sink_loop(self) -> None:
@@ -228,6 +231,8 @@ class LiveTail:
                 self._emit(res)
             except Exception as e:  # keep the tail alive; the problem is shown
                 self.buffer.problem("fetch", res.notification.uri, f"{type(e).__name__}: {e}")
+            finally:
+                self._inflight.release()
 
     def _rule_results(self, events: list[dict]) -> dict[int, list]:
         """Matched/errored rule results per event (keyed by the event's id)."""
@@ -245,6 +250,7 @@ class LiveTail:
     def _emit(self, res: ObjectResult) -> None:
         n = res.notification
         buf = self.buffer
+        buf.stats.processed += 1
         if res.failure:
             buf.stats.fetch_failures += 1
             buf.problem("fetch", n.uri, res.failure)
