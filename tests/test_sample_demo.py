@@ -180,3 +180,15 @@ def test_panoptica_types_in_one_folder_split_into_candidate_log_types(demo_sampl
     found = detect_groups(mixed)
     assert sorted(d.discriminator["event_type"] for d in found) == ["auth", "file_access", "policy_change"]
     assert all(d.format == "JSON lines" and d.pattern == "mixed/*.json.gz" for d in found)
+
+
+def test_sample_cancel_returns_what_it_had(demo):
+    cancel = threading.Event()
+
+    def progress(done, total):
+        if done >= 3:
+            cancel.set()
+
+    result = sample(demo.aws, demo.source, limit=150, progress=progress, cancel=cancel, workers=2)
+    assert result.cancelled
+    assert 3 <= len(result.summaries) < 150
