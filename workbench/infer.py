@@ -20,7 +20,7 @@ import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -247,11 +247,12 @@ class _Engine:
 
     def _object_fields(self, props: dict, prefix: str, parent_count: int) -> tuple[Field, ...]:
         out = []
+        used: set[str] = set()
         for key, node in props.items():
             path = f"{prefix}.{key}" if prefix else key
             f = self._field(key, path, node, parent_count)
             if f is not None:
-                out.append(f)
+                out.append(_keyed(f, key, used))
         return tuple(out)
 
     def _presence_text(self, st: FieldStats, parent_count: int) -> str:
@@ -526,6 +527,23 @@ class _Engine:
         if total_covered < self.total:
             self.notes.append(f"{_fmt(self.total - total_covered)} events have no event-time field; their p_event_time will be the parse time.")
         return tuple(out)
+
+
+def _keyed(f: Field, key: str, used: set[str]) -> Field:
+    """`f` named uniquely among its siblings, reading the original `key` when its name had to change.
+
+    Keys Panther cannot name a field after (``[/]``, ``a b``, ``""``) are renamed; two of them can collapse to
+    the same name, and the renamed field must still find its value: ``rename: {from: key}`` says where.
+    """
+    name = f.name or "_"
+    base, n = name, 1
+    while name in used:
+        n += 1
+        name = f"{base}_{n}"
+    used.add(name)
+    if name == key:
+        return f
+    return replace(f, name=name, extra={**f.extra, "rename": {"from": key}})
 
 
 def _optional(f: Field) -> Field:
