@@ -308,12 +308,12 @@ def write_content(root: Path) -> None:
     (dm / "compat_dm.py").write_text("def get_user(event):\n    return event.deep_get('actor', 'name')\n")
 
 
-def per_rule_lines(text: str) -> dict[str, list[str]]:
+def per_rule_lines(text: str, rule_ids: set[str]) -> dict[str, list[str]]:
     """RuleID -> the lines printed under it, in order (cases, functions, printed output, warnings)."""
     out: dict[str, list[str]] = {}
     current = None
     for line in ANSI.sub("", text).splitlines():
-        if line.startswith("Compat."):
+        if line.strip() in rule_ids and not line.startswith("\t"):
             current = line.strip()
             out[current] = []
         elif line.startswith(("Failed Tests Summary", "Test Summary", "Passed:", "Skipped:", "Invalid:", "-----")):
@@ -331,19 +331,27 @@ def summary(text: str) -> dict[str, int]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--keep", metavar="DIR", help="write the content here and keep it")
+    ap.add_argument("--keep", metavar="DIR", help="write the edge-case content here and keep it")
+    ap.add_argument("--path", metavar="DIR", help="compare on this content directory instead (e.g. rules)")
     args = ap.parse_args()
     pat = ensure_pat()
-    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="compat-pat-"))
-    root.mkdir(parents=True, exist_ok=True)
-    write_content(root)
+    if args.path:
+        root = Path(args.path).resolve()
+    else:
+        root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="compat-pat-"))
+        root.mkdir(parents=True, exist_ok=True)
+        write_content(root)
+    sys.path.insert(0, str(REPO))
+    from workbench.detections.specs import load_content
+
+    rule_ids = {r.rule_id for r in load_content(root).rules}
     env_cmd = {"cwd": root, "capture_output": True, "text": True, "timeout": 600}
     # PAT logs its warnings (e.g. a mock of a missing name) to stderr: read both streams, as a user sees them
     theirs = subprocess.run([str(pat), "test", "--path", "."], cwd=root, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, timeout=600)
     ours = subprocess.run([sys.executable, "-m", "workbench.cli", "rules", "test", "--path", "."],
                           **env_cmd, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
-    a, b = per_rule_lines(theirs.stdout), per_rule_lines(ours.stdout)
+    a, b = per_rule_lines(theirs.stdout, rule_ids), per_rule_lines(ours.stdout, rule_ids)
     diffs = 0
     for rid in sorted(set(a) | set(b)):
         if a.get(rid) != b.get(rid):

@@ -265,8 +265,9 @@ def test_demo_rules_fire_on_the_generators_suspicious_events():
     for rid in rule_ids:
         assert summary[rid]["matches"] > 0, (rid, summary[rid])
     # quiet enough to be useful: suspicious events are 10 % here, every rule stays well under half
+    signals = {"Panoptica.Policy.UnapprovedChange"}  # CreateAlert: false, noisy by design
     for rid, s in summary.items():
-        assert s["matches"] < s["events"] / 2, (rid, s)
+        assert rid in signals or s["matches"] < s["events"] / 2, (rid, s)
 
 
 def test_engine_never_hangs_on_a_slow_rule_between_events(tmp_path):

@@ -17,9 +17,11 @@ def test_every_demo_rule_fires_on_the_demo_history(demo, capsys):
     assert rc == 0, out
     assert out["events"] > 1000 and out["errors"] == 0 and out["invalid"] == []
     assert len(out["rules"]) >= 9
+    signals = {"Panoptica.Policy.UnapprovedChange"}  # CreateAlert: false, noisy by design
     for rule_id, counts in out["rules"].items():
         assert counts["matches"] > 0, (rule_id, counts)
-        assert counts["matches"] < counts["events"] / 4, (rule_id, counts)  # suspicious events are rare
+        # suspicious events are rare
+        assert rule_id in signals or counts["matches"] < counts["events"] / 4, (rule_id, counts)
     # Threshold at work: repeated failures group into far fewer alerts than matches
     failures = out["rules"]["Panoptica.Auth.RepeatedFailures"]
     assert failures["alerts"] < failures["dedup_groups"] <= failures["matches"]
