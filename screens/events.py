@@ -144,9 +144,9 @@ Next: press 5 (Rules) to run the detection rules on these events.
     def show_events(self) -> None:
         events = self.session.events
         table = self.query_one(EventTable)
-        started = time.perf_counter()
         table.set_events(events, pick_columns(events, self.session.schema))
-        self._status(f"{len(events):,} events shown in {time.perf_counter() - started:.2f}s")
+        log_types = sorted({str(e.get("p_log_type")) for e in events[:1000]})
+        self._status(f"{len(events):,} events" + (f" of {', '.join(log_types)}" if log_types else ""))
         if self._filter_text or self._sort:
             self._reorder()
         else:

@@ -122,7 +122,7 @@ def test_browse_snapshot(snap_compare):
     async def expand_groups(pilot):
         await _steady(pilot)
         await pilot.press("g", "down", "down", "down", "down")
-        await pilot.pause()
+        await _steady(pilot)
 
     assert snap_compare(still_app("browse"), terminal_size=SIZE, run_before=expand_groups)
 
@@ -131,7 +131,7 @@ def test_events_snapshot(snap_compare):
     async def move(pilot):
         await _steady(pilot)
         await pilot.press("down", "down", "right", "right", "right")
-        await pilot.pause()
+        await _steady(pilot)
 
     assert snap_compare(still_app("events"), terminal_size=SIZE, run_before=move)
 
