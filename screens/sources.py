@@ -88,7 +88,8 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
         if self.session.source is not None:
             options.highlighted = names.index(self.session.source.name)
         options.focus()
-        self.load_source()
+        # after the first paint: the workers import boto3, which would otherwise delay it
+        self.call_after_refresh(self.load_source)
 
     def session_changed(self, names: set[str]) -> None:
         if "source" in names:
