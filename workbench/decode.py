@@ -138,44 +138,50 @@ def _gunzip(data: bytes, cap: int) -> Decompressed:
     return Decompressed(out[0] if len(out) == 1 else b"".join(out))  # one member: no extra copy
 
 
+# The most a zstd frame can expand one input byte (an RLE block: ~4 bytes in, 128 KiB out), so feeding the
+# decoder `cap // ZSTD_MAX_RATIO` bytes at a time never overshoots the cap by more than one step.
+ZSTD_MAX_RATIO = 32768
+
+
 def _unzstd(data: bytes, cap: int) -> Decompressed:
     import zstandard
 
-    reader = zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True)
+    dctx = zstandard.ZstdDecompressor()
+    try:
+        size = zstandard.frame_content_size(data)
+    except zstandard.ZstdError:
+        size = -1  # a header too short or corrupt to say: the streaming path reports it
+    if 0 <= size <= cap:
+        # the common case, one frame that declares its size (zstd enforces it): decode in one call
+        try:
+            return Decompressed(dctx.decompress(data, allow_extra_data=False))
+        except zstandard.ZstdError:
+            pass  # several frames, or cut off, or corrupt: the bounded streaming path below tells which
     out: list[bytes] = []
     total = 0
-    try:
-        while total <= cap:
-            chunk = reader.read(min(64 * MiB, cap + 1 - total))
-            if not chunk:
-                break
-            out.append(chunk)
-            total += len(chunk)
-    except zstandard.ZstdError as e:
-        if not out:
-            return Decompressed(b"", error=f"not valid zstd data ({e})")
-        return Decompressed(b"".join(out), incomplete=True)
-    if total > cap:
-        return Decompressed(_join_capped(out, total, cap), capped=True)
-    # zstandard's reader returns what it could for a cut-off frame without raising: check the frames ended
-    # (the output is known to be under the cap here, so a second pass is bounded)
-    return Decompressed(b"".join(out), incomplete=not _zstd_frames_complete(data))
-
-
-def _zstd_frames_complete(data: bytes) -> bool:
-    import zstandard
-
-    buf = data
-    while buf:
-        obj = zstandard.ZstdDecompressor().decompressobj()
+    buf = memoryview(data)
+    step = max(4096, cap // ZSTD_MAX_RATIO)
+    while len(buf):
+        obj = dctx.decompressobj()
+        pos = 0
         try:
-            obj.decompress(buf)
-        except zstandard.ZstdError:
-            return False
-        if not obj.eof:
-            return False
-        buf = obj.unused_data
-    return True
+            while not obj.eof and pos < len(buf):
+                chunk = obj.decompress(buf[pos:pos + step])
+                pos += step
+                if chunk:
+                    out.append(chunk)
+                    total += len(chunk)
+                    if total > cap:
+                        return Decompressed(_join_capped(out, total, cap), capped=True)
+        except zstandard.ZstdError as e:
+            if not out:
+                return Decompressed(b"", error=f"not valid zstd data ({e})")
+            return Decompressed(b"".join(out), incomplete=True)
+        if not obj.eof:  # the input ended inside a frame (a ranged read, or a cut-off upload)
+            return Decompressed(b"".join(out), incomplete=True)
+        rest = obj.unused_data
+        buf = memoryview(rest + bytes(buf[pos:])) if pos < len(buf) else memoryview(rest)  # next frame (multi-frame)
+    return Decompressed(out[0] if len(out) == 1 else b"".join(out))
 
 
 def _join_capped(chunks: list[bytes], total: int, cap: int) -> bytes:
