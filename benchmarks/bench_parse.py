@@ -1,0 +1,86 @@
+"""JSON parse with a schema vs bare json.loads, on the same CloudTrail-like lines.
+
+ours     = workbench's compiled AWS.CloudTrail parser: orjson, types, timestamps to stored text, indicators,
+           every p_ field (log type, row id, event time, parse time, source file, p_any_*), one event per line
+baseline = json.loads(line) for each line (the stdlib, no typing at all)
+ratio    = ours events/s ÷ baseline events/s   (issue 10 target: ≥ 0.5)
+
+Usage: python benchmarks/bench_parse.py [N]   (N lines, default 100000; median CPU time of 3 runs each)
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from workbench.demo.data import cloudtrail_record  # noqa: E402
+from workbench.model import Record  # noqa: E402
+from workbench.parse import compile_parser  # noqa: E402
+from workbench.schema import load_schema  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def lines(n: int) -> list[str]:
+    rng = random.Random(0)
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    out = []
+    for i in range(n):
+        r = cloudtrail_record(rng, t0 + timedelta(seconds=i), rng.choice(("111122223333", "444455556666")),
+                              rng.choice(("us-east-1", "eu-west-1")), suspicious=rng.random() < 0.02)
+        if i % 3 == 0:  # CloudTrail-like variety: TLS details and a few more optional fields
+            r["tlsDetails"] = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                               "clientProvidedHostHeader": "s3.us-east-1.amazonaws.com"}
+            r["sessionCredentialFromConsole"] = "true"
+        out.append(json.dumps(r, separators=(",", ":")))
+    return out
+
+
+def cpu_seconds(fn, runs: int = 3) -> float:
+    """Median CPU time of `fn` in this process: on a shared machine wall time mostly measures the neighbours."""
+    times = []
+    for _ in range(runs):
+        gc.collect()
+        t = time.process_time()
+        fn()
+        times.append(time.process_time() - t)
+    return statistics.median(times)
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    data = lines(n)
+    records = [Record("wb-demo-logs", "AWSLogs/111122223333/CloudTrail/x.json.gz", i + 1, t) for i, t in enumerate(data)]
+    parser = compile_parser(load_schema(REPO / "schemas" / "AWS.CloudTrail.yml"))
+    sample = parser.parse(records[0])
+    assert isinstance(sample, dict) and "p_any_aws_arns" in sample, sample
+    loads = json.loads
+    parse = parser.parse
+
+    def baseline():
+        for t in data:
+            loads(t)
+
+    def ours():
+        for r in records:
+            parse(r)
+
+    b = cpu_seconds(baseline)
+    o = cpu_seconds(ours)
+    mean_len = sum(map(len, data)) / n
+    print(f"lines: {n:,} CloudTrail-like JSON, mean {mean_len:.0f} bytes")
+    print(f"ours: {n / o:,.0f} events/s ({o:.3f} CPU s)")
+    print(f"baseline: {n / b:,.0f} events/s ({b:.3f} CPU s)  [json.loads]")
+    print(f"ratio: {b / o:.2f}  (target >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()
