@@ -45,6 +45,7 @@ STALE_AGE = timedelta(hours=24)  # a queue from another host is only presumed de
 WAIT_SECONDS = 2  # long-poll length: short enough that quitting is prompt
 PEEK_VISIBILITY = 5  # seconds a peeked message could stay hidden if we died mid-sweep
 PEEK_MAX_BATCHES = 30  # receives per sweep (300 messages) before handing everything back
+PEEK_SWEEP_SECONDS = 1.5  # …or this long, well inside the visibility timeout (moto's receive slows with a backlog)
 PEEK_PAUSE = 0.5  # seconds between sweeps that found nothing new, so we do not hammer production
 POLL_INTERVAL = 2.0
 POLL_LOOKBACK = timedelta(hours=1)  # partitions overlapping this window are listed on each poll
@@ -387,6 +388,7 @@ class PeekSource(LiveSource):
         self.queue_url = source.queue_url
         self._seen: OrderedDict[str, None] = OrderedDict()  # message ids already shown (bounded)
         self.redrive_max: int | None = None
+        self._backlog_warned = 0.0
 
     @property
     def sqs(self):
@@ -419,9 +421,10 @@ class PeekSource(LiveSource):
     def receive(self, cancel: threading.Event) -> list[Received]:
         handles: list[str] = []
         out: list[Received] = []
+        started = time.monotonic()
         try:
             for i in range(PEEK_MAX_BATCHES):
-                if cancel.is_set():
+                if cancel.is_set() or (i and time.monotonic() - started > PEEK_SWEEP_SECONDS):
                     break
                 resp = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
                                                 VisibilityTimeout=PEEK_VISIBILITY,
@@ -437,6 +440,11 @@ class PeekSource(LiveSource):
         self._hand_back(handles)
         self._recovered("The queue")
         if not out:
+            if handles and time.monotonic() - self._backlog_warned > 60:
+                self._backlog_warned = time.monotonic()
+                self.status("warning", "The queue holds a backlog of messages already shown (is its consumer "
+                                       "running?); peeking sees only part of a backlog, so new objects may show late "
+                                       "or not at all. Own-queue mode sees every new object.")
             cancel.wait(PEEK_PAUSE)  # everything visible was already shown: do not spin on production
         return out
 
