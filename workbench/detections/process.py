@@ -3,6 +3,10 @@
 A request either returns the worker's reply or raises `WorkerCrash` naming the call that was running
 (read from the shared watch slots) when the worker hung past its timeout or died. The caller decides
 what to retry; this module only guarantees that no request blocks forever.
+
+A call is cut once it has burned `timeout` seconds of CPU (a busy loop), or waited three times the
+timeout (at least timeout + 2 s) of wall time (a sleep, a blocked read). Judging busy calls by CPU keeps a
+healthy worker on a crowded machine from being killed just because it was not scheduled.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ HEADER = struct.Struct(">I")
 ROOT = Path(__file__).resolve().parents[2]  # the directory holding workbench/ and panther_core/
 IMPORT_TIMEOUT = 20.0  # importing content may pull in boto3 and friends on a busy machine
 LOAD_IDENT = -1
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 _BOOT = (
     "import sys; root = sys.argv[1]; sys.path.insert(0, root)\n"
@@ -166,6 +171,7 @@ class WorkerProcess:
         buf = bytearray()
         need: int | None = None
         last_seq, since = -1, time.monotonic()
+        cpu_since: float | None = None
         poll = max(0.005, min(0.05, self.timeout / 4))
         while True:
             ready, _, _ = select.select([fd], [], [], poll)
@@ -184,15 +190,33 @@ class WorkerProcess:
                 continue
             seq = self._slots[2]
             now = time.monotonic()
-            if not seq & 1:
+            if not seq & 1 or seq != last_seq:
                 last_seq, since = seq, now
+                cpu_since = self._cpu_seconds() if seq & 1 else None
                 continue
-            if seq != last_seq:
-                last_seq, since = seq, now
-                continue
+            # a call is running and has not moved since `since`
             limit = IMPORT_TIMEOUT if self._slots[0] == LOAD_IDENT else self.timeout
-            if now - since >= limit:
+            wall = now - since
+            if wall < limit:
+                continue
+            # On a busy machine a healthy worker can be descheduled for longer than the timeout, so the
+            # call is judged by the CPU time it burned; a call that waits (sleep, I/O) is cut at a wall cap.
+            cpu = self._cpu_seconds()
+            if cpu is None or cpu_since is None or wall >= max(3 * limit, limit + 2):
                 raise self._crashed("timeout", limit)
+            if cpu - cpu_since >= limit:
+                raise self._crashed("timeout", limit)
+
+    def _cpu_seconds(self) -> float | None:
+        """User + system CPU time of the worker so far (Linux /proc), or None where that is unknown."""
+        if self.proc is None:
+            return None
+        try:
+            with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        except (OSError, IndexError, ValueError):
+            return None
 
     def _write(self, data: bytes) -> None:
         assert self.proc is not None and self.proc.stdin is not None
