@@ -276,7 +276,7 @@ def test_cli_prints_json_with_the_contract_keys_and_progress_on_stderr(demo, con
 @pytest.mark.asyncio
 async def test_replay_screen_cancel_resume_counts_and_samples(setup, reference, tmp_path):
     """The Replay screen: start, watch counts grow, cancel, resume to the same counts, drill into samples."""
-    from textual.widgets import Checkbox, DataTable, Input, SelectionList, Static
+    from textual.widgets import Checkbox, DataTable, Input, ProgressBar, SelectionList, Static
 
     from screens.app import WorkbenchApp
     from screens.detail import DetailScreen
@@ -295,11 +295,12 @@ async def test_replay_screen_cancel_resume_counts_and_samples(setup, reference, 
         screen.query_one("#workers", Input).value = "2"
         await pilot.press("ctrl+r")
         table = screen.query_one("#replay-table", DataTable)
-        for _ in range(600):  # until the first counts show
+        bar = screen.query_one("#replay-progress", ProgressBar)
+        for _ in range(1200):  # until the first tasks have finished and their counts show
             await pilot.pause(0.1)
-            if table.row_count:
+            if bar.progress:
                 break
-        assert table.row_count and screen.running
+        assert bar.progress and table.row_count == len(RULES) and screen.running
         await pilot.press("escape")
         await app.workers.wait_for_complete()
         await pilot.pause()
