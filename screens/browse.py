@@ -26,7 +26,7 @@ from workbench.errors import WorkbenchError
 
 FOLD_DATES = 6  # more date folders than this at one level are folded into one "date range" node
 MAX_OBJECT_ROWS = 300
-MAX_RECORDS_PER_GROUP = 200
+MAX_RECORDS_PER_GROUP = 50
 
 
 class BrowseScreen(WorkbenchScreen):

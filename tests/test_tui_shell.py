@@ -190,3 +190,30 @@ async def test_screens_switch_by_number_keys():
         await pilot.pause()
         assert app.current_mode == "sources"
         assert "No sources configured" in visible_text(app)
+
+
+async def test_tui_command_reports_a_bad_config_in_one_line(tmp_path: Path, capsys):
+    from workbench.cli import main
+
+    assert main(["tui", "--config", str(tmp_path / "missing.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: Config file") and len(err.strip().splitlines()) == 1
+
+
+async def test_core_cli_does_not_import_textual_until_launch():
+    import subprocess
+    import sys
+
+    code = ("import sys, workbench.cli, workbench.cli.tui; workbench.cli.build_parser(); "
+            "print(any(m.split('.')[0] in ('textual', 'screens', 'boto3') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+async def test_typing_in_an_input_does_not_trigger_screen_keys():
+    app = empty_app(start="events")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", "q", "1", "question_mark")
+        await pilot.pause()
+        assert app.is_running and app.current_mode == "events"
+        assert app.screen.query_one("#filter").value == "q1?"
