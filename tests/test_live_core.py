@@ -165,3 +165,18 @@ def test_text_parser_schemas_are_not_checked_for_drift():
     d = DriftTracker({"Custom.C": csv})
     d.observe("Custom.C", {"b": 1})
     assert not d.knows("Custom.C") and d.report() == []
+
+
+def test_backoff_doubles_to_a_cap_and_resets_and_throttling_is_recognised():
+    from botocore.exceptions import ClientError
+
+    from workbench.live.sources import BACKOFF_MAX, _Backoff, _is_throttle
+
+    b = _Backoff()
+    delays = [b.failed() for _ in range(8)]
+    assert delays[:4] == [1.0, 2.0, 4.0, 8.0] and max(delays) == BACKOFF_MAX
+    b.ok()
+    assert b.failed() == 1.0
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "ReceiveMessage")
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ReceiveMessage")
+    assert _is_throttle(throttled) and not _is_throttle(denied)

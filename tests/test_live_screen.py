@@ -92,3 +92,28 @@ def test_hostile_values_become_plain_one_line_text():
         assert "\x1b" not in text and "\u202e" not in text and "\n" not in text and "\x07" not in text
         assert "[/]" in text or "[/]" in haystack  # kept literally, never interpreted
         assert kind in ("hit", "alert", "parse_error")
+
+
+@pytest.mark.asyncio
+async def test_mode_key_switches_sources_and_peek_needs_a_yes(demo, live_config):  # noqa: F811
+    from screens.confirm import ConfirmScreen
+
+    app = WorkbenchApp(live_config, "demo", start="live")
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        await _until(pilot, lambda: screen.tail is not None and screen.tail.mode == "own-queue", "own-queue")
+        await pilot.press("m")
+        await _until(pilot, lambda: screen.tail.mode == "poll", "poll mode")
+        await _until(pilot, lambda: _ours(demo) == ([], []), "the temporary queue to go")
+        await pilot.press("m")
+        await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the peek warning")
+        await pilot.press("n")
+        await _until(pilot, lambda: app.screen is screen, "the warning to close")
+        assert screen.tail.mode == "poll"
+        await pilot.press("m")
+        await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the peek warning again")
+        await pilot.press("y")
+        await _until(pilot, lambda: screen.tail.mode == "peek", "peek mode")
+        assert "never deleted" in str(screen.query_one("#live-problems").render()) or any(
+            "never deleted" in p.reason for p in screen.tail.buffer.problems)
+    assert _ours(demo) == ([], [])
