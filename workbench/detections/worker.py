@@ -181,8 +181,6 @@ class Worker:
     # --- unit tests --------------------------------------------------------------------------------------
 
     def tests(self, msg: dict) -> dict:
-        from unittest.mock import MagicMock, patch
-
         _reset_cache()
         out = []
         for case in msg["cases"]:
@@ -192,7 +190,11 @@ class Worker:
             log = case["log"]
             dm = None if det.scheduled or not isinstance(log, dict) else self.data_models.get(log.get("p_log_type"))
             event = PantherEvent(log, dm)
-            mocks = {name: MagicMock(return_value=value) for name, value in case.get("mocks") or []}
+            mocks = {}
+            if case.get("mocks"):
+                from unittest.mock import MagicMock, patch  # costs ~50 ms: only when a case has Mocks
+
+                mocks = {name: MagicMock(return_value=value) for name, value in case["mocks"]}
             try:
                 patcher = patch.multiple(det.module, **mocks) if mocks else None
                 if patcher is not None:
