@@ -19,7 +19,8 @@ from screens import safe
 
 INTRO = (
     "log-workbench help: keys and bindings. Everything is reachable from the keyboard; "
-    "Ctrl+P opens the command palette with every action by name. Escape closes this help."
+    "Ctrl+P opens the command palette with every action by name. Escape closes this help. "
+    "Rebind any key in the config file: `keymap: {<keymap id>: <key>}`."
 )
 
 
@@ -35,10 +36,10 @@ def paragraphs(text: str) -> list[str]:
     return [" ".join(p) for p in out if p]
 
 
-def binding_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
-    """[(group title, [(key display, description), ...]), ...] for the bindings active on `screen`."""
+def binding_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """[(group title, [(key display, description, keymap id), ...]), ...] for the bindings active on `screen`."""
     app = screen.app
-    groups: dict[str, list[tuple[str, str]]] = {}
+    groups: dict[str, list[tuple[str, str, str]]] = {}
     seen: set[tuple[str, str]] = set()
     for key, active in screen.active_bindings.items():
         binding: Binding = active.binding
@@ -56,7 +57,7 @@ def binding_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
             continue
         seen.add((group, binding.action))
         display = ", ".join(app.get_key_display(b) for b in _same_action(screen, binding, key))
-        groups.setdefault(group, []).append((display, description))
+        groups.setdefault(group, []).append((display, description, binding.id or ""))
     order = sorted(groups, key=lambda g: (g.startswith("Everywhere"), g.startswith("This"), g))
     return [(g, groups[g]) for g in order]
 
@@ -100,9 +101,10 @@ class HelpScreen(ModalScreen[None]):
         out = Text(end="")
         for group, rows in binding_rows(self.for_screen):
             out.append(safe.plain(group) + "\n", style="bold underline")
-            for key, description in rows:
+            for key, description, binding_id in rows:
                 out.append(f"  {safe.plain(key):<18}", style="bold")
-                out.append(safe.plain(description) + "\n")
+                out.append(f"{safe.plain(description):<34}")
+                out.append((f"keymap: {safe.plain(binding_id)}" if binding_id else "") + "\n", style="dim")
             out.append("\n")
         return out
 
