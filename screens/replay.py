@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -67,6 +68,11 @@ def samples_text(rule_id: str, samples: list[dict]) -> str:
     return "\n".join(parts)
 
 
+def _number(n: int | None) -> Text:
+    """A right-aligned count; … while it is not known yet (groups and alerts come at the end)."""
+    return Text("…" if n is None else f"{n:,}", justify="right", no_wrap=True)
+
+
 class ReplayScreen(WorkbenchScreen):
     HELP = """
 Replay: run detection rules over weeks of the source's history, as Panther's data replay does, to see how
@@ -86,6 +92,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
     ReplayScreen #replay-main { padding: 0 1; }
     ReplayScreen #replay-status { height: auto; margin: 1 0; }
     ReplayScreen #replay-progress { height: 1; }
+    ReplayScreen #replay-progress.-hidden { display: none; }
     ReplayScreen #replay-table { height: 1fr; }
     """
     BINDINGS: ClassVar = [
@@ -132,7 +139,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
             yield SelectionList[str](id="replay-rules")
             with Vertical(id="replay-main"):
                 yield Static(safe.content("Pick a range and rules, then start (Ctrl+R)."), id="replay-status")
-                yield ProgressBar(id="replay-progress", show_eta=False)
+                yield ProgressBar(id="replay-progress", show_eta=False, classes="-hidden")
                 yield DataTable(id="replay-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -221,9 +228,10 @@ Escape cancels; what finished is kept, and Resume continues it later.
         rule_ids = tuple(self.query_one("#replay-rules", SelectionList).selected)
         options = ReplayOptions(since=since, until=until, rule_ids=rule_ids,
                                 resume=self.query_one("#resume", Checkbox).value, **defaults)
-        self._reset_table(rule_ids)
+        self._reset_table()
         self._set_running(True)
         self._status("Starting …")
+        self.query_one("#replay-table", DataTable).focus()  # Enter on a rule shows its alerts
         self._cancel = threading.Event()
         self.run_replay(options, self._cancel)
 
@@ -237,11 +245,11 @@ Escape cancels; what finished is kept, and Resume continues it later.
         self.query_one("#start", Button).disabled = running
         self.query_one("#cancel", Button).disabled = not running
 
-    def _reset_table(self, rule_ids: tuple[str, ...]) -> None:
-        table = self.query_one("#replay-table", DataTable)
-        table.clear()
+    def _reset_table(self) -> None:
+        self.query_one("#replay-table", DataTable).clear()
         self._samples = {}
         bar = self.query_one("#replay-progress", ProgressBar)
+        bar.remove_class("-hidden")
         bar.update(total=None, progress=0)
 
     @work(thread=True, group="replay", exclusive=True, exit_on_error=False, description="Replay")
@@ -293,9 +301,8 @@ Escape cancels; what finished is kept, and Resume continues it later.
             v = rules[rid]
             if "samples" in v:
                 self._samples[rid] = v["samples"]
-            cells = (safe.cell(f"{v['matches']:,}"), safe.cell(f"{v['errors']:,}"),
-                     safe.cell("…" if v.get("dedup_groups") is None else f"{v['dedup_groups']:,}"),
-                     safe.cell("…" if v.get("alerts") is None else f"{v['alerts']:,}"))
+            cells = (_number(v["matches"]), _number(v["errors"]), _number(v.get("dedup_groups")),
+                     _number(v.get("alerts")))
             if rid in table.rows:
                 for col, cell in zip(table.ordered_columns[1:], cells, strict=True):
                     table.update_cell(rid, col.key, cell)
