@@ -135,6 +135,11 @@ class LiveTail:
             self._status("error", f"Rules off: {e}")
             return
         self.rules_note = f"{count} rule(s) from {self.rules_dir}"
+        invalid = len(self.engine.invalid)
+        if invalid:
+            self.rules_note += f" ({invalid} invalid file(s) skipped)"
+            self._status("warning", f"{invalid} rule file(s) in {self.rules_dir} are invalid and were skipped; "
+                                    "`workbench rules test` shows why.")
 
     def start(self) -> LiveTail:
         """Open the notification source (creating the temporary queue in own-queue mode) and start threads."""
