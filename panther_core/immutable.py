@@ -58,11 +58,12 @@ def json_encoder(value: Any) -> Any:
 class ImmutableCaseInsensitiveDict(Mapping):
     """A read-only mapping whose string keys match case-insensitively at every depth."""
 
-    __slots__ = ("_container", "_lower")
+    __slots__ = ("_cache", "_container", "_lower")
 
     def __init__(self, data: Mapping | None = None):
         self._container = data if data is not None else {}
         self._lower: dict[str, Any] | None = None
+        self._cache: dict | None = None
 
     def _fold(self, key: str) -> Any:
         # built on the first miss only: most lookups hit the exact key
@@ -75,29 +76,47 @@ class ImmutableCaseInsensitiveDict(Mapping):
             self._lower = lower
         return lower.get(key.lower(), _MISSING)
 
+    def _child(self, key: Any, value: Any) -> Any:
+        """The wrapped view of a nested dict or list, made once: every rule reading it shares it."""
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
+        wrapped = cache[key] = _wrap(value)
+        return wrapped
+
     def __getitem__(self, key: Any) -> Any:
+        c = self._container
         try:
-            return _wrap(self._container[key])
+            value = c[key]
         except KeyError:
-            if isinstance(key, str):
-                real = self._fold(key)
-                if real is not _MISSING:
-                    return _wrap(self._container[real])
-            raise
+            if not isinstance(key, str):
+                raise
+            real = self._fold(key)
+            if real is _MISSING:
+                raise
+            key = real
+            value = c[real]
+        return value if type(value) in _SCALARS else self._child(key, value)
 
     def get(self, key: Any, default: Any = None) -> Any:
+        c = self._container
         try:
-            value = self._container[key]
+            value = c[key]
         except KeyError:
             if not isinstance(key, str):
                 return default
             real = self._fold(key)
             if real is _MISSING:
                 return default
-            value = self._container[real]
+            key = real
+            value = c[real]
         except TypeError:  # an unhashable key is simply absent
             return default
-        return value if type(value) in _SCALARS else _wrap(value)
+        return value if type(value) in _SCALARS else self._child(key, value)
 
     def __contains__(self, key: object) -> bool:
         if key in self._container:
