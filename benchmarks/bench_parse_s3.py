@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from workbench.demo.data import s3_access_line  # noqa: E402
-from workbench.model import Record  # noqa: E402
-from workbench.parse import compile_parser  # noqa: E402
-from workbench.schema import load_schema  # noqa: E402
+from workbench.demo.data import s3_access_line
+from workbench.model import Record
+from workbench.parse import compile_parser
+from workbench.schema import load_schema
 
 REPO = Path(__file__).resolve().parents[1]
 

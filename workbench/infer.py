@@ -33,7 +33,8 @@ from workbench.schema import Field, Schema, dump_schema
 from workbench.timeformats import detect_text_format, ns_to_text, unix_unit
 
 DEFAULT_NAME = "Custom.Inferred"
-VALUE_SAMPLE = 5000  # events whose values are examined (plus one per shape); counts stay exact regardless
+VALUE_SAMPLE = 5000  # events whose values are examined (plus one per shape)
+STRUCTURE_SAMPLE = 20000  # events whose structure is counted exactly; more are sampled uniformly (None = all)
 MAX_OBJECT_FIELDS = 200  # Panther: wider objects become json
 MAX_DISTINCT_CHECK = 20000  # distinct string values checked per field for formats and indicators
 
@@ -63,24 +64,31 @@ def _id_hint(name: str) -> bool:
 
 # --- shapes ------------------------------------------------------------------------------------------------
 
+_CONTAINERS = frozenset((dict, list))
+
+
 def shape_of(v: Any) -> Any:
-    """A hashable structural signature: keys, value types, nested shapes, and which strings are empty."""
+    """A hashable structural signature: keys, value types, nested shapes, and which strings are empty.
+
+    Only containers are visited in Python; scalars are handled by C-level tuple/map/`in` operations.
+    """
     t = type(v)
     if t is dict:
-        vals = tuple(v.values())
+        vals = v.values()
         types = tuple(map(type, vals))
-        key: tuple = (tuple(v), types)
         if dict in types or list in types:
-            key += (tuple(shape_of(x) for x in vals if type(x) is dict or type(x) is list),)
+            key: tuple = (tuple(v), types, tuple([shape_of(x) for x in vals if type(x) in _CONTAINERS]))
+        else:
+            key = (tuple(v), types)
         if "" in vals:
-            key += (tuple(i for i, x in enumerate(vals) if x == ""),)
+            key = (key, tuple([i for i, x in enumerate(vals) if x == ""]))
         return key
     if t is list:
         if not v:
             return ()
         types = frozenset(map(type, v))
         if dict in types or list in types:
-            return ("L", frozenset(shape_of(x) for x in v))
+            return ("L", frozenset([shape_of(x) for x in v]))
         return ("L", types)
     return t
 
@@ -166,6 +174,7 @@ class InferenceResult:
     shapes: int = 0
     values_examined_events: int = 0
     notes: list[str] = field(default_factory=list)
+    structure_examined_events: int = 0
 
     def to_json(self) -> dict:
         paths = list(dict.fromkeys([*self.explanations, *self.stats]))
@@ -177,6 +186,7 @@ class InferenceResult:
             "events": self.events,
             "shapes": self.shapes,
             "values_examined_events": self.values_examined_events,
+            "structure_examined_events": self.structure_examined_events,
             "notes": self.notes,
             "fields": {
                 p: {"explanation": self.explanations.get(p, ""), **(self.stats[p].to_json() if p in self.stats else {})}
@@ -189,14 +199,22 @@ class InferenceResult:
 
 class _Engine:
     def __init__(self, events: list[dict], *, text_mode: bool = False, value_sample: int = VALUE_SAMPLE,
-                 prefix: str = "", seed: int = 0, unit: str = "events"):
+                 structure_sample: int | None = STRUCTURE_SAMPLE, prefix: str = "", seed: int = 0,
+                 unit: str = "events"):
         self.text_mode = text_mode
         self.unit = unit
         self.prefix = prefix
-        self.total = len(events)
         self.explanations: dict[str, str] = {}
         self.stats: dict[str, FieldStats] = {}
         self.notes: list[str] = []
+        self.population = len(events)
+        if structure_sample is not None and len(events) > structure_sample:
+            # Like Panther's console, infer from a sample: a uniform one, large enough that presence and
+            # required-ness are reliable, and every figure below says it is about the examined events.
+            events = random.Random(seed).sample(events, structure_sample)
+            self.notes.append(f"Structure, counts and required-ness come from a uniform sample of "
+                              f"{_fmt(len(events))} of {_fmt(self.population)} events.")
+        self.total = len(events)
         shapes: dict[Any, list] = {}
         for e in events:
             k = shape_of(e)
@@ -641,9 +659,13 @@ def _regex(texts: list[str]) -> tuple[dict, list[dict]]:
 # --- public API --------------------------------------------------------------------------------------------
 
 def infer_events(events: list[dict], name: str = DEFAULT_NAME, *, value_sample: int = VALUE_SAMPLE,
-                 parser: dict | None = None, text_mode: bool = False, description: str | None = None) -> InferenceResult:
-    """Infer from already-parsed JSON objects (or text rows of strings when `text_mode`)."""
-    engine = _Engine(events, text_mode=text_mode, value_sample=value_sample)
+                 structure_sample: int | None = STRUCTURE_SAMPLE, parser: dict | None = None, text_mode: bool = False,
+                 description: str | None = None) -> InferenceResult:
+    """Infer from already-parsed JSON objects (or text rows of strings when `text_mode`).
+
+    `structure_sample=None` counts the structure of every event exactly (slower on very large inputs).
+    """
+    engine = _Engine(events, text_mode=text_mode, value_sample=value_sample, structure_sample=structure_sample)
     fields = engine.run() if events else ()
     if not fields:
         raise_empty = "No field could be inferred: every sampled value was null or empty."
@@ -652,7 +674,8 @@ def infer_events(events: list[dict], name: str = DEFAULT_NAME, *, value_sample: 
         raise WorkbenchError(raise_empty if events else "No records to infer a schema from.")
     schema = Schema(name=name, fields=fields, description=description, parser=parser)
     return InferenceResult(schema=schema, explanations=engine.explanations, stats=engine.stats, events=len(events),
-                           shapes=len(engine.shapes), values_examined_events=engine.examined, notes=engine.notes)
+                           shapes=len(engine.shapes), values_examined_events=engine.examined, notes=engine.notes,
+                           structure_examined_events=engine.total)
 
 
 def infer_schema(records: Iterable[Record | str], name: str = DEFAULT_NAME, *, value_sample: int = VALUE_SAMPLE,
@@ -678,7 +701,11 @@ def infer_schema(records: Iterable[Record | str], name: str = DEFAULT_NAME, *, v
         raise WorkbenchError("No records to infer a schema from (the sample is empty or all lines are blank).")
     events: list[dict] = []
     other = 0
-    for t in texts:
+    candidates = texts
+    if len(texts) > STRUCTURE_SAMPLE and sum(1 for t in texts if t[0] == "{") > 0.5 * len(texts):
+        # JSON: decode only the uniform sample the engine would keep anyway
+        candidates = random.Random(0).sample(texts, STRUCTURE_SAMPLE)
+    for t in candidates:
         if t[0] == "{":
             try:
                 v = orjson.loads(t)
@@ -690,11 +717,11 @@ def infer_schema(records: Iterable[Record | str], name: str = DEFAULT_NAME, *, v
                 continue
         other += 1
     notes: list[str] = []
-    if events and len(events) >= 0.5 * len(texts):
+    if events and len(events) >= 0.5 * len(candidates):
         result = infer_events(events, name, value_sample=value_sample, description=description)
         result.format = "json"
         if other:
-            notes.append(f"{_fmt(other)} of {_fmt(len(texts))} records are not JSON objects and were left out.")
+            notes.append(f"{_fmt(other)} of {_fmt(len(candidates))} records examined are not JSON objects and were left out.")
     else:
         header = _csv_header(texts, first_lines or texts[:1])
         if header:
