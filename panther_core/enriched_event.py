@@ -23,6 +23,16 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
         super().__init__(dict(event))
         self.data_model = data_model
 
+    @classmethod
+    def _adopt(cls, event: dict, data_model: DataModel | None = None) -> PantherEvent:
+        """Wrap a dict nobody else holds (freshly decoded) without the defensive copy."""
+        self = cls.__new__(cls)
+        self._container = event
+        self._lower = None
+        self._cache = None
+        self.data_model = data_model
+        return self
+
     def deep_get(self, *keys: Any, default: Any = None) -> Any:
         return deep_get(self, *keys, default=default)
 

@@ -129,6 +129,9 @@ class ImmutableCaseInsensitiveDict(Mapping):
     def __len__(self) -> int:
         return len(self._container)
 
+    def __bool__(self) -> bool:
+        return bool(self._container)
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ImmutableCaseInsensitiveDict):
             return self._container == other._container
@@ -163,25 +166,36 @@ class ImmutableCaseInsensitiveDict(Mapping):
 class ImmutableList(Sequence):
     """A read-only, tuple-backed list that compares equal to lists and tuples with the same items."""
 
-    __slots__ = ("_container",)
+    __slots__ = ("_container", "_items")
 
     def __init__(self, data: Sequence | None = None):
         self._container = tuple(data) if data is not None else ()
+        self._items: tuple | None = None
+
+    def _wrapped(self) -> tuple:
+        """The items as rules see them (nested dicts and lists wrapped), built once."""
+        items = self._items
+        if items is None:
+            c = self._container
+            items = self._items = c if all(type(x) in _SCALARS for x in c) else tuple(map(_wrap, c))
+        return items
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return ImmutableList(self._container[index])
-        return _wrap(self._container[index])
+        return self._wrapped()[index]
 
     def __len__(self) -> int:
         return len(self._container)
 
+    def __bool__(self) -> bool:
+        return bool(self._container)
+
     def __iter__(self):
-        for item in self._container:
-            yield _wrap(item)
+        return iter(self._wrapped())
 
     def __contains__(self, value: object) -> bool:
-        return any(item == value for item in self)
+        return value in self._wrapped()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ImmutableList):

@@ -140,6 +140,7 @@ class Worker:
         dms = self.data_models
         watch = self.watch
         slots = watch.slots
+        adopt = PantherEvent._adopt
         for i, raw in enumerate(msg["events"]):
             if not isinstance(raw, dict):
                 continue
@@ -147,7 +148,7 @@ class Worker:
             dets = by_type.get(lt)
             if not dets:
                 continue
-            event = PantherEvent(raw, dms.get(lt))
+            event = adopt(raw, dms.get(lt))  # decoded just now: no copy needed
             for det in dets:
                 if skip and (i, det.ordinal) in skip:
                     continue
