@@ -41,6 +41,7 @@ from screens.widgets.schema_support import (
     schema_file,
     set_field_type,
     tests_file,
+    with_saved,
 )
 from workbench.errors import WorkbenchError
 
@@ -53,7 +54,8 @@ class SchemaScreen(WorkbenchScreen):
     AUTO_FOCUS = "#field-table"  # not the editor: digits and letters stay screen keys until the user edits
     HELP = """
 Schema: the schema inferred from the sample you took on Browse & sample (key 2). Pick which records it
-describes in "Infer from" (one configured log type, or the whole sample). Edit the YAML on the left: it is
+describes in "Start from" (i: one configured log type, or the whole sample), or open the saved schema of that
+log type there to edit it against the same records. Edit the YAML on the left: it is
 validated as you type (the error's line is marked and shown as line:column below the editor) and, after a
 short pause, every sample record is re-parsed — the counts and each failing line with its field and reason
 are in the Failures tab. The Fields panel lists every field with its statistics and why inference chose its
@@ -84,6 +86,8 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
                 tooltip="Add the selected sample records (Samples tab) as schema tests"),
         Binding("ctrl+o", "run_tests", "Run tests", id="schema_run_tests", tooltip="Run the saved schema's tests"),
         Binding("t", "pick_type", "Set type", id="schema_pick_type", tooltip="Pick a new type for the highlighted field"),
+        Binding("i", "focus_group", "Start from", id="schema_focus_group",
+                tooltip="Choose the records to infer from, or open the saved schema of that log type"),
         Binding("e", "focus_editor", "Editor", id="schema_focus_editor", tooltip="Focus the YAML editor"),
         Binding("f", "focus_fields", "Fields", id="schema_focus_fields", tooltip="Focus the field list"),
         Binding("x", "focus_failures", "Failures", id="schema_focus_failures", show=False,
@@ -135,7 +139,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self.parse_errors: list = []
         self._infer_token = 0
         self._edit_token = 0
-        self._loading = False  # the editor's text is being set by us, not typed
+        self._scheduled_text: str | None = None  # the editor text the latest re-parse was scheduled for
         self._timer = None
         self._sample = None
 
@@ -145,7 +149,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         with Horizontal():
             with Vertical(id="schema-left"):
                 with Horizontal(id="schema-group-row"):
-                    yield Static(safe.content("Infer from"))
+                    yield Static(safe.content("Start from"))
                     yield Select([], id="schema-group", allow_blank=True, prompt="(no sample yet)")
                 yield SchemaEditor(id="schema-editor")
                 yield Static(id="schema-problems")
@@ -183,26 +187,23 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             select.set_options([])
             self._status()
             return
-        self.groups = record_groups(sample.records, self.session.source, self.session.prefix)
+        self.groups = with_saved(record_groups(sample.records, self.session.source, self.session.prefix),
+                                 self.session.config.schema_dirs)
         select.set_options((safe.content(g.label), i) for i, g in enumerate(self.groups))
-        wanted = next((i for i, g in enumerate(self.groups) if g.name == self.session.log_type), 0)
+        wanted = next((i for i, g in enumerate(self.groups) if g.name == self.session.log_type and g.saved is None), 0)
         if self.app.dirty.is_dirty(DIRTY_KEY):
             safe.notify(self.app, "A new sample arrived; your schema edits are kept. Ctrl+R infers from the new sample.")
-            self._loading = True
             select.value = wanted
-            self._loading = False
             self.group = self.groups[wanted]
             self.query_one(SchemaSamples).show_records(self.group.records)
             self._schedule_reparse(0)
             return
-        self._loading = True
-        select.value = wanted
-        self._loading = False
+        select.value = wanted  # its Changed arrives after self.group is set, so it starts nothing
         self._start_infer(self.groups[wanted])
 
     @on(Select.Changed, "#schema-group")
     def _group_changed(self, event: Select.Changed) -> None:
-        if self._loading or not isinstance(event.value, int) or not self.groups:
+        if not isinstance(event.value, int) or not self.groups:
             return
         group = self.groups[event.value]
         if group is self.group:
@@ -212,9 +213,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
                 if yes:
                     self._start_infer(group)
                 else:
-                    self._loading = True
                     self.query_one("#schema-group", Select).value = self.groups.index(self.group)
-                    self._loading = False
             self.app.push_screen(ConfirmScreen("Infer a new schema and drop your unsaved edits?",
                                                [f"infer from {group.label}"]), answer)
             return
@@ -235,7 +234,8 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self._infer_token += 1
         self.query_one(SchemaSamples).show_records(group.records)
         self.query_one(SchemaParseView).show_note(f"inferring a schema from {len(group.records):,} records…")
-        self._status(f"inferring {group.name} from {len(group.records):,} records…")
+        what = f"opening {group.saved.name}" if group.saved else f"inferring {group.name}"
+        self._status(f"{what} from {len(group.records):,} records…")
         self.infer(self._infer_token, group)
 
     @work(thread=True, group="schema-infer", exclusive=True, exit_on_error=False, description="Infer schema")
@@ -246,10 +246,17 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         try:
             result = infer_schema(group.records, name=group.name)
         except WorkbenchError as e:
-            self.post_message(self.InferFailed(token, str(e)))
+            if group.saved is None:
+                self.post_message(self.InferFailed(token, str(e)))
+                return
+            result = None  # a saved schema still opens; its fields just have no statistics
+        try:
+            text = group.saved.read_text(encoding="utf-8") if group.saved else dump_schema(result.schema)
+        except (OSError, UnicodeDecodeError) as e:
+            self.post_message(self.InferFailed(token, f"Cannot read {group.saved}: {e.__class__.__name__}."))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Inferred(token, group, result, dump_schema(result.schema)))
+            self.post_message(self.Inferred(token, group, result, text))
 
     def on_schema_screen_infer_failed(self, message: InferFailed) -> None:
         if message.token == self._infer_token:
@@ -262,33 +269,29 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             return
         self.inference = message.result
         self.baseline = message.text
-        self.schema = message.result.schema
+        self.schema = None
         self.app.dirty.clear(DIRTY_KEY)
         self._set_text(message.text)
-        self.query_one(FieldPanel).show(field_views(self.schema, self.inference))
+        self._status()
         self._schedule_reparse(0)
 
     def _set_text(self, text: str) -> None:
-        editor = self.query_one(SchemaEditor)
-        self._loading = True
-        try:
-            editor.load_text(text)
-        finally:
-            self._loading = False
+        self.query_one(SchemaEditor).load_text(text)
 
     # -- editing: validate and re-parse ----------------------------------------------------------------------
     @on(TextArea.Changed, "#schema-editor")
     def _edited(self) -> None:
-        if self._loading:
-            return
         text = self.query_one(SchemaEditor).text
         if text != self.baseline:
             self.app.dirty.mark(DIRTY_KEY, f"schema {self.group.name if self.group else ''} has unsaved edits")
         else:
             self.app.dirty.clear(DIRTY_KEY)
-        self._schedule_reparse(REPARSE_DELAY)
+        self._status()
+        if text != self._scheduled_text:  # Changed also arrives (later) for text we loaded and parse already
+            self._schedule_reparse(REPARSE_DELAY)
 
     def _schedule_reparse(self, delay: float) -> None:
+        self._scheduled_text = self.query_one(SchemaEditor).text
         self._edit_token += 1
         if self._timer is not None:
             self._timer.stop()
@@ -377,7 +380,9 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             return
         out = safe.join(("Schema ", "bold"), (self.schema.name if self.schema else self.group.name, "bold cyan"),
                         f"  from {len(self.group.records):,} records")
-        if self.inference is not None:
+        if self.group.saved is not None:
+            out.append_text(safe.join(" (", ("saved file ", "dim"), str(self.group.saved), ")"))
+        elif self.inference is not None:
             r = self.inference
             out.append_text(safe.join(f" ({r.format}, {r.events:,} events in {r.shapes:,} shapes)"))
         if self.app.dirty.is_dirty(DIRTY_KEY):
@@ -571,6 +576,9 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self.query_one(TabbedContent).active = "tab-tests"
 
     # -- focus -----------------------------------------------------------------------------------------------
+    def action_focus_group(self) -> None:
+        self.query_one("#schema-group", Select).focus()
+
     def action_focus_editor(self) -> None:
         self.query_one(SchemaEditor).focus()
 

@@ -69,7 +69,7 @@ async def settle(app, pilot) -> None:
     for _ in range(200):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if not any(w.is_running for w in app.workers):
+        if all(w.is_finished for w in app.workers):
             await pilot.pause()
             return
 
@@ -145,6 +145,35 @@ async def test_editor_marks_the_problem_line_and_column(tmp_path):
         assert not list((tmp_path / "schemas").glob("*.yml"))
         await pilot.press("escape", "ctrl+n")
         assert editor.has_focus and editor.cursor_location[0] == row
+
+
+@pytest.mark.asyncio
+async def test_saved_schema_opens_from_infer_from(tmp_path):
+    app = hostile_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await load_sample(app, pilot)
+        editor = screen.query_one(SchemaEditor)
+        editor.focus()
+        editor.move_cursor((0, 0))
+        editor.insert("# kept by hand\n")
+        await pilot.pause(0.6)
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        saved = tmp_path / "schemas" / "Custom.Panoptica.Auth.yml"
+        assert saved.read_text().startswith("# kept by hand\n")
+        # a new sample: the inferred schema is shown, and "Start from" offers the saved file too
+        await load_sample(app, pilot)
+        assert not editor.text.startswith("# kept by hand")
+        labels = [g.label for g in screen.groups]
+        assert any("open the saved schema Custom.Panoptica.Auth.yml" in label for label in labels)
+        await pilot.press("escape", "i")
+        assert screen.query_one("#schema-group").has_focus_within, app.focused
+        screen.query_one("#schema-group").value = next(i for i, g in enumerate(screen.groups) if g.saved)
+        await settle(app, pilot)
+        assert editor.text == saved.read_text()
+        assert "parsed 21" in str(screen.query_one("#parse-counts").render()) and not app.dirty
+        assert "saved file" in str(screen.query_one("#schema-status").render())
 
 
 def test_schema_screen_snapshot(tmp_path, snap_compare):

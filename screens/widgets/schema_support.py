@@ -27,11 +27,28 @@ class RecordGroup:
     name: str  # the schema name proposed for them
     records: list = field(default_factory=list)
     configured: bool = False  # the name comes from the source's prefix -> log type mapping
+    saved: Path | None = None  # open this saved schema instead of inferring one
 
     @property
     def label(self) -> str:
+        if self.saved is not None:
+            return f"{self.name} — open the saved schema {self.saved.name} ({len(self.records):,} records)"
         how = "configured log type" if self.configured else "name from the prefix"
-        return f"{self.name} — {len(self.records):,} records ({how})"
+        return f"{self.name} — infer from {len(self.records):,} records ({how})"
+
+
+def with_saved(groups: list[RecordGroup], schema_dirs) -> list[RecordGroup]:
+    """Each group, followed by a twin that opens the saved schema of the same name when there is one."""
+    out = []
+    for g in groups:
+        out.append(g)
+        try:
+            path, exists = schema_file(schema_dirs, g.name)
+        except WorkbenchError:
+            continue
+        if exists:
+            out.append(RecordGroup(g.name, g.records, g.configured, path))
+    return out
 
 
 def name_from_prefix(prefix: str) -> str:
