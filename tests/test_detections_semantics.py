@@ -477,3 +477,74 @@ def test_printed_output_is_captured_per_case(tmp_path):
         """)
     assert case(report, "one").stdout == "looking at 1\nto stderr\n"
     assert case(report, "two").stdout == "looking at 2\nto stderr\n"
+
+
+def test_scheduled_rules_run_without_rule_function_or_data_model(tmp_path):
+    dm = tmp_path / "data_models"
+    dm.mkdir()
+    (dm / "dm.yml").write_text("AnalysisType: datamodel\nDataModelID: DM\nEnabled: true\nLogTypes: [Custom.T]\n"
+                               "Mappings:\n  - Name: source_ip\n    Path: $.ip\n")
+    (tmp_path / "sched.py").write_text("def title(event):\n    return f'row {event.udm(\"source_ip\")}'\n")
+    (tmp_path / "sched.yml").write_text(textwrap.dedent("""\
+        AnalysisType: scheduled_rule
+        RuleID: T.Scheduled
+        Enabled: true
+        Filename: sched.py
+        ScheduledQueries: [Some Query]
+        Severity: Low
+        Tests:
+          - Name: every row matches
+            ExpectedResult: true
+            Log: {"p_log_type": "Custom.T", "ip": "1.1.1.1"}
+        """))
+    with RuleEngine(tmp_path) as engine:
+        report = engine.run_tests()
+    c = report.cases[0]
+    assert c.passed
+    # scheduled rules never get a data model: udm falls back to the field of that name (absent here)
+    assert next(f.output for f in c.functions if f.name == "title") == "row None"
+
+
+def test_simple_detections_are_skipped_with_a_reason(tmp_path):
+    (tmp_path / "simple.yml").write_text(textwrap.dedent("""\
+        AnalysisType: rule
+        RuleID: T.Simple
+        Enabled: true
+        LogTypes: [Custom.T]
+        Severity: Low
+        Detection:
+          - KeyPath: action
+            Condition: Equals
+            Value: archived
+        """))
+    with RuleEngine(tmp_path) as engine:
+        report = engine.run_tests()
+    assert report.ok and [s.analysis_id for s in report.skipped] == ["T.Simple"]
+    assert "Simple Detection" in report.skipped[0].reason
+
+
+def test_worker_runs_under_another_interpreter_without_our_dependencies(tmp_path):
+    import shutil
+    import sys
+
+    other = shutil.which("python3", path="/usr/bin:/usr/local/bin")
+    if not other or Path(other).resolve() == Path(sys.executable).resolve():
+        pytest.skip("no second Python interpreter on this machine")
+    report = run_one(tmp_path, "T.Other", """
+        import sys
+
+        def rule(event):
+            return event["n"] == 1 and sys.version_info >= (3, 8)
+
+        def title(event):
+            return sys.executable
+        """, """
+        - Name: other python
+          ExpectedResult: true
+          Log: {"n": 1}
+        """)
+    assert report.ok  # written with the defaults; now the same content under the other interpreter:
+    with RuleEngine(tmp_path, python=other) as engine:
+        report = engine.run_tests()
+    assert report.ok, report.cases
+    assert next(f.output for f in report.cases[0].functions if f.name == "title") == other
