@@ -367,12 +367,13 @@ $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs
 
     @work(thread=True, group="rules-watch", exclusive=True, exit_on_error=False, description="Watch rule files")
     def check_files(self) -> None:
+        """Reload the content when a rule, helper or data-model file changed (posts the files, or none)."""
         changed: list[str] = []
         try:
-            if self.engine_lock.acquire(blocking=False):
+            if self.engine_lock.acquire(blocking=False):  # a run or test in progress reloads by itself
                 try:
                     if self.engine is not None:
-                        changed = self.engine.changed_files()
+                        changed = list(self.engine.reload().changed)
                 finally:
                     self.engine_lock.release()
         finally:
@@ -384,6 +385,9 @@ $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs
             return
         names = ", ".join(os.path.basename(f) for f in message.files[:3])
         more = f" and {len(message.files) - 3} more" if len(message.files) > 3 else ""
+        if not self.is_current:
+            self._events_seen = None  # run again when the user comes back
+            return
         safe.notify(self.app, f"Rule files changed ({names}{more}); running the rules again.")
         self._events_seen = self.session.events
         self._start_run(f"changed {names}{more}")

@@ -510,6 +510,10 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         path = self._saved_path()
         if path is None:
             return
+        if self.app.dirty.is_dirty(DIRTY_KEY):
+            safe.notify(self.app, "Save first (Ctrl+S): tests are written from the saved schema and run against it.",
+                        severity="warning")
+            return
         samples = self.query_one(SchemaSamples)
         records = samples.chosen()
         if not records:
