@@ -358,9 +358,16 @@ def _progress(phase: str, result: ReplayResult, run_s: float) -> ReplayProgress:
 
 
 def _warm_up(client, spec: TaskSpec) -> None:
-    """Load rules and schemas on every worker before timing starts; a worker that cannot is one sentence."""
+    """Load rules and schemas on every worker before timing starts; a worker that cannot is one sentence.
+
+    Submitted as a task pinned to each worker (not `client.run`, which runs on the worker's event loop
+    thread): engines are per thread, and this warms the thread the replay's tasks will run on."""
+    workers = list(client.scheduler_info(n_workers=-1).get("workers", {}))
+    futures = [client.submit(warm_up, spec, workers=[w], allow_other_workers=False, pure=False,
+                             key=f"replay-warm-up-{os.getpid()}-{i}-{time.monotonic_ns()}")
+               for i, w in enumerate(workers)]
     try:
-        client.run(warm_up, spec)
+        client.gather(futures)
     except WorkbenchError:
         raise
     except Exception as e:
@@ -372,6 +379,9 @@ def _run_tasks(client, tasks: list[Task], base: TaskSpec, result: ReplayResult, 
     """Submit every task, then merge results in the order they finish."""
     from distributed import as_completed
 
+    if cancel is not None and cancel.is_set():  # cancelled while the workers were starting
+        result.cancelled = True
+        return
     run_started = time.monotonic()
     token = f"{os.getpid()}-{int(run_started * 1000)}"
     futures = {}
