@@ -42,6 +42,72 @@ _BOOT = (
 )
 
 
+_IN_FORKED_WORKER = False
+
+
+class _ForkedProc:
+    """The bits of subprocess.Popen the parent uses, for a worker started with os.fork()."""
+
+    def __init__(self, pid: int, stdin_fd: int, stdout_fd: int):
+        self.pid = pid
+        self.stdin = os.fdopen(stdin_fd, "wb", buffering=0)
+        self.stdout = os.fdopen(stdout_fd, "rb", buffering=0)
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -1
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"rule worker {self.pid}", timeout)
+            time.sleep(0.005)
+        assert self.returncode is not None
+        return self.returncode
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _fork_worker(watch_file: str, memory_mb: int, log_fd: int) -> _ForkedProc:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: never returns into the caller's code
+        global _IN_FORKED_WORKER
+        _IN_FORKED_WORKER = True
+        code = 0
+        try:
+            os.setsid()  # its own session, so stop() can kill whatever a rule spawned
+            os.dup2(in_r, 0)
+            os.dup2(out_w, 1)
+            os.dup2(log_fd, 2)
+            # nothing else of the parent's: other workers' pipes must see EOF when the parent closes them
+            os.closerange(3, 1 << 16)
+            from workbench.detections.worker import main
+
+            main([watch_file, str(memory_mb)])
+        except BaseException:
+            code = 70
+        finally:
+            os._exit(code)
+    os.close(in_r)
+    os.close(out_w)
+    return _ForkedProc(pid, in_w, out_r)
+
+
 class WorkerCrash(Exception):
     """The worker hung or died. `ident`/`ordinal` name the running call (None if it was between calls)."""
 
@@ -81,18 +147,11 @@ class WorkerProcess:
         os.close(fd)
         self._slots = memoryview(self._mm).cast("q")
         self._log = tempfile.TemporaryFile(prefix="wb-rules-stderr-")  # noqa: SIM115 - lives as long as the worker
-        env = dict(os.environ)
-        env.setdefault("PYTHONHASHSEED", "0")  # alert contexts built from sets serialise the same every run
-        env["PYTHONUNBUFFERED"] = "1"
-        try:
-            self.proc = subprocess.Popen(
-                [self.python, "-c", _BOOT, str(ROOT), self._watch_file, str(self.memory_mb)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, start_new_session=True,
-                bufsize=0, env=env,
-            )
-        except OSError as e:
-            raise WorkbenchError(f"Cannot start the rule worker with {self.python}: {e.strerror or e}.") from None
         self.starts += 1
+        if self._can_fork():
+            self.proc = _fork_worker(self._watch_file, self.memory_mb, self._log.fileno())
+        else:
+            self._spawn()
         # a batch of events is ~1 MB: bigger pipes mean fewer wake-ups of either process
         for pipe in (self.proc.stdin, self.proc.stdout):
             try:
@@ -102,7 +161,31 @@ class WorkerProcess:
             except (ImportError, OSError):
                 pass
 
+    def _can_fork(self) -> bool:
+        """Fork (fast: no interpreter start-up, imports inherited) only where it is safe: this interpreter,
+        a POSIX system, and no other threads whose locks the child could inherit held (the CLI; not the TUI)."""
+        import threading
+
+        return (hasattr(os, "fork") and self.python == sys.executable and threading.active_count() == 1
+                and not os.environ.get("WORKBENCH_SPAWN_WORKER"))
+
+    def _spawn(self) -> None:
+        assert self._watch_file is not None and self._log is not None
+        env = dict(os.environ)
+        env.setdefault("PYTHONHASHSEED", "0")  # alert contexts serialise the same every run
+        env["PYTHONUNBUFFERED"] = "1"
+        try:
+            self.proc = subprocess.Popen(
+                [self.python, "-c", _BOOT, str(ROOT), self._watch_file, str(self.memory_mb)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, start_new_session=True,
+                bufsize=0, env=env,
+            )
+        except OSError as e:
+            raise WorkbenchError(f"Cannot start the rule worker with {self.python}: {e.strerror or e}.") from None
+
     def stop(self) -> None:
+        if _IN_FORKED_WORKER:
+            return  # a forked worker's copy of its parent's handles must never kill anything
         proc, self.proc = self.proc, None
         if proc is not None:
             if proc.poll() is None:
