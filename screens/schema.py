@@ -39,8 +39,8 @@ from screens.widgets.schema_support import (
     path_at_line,
     record_groups,
     schema_file,
+    schema_tests_file,
     set_field_type,
-    tests_file,
     with_saved,
 )
 from workbench.errors import WorkbenchError
@@ -214,8 +214,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
                     self._start_infer(group)
                 else:
                     self.query_one("#schema-group", Select).value = self.groups.index(self.group)
-            self.app.push_screen(ConfirmScreen("Infer a new schema and drop your unsaved edits?",
-                                               [f"infer from {group.label}"]), answer)
+            self.app.push_screen(ConfirmScreen("Drop your unsaved edits?", [f"start from {group.label}"]), answer)
             return
         self._start_infer(group)
 
@@ -520,7 +519,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             safe.notify(self.app, "No samples chosen: in the Samples tab (m), Space selects records.", severity="warning")
             return
         samples.clear_selection()
-        self.add_tests(self.schema, records, tests_file(path))
+        self.add_tests(self.schema, records, schema_tests_file(path))
 
     @work(thread=True, group="schema-tests", exclusive=True, exit_on_error=False, description="Add schema tests")
     def add_tests(self, schema, records: list, path) -> None:
@@ -547,7 +546,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             return
         if self.app.dirty.is_dirty(DIRTY_KEY):
             safe.notify(self.app, "The tests run against the saved schema; your unsaved edits are not in it.")
-        tests = tests_file(path)
+        tests = schema_tests_file(path)
         if not tests.exists():
             safe.notify(self.app, "This schema has no tests yet: select samples (m, Space) and press Ctrl+L.",
                         severity="warning")

@@ -106,7 +106,7 @@ def schema_file(schema_dirs, name: str) -> tuple[Path, bool]:
     return path, path.exists()
 
 
-def tests_file(schema_path: Path) -> Path:
+def schema_tests_file(schema_path: Path) -> Path:
     """Where a schema's tests live: `<schema file stem>_tests.yml` beside it (never read as a schema)."""
     return schema_path.with_name(schema_path.stem + "_tests.yml")
 
