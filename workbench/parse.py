@@ -39,6 +39,8 @@ _BOOL_TEXT = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True
               "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
 _INT_TEXT = re.compile(r"[+-]?\d+\Z")
 _MISSING = object()
+_orjson_loads = orjson.loads
+_JSONError = orjson.JSONDecodeError
 
 
 @dataclass(frozen=True, slots=True)
@@ -684,6 +686,9 @@ class Parser:
                                 _object_decoder(schema.fields, empty, {n: i for i, n in enumerate(names)}))
                                for rx, names, quoted in t.patterns]
         self._event_times = _event_time_getters(schema.fields)
+        top = [f.name for f in schema.fields if f.type == "timestamp" and f.is_event_time]
+        nested = len(self._event_times) - len(top)
+        self._event_time_key = top[0] if len(top) == 1 and not nested else None
         self._row_prefix = os.urandom(6).hex()
         self._counter = itertools.count(1)
 
@@ -710,7 +715,10 @@ class Parser:
                     g = tuple(_UNESCAPE.sub(r"\1", x) if q and "\\" in x else x for x, q in zip(g, quoted, strict=True))
                 event = dec(g, ind)
             elif self._text is None:
-                raw = loads(text)
+                try:
+                    raw = _orjson_loads(text)
+                except _JSONError:
+                    raw = loads(text)  # the stdlib fallback, or a ParseError naming the problem
                 if type(raw) is not dict:
                     raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
                 event = self._decode(raw, ind)
@@ -726,11 +734,14 @@ class Parser:
         if event is None:
             event = {}  # every declared field empty: still an event (Panther keeps it, with only p_ fields)
         parse_time = _CLOCK.text()
-        event_time = None
-        for get in self._event_times:
-            event_time = get(event)
-            if event_time is not None:
-                break
+        if self._event_time_key is not None:  # the common case: one top-level event-time field
+            event_time = event.get(self._event_time_key)
+        else:
+            event_time = None
+            for get in self._event_times:
+                event_time = get(event)
+                if event_time is not None:
+                    break
         event["p_log_type"] = self.log_type
         event["p_row_id"] = f"{self._row_prefix}{next(self._counter):x}"
         event["p_event_time"] = event_time or parse_time

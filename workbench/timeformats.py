@@ -92,9 +92,24 @@ def _assemble(y: int, mo: int, d: int, h: int, mi: int, s: int, ns: int, offset_
     return utc_text(y, mo, d, h, mi, s, ns)
 
 
+_fromiso = datetime.fromisoformat
+
+
 def parse_rfc3339(value: object) -> str:
     if type(value) is not str:
         raise ValueError("expected an RFC 3339 string")
+    n = len(value)
+    if n >= 20 and value[-1] == "Z" and value[10] == "T" and (n == 20 or (value[19] == "." and 22 <= n <= 30)):
+        # fast path for UTC: the C ISO parser validates digits, separators and ranges (it rejects second 60, as
+        # Go does); the stored text is then a re-slicing of the input, fraction kept to the nanosecond
+        frac = value[20:-1]
+        if (not frac or frac.isdigit()) and value[4] == "-" and value[13] == ":":
+            try:
+                _fromiso(value)
+            except ValueError:
+                pass  # the slow path below says exactly what is wrong
+            else:
+                return f"{value[:10]} {value[11:19]}.{frac}{'000000000'[len(frac):]}"
     m = _RFC3339.match(value)
     if m is None:
         raise ValueError("not RFC 3339 (expected e.g. 2024-05-01T12:00:00Z)")
