@@ -70,7 +70,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
     LiveScreen #live-filter { height: 3; }
     LiveScreen #live-paused { height: 1; padding: 0 1; background: $warning 30%; display: none; }
     LiveScreen #live-paused.shown { display: block; }
-    LiveScreen #live-side { width: 48; }
+    LiveScreen #live-side { width: 50; max-width: 40%; }
     LiveScreen #live-side Static { padding: 0 1; }
     LiveScreen #live-spark { height: 3; margin: 0 1; }
     LiveScreen .pane-title { margin-top: 1; }
