@@ -78,6 +78,33 @@ def test_rules_test_selection(content, capsys):
     capsys.readouterr()
     assert main(["rules", "test", "--path", str(content), "--filter", "nonsense"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+    assert main(["rules", "test", "--path", str(content), "--filter", "RuleID!=C.Bad", "--json"]) == 0
+    assert {t["rule_id"] for t in json.loads(capsys.readouterr().out)["tests"]} == {"C.Good"}
+    assert main(["rules", "test", "--path", str(content), "--filter", "RuleID=C.Good,C.Bad", "--json"]) == 1
+    assert {t["rule_id"] for t in json.loads(capsys.readouterr().out)["tests"]} == {"C.Good", "C.Bad"}
+    assert main(["rules", "test", "--path", str(content), "--filter", "Severity=Low"]) == 1
+    assert "no rules to test" in capsys.readouterr().err
+
+
+def test_global_helpers_found_in_the_parent_folder(tmp_path, capsys):
+    helpers = tmp_path / "global_helpers"
+    helpers.mkdir()
+    (helpers / "up_helpers.py").write_text("ANSWER = 42\n")
+    (helpers / "up_helpers.yml").write_text("AnalysisType: global\nGlobalID: up_helpers\nFilename: up_helpers.py\n")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    write_rule(rules, "C.Up", """
+        from up_helpers import ANSWER
+
+        def rule(event):
+            return ANSWER == 42
+        """, """
+        - Name: helper from ../global_helpers
+          ExpectedResult: true
+          Log: {}
+        """)
+    assert main(["rules", "test", "--path", str(rules), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["passed"] == 1
 
 
 def test_invalid_spec_fails_the_run(content, capsys):

@@ -77,12 +77,13 @@ def _engine(path: Path, args: argparse.Namespace):
 
 
 def _filters(items: list[str]) -> dict[str, list[str]]:
+    """KEY=VALUE[,VALUE…] (any of the values) or KEY!=VALUE[,…] (none of them), as Panther's CLI takes them."""
     out: dict[str, list[str]] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise WorkbenchError(f"--filter {item!r}: use KEY=VALUE, e.g. --filter Severity=High.")
-        out.setdefault(key.strip(), []).append(value.strip())
+        if not sep or not key.rstrip("!").strip():
+            raise WorkbenchError(f"--filter {item!r}: use KEY=VALUE, e.g. --filter Severity=High,Critical.")
+        out.setdefault(key.strip(), []).extend(v.strip() for v in value.split(",") if v.strip())
     return out
 
 
@@ -99,6 +100,12 @@ def cmd_test(args: argparse.Namespace) -> int:
         missing = [r for r in args.rule_ids if r not in known]
         if missing:
             print(f"warning: no rule with id {', '.join(missing)} under {args.path}", file=sys.stderr)
+    if not report.rules and not report.invalid and not report.skipped:
+        # most likely the wrong directory or a filter that matches nothing: not a pass
+        print(f"error: no rules to test under {args.path}"
+              + (" with these filters" if args.filters or args.rule_ids else "")
+              + " (a panther-analysis style folder has *.yml specs with AnalysisType: rule).", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(report.to_json(), default=str))
     else:

@@ -401,14 +401,19 @@ class RuleEngine:
 
 
 def _matches_filters(spec: RuleSpec, filters: Mapping[str, Sequence[str]] | None) -> bool:
-    """PAT's --filter KEY=VALUE: every key must match one of its values (list keys: any element)."""
+    """PAT's --filter: every key must match one of its values (list-valued keys: any element).
+
+    A key ending in "!" (from `KEY!=VALUE`) inverts it: the spec must match none of the values.
+    """
     if not filters:
         return True
     for key, values in filters.items():
-        raw = spec.raw.get(key)
+        negate = key.endswith("!")
+        raw = spec.raw.get(key.rstrip("!"))
         items = raw if isinstance(raw, list) else [raw]
         shown = {("true" if v is True else "false" if v is False else str(v)).lower() for v in items}
-        if not shown & {str(v).lower() for v in values}:
+        hit = bool(shown & {str(v).lower() for v in values})
+        if hit == negate:
             return False
     return True
 
