@@ -207,3 +207,13 @@ def _empty(v) -> bool:
     if isinstance(v, list):
         return all(_empty(x) for x in v)
     return v is None or v == ""
+
+
+def test_hostile_depth_and_sizes_do_not_break_inference():
+    deep = '{"a": 1, "d": ' + "[" * 900 + "]" * 900 + "}"
+    too_deep_for_json = '{"a": 3, "d": ' + "[" * 10000 + "]" * 10000 + "}"
+    big = orjson.dumps({"a": 4, "d": [1], "s": "x" * 10_000_000}).decode()
+    res = infer_schema([deep, too_deep_for_json, big, '{"a": 2, "d": [1], "n": NaN}', '{"a": 5, "a": 6, "d": [2]}'])
+    f = _fields(res)
+    assert f["a"].type == "bigint" and f["d"].type == "array"
+    assert any("too deeply" in n for n in res.notes) and any("not JSON objects" in n for n in res.notes)

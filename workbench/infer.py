@@ -93,6 +93,14 @@ def shape_of(v: Any) -> Any:
     return t
 
 
+def _shallow_enough(e: Any) -> bool:
+    try:
+        shape_of(e)
+        return True
+    except RecursionError:
+        return False
+
+
 def _count_paths(v: Any, path: str, c: int, counts: dict[str, PathCounts]) -> None:
     t = type(v)
     pc = counts.get(path)
@@ -216,8 +224,13 @@ class _Engine:
                               f"{_fmt(len(events))} of {_fmt(self.population)} events.")
         self.total = len(events)
         shapes: dict[Any, list] = {}
+        too_deep = 0
         for e in events:
-            k = shape_of(e)
+            try:
+                k = shape_of(e)
+            except RecursionError:
+                too_deep += 1  # a value nested hundreds of levels deep: left out, and said so
+                continue
             hit = shapes.get(k)
             if hit is None:
                 shapes[k] = [1, e]
@@ -226,12 +239,38 @@ class _Engine:
         self.shapes = shapes
         builder = SchemaBuilder()
         self.counts: dict[str, PathCounts] = {}
-        for c, rep in shapes.values():
-            builder.add_object(rep)
-            for k, x in rep.items():
-                _count_paths(x, k, c, self.counts)
+        for key, (c, rep) in list(shapes.items()):
+            try:
+                probe = SchemaBuilder()
+                probe.add_object(rep)  # genson recurses deeper than shape_of: try on its own first
+                counts: dict[str, PathCounts] = {}
+                for k, x in rep.items():
+                    _count_paths(x, k, c, counts)
+            except RecursionError:
+                too_deep += c
+                del shapes[key]
+                continue
+            builder.add_schema(probe.to_schema())
+            for p, pc in counts.items():
+                mine = self.counts.get(p)
+                if mine is None:
+                    self.counts[p] = pc
+                else:
+                    mine.types.update(pc.types)
+                    mine.empty += pc.empty
+                    if pc.keysets:
+                        if mine.keysets is None:
+                            mine.keysets = Counter()
+                        mine.keysets.update(pc.keysets)
+        if too_deep:
+            self.notes.append(f"{_fmt(too_deep)} events nest too deeply to analyse and were left out.")
+            self.total -= too_deep
         self.structure = builder.to_schema()
         # value sample: a uniform reservoir plus every shape's representative, so rare shapes are typed too
+        if too_deep:
+            kept = {id(rep) for _, rep in shapes.values()}
+            events = [e for e in events if id(e) in kept] + [
+                e for e in events if id(e) not in kept and _shallow_enough(e)]
         if len(events) <= value_sample:
             sample = events
         else:

@@ -51,8 +51,10 @@ def _load_schemas(paths: list[str]) -> tuple[dict, list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import orjson
+
     from workbench.cli.progress import Progress
-    from workbench.parse import Classifier, compile_parser, event_to_json
+    from workbench.parse import Classifier, ParseError, compile_parser, event_to_json
 
     schemas, extra_inputs = _load_schemas(args.schema)
     inputs = [*extra_inputs, *args.inputs]
@@ -64,14 +66,20 @@ def run(args: argparse.Namespace) -> int:
 
     def emit(item) -> None:
         if type(item) is dict:
-            counts["events"] += 1
-            out.write(event_to_json(item) + b"\n")
-        else:
-            counts["errors"] += 1
-            if errors_file is not None:
-                import orjson
-
-                errors_file.write(orjson.dumps(item.to_json()) + b"\n")
+            try:
+                line = event_to_json(item)
+            except (RecursionError, ValueError, TypeError):
+                # a json field nested deeper than any JSON writer here allows: report it, keep going
+                src = item.get("p_source_file") or {}
+                item = ParseError(src.get("aws_s3_key", ""), 0, "", "", "event is nested too deeply to write as JSON",
+                                  item.get("p_log_type", ""))
+            else:
+                counts["events"] += 1
+                out.write(line + b"\n")
+                return
+        counts["errors"] += 1
+        if errors_file is not None:
+            errors_file.write(orjson.dumps(item.to_json()) + b"\n")
 
     try:
         if inputs:
