@@ -13,6 +13,7 @@ Extension points for later screens:
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -26,6 +27,7 @@ from screens import safe
 from screens.commands import ActionsProvider
 from screens.confirm import ConfirmScreen
 from screens.dirty import DirtyRegistry
+from screens.executor import DaemonThreadExecutor
 from screens.messages import GotoScreen, SessionUpdate
 from screens.registry import SCREENS, ScreenEntry
 from screens.session import Session
@@ -68,6 +70,7 @@ class WorkbenchApp(App[int]):
 
     # -- start-up ---------------------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        asyncio.get_running_loop().set_default_executor(DaemonThreadExecutor())
         self.sub_title = safe.plain(self.session.source_name)
         if self.session.config.keymap:
             self._apply_keymap(self.session.config.keymap)

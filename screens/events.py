@@ -104,6 +104,11 @@ Next: press 5 (Rules) to run the detection rules on these events.
             super().__init__()
             self.generation, self.rows, self.error = generation, rows, error
 
+    class Times(Message):
+        def __init__(self, generation: int, times: tuple[float, ...]) -> None:
+            super().__init__()
+            self.generation, self.times = generation, times
+
     class ParseProgress(Message):
         def __init__(self, done: int, total: int) -> None:
             super().__init__()
@@ -159,7 +164,24 @@ Next: press 5 (Rules) to run the detection rules on these events.
     def _after_order(self, rows: list[int]) -> None:
         events = self.session.events
         self.query_one("#events-count", Static).update(safe.content(f"{len(rows):,} / {len(events):,} events"))
-        self.query_one(TimeHistogram).set_times(_time_of(events[i]) for i in rows)
+        # after the table's first paint: parsing 100k times competes with it for the GIL
+        self.call_after_refresh(self.histogram_times, self._generation, events, rows)
+
+    @work(thread=True, group="events-histogram", exclusive=True, exit_on_error=False, description="Event times")
+    def histogram_times(self, generation: int, events: list[dict], rows: list[int]) -> None:
+        worker = get_current_worker()
+        times = []
+        for n, i in enumerate(rows):
+            t = _time_of(events[i])
+            if t is not None:
+                times.append(t.timestamp())
+            if n % 10_000 == 0 and worker.is_cancelled:
+                return
+        self.post_message(self.Times(generation, tuple(times)))
+
+    def on_events_screen_times(self, message: Times) -> None:
+        if message.generation == self._generation:
+            self.query_one(TimeHistogram).times = message.times
 
     def _status(self, message: str) -> None:
         errors = len(self.session.parse_errors)

@@ -3,6 +3,7 @@ the command palette provider, background errors as plain-text notifications, the
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,27 @@ async def test_typing_in_an_input_does_not_trigger_screen_keys():
         await pilot.pause()
         assert app.is_running and app.current_mode == "events"
         assert app.screen.query_one("#filter").value == "q1?"
+
+
+class _Stuck(WorkbenchApp):
+    release = threading.Event()
+    thread: threading.Thread | None = None
+
+    @work(thread=True, group="stuck", exclusive=True, exit_on_error=False)
+    def block(self) -> None:
+        type(self).thread = threading.current_thread()
+        self.release.wait()  # a blocking call that ignores cancellation (a slow AWS request)
+
+
+async def test_quit_does_not_wait_for_a_blocked_worker():
+    app = _Stuck(parse_config("sources: {}\n"))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            app.block()
+            await pilot.pause()
+            await pilot.press("q")
+            await pilot.pause()
+        assert app.return_code == 0
+        assert _Stuck.thread is not None and _Stuck.thread.daemon and _Stuck.thread.is_alive()
+    finally:
+        _Stuck.release.set()
