@@ -75,6 +75,10 @@ async def settle(app, pilot) -> None:
 
 
 async def load_sample(app, pilot) -> SchemaScreen:
+    for _ in range(200):  # the app switches to its start mode just after it mounts
+        if isinstance(app.screen, SchemaScreen):
+            break
+        await pilot.pause(0.05)
     app.update_session(sample=SampleResult(records=records()), prefix="Panoptica/auth/")
     await settle(app, pilot)
     screen = app.screen
@@ -174,6 +178,22 @@ async def test_saved_schema_opens_from_infer_from(tmp_path):
         assert editor.text == saved.read_text()
         assert "parsed 21" in str(screen.query_one("#parse-counts").render()) and not app.dirty
         assert "saved file" in str(screen.query_one("#schema-status").render())
+
+
+@pytest.mark.asyncio
+async def test_help_explains_the_schema_screen_and_its_keys(tmp_path):
+    from screens.help import HelpScreen
+
+    app = hostile_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await load_sample(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        for words in ("re-parsed", "Ctrl+S", "Save", "Set type", "Re-infer", "Add tests", "Run tests", "Start from"):
+            assert words in text, words
+        await pilot.press("escape")
 
 
 def test_schema_screen_snapshot(tmp_path, snap_compare):
