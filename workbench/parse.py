@@ -120,7 +120,11 @@ def event_to_json(event: dict) -> bytes:
     try:
         return orjson.dumps(event)
     except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(event, ensure_ascii=False, default=str, separators=(",", ":")).encode()
+        text = json.dumps(event, ensure_ascii=False, default=str, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # lone surrogates (from "\ud800" escapes in the log): keep them escaped, as they came
+        return json.dumps(event, default=str, separators=(",", ":")).encode()
 
 
 # --- value decoders -----------------------------------------------------------------------------------------
@@ -228,7 +232,10 @@ def _float_decoder(f: Field) -> Decoder:
                 return v
             raise _Bad(v, "not a finite number")
         if t is int:
-            return float(v)
+            try:
+                return float(v)
+            except OverflowError:  # an integer literal beyond 1e308 (JSON allows any length)
+                raise _Bad(v, "not a finite number") from None
         if t is str:
             if not v:
                 return None
