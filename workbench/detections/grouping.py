@@ -123,7 +123,8 @@ class AlertGrouper:
         for (rid, dedup), items in self.matches.items():
             period, threshold = self.settings.get(rid, (60, 1))
             span = period * 60
-            ordered = sorted(items, key=lambda x: x[0])
+            # ties in time broken by title and severity: the same answer whatever order partials merged in
+            ordered = sorted(items, key=lambda x: (x[0], x[1] or "", x[2] or ""))
             start = None
             group: list = []
             for item in ordered:
