@@ -65,7 +65,8 @@ Space pauses the view (new items are counted, not lost); / filters by text, log 
 drift report with a suggested schema patch; m changes the mode; s stops or restarts the tail."""
 
     DEFAULT_CSS = """
-    LiveScreen #live-status { height: 2; padding: 0 1; }
+    LiveScreen #live-status { height: 2; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    LiveScreen #live-rates { text-wrap: nowrap; text-overflow: ellipsis; }
     LiveScreen #live-main { width: 1fr; }
     LiveScreen #live-filter { height: 3; }
     LiveScreen #live-paused { height: 1; padding: 0 1; background: $warning 30%; display: none; }
@@ -220,18 +221,21 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         self._render_status()
 
     def _render_status(self) -> None:
+        """Line 1: mode, rules and counts; line 2: the latest status (the mode's reason at first)."""
         tail = self.tail
-        head = Text(no_wrap=True, end="")
+        head = Text(no_wrap=True, overflow="ellipsis", end="")
         if tail is not None:
             s = tail.buffer.stats
             head.append(f"{tail.mode}", style="bold")
-            head.append(safe.plain(f" — {tail.reason}; {tail.rules_note}", limit=300))
-            head.append(f"\n{s.events:,} events · {s.alerts:,} alerts · {s.parse_errors:,} parse errors · "
-                        f"{s.objects:,} objects · {s.malformed:,} malformed · {s.fetch_failures:,} fetch failures  ")
+            head.append(f" · {s.events:,} events · {s.alerts:,} alerts · {s.parse_errors:,} parse errors · "
+                        f"{s.objects:,} objects · {s.malformed:,} malformed · {s.fetch_failures:,} fetch failures · ")
+            head.append(safe.plain(tail.rules_note, limit=200))
         level, line = self._last_status
         style = {"error": "bold red", "warning": "yellow"}.get(level, "")
-        head.append(safe.plain(line, limit=300), style=style)
-        self.query_one("#live-status", Static).update(head)
+        status = Text(safe.plain(line, limit=400), style=style, no_wrap=True, overflow="ellipsis", end="")
+        both = Text("\n", end="").join([head, status])
+        both.no_wrap, both.overflow = True, "ellipsis"
+        self.query_one("#live-status", Static).update(both)
 
     def _show_paused(self) -> None:
         bar = self.query_one("#live-paused", Static)
@@ -242,22 +246,25 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         buf = tail.buffer
         now = time.time()
         self.query_one("#live-spark", Sparkline).data = buf.events_per_second.series("events", 60, now)
-        rates = Text(no_wrap=True, end="")
-        rates.append("Log type            events/s   total\n", style="bold")
+        width = max(24, self.query_one("#live-rates", Static).content_region.width or 44)
+        name_w = width - 16  # name, then "events/s" (7) and "total" (9) columns
+        rates = Text(no_wrap=True, overflow="ellipsis", end="")
+        rates.append(f"{'Log type':<{name_w}}{'per s':>7}{'total':>9}\n", style="bold")
         for name, total in sorted(buf.log_types.totals.items(), key=lambda kv: -kv[1])[:12]:
-            rates.append(safe.plain(f"{name[:28]:<28}{buf.log_types.rate(name, now):>7.1f}{total:>8,}\n"))
-        rates.append("Rule                 hits/s   total\n", style="bold")
+            rates.append(safe.plain(f"{name[:name_w - 1]:<{name_w}}{buf.log_types.rate(name, now):>7.1f}{total:>9,}\n"))
+        rates.append(f"{'Rule hits':<{name_w}}{'per s':>7}{'total':>9}\n", style="bold")
         if not buf.rules.totals:
             rates.append("(no rule hits yet)\n", style="dim")
         for name, total in sorted(buf.rules.totals.items(), key=lambda kv: -kv[1])[:12]:
-            rates.append(safe.plain(f"{name[:28]:<28}{buf.rules.rate(name, now):>7.1f}{total:>8,}\n"), style="yellow")
+            rates.append(safe.plain(f"{name[:name_w - 1]:<{name_w}}{buf.rules.rate(name, now):>7.1f}{total:>9,}\n"),
+                         style="yellow")
         self.query_one("#live-rates", Static).update(rates)
         errors = Text(end="")
         for e in list(buf.parse_errors)[-8:]:
             errors.append(safe.plain(f"{e.key.rsplit('/', 1)[-1]}:{e.line} {e.reason}", limit=200) + "\n", style="red")
         self.query_one("#live-errors", Static).update(errors or Text("none", style="dim"))
         s = buf.stats
-        problems = Text(f"malformed {s.malformed} · ignored {s.ignored} · fetch failures {s.fetch_failures} · "
+        problems = Text(f"malformed {s.malformed} · ignored {s.ignored}\nfetch failed {s.fetch_failures} · "
                         f"rule errors {s.rule_errors}" + (f" · {self.dropped} dropped" if self.dropped else "") + "\n",
                         end="")
         for p in list(buf.problems)[-6:]:
