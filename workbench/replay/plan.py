@@ -5,8 +5,8 @@ Listing goes through `workbench.s3.list_objects` with the window, so only the da
 are listed, never the whole bucket. When the source maps prefixes to log types, only those prefixes are
 listed: objects outside them have no schema to parse with.
 
-Tasks are contiguous runs of keys (so one task reads one day of one log type where it can) closed when
-they reach the target size. Similar sizes keep every worker busy until the end; a target well below
+Tasks are contiguous runs of keys (so one task reads one day of one log type where it can) closed before
+they pass the target size. Similar sizes keep every worker busy until the end; a target well below
 `total / workers` leaves enough tasks for Dask to rebalance and for partial results to show early.
 """
 
@@ -23,7 +23,7 @@ from workbench.s3 import ListStats, list_objects
 MiB = 1024 * 1024
 MIN_TASK_BYTES = 256 * 1024  # below this a task's fixed cost (scheduling, one round trip) dominates
 MAX_TASK_BYTES = 64 * MiB  # above this one task holds a worker too long and a lost worker costs too much
-TASKS_PER_WORKER = 8  # aim for at least this many tasks per worker: balance and early partial results
+TASKS_PER_WORKER = 16  # aim for this many tasks per worker: the last one to finish leaves others idle briefly
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +75,11 @@ def task_target_bytes(total_bytes: int, workers: int, *, override: int | None = 
 
 
 def group_tasks(refs: Iterable[ObjectRef], target_bytes: int, *, max_objects: int = 1000) -> list[Task]:
-    """Cut `refs` (kept in their order) into tasks of about `target_bytes` each.
+    """Cut `refs` (kept in their order) into tasks of at most about `target_bytes` each.
 
-    A task closes once it reaches the target or `max_objects` (many tiny objects still make bounded tasks);
-    an object larger than the target is a task of its own. Unknown sizes count as the target / 4.
+    A task closes when the next object would take it past the target, or at `max_objects` (many tiny objects
+    still make bounded tasks); an object larger than the target is a task of its own. Unknown sizes count
+    as the target / 4.
     """
     tasks: list[Task] = []
     current: list[ObjectRef] = []
