@@ -310,8 +310,15 @@ class RuleEngine:
         got = {(i, ordinal): (res, stdout) for i, ordinal, res, stdout in reply.get("results") or ()}
         templates = {id(s): vars(RuleResult(s.rule_id, False)) for specs in by_type.values() for s in specs}
         no_match = RuleResult.no_match
+        touched = {i for i, _ in got} | {i for i, _ in crashed}
         for i, event in enumerate(batch):
-            for spec in by_type.get(event.get("p_log_type"), ()):
+            specs = by_type.get(event.get("p_log_type"), ())
+            if i not in touched and not batch_error:
+                # the common case: no rule matched, failed or printed on this event
+                for spec in specs:
+                    yield no_match(templates[id(spec)], event)
+                continue
+            for spec in specs:
                 key = (i, ordinal_of[id(spec)])
                 entry = got.get(key) if got else None
                 if entry is not None:
