@@ -23,6 +23,7 @@ SIZE = (160, 48)
 MARKUP = "[bold red]pwned[/] [@click=app.pwn]click me[/] [link=https://evil.example]x[/link] [/]"
 ANSI = "\x1b[2J\x1b[31mred\x1b[0m \x1b]0;owned-title\x07 \x1b]52;c;ZXZpbA==\x07 \u202egnp.exe\u202c \x00nul"
 HOSTILE = [MARKUP, ANSI, "[/]", "[@click=app.quit]", "a\u202eb", "nul\x00here", "\x9b31mC1"]
+HOSTILE_KEY = "k[/]\x1b[31m\u202e[@click=app.pwn]"  # a field name: inference renames it, `rename.from` keeps it
 FORBIDDEN = ("\x1b", "\x9b", "\u202e", "\u202c", "\x00", "\x07")
 
 
@@ -41,7 +42,8 @@ def records() -> list[Record]:
     out = []
     for i in range(21):
         event = {"ts": f"2026-01-02T03:{i:02d}:05Z", "note": HOSTILE[i % len(HOSTILE)], "size": i * 10,
-                 "user": {"name": f"user{i % 3}", "tag": HOSTILE[(i + 1) % len(HOSTILE)]}}
+                 "user": {"name": f"user{i % 3}", "tag": HOSTILE[(i + 1) % len(HOSTILE)]},
+                 HOSTILE_KEY: "key"}
         out.append(Record("local", f"Panoptica/auth/2026-01-02/acct/obj-{i // 7}.json", i % 7 + 1, json.dumps(event)))
     return out
 
@@ -93,7 +95,14 @@ async def test_hostile_values_render_literally_everywhere(tmp_path):
         screen = await load_sample(app, pilot)
         assert screen.group.name == "Custom.Panoptica.Auth"
         assert "parsed 21" in str(screen.query_one("#parse-counts").render())
+        editor = screen.query_one(SchemaEditor)
+        assert "\u202e[@click=app.pwn]" in editor.text  # the document keeps the real key for `rename: from:`
         panel = screen.query_one(FieldPanel)
+        renamed = next(v for v in panel.views if v.path.startswith("k_"))
+        assert renamed.stats is not None and renamed.stats.present == 21  # statistics follow the rename
+        editor.move_cursor((editor.document.line_count - 1, 0))  # the `rename: from:` line is on screen
+        await pilot.pause()
+        assert "\ufffd[@click=app.pwn]" in assert_clean(app)
         # the hostile field's top values: literal markup, no escapes
         panel.select("note")
         await pilot.pause()

@@ -5,12 +5,12 @@ numbers or times in the latest parsed events (drawn for the highlighted field on
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from screens.widgets.histogram import bucket_counts
-from workbench.schema import walk_fields
 
 NUMERIC = ("int", "smallint", "bigint", "float")
 HISTOGRAM_BUCKETS = 24
@@ -30,14 +30,33 @@ class FieldView:
         return self.stats.present / self.stats.total if self.stats is not None and self.stats.total else None
 
 
+def _walk(fields, prefix: str = "", source_prefix: str = "") -> Iterator[tuple[str, str, Any]]:
+    """(path, path in the logs, field) depth first, as `walk_fields` names paths; the second path follows
+    `rename: {from: …}`, which is where inference recorded a renamed field's statistics."""
+    for f in fields:
+        source = (f.extra.get("rename") or {}).get("from") or f.name
+        path = f"{prefix}.{f.name}" if prefix else f.name
+        source_path = f"{source_prefix}.{source}" if source_prefix else source
+        yield path, source_path, f
+        if f.fields:
+            yield from _walk(f.fields, path, source_path)
+        el = f.element
+        while el is not None:
+            path, source_path = path + "[]", source_path + "[]"
+            if el.fields:
+                yield from _walk(el.fields, path, source_path)
+            el = el.element
+
+
 def field_views(schema: Any, result: Any = None) -> list[FieldView]:
     """Every field of `schema` (depth first, arrays as `path[]`), with its statistics from `result`."""
     if schema is None:
         return []
     stats = result.stats if result is not None else {}
     explanations = result.explanations if result is not None else {}
-    return [FieldView(path, f.type, f.required, stats.get(path), explanations.get(path, ""))
-            for path, f in walk_fields(schema.fields)]
+    return [FieldView(path, f.type, f.required, stats.get(path, stats.get(source)),
+                      explanations.get(path, explanations.get(source, "")))
+            for path, source, f in _walk(schema.fields)]
 
 
 def _values(events: list[dict], path: str) -> list[Any]:

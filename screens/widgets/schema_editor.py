@@ -1,5 +1,8 @@
 """The schema YAML editor: a syntax-highlighted `TextArea` that marks the lines validation complained about.
 
+A schema can quote hostile log text (`rename: {from: …}`, `validate: {allow: […]}`), so control and bidi
+characters in the document are drawn as U+FFFD; the document itself keeps them unchanged.
+
 `set_problems(problems)` takes `workbench.schema.SchemaProblem`s (1-based line:column); each marked line gets an
 error background and the problem's column is underlined, so the error sits where the user is typing. Escape
 hands focus back to the screen (letter keys are typed into the editor while it has focus).
@@ -7,6 +10,7 @@ hands focus back to the screen (letter keys are typed into the editor while it h
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -15,6 +19,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import TextArea
 
+# what must never reach the terminal even from the user's own file: C0/C1 controls (not tab), bidi controls
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 ERROR_LINE = Style(bgcolor="#5f0000")
 ERROR_COLUMN = Style(underline=True, bold=True, color="#ffffff", bgcolor="#af0000")
 
@@ -52,6 +58,8 @@ class SchemaEditor(TextArea):
 
     def get_line(self, line_index: int) -> Text:
         line = super().get_line(line_index)
+        if _HIDDEN.search(line.plain):  # shown as �, one character each, so columns still line up
+            line = Text(_HIDDEN.sub("\ufffd", line.plain), end="", no_wrap=True)
         column = self._marks.get(line_index)
         if column is not None:
             line.stylize(ERROR_LINE)
