@@ -90,6 +90,11 @@ def _fork_worker(watch_file: str, memory_mb: int, log_fd: int) -> _ForkedProc:
         _IN_FORKED_WORKER = True
         code = 0
         try:
+            import gc
+
+            # everything inherited from the parent is dead weight here: keep the collector off it (and
+            # off its pages, which stay shared with the parent)
+            gc.freeze()
             os.setsid()  # its own session, so stop() can kill whatever a rule spawned
             os.dup2(in_r, 0)
             os.dup2(out_w, 1)

@@ -224,7 +224,11 @@ class Worker:
     def handle(self, msg: dict) -> dict:
         op = msg.get("op")
         if op == "load":
-            return self.load(msg)
+            reply = self.load(msg)
+            import gc
+
+            gc.freeze()  # the imported content lives as long as the worker: keep the collector off it
+            return reply
         if op == "events":
             return self.events(msg)
         if op == "tests":
@@ -286,6 +290,10 @@ def main(argv: list[str]) -> None:
     worker = Worker(Watch(memoryview(mm).cast("q")))
     install_capture(worker.capture)
     _harden(memory_mb)
+    import gc
+
+    # evaluation allocates many short-lived, acyclic views that reference counting frees: collect rarely
+    gc.set_threshold(20000, 50, 50)
     # our helpers first on the path, then everything else: the engine's own modules are already imported
     while True:
         head = _read_exact(proto_in, HEADER.size)
