@@ -286,16 +286,13 @@ def compile_strftime(fmt: str) -> TimeParser:
                 value = str(int(value))
             else:
                 raise ValueError(f"expected text matching {fmt!r}")
+        if fixed is not None:
+            out = fixed(value)  # cheaper than a cache lookup plus insert for mostly distinct values
+            if out is not None:
+                return out
         hit = cache.get(value)
         if hit is not None:
             return hit
-        if fixed is not None:
-            out = fixed(value)
-            if out is not None:
-                if len(cache) >= _CACHE_MAX:
-                    cache.clear()
-                cache[value] = out
-                return out
         m = rx.match(value)
         if m is None:
             raise ValueError(f"does not match time format {fmt!r}")
