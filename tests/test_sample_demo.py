@@ -192,3 +192,17 @@ def test_sample_cancel_returns_what_it_had(demo):
     result = sample(demo.aws, demo.source, limit=150, progress=progress, cancel=cancel, workers=2)
     assert result.cancelled
     assert 3 <= len(result.summaries) < 150
+
+
+def test_a_bucket_too_large_to_list_is_sampled_from_a_bounded_even_walk(demo):
+    from workbench.s3 import list_for_sampling, stratified_sample
+
+    stats = ListStats()
+    refs, complete = list_for_sampling(demo.aws, demo.source, stats=stats, budget=60, probe_pages=0)
+    assert not complete and stats.list_calls <= 60
+    tops = {r.key.split("/")[0] for r in refs}
+    assert tops == {"AWSLogs", "Panoptica", "app", "s3-access"}
+    days = {r.key.split("/")[2] for r in refs if r.key.startswith("Panoptica/auth/")}
+    assert len(days) >= 2  # the walk spreads over days instead of taking the first folders
+    picked = stratified_sample(refs, limit=8)
+    assert {r.key.split("/")[0] for r in picked} == tops

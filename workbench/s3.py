@@ -37,6 +37,7 @@ MAX_WALK_DEPTH = 10  # below this many folders a windowed listing stops walking 
 MAX_WALK_CALLS = 500  # delimiter listings per walk before the rest of the tree is listed flat
 LIST_WORKERS = 8  # folders listed at once during a windowed walk
 PROBE_PAGES = 3  # a windowed listing first lists this many flat pages; if that is everything, no walk
+SAMPLE_LIST_BUDGET = 200  # list calls a sample may spend on a bucket too large to list whole
 
 
 @dataclass
@@ -92,11 +93,13 @@ class _Lister:
         self.stats = stats
         self.walk_calls = 0
 
-    def _pages(self, prefix: str, delimiter: str | None) -> Iterator[dict]:
+    def _pages(self, prefix: str, delimiter: str | None, max_pages: int | None = None) -> Iterator[dict]:
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         if delimiter:
             kwargs["Delimiter"] = delimiter
-        while True:
+        pages = 0
+        while max_pages is None or pages < max_pages:
+            pages += 1
             try:
                 page = self.client.list_objects_v2(**kwargs)
             except Exception as e:  # every AWS failure becomes one sentence naming list vs get
@@ -152,6 +155,52 @@ class _Lister:
                     yield from refs
                     pending |= {pool.submit(self._walk_one, child, depth) for child, depth in children}
 
+    def _span_state(self, child: str) -> str:
+        """"walk" (no date, or partly in the window), "flat" (inside, or a day or finer), or "skip"."""
+        span = folder_span(child.rstrip("/").split("/"))
+        if span is None:
+            return "walk"
+        start, end = span
+        if (self.since is not None and end <= self.since) or (self.until is not None and start >= self.until):
+            return "skip"
+        inside = (self.since is None or start >= self.since) and (self.until is None or end <= self.until)
+        return "flat" if inside or (end - start).total_seconds() <= 86400 else "walk"
+
+    def budgeted(self, prefix: str, budget: int, seed: int) -> Iterator[ObjectRef]:
+        """A bounded, evenly spread walk for buckets too large to list: at most `budget` list calls, each one
+        page. A folder given budget b lists its children and hands b-1 calls to up to b-1 of them, chosen
+        evenly across the sorted children (so across days, accounts, …); a folder with budget 1 contributes
+        one flat page of its objects."""
+        with ThreadPoolExecutor(max_workers=LIST_WORKERS, thread_name_prefix="s3-list") as pool:
+            pending = {pool.submit(self._budget_one, prefix, budget, seed)}
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    refs, children = fut.result()
+                    yield from refs
+                    pending |= {pool.submit(self._budget_one, c, b, seed) for c, b in children}
+
+    def _budget_one(self, prefix: str, budget: int, seed: int) -> tuple[list[ObjectRef], list[tuple[str, int]]]:
+        if budget <= 1:
+            page = next(self._pages(prefix, None, max_pages=1), {})
+            return list(self._objects(page)), []
+        page = next(self._pages(prefix, "/", max_pages=1), {})
+        refs = list(self._objects(page))
+        children = []
+        for cp in page.get("CommonPrefixes") or ():
+            state = self._span_state(cp["Prefix"])
+            if state == "skip":
+                _bump(self.stats, "pruned_prefixes")
+            else:
+                children.append(cp["Prefix"])
+        if not children:
+            return refs, []
+        k = min(len(children), budget - 1)
+        offset = random.Random(f"{seed}\x00{prefix}").random()
+        chosen = sorted({children[int((i + offset) * len(children) / k)] for i in range(k)})
+        share, extra = divmod(budget - 1, len(chosen))
+        return refs, [(c, share + (1 if i < extra else 0)) for i, c in enumerate(chosen)]
+
     def _walk_one(self, prefix: str, depth: int) -> tuple[list[ObjectRef], list[tuple[str, int]]]:
         """List one folder: its objects, and the child folders still worth walking (depth -1 = list flat)."""
         if depth < 0 or depth >= MAX_WALK_DEPTH or self.walk_calls >= MAX_WALK_CALLS:
@@ -163,18 +212,12 @@ class _Lister:
             refs += self._objects(page)
             for cp in page.get("CommonPrefixes") or ():
                 child = cp["Prefix"]
-                span = folder_span(child.rstrip("/").split("/"))
-                if span is None:
-                    children.append((child, depth + 1))
-                    continue
-                start, end = span
-                if (self.since is not None and end <= self.since) or (self.until is not None and start >= self.until):
+                state = self._span_state(child)
+                if state == "skip":
                     _bump(self.stats, "pruned_prefixes")
-                    continue
-                inside = (self.since is None or start >= self.since) and (self.until is None or end <= self.until)
-                # nothing finer to prune below a day (or the whole folder is wanted): one flat listing
-                flat = inside or (end - start).total_seconds() <= 86400
-                children.append((child, -1 if flat else depth + 1))
+                else:
+                    # nothing finer to prune below a day (or the whole folder is wanted): one flat listing
+                    children.append((child, -1 if state == "flat" else depth + 1))
         return refs, children
 
 
@@ -193,6 +236,30 @@ def list_objects(aws, source: Source, prefix: str | None = None, since: datetime
     if since is None and until is None:
         return lister.flat(prefix or "")
     return lister.windowed(prefix or "", probe_pages)
+
+
+def list_for_sampling(aws, source: Source, prefix: str | None = None, since: datetime | None = None,
+                      until: datetime | None = None, stats: Any = None, *, budget: int = SAMPLE_LIST_BUDGET,
+                      seed: int = 0, probe_pages: int = PROBE_PAGES) -> tuple[list[ObjectRef], bool]:
+    """The population a sample is drawn from, and whether it is the complete listing.
+
+    A prefix that lists in `probe_pages` pages (or any windowed listing) is listed completely. A bigger one
+    without a window gets a bounded walk (`budget` list calls spread evenly over the folder tree, see
+    `_Lister.budgeted`), so sampling a bucket of millions of keys stays a few seconds, not a full listing.
+    """
+    since, until = _aware(since), _aware(until)
+    lister = _Lister(aws.client("s3"), source.bucket, since, until, stats)
+    if since is not None or until is not None:
+        return list(lister.windowed(prefix or "", probe_pages)), True
+    pages: list[dict] = []
+    if probe_pages > 0:
+        for page in lister._pages(prefix or "", None):
+            pages.append(page)
+            if len(pages) >= probe_pages:
+                break
+        if pages and not pages[-1].get("IsTruncated"):
+            return [r for page in pages for r in lister._objects(page)], True
+    return list(lister.budgeted(prefix or "", budget, seed)), False
 
 
 # ---------------------------------------------------------------------------------------------------------

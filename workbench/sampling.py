@@ -17,7 +17,15 @@ from datetime import datetime
 from workbench.config import Source
 from workbench.decode import Decoded, DecodeLimits, decode_object, normal_stream
 from workbench.model import FetchFailure, ObjectRef, Record
-from workbench.s3 import DEFAULT_READ, ListStats, fetch_one, list_objects, map_objects, stratified_sample
+from workbench.s3 import (
+    DEFAULT_READ,
+    SAMPLE_LIST_BUDGET,
+    ListStats,
+    fetch_one,
+    list_for_sampling,
+    map_objects,
+    stratified_sample,
+)
 
 DEFAULT_LIMIT = 100  # objects, when neither --limit nor --bytes is given
 
@@ -48,6 +56,7 @@ class SampleResult:
     failures: list[FetchFailure] = field(default_factory=list)
     list_calls: int = 0
     listed: int = 0  # objects in the window (the population the sample was drawn from)
+    complete_listing: bool = True  # False: the bucket was too large, `listed` came from a bounded walk
     summaries: dict[str, ObjectSummary] = field(default_factory=dict)  # key -> how it decoded
     bytes_read: int = 0
     cancelled: bool = False
@@ -106,20 +115,21 @@ def sample(aws, source: Source, prefix: str | None = None, since: datetime | Non
     """List `source` (under `prefix`, inside [since, until)), pick a stratified sample of `limit` objects
     (or `max_bytes` bytes; default 100 objects), fetch and decode it.
 
+    A bucket too large to list in a few pages (and no window) is sampled from a bounded walk that spends at
+    most max(200, 2 × limit) list calls spread over its folders (`result.complete_listing` is then False).
+
     Records come back in sample order, each with its provenance. A cancelled sample returns what it had.
     """
     started = time.monotonic()
     stream = normal_stream(stream or source.stream or "auto")  # a typo fails before any listing
     stats = ListStats()
-    refs = []
-    for ref in list_objects(aws, source, prefix=prefix, since=since, until=until, stats=stats):
-        refs.append(ref)
-        if cancel is not None and cancel.is_set():
-            break
     if limit is None and max_bytes is None:
         limit = DEFAULT_LIMIT
+    budget = max(SAMPLE_LIST_BUDGET, 2 * (limit or 0))
+    refs, complete = list_for_sampling(aws, source, prefix=prefix, since=since, until=until, stats=stats,
+                                       budget=budget, seed=seed)
     picked = stratified_sample(refs, limit=limit, max_bytes=max_bytes, seed=seed, read_cap=read_cap)
-    result = SampleResult(objects=picked, list_calls=stats.list_calls, listed=stats.listed)
+    result = SampleResult(objects=picked, list_calls=stats.list_calls, listed=stats.listed, complete_listing=complete)
     by_key: dict[str, list[Record]] = {}
     for ref, got, n in iter_decoded(aws, picked, stream=stream, limits=limits,
                                     workers=workers, max_bytes=read_cap, progress=progress, cancel=cancel):

@@ -85,6 +85,10 @@ def summarise(result, out=None) -> None:
     print(f"sampled {len(result.objects)} of {result.listed} objects in the window "
           f"({len(result.records)} records, {mib:.1f} MiB read) with {result.list_calls} list call(s) "
           f"in {result.elapsed:.1f}s; {len(result.failures)} failed, {len(result.flagged())} flagged", file=out)
+    if not result.complete_listing:
+        print(f"  the bucket is too large to list whole: the sample was drawn from {result.listed} objects found by "
+              f"a walk of {result.list_calls} folders spread over it; narrow with --prefix or --since for more",
+              file=out)
     if not result.listed:
         print("  no objects matched: check --prefix, --since and --until (keys are dated by their date partition)",
               file=out)
