@@ -114,6 +114,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         self._last_status = ("info", "")
         self._last_drift = 0.0
         self._running = False
+        self._tails: list = []  # every tail a worker made, so unmount can stop one that is still starting
 
     # -- layout ----------------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -144,8 +145,8 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
 
     def on_unmount(self) -> None:
         # the app is closing: remove the temporary queue before the process goes (the worker may not get to it)
-        if self.tail is not None:
-            self.tail.stop()
+        for tail in list(self._tails):
+            tail.stop()  # waits for a start() in progress, then removes its queue
 
     def session_changed(self, names: set[str]) -> None:
         if "source" in names and self._running:
@@ -167,6 +168,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         worker = get_current_worker()
         tail = LiveTail(self.session.config, self.session.source, mode=mode,
                         on_status=lambda level, line: self.post_message(self.Status(level, line)))
+        self._tails.append(tail)  # list.append is atomic: safe from this thread
         try:
             tail.start()
             self.post_message(self.Started(tail))
@@ -174,6 +176,10 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
                 time.sleep(0.2)
         finally:
             tail.stop()  # removes the temporary queue; quitting the app waits for this
+            try:
+                self._tails.remove(tail)
+            except ValueError:
+                pass
             self.post_message(self.Stopped(tail))
 
     def on_live_screen_started(self, message: Started) -> None:

@@ -93,7 +93,9 @@ class LiveTail:
         self._processor: ObjectProcessor | None = None
         self._started = False
         self._stopped = False
-        self._stop_lock = threading.Lock()  # a second stop() waits for the first to finish cleaning up
+        # start() and stop() never overlap: a stop() from another thread during start() waits for the queue to
+        # exist and then removes it; a second stop() waits for the first to finish cleaning up
+        self._lifecycle = threading.Lock()
 
     # -- set-up ----------------------------------------------------------------------------------------------
     def _schemas(self) -> dict:
@@ -142,9 +144,16 @@ class LiveTail:
                                     "`workbench rules test` shows why.")
 
     def start(self) -> LiveTail:
-        """Open the notification source (creating the temporary queue in own-queue mode) and start threads."""
-        if self._started:
-            return self
+        """Open the notification source (creating the temporary queue in own-queue mode) and start threads.
+
+        After `stop()` (even one called while this waited) it does nothing."""
+        with self._lifecycle:
+            if self._started or self._stopped:
+                return self
+            self._start()
+        return self
+
+    def _start(self) -> None:
         self._started = True
         self._status("info", f"Live mode {self.mode}: {self.reason}.")
         self._processor = ObjectProcessor(self.config, self.source, self.aws, self.drift)
@@ -160,7 +169,6 @@ class LiveTail:
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
             self._threads.append(t)
-        return self
 
     # -- receiver --------------------------------------------------------------------------------------------
     def _receive_loop(self) -> None:
@@ -297,7 +305,7 @@ class LiveTail:
         """Stop receiving, finish nothing more, remove what the source created (the temporary queue).
 
         Safe from any thread and idempotent; a concurrent call returns once the cleanup is done."""
-        with self._stop_lock:
+        with self._lifecycle:
             if self._stopped:
                 return
             self._stopped = True
