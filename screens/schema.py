@@ -150,7 +150,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             with Vertical(id="schema-left"):
                 with Horizontal(id="schema-group-row"):
                     yield Static(safe.content("Start from"))
-                    yield Select([], id="schema-group", allow_blank=True, prompt="(no sample yet)")
+                    yield Select([], id="schema-group", allow_blank=True, prompt="(nothing chosen)")
                 yield SchemaEditor(id="schema-editor")
                 yield Static(id="schema-problems")
             with Vertical(id="schema-right"):

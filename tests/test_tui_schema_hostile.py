@@ -179,7 +179,7 @@ async def test_saved_schema_opens_from_infer_from(tmp_path):
         await load_sample(app, pilot)
         assert not editor.text.startswith("# kept by hand")
         labels = [g.label for g in screen.groups]
-        assert any("open the saved schema Custom.Panoptica.Auth.yml" in label for label in labels)
+        assert any("open the saved Custom.Panoptica.Auth.yml" in label for label in labels)
         await pilot.press("escape", "i")
         assert screen.query_one("#schema-group").has_focus_within, app.focused
         screen.query_one("#schema-group").value = next(i for i, g in enumerate(screen.groups) if g.saved)

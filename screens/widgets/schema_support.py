@@ -32,9 +32,9 @@ class RecordGroup:
     @property
     def label(self) -> str:
         if self.saved is not None:
-            return f"{self.name} — open the saved schema {self.saved.name} ({len(self.records):,} records)"
-        how = "configured log type" if self.configured else "name from the prefix"
-        return f"{self.name} — infer from {len(self.records):,} records ({how})"
+            return f"{self.name} · open the saved {self.saved.name}"
+        how = "" if self.configured else " (name from the prefix)"
+        return f"{self.name} · infer from {len(self.records):,} records{how}"
 
 
 def with_saved(groups: list[RecordGroup], schema_dirs) -> list[RecordGroup]:
