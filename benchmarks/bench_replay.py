@@ -10,12 +10,17 @@ and parsers are loaded before its clock starts. Modes run in rotation, `--rounds
 are compared, so drift in the machine's load hits every mode alike. Every run must produce the same
 events and matches, or the script fails.
 
+On a shared machine the 2-worker ratio is capped by what the machine gives a second process at that
+moment, so each round also times a control: a pure-Python busy loop, 2 processes ÷ 1. A replay ratio
+near the control's is as much scaling as the machine allowed.
+
     .venv/bin/python benchmarks/bench_replay.py [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import sys
 import tempfile
@@ -54,6 +59,27 @@ def in_process(config, source, refs, engine, parse) -> tuple[int, int, float]:
     return events, sum(c.matches for c in grouper.counts.values()), seconds
 
 
+def _busy(n: int) -> int:
+    s = 0
+    for i in range(n):
+        s += i
+    return s
+
+
+def control() -> float:
+    """Throughput of 2 busy-loop processes ÷ 1 right now: the most a second worker could add."""
+    n = 10_000_000
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(_busy, [1000, 1000])  # both processes up before timing
+        t0 = time.perf_counter()
+        pool.apply(_busy, (n,))
+        one = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pool.map(_busy, [n, n], chunksize=1)
+        two = time.perf_counter() - t0
+    return 2 * one / two
+
+
 def replay(config, source, since, until, workers: int, tmp: Path) -> tuple[int, int, float]:
     options = ReplayOptions(since=since, until=until, workers=workers, results_path=tmp / f"r{workers}.jsonl")
     r = run_replay(config, source, options)
@@ -79,8 +105,11 @@ def main() -> int:
             parse = parsers_for_source(config, source)
             in_process(config, source, refs[:40], engine, parse)  # warm: rules loaded, schemas compiled
             rates: dict[str, list[float]] = {"loop": [], "1 worker": [], "2 workers": []}
+            controls: list[float] = []
             seen = set()
             for _ in range(args.rounds):
+                controls.append(control())
+                print(f"  control: 2 busy processes ÷ 1 = {controls[-1]:.2f}", file=sys.stderr)
                 for mode in rates:
                     if mode == "loop":
                         events, matches, seconds = in_process(config, source, refs, engine, parse)
@@ -105,6 +134,7 @@ def main() -> int:
         ("1-worker LocalCluster ÷ in-process loop", med["1 worker"], med["loop"], 0.9),
     ):
         print(f"{name:<42} {ours:>10,.0f} {base:>14,.0f} {ours / base:>6.2f} {'≥ ' + str(target):>7}")
+    print(f"control (2 busy-loop processes ÷ 1, same rounds): {statistics.median(controls):.2f}")
     return 0
 
 
