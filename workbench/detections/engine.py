@@ -60,7 +60,7 @@ class RuleEngine:
         self._last_check = 0.0
         self._loaded = False
         self._load_msg = b""
-        self.worker.start()  # the interpreter boots while we read the YAML
+        self.worker.start()  # the worker starts up (forked or a new interpreter) while we read the YAML
         self._scan()
 
     # --- content -----------------------------------------------------------------------------------------

@@ -4,6 +4,10 @@ A request either returns the worker's reply or raises `WorkerCrash` naming the c
 (read from the shared watch slots) when the worker hung past its timeout or died. The caller decides
 what to retry; this module only guarantees that no request blocks forever.
 
+The worker is forked from the caller when that is safe (same interpreter, no other threads: the CLI),
+which skips an interpreter start-up; otherwise (the TUI's threads, `--python`) it is a new interpreter
+started with `-c`, with this checkout first on its path.
+
 A call is cut once it has burned `timeout` seconds of CPU (a busy loop), or waited three times the
 timeout (at least timeout + 2 s) of wall time (a sleep, a blocked read). Judging busy calls by CPU keeps a
 healthy worker on a crowded machine from being killed just because it was not scheduled.
