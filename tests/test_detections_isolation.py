@@ -104,3 +104,21 @@ def test_no_worker_is_left_behind(content):
     engine.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_huge_and_hostile_exceptions_are_cut(tmp_path):
+    write(tmp_path, "Iso.BigError", "def rule(event):\n    raise ValueError('x' * 5_000_000)\n")
+    write(tmp_path, "Iso.BadStr", textwrap.dedent("""\
+        class Nasty(Exception):
+            def __str__(self):
+                raise RuntimeError("no")
+
+        def rule(event):
+            raise Nasty()
+        """))
+    write(tmp_path, "Iso.Deep", "def rule(event):\n    return rule(event)\n")
+    with RuleEngine(tmp_path) as engine:
+        by_rule = {c.rule_id: c for c in engine.run_tests().cases}
+    assert len(by_rule["Iso.BigError"].error) < 20000 and by_rule["Iso.BigError"].error.startswith("ValueError: xxx")
+    assert by_rule["Iso.BadStr"].error == "Nasty: <unprintable exception>"
+    assert by_rule["Iso.Deep"].error.startswith("RecursionError")

@@ -93,10 +93,17 @@ def truncate(text: str) -> str:
     return text
 
 
+MAX_ERROR = 10000  # an exception can carry megabytes of text; nobody reads past this
+
+
 def error_text(exc: BaseException) -> str:
     """`ExcType: message`, the way Panther's CLI prints a function's failure."""
-    msg = str(exc)
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+    try:
+        msg = str(exc)
+    except Exception:  # a hostile __str__
+        msg = "<unprintable exception>"
+    text = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+    return text if len(text) <= MAX_ERROR else text[:MAX_ERROR] + "... (truncated)"
 
 
 class Detection:
@@ -326,9 +333,9 @@ def _tb(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     here = __file__
     frames = [f for f in frames if f.filename != here]
-    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames),
-             *traceback.format_exception_only(type(exc), exc)]
-    return "".join(lines)
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames[-50:])]
+    text = "".join(lines) + error_text(exc) + "\n"
+    return text if len(text) <= 4 * MAX_ERROR else text[: 4 * MAX_ERROR] + "... (truncated)"
 
 
 def install_capture(capture: Capture) -> None:
