@@ -41,7 +41,8 @@ rule's matches, alerts (matches grouped by dedup string and threshold, as Panthe
 Highlight a rule to see its matched events and errors on the right; highlight one of those to see its title,
 dedup string, severity and alert context, or the error's traceback and what the rule printed.
 r runs the rules again; u runs the highlighted rule's unit tests (U: every rule's); o opens the rule in
-$EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs the rules automatically.
+$EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs the rules automatically (and
+the unit tests, when their report is showing).
 """
     DEFAULT_CSS = """
     RulesScreen #rules-status { height: 2; padding: 0 1; }
@@ -88,6 +89,7 @@ $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs
         self._events_seen = None
         self._running = False
         self._watching = False
+        self._tests_shown: list[str] | None = None  # rules whose unit-test report is in the detail pane
 
     # -- layout ----------------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -178,7 +180,12 @@ $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs
     def on_rules_screen_ran(self, message: Ran) -> None:
         self._running = False
         self.run_result = message.run
+        retest = self._tests_shown if message.reason.startswith("changed") else None
         self._fill_rules()
+        if retest:  # the user was reading a test report when the files changed: bring it up to date
+            self._status("running the unit tests again…")
+            self.run_tests(retest)
+            return
         note = "cancelled: partial results" if message.run.cancelled else ""
         if message.reason.startswith("changed"):
             note = f"re-ran after {message.reason}"
@@ -274,6 +281,7 @@ $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs
         self._detail()
 
     def _detail(self) -> None:
+        self._tests_shown = None
         self.query_one("#rules-detail-scroll").border_title = safe.content("Detail")
         table = self.query_one("#rules-results", DataTable)
         detail = self.query_one("#rules-detail", Static)
@@ -334,6 +342,7 @@ $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs
         self.post_message(self.Tested(report, rule_ids))
 
     def on_rules_screen_tested(self, message: Tested) -> None:
+        self._tests_shown = message.rule_ids
         self.query_one("#rules-detail", Static).update(tests_detail(message.report, message.rule_ids, self.session.config.rules_dir))
         self.query_one("#rules-detail-scroll").border_title = safe.content("Unit tests")
         cases = [c for r in message.report.rules for c in r.cases]

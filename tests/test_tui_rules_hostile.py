@@ -176,6 +176,30 @@ async def test_hostile_rule_output_renders_literally(rules_dir):
 
 
 @pytest.mark.asyncio
+async def test_fixing_a_rule_file_reruns_the_rules_and_the_shown_tests(rules_dir):
+    app = hostile_app(rules_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_rules(app, pilot)
+        screen.query_one("#rules-table").focus()
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert "1 of 2 passed" in str(screen.query_one("#rules-detail").render())
+        # the user fixes the wrong expectation and makes big things start at 300
+        yml = rules_dir / "local_rules" / "big_things.yml"
+        yml.write_text(RULE_YML.replace("ExpectedResult: false", "ExpectedResult: true"))
+        py = rules_dir / "local_rules" / "big_things.py"
+        py.write_text(RULE_PY.replace(">= 100", ">= 300"))
+        for _ in range(20):
+            await pilot.pause(0.5)
+            await settle(app, pilot)
+            if "2 of 2 passed" in str(screen.query_one("#rules-detail").render()):
+                break
+        assert "2 of 2 passed" in str(screen.query_one("#rules-detail").render())
+        assert screen.run_result.count("Local.Big.Things", "matches") == 8  # sizes 300..780 but the boom at 540
+        assert_clean(app)
+
+
+@pytest.mark.asyncio
 async def test_no_events_explains_what_to_do(rules_dir):
     app = hostile_app(rules_dir)
     async with app.run_test(size=SIZE) as pilot:
