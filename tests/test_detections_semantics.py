@@ -445,6 +445,7 @@ def test_disabled_rules_are_tested_but_not_run_on_events(tmp_path):
                enabled="false")
     with RuleEngine(tmp_path) as engine:
         assert engine.run_tests().cases[0].passed
+        assert engine.run_tests(skip_disabled=True).rules == ()
         assert engine.run_event({"p_log_type": "Custom.T"}) == []
 
 

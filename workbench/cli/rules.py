@@ -34,6 +34,7 @@ def register(subparsers) -> None:
                    help="only specs whose YAML KEY equals VALUE (e.g. Severity=High, LogTypes=AWS.CloudTrail)")
     t.add_argument("--rule-id", dest="rule_ids", metavar="ID", nargs="+", action="extend", default=[],
                    help="only these rules")
+    t.add_argument("--skip-disabled-tests", action="store_true", help="do not test rules with Enabled: false")
     t.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     _engine_args(t)
     t.set_defaults(func=cmd_test)
@@ -94,7 +95,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     filters = _filters(args.filters)
     with _engine(Path(args.path), args) as engine:
-        report = engine.run_tests(rule_ids=args.rule_ids or None, filters=filters or None)
+        report = engine.run_tests(rule_ids=args.rule_ids or None, filters=filters or None,
+                                  skip_disabled=args.skip_disabled_tests)
     if args.rule_ids:
         known = {r.rule_id for r in report.rules} | {i.rule_id for i in report.invalid}
         missing = [r for r in args.rule_ids if r not in known]

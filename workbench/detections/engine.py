@@ -41,7 +41,8 @@ class RuleEngine:
 
     `timeout` is per function call, in seconds; `python` runs the worker under another interpreter
     (e.g. a content repo's venv, so its third-party imports resolve); `memory_mb` caps the worker's
-    address space.
+    address space. One engine talks to one worker over one pipe, so it is not thread-safe: use it from
+    one thread at a time (hold a lock, or keep an engine per thread).
     """
 
     def __init__(self, path: str | os.PathLike, *, timeout: float = 1.0, python: str | None = None,
@@ -333,13 +334,17 @@ class RuleEngine:
     # --- unit tests --------------------------------------------------------------------------------------
 
     def run_tests(self, rule_ids: Iterable[str] | None = None,
-                  filters: Mapping[str, Sequence[str]] | None = None) -> TestReport:
-        """Run the selected rules' unit tests with Panther's semantics (see results.decide_case)."""
+                  filters: Mapping[str, Sequence[str]] | None = None, *, skip_disabled: bool = False) -> TestReport:
+        """Run the selected rules' unit tests with Panther's semantics (see results.decide_case).
+
+        Disabled rules are tested too, as Panther's CLI does, unless `skip_disabled`.
+        """
         self._maybe_reload()
         self._ensure_loaded()
         wanted = set(rule_ids) if rule_ids else None
         selected = [(o, r) for o, r in self._ordinals.items()
-                    if (wanted is None or r.rule_id in wanted) and _matches_filters(r, filters)]
+                    if (wanted is None or r.rule_id in wanted) and _matches_filters(r, filters)
+                    and (r.enabled or not skip_disabled)]
         cases = []
         ident_of: dict[int, tuple[RuleSpec, Any]] = {}
         for ordinal, spec in selected:
