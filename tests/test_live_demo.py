@@ -390,3 +390,18 @@ def test_peek_at_a_missing_queue_fails_with_one_sentence(demo, live_config):
     with pytest.raises(WorkbenchError, match="queue does not exist"):
         tail.start()
     tail.stop()
+
+
+def test_keys_with_spaces_plus_and_brackets_arrive_exactly(demo, live_config):
+    """moto URL-encodes the key in the S3 event (even '/'); unquote_plus must give back the exact key."""
+    puts = Puts(demo, 17)
+    spec = live_object(puts.rng, "auth", datetime.now(UTC))
+    key = spec.key.replace(".json.gz", " a+b [/]=%2F.json.gz")
+    try:
+        with LiveTail(live_config, demo.source, use_rules=False) as tail:
+            put_object(demo.s3, demo.info.bucket, type(spec)(key, spec.body), None)
+            puts.keys.append(key)
+            items = _wait_for_key(tail, key, len(gzip.decompress(spec.body).splitlines()))
+            assert {i.event["p_source_file"]["aws_s3_key"] for i in items} == {key}
+    finally:
+        puts.cleanup()
