@@ -145,10 +145,11 @@ def _sweep(sqs, url: str) -> list[dict]:
 
 def _drain_notices(sqs, url: str, keys: list[str]) -> None:
     """Delete the production notices of the test's own objects (the test plays the production consumer)."""
-    quoted = [json.dumps(k)[1:-1] for k in keys]
+    from workbench.live.envelopes import unwrap
+
+    wanted = set(keys)
     for m in _sweep(sqs, url):
-        body = json.loads(m["Body"]).get("Message", "")
-        if any(k.replace("/", "%2F") in body or k in body for k in quoted):
+        if {n.key for n in unwrap(m["Body"]).notifications} & wanted:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
