@@ -406,3 +406,14 @@ def test_keys_with_spaces_plus_and_brackets_arrive_exactly(demo, live_config):
             assert {i.event["p_source_file"]["aws_s3_key"] for i in items} == {key}
     finally:
         puts.cleanup()
+
+
+def test_a_missing_topic_fails_with_one_sentence_and_leaves_no_queue(demo, live_config):
+    from workbench.errors import WorkbenchError
+
+    source = replace(demo.source, topic_arn=demo.info.topic_arn.rsplit(":", 1)[0] + ":no-such-topic")
+    tail = LiveTail(live_config, source, use_rules=False)
+    with pytest.raises(WorkbenchError, match="no-such-topic: it does not exist"):
+        tail.start()
+    tail.stop()
+    assert _ours(demo) == ([], [])

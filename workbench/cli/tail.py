@@ -97,8 +97,10 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     tail = LiveTail(cfg, source, mode=args.mode, rules_dir=args.rules, use_rules=not args.no_rules, on_status=status)
     code = 0
+    opened = False
     try:
         tail.start()
+        opened = True
         print(f"tail: {tail.rules_note}; waiting for new objects (Ctrl+C to stop)", file=sys.stderr, flush=True)
         cursor, events, next_status = 0, 0, started + STATUS_EVERY
         deadline = started + args.timeout if args.timeout else None
@@ -145,5 +147,6 @@ def run(args: argparse.Namespace) -> int:
         finally:
             signal.signal(signal.SIGINT, previous_int)
             signal.signal(signal.SIGTERM, previous)
-        print(_summary(tail, started), file=sys.stderr, flush=True)
+        if opened:
+            print(_summary(tail, started), file=sys.stderr, flush=True)
     return code
