@@ -180,3 +180,64 @@ def test_backoff_doubles_to_a_cap_and_resets_and_throttling_is_recognised():
     throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "ReceiveMessage")
     denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ReceiveMessage")
     assert _is_throttle(throttled) and not _is_throttle(denied)
+
+
+class _Scripted:
+    """A notification source replaying fixed message bodies once (the `LiveSource` interface, no AWS)."""
+
+    mode = "scripted"
+
+    def __init__(self, bodies):
+        self.bodies = list(bodies)
+        self.closed = False
+
+    def open(self):
+        pass
+
+    def receive(self, cancel):
+        import time as _time
+
+        from workbench.live.envelopes import unwrap
+        from workbench.live.sources import Received
+
+        if not self.bodies:
+            cancel.wait(0.05)
+            return []
+        out = [Received(unwrap(b), f"m{i}", _time.time(), str(b)[:50]) for i, b in enumerate(self.bodies)]
+        self.bodies = []
+        return out
+
+    def close(self):
+        self.closed = True
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(max_size=200) | st.binary(max_size=200).map(lambda b: b.decode("latin-1")), max_size=8))
+def test_fuzzed_messages_through_the_pipeline_are_counted_never_fatal(bodies):
+    import time as _time
+
+    from workbench.live.tail import LiveTail
+
+    cfg = parse_config("sources:\n  s:\n    bucket: wb-fuzz-bucket-never\n    prefixes: {a/: A}\n")
+    source = cfg.source("s")
+    scripted = _Scripted(bodies)
+    tail = LiveTail(cfg, source, mode="poll", use_rules=False, notifications=scripted)
+    tail.start()
+    try:
+        deadline = _time.monotonic() + 30
+        while tail.buffer.stats.messages < len(bodies) and _time.monotonic() < deadline:
+            _time.sleep(0.01)
+        s = tail.buffer.stats
+        assert s.messages == len(bodies) and tail.running
+        from workbench.live.envelopes import MALFORMED, unwrap
+
+        assert s.malformed == sum(unwrap(b).kind == MALFORMED for b in bodies)  # each one counted…
+        assert s.malformed == sum(1 for p in tail.buffer.problems if p.kind == "malformed")  # …and listed
+        assert s.objects == 0  # nothing here names the source's bucket
+    finally:
+        tail.stop()
+    assert scripted.closed

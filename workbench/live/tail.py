@@ -59,12 +59,14 @@ class LiveTail:
     """Start with `start()` (or `with LiveTail(...) as tail:`); read `tail.buffer`; `stop()` cleans up.
 
     `rules_dir=None` uses the config's rules directory; pass `use_rules=False` to skip rules entirely.
-    `on_status(level, line)` receives plain status lines (also kept in `tail.status`).
+    `on_status(level, line)` receives plain status lines (also kept in `tail.status`). `notifications` is
+    an already-built `LiveSource` to read instead of the one the mode would create.
     """
 
     def __init__(self, config: Config, source: Source, *, mode: str | None = None, rules_dir: str | Path | None = None,
                  use_rules: bool = True, buffer_size: int | None = None, workers: int | None = None,
-                 aws: AwsSession | None = None, on_status: Callable[[str, str], None] | None = None) -> None:
+                 aws: AwsSession | None = None, on_status: Callable[[str, str], None] | None = None,
+                 notifications: LiveSource | None = None) -> None:
         settings = live_settings(config)
         self.config = config
         self.source = source
@@ -80,8 +82,9 @@ class LiveTail:
         self.drift = DriftTracker(self._schemas())
         self.engine = None
         self.rules_note = "rules off"
-        self._source: LiveSource = make_source(self.aws, source, self.mode, self._status,
-                                               poll_interval=settings["poll_interval"])
+        # `notifications` replaces the AWS-backed source (tests and replays of recorded messages)
+        self._source: LiveSource = notifications or make_source(self.aws, source, self.mode, self._status,
+                                                                poll_interval=settings["poll_interval"])
         self._cancel = threading.Event()
         self._results: queue.Queue = queue.Queue()
         # objects between "accepted" and "in the buffer": bounds the events held in flight (an object can
