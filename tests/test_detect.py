@@ -124,3 +124,23 @@ def test_one_prefix_with_several_json_shapes_splits_by_its_discriminator():
     # a field whose values share one shape (a user name) does not split
     [one] = detect_groups(recs("events/*.json", auth))
     assert one.discriminator is None
+
+
+def test_parquet_group_is_named_parquet():
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from workbench.decode import decode_object
+    from workbench.model import ObjectRef
+    from workbench.sampling import ObjectSummary, SampleResult
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"user": ["a", "b", "c"], "n": [1, 2, 3]}), buf)
+    ref = ObjectRef("b", "lake/dt=2024-05-01/part-0.parquet")
+    decoded = decode_object(buf.getvalue(), ref)
+    result = SampleResult(objects=[ref], records=decoded.records, summaries={ref.key: ObjectSummary(
+        ref, decoded.compression, decoded.stream, decoded.envelope, len(decoded.records))})
+    [d] = detect_groups(result)
+    assert (d.format, d.parser, d.stream, d.compression) == ("Parquet", "JSON", "Parquet", ("parquet",))

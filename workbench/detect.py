@@ -313,7 +313,7 @@ def _stream_hint(g: _Group) -> tuple[str, str | None]:
         return "CloudWatchLogs", None
     if stream == "json":
         return "JSON", None
-    return "Lines" if stream != "parquet" else "Auto", None
+    return ("Parquet", None) if stream == "parquet" else ("Lines", None)
 
 
 def _detect_group(g: _Group, source, max_records: int) -> list[Detection]:
@@ -365,7 +365,8 @@ def _detect_group(g: _Group, source, max_records: int) -> list[Detection]:
             noun = "line" if stream == "Lines" else "record"
             if fmt == "json":
                 name = {"JsonArray": "JSON with envelope" if envelope else "JSON array",
-                        "JSON": "JSON (multi-line values)", "CloudWatchLogs": "JSON in CloudWatch Logs"}.get(stream, name)
+                        "JSON": "JSON (multi-line values)", "CloudWatchLogs": "JSON in CloudWatch Logs",
+                        "Parquet": "Parquet"}.get(stream, name)
                 what = "parse as JSON objects" if len(dicts) == len(idx) else "parse as JSON values"
                 if dicts:
                     stable, always, every = _key_summary(dicts)
