@@ -303,6 +303,10 @@ def split_lines(data: bytes, max_line: int = DEFAULT_LIMITS.max_line,
                 max_lines: int | None = None) -> list[tuple[int, bytes, bool]]:
     """All lines of one buffer (see `LineSplitter`); with `max_lines`, stops soon after that many (the caller
     sees more than `max_lines` lines and knows the rest was not split)."""
+    if max_lines is None or data.count(b"\n") < max_lines:
+        fast = _split_fast(data, max_line)  # bytes.split in C; None when a line needs cutting
+        if fast is not None:
+            return fast
     s = LineSplitter(max_line)
     if max_lines is None:
         return s.feed(data) + s.finish()
@@ -313,6 +317,21 @@ def split_lines(data: bytes, max_line: int = DEFAULT_LIMITS.max_line,
         if len(out) > max_lines:
             return out
     return out + s.finish()
+
+
+def _split_fast(data: bytes, max_line: int) -> list[tuple[int, bytes, bool]] | None:
+    """What `LineSplitter` gives, when no line is over `max_line` (else None)."""
+    parts = data.split(b"\n")
+    if parts and not parts[-1]:
+        parts.pop()  # the text ended with a newline: no empty last line
+    if len(data) > max_line and max(map(len, parts), default=0) > max_line:
+        return None
+    out = []
+    offset = 0
+    for part in parts:
+        out.append((offset, part[:-1] if part.endswith(b"\r") else part, False))
+        offset += len(part) + 1
+    return out
 
 
 def _text(raw: bytes) -> tuple[str, bool]:
