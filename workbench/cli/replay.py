@@ -160,6 +160,8 @@ def _print_summary(result, out) -> None:
     out.write(f"{d['objects']}/{d['objects_total']} objects, {d['bytes'] / MiB:.1f} MiB, {d['events']:,} events "
               f"in {d['run_s']:.1f} s{rate} on {d['workers']} worker(s)"
               + (f"; {d['resumed_objects']} objects from the results file" if d["resumed_objects"] else "") + "\n")
+    if not d["objects_total"]:
+        out.write("No objects in this range: check --since/--until and the source's prefixes.\n")
     out.write(f"parse errors: {d['parse_errors']:,}   object errors: {d['errors']:,}"
               + (f"   failed tasks: {d['failed_tasks']}" if d["failed_tasks"] else "") + "\n\n")
     rules = d["rules"]
