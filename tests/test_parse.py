@@ -263,3 +263,23 @@ def test_unsupported_parser_is_one_sentence():
     s = load_schema("schema: Custom.S\nparser:\n  script: {function: 'def parse(l): return {}'}\nfields:\n  - {name: a, type: string}\n")
     with pytest.raises(WorkbenchError, match="not supported"):
         compile_parser(s)
+
+
+def test_fastmatch_first_listed_pattern_wins_even_with_the_shortcut():
+    s = load_schema("""\
+schema: Custom.Layouts
+parser:
+  fastmatch:
+    match: ['%{a} %{b} %{c}', '%{a} %{b}']
+fields:
+  - {name: a, type: string}
+  - {name: b, type: string}
+  - {name: c, type: string}
+""")
+    p = compile_parser(s)
+    two = parse("1 2", p)
+    assert (two["a"], two["b"]) == ("1", "2") and "c" not in two
+    # the two-field pattern won last; a three-field line must still go to the first pattern
+    ev = parse("1 2 3", p)
+    assert (ev["a"], ev["b"], ev["c"]) == ("1", "2", "3")
+    assert "c" not in parse("x y", p)

@@ -338,6 +338,22 @@ def _object_decoder(fields: tuple[Field, ...], empty: frozenset[str] = frozenset
         else:
             ns["EMPTY"] = empty
             present = "x is not None and x not in EMPTY"
+        if positions is not None and f.type == "string" and not f.validate:
+            # text fields are always strings: no type check, empty and emptyValues tested in one line
+            if empty and len(empty) == 1:
+                cond = f"x and x != {next(iter(empty))!r}"
+            elif empty:
+                cond = "x and x not in EMPTY"
+            else:
+                cond = "x"
+            lines += [f"        x = v[{positions[src]}]", f"        if {cond}:", f"            out[{k}] = x"]
+            if f.indicators:
+                sc = compile_scanner(f.indicators)
+                ns[f"C{i}"], ns[f"S{i}"] = sc.get, sc.lookup
+                lines += [f"            h = C{i}(x)", f"            if h is None: h = S{i}(x)", "            if h: ind.append(h)"]
+            if req:
+                lines += ["        else:", f"            raise _BadHere(x, 'required field is missing or empty', {k})"]
+            continue
         lines += [f"        {fetch}", f"        if {present}:"]
         if f.type == "string" and not f.validate:
             if f.indicators:
@@ -540,6 +556,34 @@ def fastmatch_regex(pattern: str) -> tuple[re.Pattern, tuple[str, ...], tuple[bo
     return re.compile("".join(rx) + r"\Z", re.DOTALL), tuple(out_names), tuple(quoted)
 
 
+def _pattern_shortcuts(patterns: list[str]) -> list[tuple[str, ...] | None]:
+    """For each fastmatch pattern j, when it may be tried before the patterns listed ahead of it.
+
+    Patterns are tried in order and the first match wins. Pattern j may go first only if every earlier
+    pattern extends it: the same text with more fields after j's last field (S3 access logs: the 27-field
+    layout before the 26-field one). j's last field takes the rest of the line, and fields never give
+    characters back, so an earlier pattern could only have matched if that rest contains the delimiter
+    the earlier pattern needs next. Returns those delimiters (the guard) for j, or None.
+    """
+    out: list[tuple[str, ...] | None] = []
+    for j, pj in enumerate(patterns):
+        if j == 0:
+            out.append(())
+            continue
+        if not pj.endswith("}") or not pj.rstrip("}").rsplit("%{", 1)[-1].isidentifier():
+            out.append(None)
+            continue
+        delims = []
+        for pi in patterns[:j]:
+            rest = pi[len(pj):] if pi.startswith(pj) else None
+            if not rest or rest.startswith("%{"):
+                delims = None
+                break
+            delims.append(_PLACEHOLDER.split(rest, 1)[0])
+        out.append(tuple(d for d in dict.fromkeys(delims) if d) if delims is not None and all(delims) else None)
+    return out
+
+
 _UNESCAPE = re.compile(r"\\(.)")
 
 
@@ -560,7 +604,8 @@ class _TextParser:
             self.has_header = bool(opts.get("hasHeader"))
             self.columns = tuple(opts.get("columns") or ())
         elif kind == "fastmatch":
-            self.patterns = [fastmatch_regex(p) for p in opts["match"]]
+            self.match = list(opts["match"])
+            self.patterns = [fastmatch_regex(p) for p in self.match]
         elif kind == "regex":
             rx = expand_grok("".join(opts["match"]), opts.get("patternDefinitions"))
             self.regex = re.compile(rx, re.DOTALL)
@@ -692,6 +737,8 @@ class Parser:
             self._fastmatch = [(rx.match, names, quoted,
                                 _object_decoder(schema.fields, empty, {n: i for i, n in enumerate(names)}))
                                for rx, names, quoted in t.patterns]
+            self._shortcuts = _pattern_shortcuts(t.match)
+            self._last_pattern = 0
         self._event_times = _event_time_getters(schema.fields)
         top = [f.name for f in schema.fields if f.type == "timestamp" and f.is_event_time]
         nested = len(self._event_times) - len(top)
@@ -709,13 +756,24 @@ class Parser:
         ind: list = []  # indicator hits, folded into p_any_* once per event
         try:
             if self._fastmatch is not None:
-                m = hit = None
-                for hit in self._fastmatch:
+                m = None
+                j = self._last_pattern
+                guard = self._shortcuts[j]
+                if guard is not None:
+                    # the pattern that won last time, tried first when an earlier-listed pattern provably
+                    # could not have matched (see _pattern_shortcuts): one regex pass instead of several
+                    hit = self._fastmatch[j]
                     m = hit[0](text)
-                    if m is not None:
-                        break
+                    if m is not None and any(d in m.group(m.lastindex or 0) for d in guard):
+                        m = None
                 if m is None:
-                    raise _Bad(_short(text), "line does not match any fastmatch pattern")
+                    for j, hit in enumerate(self._fastmatch):
+                        m = hit[0](text)
+                        if m is not None:
+                            self._last_pattern = j
+                            break
+                    else:
+                        raise _Bad(_short(text), "line does not match any fastmatch pattern")
                 _, _, quoted, dec = hit
                 g = m.groups()
                 if "\\" in text and any(quoted):
