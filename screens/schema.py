@@ -10,6 +10,7 @@ see them.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from textual import on, work
@@ -45,6 +46,7 @@ from screens.widgets.schema_support import (
 )
 from workbench.errors import WorkbenchError
 
+VALIDATE_DELAY = 0.08  # seconds after a keystroke before the text is validated
 REPARSE_DELAY = 0.35  # seconds of quiet typing before the sample is re-parsed
 CANCEL_CHECK = 256  # records parsed between checks of the worker's cancel flag
 DIRTY_KEY = "schema"
@@ -140,7 +142,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self._infer_token = 0
         self._edit_token = 0
         self._scheduled_text: str | None = None  # the editor text the latest re-parse was scheduled for
-        self._timer = None
+        self._edit_timers: list = []
         self._sample = None
 
     # -- layout ----------------------------------------------------------------------------------------------
@@ -290,13 +292,16 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             self._schedule_reparse(REPARSE_DELAY)
 
     def _schedule_reparse(self, delay: float) -> None:
-        self._scheduled_text = self.query_one(SchemaEditor).text
+        text = self._scheduled_text = self.query_one(SchemaEditor).text
         self._edit_token += 1
-        if self._timer is not None:
-            self._timer.stop()
+        for timer in self._edit_timers:
+            timer.stop()
         token = self._edit_token
-        self._timer = self.set_timer(delay, lambda: self._reparse_now(token)) if delay else None
-        if not delay:
+        if delay:  # validation shows almost at once; the costlier re-parse waits for a pause in typing
+            self._edit_timers = [self.set_timer(VALIDATE_DELAY, lambda: self.validate(token, text)),
+                            self.set_timer(delay, lambda: self._reparse_now(token))]
+        else:
+            self._edit_timers = []
             self._reparse_now(token)
 
     def _reparse_now(self, token: int) -> None:
@@ -305,6 +310,14 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         records = self.group.records if self.group else []
         self.query_one(SchemaParseView).show_note(f"re-parsing {len(records):,} records…")
         self.reparse(token, self.query_one(SchemaEditor).text, records)
+
+    @work(thread=True, group="schema-validate", exclusive=True, exit_on_error=False, description="Validate schema")
+    def validate(self, token: int, text: str) -> None:
+        from workbench.schema import validate_schema_text
+
+        problems = validate_schema_text(text)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Validated(token, problems))
 
     @work(thread=True, group="schema-parse", exclusive=True, exit_on_error=False, description="Re-parse sample")
     def reparse(self, token: int, text: str, records: list) -> None:
@@ -353,7 +366,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             return
         self.schema, self.events, self.parse_errors = message.schema, message.events, message.errors
         self.query_one(SchemaParseView).show_result(len(message.events), len(message.errors), message.errors,
-                                                    message.skipped)
+                                                    self.group.records if self.group else [], message.skipped)
         self.query_one(FieldPanel).show(field_views(message.schema, self.inference), message.events)
         self._status()
         self.post_message(SessionUpdate(schema=message.schema, log_type=message.schema.name, events=message.events,
@@ -417,9 +430,17 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             self.query_one(FieldPanel).select(path)
 
     def on_field_panel_jump(self, message: FieldPanel.Jump) -> None:
+        self._jump_to_field(message.path)
+
+    def on_schema_parse_view_field_wanted(self, message: SchemaParseView.FieldWanted) -> None:
+        self._jump_to_field(message.path)
+
+    def _jump_to_field(self, wanted: str) -> None:
+        """Put the editor's cursor at the end of the field's `type:` line (a failure names `a.b[2].c`)."""
+        wanted = re.sub(r"\[\d+\]", "[]", wanted)
         editor = self.query_one(SchemaEditor)
         for line, path, type_line in field_lines(editor.text):
-            if path == message.path:
+            if path == wanted:
                 editor.focus()
                 target = type_line or line
                 editor.goto_line(target, len(editor.document.get_line(target - 1)) + 1)

@@ -124,6 +124,13 @@ async def test_hostile_values_render_literally_everywhere(tmp_path):
         assert "failed 21" in str(screen.query_one("#parse-counts").render())
         text = assert_clean(app)
         assert "[/]" in text and "not an integer" in text
+        # the failing line's raw record is shown under the list; Enter takes the editor to the field
+        await pilot.press("x")
+        line = str(screen.query_one("#parse-line").render())
+        assert "obj-0.json:1" in line and '"note"' in line
+        await pilot.press("enter")
+        assert editor.has_focus and editor.document.get_line(editor.cursor_location[0]).strip() == "type: int"
+        await pilot.press("escape")
         # the sample records, with their hostile text
         await pilot.press("m")
         await pilot.pause()

@@ -1,13 +1,20 @@
-"""The re-parse result under the schema editor: parsed/failed counts and the failing lines with their reason.
+"""The re-parse result under the schema editor: parsed/failed counts, the failing lines with their field and
+reason, and the raw text of the highlighted failing line.
 
-`show_result(parsed, failed, errors, note)` fills it; each failing line is one row (where, field, reason,
-value), all through `screens.safe` because values and object keys come from the logs.
+`show_result(parsed, failed, errors, records)` fills it; Enter on a failing line posts `FieldWanted` so the
+screen can take the editor to that field. Values, object keys and raw lines come from the logs, so everything
+goes through `screens.safe`.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from screens import safe
@@ -20,12 +27,29 @@ class SchemaParseView(Vertical):
     SchemaParseView { height: 1fr; border: round $primary; }
     SchemaParseView:focus-within { border: round $accent; }
     SchemaParseView > #parse-counts { height: 1; padding: 0 1; }
-    SchemaParseView > DataTable { height: 1fr; }
+    SchemaParseView > DataTable { height: 2fr; }
+    SchemaParseView > VerticalScroll { height: 1fr; border-top: solid $primary-darken-2; padding: 0 1; }
     """
+    BINDINGS: ClassVar = [
+        Binding("enter", "field", "Go to field", id="schema_failure_field",
+                tooltip="Take the editor to the field the highlighted line failed on"),
+    ]
+
+    class FieldWanted(Message):
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.errors: list = []
+        self.records: dict[tuple[str, int], object] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="parse-counts")
         yield DataTable(id="parse-failures", cursor_type="row")
+        with VerticalScroll(id="parse-line-scroll"):
+            yield Static(id="parse-line")
 
     def on_mount(self) -> None:
         self.border_title = safe.content("Re-parse of the sample")
@@ -35,7 +59,7 @@ class SchemaParseView(Vertical):
     def show_note(self, note: str) -> None:
         self.query_one("#parse-counts", Static).update(safe.text(note, "dim"))
 
-    def show_result(self, parsed: int, failed: int, errors: list, skipped: int = 0) -> None:
+    def show_result(self, parsed: int, failed: int, errors: list, records: list, skipped: int = 0) -> None:
         counts = safe.join(("parsed ", "dim"), (f"{parsed:,}", "bold green"), ("   failed ", "dim"),
                            (f"{failed:,}", "bold red" if failed else "bold green"))
         if skipped:
@@ -43,9 +67,43 @@ class SchemaParseView(Vertical):
         if failed > MAX_ROWS:
             counts.append_text(safe.join((f"   (first {MAX_ROWS} failures listed)", "dim")))
         self.query_one("#parse-counts", Static).update(counts)
+        self.errors = errors[:MAX_ROWS]
+        wanted = {(e.key, e.line) for e in self.errors}
+        self.records = {(r.key, r.line): r for r in records if (r.key, r.line) in wanted}
         table = self.query_one(DataTable)
         table.clear()
-        for e in errors[:MAX_ROWS]:
+        for e in self.errors:
             where = f"{e.key.rsplit('/', 1)[-1]}:{e.line}" if e.key else f"line {e.line}"
             table.add_row(safe.cell(where, limit=60), safe.cell(e.field or "—", limit=60),
                           safe.cell(e.reason, "red", limit=200), safe.cell(e.value, limit=120))
+        self._show_line()
+
+    @property
+    def current(self):
+        table = self.query_one(DataTable)
+        if not self.errors or table.row_count == 0:
+            return None
+        return self.errors[min(max(table.cursor_row, 0), len(self.errors) - 1)]
+
+    @on(DataTable.RowHighlighted, "#parse-failures")
+    def _show_line(self) -> None:
+        error = self.current
+        line = self.query_one("#parse-line", Static)
+        if error is None:
+            line.update(safe.text("no failing lines", "dim"))
+            return
+        record = self.records.get((error.key, error.line))
+        out = safe.join((f"{error.key}:{error.line}", "bold"), "  ", (error.field or "", "cyan"), "  ",
+                        (error.reason, "red"), "\n")
+        out.append_text(safe.text(record.text if record is not None else error.value, single_line=False,
+                                  limit=5000))
+        line.update(out)
+
+    @on(DataTable.RowSelected, "#parse-failures")
+    def _selected(self) -> None:
+        self.action_field()
+
+    def action_field(self) -> None:
+        error = self.current
+        if error is not None and error.field:
+            self.post_message(self.FieldWanted(error.field))
