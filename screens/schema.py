@@ -60,7 +60,7 @@ describes in "Start from" (i: one configured log type, or the whole sample), or 
 log type there to edit it against the same records. Edit the YAML on the left: it is
 validated as you type (the error's line is marked and shown as line:column below the editor) and, after a
 short pause, every sample record is re-parsed — the counts and each failing line with its field and reason
-are in the Failures tab. The Fields panel lists every field with its statistics and why inference chose its
+are in the Failures tab (x): the raw line shows under the list, and Enter takes the editor to that field. The Fields panel lists every field with its statistics and why inference chose its
 type: highlight one and press Enter to jump to it in the editor, or t to pick a new type from a list.
 Ctrl+S saves to the config's schema directory (asking before it overwrites, with a diff). In the Samples tab,
 Space selects records and Ctrl+L adds them as schema tests; Ctrl+O runs the saved schema's tests.
