@@ -316,137 +316,167 @@ def _stream_hint(g: _Group) -> tuple[str, str | None]:
     return ("Parquet", None) if stream == "parquet" else ("Lines", None)
 
 
-def _detect_group(g: _Group, source, max_records: int) -> list[Detection]:
-    recs = _spread_records([r for r in g.records if r.text.strip()], max_records)
-    stream, envelope = _stream_hint(g)
+@dataclass
+class _Labelled:
+    """The records examined for one group, each with its format id and parsed JSON value (if any)."""
+
+    recs: list[Record]
+    labels: list[str]
+    values: list[object]
+    csv: tuple[str, int, list[str] | None] | None = None  # delimiter, columns, header
+
+
+def _label(recs: list[Record]) -> _Labelled:
+    """Fingerprint every record; CSV/TSV is then decided over the unlabelled lines of the whole group."""
     labels: list[str | None] = []
     values: list[object] = []
     for r in recs:
         label, value = _classify(r.text)
         labels.append(label)
         values.append(value)
-    # CSV/TSV is decided over the unlabelled lines of the whole group
-    loose = [r for r, lab in zip(recs, labels, strict=True) if lab is None]
     csv_info = None
-    if loose:
-        texts = [r.text for r in loose]
-        found = _best_delimiter(texts)
-        if found:
-            delim, cols, _share = found
-            rows = _csv_rows(texts, delim)
-            firsts = [row for r, row in zip(loose, rows, strict=True) if r.line == 1]
-            body = [row for r, row in zip(loose, rows, strict=True) if r.line != 1]
-            header = _header(firsts, body)
-            csv_info = (delim, cols, header)
-            label = "tsv" if delim == "\t" else "csv"
-            labels = [label if (lab is None and len(row) == cols) else lab
-                      for lab, row in zip(labels, _rows_for(labels, rows), strict=True)]
-    labels = [lab or "text" for lab in labels]
-    counts = Counter(labels)
-    total = len(labels)
-    log_types = source.log_types_for(next(iter(sorted(g.keys)))) if source is not None and g.keys else ()
+    loose = [r for r, lab in zip(recs, labels, strict=True) if lab is None]
+    found = _best_delimiter([r.text for r in loose]) if loose else None
+    if found:
+        delim, cols, _share = found
+        rows = _csv_rows([r.text for r in loose], delim)
+        firsts = [row for r, row in zip(loose, rows, strict=True) if r.line == 1]
+        body = [row for r, row in zip(loose, rows, strict=True) if r.line != 1]
+        csv_info = (delim, cols, _header(firsts, body))
+        label = "tsv" if delim == "\t" else "csv"
+        labels = [label if (lab is None and len(row) == cols) else lab
+                  for lab, row in zip(labels, _rows_for(labels, rows), strict=True)]
+    return _Labelled(recs, [lab or "text" for lab in labels], values, csv_info)
+
+
+_DESCRIBED = {
+    "s3_access": "match the S3 server access log layout (bucket owner, bucket, [time], remote IP, requester, request id, operation)",
+    "alb": "match the ALB access log layout (type, time, elb, client:port, target:port, timings, status codes)",
+    "vpc_flow": "match the VPC flow log layout (version, account-id, interface-id, addresses, ports, action, log-status)",
+    "syslog_5424": "are RFC 5424 syslog messages (<PRI>VERSION TIMESTAMP HOST APP PROCID MSGID SD)",
+    "syslog_3164": "are BSD syslog (RFC 3164) messages (Mmm dd hh:mm:ss host tag: message)",
+    "apache_combined": "match the Apache/nginx combined access log (CLF plus referer and user agent)",
+    "apache_common": "match the Apache common log format (CLF)",
+}
+
+
+@dataclass
+class _Described:
+    name: str
+    reason: str
+    parser: str
+    parser_config: dict | None
+    weight: float
+
+
+def _describe(fmt: str, idx: list[int], lab: _Labelled, stream: str, envelope: str | None) -> _Described:
+    """Name, reason and parser suggestion for the records `idx` of one format in a group."""
+    name, _schema, parser, weight = FORMATS[fmt]
+    total = len(lab.labels)
+    share = _share_text(len(idx), total, "line" if stream == "Lines" else "record")
+    parser_config = None
+    if fmt in ("json", "cloudtrail"):
+        if fmt == "json":
+            dicts = [lab.values[i] for i in idx if isinstance(lab.values[i], dict)]
+            name = {"JsonArray": "JSON with envelope" if envelope else "JSON array",
+                    "JSON": "JSON (multi-line values)", "CloudWatchLogs": "JSON in CloudWatch Logs",
+                    "Parquet": "Parquet"}.get(stream, name)
+            what = "parse as JSON objects" if len(dicts) == len(idx) else "parse as JSON values"
+            if dicts:
+                stable, always, every = _key_summary(dicts)
+                what += (f" with a stable key set ({always} keys)" if stable
+                         else f" with a varying key set ({always} keys in every record, {every} in all)")
+                weight -= 0 if stable else 0.05
+        else:
+            what = "are CloudTrail events (eventVersion, eventSource, eventName, eventTime)"
+        if envelope:
+            what += f' inside a {{"{envelope}": [...]}} envelope'
+        reason = f"{share} {what}"
+    elif fmt in ("csv", "tsv") and lab.csv:
+        delim, cols, header = lab.csv
+        shown = {",": "','", "\t": "tab", ";": "';'", "|": "'|'"}[delim]
+        reason = f"{_share_text(len(idx), total, 'line')} split on {shown} into {cols} columns"
+        if header:
+            preview = ", ".join(header[:4]) + (", …" if len(header) > 4 else "")
+            reason += f"; each object starts with the header ({preview})"
+            parser_config = {"csv": {"delimiter": delim, "hasHeader": True}}
+        else:
+            reason += "; no header row"
+            weight -= 0.15
+            parser_config = {"csv": {"delimiter": delim, "columns": [f"col{i + 1}" for i in range(cols)]}}
+    elif fmt == "text":
+        reason = f"{_share_text(len(idx), total, 'line')} match no known format (free text)"
+    elif fmt == "logfmt":
+        texts = [lab.recs[i].text for i in idx]
+        keys = Counter(k for t in texts[:50] for k, _ in _KV.findall(t))
+        reason = (f"{_share_text(len(idx), total, 'line')} are key=value pairs "
+                  f"({', '.join(k + '=' for k, _ in keys.most_common(4))})")
+        pattern = _logfmt_pattern(texts)
+        parser = "fastmatch" if pattern else "regex"
+        parser_config = {"fastmatch": {"match": [pattern]}} if pattern else None
+    else:
+        reason = f"{_share_text(len(idx), total, 'line')} {_DESCRIBED[fmt]}"
+        if fmt == "vpc_flow":
+            parser_config = {"csv": {"delimiter": " ", "hasHeader": True}}
+        elif fmt in PARSER_PATTERNS:
+            parser_config = {"regex" if parser == "regex" else "fastmatch": {"match": [PARSER_PATTERNS[fmt]]}}
+    if stream == "CloudWatchLogs" and fmt != "json":
+        reason += ", unwrapped from CloudWatch Logs subscription payloads"
+    return _Described(name, reason, parser, parser_config, weight)
+
+
+def _detect_group(g: _Group, source, max_records: int) -> list[Detection]:
+    lab = _label(_spread_records([r for r in g.records if r.text.strip()], max_records))
+    stream, envelope = _stream_hint(g)
+    counts = Counter(lab.labels)
+    total = len(lab.labels)
+    log_types = source.log_types_for(min(g.keys)) if source is not None and g.keys else ()
     base = dict(pattern=g.pattern, compression=tuple(sorted(g.compression)), flags=dict(g.flags),
-                log_types=tuple(log_types), examples=tuple(sorted(g.keys)[:3]))
+                log_types=tuple(log_types), examples=tuple(sorted(g.keys)[:3]), stream=stream, envelope=envelope)
     if not total:
         return [Detection(format="empty", format_id="empty", confidence=0.0, parser="JSON", managed_schema=None,
                           reason=f"{_plural(len(g.keys), 'object')} held no records", objects=len(g.keys), records=0,
-                          stream=stream, **base)]
+                          **base)]
     out = []
     main = counts.most_common(1)[0][0]
     for fmt, n in counts.most_common():
         if fmt != main and (n < 3 or n < 0.1 * total):
-            continue
-        idx = [i for i, lab in enumerate(labels) if lab == fmt]
-        objs = {recs[i].key for i in idx}
-        name, schema, parser, weight = FORMATS[fmt]
-        parser_config = None
-        if fmt in ("json", "cloudtrail"):
-            dicts = [values[i] for i in idx if isinstance(values[i], dict)]
-            noun = "line" if stream == "Lines" else "record"
-            if fmt == "json":
-                name = {"JsonArray": "JSON with envelope" if envelope else "JSON array",
-                        "JSON": "JSON (multi-line values)", "CloudWatchLogs": "JSON in CloudWatch Logs",
-                        "Parquet": "Parquet"}.get(stream, name)
-                what = "parse as JSON objects" if len(dicts) == len(idx) else "parse as JSON values"
-                if dicts:
-                    stable, always, every = _key_summary(dicts)
-                    what += (f" with a stable key set ({always} keys)" if stable
-                             else f" with a varying key set ({always} keys in every record, {every} in all)")
-                    if not stable:
-                        weight -= 0.05
-            else:
-                what = "are CloudTrail events (eventVersion, eventSource, eventName, eventTime)"
-            if envelope:
-                what += f' inside a {{"{envelope}": [...]}} envelope'
-            reason = f"{_share_text(len(idx), total, noun)} {what}"
-        elif fmt in ("csv", "tsv") and csv_info:
-            delim, cols, header = csv_info
-            shown = {",": "','", "\t": "tab", ";": "';'", "|": "'|'"}[delim]
-            reason = f"{_share_text(len(idx), total, 'line')} split on {shown} into {cols} columns"
-            if header:
-                preview = ", ".join(header[:4]) + (", …" if len(header) > 4 else "")
-                reason += f"; each object starts with the header ({preview})"
-                parser_config = {"csv": {"delimiter": delim, "hasHeader": True}}
-            else:
-                reason += "; no header row"
-                weight -= 0.15
-                parser_config = {"csv": {"delimiter": delim, "columns": [f"col{i + 1}" for i in range(cols)]}}
-        elif fmt == "text":
-            reason = f"{_share_text(len(idx), total, 'line')} match no known format (free text)"
-        elif fmt == "logfmt":
-            texts = [recs[i].text for i in idx]
-            keys = Counter(k for t in texts[:50] for k, _ in _KV.findall(t))
-            reason = (f"{_share_text(len(idx), total, 'line')} are key=value pairs "
-                      f"({', '.join(k + '=' for k, _ in keys.most_common(4))})")
-            pattern = _logfmt_pattern(texts)
-            parser = "fastmatch" if pattern else "regex"
-            parser_config = {"fastmatch": {"match": [pattern]}} if pattern else None
-        else:
-            described = {
-                "s3_access": "match the S3 server access log layout (bucket owner, bucket, [time], remote IP, requester, request id, operation)",
-                "alb": "match the ALB access log layout (type, time, elb, client:port, target:port, timings, status codes)",
-                "vpc_flow": "match the VPC flow log layout (version, account-id, interface-id, addresses, ports, action, log-status)",
-                "syslog_5424": "are RFC 5424 syslog messages (<PRI>VERSION TIMESTAMP HOST APP PROCID MSGID SD)",
-                "syslog_3164": "are BSD syslog (RFC 3164) messages (Mmm dd hh:mm:ss host tag: message)",
-                "apache_combined": "match the Apache/nginx combined access log (CLF plus referer and user agent)",
-                "apache_common": "match the Apache common log format (CLF)",
-            }[fmt]
-            reason = f"{_share_text(len(idx), total, 'line')} {described}"
-            if fmt in PARSER_PATTERNS:
-                key = "regex" if parser == "regex" else "fastmatch"
-                parser_config = {key: {"match": [PARSER_PATTERNS[fmt]]}}
-            if fmt == "vpc_flow":
-                parser_config = {"csv": {"delimiter": " ", "hasHeader": True}}
-        if stream == "CloudWatchLogs" and fmt != "json":
-            reason += ", unwrapped from CloudWatch Logs subscription payloads"
+            continue  # a few stray lines (a hostile record, a footer) are not a log type of their own
+        idx = [i for i, label in enumerate(lab.labels) if label == fmt]
+        d = _describe(fmt, idx, lab, stream, envelope)
         if len(counts) > 1:
-            reason += f" (mixed prefix: {', '.join(f'{FORMATS[k][0]} {v}' for k, v in counts.most_common())})"
-        confidence = round(max(0.0, min(1.0, weight * len(idx) / total)), 2)
-        records_in_group = len(g.records) if fmt == main else round(len(g.records) * len(idx) / total)
-        field_name = _discriminator([values[i] for i in idx if isinstance(values[i], dict)]) if fmt == "json" else None
+            d.reason += f" (mixed prefix: {', '.join(f'{FORMATS[k][0]} {v}' for k, v in counts.most_common())})"
+        records = len(g.records) if fmt == main else round(len(g.records) * len(idx) / total)
+        objects = len(g.keys) if fmt == main else len({lab.recs[i].key for i in idx})
+        field_name = _discriminator([lab.values[i] for i in idx if isinstance(lab.values[i], dict)]) if fmt == "json" else None
         if field_name is None:
-            out.append(Detection(format=name, format_id=fmt, confidence=confidence, reason=reason, parser=parser,
-                                 managed_schema=schema, objects=len(objs) if fmt != main else len(g.keys),
-                                 records=records_in_group, parser_config=parser_config, stream=stream,
-                                 envelope=envelope, **base))
-            continue
-        # one prefix, several JSON shapes told apart by a field: one candidate log type per value
-        shapes: dict[str, list[int]] = {}
-        for i in idx:
-            v = values[i].get(field_name) if isinstance(values[i], dict) else None
-            shapes.setdefault(v if isinstance(v, str) else "(missing)", []).append(i)
-        for value, members in sorted(shapes.items(), key=lambda kv: -len(kv[1])):
-            stable, always, every = _key_summary([values[i] for i in members if isinstance(values[i], dict)])
-            keys_text = (f"a stable key set ({always} keys)" if stable
-                         else f"a varying key set ({always} keys in every record, {every} in all)")
-            share = len(members) / total
-            out.append(Detection(
-                format=name, format_id=fmt, confidence=round(weight * share / max(share, 0.5), 2),
-                reason=(f"{len(members)} of {_plural(total, 'sampled record')} have {field_name}={value!r} and "
-                        f"{keys_text}; the prefix holds {len(shapes)} JSON shapes told apart by {field_name}"),
-                parser=parser, managed_schema=None, objects=len({recs[i].key for i in members}),
-                records=round(records_in_group * len(members) / len(idx)), stream=stream, envelope=envelope,
-                discriminator={field_name: value}, **base))
+            out.append(Detection(format=d.name, format_id=fmt, confidence=round(max(0.0, min(1.0, d.weight * n / total)), 2),
+                                 reason=d.reason, parser=d.parser, managed_schema=FORMATS[fmt][1], objects=objects,
+                                 records=records, parser_config=d.parser_config, **base))
+        else:
+            out += _split_shapes(lab, idx, field_name, d, records, base)
+    return out
+
+
+def _split_shapes(lab: _Labelled, idx: list[int], field_name: str, d: _Described, records: int, base: dict) -> list[Detection]:
+    """One prefix, several JSON shapes told apart by `field_name`: one candidate log type per value."""
+    total = len(lab.labels)
+    shapes: dict[str, list[int]] = {}
+    for i in idx:
+        v = lab.values[i].get(field_name) if isinstance(lab.values[i], dict) else None
+        shapes.setdefault(v if isinstance(v, str) else "(missing)", []).append(i)
+    out = []
+    for value, members in sorted(shapes.items(), key=lambda kv: -len(kv[1])):
+        stable, always, every = _key_summary([lab.values[i] for i in members if isinstance(lab.values[i], dict)])
+        keys_text = (f"a stable key set ({always} keys)" if stable
+                     else f"a varying key set ({always} keys in every record, {every} in all)")
+        share = len(members) / total
+        out.append(Detection(
+            format=d.name, format_id="json", confidence=round(d.weight * share / max(share, 0.5), 2),
+            reason=(f"{len(members)} of {_plural(total, 'sampled record')} have {field_name}={value!r} and "
+                    f"{keys_text}; the prefix holds {len(shapes)} JSON shapes told apart by {field_name}"),
+            parser=d.parser, managed_schema=None, objects=len({lab.recs[i].key for i in members}),
+            records=round(records * len(members) / len(idx)), discriminator={field_name: value}, **base))
     return out
 
 
