@@ -1,11 +1,9 @@
-"""Test-time helpers: is a value a unittest mock (as patched in by a unit test's `Mocks`)?"""
+"""Test-time helper: is a value a unittest mock (as a unit test's `Mocks:` patches names in)?
+
+Rules check `isinstance(X, MagicMock)` before calling a mocked module constant; this says the same.
+"""
 
 from unittest.mock import MagicMock
-
-
-def allowed_char(char: str) -> bool:
-    """Characters kept by `sanitize_key`."""
-    return char.isalnum() or char in "-_."
 
 
 def is_mocked(obj: object) -> bool:
