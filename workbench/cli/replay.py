@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
         raise WorkbenchError("--since must be before --until.")
     if args.workers is not None and args.workers < 1:
         raise WorkbenchError("--workers must be at least 1.")
+    if args.workers is not None and args.scheduler:
+        raise WorkbenchError("--workers sizes a local cluster; with --scheduler the cluster's own workers run the "
+                             "replay (start more with `dask worker ADDR`).")
     opts = options_from_config(config)
     for name, value in (("scheduler", args.scheduler), ("workers", args.workers),
                         ("results_path", Path(args.results).resolve() if args.results else None),
