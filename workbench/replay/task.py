@@ -3,8 +3,9 @@ run the rules, and return counts — the same core calls the rest of the workben
 
 A task carries no credentials: it names the source (bucket, region, profile, role ARN, endpoint, the path
 of a credentials file) and each worker builds its own AWS session from that, with the worker's own
-credential chain. The AWS session and the rule engine are built once per worker process and reused by
-every task that process runs (the engine is rebuilt when the rules on disk change).
+credential chain. The AWS session is built once per worker process, the rule engine and the parsers once
+per worker thread (the engine owns one rule process and its pipe), and every task reuses them; they are
+rebuilt when the rules or schemas on disk change.
 
 Nothing one object does stops the task: an object that cannot be read, decoded or parsed is an outcome
 with an error, and a rule that raises is counted as that rule's error.
