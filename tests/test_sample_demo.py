@@ -206,3 +206,11 @@ def test_a_bucket_too_large_to_list_is_sampled_from_a_bounded_even_walk(demo):
     assert len(days) >= 2  # the walk spreads over days instead of taking the first folders
     picked = stratified_sample(refs, limit=8)
     assert {r.key.split("/")[0] for r in picked} == tops
+
+
+def test_cli_sample_by_bytes(demo, capsys):
+    assert main(["sample", "--config", str(demo.config_path), "--bytes", "60KB", "--prefix", "app/", "--out", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() and "sampled" in err
+    picked = sample(demo.aws, demo.source, prefix="app/", max_bytes=60_000)
+    assert sum(r.size for r in picked.objects) <= 60_000 and picked.objects
