@@ -144,17 +144,25 @@ def _ndjson_events(path: str, bad: list[str]) -> Iterator[dict]:
 
 
 def _source_events(args: argparse.Namespace, bad: list[str], counts: dict) -> tuple[Iterator[dict], Path | None]:
+    from workbench.cli.progress import Progress
     from workbench.pipeline import iter_events
 
     config, source = source_from_args(args)
+    progress = Progress(f"reading {source.name}")
 
     def gen() -> Iterator[dict]:
-        for item in iter_events(config, source, prefix=args.prefix, since=parse_time(args.since),
-                                until=parse_time(args.until), limit=args.limit, counts=counts):
-            if isinstance(item, dict):
-                yield item
-            else:
-                bad.append(str(item))
+        try:
+            for item in iter_events(config, source, prefix=args.prefix, since=parse_time(args.since),
+                                    until=parse_time(args.until), limit=args.limit, counts=counts,
+                                    progress=lambda done, total: progress.update(
+                                        done, total, events=counts.get("events", 0))):
+                if isinstance(item, dict):
+                    yield item
+                else:
+                    bad.append(str(item))
+        finally:
+            progress.close(f"read {counts.get('objects', 0)} objects, {counts.get('events', 0)} events"
+                           + (f", {counts.get('errors', 0)} unparsed lines" if counts.get("errors") else ""))
 
     return gen(), config.rules_dir
 
