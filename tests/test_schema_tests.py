@@ -69,3 +69,12 @@ def test_cli_validate_reports_line_column(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"{bad}:4:11: unknown type 'strng'" in out and "ok   " in out
     assert main(["schema", "validate", str(SCHEMAS)]) == 0
+
+
+def test_cli_write_test_then_run(tmp_path, capsys):
+    (tmp_path / "mini.yml").write_text(SCHEMA)
+    (tmp_path / "in.ndjson").write_text('{"t": "2024-01-01T00:00:00Z", "ip": "1.2.3.4"}\n{"t": "2024-01-02T00:00:00Z"}\n')
+    assert main(["schema", "write-test", str(tmp_path / "mini.yml"), str(tmp_path / "in.ndjson"),
+                 "--out", str(tmp_path / "mini_tests.yml")]) == 0
+    assert main(["schema", "test", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.count("PASS") == 2

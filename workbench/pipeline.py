@@ -34,13 +34,34 @@ def parse_records(parse: Parse, records: list[Record]) -> list[dict | ParseError
     return out
 
 
+_PARSERS: dict[tuple[int, int, int], tuple[Config, Source, dict | None, Parse]] = {}
+_PARSERS_MAX = 8
+
+
+def cached_parser(config: Config, source: Source, schemas: dict[str, Schema] | None = None) -> Parse:
+    """`parsers_for_source`, compiled once per (config, source, schemas) objects and reused.
+
+    Live mode and replay call `events_from_object` once per object; schema files must not be re-read and
+    re-compiled each time. Keyed by identity (the objects are kept alive by the cache, so ids stay valid).
+    """
+    key = (id(config), id(source), id(schemas))
+    hit = _PARSERS.get(key)
+    if hit is not None and hit[0] is config and hit[1] is source and hit[2] is schemas:
+        return hit[3]
+    parse = parsers_for_source(config, source, schemas)
+    if len(_PARSERS) >= _PARSERS_MAX:
+        _PARSERS.pop(next(iter(_PARSERS)))
+    _PARSERS[key] = (config, source, schemas, parse)
+    return parse
+
+
 def events_from_object(config: Config, source: Source, ref: ObjectRef, data: bytes,
                        schemas: dict[str, Schema] | None = None, *, parse: Parse | None = None) -> list[dict | ParseError]:
     """Decode one object and parse every record (routing by key prefix unless `schemas` is given).
 
-    Pass `parse` (from `parsers_for_source`) when calling this for many objects, so schemas compile once.
+    Parsers are compiled once per (config, source, schemas) and cached; pass `parse` to use your own.
     """
-    parse = parse or parsers_for_source(config, source, schemas)
+    parse = parse or cached_parser(config, source, schemas)
     decoded = decode_object(data, ref, stream=source.stream or "auto")
     if decoded.error:
         return [_object_error(ref, f"cannot decode {ref.uri}: {decoded.error}")]

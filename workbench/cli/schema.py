@@ -26,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("paths", nargs="+", metavar="PATH", help="directories or files (schemas and *_tests.yml)")
     t.add_argument("--json", action="store_true", help="print results as JSON")
     t.set_defaults(func=run_test)
+    w = sub.add_parser("write-test", help="write a Panther test file (*_tests.yml) from sample lines")
+    w.add_argument("schema", metavar="SCHEMA", help="the schema YAML the tests are for")
+    w.add_argument("inputs", nargs="+", metavar="INPUT", help="files of sample lines (any compression); '-' for stdin")
+    w.add_argument("--out", required=True, metavar="FILE", help="test file to write, e.g. schemas/MyLog_tests.yml")
+    w.add_argument("--limit", type=int, default=10, metavar="N", help="at most N tests (default 10)")
+    w.set_defaults(func=run_write_test)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
 
@@ -98,3 +104,15 @@ def run_test(args: argparse.Namespace) -> int:
             print(f"FAIL {one_line(p, 600)}")
         print(f"{report.passed} passed, {report.failed} failed")
     return 0 if report.ok else 1
+
+
+def run_write_test(args: argparse.Namespace) -> int:
+    from workbench.cli.infer import read_local_records
+    from workbench.schema import load_schema
+    from workbench.schema_tests import write_schema_test
+
+    schema = load_schema(args.schema)
+    records = [r for r in read_local_records(args.inputs) if r.text.strip()][: max(1, args.limit)]
+    n = write_schema_test(schema, records, args.out)
+    print(f"wrote {n} test(s) for {schema.name} to {one_line(args.out)}", file=sys.stderr)
+    return 0
