@@ -85,12 +85,14 @@ def _ref(bucket: str, item: dict) -> ObjectRef:
 class _Lister:
     """One listing run: the client, the window and the counters."""
 
-    def __init__(self, client, bucket: str, since: datetime | None, until: datetime | None, stats: Any):
+    def __init__(self, client, bucket: str, since: datetime | None, until: datetime | None, stats: Any,
+                 cancel: threading.Event | None = None):
         self.client = client
         self.bucket = bucket
         self.since = since
         self.until = until
         self.stats = stats
+        self.cancel = cancel  # set: no further list calls (what was listed so far is kept)
         self.walk_calls = 0
 
     def _pages(self, prefix: str, delimiter: str | None, max_pages: int | None = None) -> Iterator[dict]:
@@ -98,7 +100,7 @@ class _Lister:
         if delimiter:
             kwargs["Delimiter"] = delimiter
         pages = 0
-        while max_pages is None or pages < max_pages:
+        while (max_pages is None or pages < max_pages) and not (self.cancel and self.cancel.is_set()):
             pages += 1
             try:
                 page = self.client.list_objects_v2(**kwargs)
@@ -240,7 +242,8 @@ def list_objects(aws, source: Source, prefix: str | None = None, since: datetime
 
 def list_for_sampling(aws, source: Source, prefix: str | None = None, since: datetime | None = None,
                       until: datetime | None = None, stats: Any = None, *, budget: int = SAMPLE_LIST_BUDGET,
-                      seed: int = 0, probe_pages: int = PROBE_PAGES) -> tuple[list[ObjectRef], bool]:
+                      seed: int = 0, probe_pages: int = PROBE_PAGES,
+                      cancel: threading.Event | None = None) -> tuple[list[ObjectRef], bool]:
     """The population a sample is drawn from, and whether it is the complete listing.
 
     A prefix that lists in `probe_pages` pages (or any windowed listing) is listed completely. A bigger one
@@ -248,7 +251,7 @@ def list_for_sampling(aws, source: Source, prefix: str | None = None, since: dat
     `_Lister.budgeted`), so sampling a bucket of millions of keys stays a few seconds, not a full listing.
     """
     since, until = _aware(since), _aware(until)
-    lister = _Lister(aws.client("s3"), source.bucket, since, until, stats)
+    lister = _Lister(aws.client("s3"), source.bucket, since, until, stats, cancel)
     if since is not None or until is not None:
         return list(lister.windowed(prefix or "", probe_pages)), True
     pages: list[dict] = []

@@ -127,7 +127,7 @@ def sample(aws, source: Source, prefix: str | None = None, since: datetime | Non
         limit = DEFAULT_LIMIT
     budget = max(SAMPLE_LIST_BUDGET, 2 * (limit or 0))
     refs, complete = list_for_sampling(aws, source, prefix=prefix, since=since, until=until, stats=stats,
-                                       budget=budget, seed=seed)
+                                       budget=budget, seed=seed, cancel=cancel)
     picked = stratified_sample(refs, limit=limit, max_bytes=max_bytes, seed=seed, read_cap=read_cap)
     result = SampleResult(objects=picked, list_calls=stats.list_calls, listed=stats.listed, complete_listing=complete)
     by_key: dict[str, list[Record]] = {}
