@@ -28,6 +28,7 @@ class RuleRun:
     errors: dict[str, list] = field(default_factory=dict)  # rule_id -> RuleResults with an error (capped)
     summary: dict[str, dict] = field(default_factory=dict)  # AlertGrouper.summary()
     invalid: list = field(default_factory=list)  # InvalidSpec of rules that failed to load
+    sources: dict[str, str] = field(default_factory=dict)  # rule_id -> its `def rule(...)` source
     cancelled: bool = False
 
     def count(self, rule_id: str, what: str) -> int:
@@ -67,7 +68,25 @@ def run_rules(engine, events: list[dict], log_type: str | None, cancelled: Calla
             if len(kept) < KEEP_PER_RULE:
                 kept.append(result)
     run.summary = grouper.summary()
+    run.sources = {s.rule_id: rule_function_source(s.py_path) for s in specs}
     return run
+
+
+def rule_function_source(py_path, limit: int = 60) -> str:
+    """The `def rule(event)` block of a rule file (what decides a match), or "" when it cannot be read."""
+    try:
+        lines = py_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    start = next((i for i, line in enumerate(lines) if line.startswith("def rule(")), None)
+    if start is None:
+        return ""
+    end = next((i for i in range(start + 1, len(lines))
+                if lines[i] and not lines[i][0].isspace() and not lines[i].startswith("#")), len(lines))
+    block = lines[start:end]
+    while block and not block[-1].strip():
+        block.pop()
+    return "\n".join(block[:limit]) + ("\n…" if len(block) > limit else "")
 
 
 def _json(value: Any) -> str:
@@ -115,6 +134,9 @@ def rule_info(spec, run: RuleRun | None, root=None) -> Text:
                                   f", {s.get('dedup_groups', 0):,} dedup groups, ",
                                   (f"{s.get('alerts', 0):,} alerts", "bold" if s.get("alerts") else ""),
                                   (f", {s.get('errors', 0):,} errors", "bold red" if s.get("errors") else "")))
+        source = run.sources.get(spec.rule_id)
+        if source:
+            _section(out, "What decides a match", source, "cyan")
     return out
 
 
