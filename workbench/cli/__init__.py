@@ -74,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return 0
+    except OSError as e:
+        # a file the user named cannot be opened or written (bad path, permissions, disk full): one sentence
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {one_line(where + (e.strerror or str(e)), 1000)}; check the path and its permissions.",
+              file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
