@@ -8,6 +8,7 @@ inferred schema is then tried on the same records and the parse rate is reported
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -90,7 +91,16 @@ def run(args: argparse.Namespace) -> int:
     result = infer_schema(records, name=args.name, description=args.description)
     text = dump_schema(result.schema)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        # replace the file whole: a crash or a full disk mid-write must leave the previous schema intact
+        out = Path(args.out)
+        tmp = out.with_name(f".{out.name}.tmp")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, out)
+        except OSError as e:
+            raise WorkbenchError(f"Cannot write {out}: {e.strerror or e}.") from None
+        finally:
+            tmp.unlink(missing_ok=True)
     else:
         sys.stdout.write(text)
     if args.stats:
