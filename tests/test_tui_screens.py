@@ -170,3 +170,49 @@ async def test_events_screen_filter_sort_copy_export(demo):
         assert exported
         lines = exported[-1].read_text().splitlines()
         assert len(lines) == len(events) and all("p_event_time" in json.loads(line) for line in lines)
+
+
+async def test_switching_source_reloads_sources_screen(demo):
+    from dataclasses import replace
+
+    second = replace(demo.source, name="demo-copy")
+    config = replace(demo.config, sources={**demo.config.sources, "demo-copy": second})
+    app = WorkbenchApp(config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.session.source.name == "demo"
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert app.session.source.name == "demo-copy" and app.sub_title == "demo-copy"
+        assert app.screen.query_one(Checklist).failed == 0
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.current_mode == "browse"
+
+
+async def test_escape_cancels_a_running_sample(demo, monkeypatch):
+    import workbench.sampling
+    from workbench.sampling import SampleResult
+
+    started = []
+
+    def slow_sample(aws, source, prefix=None, since=None, until=None, limit=None, progress=None, cancel=None, **kw):
+        started.append(prefix)
+        progress(1, 10)
+        cancel.wait()  # a long sample that stops when asked
+        return SampleResult(cancelled=cancel.is_set())
+
+    monkeypatch.setattr(workbench.sampling, "sample", slow_sample)
+    app = WorkbenchApp(demo.config, start="browse")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        while not started:
+            await pilot.pause()
+        await pilot.pause()
+        assert "-hidden" not in app.screen.query_one("#sample-progress").classes
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.session.sample is not None and app.session.sample.cancelled
+        assert "-hidden" in app.screen.query_one("#sample-progress").classes
+        assert "cancelled" in str(app.screen.query_one("#sample-status").render())
