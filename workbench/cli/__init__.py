@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="workbench",
         description="Onboard S3 logs into a Panther-style data lake: sample, infer schemas, parse, run detections, tail live.",
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _command_modules():
         module = importlib.import_module(f"workbench.cli.{name}")
@@ -38,6 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
         if register is not None:
             register(sub)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """Like argparse's "version" action, but reads the installed version only when asked (it costs ~0.1 s)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(_version())
+        parser.exit()
 
 
 def _version() -> str:
