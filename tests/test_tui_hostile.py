@@ -64,7 +64,7 @@ def hostile_events() -> list[dict]:
     for i, v in enumerate(HOSTILE):
         events.append({"p_event_time": f"2024-05-01T00:00:0{i % 10}Z", "p_log_type": v, "msg": v,
                        v: "value under a hostile key", "nested": {"deep": v, "list": [v, v]},
-                       "p_any_ip_addresses": [v]})
+                       "p_any_ip_addresses": [v], "big": 2**70 + i, "ratio": float("nan")})
     return events
 
 

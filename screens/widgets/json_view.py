@@ -3,6 +3,7 @@ highlighting only adds styles: no value is ever parsed as markup."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -17,7 +18,10 @@ MAX_CHARS = 200_000
 
 
 def pretty_json(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode()
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode()
+    except TypeError:  # e.g. integers beyond 64 bits, which JSON logs do carry
+        return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
 class JsonView(VerticalScroll):
