@@ -50,10 +50,3 @@ SCREENS: list[ScreenEntry] = _available([
     ScreenEntry("replay", "Replay", "7", "screens.replay", "ReplayScreen",
                 "Run rules over weeks of history on Dask and count what would have fired"),
 ])
-
-
-def entry(mode: str) -> ScreenEntry:
-    for e in SCREENS:
-        if e.mode == mode:
-            return e
-    raise KeyError(mode)
