@@ -137,8 +137,6 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self.baseline = ""  # editor text as inferred or last saved: edits beyond it are unsaved work
         self.problems: list = []
         self.schema = None  # the last schema that validated
-        self.events: list[dict] = []
-        self.parse_errors: list = []
         self._infer_token = 0
         self._edit_token = 0
         self._scheduled_text: str | None = None  # the editor text the latest re-parse was scheduled for
@@ -364,7 +362,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
     def on_schema_screen_parsed(self, message: Parsed) -> None:
         if message.token != self._edit_token:
             return
-        self.schema, self.events, self.parse_errors = message.schema, message.events, message.errors
+        self.schema = message.schema
         self.query_one(SchemaParseView).show_result(len(message.events), len(message.errors), message.errors,
                                                     self.group.records if self.group else [], message.skipped)
         self.query_one(FieldPanel).show(field_views(message.schema, self.inference), message.events)
