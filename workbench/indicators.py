@@ -222,6 +222,50 @@ SCANNERS: dict[str, Scanner] = {
 }
 
 
+def _pairs_ip(v: str) -> tuple:
+    v = v.strip()
+    return (("p_any_ip_addresses", v),) if v and is_ip(v) else ()
+
+
+def _pairs_hostname(v: str) -> tuple:
+    v = v.strip()
+    if not v:
+        return ()
+    if is_ip(v):
+        return (("p_any_ip_addresses", v),)
+    if "xn--" in v:
+        return tuple(_slow({"hostname"}, v))
+    return (("p_any_domain_names", v),)
+
+
+def _pairs_account(v: str) -> tuple:
+    v = v.strip()
+    return (("p_any_aws_account_ids", v),) if _DIGITS12.match(v) else ()
+
+
+def _pairs_plain(column: str, need: str | None = None):
+    def pairs(v: str) -> tuple:
+        v = v.strip()
+        return ((column, v),) if v and (need is None or need in v) else ()
+    return pairs
+
+
+def _slow(names, v: str) -> list:
+    found: dict = defaultdict(set)
+    for n in names:
+        SCANNERS[n](v, found)
+    return [(col, x) for col, xs in found.items() for x in xs]
+
+
+# Direct (value → pairs) forms of the most common single indicators: a cache miss (e.g. a new IP on every
+# event) then costs one call instead of building and flattening a dict of sets.
+_PAIRS = {
+    "ip": _pairs_ip, "hostname": _pairs_hostname, "aws_account_id": _pairs_account,
+    "email": _pairs_plain("p_any_emails", "@"), "username": _pairs_plain("p_any_usernames"),
+    "trace_id": _pairs_plain("p_any_trace_ids"), "actor_id": _pairs_plain("p_any_actor_ids"),
+}
+
+
 class CompiledScanner:
     """Every named indicator for one field, with results cached per value.
 
@@ -230,10 +274,11 @@ class CompiledScanner:
     the scanner appends that tuple to a per-event list, which the parser folds into `p_any_*` once.
     """
 
-    __slots__ = ("cache", "fns", "get", "size")
+    __slots__ = ("cache", "direct", "fns", "get", "size")
 
-    def __init__(self, fns: list[Scanner], size: int):
+    def __init__(self, fns: list[Scanner], size: int, direct=None):
         self.fns = fns
+        self.direct = direct
         self.cache: dict[str, tuple[tuple[str, str], ...]] = {}
         self.get = self.cache.get
         self.size = size
@@ -241,10 +286,13 @@ class CompiledScanner:
     def lookup(self, v: str) -> tuple[tuple[str, str], ...]:
         hit = self.get(v)
         if hit is None:
-            found: dict = defaultdict(set)
-            for f in self.fns:
-                f(v, found)
-            hit = tuple((col, x) for col, xs in found.items() for x in xs)
+            if self.direct is not None:
+                hit = self.direct(v)
+            else:
+                found: dict = defaultdict(set)
+                for f in self.fns:
+                    f(v, found)
+                hit = tuple((col, x) for col, xs in found.items() for x in xs)
             if len(self.cache) >= self.size:
                 self.cache.clear()
             self.cache[v] = hit
@@ -260,8 +308,11 @@ class CompiledScanner:
 
 def compile_scanner(names: tuple[str, ...] | list[str], *, cache_size: int = 65536) -> CompiledScanner | None:
     """One cached scanner running every named indicator; None when there are none."""
-    fns = [SCANNERS[n] for n in names if n in SCANNERS]
-    return CompiledScanner(fns, cache_size) if fns else None
+    known = [n for n in names if n in SCANNERS]
+    if not known:
+        return None
+    direct = _PAIRS.get(known[0]) if len(known) == 1 else None
+    return CompiledScanner([SCANNERS[n] for n in known], cache_size, direct)
 
 
 def fold_hits(hits: list) -> dict[str, list[str]]:
