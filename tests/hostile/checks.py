@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .corpus import FORBIDDEN
+from .corpus import FORBIDDEN, TERMINAL_CONTROLS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -16,9 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s+File \"", re.M)
 
 
-def assert_no_control(text: str, where: str = "output") -> None:
-    """Nothing that could drive a terminal (ESC, C1, BEL, NUL, bidi overrides) is in `text`."""
-    for bad in FORBIDDEN:
+def assert_no_control(text: str, where: str = "output", *, forbidden: tuple[str, ...] = FORBIDDEN) -> None:
+    """Nothing that could drive a terminal (ESC, C1, BEL, NUL) or reorder what is read (bidi) is in `text`."""
+    for bad in forbidden:
         assert bad not in text, f"{bad!r} reached the {where}: {text[max(0, text.find(bad) - 60):text.find(bad) + 60]!r}"
 
 
@@ -56,11 +56,13 @@ def assert_cli_survived(proc: subprocess.CompletedProcess, *, codes=(0, 1, 2), s
                         machine: bool = False) -> None:
     """The command ended on its own with a documented exit code; what it printed is safe; errors are one line each.
 
-    `machine`: stdout is JSON for programs (it may carry a rule's traceback as an escaped string, by design)."""
+    `machine`: stdout is data for programs (JSON, schema YAML): it must hold keys and values exactly, so a bidi
+    character in a log key may appear (it cannot change the terminal); terminal controls may not, and a rule's
+    traceback may appear as an escaped JSON string, by design."""
     assert proc.returncode in codes, f"exit {proc.returncode}: {proc.stderr[-2000:]}"
     assert_safe_output(proc.stderr, "stderr", secrets=secrets)
     if machine:
-        assert_no_control(proc.stdout, "stdout")
+        assert_no_control(proc.stdout, "stdout", forbidden=TERMINAL_CONTROLS)
         for s in secrets:
             assert not s or s not in proc.stdout, "a credential reached the stdout"
     else:

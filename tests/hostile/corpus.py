@@ -34,8 +34,10 @@ ESC = "\x1b"
 BEL = "\x07"
 ST = ESC + "\\"
 
-# Every character a hostile string may use to reach the terminal or reorder what the user reads. None of them
-# may appear in anything the workbench renders or prints for a human.
+# Characters that change a terminal's state (escape sequences, C1 controls, bell, NUL, backspace, DEL). None may
+# appear in anything the workbench prints, even machine output (YAML/JSON escape them).
+TERMINAL_CONTROLS = (ESC, "\x9b", "\x9d", "\x90", "\x00", BEL, "\x08", "\x7f")
+# ...plus the bidi controls that reorder what the user reads: none may appear in anything rendered for a human.
 FORBIDDEN = (ESC, "\x9b", "\x9d", "\x90", "\u202e", "\u202d", "\u202a", "\u202b", "\u2066", "\u2067", "\u2068",
              "\u2069", "\x00", BEL, "\x08", "\x7f")
 
