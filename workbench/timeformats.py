@@ -99,11 +99,20 @@ def parse_rfc3339(value: object) -> str:
     if type(value) is not str:
         raise ValueError("expected an RFC 3339 string")
     n = len(value)
+    if n == 20 and value[19] == "Z" and value[10] == "T" and value[7] == "-" and value[4] == "-" and value[16] == ":":
+        # the commonest form (whole seconds, UTC), with as few Python steps as possible; '-' at 7 rules out
+        # ISO week dates, which fromisoformat would also accept
+        try:
+            _fromiso(value)
+        except ValueError:
+            pass
+        else:
+            return value[:10] + " " + value[11:19] + ".000000000"
     if n >= 20 and value[-1] == "Z" and value[10] == "T" and (n == 20 or (value[19] == "." and 22 <= n <= 30)):
         # fast path for UTC: the C ISO parser validates digits, separators and ranges (it rejects second 60, as
         # Go does); the stored text is then a re-slicing of the input, fraction kept to the nanosecond
         frac = value[20:-1]
-        if (not frac or frac.isdigit()) and value[4] == "-" and value[13] == ":":
+        if (not frac or frac.isdigit()) and value[4] == "-" and value[7] == "-" and value[13] == ":" and value[16] == ":":
             try:
                 _fromiso(value)
             except ValueError:
