@@ -6,8 +6,9 @@
 
 Every mode is timed warm, from the first object fetched to the last result: the replay's `run_s` starts
 after the cluster is up and each worker has loaded the rules and schemas (`warm_up`); the loop's engine
-and parsers are loaded before its clock starts. Modes run in rotation, `--rounds` times, and the medians
-are compared, so drift in the machine's load hits every mode alike. Every run must produce the same
+and parsers are loaded before its clock starts. Modes run in rotation, `--rounds` times, so drift in the
+machine's load hits every mode alike; ratios of the medians and of the best runs (the least disturbed,
+as `timeit` reports) are printed. Every run must produce the same
 events and matches, or the script fails.
 
 On a shared machine the 2-worker ratio is capped by what the machine gives a second process at that
@@ -125,16 +126,18 @@ def main() -> int:
     if len(seen) != 1:
         print(f"modes disagree on (events, matches): {sorted(seen)}", file=sys.stderr)
         return 1
-    med = {mode: statistics.median(v) for mode, v in rates.items()}
     events, matches = seen.pop()
-    print(f"demo history: {len(refs)} objects, {events:,} events, {matches:,} matches; medians of {args.rounds} rounds")
-    print(f"{'ratio':<42} {'ours ev/s':>10} {'baseline ev/s':>14} {'ratio':>6} {'target':>7}")
-    for name, ours, base, target in (
-        ("2 workers ÷ 1 worker (LocalCluster)", med["2 workers"], med["1 worker"], 1.7),
-        ("1-worker LocalCluster ÷ in-process loop", med["1 worker"], med["loop"], 0.9),
-    ):
-        print(f"{name:<42} {ours:>10,.0f} {base:>14,.0f} {ours / base:>6.2f} {'≥ ' + str(target):>7}")
-    print(f"control (2 busy-loop processes ÷ 1, same rounds): {statistics.median(controls):.2f}")
+    print(f"demo history: {len(refs)} objects, {events:,} events, {matches:,} matches; {args.rounds} rounds")
+    print(f"{'ratio':<42} {'of':>6} {'ours ev/s':>10} {'baseline ev/s':>14} {'ratio':>6} {'target':>7}")
+    for stat, pick in (("median", statistics.median), ("best", max)):
+        r = {mode: pick(v) for mode, v in rates.items()}
+        for name, ours, base, target in (
+            ("2 workers ÷ 1 worker (LocalCluster)", r["2 workers"], r["1 worker"], 1.7),
+            ("1-worker LocalCluster ÷ in-process loop", r["1 worker"], r["loop"], 0.9),
+        ):
+            print(f"{name:<42} {stat:>6} {ours:>10,.0f} {base:>14,.0f} {ours / base:>6.2f} {'≥ ' + str(target):>7}")
+    print(f"control (2 busy-loop processes ÷ 1, same rounds): median {statistics.median(controls):.2f}, "
+          f"best {max(controls):.2f}")
     return 0
 
 
