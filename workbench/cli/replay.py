@@ -127,7 +127,7 @@ class _Bar:
         eta = f"ETA {_duration(p.eta_s)}" if p.eta_s is not None else ""
         self._show(f"replay [{'#' * filled}{'-' * (width - filled)}] {p.objects_done}/{p.objects_total} objects  "
                    f"{p.bytes_done / MiB:.1f}/{p.bytes_total / MiB:.1f} MiB  {p.events:,} events  "
-                   f"{p.events_per_s:,.0f} events/s  {eta}".rstrip())
+                   f"{p.totals.matches if p.totals else 0:,} matches  {p.events_per_s:,.0f} events/s  {eta}".rstrip())
 
     def note(self, text: str) -> None:
         self._show(f"replay: {text}", force_newline=True)
