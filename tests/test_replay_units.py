@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from workbench.aws import AwsSession
 from workbench.config import parse_config
 from workbench.detections.grouping import AlertGrouper
 from workbench.detections.results import RuleResult
@@ -130,3 +131,24 @@ def test_replay_section_of_the_config(tmp_path: Path):
                     "results_path": (tmp_path / "out/r.jsonl").resolve()}
     with pytest.raises(WorkbenchError, match=r"replay\.cores"):
         options_from_config(parse_config("sources: {s: {bucket: b}}\nreplay: {cores: 2}\n"))
+
+
+def test_task_payloads_name_the_credentials_but_never_carry_them(tmp_path: Path, monkeypatch):
+    """What Dask ships to workers: source names, profile, role ARN, endpoint, a credentials *path* — no keys."""
+    import pickle
+    import secrets
+
+    from workbench.replay.task import TaskSpec
+
+    secret = secrets.token_hex(20)
+    (tmp_path / "creds").write_text(f"[p]\naws_access_key_id = AKIA{secrets.token_hex(8).upper()}\n"
+                                    f"aws_secret_access_key = {secret}\n")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    cfg = parse_config("sources: {s: {bucket: b, profile: p, credentials_file: creds, "
+                       "role_arn: 'arn:aws:iam::123456789012:role/r', endpoint: 'http://127.0.0.1:1'}}\n",
+                       tmp_path / "workbench.yaml")
+    source = cfg.source("s")
+    assert AwsSession(source).base_session.get_credentials().secret_key == secret  # readable where it runs
+    payload = pickle.dumps(TaskSpec(0, (ref(0, 10),), cfg, source, str(tmp_path / "rules")))
+    assert secret.encode() not in payload
+    assert str((tmp_path / "creds").resolve()).encode() in payload  # where a worker finds them, if it can
