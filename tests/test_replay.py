@@ -207,15 +207,18 @@ def test_a_worker_killed_mid_run_still_gives_the_same_totals(setup, reference, t
 
     def kill_one_worker(p):
         if p.phase == "running" and "killed" not in state:
-            pids = state["client"].run(os.getpid)  # {worker address: pid}
-            victim = sorted(pids.values())[0]
-            os.kill(victim, signal.SIGKILL)
-            state["killed"] = (victim, p.objects_done)
+            client = state["client"]
+            pids = client.run(os.getpid)  # {worker address: pid}
+            busy = {addr: keys for addr, keys in client.processing().items() if keys}
+            victim = sorted(busy)[0]  # a worker with tasks in flight: the cluster must run them again
+            os.kill(pids[victim], signal.SIGKILL)
+            state["killed"] = (busy[victim], p.objects_done)
 
     options = ReplayOptions(since=since, until=until, results_path=tmp_path / "r.jsonl", task_bytes=150_000, **SMALL)
     result = run_replay(config, source, options, on_progress=kill_one_worker,
                         on_cluster=lambda client: state.__setitem__("client", client))
-    assert "killed" in state and state["killed"][1] < reference["objects"]
+    in_flight, done_before = state["killed"]
+    assert in_flight and done_before < reference["objects"]
     assert result.complete and not result.failed_tasks
     assert counts(result) == reference
 
