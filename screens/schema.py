@@ -170,10 +170,30 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self._status()
         self._show_problems()
         self._load_sample()
+        self._adopt_session_schema()
 
     def session_changed(self, names: set[str]) -> None:
         if "sample" in names:
             self._load_sample()
+        if "schema" in names:
+            self._adopt_session_schema()
+
+    def _adopt_session_schema(self) -> None:
+        """A schema another screen put in the session (Live's drift patch) opens here as an unsaved edit.
+
+        Our own re-parses publish `self.schema` itself, so those echoes are recognised and ignored.
+        """
+        schema = self.session.schema
+        if schema is None or schema is self.schema:
+            return
+        from workbench.schema import dump_schema
+
+        self._infer_token += 1  # an inference still running must not replace it when it lands
+        self.schema = schema
+        self._set_text(dump_schema(schema))
+        self.app.dirty.mark(DIRTY_KEY, f"schema {schema.name} (opened from another screen) is not saved")
+        self._status(f"opened {schema.name} from another screen; Ctrl+S saves it")
+        self._schedule_reparse(0)
 
     # -- choosing what to infer from -------------------------------------------------------------------------
     def _load_sample(self) -> None:
