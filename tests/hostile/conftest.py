@@ -2,13 +2,14 @@
 
 Tests call `tally.inputs(category, n)` for each hostile input they drive through an entry point and
 `tally.faults(kind, n)` for each fault injected. At the end of the session the totals go to
-`.pytest_cache/hostile-counts.json` and to the terminal summary, so the table in RELIABILITY.md is copied from
+`.pytest_cache/hostile-counts-<selection>.json` and to the terminal summary, so the table in RELIABILITY.md is copied from
 a real run rather than typed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import Counter
 from pathlib import Path
@@ -45,7 +46,10 @@ def pytest_sessionfinish(session, exitstatus) -> None:
             "entry_points": dict(sorted(_ENTRY.items())),
             "faults": dict(sorted(_FAULTS.items())), "faults_total": sum(_FAULTS.values()),
             "exitstatus": int(exitstatus)}
-    out = Path(session.config.rootpath) / ".pytest_cache" / "hostile-counts.json"
+    # one file per marker selection: the default run (`not slow`), `-m slow`, or everything (`-m ''`)
+    marks = re.sub(r"\W+", "_", session.config.option.markexpr or "all").strip("_") or "all"
+    data["selection"] = session.config.option.markexpr or "all"
+    out = Path(session.config.rootpath) / ".pytest_cache" / f"hostile-counts-{marks}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=2) + "\n")
 
@@ -54,4 +58,4 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if _INPUTS or _FAULTS:
         terminalreporter.write_line(f"hostile suite: {sum(_INPUTS.values())} hostile inputs over "
                                     f"{len(_ENTRY)} entry points, {sum(_FAULTS.values())} faults injected "
-                                    "(.pytest_cache/hostile-counts.json)")
+                                    "(.pytest_cache/hostile-counts-*.json)")

@@ -156,3 +156,20 @@ def test_schema_test_file_crash_keeps_the_old_tests(tmp_path, monkeypatch, tally
         schema_tests.write_schema_test(schema, ['{"msg": "[/] \\u001b]0;t\\u0007"}'], path)
     tally.faults("crash-mid-save")
     assert path.read_text() == "old tests\n"
+
+
+@pytest.mark.demo
+def test_sample_detect_infer_parse_on_the_demos_hostile_objects(demo, tally, tmp_path):
+    """The demo bucket's own hostile objects (markup/ANSI values, a long line, invalid UTF-8, zstd behind .gz,
+    an empty object) through every command that reads a source, human output first."""
+    from workbench.s3 import list_objects
+
+    hostile = [r.key for r in list_objects(demo.aws, demo.source, prefix="Panoptica/auth/") if "/hostile-" in r.key]
+    folder = hostile[0].rsplit("/", 1)[0] + "/"
+    src = ("--config", str(demo.config_path), "--prefix", folder)
+    for args, codes, machine in ((("detect", *src), (0,), False),
+                                 (("sample", *src, "--out", str(tmp_path / "s")), (0, 1), False),
+                                 (("parse", *src, "--errors", str(tmp_path / "e.ndjson")), (0, 1), True)):
+        proc = run_cli(*args)
+        tally.inputs("object", len(hostile), entry=f"cli.{args[0]}")
+        assert_cli_survived(proc, codes=codes, machine=machine)

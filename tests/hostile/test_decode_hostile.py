@@ -160,7 +160,8 @@ json_values = st.recursive(json_leaf, lambda inner: st.one_of(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(MAGICS), st.binary(max_size=2048), st.sampled_from(KEYS), st.integers(-1, 5000),
        st.sampled_from(["auto", "lines", "json", "json_array", "cloudwatch_logs"]))
-def test_fuzzed_bytes_never_raise(magic, body, key, size, stream):
+def test_fuzzed_bytes_never_raise(tally, magic, body, key, size, stream):
+    tally.inputs("fuzzed", entry="decode")
     data = magic + body
     d = decode_object(data, ObjectRef("b", key, size), stream=stream, limits=DecodeLimits(max_line=4096, max_decompressed=MiB))
     assert isinstance(d, Decoded)
@@ -169,7 +170,8 @@ def test_fuzzed_bytes_never_raise(magic, body, key, size, stream):
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(json_values, min_size=1, max_size=8), st.sampled_from(["ndjson", "array", "envelope", "stream", "pretty"]),
        st.booleans(), st.integers(0, 200))
-def test_fuzzed_json_layouts_keep_every_value(values, layout, compress, cut):
+def test_fuzzed_json_layouts_keep_every_value(tally, values, layout, compress, cut):
+    tally.inputs("fuzzed", entry="decode")
     if layout == "ndjson":
         text = "".join(json.dumps(v) + "\n" for v in values)
     elif layout == "array":

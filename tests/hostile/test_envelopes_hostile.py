@@ -60,7 +60,8 @@ def test_weird_sizes_are_ints_never_bools_or_floats():
 @settings(max_examples=300, deadline=None)
 @given(st.text(min_size=1, max_size=60).filter(lambda k: not k.endswith("/") and "\x00" not in k),
        st.sampled_from(["aws", "moto"]), st.booleans())
-def test_fuzzed_keys_round_trip_through_the_encoding(key, style, wrapped):
+def test_fuzzed_keys_round_trip_through_the_encoding(tally, key, style, wrapped):
+    tally.inputs("fuzzed", entry="live.unwrap")
     try:
         encoded = quote_plus(key, safe="/") if style == "aws" else quote_plus(key, safe="")
     except UnicodeEncodeError:  # lone surrogates cannot be an S3 key
@@ -79,7 +80,8 @@ def test_fuzzed_keys_round_trip_through_the_encoding(key, style, wrapped):
                                                                              "s3Bucket", "s3ObjectKey", "eventName"]),
                                                             inner, max_size=4)), max_leaves=15),
        st.sampled_from(["raw", "sns", "quoted"]))
-def test_fuzzed_envelope_trees_never_raise(doc, wrap):
+def test_fuzzed_envelope_trees_never_raise(tally, doc, wrap):
+    tally.inputs("fuzzed", entry="live.unwrap")
     body = json.dumps(doc)
     if wrap == "sns":
         body = corpus._sns(body)

@@ -128,7 +128,8 @@ FIELD_NAMES = sorted({name for s in SHIPPED.values() for name in (f.name for f i
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(SHIPPED)),
        st.dictionaries(st.one_of(st.sampled_from(FIELD_NAMES), hostile_text), json_value, max_size=8))
-def test_fuzzed_objects_parse_to_events_or_errors(log_type, obj):
+def test_fuzzed_objects_parse_to_events_or_errors(tally, log_type, obj):
+    tally.inputs("fuzzed", entry="parse")
     parser = compile_parser(SHIPPED[log_type])
     got = parser.parse_text(json.dumps(obj), "b", "k", 1)
     assert got is None or isinstance(got, dict | ParseError)
@@ -139,7 +140,8 @@ def test_fuzzed_objects_parse_to_events_or_errors(log_type, obj):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(SHIPPED)), st.one_of(hostile_text, st.binary(max_size=300).map(
     lambda b: b.decode("utf-8", "replace"))))
-def test_fuzzed_lines_parse_to_events_or_errors(log_type, line):
+def test_fuzzed_lines_parse_to_events_or_errors(tally, log_type, line):
+    tally.inputs("fuzzed", entry="parse")
     got = compile_parser(SHIPPED[log_type]).parse_text(line, "b", "k", 1)
     assert got is None or isinstance(got, dict | ParseError)
     if isinstance(got, dict):
