@@ -225,6 +225,8 @@ class DriftTracker:
 def _add_field(fields: list[dict], parts: list[str], type_name: str) -> None:
     """Add `parts` (a dotted path under existing objects) to a fields list, creating nothing above it."""
     name = parts[0]
+    if not name:
+        return  # an empty key (`{"": 1}`) cannot be declared; one such key must not make the whole patch invalid
     if name.endswith("[]"):
         base = name[:-2]
         parent = next((f for f in fields if f.get("name") == base), None)
