@@ -146,3 +146,19 @@ def test_fuzzed_lines_parse_to_events_or_errors(tally, log_type, line):
     assert got is None or isinstance(got, dict | ParseError)
     if isinstance(got, dict):
         event_to_json(got)
+
+
+def test_live_drift_patch_from_hostile_events_is_a_valid_schema(tally):
+    """Live mode suggests a schema patch from undeclared fields: hostile keys must not make it unusable."""
+    from workbench.live.drift import DriftTracker
+    from workbench.schema import dump_schema_dict, validate_schema_text
+
+    tracker = DriftTracker({"Custom.Hostile": load_schema(corpus.BASE_SCHEMA)})
+    events = [{k: v for k, v in e.items() if not k.startswith("p_")} for e in corpus.hostile_events()]
+    events += [json.loads(t) for t in corpus.structure_documents().values() if t.startswith("{") and _loads_ok(t)]
+    for e in events:
+        if isinstance(e, dict):
+            tracker.observe("Custom.Hostile", e)
+    tally.inputs("structure", len(events), entry="live.drift")
+    text = dump_schema_dict(tracker.suggested_patch("Custom.Hostile"))
+    assert validate_schema_text(text) == []
