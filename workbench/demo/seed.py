@@ -181,6 +181,18 @@ def find_repo_root() -> Path | None:
     return root if (root / "schemas").is_dir() else None
 
 
+def working_copy(shipped: Path, target: Path) -> Path:
+    """The demo edits a copy of the shipped schemas/rules, so saving in the TUI never rewrites the checkout.
+
+    An existing copy is kept as it is: it holds the user's edits from earlier demo runs (delete it to reset).
+    """
+    if not target.exists():
+        import shutil
+
+        shutil.copytree(shipped, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
 def write_config(config_dir: Path, endpoint: str, region: str, topic_arn: str, queue_url: str, role_arn: str,
                  kms_key_id: str, repo_root: Path | None = None) -> Path:
     config_dir.mkdir(parents=True, exist_ok=True)
@@ -190,8 +202,8 @@ def write_config(config_dir: Path, endpoint: str, region: str, topic_arn: str, q
     repo_root = repo_root or find_repo_root()
     cfg: dict = {}
     if repo_root:
-        cfg["schemas"] = [str(repo_root / "schemas")]
-        cfg["rules"] = str(repo_root / "rules")
+        cfg["schemas"] = [str(working_copy(repo_root / "schemas", config_dir / "schemas"))]
+        cfg["rules"] = str(working_copy(repo_root / "rules", config_dir / "rules"))
     cfg["sources"] = {"demo": {
         "description": "Embedded demo: moto server seeded with 14 days of security logs",
         "bucket": BUCKET,
