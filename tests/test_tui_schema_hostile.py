@@ -212,6 +212,19 @@ async def test_help_explains_the_schema_screen_and_its_keys(tmp_path):
         await pilot.press("escape")
 
 
+async def tables_measured(app, pilot) -> None:
+    """DataTables measure new rows' column widths on idle; a loaded machine can snapshot before that."""
+    from textual.widgets import DataTable
+
+    for _ in range(200):
+        pending = [t for t in app.screen.query(DataTable)
+                   if t._require_update_dimensions or t._updated_cells or t._new_rows]
+        if not pending:
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
+
+
 def test_schema_screen_snapshot(tmp_path, snap_compare):
     app = hostile_app(tmp_path)
 
@@ -219,5 +232,6 @@ def test_schema_screen_snapshot(tmp_path, snap_compare):
         await load_sample(app, pilot)
         app.screen.query_one(FieldPanel).select("size")
         await pilot.pause()
+        await tables_measured(app, pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
