@@ -76,17 +76,10 @@ class ImmutableCaseInsensitiveDict(Mapping):
             self._lower = lower
         return lower.get(key.lower(), _MISSING)
 
-    def _child(self, key: Any, value: Any) -> Any:
-        """The wrapped view of a nested dict or list, made once: every rule reading it shares it."""
-        cache = self._cache
-        if cache is None:
-            cache = self._cache = {}
-        else:
-            hit = cache.get(key)
-            if hit is not None:
-                return hit
-        wrapped = cache[key] = _wrap(value)
-        return wrapped
+    # `__getitem__` and `get` are what every rule calls, several times per event: they are written out
+    # in full (no helper calls on the hit path) because a Python-level call costs as much as the lookup.
+    # A nested dict or list is wrapped once per event and cached under its real key, so every rule
+    # reading it shares the view.
 
     def __getitem__(self, key: Any) -> Any:
         c = self._container
@@ -100,13 +93,26 @@ class ImmutableCaseInsensitiveDict(Mapping):
                 raise
             key = real
             value = c[real]
-        return value if type(value) in _SCALARS else self._child(key, value)
+        if type(value) in _SCALARS:
+            return value
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
+        wrapped = cache[key] = _wrap(value)
+        return wrapped
 
     def get(self, key: Any, default: Any = None) -> Any:
         c = self._container
         try:
-            value = c[key]
-        except KeyError:
+            # not `c[key]`: rules often ask for optional fields, and a raised KeyError costs ~1 µs
+            value = c.get(key, _MISSING)
+        except TypeError:  # an unhashable key is simply absent
+            return default
+        if value is _MISSING:
             if not isinstance(key, str):
                 return default
             real = self._fold(key)
@@ -114,9 +120,17 @@ class ImmutableCaseInsensitiveDict(Mapping):
                 return default
             key = real
             value = c[real]
-        except TypeError:  # an unhashable key is simply absent
-            return default
-        return value if type(value) in _SCALARS else self._child(key, value)
+        if type(value) in _SCALARS:
+            return value
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
+        wrapped = cache[key] = _wrap(value)
+        return wrapped
 
     def __contains__(self, key: object) -> bool:
         if key in self._container:

@@ -65,7 +65,7 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
                                                     "repo's venv), so its imports resolve there")
 
 
-def _engine(path: Path, args: argparse.Namespace):
+def _engine(path: Path, args: argparse.Namespace, *, for_tests: bool = False):
     from workbench.detections import RuleEngine
 
     if not path.exists():
@@ -74,7 +74,7 @@ def _engine(path: Path, args: argparse.Namespace):
         raise WorkbenchError("--timeout must be a positive number of seconds.")
     if args.python and not Path(args.python).exists():
         raise WorkbenchError(f"--python {args.python} does not exist; pass the path of a Python interpreter.")
-    return RuleEngine(path, timeout=args.timeout, python=args.python, auto_reload=False)
+    return RuleEngine(path, timeout=args.timeout, python=args.python, auto_reload=False, for_tests=for_tests)
 
 
 def _filters(items: list[str]) -> dict[str, list[str]]:
@@ -94,7 +94,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     from workbench.detections.report import test_report_lines
 
     filters = _filters(args.filters)
-    with _engine(Path(args.path), args) as engine:
+    with _engine(Path(args.path), args, for_tests=True) as engine:
         report = engine.run_tests(rule_ids=args.rule_ids or None, filters=filters or None,
                                   skip_disabled=args.skip_disabled_tests)
     if args.rule_ids:

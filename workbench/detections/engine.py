@@ -19,12 +19,21 @@ from typing import Any
 import orjson
 
 from workbench.detections.process import WorkerCrash, WorkerProcess
-from workbench.detections.results import CaseResult, RuleResult, RuleTests, TestReport, decide_case
+from workbench.detections.results import (
+    CaseResult,
+    RuleResult,
+    RuleTests,
+    TestReport,
+    decide_case,
+    new_no_match,
+    no_match_class,
+)
 from workbench.detections.specs import Content, InvalidSpec, RuleSpec, load_content
 
 BATCH_EVENTS = 1000  # events per worker request: large enough to amortise the round trip
 RELOAD_CHECK_INTERVAL = 0.5  # seconds between file scans in auto-reload mode
 MAX_RETRIES = 50  # crashes tolerated within one batch before the rest of it is given up
+_new = object.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,21 +50,28 @@ class RuleEngine:
 
     `timeout` is per function call, in seconds; `python` runs the worker under another interpreter
     (e.g. a content repo's venv, so its third-party imports resolve); `memory_mb` caps the worker's
-    address space. One engine talks to one worker over one pipe, so it is not thread-safe: use it from
+    address space; `for_tests` readies the worker for `run_tests` (see below). One engine talks to one worker over one pipe, so it is not thread-safe: use it from
     one thread at a time (hold a lock, or keep an engine per thread).
     """
 
     def __init__(self, path: str | os.PathLike, *, timeout: float = 1.0, python: str | None = None,
-                 memory_mb: int = 2048, auto_reload: bool = True, cwd: Path | None = None):
+                 memory_mb: int = 2048, auto_reload: bool = True, cwd: Path | None = None,
+                 for_tests: bool = False):
         self.path = Path(path)
         self.timeout = timeout
         self.auto_reload = auto_reload
         self._cwd = cwd
-        self.worker = WorkerProcess(python=python, timeout=timeout, memory_mb=memory_mb)
+        # unit tests with Mocks need unittest.mock in the worker: a worker made for tests imports it at
+        # start-up, in parallel with the YAML reading below, rather than at the first mocked case
+        self.worker = WorkerProcess(python=python, timeout=timeout, memory_mb=memory_mb,
+                                    preload=("unittest.mock",) if for_tests else ())
         self._content: Content = Content(root=self.path)
         self._load_errors: list[InvalidSpec] = []
         self._ordinals: dict[int, RuleSpec] = {}
         self._by_type: dict[str, list[RuleSpec]] = {}
+        # the result classes for "did not match", per rule and per log type (see results.no_match_class)
+        self._no_match_of: dict[str, type[RuleResult]] = {}
+        self._no_match: dict[str, tuple[type[RuleResult], ...]] = {}
         self._fingerprint: dict[str, tuple[int, int]] = {}
         self._helper_files: set[str] = set()
         self._last_check = 0.0
@@ -192,6 +208,8 @@ class RuleEngine:
                     self._load_errors.append(InvalidSpec(self.path, f"loading the content: {crash.message}"))
                     self._ordinals = {}
                     self._by_type = {}
+                    self._no_match_of = {}
+                    self._no_match = {}
                     return
                 skip.append(culprit.rule_id)
                 self._load_errors.append(InvalidSpec(culprit.path, f"{culprit.path}: importing "
@@ -217,6 +235,9 @@ class RuleEngine:
             if r.enabled:
                 for lt in r.log_types:
                     self._by_type.setdefault(lt, []).append(r)
+        self._no_match_of = {r.rule_id: no_match_class(r.rule_id) for r in self._ordinals.values()}
+        self._no_match = {lt: tuple(self._no_match_of[r.rule_id] for r in specs)
+                          for lt, specs in self._by_type.items()}
 
     def _request(self, payload: bytes | dict) -> dict:
         """One request to a loaded worker, starting (and loading) a new one after a crash."""
@@ -271,7 +292,8 @@ class RuleEngine:
         by_type = self._by_type
         batch: list[Mapping] = []
         for event in events:
-            if isinstance(event, Mapping) and event.get("p_log_type") in by_type:
+            # `type(...) is dict` first: isinstance against an ABC costs more than the rest of the loop
+            if (type(event) is dict or isinstance(event, Mapping)) and event.get("p_log_type") in by_type:
                 batch.append(event)
                 if len(batch) >= BATCH_EVENTS:
                     yield batch
@@ -309,17 +331,18 @@ class RuleEngine:
         ordinal_of = {id(r): i for i, r in self._ordinals.items()}
         batch_error = reply.get("error")
         got = {(i, ordinal): (res, stdout) for i, ordinal, res, stdout in reply.get("results") or ()}
-        templates = {id(s): vars(RuleResult(s.rule_id, False)) for specs in by_type.values() for s in specs}
-        no_match = RuleResult.no_match
+        no_match = self._no_match
         touched = {i for i, _ in got} | {i for i, _ in crashed}
         for i, event in enumerate(batch):
-            specs = by_type.get(event.get("p_log_type"), ())
+            lt = event.get("p_log_type")
             if i not in touched and not batch_error:
                 # the common case: no rule matched, failed or printed on this event
-                for spec in specs:
-                    yield no_match(templates[id(spec)], event)
+                for cls in no_match[lt]:
+                    r = _new(cls)
+                    r.__dict__["event"] = event  # what new_no_match does, inlined: this loop is the hot path
+                    yield r
                 continue
-            for spec in specs:
+            for spec in by_type.get(lt, ()):
                 key = (i, ordinal_of[id(spec)])
                 entry = got.get(key) if got else None
                 if entry is not None:
@@ -329,7 +352,7 @@ class RuleEngine:
                 elif batch_error:
                     yield RuleResult(spec.rule_id, False, error=batch_error, event=event)
                 else:
-                    yield no_match(templates[id(spec)], event)
+                    yield new_no_match(self._no_match_of[spec.rule_id], event)
 
     # --- unit tests --------------------------------------------------------------------------------------
 

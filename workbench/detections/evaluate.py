@@ -51,10 +51,14 @@ class Capture:
         self.parts: list[str] = []
         self.kept = 0
         self.dropped = 0
+        # a plain attribute, not a property: the worker checks it after every rule call
+        self.dirty = False
 
     def write(self, text: Any) -> int:
         if not isinstance(text, str):
             text = str(text)
+        if text:
+            self.dirty = True
         room = self.limit - self.kept
         if room > 0:
             piece = text[:room]
@@ -81,6 +85,7 @@ class Capture:
             out += f"\n[… {self.dropped:,} more characters of output dropped]"
         self.parts = []
         self.kept = self.dropped = 0
+        self.dirty = False
         return out
 
 

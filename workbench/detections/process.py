@@ -85,7 +85,7 @@ class _ForkedProc:
             pass
 
 
-def _fork_worker(watch_file: str, memory_mb: int, log_fd: int) -> _ForkedProc:
+def _fork_worker(watch_file: str, memory_mb: int, log_fd: int, preload: str) -> _ForkedProc:
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     pid = os.fork()
@@ -107,7 +107,7 @@ def _fork_worker(watch_file: str, memory_mb: int, log_fd: int) -> _ForkedProc:
             os.closerange(3, 1 << 16)
             from workbench.detections.worker import main
 
-            main([watch_file, str(memory_mb)])
+            main([watch_file, str(memory_mb), preload])
         except BaseException:
             code = 70
         finally:
@@ -129,10 +129,13 @@ class WorkerCrash(Exception):
 
 
 class WorkerProcess:
-    def __init__(self, *, python: str | None = None, timeout: float = 1.0, memory_mb: int = 2048):
+    def __init__(self, *, python: str | None = None, timeout: float = 1.0, memory_mb: int = 2048,
+                 preload: tuple[str, ...] = ()):
         self.python = python or sys.executable
         self.timeout = timeout
         self.memory_mb = memory_mb
+        # modules the worker imports as soon as it starts, while the caller is still reading the content
+        self.preload = ",".join(preload)
         self.proc: subprocess.Popen | None = None
         self._watch_file: str | None = None
         self._mm: mmap.mmap | None = None
@@ -158,7 +161,7 @@ class WorkerProcess:
         self._log = tempfile.TemporaryFile(prefix="wb-rules-stderr-")  # noqa: SIM115 - lives as long as the worker
         self.starts += 1
         if self._can_fork():
-            self.proc = _fork_worker(self._watch_file, self.memory_mb, self._log.fileno())
+            self.proc = _fork_worker(self._watch_file, self.memory_mb, self._log.fileno(), self.preload)
         else:
             self._spawn()
         # a batch of events is ~1 MB: bigger pipes mean fewer wake-ups of either process
@@ -185,7 +188,7 @@ class WorkerProcess:
         env["PYTHONUNBUFFERED"] = "1"
         try:
             self.proc = subprocess.Popen(
-                [self.python, "-c", _BOOT, str(ROOT), self._watch_file, str(self.memory_mb)],
+                [self.python, "-c", _BOOT, str(ROOT), self._watch_file, str(self.memory_mb), self.preload],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, start_new_session=True,
                 bufsize=0, env=env,
             )
