@@ -16,6 +16,7 @@ import argparse
 import importlib.util
 import json
 import random
+import statistics
 import sys
 import tempfile
 import textwrap
@@ -189,34 +190,39 @@ def in_worker(root: Path, events: list[dict]) -> tuple[float, int]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=30000)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--rules-per-type", type=int, default=1, help="copies of each rule (default 1: the strictest)")
     args = ap.parse_args()
     events = parsed_events(args.events)
+    ours, base, inner = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         modules = write_content(Path(tmp), args.rules_per_type)
         with RuleEngine(tmp) as engine:
             engine_run(engine, events[:2000])  # start the worker and import the rules outside the timing
-            best_ours = best_base = best_inner = float("inf")
+            # interleaved, so a change in the machine's load hits both sides of a run alike
             for _ in range(args.runs):
                 t, calls, m_ours = engine_run(engine, events)
-                best_ours = min(best_ours, t)
+                ours.append(calls / t)
                 t, base_calls, m_base = plain(events, modules)
-                best_base = min(best_base, t)
+                base.append(base_calls / t)
                 t, inner_calls = in_worker(Path(tmp), events)
-                best_inner = min(best_inner, t)
+                inner.append(inner_calls / t)
     if (calls, m_ours) != (base_calls, m_base):
         print(f"mismatch: engine {calls} calls/{m_ours} matches, plain {base_calls}/{m_base}", file=sys.stderr)
         return 1
-    ours_rate, base_rate = calls / best_ours, base_calls / best_base
+    med = statistics.median
+    ratios = sorted(o / b for o, b in zip(ours, base, strict=True))
+    inner_ratios = sorted(i / b for i, b in zip(inner, base, strict=True))
     print(f"events: {len(events)}, {len(RULES) * args.rules_per_type} rules ({args.rules_per_type} per log type), "
-          f"{calls} rule calls, {m_ours} matches")
-    print(f"ours:     {ours_rate:,.0f} rule calls/s  (RuleEngine.run_events, isolated worker, best of {args.runs})")
-    print(f"baseline: {base_rate:,.0f} rule calls/s  (same functions called in-process on plain dicts)")
-    print(f"ratio:    {ours_rate / base_rate:.2f}  (ours ÷ baseline; target ≥ 0.5)")
-    inner_rate = inner_calls / best_inner
-    print(f"(inside the worker alone, no IPC or RuleResults: {inner_rate:,.0f} calls/s, "
-          f"{inner_rate / base_rate:.2f} of baseline)")
+          f"{calls} rule calls, {m_ours} matches, {args.runs} interleaved runs")
+    print(f"ours:     {med(ours):,.0f} rule calls/s  (RuleEngine.run_events, isolated worker; median, "
+          f"range {min(ours):,.0f}–{max(ours):,.0f})")
+    print(f"baseline: {med(base):,.0f} rule calls/s  (same functions called in-process on plain dicts; median, "
+          f"range {min(base):,.0f}–{max(base):,.0f})")
+    print(f"ratio:    {med(ratios):.2f}  (ours ÷ baseline per run: median, range {ratios[0]:.2f}–{ratios[-1]:.2f}; "
+          f"target ≥ 0.5)")
+    print(f"(inside the worker alone, no IPC or RuleResults: {med(inner):,.0f} calls/s, "
+          f"{med(inner_ratios):.2f} of baseline, range {inner_ratios[0]:.2f}–{inner_ratios[-1]:.2f})")
     return 0
 
 
