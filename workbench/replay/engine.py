@@ -122,6 +122,7 @@ class ReplayResult:
             "run_s": round(self.run_s, 3),
             "events_per_s": round((t.events - self.resumed_events) / self.run_s, 1) if self.run_s > 0 else None,
             "workers": self.workers,
+            "worker_processes": sorted(self.worker_names),  # host:pid of every process that ran a task
             "scheduler": self.scheduler,
             "list_calls": self.list_calls,
             "results_file": str(self.results_path) if self.results_path else None,
