@@ -185,3 +185,18 @@ def test_cli_sample_and_detect_through_faults(proxied, demo, keys, tmp_path):
     proc = run_cli("detect", *args, "--limit", "4")
     assert_cli_survived(proc, codes=(2,), secrets=tuple(watch.secrets))
     assert proc.stderr.startswith("error: Access denied trying to list")
+
+
+def test_sources_check_under_denials_is_a_checklist_of_sentences(proxied, demo):
+    """The onboarding checklist with the role, the bucket, KMS and the queue each denied: every failed check is
+    one sentence (with the hostile text of the AWS message cleaned), exit 1, no credential shown."""
+    proxy, _source, _aws, watch = proxied
+    hostile = "Access Denied [/] \x1b]0;owned\x07 \u202egnp.exe"
+    proxy.add(Fault("error", op="ListObjectsV2", times=50, message=hostile),
+              Fault("error", op="GetBucketEncryption", times=50, message="not authorized to perform: kms:Decrypt"),
+              Fault("error", op="GetQueueAttributes", status=400, code="AccessDenied", message=hostile, times=50),
+              Fault("error", op="GetBucketNotificationConfiguration", times=50, message=hostile))
+    for fmt in ((), ("--json",)):
+        proc = run_cli("sources", "check", "--config", str(demo.config_path), "--endpoint", proxy.endpoint, *fmt)
+        assert_cli_survived(proc, codes=(1,), secrets=tuple(watch.secrets), machine=bool(fmt))
+        assert "Access denied" in proc.stdout + proc.stderr

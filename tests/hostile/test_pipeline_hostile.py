@@ -125,7 +125,7 @@ json_value = st.recursive(json_scalar, lambda inner: st.one_of(
 FIELD_NAMES = sorted({name for s in SHIPPED.values() for name in (f.name for f in s.fields)})
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(SHIPPED)),
        st.dictionaries(st.one_of(st.sampled_from(FIELD_NAMES), hostile_text), json_value, max_size=8))
 def test_fuzzed_objects_parse_to_events_or_errors(tally, log_type, obj):
@@ -137,7 +137,7 @@ def test_fuzzed_objects_parse_to_events_or_errors(tally, log_type, obj):
         event_to_json(got)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(SHIPPED)), st.one_of(hostile_text, st.binary(max_size=300).map(
     lambda b: b.decode("utf-8", "replace"))))
 def test_fuzzed_lines_parse_to_events_or_errors(tally, log_type, line):
