@@ -266,12 +266,23 @@ _PAIRS = {
 }
 
 
+# A hit is one string: a column's one-character code followed by the value. Codes are assigned in column-name
+# order, so sorting the strings orders hits by column and then by value, exactly as sorting (column, value)
+# pairs would; string sorts and set hashing stay in C, where tuples of pairs cost a comparison call each.
+_CODE = {col: chr(1 + i) for i, col in enumerate(sorted(set(COLUMNS.values())))}
+_COLUMN_OF = {code: col for col, code in _CODE.items()}
+
+
+def _encode(pairs) -> tuple[str, ...]:
+    return tuple(_CODE[col] + x for col, x in pairs)
+
+
 class CompiledScanner:
     """Every named indicator for one field, with results cached per value.
 
     Indicator values repeat heavily (account ids, role ARNs, office IPs), and a dict lookup is far cheaper
-    than re-running regexes and ARN splitting. `lookup(v)` gives a tuple of (column, value) pairs; calling
-    the scanner appends that tuple to a per-event list, which the parser folds into `p_any_*` once.
+    than re-running regexes and ARN splitting. `lookup(v)` gives a tuple of encoded hits (see `_CODE`);
+    calling the scanner adds them to a per-event list, which the parser folds into `p_any_*` once.
     """
 
     __slots__ = ("cache", "direct", "fns", "get", "size")
@@ -279,20 +290,20 @@ class CompiledScanner:
     def __init__(self, fns: list[Scanner], size: int, direct=None):
         self.fns = fns
         self.direct = direct
-        self.cache: dict[str, tuple[tuple[str, str], ...]] = {}
+        self.cache: dict[str, tuple[str, ...]] = {}
         self.get = self.cache.get
         self.size = size
 
-    def lookup(self, v: str) -> tuple[tuple[str, str], ...]:
+    def lookup(self, v: str) -> tuple[str, ...]:
         hit = self.get(v)
         if hit is None:
             if self.direct is not None:
-                hit = self.direct(v)
+                hit = _encode(self.direct(v))
             else:
                 found: dict = defaultdict(set)
                 for f in self.fns:
                     f(v, found)
-                hit = tuple((col, x) for col, xs in found.items() for x in xs)
+                hit = _encode((col, x) for col, xs in found.items() for x in xs)
             if len(self.cache) >= self.size:
                 self.cache.clear()
             self.cache[v] = hit
@@ -302,8 +313,7 @@ class CompiledScanner:
         hit = self.get(v)
         if hit is None:
             hit = self.lookup(v)
-        if hit:
-            hits.append(hit)
+        hits += hit
 
 
 def compile_scanner(names: tuple[str, ...] | list[str], *, cache_size: int = 65536) -> CompiledScanner | None:
@@ -315,16 +325,23 @@ def compile_scanner(names: tuple[str, ...] | list[str], *, cache_size: int = 655
     return CompiledScanner([SCANNERS[n] for n in known], cache_size, direct)
 
 
-def fold_hits(hits: list) -> dict[str, list[str]]:
-    """Per-event scanner hits → {p_any column: sorted unique values}, columns in name order."""
-    # one C-level union and sort does the de-duplication and ordering; Python only groups the pairs
-    out: dict[str, list[str]] = {}
-    for col, x in sorted(set().union(*hits)):
-        got = out.get(col)
-        if got is None:
-            out[col] = [x]
+def fold_into(event: dict, hits: list[str]) -> None:
+    """Per-event encoded hits → `p_any_*` columns on `event`: sorted unique values, columns in name order."""
+    column_of = _COLUMN_OF
+    prev = ""
+    for s in sorted(set(hits)):
+        c = s[0]
+        if c != prev:
+            prev = c
+            values = event[column_of[c]] = [s[1:]]
         else:
-            got.append(x)
+            values.append(s[1:])
+
+
+def fold_hits(hits: list[str]) -> dict[str, list[str]]:
+    """Per-event encoded hits → {p_any column: sorted unique values}, columns in name order."""
+    out: dict[str, list[str]] = {}
+    fold_into(out, hits)
     return out
 
 

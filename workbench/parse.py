@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from workbench.errors import WorkbenchError
-from workbench.indicators import compile_scanner, fold_hits
+from workbench.indicators import compile_scanner, fold_into
 from workbench.model import Record
 from workbench.schema import Field, Schema
 from workbench.timeformats import compile_time_formats, ns_to_text
@@ -38,6 +38,7 @@ _INT_RANGES = {
 _BOOL_TEXT = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
               "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
 _INT_TEXT = re.compile(r"[+-]?\d+\Z")
+_JSON_SCALARS = frozenset((int, float, bool))  # falsy values of these types are still stored (0, 0.0, false)
 _MISSING = object()
 _orjson_loads = orjson.loads
 _JSONError = orjson.JSONDecodeError
@@ -350,7 +351,7 @@ def _object_decoder(fields: tuple[Field, ...], empty: frozenset[str] = frozenset
             if f.indicators:
                 sc = compile_scanner(f.indicators)
                 ns[f"C{i}"], ns[f"S{i}"] = sc.get, sc.lookup
-                lines += [f"            h = C{i}(x)", f"            if h is None: h = S{i}(x)", "            if h: ind.append(h)"]
+                lines += [f"            h = C{i}(x)", f"            if h is None: h = S{i}(x)", "            if h: ind += h"]
             if req:
                 lines += ["        else:", f"            raise _BadHere(x, 'required field is missing or empty', {k})"]
             continue
@@ -361,7 +362,7 @@ def _object_decoder(fields: tuple[Field, ...], empty: frozenset[str] = frozenset
                 ns[f"C{i}"], ns[f"S{i}"] = sc.get, sc.lookup
                 # inline cache hit; the scanner runs only for a value not seen before
                 fast = ["if x:", f"    out[{k}] = x", f"    h = C{i}(x)", f"    if h is None: h = S{i}(x)",
-                        "    if h: ind.append(h)"]
+                        "    if h: ind += h"]
             else:
                 fast = ["if x:", f"    out[{k}] = x"]
             if req:
@@ -377,13 +378,25 @@ def _object_decoder(fields: tuple[Field, ...], empty: frozenset[str] = frozenset
                     f"        raise _BadHere(x, str(err) + F{i}, {k}) from None",
                     "else:", *("    " + x for x in generic)]
         elif f.type == "boolean":
-            body = [f"if x is True or x is False: out[{k}] = x", "else:", *("    " + x for x in generic)]
+            ns["BOOL_TEXT"] = _BOOL_TEXT
+            # CloudTrail writes many booleans as "true"/"false" text: read those without a call
+            body = [f"if x is True or x is False: out[{k}] = x",
+                    f"elif type(x) is str and x in BOOL_TEXT: out[{k}] = BOOL_TEXT[x]",
+                    "else:", *("    " + x for x in generic)]
         elif f.type in _INT_RANGES:
             lo, hi = _INT_RANGES[f.type]
             digits = len(str(hi)) - 1  # shorter digit strings always fit the type
-            body = [f"if type(x) is int and {lo} <= x <= {hi}: out[{k}] = x",
-                    f"elif type(x) is str and x.isascii() and x.isdigit() and len(x) <= {digits}: out[{k}] = int(x)",
-                    "else:", *("    " + x for x in generic)]
+            text_int = f"x.isascii() and x.isdigit() and len(x) <= {digits}"
+            if positions is not None:  # text parsers only ever give strings
+                body = [f"if {text_int}: out[{k}] = int(x)", "else:", *("    " + x for x in generic)]
+            else:
+                body = [f"if type(x) is int and {lo} <= x <= {hi}: out[{k}] = x",
+                        f"elif type(x) is str and {text_int}: out[{k}] = int(x)",
+                        "else:", *("    " + x for x in generic)]
+        elif f.type == "json" and not f.is_embedded_json and not req:
+            ns["SCALARS"] = _JSON_SCALARS
+            # what _json_decoder keeps (anything but "", {} and []), without a call
+            body = [f"if x or type(x) in SCALARS: out[{k}] = x"]
         else:
             body = generic
         lines += ["            " + b for b in body]
@@ -743,19 +756,29 @@ class Parser:
         top = [f.name for f in schema.fields if f.type == "timestamp" and f.is_event_time]
         nested = len(self._event_times) - len(top)
         self._event_time_key = top[0] if len(top) == 1 and not nested else None
-        self._row_prefix = os.urandom(6).hex()
-        self._counter = itertools.count(1)
-
-    def parse(self, record: Record) -> dict | ParseError | None:
-        return self.parse_text(record.text, record.bucket, record.key, record.line)
+        # p_row_id: a random per-parser prefix and a hex counter (unique without os.urandom per event); the
+        # ids come from a C-level map over a counter, so taking one is a single next()
+        self._row_ids = map(f"{os.urandom(6).hex()}{{:x}}".format, itertools.count(1))
 
     def parse_text(self, text: str, bucket: str = "", key: str = "", line: int = 0) -> dict | ParseError | None:
-        text = text.strip()
+        return self.parse(Record(bucket, key, line, text))
+
+    def parse(self, record: Record) -> dict | ParseError | None:
+        text = record.text.strip()
         if not text:
             return None
-        ind: list = []  # indicator hits, folded into p_any_* once per event
+        key = record.key
+        ind: list = []  # encoded indicator hits, folded into p_any_* once per event
         try:
-            if self._fastmatch is not None:
+            if self._text is None:
+                try:
+                    raw = _orjson_loads(text)
+                except _JSONError:
+                    raw = loads(text)  # the stdlib fallback, or a ParseError naming the problem
+                if type(raw) is not dict:
+                    raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
+                event = self._decode(raw, ind)
+            elif self._fastmatch is not None:
                 m = None
                 j = self._last_pattern
                 guard = self._shortcuts[j]
@@ -764,8 +787,12 @@ class Parser:
                     # could not have matched (see _pattern_shortcuts): one regex pass instead of several
                     hit = self._fastmatch[j]
                     m = hit[0](text)
-                    if m is not None and any(d in m.group(m.lastindex or 0) for d in guard):
-                        m = None
+                    if m is not None and guard:
+                        rest = m.group(m.lastindex or 0)
+                        for d in guard:
+                            if d in rest:
+                                m = None
+                                break
                 if m is None:
                     for j, hit in enumerate(self._fastmatch):
                         m = hit[0](text)
@@ -779,23 +806,15 @@ class Parser:
                 if "\\" in text and any(quoted):
                     g = tuple(_UNESCAPE.sub(r"\1", x) if q and "\\" in x else x for x, q in zip(g, quoted, strict=True))
                 event = dec(g, ind)
-            elif self._text is None:
-                try:
-                    raw = _orjson_loads(text)
-                except _JSONError:
-                    raw = loads(text)  # the stdlib fallback, or a ParseError naming the problem
-                if type(raw) is not dict:
-                    raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
-                event = self._decode(raw, ind)
             else:
-                raw = self._text.split(text, key, line)
+                raw = self._text.split(text, key, record.line)
                 if raw is None:
                     return None
                 event = self._decode(raw, ind)
         except _Bad as e:
-            return ParseError(key, line, e.path, _short(e.value), e.reason, self.log_type)
+            return ParseError(key, record.line, e.path, _short(e.value), e.reason, self.log_type)
         except RecursionError:
-            return ParseError(key, line, "", _short(text), "value is nested too deeply", self.log_type)
+            return ParseError(key, record.line, "", _short(text), "value is nested too deeply", self.log_type)
         if event is None:
             event = {}  # every declared field empty: still an event (Panther keeps it, with only p_ fields)
         parse_time = _CLOCK.text()
@@ -808,13 +827,14 @@ class Parser:
                 if event_time is not None:
                     break
         event["p_log_type"] = self.log_type
-        event["p_row_id"] = f"{self._row_prefix}{next(self._counter):x}"
+        event["p_row_id"] = next(self._row_ids)
         event["p_event_time"] = event_time or parse_time
         event["p_parse_time"] = parse_time
+        bucket = record.bucket
         if bucket or key:
             event["p_source_file"] = {"aws_s3_bucket": bucket, "aws_s3_key": key}
         if ind:
-            event.update(fold_hits(ind))
+            fold_into(event, ind)
         return event
 
     def parse_many(self, records: Iterable[Record]) -> list[dict | ParseError]:
