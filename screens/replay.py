@@ -55,11 +55,21 @@ def status_line(s: dict) -> str:
             f"{s['events_per_s']:,.0f} events/s   {s['workers']} worker(s){eta}")
 
 
-def samples_text(rule_id: str, samples: list[dict]) -> str:
-    """The drill-down body: each sample alert with where it came from and its event, as plain text."""
+def per_day_text(per_day: dict[str, int], width: int = 40) -> str:
+    """Matches per day as a plain-text bar chart: how often the rule would have fired."""
+    if not per_day:
+        return ""
+    top = max(per_day.values())
+    lines = [f"{day}  {n:>7,}  {'█' * max(1, round(width * n / top))}" for day, n in per_day.items()]
+    return "Matches per day (UTC):\n" + "\n".join(lines) + "\n\n"
+
+
+def samples_text(rule_id: str, samples: list[dict], per_day: dict[str, int] | None = None) -> str:
+    """The drill-down body: matches per day, then each sample alert with where it came from and its event."""
+    head = per_day_text(per_day or {})
     if not samples:
-        return f"No alerts from {rule_id} so far."
-    parts = []
+        return head + f"No alerts from {rule_id} so far."
+    parts = [head] if head else []
     for i, a in enumerate(samples, 1):
         parts.append(f"#{i}  {a.get('time') or '?'}  {a.get('severity') or ''}\n"
                      f"title:  {a.get('title')}\ndedup:  {a.get('dedup')}\nobject: {a.get('key')} (event {a.get('index')})\n"
@@ -79,7 +89,8 @@ Replay: run detection rules over weeks of the source's history, as Panther's dat
 often a rule would have fired before you turn it on. Set the range (Since: 30d, 2024-05-01, …; Until:
 empty for now), tick the rules (none ticked = all), and start (Ctrl+R or the Start button). Objects are
 listed by date partition and replayed on Dask: a local cluster with one worker per core, or the cluster at
-Scheduler (tcp://HOST:PORT). Counts grow as tasks finish; Enter on a rule (or `a`) shows sample alerts.
+Scheduler (tcp://HOST:PORT). Counts grow as tasks finish; Enter on a rule (or `a`) shows its matches per
+day and sample alerts.
 Escape cancels; what finished is kept, and Resume continues it later.
 """
     DEFAULT_CSS = """
@@ -120,6 +131,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
         super().__init__()
         self._cancel: threading.Event | None = None
         self._samples: dict[str, list[dict]] = {}
+        self._per_day: dict[str, dict[str, int]] = {}
         self.running = False
 
     def compose_body(self) -> ComposeResult:
@@ -248,6 +260,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
     def _reset_table(self) -> None:
         self.query_one("#replay-table", DataTable).clear()
         self._samples = {}
+        self._per_day = {}
         bar = self.query_one("#replay-progress", ProgressBar)
         bar.remove_class("-hidden")
         bar.update(total=None, progress=0)
@@ -280,6 +293,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
         r = message.result
         self._set_running(False)
         self._update_rows({rid: {**v, "samples": v.get("alerts_sample", [])} for rid, v in r["rules"].items()})
+        self._per_day = {rid: v.get("matches_per_day", {}) for rid, v in r["rules"].items()}
         rate = f", {r['events_per_s']:,.0f} events/s" if r.get("events_per_s") else ""
         head = "Cancelled" if r["cancelled"] else "Done"
         self._status(f"{head}: {r['objects']:,}/{r['objects_total']:,} objects, {r['bytes'] / MiB:.1f} MiB, "
@@ -321,4 +335,5 @@ Escape cancels; what finished is kept, and Resume continues it later.
             self._show_samples(str(key.value))
 
     def _show_samples(self, rule_id: str) -> None:
-        self.app.push_screen(DetailScreen(f"Sample alerts: {rule_id}", samples_text(rule_id, self._samples.get(rule_id, []))))
+        body = samples_text(rule_id, self._samples.get(rule_id, []), self._per_day.get(rule_id))
+        self.app.push_screen(DetailScreen(f"Sample alerts: {rule_id}", body))

@@ -326,6 +326,7 @@ async def test_replay_screen_cancel_resume_counts_and_samples(setup, reference, 
         assert isinstance(app.screen, DetailScreen)
         body = "\n".join(str(w.render()) for w in app.screen.query("Static"))
         assert "Repeated login failures for" in body and "Panoptica/auth/" in body
+        assert "Matches per day (UTC)" in body
 
 
 @pytest.mark.slow

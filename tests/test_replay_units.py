@@ -86,6 +86,7 @@ def test_totals_do_not_depend_on_the_order_tasks_finish_in():
     assert rules["R"]["matches"] == 5 and rules["R"]["dedup_groups"] == 3 and rules["R"]["alerts"] == 1
     assert rules["Q"]["errors"] == 2 and rules["Q"]["matches"] == 0
     assert rules["Never"]["matches"] == 0
+    assert rules["R"]["matches_per_day"] == {"2024-05-01": 5} and rules["Never"]["matches_per_day"] == {}
     assert [s["time"] for s in rules["R"]["alerts_sample"]] == sorted(s["time"] for s in rules["R"]["alerts_sample"])
 
 

@@ -213,8 +213,12 @@ class _Cluster:
             # One single-threaded process per core: parsing and rules are CPU-bound Python (the GIL), and
             # each worker's rules run in one child process of its own.
             with _sigint_ignored():
+                # No dashboard; the scheduler's small HTTP server (health checks) on a free loopback port
+                # instead of 8787, which another cluster on the machine may hold.
                 self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                            dashboard_address=None, silence_logs=logging.ERROR)
+                                            dashboard_address=None, silence_logs=logging.ERROR,
+                                            scheduler_kwargs={"dashboard": False,
+                                                              "dashboard_address": "127.0.0.1:0"})
             self.client = Client(self.cluster)
             self.address = self.cluster.scheduler_address
 

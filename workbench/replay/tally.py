@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from workbench.detections.grouping import AlertGrouper, RuleCounts
@@ -191,14 +192,26 @@ class Totals:
         """Matches per rule so far: cheap enough to call after every task (no grouping)."""
         return {rid: c.matches for rid, c in sorted(self.grouper.counts.items())}
 
+    def matches_per_day(self) -> dict[str, dict[str, int]]:
+        """rule_id -> {UTC day of the event: matches}: how often each rule would have fired, over time."""
+        out: dict[str, dict[str, int]] = {}
+        for (rid, _dedup), items in self.grouper.matches.items():
+            days = out.setdefault(rid, {})
+            for epoch, _title, _severity in items:
+                day = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
+                days[day] = days.get(day, 0) + 1
+        return {rid: dict(sorted(days.items())) for rid, days in out.items()}
+
     def rules_json(self) -> dict[str, dict]:
         """Per rule: matches, errors, dedup groups, alerts, settings and samples (groups windows: not free)."""
         summary = self.grouper.summary()
+        per_day = self.matches_per_day()
         out = {}
         for rid in sorted(set(summary) | set(self.grouper.settings)):
             s = summary.get(rid, {"events": 0, "matches": 0, "errors": 0, "dedup_groups": 0, "alerts": 0})
             period, threshold = self.grouper.settings.get(rid, (60, 1))
             samples = self.samples.get(rid, RuleSamples())
             out[rid] = {**s, "threshold": threshold, "dedup_period_minutes": period,
+                        "matches_per_day": per_day.get(rid, {}),
                         "alerts_sample": list(samples.alerts), "error_sample": list(samples.errors)}
         return out
