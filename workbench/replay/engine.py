@@ -196,6 +196,7 @@ class _Cluster:
 
     def __init__(self, scheduler: str | None, workers: int | None):
         try:
+            import dask
             from distributed import Client, LocalCluster
         except ImportError:
             raise WorkbenchError("Replay needs Dask: install the `scale` extra (pip install 'log-workbench[scale]').") from None
@@ -212,7 +213,9 @@ class _Cluster:
             _ensure_resource_tracker()
             # One single-threaded process per core: parsing and rules are CPU-bound Python (the GIL), and
             # each worker's rules run in one child process of its own.
-            with _sigint_ignored():
+            # Dask's statistical profiler samples every worker thread's stack every 10 ms: a few per cent of
+            # CPU-bound parsing for a dashboard nobody looks at here. The nannies pass this to the workers.
+            with _sigint_ignored(), dask.config.set({"distributed.worker.profile.enabled": False}):
                 # No dashboard; the scheduler's small HTTP server (health checks) on a free loopback port
                 # instead of 8787, which another cluster on the machine may hold.
                 self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
