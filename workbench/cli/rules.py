@@ -66,15 +66,26 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
 
 
 def _engine(path: Path, args: argparse.Namespace, *, for_tests: bool = False):
-    from workbench.detections import RuleEngine
-
     if not path.exists():
         raise WorkbenchError(f"Rules path {path} does not exist; pass --path DIR (a panther-analysis style folder).")
     if args.timeout <= 0:
         raise WorkbenchError("--timeout must be a positive number of seconds.")
     if args.python and not Path(args.python).exists():
         raise WorkbenchError(f"--python {args.python} does not exist; pass the path of a Python interpreter.")
-    return RuleEngine(path, timeout=args.timeout, python=args.python, auto_reload=False, for_tests=for_tests)
+    # Start the rule worker before importing the engine and reading the YAML: its own start-up (for tests,
+    # importing unittest.mock) then runs alongside ours instead of after it. process.py imports little.
+    from workbench.detections.process import WorkerProcess
+
+    worker = WorkerProcess(python=args.python, timeout=args.timeout,
+                           preload=("unittest.mock",) if for_tests else ())
+    worker.start()
+    from workbench.detections import RuleEngine
+
+    try:
+        return RuleEngine(path, timeout=args.timeout, auto_reload=False, worker=worker)
+    except BaseException:
+        worker.stop()
+        raise
 
 
 def _filters(items: list[str]) -> dict[str, list[str]]:

@@ -33,6 +33,7 @@ from workbench.detections.specs import Content, InvalidSpec, RuleSpec, load_cont
 BATCH_EVENTS = 1000  # events per worker request: large enough to amortise the round trip
 RELOAD_CHECK_INTERVAL = 0.5  # seconds between file scans in auto-reload mode
 MAX_RETRIES = 50  # crashes tolerated within one batch before the rest of it is given up
+TEST_PRELOAD = ("unittest.mock",)  # what a worker for unit tests imports at start-up
 _new = object.__new__
 
 
@@ -50,21 +51,23 @@ class RuleEngine:
 
     `timeout` is per function call, in seconds; `python` runs the worker under another interpreter
     (e.g. a content repo's venv, so its third-party imports resolve); `memory_mb` caps the worker's
-    address space; `for_tests` readies the worker for `run_tests` (see below). One engine talks to one worker over one pipe, so it is not thread-safe: use it from
+    address space; `for_tests` readies the worker for `run_tests` (see below). `worker` is a
+    `WorkerProcess` already started by the caller (the CLI starts it before importing this module, so
+    the worker's start-up overlaps those imports); the other worker arguments are then ignored. One engine talks to one worker over one pipe, so it is not thread-safe: use it from
     one thread at a time (hold a lock, or keep an engine per thread).
     """
 
     def __init__(self, path: str | os.PathLike, *, timeout: float = 1.0, python: str | None = None,
                  memory_mb: int = 2048, auto_reload: bool = True, cwd: Path | None = None,
-                 for_tests: bool = False):
+                 for_tests: bool = False, worker: WorkerProcess | None = None):
         self.path = Path(path)
         self.timeout = timeout
         self.auto_reload = auto_reload
         self._cwd = cwd
         # unit tests with Mocks need unittest.mock in the worker: a worker made for tests imports it at
         # start-up, in parallel with the YAML reading below, rather than at the first mocked case
-        self.worker = WorkerProcess(python=python, timeout=timeout, memory_mb=memory_mb,
-                                    preload=("unittest.mock",) if for_tests else ())
+        self.worker = worker or WorkerProcess(python=python, timeout=timeout, memory_mb=memory_mb,
+                                              preload=TEST_PRELOAD if for_tests else ())
         self._content: Content = Content(root=self.path)
         self._load_errors: list[InvalidSpec] = []
         self._ordinals: dict[int, RuleSpec] = {}
@@ -77,7 +80,8 @@ class RuleEngine:
         self._last_check = 0.0
         self._loaded = False
         self._load_msg = b""
-        self.worker.start()  # the worker starts up (forked or a new interpreter) while we read the YAML
+        if not self.worker.alive:
+            self.worker.start()  # the worker starts up (forked or a new interpreter) while we read the YAML
         self._scan()
 
     # --- content -----------------------------------------------------------------------------------------
@@ -183,13 +187,17 @@ class RuleEngine:
         self._last_check = now
         self.reload()
 
-    def _ensure_loaded(self) -> None:
+    def _ensure_loaded(self, then: bytes | None = None) -> dict | WorkerCrash | None:
+        """Load the content into the worker (once). `then`, a request to send right behind the load
+        without waiting for its reply (saves a round trip), when both fit in the pipe so that writing
+        can never block on a worker that hangs; returns its reply (or crash), or None if not sent."""
         if self._loaded:
-            return
+            return None
         self._loaded = True
         self._load_errors = []
         self._last_check = time.monotonic()
         skip: list[str] = []
+        piggyback = False
         while True:
             specs = self._content.rules
             msg = {
@@ -200,8 +208,19 @@ class RuleEngine:
                 "skip": skip,
             }
             try:
-                reply = self.worker.request(msg)
+                if then is not None and not skip:
+                    body = orjson.dumps(msg, default=str, option=orjson.OPT_NON_STR_KEYS)
+                    if not self.worker.alive:
+                        self.worker.start()
+                    piggyback = self.worker.fits_unread(len(body) + len(then))
+                if piggyback:
+                    self.worker.send(body)
+                    self.worker.send(then)
+                    reply = self.worker.receive()
+                else:
+                    reply = self.worker.request(msg)
             except WorkerCrash as crash:
+                piggyback = False  # it died with the worker
                 culprit = specs[crash.ordinal] if crash.ordinal is not None and 0 <= crash.ordinal < len(specs) else None
                 if culprit is None or culprit.rule_id in skip:
                     # a data model or helper brought the worker down: nothing can run
@@ -210,7 +229,7 @@ class RuleEngine:
                     self._by_type = {}
                     self._no_match_of = {}
                     self._no_match = {}
-                    return
+                    return None
                 skip.append(culprit.rule_id)
                 self._load_errors.append(InvalidSpec(culprit.path, f"{culprit.path}: importing "
                                                      f"{culprit.py_path.name}: {crash.message}", culprit.rule_id))
@@ -236,8 +255,14 @@ class RuleEngine:
                 for lt in r.log_types:
                     self._by_type.setdefault(lt, []).append(r)
         self._no_match_of = {r.rule_id: no_match_class(r.rule_id) for r in self._ordinals.values()}
-        self._no_match = {lt: tuple(self._no_match_of[r.rule_id] for r in specs)
-                          for lt, specs in self._by_type.items()}
+        self._no_match = {lt: tuple(self._no_match_of[r.rule_id] for r in rules)
+                          for lt, rules in self._by_type.items()}
+        if not piggyback or not self.worker.alive:  # not sent, or the worker exits after the load reply
+            return None
+        try:
+            return self.worker.receive()
+        except WorkerCrash as crash:
+            return crash
 
     def _request(self, payload: bytes | dict) -> dict:
         """One request to a loaded worker, starting (and loading) a new one after a crash."""
@@ -267,7 +292,10 @@ class RuleEngine:
         in_flight = False
         try:
             for batch in self._batches(events):
-                body = orjson.dumps(batch, default=str, option=orjson.OPT_NON_STR_KEYS)
+                try:
+                    body = orjson.dumps(batch, default=str)
+                except TypeError:  # a non-string key somewhere: that option doubles the cost, so only then
+                    body = orjson.dumps(batch, default=str, option=orjson.OPT_NON_STR_KEYS)
                 send_error = self._send_events(body, [])
                 in_flight = send_error is None
                 if previous is not None:
@@ -326,13 +354,17 @@ class RuleEngine:
                 send_error = self._send_events(body, crashed)
         return {"error": "the rule worker kept crashing; the rest of this batch was not evaluated"}, crashed
 
-    def _results(self, batch: Sequence[Mapping], reply: dict, crashed: dict) -> Iterator[RuleResult]:
+    def _results(self, batch: Sequence[Mapping], reply: dict, crashed: dict) -> list[RuleResult]:
+        """The batch's RuleResults, in event order. A list, not a generator: one generator level less
+        per result on the caller's side of `run_events`."""
         by_type = self._by_type
         ordinal_of = {id(r): i for i, r in self._ordinals.items()}
         batch_error = reply.get("error")
         got = {(i, ordinal): (res, stdout) for i, ordinal, res, stdout in reply.get("results") or ()}
         no_match = self._no_match
         touched = {i for i, _ in got} | {i for i, _ in crashed}
+        out: list[RuleResult] = []
+        append = out.append
         for i, event in enumerate(batch):
             lt = event.get("p_log_type")
             if i not in touched and not batch_error:
@@ -340,19 +372,20 @@ class RuleEngine:
                 for cls in no_match[lt]:
                     r = _new(cls)
                     r.__dict__["event"] = event  # what new_no_match does, inlined: this loop is the hot path
-                    yield r
+                    append(r)
                 continue
             for spec in by_type.get(lt, ()):
                 key = (i, ordinal_of[id(spec)])
                 entry = got.get(key) if got else None
                 if entry is not None:
-                    yield _result(spec, entry[0], entry[1], event)
+                    append(_result(spec, entry[0], entry[1], event))
                 elif key in crashed:
-                    yield RuleResult(spec.rule_id, False, error=f"rule: {crashed[key]}", event=event)
+                    append(RuleResult(spec.rule_id, False, error=f"rule: {crashed[key]}", event=event))
                 elif batch_error:
-                    yield RuleResult(spec.rule_id, False, error=batch_error, event=event)
+                    append(RuleResult(spec.rule_id, False, error=batch_error, event=event))
                 else:
-                    yield new_no_match(self._no_match_of[spec.rule_id], event)
+                    append(new_no_match(self._no_match_of[spec.rule_id], event))
+        return out
 
     # --- unit tests --------------------------------------------------------------------------------------
 
@@ -363,18 +396,24 @@ class RuleEngine:
         Disabled rules are tested too, as Panther's CLI does, unless `skip_disabled`.
         """
         self._maybe_reload()
-        self._ensure_loaded()
         wanted = set(rule_ids) if rule_ids else None
-        selected = [(o, r) for o, r in self._ordinals.items()
-                    if (wanted is None or r.rule_id in wanted) and _matches_filters(r, filters)
-                    and (r.enabled or not skip_disabled)]
-        cases = []
-        ident_of: dict[int, tuple[RuleSpec, Any]] = {}
-        for ordinal, spec in selected:
-            for case in spec.tests:
-                ident = len(ident_of)
-                ident_of[ident] = (spec, case)
-                cases.append({"ident": ident, "ordinal": ordinal, "log": case.log, "mocks": list(case.mocks)})
+
+        def chosen(pairs: Iterable[tuple[int, RuleSpec]]) -> list[tuple[int, RuleSpec]]:
+            return [(o, r) for o, r in pairs if (wanted is None or r.rule_id in wanted)
+                    and _matches_filters(r, filters) and (r.enabled or not skip_disabled)]
+
+        # Not loaded yet (the CLI's case): the cases go to the worker right behind the load, for every rule
+        # chosen; those whose module then fails to import are dropped (the worker skips them too).
+        early = None
+        if self._loaded:
+            cases, ident_of = _test_cases(chosen(self._ordinals.items()))
+        else:
+            cases, ident_of = _test_cases(chosen(enumerate(self._content.rules)))
+            early = self._ensure_loaded(then=orjson.dumps({"op": "tests", "cases": cases}, default=str,
+                                                          option=orjson.OPT_NON_STR_KEYS))
+            cases = [c for c in cases if c["ordinal"] in self._ordinals]
+            ident_of = {c["ident"]: ident_of[c["ident"]] for c in cases}
+        selected = chosen(self._ordinals.items())
         raw: dict[int, list] = {}
         crashed: dict[int, str] = {}
         todo = cases
@@ -382,7 +421,12 @@ class RuleEngine:
             if not todo:
                 break
             try:
-                reply = self._request({"op": "tests", "cases": todo})
+                if early is not None:
+                    reply, early = early, None
+                    if isinstance(reply, WorkerCrash):
+                        raise reply
+                else:
+                    reply = self._request({"op": "tests", "cases": todo})
             except WorkerCrash as crash:
                 if crash.ident is None or crash.ident not in ident_of:
                     for c in todo:
@@ -433,6 +477,18 @@ class RuleEngine:
             self.worker.stop()
         except Exception:  # interpreter shutdown
             pass
+
+
+def _test_cases(selected: Iterable[tuple[int, RuleSpec]]) -> tuple[list[dict], dict[int, tuple[RuleSpec, Any]]]:
+    """The worker's "tests" cases for these (ordinal, rule) pairs, and each case's rule and spec by ident."""
+    cases = []
+    ident_of: dict[int, tuple[RuleSpec, Any]] = {}
+    for ordinal, spec in selected:
+        for case in spec.tests:
+            ident = len(ident_of)
+            ident_of[ident] = (spec, case)
+            cases.append({"ident": ident, "ordinal": ordinal, "log": case.log, "mocks": list(case.mocks)})
+    return cases, ident_of
 
 
 def _matches_filters(spec: RuleSpec, filters: Mapping[str, Sequence[str]] | None) -> bool:

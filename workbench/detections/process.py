@@ -20,16 +20,18 @@ import os
 import select
 import signal
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    import subprocess
 
 HEADER = struct.Struct(">I")
 ROOT = Path(__file__).resolve().parents[2]  # the directory holding workbench/ and panther_core/
@@ -70,9 +72,19 @@ class _ForkedProc:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
+        if timeout is None and self.returncode is None:
+            # no deadline (after SIGKILL, in stop()): block in the kernel rather than poll every 5 ms
+            try:
+                _pid, status = os.waitpid(self.pid, 0)
+                self.returncode = os.waitstatus_to_exitcode(status)
+            except ChildProcessError:
+                self.returncode = -1
+            return self.returncode
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.poll() is None:
             if deadline is not None and time.monotonic() > deadline:
+                import subprocess  # not at the top: a forked worker (the CLI) never needs the rest of it
+
                 raise subprocess.TimeoutExpired(f"rule worker {self.pid}", timeout)
             time.sleep(0.005)
         assert self.returncode is not None
@@ -142,6 +154,8 @@ class WorkerProcess:
         self._slots: Any = None
         self._log = None
         self._send_failed = False
+        self._pipe_size = 0  # bytes the request pipe holds unread (0: unknown)
+        self._inbuf = bytearray()  # reply bytes read but not yet returned
         self.starts = 0
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -152,6 +166,7 @@ class WorkerProcess:
 
     def start(self) -> None:
         self.stop()
+        self._inbuf = bytearray()
         shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
         fd, self._watch_file = tempfile.mkstemp(prefix="wb-rules-", dir=shm)
         os.write(fd, b"\0" * 32)
@@ -165,6 +180,7 @@ class WorkerProcess:
         else:
             self._spawn()
         # a batch of events is ~1 MB: bigger pipes mean fewer wake-ups of either process
+        self._pipe_size = 0
         for pipe in (self.proc.stdin, self.proc.stdout):
             try:
                 import fcntl
@@ -172,6 +188,17 @@ class WorkerProcess:
                 fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
             except (ImportError, OSError):
                 pass
+        try:
+            import fcntl
+
+            self._pipe_size = fcntl.fcntl(self.proc.stdin.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
+        except (ImportError, OSError):
+            pass
+
+    def fits_unread(self, nbytes: int) -> bool:
+        """Whether requests of `nbytes` in all can be written before the worker reads any of them: then
+        writing them never blocks, whatever the worker is doing (pipelining is only safe then)."""
+        return nbytes + 2 * HEADER.size <= self._pipe_size
 
     def _can_fork(self) -> bool:
         """Fork (fast: no interpreter start-up, imports inherited) only where it is safe: this interpreter,
@@ -183,6 +210,8 @@ class WorkerProcess:
 
     def _spawn(self) -> None:
         assert self._watch_file is not None and self._log is not None
+        import subprocess
+
         env = dict(os.environ)
         env.setdefault("PYTHONHASHSEED", "0")  # alert contexts serialise the same every run
         env["PYTHONUNBUFFERED"] = "1"
@@ -263,25 +292,27 @@ class WorkerProcess:
         if self._send_failed:
             raise self._crashed("died")
         fd = self.proc.stdout.fileno()
-        buf = bytearray()
+        # bytes read past the previous reply: with two requests in flight, one read can hold both replies
+        buf, self._inbuf = self._inbuf, bytearray()
         need: int | None = None
         last_seq, since = -1, time.monotonic()
         cpu_since: float | None = None
         poll = max(0.005, min(0.05, self.timeout / 4))
         while True:
+            if need is None and len(buf) >= HEADER.size:
+                need = HEADER.unpack_from(buf)[0] + HEADER.size
+            if need is not None and len(buf) >= need:
+                reply = orjson.loads(bytes(buf[HEADER.size:need]))
+                self._inbuf = buf[need:]
+                if reply.get("restart"):
+                    self.stop()  # the worker exits after this reply (e.g. after a MemoryError)
+                return reply
             ready, _, _ = select.select([fd], [], [], poll)
             if ready:
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     raise self._crashed("died")
                 buf += chunk
-                if need is None and len(buf) >= HEADER.size:
-                    need = HEADER.unpack_from(buf)[0] + HEADER.size
-                if need is not None and len(buf) >= need:
-                    reply = orjson.loads(bytes(buf[HEADER.size:need]))
-                    if reply.get("restart"):
-                        self.stop()  # the worker exits after this reply (e.g. after a MemoryError)
-                    return reply
                 continue
             seq = self._slots[2]
             now = time.monotonic()
@@ -330,6 +361,8 @@ class WorkerProcess:
             self.stop()
         else:
             assert self.proc is not None
+            import subprocess
+
             try:
                 status = self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
