@@ -66,3 +66,21 @@ def test_rfc3339_agrees_with_datetime(dt):
     text = dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert parse_rfc3339(text) == dt.strftime("%Y-%m-%d %H:%M:%S.%f") + "000"
     assert compile_time_format("unix_us")(int(dt.timestamp()) * 1_000_000 + dt.microsecond) == parse_rfc3339(text)
+
+
+@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)),
+       st.sampled_from(["+0000", "-0000", "+0530", "-1100"]))
+def test_fixed_width_cached_dates_agree_with_datetime(dt, zone):
+    # the slicer caches each checked date; a second value on that date (the cached path) must read the same
+    parse = compile_time_format("%d/%b/%Y:%H:%M:%S %z")
+    for t in (dt, dt.replace(hour=23 - dt.hour, second=59 - dt.second)):
+        aware = datetime.strptime(t.strftime("%d/%b/%Y:%H:%M:%S ") + zone, "%d/%b/%Y:%H:%M:%S %z")
+        assert parse(t.strftime("%d/%b/%Y:%H:%M:%S ") + zone) == aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.000000000")
+
+
+def test_fixed_width_cached_date_still_checks_the_time_of_day():
+    parse = compile_time_format("%d/%b/%Y:%H:%M:%S %z")
+    assert parse("06/Feb/2019:00:00:38 +0000") == "2019-02-06 00:00:38.000000000"  # caches the date
+    for bad in ("06/Feb/2019:24:00:38 +0000", "06/Feb/2019:00:60:38 +0000", "06/Feb/2019:00:00:60 +0000"):
+        with pytest.raises(ValueError, match="time of day out of range"):
+            parse(bad)
