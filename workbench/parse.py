@@ -631,6 +631,29 @@ def _pattern_shortcuts(patterns: list[str]) -> list[tuple[str, ...] | None]:
 
 
 _UNESCAPE = re.compile(r"\\(.)")
+# A user's regex parser can backtrack exponentially ((a+)+$): each line's match is bounded, the line becomes a
+# parse error and the file goes on. The `regex` engine takes a timeout; `re` does not.
+REGEX_TIMEOUT = 0.5
+
+
+class _ReWithTimeout:
+    """`re` pattern fallback for the rare pattern only `re` compiles: same interface, no bound."""
+
+    def __init__(self, pattern: re.Pattern):
+        self.pattern = pattern
+        self.groupindex = pattern.groupindex
+
+    def match(self, text: str, timeout: float | None = None):
+        return self.pattern.match(text)
+
+
+def _bounded_regex(rx: str):
+    import regex
+
+    try:
+        return regex.compile(rx, regex.DOTALL | regex.VERSION0)
+    except regex.error:
+        return _ReWithTimeout(re.compile(rx, re.DOTALL))
 
 
 class _TextParser:
@@ -654,7 +677,7 @@ class _TextParser:
             self.patterns = [fastmatch_regex(p) for p in self.match]
         elif kind == "regex":
             rx = expand_grok("".join(opts["match"]), opts.get("patternDefinitions"))
-            self.regex = re.compile(rx, re.DOTALL)
+            self.regex = _bounded_regex(rx)
             self.regex_names = {g: _ungroup(g) for g in self.regex.groupindex}
 
     def split(self, text: str, key: str, line: int) -> dict | None:
@@ -676,7 +699,11 @@ class _TextParser:
                     if q and "\\" in raw[name]:
                         raw[name] = _UNESCAPE.sub(r"\1", raw[name])
         elif self.kind == "regex":
-            m = self.regex.match(text)
+            try:
+                m = self.regex.match(text, timeout=REGEX_TIMEOUT)
+            except TimeoutError:
+                raise _Bad(_short(text), f"the regex took over {REGEX_TIMEOUT:g} s on this line (catastrophic "
+                                         "backtracking?); make its repeats possessive or more specific") from None
             if m is None:
                 raise _Bad(_short(text), "line does not match the regex")
             raw = {self.regex_names[k]: v for k, v in m.groupdict().items() if v is not None}

@@ -474,6 +474,8 @@ def regex_schema(pattern: str, name: str = "Custom.Regex") -> str:
 # (a+)+$ on "aaaa…!" is exponential for a backtracking engine.
 CATASTROPHIC_PATTERN = r"^(?P<a>(a+)+)$"
 CATASTROPHIC_INPUT = "a" * 40 + "!"
+# The parser's engine (`regex`) defuses (a+)+ but (a|aa)+ still takes ~fib(n) steps: the per-line bound must stop it.
+CATASTROPHIC_ALTERNATION = r"^(?P<a>(a|aa)+)$"
 
 
 def schema_texts() -> dict[str, str]:

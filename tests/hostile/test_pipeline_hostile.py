@@ -112,6 +112,10 @@ def test_catastrophic_regex_from_a_schema_is_bounded():
     parser = compile_parser(schema)
     got = parser.parse(Record("b", "k", 1, "a" * 12 + "!"))  # small enough to finish, large enough to backtrack
     assert got is None or isinstance(got, ParseError)
+    assert isinstance(parser.parse(Record("b", "k", 2, corpus.CATASTROPHIC_INPUT)), ParseError)
+    alternation = compile_parser(load_schema(corpus.regex_schema(corpus.CATASTROPHIC_ALTERNATION)))
+    stuck = alternation.parse(Record("b", "k", 3, corpus.CATASTROPHIC_INPUT))  # exponential: stopped by the bound
+    assert isinstance(stuck, ParseError) and "catastrophic backtracking" in stuck.reason
 
 
 # ---------------------------------------------------------------------------------------------------------
