@@ -283,3 +283,21 @@ fields:
     ev = parse("1 2 3", p)
     assert (ev["a"], ev["b"], ev["c"]) == ("1", "2", "3")
     assert "c" not in parse("x y", p)
+
+
+def test_nested_errors_name_the_full_field_path():
+    from workbench.model import Record
+    from workbench.parse import ParseError, compile_parser
+    from workbench.schema import load_schema
+
+    schema = load_schema(
+        "schema: Custom.Nested\nfields:\n  - name: a\n    type: object\n    fields:\n"
+        "      - name: b\n        type: object\n        fields:\n"
+        "          - name: ts\n            type: timestamp\n            timeFormats: [rfc3339]\n"
+        "          - name: need\n            type: string\n            required: true\n"
+    )
+    parser = compile_parser(schema)
+    bad_time = parser.parse(Record("b", "k", 1, '{"a":{"b":{"ts":"nope","need":"x"}}}'))
+    missing = parser.parse(Record("b", "k", 2, '{"a":{"b":{"ts":"2024-01-01T00:00:00Z"}}}'))
+    assert isinstance(bad_time, ParseError) and bad_time.field == "a.b.ts"
+    assert isinstance(missing, ParseError) and missing.field == "a.b.need"

@@ -359,12 +359,12 @@ def _emit_fields(lines: list[str], ns: dict[str, Any], ids: Iterator[int], field
         cur = repr(_path_join(prefix, f.name))
         if positions is not None and src not in positions:
             if f.required:
-                lines += [f"{pad}raise _BadHere(None, 'required field is not in the matched pattern', {k})"]
+                lines += [f"{pad}raise _BadHere(None, 'required field is not in the matched pattern', {cur})"]
             continue
         fetch = f"{x} = {get}({src!r})" if positions is None else f"{x} = v[{positions[src]}]"
         ns[d] = compile_value(f)
         req = f.required
-        on_empty = [f"elif {x} == '': raise _BadHere({x}, 'required field is empty', {k})"] if req else []
+        on_empty = [f"elif {x} == '': raise _BadHere({x}, 'required field is empty', {cur})"] if req else []
         generic = [f"cur = {cur}", f"r = {d}({x}, ind)", f"if r is not None: {out}[{k}] = r", *on_empty]
         if not empty:
             present = f"{x} is not None"
@@ -386,7 +386,7 @@ def _emit_fields(lines: list[str], ns: dict[str, Any], ids: Iterator[int], field
                 ns[f"C{i}"], ns[f"S{i}"] = sc.get, sc.lookup
                 lines += [f"{pad}    h = C{i}({x})", f"{pad}    if h is None: h = S{i}({x})", f"{pad}    if h: ind += h"]
             if req:
-                lines += [f"{pad}else:", f"{pad}    raise _BadHere({x}, 'required field is missing or empty', {k})"]
+                lines += [f"{pad}else:", f"{pad}    raise _BadHere({x}, 'required field is missing or empty', {cur})"]
             continue
         lines += [f"{pad}{fetch}", f"{pad}if {present}:"]
         if (f.type == "object" and f.fields and not f.is_embedded_json and positions is None
@@ -398,7 +398,7 @@ def _emit_fields(lines: list[str], ns: dict[str, Any], ids: Iterator[int], field
                          pad=pad + "        ")
             lines += [f"{pad}        if out{n}: {out}[{k}] = out{n}", f"{pad}    else:", *(f"{pad}        {g}" for g in generic)]
             if req:
-                lines += [f"{pad}else:", f"{pad}    raise _BadHere(None, 'required field is missing or null', {k})"]
+                lines += [f"{pad}else:", f"{pad}    raise _BadHere(None, 'required field is missing or null', {cur})"]
             continue
         if f.type == "string" and not f.validate:
             if f.indicators:
@@ -410,7 +410,7 @@ def _emit_fields(lines: list[str], ns: dict[str, Any], ids: Iterator[int], field
             else:
                 fast = [f"if {x}:", f"    {out}[{k}] = {x}"]
             if req:
-                fast += [f"else: raise _BadHere({x}, 'required field is empty', {k})"]
+                fast += [f"else: raise _BadHere({x}, 'required field is empty', {cur})"]
             body = [f"if type({x}) is str:", *("    " + line for line in fast), "else:", *("    " + g for g in generic)]
         elif f.type == "timestamp" and not f.is_embedded_json:
             ns[f"T{i}"] = compile_time_formats(f.time_formats or ("rfc3339",))
@@ -419,7 +419,7 @@ def _emit_fields(lines: list[str], ns: dict[str, Any], ids: Iterator[int], field
                     "    try:",
                     f"        {out}[{k}] = T{i}({x})",
                     "    except ValueError as err:",
-                    f"        raise _BadHere({x}, str(err) + F{i}, {k}) from None",
+                    f"        raise _BadHere({x}, str(err) + F{i}, {cur}) from None",
                     "else:", *("    " + g for g in generic)]
         elif f.type == "boolean":
             # CloudTrail writes many booleans as "true"/"false" text: read those without a call
@@ -443,7 +443,7 @@ def _emit_fields(lines: list[str], ns: dict[str, Any], ids: Iterator[int], field
             body = generic
         lines += [f"{pad}    " + b for b in body]
         if req:
-            lines += [f"{pad}else:", f"{pad}    raise _BadHere(None, 'required field is missing or null', {k})"]
+            lines += [f"{pad}else:", f"{pad}    raise _BadHere(None, 'required field is missing or null', {cur})"]
 
 
 def _array_decoder(f: Field) -> Decoder:
