@@ -51,10 +51,12 @@ class RuleEngine:
 
     `timeout` is per function call, in seconds; `python` runs the worker under another interpreter
     (e.g. a content repo's venv, so its third-party imports resolve); `memory_mb` caps the worker's
-    address space; `for_tests` readies the worker for `run_tests` (see below). `worker` is a
-    `WorkerProcess` already started by the caller (the CLI starts it before importing this module, so
-    the worker's start-up overlaps those imports); the other worker arguments are then ignored. One engine talks to one worker over one pipe, so it is not thread-safe: use it from
-    one thread at a time (hold a lock, or keep an engine per thread).
+    address space; `for_tests` has the worker import what unit tests need as soon as it starts. `worker`
+    is a `WorkerProcess` already started by the caller (the CLI starts it before importing this module,
+    so the worker's start-up overlaps those imports); the other worker arguments are then ignored.
+
+    One engine talks to one worker over one pipe, so it is not thread-safe: use it from one thread at a
+    time (hold a lock, or keep an engine per thread).
     """
 
     def __init__(self, path: str | os.PathLike, *, timeout: float = 1.0, python: str | None = None,
