@@ -10,6 +10,7 @@ from typing import ClassVar
 import pytest
 from textual.widgets import Tree
 from textual.worker import WorkerFailed
+from tuikit import screen_text
 
 from screens import safe
 from screens.app import WorkbenchApp
@@ -36,10 +37,6 @@ class HostileApp(WorkbenchApp):
     async def action_quit(self) -> None:
         self.actions_run.append("quit")
 
-
-def screen_text(app) -> str:
-    """Exactly the characters Textual composes for the terminal (what a user would see)."""
-    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
 
 
 def assert_clean(app) -> None:

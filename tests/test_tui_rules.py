@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tuikit import settle
 
 from screens.app import WorkbenchApp
 from screens.rules import RulesScreen
@@ -39,14 +40,6 @@ def rules_copy(tmp_path):
     shutil.copytree(REPO / "rules", dst)
     return dst
 
-
-async def settle(app, pilot) -> None:
-    for _ in range(200):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if all(w.is_finished for w in app.workers):
-            await pilot.pause()
-            return
 
 
 def text_of(screen, selector: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import ClassVar
 
 import pytest
+from tuikit import screen_text, settle
 
 from screens.app import WorkbenchApp
 from screens.rules import RulesScreen
@@ -105,9 +106,6 @@ def hostile_app(rules_dir) -> HostileApp:
     return HostileApp(replace(parse_config("sources: {}\n"), rules_dir=rules_dir), start="sources")
 
 
-def screen_text(app) -> str:
-    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
-
 
 def assert_clean(app) -> str:
     text = screen_text(app)
@@ -116,14 +114,6 @@ def assert_clean(app) -> str:
     assert app.is_running and HostileApp.actions_run == []
     return text
 
-
-async def settle(app, pilot) -> None:
-    for _ in range(200):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if all(w.is_finished for w in app.workers):
-            await pilot.pause()
-            return
 
 
 async def open_rules(app, pilot) -> RulesScreen:
@@ -189,7 +179,7 @@ async def test_fixing_a_rule_file_reruns_the_rules_and_the_shown_tests(rules_dir
         yml.write_text(RULE_YML.replace("ExpectedResult: false", "ExpectedResult: true"))
         py = rules_dir / "local_rules" / "big_things.py"
         py.write_text(RULE_PY.replace(">= 100", ">= 300"))
-        for _ in range(20):
+        for _ in range(120):  # the watcher polls each second; a loaded machine needs longer
             await pilot.pause(0.5)
             await settle(app, pilot)
             if "2 of 2 passed" in str(screen.query_one("#rules-detail").render()):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from tuikit import settle
 
 from screens.app import WorkbenchApp
 from screens.confirm import ConfirmScreen
@@ -29,15 +30,6 @@ def config(demo, tmp_path):
     """The demo config with its own empty schema directory, so saving never touches the repository."""
     return replace(demo.config, schema_dirs=(tmp_path / "schemas",))
 
-
-async def settle(app, pilot) -> None:
-    """Wait until no worker runs and every posted message is handled."""
-    for _ in range(200):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if all(w.is_finished for w in app.workers):
-            await pilot.pause()
-            return
 
 
 async def sample_panoptica(app, pilot) -> None:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import ClassVar
 
 import pytest
+from tuikit import screen_text, settle, tables_measured
 
 from screens.app import WorkbenchApp
 from screens.schema import SchemaScreen
@@ -54,10 +55,6 @@ def hostile_app(tmp_path) -> HostileApp:
     return HostileApp(config, start="schema")
 
 
-def screen_text(app) -> str:
-    """Exactly the characters Textual composes for the terminal."""
-    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
-
 
 def assert_clean(app) -> str:
     text = screen_text(app)
@@ -66,14 +63,6 @@ def assert_clean(app) -> str:
     assert app.is_running and HostileApp.actions_run == []
     return text
 
-
-async def settle(app, pilot) -> None:
-    for _ in range(200):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if all(w.is_finished for w in app.workers):
-            await pilot.pause()
-            return
 
 
 async def load_sample(app, pilot) -> SchemaScreen:
@@ -211,18 +200,6 @@ async def test_help_explains_the_schema_screen_and_its_keys(tmp_path):
             assert words in text, words
         await pilot.press("escape")
 
-
-async def tables_measured(app, pilot) -> None:
-    """DataTables measure new rows' column widths on idle; a loaded machine can snapshot before that."""
-    from textual.widgets import DataTable
-
-    for _ in range(200):
-        pending = [t for t in app.screen.query(DataTable)
-                   if t._require_update_dimensions or t._updated_cells or t._new_rows]
-        if not pending:
-            await pilot.pause()
-            return
-        await pilot.pause(0.02)
 
 
 def test_schema_screen_snapshot(tmp_path, snap_compare):

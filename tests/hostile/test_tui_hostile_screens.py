@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import pytest
+from tuikit import screen_text
 
 from screens.app import WorkbenchApp
 from screens.widgets.event_table import EventTable
@@ -46,9 +47,6 @@ def fresh(config, **kw) -> HostileApp:
     HostileApp.copied = []
     return HostileApp(config, **kw)
 
-
-def screen_text(app) -> str:
-    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
 
 
 def assert_clean(app, title: str) -> None:
