@@ -105,21 +105,29 @@ class FieldPanel(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = safe.content("Fields")
-        self.query_one(DataTable).add_columns("Field", "Type", "Present")
+        self._columns([])
 
     def show(self, views: list[FieldView], events: list[dict] | None = None) -> None:
         table = self.query_one(DataTable)
         keep = self.current.path if self.current else None
         self.views = views
         self.events = events or []
-        table.clear()
-        for v in views:
-            present = f"{v.presence:.0%}" if v.presence is not None else "—"
-            table.add_row(safe.cell(v.path, limit=80), safe.cell(v.type), safe.cell(present), key=v.path)
+        rows = [(safe.cell(v.path, limit=80), safe.cell(v.type),
+                 safe.cell(f"{v.presence:.0%}" if v.presence is not None else "—")) for v in views]
+        self._columns(rows)
+        for v, row in zip(views, rows, strict=True):
+            table.add_row(*row, key=v.path)
         self.border_title = safe.content(f"Fields ({len(views)})")
         if keep is not None:
             self.select(keep)
         self._detail()
+
+    def _columns(self, rows: list[tuple]) -> None:
+        """Columns sized from the rows here, not by DataTable's measuring on idle (which a busy app can skip)."""
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for i, label in enumerate(("Field", "Type", "Present")):
+            table.add_column(label, width=max([len(label), *(r[i].cell_len for r in rows)]))
 
     @property
     def current(self) -> FieldView | None:
