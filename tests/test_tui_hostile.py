@@ -5,15 +5,13 @@ as control sequences, and never crash the app."""
 from __future__ import annotations
 
 import contextlib
-from typing import ClassVar
 
 import pytest
 from textual.widgets import Tree
 from textual.worker import WorkerFailed
-from tuikit import screen_text
+from tuikit import HostileApp, screen_text
 
 from screens import safe
-from screens.app import WorkbenchApp
 from screens.widgets.checklist import Checklist
 from screens.widgets.event_table import EventTable
 from workbench.checks import CHECKS, CheckResult
@@ -27,15 +25,6 @@ ANSI = "\x1b[2J\x1b[31mred\x1b[0m \x1b]0;owned-title\x07 \x1b]52;c;ZXZpbA==\x07 
 HOSTILE = [MARKUP, ANSI, "[/]", "[@click=app.quit]", "a\u202eb", "nul\x00here", "\x9b31mC1", "[b]" * 50]
 FORBIDDEN = ("\x1b", "\x9b", "\u202e", "\u202c", "\x00", "\x07")
 
-
-class HostileApp(WorkbenchApp):
-    actions_run: ClassVar[list[str]] = []
-
-    def action_pwn(self) -> None:
-        self.actions_run.append("pwn")
-
-    async def action_quit(self) -> None:
-        self.actions_run.append("quit")
 
 
 

@@ -5,12 +5,10 @@ control sequence reaches the terminal; a failing unit test shows why; and an SVG
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import ClassVar
 
 import pytest
-from tuikit import screen_text, settle
+from tuikit import HostileApp, screen_text, settle
 
-from screens.app import WorkbenchApp
 from screens.rules import RulesScreen
 from workbench.config import parse_config
 
@@ -68,15 +66,6 @@ Severity: Info
 """
 QUIET_PY = "def rule(event):\n    return False\n"
 
-
-class HostileApp(WorkbenchApp):
-    actions_run: ClassVar[list[str]] = []
-
-    def action_pwn(self) -> None:
-        self.actions_run.append("pwn")
-
-    async def action_quit(self) -> None:
-        self.actions_run.append("quit")
 
 
 def events() -> list[dict]:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import ClassVar
 
 import pytest
-from tuikit import screen_text, settle, tables_measured
+from tuikit import HostileApp, screen_text, settle, tables_measured
 
-from screens.app import WorkbenchApp
 from screens.schema import SchemaScreen
 from screens.widgets.field_panel import FieldPanel
 from screens.widgets.schema_editor import SchemaEditor
@@ -27,15 +25,6 @@ HOSTILE = [MARKUP, ANSI, "[/]", "[@click=app.quit]", "a\u202eb", "nul\x00here", 
 HOSTILE_KEY = "k[/]\x1b[31m\u202e[@click=app.pwn]"  # a field name: inference renames it, `rename.from` keeps it
 FORBIDDEN = ("\x1b", "\x9b", "\u202e", "\u202c", "\x00", "\x07")
 
-
-class HostileApp(WorkbenchApp):
-    actions_run: ClassVar[list[str]] = []
-
-    def action_pwn(self) -> None:
-        self.actions_run.append("pwn")
-
-    async def action_quit(self) -> None:
-        self.actions_run.append("quit")
 
 
 def records() -> list[Record]:

@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from screens.app import WorkbenchApp
+
+
+class HostileApp(WorkbenchApp):
+    """The app, recording the actions hostile markup might trigger (app.pwn, app.quit) instead of running them."""
+
+    actions_run: ClassVar[list[str]] = []
+
+    def action_pwn(self) -> None:
+        self.actions_run.append("pwn")
+
+    async def action_quit(self) -> None:
+        self.actions_run.append("quit")
+
 
 async def settle(app, pilot) -> None:
     """Wait until no worker runs and every posted message is handled."""
