@@ -301,3 +301,12 @@ def test_nested_errors_name_the_full_field_path():
     missing = parser.parse(Record("b", "k", 2, '{"a":{"b":{"ts":"2024-01-01T00:00:00Z"}}}'))
     assert isinstance(bad_time, ParseError) and bad_time.field == "a.b.ts"
     assert isinstance(missing, ParseError) and missing.field == "a.b.need"
+
+
+def test_numbers_in_text_are_ascii_as_go_reads_them():
+    s = load_schema("schema: Custom.N\nfields:\n  - {name: f, type: float}\n  - {name: i, type: bigint}\n")
+    p = compile_parser(s)
+    assert parse('{"f": "12.5e1", "i": "-7"}', p)["f"] == 125.0
+    for bad in ('{"f": "\\u0661.5"}', '{"f": "1_000"}', '{"f": " 1.5"}', '{"i": "\\u0661\\u0662"}'):
+        err = parse(bad, p)
+        assert isinstance(err, ParseError) and "not a" in err.reason, (bad, err)

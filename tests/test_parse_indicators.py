@@ -32,6 +32,9 @@ def test_scanners():
 
 def test_recognisers_are_strict():
     assert is_ip("192.0.2.1") and not is_ip("192.0.2") and not is_ip("abc")
+    # as Go's net.ParseIP: no leading zeros (octal ambiguity), ASCII digits only, nothing around the address
+    assert not is_ip("192.0.2.01") and not is_ip("\u0661.2.3.4") and not is_ip("1.2.3.4 ") and not is_ip("1.2.3.4\x00")
+    assert is_ip("::ffff:192.0.2.1") and is_ip("fe80::1%eth0")
     assert is_email("a.b@example.co.uk") and not is_email("[x]@y")
     assert is_arn("arn:aws:iam::123456789012:role/X") and not is_arn("arn:nope")
     assert is_url("https://example.com/x") and not is_url("example.com")

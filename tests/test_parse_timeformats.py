@@ -41,7 +41,10 @@ def test_formats_normalise_to_stored_text(fmt, value, text):
     [("rfc3339", "2022-04-04 17:09:17"), ("rfc3339", "2026-W18-5T12:34:56Z"), ("rfc3339", "2026-W18-5T12:34:56.5Z"), ("rfc3339", "2022-13-04T17:09:17Z"), ("rfc3339", "2022-04-04T25:09:17Z"),
      ("rfc3339", 1649092157), ("unix_ms", "12.5"), ("unix_ms", True), ("unix", float("nan")),
      ("%Y-%m-%d %H:%M:%S", "2022-02-30 00:00:00"), ("%d/%b/%Y:%H:%M:%S %z", "06/Fev/2019:00:00:38 +0000"),
-     ("unix_ns", 10**30)],
+     ("unix_ns", 10**30),
+     # other scripts' digits are digits to Python, not to Go's time.Parse
+     ("rfc3339", "\uff12026-05-01T00:00:00Z"), ("rfc3339", "2026-05-01T00:00:00.\u0661Z"),
+     ("unix", "\u0661\u0662"), ("%Y-%m-%d %H:%M:%S", "\u0662\u0660\u0662\u0666-05-01 00:00:00")],
 )
 def test_invalid_values_raise_value_error(fmt, value):
     with pytest.raises(ValueError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from collections import defaultdict
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -23,14 +24,15 @@ COLUMNS = {
     "actor_id": "p_any_actor_ids", "mac": "p_any_mac_addresses",
 }
 
-_IPV4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\Z")
+_inet_pton, _AF_INET = socket.inet_pton, socket.AF_INET
+_IPV4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\Z", re.ASCII)
 _HEX = re.compile(r"[0-9a-fA-F]+\Z")
-_DIGITS12 = re.compile(r"\d{12}\Z")
+_DIGITS12 = re.compile(r"\d{12}\Z", re.ASCII)
 _INSTANCE = re.compile(r"i-[0-9a-f]{8}(?:[0-9a-f]{9})?\Z")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\Z")
 _DOMAIN = re.compile(r"(?=.{4,253}\Z)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z")
 _MAC = re.compile(r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\Z")
-_ARN = re.compile(r"arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:.+\Z")
+_ARN = re.compile(r"arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:.+\Z", re.ASCII)
 
 
 def _add(ind: dict, column: str, value: str) -> None:
@@ -38,12 +40,13 @@ def _add(ind: dict, column: str, value: str) -> None:
 
 
 def is_ip(v: str) -> bool:
-    m = _IPV4.match(v)
-    if m:
-        a, b, c, d = m.groups()  # unrolled: a generator here was most of the cost of a new IP
-        return int(a) <= 255 and int(b) <= 255 and int(c) <= 255 and int(d) <= 255
+    """A dotted quad (no leading zeros, ASCII digits: what Go's net.ParseIP accepts) or an IPv6 address."""
     if ":" not in v:
-        return False
+        try:  # the C parser: a sixth of the cost of a regex plus four int() calls, on every new address
+            _inet_pton(_AF_INET, v)
+            return True
+        except (OSError, ValueError):  # ValueError: an embedded NUL
+            return False
     try:
         ipaddress.IPv6Address(v.split("%", 1)[0])
         return True
@@ -329,17 +332,27 @@ def compile_scanner(names: tuple[str, ...] | list[str], *, cache_size: int = 655
     return CompiledScanner([SCANNERS[n] for n in known], cache_size, direct)
 
 
+# encoded hit → (column, value): a hit seen before is split without slicing a new string for every event
+_SPLIT: dict[str, tuple[str, str]] = {}
+_SPLIT_MAX = 65536
+
+
 def fold_into(event: dict, hits: list[str]) -> None:
     """Per-event encoded hits → `p_any_*` columns on `event`: sorted unique values, columns in name order."""
-    column_of = _COLUMN_OF
-    prev = ""
+    split = _SPLIT
+    prev = None
     for s in sorted(set(hits)):
-        c = s[0]
-        if c != prev:
-            prev = c
-            values = event[column_of[c]] = [s[1:]]
+        cv = split.get(s)
+        if cv is None:
+            if len(split) >= _SPLIT_MAX:
+                split.clear()
+            cv = split[s] = (_COLUMN_OF[s[0]], s[1:])
+        column, v = cv
+        if column is not prev:
+            prev = column
+            values = event[column] = [v]
         else:
-            values.append(s[1:])
+            values.append(v)
 
 
 def fold_hits(hits: list[str]) -> dict[str, list[str]]:

@@ -23,11 +23,11 @@ _FULL_MONTHS = {
 _CACHE_MAX = 65536
 
 # rfc3339 as Go reads it: 'T' separator, optional 1-9 fraction digits, Z or ±hh:mm.
-_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})\Z")
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})\Z", re.ASCII)
 # Panther's own stored text (also accepted wherever a timestamp is compared, e.g. in schema tests).
-_PANTHER_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?\Z")
-_INT_TEXT = re.compile(r"[+-]?\d+\Z")
-_NUM_TEXT = re.compile(r"[+-]?(\d+)(?:\.(\d*))?\Z")
+_PANTHER_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?\Z", re.ASCII)
+_INT_TEXT = re.compile(r"[+-]?\d+\Z", re.ASCII)
+_NUM_TEXT = re.compile(r"[+-]?(\d+)(?:\.(\d*))?\Z", re.ASCII)
 
 _valid_dates: dict[str, bool] = {}
 _valid_days: set[str] = set()  # 'YYYY-MM-DD' texts already checked
@@ -99,26 +99,27 @@ def parse_rfc3339(value: object) -> str:
     if type(value) is not str:
         raise ValueError("expected an RFC 3339 string")
     n = len(value)
-    if n == 20 and value[19] == "Z" and value[10] == "T" and value[7] == "-" and value[4] == "-" and value[16] == ":":
-        # the commonest form (whole seconds, UTC), with as few Python steps as possible; '-' at 7 rules out
-        # ISO week dates, which fromisoformat would also accept
+    if n == 20 and value[4::3] == "--T::Z" and value.isascii():
+        # the commonest form (whole seconds, UTC), with as few Python steps as possible: one slice checks every
+        # separator ('-' at 7 rules out ISO week dates, which fromisoformat would also accept), the C ISO
+        # parser checks digits and ranges, and with only digits around them 'T' and 'Z' occur once each
         try:
             _fromiso(value)
         except ValueError:
             pass
         else:
-            return value[:10] + " " + value[11:19] + ".000000000"
-    if n >= 20 and value[-1] == "Z" and value[10] == "T" and (n == 20 or (value[19] == "." and 22 <= n <= 30)):
-        # fast path for UTC: the C ISO parser validates digits, separators and ranges (it rejects second 60, as
-        # Go does); the stored text is then a re-slicing of the input, fraction kept to the nanosecond
+            return value.replace("T", " ").replace("Z", ".000000000")
+    if 22 <= n <= 30 and value[-1] == "Z" and value[4:20:3] == "--T::." and value.isascii():
+        # UTC with a fraction: the C ISO parser validates digits and ranges (it rejects second 60, as Go does);
+        # the stored text is then the input re-cut, fraction kept to the nanosecond
         frac = value[20:-1]
-        if (not frac or frac.isdigit()) and value[4] == "-" and value[7] == "-" and value[13] == ":" and value[16] == ":":
+        if frac.isdigit():
             try:
                 _fromiso(value)
             except ValueError:
                 pass  # the slow path below says exactly what is wrong
             else:
-                return f"{value[:10]} {value[11:19]}.{frac}{'000000000'[len(frac):]}"
+                return value[:-1].replace("T", " ") + "000000000"[len(frac):]
     m = _RFC3339.match(value)
     if m is None:
         raise ValueError("not RFC 3339 (expected e.g. 2024-05-01T12:00:00Z)")
@@ -230,7 +231,7 @@ def _strftime_regex(fmt: str) -> re.Pattern:
         else:
             parts.append(re.escape(c))
             i += 1
-    return re.compile("".join(parts) + r"\Z")
+    return re.compile("".join(parts) + r"\Z", re.ASCII)
 
 
 _FIXED = {"Y": (4, r"\d{4}"), "m": (2, r"\d\d"), "d": (2, r"\d\d"), "H": (2, r"\d\d"), "M": (2, r"\d\d"),
@@ -265,7 +266,7 @@ def _fixed_width(fmt: str, slow: TimeParser) -> TimeParser | None:
             i += 1
     if not {"Y", "d", "H", "M", "S"} <= set(slots) or not ({"m", "b"} & set(slots)):
         return None
-    shape = re.compile("".join(rx)).fullmatch
+    shape = re.compile("".join(rx), re.ASCII).fullmatch
     Y, M, D, H, MI, S = (slots[k] for k in ("Y", "m" if "m" in slots else "b", "d", "H", "M", "S"))
     by_name = "b" in slots
     Z = slots.get("z")
