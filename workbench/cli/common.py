@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from workbench.config import Config, Source, load_config
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.config import Config, Source
 
 
 def add_source_args(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -23,6 +26,10 @@ def add_source_args(parser: argparse.ArgumentParser, *, required: bool = True) -
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
+    # imported here, not at the top: the config module brings YAML, and `rules test` (which never reads a
+    # config) forks its rule worker before that import, so the two start-ups overlap
+    from workbench.config import load_config
+
     return load_config(
         getattr(args, "config", None),
         profile=getattr(args, "profile", None),

@@ -102,8 +102,6 @@ def _filters(items: list[str]) -> dict[str, list[str]]:
 # --- rules test ------------------------------------------------------------------------------------------------
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from workbench.detections.report import test_report_lines
-
     filters = _filters(args.filters)
     with _engine(Path(args.path), args, for_tests=True) as engine:
         report = engine.run_tests(rule_ids=args.rule_ids or None, filters=filters or None,
@@ -122,6 +120,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_json(), default=str))
     else:
+        from workbench.detections.report import test_report_lines
+
         for line in test_report_lines(report):
             print(line)
     return 0 if report.ok else 1

@@ -37,7 +37,7 @@ TEST_PRELOAD = ("unittest.mock",)  # what a worker for unit tests imports at sta
 _new = object.__new__
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ReloadSummary:
     changed: tuple[str, ...]  # files that changed, appeared or disappeared
     restarted: bool  # the worker was restarted (a helper or data model changed)

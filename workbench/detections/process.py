@@ -21,12 +21,9 @@ import select
 import signal
 import struct
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import orjson
 
 from workbench.errors import WorkbenchError
 
@@ -129,6 +126,27 @@ def _fork_worker(watch_file: str, memory_mb: int, log_fd: int, preload: str) -> 
     return _ForkedProc(pid, in_w, out_r)
 
 
+def _tmp_dir() -> str:
+    for d in (os.environ.get("TMPDIR"), "/tmp"):
+        if d and os.path.isdir(d) and os.access(d, os.W_OK):
+            return d
+    import tempfile  # the platform's rules for the rest (~5 ms to import, so only when needed)
+
+    return tempfile.gettempdir()
+
+
+def _private_file(directory: str, prefix: str) -> tuple[int, str]:
+    """A new file only this user can read (what tempfile.mkstemp does, without importing tempfile)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        path = os.path.join(directory, prefix + os.urandom(8).hex())
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free file name for {prefix} in {directory}")
+
+
 class WorkerCrash(Exception):
     """The worker hung or died. `ident`/`ordinal` name the running call (None if it was between calls)."""
 
@@ -167,13 +185,16 @@ class WorkerProcess:
     def start(self) -> None:
         self.stop()
         self._inbuf = bytearray()
-        shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
-        fd, self._watch_file = tempfile.mkstemp(prefix="wb-rules-", dir=shm)
+        # The CLI forks its worker as early as it can, so that the two processes import what they need at
+        # the same time on different cores: nothing here imports more than the standard library's core.
+        fd, self._watch_file = _private_file("/dev/shm" if os.path.isdir("/dev/shm") else _tmp_dir(), "wb-rules-")
         os.write(fd, b"\0" * 32)
         self._mm = mmap.mmap(fd, 32)
         os.close(fd)
         self._slots = memoryview(self._mm).cast("q")
-        self._log = tempfile.TemporaryFile(prefix="wb-rules-stderr-")  # noqa: SIM115 - lives as long as the worker
+        fd, log_path = _private_file(_tmp_dir(), "wb-rules-stderr-")
+        os.unlink(log_path)  # anonymous: it lives as long as the worker
+        self._log = os.fdopen(fd, "w+b")
         self.starts += 1
         if self._can_fork():
             self.proc = _fork_worker(self._watch_file, self.memory_mb, self._log.fileno(), self.preload)
@@ -203,9 +224,9 @@ class WorkerProcess:
     def _can_fork(self) -> bool:
         """Fork (fast: no interpreter start-up, imports inherited) only where it is safe: this interpreter,
         a POSIX system, and no other threads whose locks the child could inherit held (the CLI; not the TUI)."""
-        import threading
-
-        return (hasattr(os, "fork") and self.python == sys.executable and threading.active_count() == 1
+        threading = sys.modules.get("threading")  # never imported: no thread was started with it
+        return (hasattr(os, "fork") and self.python == sys.executable
+                and (threading is None or threading.active_count() == 1)
                 and not os.environ.get("WORKBENCH_SPAWN_WORKER"))
 
     def _spawn(self) -> None:
@@ -277,6 +298,8 @@ class WorkerProcess:
         """Write one request; a worker that died on the way is reported by the next `receive()`."""
         if not self.alive:
             self.start()
+        import orjson
+
         body = payload if isinstance(payload, bytes) else orjson.dumps(payload, default=str,
                                                                      option=orjson.OPT_NON_STR_KEYS)
         assert self.proc is not None and self.proc.stdin is not None
@@ -302,6 +325,8 @@ class WorkerProcess:
             if need is None and len(buf) >= HEADER.size:
                 need = HEADER.unpack_from(buf)[0] + HEADER.size
             if need is not None and len(buf) >= need:
+                import orjson
+
                 reply = orjson.loads(bytes(buf[HEADER.size:need]))
                 self._inbuf = buf[need:]
                 if reply.get("restart"):

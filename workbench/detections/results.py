@@ -96,7 +96,7 @@ def new_no_match(cls: type[RuleResult], event: Any) -> RuleResult:
     return r
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FunctionOutput:
     """One function's line in a test report: its output, or the error it raised."""
 
@@ -110,7 +110,7 @@ class FunctionOutput:
         return self.error is None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CaseResult:
     rule_id: str
     name: str
@@ -126,7 +126,7 @@ class CaseResult:
                 "actual": self.actual, "error": self.error}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RuleTests:
     rule_id: str
     path: Path
@@ -138,7 +138,7 @@ class RuleTests:
         return all(c.passed for c in self.cases)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TestReport:
     """A `rules test` run. Counts are of detections, as Panther's CLI counts them; `tests` of cases."""
 

@@ -41,7 +41,7 @@ class SpecError(ValueError):
     """One validation problem in one spec file."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TestCase:
     """One entry of a rule's `Tests:` list."""
 
@@ -53,7 +53,7 @@ class TestCase:
     expected_destinations: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RuleSpec:
     """A streaming or scheduled rule: its YAML metadata and the path of its Python file."""
 
@@ -110,7 +110,7 @@ def _mtime(path: Path) -> int:
         return 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DataModelSpec:
     model_id: str
     enabled: bool
@@ -124,14 +124,14 @@ class DataModelSpec:
                 "py_path": str(self.py_path) if self.py_path else None}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GlobalSpec:
     global_id: str
     path: Path
     py_path: Path
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class InvalidSpec:
     """A file that could not be used, with one plain-language reason."""
 
@@ -140,14 +140,14 @@ class InvalidSpec:
     rule_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SkippedSpec:
     path: Path
     analysis_id: str
     reason: str
 
 
-@dataclass(slots=True)
+@dataclass
 class Content:
     """Everything loaded from one content directory."""
 
