@@ -303,17 +303,20 @@ class CompiledScanner:
 
     def lookup(self, v: str) -> tuple[str, ...]:
         hit = self.get(v)
-        if hit is None:
-            if self.direct is not None:
-                hit = self.direct(v)
-            else:
-                found: dict = defaultdict(set)
-                for f in self.fns:
-                    f(v, found)
-                hit = _encode((col, x) for col, xs in found.items() for x in xs)
-            if len(self.cache) >= self.size:
-                self.cache.clear()
-            self.cache[v] = hit
+        return self.miss(v) if hit is None else hit
+
+    def miss(self, v: str) -> tuple[str, ...]:
+        """Scan a value not in the cache (the parser's generated code has just looked) and cache it."""
+        if self.direct is not None:
+            hit = self.direct(v)
+        else:
+            found: dict = defaultdict(set)
+            for f in self.fns:
+                f(v, found)
+            hit = _encode((col, x) for col, xs in found.items() for x in xs)
+        if len(self.cache) >= self.size:
+            self.cache.clear()
+        self.cache[v] = hit
         return hit
 
     def __call__(self, v: str, hits: list) -> None:
@@ -338,10 +341,18 @@ _SPLIT_MAX = 65536
 
 
 def fold_into(event: dict, hits: list[str]) -> None:
-    """Per-event encoded hits → `p_any_*` columns on `event`: sorted unique values, columns in name order."""
+    """Per-event encoded hits → `p_any_*` columns on `event`: sorted unique values, columns in name order.
+
+    Sorts `hits` in place (the parser's own per-event list) and skips repeats while walking it: cheaper
+    than building a set and a second sorted list for the ten or so hits of an event.
+    """
     split = _SPLIT
-    prev = None
-    for s in sorted(set(hits)):
+    hits.sort()
+    prev = last = None
+    for s in hits:
+        if s == last:
+            continue
+        last = s
         cv = split.get(s)
         if cv is None:
             if len(split) >= _SPLIT_MAX:
@@ -358,7 +369,7 @@ def fold_into(event: dict, hits: list[str]) -> None:
 def fold_hits(hits: list[str]) -> dict[str, list[str]]:
     """Per-event encoded hits → {p_any column: sorted unique values}, columns in name order."""
     out: dict[str, list[str]] = {}
-    fold_into(out, hits)
+    fold_into(out, list(hits))
     return out
 
 
