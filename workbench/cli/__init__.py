@@ -98,5 +98,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def run() -> int:
+    """The console script and `python -m workbench.cli`: `main`, without the interpreter's last sweep.
+
+    At exit the interpreter runs a full garbage collection over every object still alive: ~10 ms after
+    `rules test`, a tenth of its run. Commands close their files with `with` and stop their workers
+    themselves, so nothing needs a cycle collected to finish; the objects are frozen out of that sweep.
+    """
+    rc = main()
+    import gc
+
+    gc.freeze()
+    return rc
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -1,5 +1,5 @@
 import sys
 
-from workbench.cli import main
+from workbench.cli import run
 
-sys.exit(main())
+sys.exit(run())

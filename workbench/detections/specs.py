@@ -201,27 +201,26 @@ def load_content(root: str | os.PathLike, *, cwd: Path | None = None) -> Content
     seen: set[Path] = set()
     for f in _yaml_files(root):
         files.append(f)
-        seen.add(f.resolve())
+        seen.add(_real(f))
     inside = root if root.is_dir() else root.parent
     for d in support_dirs(root, cwd):
         if d.is_relative_to(inside) and root.is_dir():
             continue  # already walked
         for f in _yaml_files(d):
-            if f.resolve() not in seen:
+            if _real(f) not in seen:
                 files.append(f)
-                seen.add(f.resolve())
+                seen.add(_real(f))
     rule_ids: dict[str, Path] = {}
     for f in files:
-        _load_one(f, content, rule_ids, support_only=not _under(f, inside))
+        _load_one(f, content, rule_ids, support_only=not _real(f).is_relative_to(inside))
     _check_data_model_conflicts(content)
     return content
 
 
-def _under(path: Path, root: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(root)
-    except ValueError:
-        return False
+def _real(path: Path) -> Path:
+    """The real path of a file found by walking an already resolved folder (os.walk does not enter
+    symlinked folders): only the file itself can be a link, so one lstat instead of one per component."""
+    return path.resolve() if path.is_symlink() else path
 
 
 def _load_one(path: Path, content: Content, rule_ids: dict[str, Path], *, support_only: bool) -> None:

@@ -12,7 +12,6 @@ blame the right rule.
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.util
 import json
 import mmap
@@ -42,8 +41,11 @@ HEADER = struct.Struct(">I")
 LOAD_IDENT = -1  # slot 0 while importing content
 
 
-class GlobalFinder(importlib.abc.MetaPathFinder):
+class GlobalFinder:
     """Makes each global helper importable by its GlobalID, from its own file (tracebacks show the real path).
+
+    A meta path finder by protocol (`find_spec`); subclassing importlib.abc's would import
+    importlib.resources and tempfile into every worker, ~5 ms of its start-up.
 
     Placed after the normal finders, like Panther's CLI appending its helper folder to sys.path, so an
     installed package of the same name wins.
