@@ -278,6 +278,10 @@ the unit tests, when their report is showing).
 
     @on(DataTable.RowHighlighted, "#rules-results")
     def _result_highlighted(self) -> None:
+        # A test report stays until the user moves in the results: refilling the table after a file change
+        # highlights a row too, and that can arrive after the re-run tests' report (a race seen under load).
+        if self._tests_shown is not None and not self.query_one("#rules-results", DataTable).has_focus:
+            return
         self._detail()
 
     def _detail(self) -> None:
