@@ -26,7 +26,6 @@ Nothing here raises for bad data: a `Decoded` carries records, flags, notes and 
 from __future__ import annotations
 
 import bz2
-import io
 import json
 import zlib
 from collections.abc import Iterator
@@ -696,9 +695,13 @@ def _decode_lines(b: _Builder, raw: bytes, limits: DecodeLimits, partial: bool, 
 
 def _decode_parquet(b: _Builder, data: bytes, limits: DecodeLimits, out: _Outcome) -> str | None:
     try:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pq.read_table(io.BytesIO(data))
+        # No pyarrow thread pools: with them, a process that had read even a valid file could die at exit
+        # ("terminate called without an active exception") or segfault in a pool thread (seen in CI, 1 run
+        # in 3 with pyarrow 26). One object at a time is small enough for one thread; callers parallelise.
+        table = pq.read_table(pa.BufferReader(data), use_threads=False, pre_buffer=False)
     except Exception as e:  # any pyarrow failure is a per-object error value
         return f"cannot read Parquet ({str(e).splitlines()[0][:200] if str(e) else type(e).__name__})"
     out.stream = "parquet"
