@@ -5,22 +5,23 @@ ours     = workbench's compiled AWS.CloudTrail parser: orjson, types, timestamps
 baseline = json.loads(line) for each line (the stdlib, no typing at all)
 ratio    = ours events/s ÷ baseline events/s   (issue 10 target: ≥ 0.5)
 
-Usage: python benchmarks/bench_parse.py [N] [R]   (N lines, default 100000; R alternating runs of each side,
-       default 5; CPU time, interleaved, because the machine is shared)
+Usage: python benchmarks/bench_parse.py [N] [R]   (N lines, default 100000; R runs, default 5; CPU time,
+       the two sides taking turns every 2,000 lines, because the machine is shared: see interleave.py)
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import random
 import statistics
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from interleave import interleaved
 
 from workbench.demo.data import cloudtrail_record
 from workbench.model import Record
@@ -45,22 +46,6 @@ def lines(n: int) -> list[str]:
     return out
 
 
-def interleaved(baseline, ours, runs: int) -> tuple[list[float], list[float]]:
-    """CPU seconds of `runs` alternating runs of each (which goes first alternates too).
-
-    On a shared machine wall time mostly measures the neighbours, and the load drifts during a run, so the
-    two sides are measured in turns and compared run by run.
-    """
-    b_times, o_times = [], []
-    for i in range(runs):
-        for fn, times in ((baseline, b_times), (ours, o_times)) if i % 2 == 0 else ((ours, o_times), (baseline, b_times)):
-            gc.collect()
-            t = time.process_time()
-            fn()
-            times.append(time.process_time() - t)
-    return b_times, o_times
-
-
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
@@ -72,18 +57,18 @@ def main() -> None:
     loads = json.loads
     parse = parser.parse
 
-    def baseline():
-        for t in data:
+    def baseline(chunk):
+        for t in chunk:
             loads(t)
 
-    def ours():
-        for r in records:
+    def ours(chunk):
+        for r in chunk:
             parse(r)
 
-    b_times, o_times = interleaved(baseline, ours, runs)
+    b_times, o_times = interleaved(baseline, data, ours, records, runs)
     b, o = statistics.median(b_times), statistics.median(o_times)
     ratios = sorted(bt / ot for bt, ot in zip(b_times, o_times, strict=True))
-    print(f"lines: {n:,} CloudTrail-like JSON, mean {sum(map(len, data)) / n:.0f} bytes; {runs} alternating runs of each side, CPU time")
+    print(f"lines: {n:,} CloudTrail-like JSON, mean {sum(map(len, data)) / n:.0f} bytes; {runs} runs, the sides taking turns every 2,000 lines, CPU time")
     print(f"ours: {n / o:,.0f} events/s (median {o:.3f} CPU s; runs {min(o_times):.3f}-{max(o_times):.3f})")
     print(f"baseline: {n / b:,.0f} events/s (median {b:.3f} CPU s; runs {min(b_times):.3f}-{max(b_times):.3f})  [json.loads]")
     print(f"ratio: {b / o:.2f} (ratio of medians; run-by-run {ratios[0]:.2f}-{ratios[-1]:.2f}, median {statistics.median(ratios):.2f})  (target >= 0.5)")

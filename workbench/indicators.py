@@ -335,35 +335,25 @@ def compile_scanner(names: tuple[str, ...] | list[str], *, cache_size: int = 655
     return CompiledScanner([SCANNERS[n] for n in known], cache_size, direct)
 
 
-# encoded hit → (column, value): a hit seen before is split without slicing a new string for every event
-_SPLIT: dict[str, tuple[str, str]] = {}
-_SPLIT_MAX = 65536
-
-
 def fold_into(event: dict, hits: list[str]) -> None:
     """Per-event encoded hits → `p_any_*` columns on `event`: sorted unique values, columns in name order.
 
     Sorts `hits` in place (the parser's own per-event list) and skips repeats while walking it: cheaper
     than building a set and a second sorted list for the ten or so hits of an event.
     """
-    split = _SPLIT
+    column_of = _COLUMN_OF
     hits.sort()
     prev = last = None
     for s in hits:
         if s == last:
             continue
         last = s
-        cv = split.get(s)
-        if cv is None:
-            if len(split) >= _SPLIT_MAX:
-                split.clear()
-            cv = split[s] = (_COLUMN_OF[s[0]], s[1:])
-        column, v = cv
-        if column is not prev:
-            prev = column
-            values = event[column] = [v]
+        c = s[0]
+        if c != prev:
+            prev = c
+            values = event[column_of[c]] = [s[1:]]
         else:
-            values.append(v)
+            values.append(s[1:])
 
 
 def fold_hits(hits: list[str]) -> dict[str, list[str]]:
