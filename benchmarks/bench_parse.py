@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-import statistics
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from interleave import interleaved
+from interleave import interleaved, report
 
 from workbench.demo.data import cloudtrail_record
 from workbench.model import Record
@@ -66,12 +65,8 @@ def main() -> None:
             parse(r)
 
     b_times, o_times = interleaved(baseline, data, ours, records, runs)
-    b, o = statistics.median(b_times), statistics.median(o_times)
-    ratios = sorted(bt / ot for bt, ot in zip(b_times, o_times, strict=True))
     print(f"lines: {n:,} CloudTrail-like JSON, mean {sum(map(len, data)) / n:.0f} bytes; {runs} runs, the sides taking turns every 2,000 lines, CPU time")
-    print(f"ours: {n / o:,.0f} events/s (median {o:.3f} CPU s; runs {min(o_times):.3f}-{max(o_times):.3f})")
-    print(f"baseline: {n / b:,.0f} events/s (median {b:.3f} CPU s; runs {min(b_times):.3f}-{max(b_times):.3f})  [json.loads]")
-    print(f"ratio: {b / o:.2f} (ratio of medians; run-by-run {ratios[0]:.2f}-{ratios[-1]:.2f}, median {statistics.median(ratios):.2f})  (target >= 0.5)")
+    report(b_times, o_times, n=n, unit="events", baseline_name="json.loads", target=0.5)
 
 
 if __name__ == "__main__":

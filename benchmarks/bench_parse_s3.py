@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import random
 import re
-import statistics
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from interleave import interleaved
+from interleave import interleaved, report
 
 from workbench.demo.data import s3_access_line
 from workbench.model import Record
@@ -73,12 +72,8 @@ def main() -> None:
             parse(r)
 
     b_times, o_times = interleaved(baseline, data, ours, records, runs)
-    b, o = statistics.median(b_times), statistics.median(o_times)
-    ratios = sorted(bt / ot for bt, ot in zip(b_times, o_times, strict=True))
     print(f"lines: {n:,} S3 server access log lines, mean {sum(map(len, data)) / n:.0f} bytes; {runs} runs, the sides taking turns every 2,000 lines, CPU time")
-    print(f"ours: {n / o:,.0f} lines/s (median {o:.3f} CPU s; runs {min(o_times):.3f}-{max(o_times):.3f})")
-    print(f"baseline: {n / b:,.0f} lines/s (median {b:.3f} CPU s; runs {min(b_times):.3f}-{max(b_times):.3f})  [precompiled regex + groupdict + 5 int casts]")
-    print(f"ratio: {b / o:.2f} (ratio of medians; run-by-run {ratios[0]:.2f}-{ratios[-1]:.2f}, median {statistics.median(ratios):.2f})  (target >= 1.0)")
+    report(b_times, o_times, n=n, unit="lines", baseline_name="precompiled regex + groupdict + 5 int casts", target=1.0)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ and each run's time per side is the sum over its chunks: both see the same drift
 from __future__ import annotations
 
 import gc
+import statistics
 import time
 from collections.abc import Callable, Sequence
 
@@ -39,3 +40,14 @@ def interleaved(baseline: Callable[[Sequence], object], base_items: Sequence,
         b_times.append(b)
         o_times.append(o)
     return b_times, o_times
+
+
+def report(b_times: list[float], o_times: list[float], *, n: int, unit: str, baseline_name: str,
+           target: float) -> None:
+    """The `ours:` / `baseline:` / `ratio:` lines both parse benchmarks print (ratio = baseline ÷ ours time)."""
+    b, o = statistics.median(b_times), statistics.median(o_times)
+    ratios = sorted(bt / ot for bt, ot in zip(b_times, o_times, strict=True))
+    print(f"ours: {n / o:,.0f} {unit}/s (median {o:.3f} CPU s; runs {min(o_times):.3f}-{max(o_times):.3f})")
+    print(f"baseline: {n / b:,.0f} {unit}/s (median {b:.3f} CPU s; runs {min(b_times):.3f}-{max(b_times):.3f})  [{baseline_name}]")
+    print(f"ratio: {b / o:.2f} (ratio of medians; run-by-run {ratios[0]:.2f}-{ratios[-1]:.2f}, "
+          f"median {statistics.median(ratios):.2f})  (target >= {target})")
