@@ -417,17 +417,14 @@ def _emit_fields(lines: list[str], ns: dict[str, Any], ids: Iterator[int], field
         elif f.type == "timestamp" and not f.is_embedded_json:
             ns[f"T{i}"] = compile_time_formats(f.time_formats or ("rfc3339",))
             ns[f"F{i}"] = f" (timeFormats {list(f.time_formats or ('rfc3339',))})"
-            body = [f"if type({x}) is str and {x}:",
-                    "    try:",
-                    f"        {out}[{k}] = T{i}({x})",
+            call = ["    try:",
+                    f"        r = T{i}({x})",
                     "    except ValueError as err:",
-                    f"        raise _BadHere({x}, str(err) + F{i}, {cur}) from None",
-                    "else:", *("    " + g for g in generic)]
+                    f"        raise _BadHere({x}, str(err) + F{i}, {cur}) from None"]
             if tuple(f.time_formats or ("rfc3339",)) == ("rfc3339",):
                 # parse_rfc3339's fast path written inline (whole-second UTC, by far the commonest form), with
                 # the same checks; anything else, and the error message, come from the call
-                body = [f"if type({x}) is str and {x}:",
-                        "    r = None",
+                fast = ["    r = None",
                         f"    if len({x}) == 20 and {x}[4::3] == '--T::Z' and {x}.isascii():",
                         "        try:",
                         f"            FROMISO({x})",
@@ -435,12 +432,11 @@ def _emit_fields(lines: list[str], ns: dict[str, Any], ids: Iterator[int], field
                         "        except ValueError:",
                         "            pass",
                         "    if r is None:",
-                        "        try:",
-                        f"            r = T{i}({x})",
-                        "        except ValueError as err:",
-                        f"            raise _BadHere({x}, str(err) + F{i}, {cur}) from None",
-                        f"    {out}[{k}] = r",
-                        "else:", *("    " + g for g in generic)]
+                        *("    " + c for c in call)]
+            else:
+                fast = call
+            body = [f"if type({x}) is str and {x}:", *fast, f"    {out}[{k}] = r",
+                    "else:", *("    " + g for g in generic)]
         elif f.type == "boolean":
             # CloudTrail writes many booleans as "true"/"false" text: read those without a call
             body = [f"if {x} is True or {x} is False: {out}[{k}] = {x}",
@@ -894,7 +890,7 @@ class Parser:
         Everything else (blank lines, what only the stdlib reads, non-objects, nesting too deep) goes to
         the general `parse`, which says what is wrong. orjson skips the whitespace around a line itself.
         """
-        decode, finish, general, log_type = self._decode, self._finish, Parser.parse.__get__(self), self.log_type
+        decode, finish, general = self._decode, self._finish, Parser.parse.__get__(self)
 
         def parse(record: Record) -> dict | ParseError | None:
             try:
@@ -906,10 +902,8 @@ class Parser:
             ind: list = []
             try:
                 event = decode(raw, ind)
-            except _Bad as e:
-                return ParseError(record.key, record.line, e.path, _short(e.value), e.reason, log_type)
-            except RecursionError:
-                return general(record)
+            except (_Bad, RecursionError):
+                return general(record)  # rare: the general path decodes again and builds the ParseError
             return finish(event, ind, record.bucket, record.key)
 
         return parse
