@@ -242,3 +242,29 @@ async def test_quit_does_not_wait_for_a_blocked_worker():
         assert _Stuck.thread is not None and _Stuck.thread.daemon and _Stuck.thread.is_alive()
     finally:
         _Stuck.release.set()
+
+
+async def test_every_screen_subscribes_to_the_session_once():
+    """Textual runs each class's on_mount along the MRO itself: a screen calling super().on_mount() would
+    subscribe twice and handle every session change twice (Live would start its tail twice)."""
+    from screens.shell.registry import SCREENS
+
+    app = empty_app()
+    calls: dict[str, int] = {}
+    async with app.run_test(size=SIZE) as pilot:
+        for entry in SCREENS:
+            app.switch_mode(entry.mode)
+            await pilot.pause()
+            screen = app.screen
+            assert len(app.session_changed._subscriptions.get(screen, [])) == 1, entry.mode
+            original = screen.session_changed
+
+            def counting(names, mode=entry.mode, original=original):
+                calls[mode] = calls.get(mode, 0) + 1
+                return original(names)
+
+            screen.session_changed = counting
+        app.update_session(prefix="AWSLogs/")
+        await pilot.pause()
+        await pilot.pause()
+    assert calls == {e.mode: 1 for e in SCREENS}

@@ -30,7 +30,9 @@ class WorkbenchScreen(Screen):
     def compose_body(self) -> ComposeResult:
         return iter(())
 
-    def on_mount(self) -> None:
+    def _on_mount(self) -> None:
+        # private on purpose: Textual calls every class's `on_mount` along the MRO by itself, so a subclass's
+        # `on_mount` must not call `super().on_mount()` — here that would subscribe (and refresh) twice
         self.app.session_changed.subscribe(self, self._session_signal)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -6,7 +6,9 @@ named thread workers; Escape cancels a running sample."""
 from __future__ import annotations
 
 import threading
-from typing import ClassVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +26,12 @@ from screens.shell.messages import SessionUpdate
 from screens.widgets.histogram import TimeHistogram
 from workbench.errors import WorkbenchError
 
+if TYPE_CHECKING:
+    from textual.widgets.tree import TreeNode
+
+    from workbench.source.prefixes import Children
+    from workbench.source.sampling import SampleResult
+
 FOLD_DATES = 6  # more date folders than this at one level are folded into one "date range" node
 MAX_OBJECT_ROWS = 300
 MAX_RECORDS_PER_GROUP = 50
@@ -38,19 +46,7 @@ highlighted prefix. The sampled records appear on the right grouped by detected 
 confidence; highlight a record to see its raw text. Escape cancels a running sample.
 Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events).
 """
-    DEFAULT_CSS = """
-    BrowseScreen #browse-left { width: 45%; }
-    BrowseScreen #prefix-tree { height: 1fr; border: round $primary; }
-    BrowseScreen #object-table { height: 1fr; border: round $primary; }
-    BrowseScreen #browse-right { padding: 0 1; }
-    BrowseScreen #sample-controls { height: 3; }
-    BrowseScreen #sample-controls Label { padding: 1 1 0 1; }
-    BrowseScreen #sample-controls Input { width: 14; }
-    BrowseScreen #sample-controls Button { margin-left: 1; }
-    BrowseScreen #sample-progress.-hidden { display: none; }
-    BrowseScreen #group-tree { height: 1fr; border: round $primary; }
-    BrowseScreen #record-detail { height: 9; border: round $primary; }
-    """
+    CSS_PATH = Path(__file__).with_name("browse.tcss")  # absolute: tests subclass the screen elsewhere
     BINDINGS: ClassVar = [
         Binding("s", "sample", "Sample prefix", id="browse_sample"),
         Binding("escape", "cancel", "Cancel", id="browse_cancel", show=False),
@@ -61,25 +57,28 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         Binding("left", "collapse", "Collapse", id="browse_collapse", show=False),
     ]
 
+    @dataclass(eq=False)
     class Children(Message):
-        def __init__(self, node, children) -> None:
-            super().__init__()
-            self.node, self.children = node, children
+        node: TreeNode
+        children: Children
 
+    @dataclass(eq=False)
     class Objects(Message):
-        def __init__(self, prefix: str, refs: list, more: bool) -> None:
-            super().__init__()
-            self.prefix, self.refs, self.more = prefix, refs, more
+        prefix: str
+        refs: list
+        more: bool
 
+    @dataclass(eq=False)
     class SampleProgress(Message):
-        def __init__(self, done: int, total: int) -> None:
-            super().__init__()
-            self.done, self.total = done, total
+        done: int
+        total: int
 
+    @dataclass(eq=False)
     class SampleDone(Message):
-        def __init__(self, prefix: str, result, detections: list, views: list[GroupView]) -> None:
-            super().__init__()
-            self.prefix, self.result, self.detections, self.views = prefix, result, detections, views
+        prefix: str
+        result: SampleResult
+        detections: list
+        views: list[GroupView]
 
     def __init__(self) -> None:
         super().__init__()

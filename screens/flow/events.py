@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -18,12 +19,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.reactive import var
 from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from screens.flow.base import WorkbenchScreen
 from screens.shell import safe
+from screens.shell.latest import Latest
 from screens.shell.messages import SessionUpdate
 from screens.widgets.event_table import EventTable
 from screens.widgets.histogram import TimeHistogram
@@ -75,14 +78,7 @@ o sorts by the cursor's column (again to reverse). c copies the cell, y the even
 x exports the shown events to NDJSON. p parses the sample again; f lists the lines that failed to parse.
 Next: press 5 (Rules) to run the detection rules on these events.
 """
-    DEFAULT_CSS = """
-    EventsScreen #events-bar { height: 3; }
-    EventsScreen #filter { width: 1fr; }
-    EventsScreen #events-count { width: auto; padding: 1 1 0 1; }
-    EventsScreen #events-main { height: 1fr; }
-    EventsScreen EventTable { width: 62%; border: round $primary; }
-    EventsScreen JsonView { width: 1fr; }
-    """
+    CSS_PATH = Path(__file__).with_name("events.tcss")  # absolute: tests subclass the screen elsewhere
     BINDINGS: ClassVar = [
         Binding("slash", "focus_filter", "Filter", id="events_filter"),
         Binding("o", "sort", "Sort by column", id="events_sort"),
@@ -94,31 +90,35 @@ Next: press 5 (Rules) to run the detection rules on these events.
         Binding("escape", "focus_table", "Table", id="events_table", show=False),
     ]
 
+    @dataclass(eq=False)
     class Parsed(Message):
-        def __init__(self, events: list[dict], errors: list, elapsed: float) -> None:
-            super().__init__()
-            self.events, self.errors, self.elapsed = events, errors, elapsed
+        events: list[dict]
+        errors: list
+        elapsed: float
 
+    @dataclass(eq=False)
     class Ordered(Message):
-        def __init__(self, generation: int, rows: list[int], error: str | None = None) -> None:
-            super().__init__()
-            self.generation, self.rows, self.error = generation, rows, error
+        generation: int
+        rows: list[int]
+        error: str | None = None
 
+    @dataclass(eq=False)
     class Times(Message):
-        def __init__(self, generation: int, times: tuple[float, ...]) -> None:
-            super().__init__()
-            self.generation, self.times = generation, times
+        generation: int
+        times: tuple[float, ...]
 
+    @dataclass(eq=False)
     class ParseProgress(Message):
-        def __init__(self, done: int, total: int) -> None:
-            super().__init__()
-            self.done, self.total = done, total
+        done: int
+        total: int
+
+    note: var[str] = var("", init=False, always_update=True)  # the status line's message
 
     def __init__(self) -> None:
         super().__init__()
         self._sort: tuple[str, bool] | None = None  # (column, descending)
         self._filter_text = ""
-        self._generation = 0
+        self._order = Latest()  # the newest filter/sort wins; the histogram follows it
         self._filter_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -151,7 +151,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
         table = self.query_one(EventTable)
         table.set_events(events, pick_columns(events, self.session.schema))
         log_types = sorted({str(e.get("p_log_type")) for e in events[:1000]})
-        self._status(f"{len(events):,} events" + (f" of {', '.join(log_types)}" if log_types else ""))
+        self.note = f"{len(events):,} events" + (f" of {', '.join(log_types)}" if log_types else "")
         if self._filter_text or self._sort:
             self._reorder()
         else:
@@ -159,13 +159,13 @@ Next: press 5 (Rules) to run the detection rules on these events.
         if not events:
             hint = ("No events yet: sample a prefix on Browse (2), then come back or press p to parse it."
                     if self.session.sample is None else "No events yet: press p to parse the sample.")
-            self._status(hint)
+            self.note = hint
 
     def _after_order(self, rows: list[int]) -> None:
         events = self.session.events
         self.query_one("#events-count", Static).update(safe.content(f"{len(rows):,} / {len(events):,} events"))
         # after the table's first paint: parsing 100k times competes with it for the GIL
-        self.call_after_refresh(self.histogram_times, self._generation, events, rows)
+        self.call_after_refresh(self.histogram_times, self._order.current, events, rows)
 
     @work(thread=True, group="events-histogram", exclusive=True, exit_on_error=False, description="Event times")
     def histogram_times(self, generation: int, events: list[dict], rows: list[int]) -> None:
@@ -180,10 +180,10 @@ Next: press 5 (Rules) to run the detection rules on these events.
         self.post_message(self.Times(generation, tuple(times)))
 
     def on_events_screen_times(self, message: Times) -> None:
-        if message.generation == self._generation:
+        if self._order.is_current(message.generation):
             self.query_one(TimeHistogram).times = message.times
 
-    def _status(self, message: str) -> None:
+    def watch_note(self, message: str) -> None:
         errors = len(self.session.parse_errors)
         tail = f"   {errors:,} lines failed to parse (f lists them)" if errors else ""
         self.query_one("#events-status", Static).update(safe.content(message + tail))
@@ -220,8 +220,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
         self._reorder()
 
     def _reorder(self) -> None:
-        self._generation += 1
-        self.order_events(self._generation, self.session.events, self._filter_text, self._sort)
+        self.order_events(self._order.next(), self.session.events, self._filter_text, self._sort)
 
     @work(thread=True, group="events-order", exclusive=True, exit_on_error=False, description="Filter and sort")
     def order_events(self, generation: int, events: list[dict], text: str, sort: tuple[str, bool] | None) -> None:
@@ -242,15 +241,15 @@ Next: press 5 (Rules) to run the detection rules on these events.
         self.post_message(self.Ordered(generation, rows))
 
     def on_events_screen_ordered(self, message: Ordered) -> None:
-        if message.generation != self._generation:
+        if not self._order.is_current(message.generation):
             return
         if message.error:
-            self._status(message.error)
+            self.note = message.error
             return
         self.query_one(EventTable).set_order(message.rows)
         self._after_order(message.rows)
         if self._sort:
-            self._status(f"sorted by {self._sort[0]} {'descending' if self._sort[1] else 'ascending'}")
+            self.note = f"sorted by {self._sort[0]} {'descending' if self._sort[1] else 'ascending'}"
 
     # -- copy and export -------------------------------------------------------------------------------------
     def action_copy_cell(self) -> None:
@@ -299,7 +298,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
         if sample is None or not sample.records:
             safe.notify(self.app, "No sample yet: sample a prefix on Browse & sample (key 2) first.", severity="warning")
             return
-        self._status(f"Parsing {len(sample.records):,} records…")
+        self.note = f"Parsing {len(sample.records):,} records…"
         self.parse_sample(sample.records, self.session.schema)
 
     @work(thread=True, group="events-parse", exclusive=True, exit_on_error=False, description="Parse sample")
@@ -324,7 +323,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
         self.post_message(self.Parsed(events, errors, time.perf_counter() - started))
 
     def on_events_screen_parse_progress(self, message: ParseProgress) -> None:
-        self._status(f"Parsing… {message.done:,} / {message.total:,} records")
+        self.note = f"Parsing… {message.done:,} / {message.total:,} records"
 
     def on_events_screen_parsed(self, message: Parsed) -> None:
         self.post_message(SessionUpdate(events=message.events, parse_errors=message.errors))

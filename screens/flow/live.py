@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import ClassVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 import orjson
 from rich.text import Text
@@ -21,6 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Input, Sparkline, Static
 from textual.worker import get_current_worker
 
@@ -28,6 +31,9 @@ from screens.flow.base import WorkbenchScreen
 from screens.modals.confirm import ConfirmScreen
 from screens.shell import safe
 from screens.widgets.live_stream import LiveStream
+
+if TYPE_CHECKING:
+    from workbench.live.tail import LiveTail
 
 TICK = 0.25  # seconds between buffer reads on the UI thread
 DRIFT_EVERY = 2.0  # seconds between drift panel refreshes
@@ -64,18 +70,7 @@ warning: messages are never deleted and are handed back at once.
 Space pauses the view (new items are counted, not lost); / filters by text, log type or rule; d opens the
 drift report with a suggested schema patch; m changes the mode; s stops or restarts the tail."""
 
-    DEFAULT_CSS = """
-    LiveScreen #live-status { height: 2; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    LiveScreen #live-rates { text-wrap: nowrap; text-overflow: ellipsis; }
-    LiveScreen #live-main { width: 1fr; }
-    LiveScreen #live-filter { height: 3; }
-    LiveScreen #live-paused { height: 1; padding: 0 1; background: $warning 30%; display: none; }
-    LiveScreen #live-paused.shown { display: block; }
-    LiveScreen #live-side { width: 50; max-width: 40%; }
-    LiveScreen #live-side Static { padding: 0 1; }
-    LiveScreen #live-spark { height: 3; margin: 0 1; }
-    LiveScreen .pane-title { margin-top: 1; }
-    """
+    CSS_PATH = Path(__file__).with_name("live.tcss")  # absolute: tests subclass the screen elsewhere
     BINDINGS: ClassVar = [
         Binding("space", "pause", "Pause/follow", id="live_pause", tooltip="Pause the view (items keep arriving)"),
         Binding("slash", "filter", "Filter", id="live_filter", tooltip="Filter by text, log type or rule"),
@@ -86,27 +81,26 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         Binding("escape", "leave_filter", "Leave filter", id="live_leave_filter", show=False),
     ]
 
+    @dataclass(eq=False)
     class Started(Message):
-        def __init__(self, tail) -> None:
-            super().__init__()
-            self.tail = tail
+        tail: LiveTail
 
+    @dataclass(eq=False)
     class Stopped(Message):
-        def __init__(self, tail) -> None:
-            super().__init__()
-            self.tail = tail
+        tail: LiveTail
 
+    @dataclass(eq=False)
     class Status(Message):
-        def __init__(self, level: str, line: str) -> None:
-            super().__init__()
-            self.level, self.line = level, line
+        level: str
+        line: str
+
+    paused: var[bool] = var(False, init=False)  # the view holds still; items keep arriving
+    pending: var[int] = var(0, init=False)  # items that arrived while paused
 
     def __init__(self) -> None:
         super().__init__()
         self.tail = None
         self.mode: str | None = None  # None: chosen automatically
-        self.paused = False
-        self.pending = 0  # items that arrived while paused
         self.dropped = 0
         self.filter = ""
         self._cursor = 0
@@ -136,7 +130,6 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
                 yield Static(id="live-drift")
 
     def on_mount(self) -> None:
-        super().on_mount()
         stream = self.query_one(LiveStream)
         stream.border_title = safe.content("Live events")
         stream.focus()  # not the filter: single-letter keys and Space must work at once
@@ -216,7 +209,6 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
             self._rows.extend(rows)
             if self.paused:
                 self.pending += len(rows)
-                self._show_paused()
             else:
                 f = self.filter
                 self.query_one(LiveStream).append((t, k) for t, k, h in rows if not f or f in h)
@@ -243,7 +235,14 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         both.no_wrap, both.overflow = True, "ellipsis"
         self.query_one("#live-status", Static).update(both)
 
-    def _show_paused(self) -> None:
+    def watch_paused(self, paused: bool) -> None:
+        self.query_one(LiveStream).follow = not paused
+        if not paused:
+            self.pending = 0
+            self._rebuild()
+        self.watch_pending()
+
+    def watch_pending(self) -> None:
         bar = self.query_one("#live-paused", Static)
         bar.set_class(self.paused, "shown")
         bar.update(Text(f"Paused — {self.pending:,} new item(s) arrived; Space to follow", no_wrap=True))
@@ -290,13 +289,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
 
     # -- actions ---------------------------------------------------------------------------------------------
     def action_pause(self) -> None:
-        stream = self.query_one(LiveStream)
         self.paused = not self.paused
-        stream.follow = not self.paused
-        if not self.paused:
-            self.pending = 0
-            self._rebuild()
-        self._show_paused()
 
     def _rebuild(self) -> None:
         f = self.filter

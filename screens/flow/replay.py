@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, SelectionList, Static
 from textual.worker import Worker, WorkerState
 
@@ -93,46 +95,33 @@ Scheduler (tcp://HOST:PORT). Counts grow as tasks finish; Enter on a rule (or `a
 day and sample alerts.
 Escape cancels; what finished is kept, and Resume continues it later.
 """
-    DEFAULT_CSS = """
-    ReplayScreen #replay-controls { height: auto; padding: 0 1; }
-    ReplayScreen #replay-controls Label { padding: 1 1 0 1; }
-    ReplayScreen #replay-controls Input { width: 14; }
-    ReplayScreen #replay-controls #scheduler { width: 28; }
-    ReplayScreen #replay-controls Button { margin-left: 1; }
-    ReplayScreen #replay-rules { width: 44; border: round $primary; }
-    ReplayScreen #replay-main { padding: 0 1; }
-    ReplayScreen #replay-status { height: auto; margin: 1 0; }
-    ReplayScreen #replay-progress { height: 1; }
-    ReplayScreen #replay-progress.-hidden { display: none; }
-    ReplayScreen #replay-table { height: 1fr; }
-    """
+    CSS_PATH = Path(__file__).with_name("replay.tcss")  # absolute: tests subclass the screen elsewhere
     BINDINGS: ClassVar = [
         Binding("ctrl+r", "start", "Start replay", id="replay_start"),
         Binding("escape", "cancel", "Cancel", id="replay_cancel"),
         Binding("a", "samples", "Sample alerts", id="replay_samples"),
     ]
 
+    @dataclass(eq=False)
     class RulesLoaded(Message):
-        def __init__(self, rules: list[dict]) -> None:
-            super().__init__()
-            self.rules = rules
+        rules: list[dict]
 
+    @dataclass(eq=False)
     class Progress(Message):
-        def __init__(self, snap: dict) -> None:
-            super().__init__()
-            self.snap = snap
+        snap: dict
 
+    @dataclass(eq=False)
     class Finished(Message):
-        def __init__(self, result: dict) -> None:
-            super().__init__()
-            self.result = result
+        result: dict
+
+    running: var[bool] = var(False, init=False)  # a replay is in flight: Start off, Cancel on
+    status_text: var[str] = var("", init=False)
 
     def __init__(self) -> None:
         super().__init__()
         self._cancel: threading.Event | None = None
         self._samples: dict[str, list[dict]] = {}
         self._per_day: dict[str, dict[str, int]] = {}
-        self.running = False
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="replay-controls"):
@@ -155,7 +144,6 @@ Escape cancels; what finished is kept, and Resume continues it later.
                 yield DataTable(id="replay-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#replay-rules", SelectionList).border_title = safe.content("Rules (none ticked = all)")
         self.query_one("#replay-table", DataTable).add_columns(*COLUMNS)
         defaults = self._config_defaults()
@@ -166,7 +154,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
         if self.session.config.rules_dir is not None:
             self.load_rules()
         else:
-            self._status("No rules directory: set `rules:` in the config.")
+            self.status_text = "No rules directory: set `rules:` in the config."
 
     def on_unmount(self) -> None:
         if self._cancel is not None:
@@ -199,7 +187,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
             label = safe.join((r["rule_id"], "bold"), "  ", (", ".join(r["log_types"]), "dim"))
             picker.add_option((label, r["rule_id"]))
         if not message.rules:
-            self._status(f"No enabled rules in {self.session.config.rules_dir}.")
+            self.status_text = f"No enabled rules in {self.session.config.rules_dir}."
 
     # -- run -----------------------------------------------------------------------------------------------------
     @on(Button.Pressed, "#start")
@@ -241,8 +229,8 @@ Escape cancels; what finished is kept, and Resume continues it later.
         options = ReplayOptions(since=since, until=until, rule_ids=rule_ids,
                                 resume=self.query_one("#resume", Checkbox).value, **defaults)
         self._reset_table()
-        self._set_running(True)
-        self._status("Starting …")
+        self.running = True
+        self.status_text = "Starting …"
         self.query_one("#replay-table", DataTable).focus()  # Enter on a rule shows its alerts
         self._cancel = threading.Event()
         self.run_replay(options, self._cancel)
@@ -250,12 +238,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
     def action_cancel(self) -> None:
         if self.running and self._cancel is not None:
             self._cancel.set()
-            self._status("Cancelling: stopping tasks and the cluster …")
-
-    def _set_running(self, running: bool) -> None:
-        self.running = running
-        self.query_one("#start", Button).disabled = running
-        self.query_one("#cancel", Button).disabled = not running
+            self.status_text = "Cancelling: stopping tasks and the cluster …"
 
     def _reset_table(self) -> None:
         self.query_one("#replay-table", DataTable).clear()
@@ -283,7 +266,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
 
     def on_replay_screen_progress(self, message: Progress) -> None:
         s = message.snap
-        self._status(status_line(s))
+        self.status_text = status_line(s)
         bar = self.query_one("#replay-progress", ProgressBar)
         if s["phase"] in ("running", "done") and s["objects_total"]:
             bar.update(total=s["objects_total"], progress=s["objects_done"])
@@ -291,23 +274,24 @@ Escape cancels; what finished is kept, and Resume continues it later.
 
     def on_replay_screen_finished(self, message: Finished) -> None:
         r = message.result
-        self._set_running(False)
+        self.running = False
         self._update_rows({rid: {**v, "samples": v.get("alerts_sample", [])} for rid, v in r["rules"].items()})
         self._per_day = {rid: v.get("matches_per_day", {}) for rid, v in r["rules"].items()}
         rate = f", {r['events_per_s']:,.0f} events/s" if r.get("events_per_s") else ""
         head = "Cancelled" if r["cancelled"] else "Done"
-        self._status(f"{head}: {r['objects']:,}/{r['objects_total']:,} objects, {r['bytes'] / MiB:.1f} MiB, "
-                     f"{r['events']:,} events in {r['run_s']:.1f} s{rate} on {r['workers']} worker(s); "
-                     f"{r['parse_errors']:,} parse errors, {r['errors']:,} object errors."
-                     + (f"\nResume later (tick Resume): results in {Path(r['results_file']).name}." if r["cancelled"] else ""))
+        self.status_text = (f"{head}: {r['objects']:,}/{r['objects_total']:,} objects, {r['bytes'] / MiB:.1f} MiB, "
+                            f"{r['events']:,} events in {r['run_s']:.1f} s{rate} on {r['workers']} worker(s); "
+                            f"{r['parse_errors']:,} parse errors, {r['errors']:,} object errors."
+                            + (f"\nResume later (tick Resume): results in {Path(r['results_file']).name}."
+                               if r["cancelled"] else ""))
         bar = self.query_one("#replay-progress", ProgressBar)
         bar.update(total=max(1, r["objects_total"]), progress=r["objects"])
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The App turns the failure into a notification; here the screen only stops looking busy.
         if event.worker.group == "replay" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
-            self._set_running(False)
-            self._status("The replay stopped: see the notification (Ctrl+E for details).")
+            self.running = False
+            self.status_text = "The replay stopped: see the notification (Ctrl+E for details)."
 
     def _update_rows(self, rules: dict[str, dict]) -> None:
         table = self.query_one("#replay-table", DataTable)

@@ -14,7 +14,9 @@ import os
 import shlex
 import subprocess
 import threading
-from typing import ClassVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,6 +30,9 @@ from screens.flow.base import WorkbenchScreen
 from screens.presenters.rules_view import RuleRun, result_detail, rule_info, run_rules, tests_detail
 from screens.shell import safe
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.detections.results import TestReport
 
 WATCH_INTERVAL = 1.0  # seconds between checks of the rule files
 SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan", "INFO": "dim"}
@@ -44,16 +49,7 @@ r runs the rules again; u runs the highlighted rule's unit tests (U: every rule'
 $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs the rules automatically (and
 the unit tests, when their report is showing).
 """
-    DEFAULT_CSS = """
-    RulesScreen #rules-status { height: 2; padding: 0 1; }
-    RulesScreen #rules-left { width: 50%; }
-    RulesScreen #rules-table { height: 1fr; border: round $primary; }
-    RulesScreen #rules-table:focus { border: round $accent; }
-    RulesScreen #rules-info-scroll { height: 1fr; border: round $primary; padding: 0 1; }
-    RulesScreen #rules-results { height: 1fr; border: round $primary; }
-    RulesScreen #rules-results:focus { border: round $accent; }
-    RulesScreen #rules-detail-scroll { height: 2fr; border: round $primary; padding: 0 1; }
-    """
+    CSS_PATH = Path(__file__).with_name("rules.tcss")  # absolute: tests subclass the screen elsewhere
     BINDINGS: ClassVar = [
         Binding("r", "run", "Run rules", id="rules_run", tooltip="Run the rules over the session's events again"),
         Binding("u", "test", "Unit tests", id="rules_test", tooltip="Run the highlighted rule's unit tests"),
@@ -64,20 +60,19 @@ the unit tests, when their report is showing).
         Binding("right_square_bracket", "focus_results", "Results", id="rules_focus_results", show=False),
     ]
 
+    @dataclass(eq=False)
     class Ran(Message):
-        def __init__(self, run: RuleRun, reason: str) -> None:
-            super().__init__()
-            self.run, self.reason = run, reason
+        run: RuleRun
+        reason: str
 
+    @dataclass(eq=False)
     class Tested(Message):
-        def __init__(self, report, rule_ids: list[str]) -> None:
-            super().__init__()
-            self.report, self.rule_ids = report, rule_ids
+        report: TestReport
+        rule_ids: list[str]
 
+    @dataclass(eq=False)
     class FilesChanged(Message):
-        def __init__(self, files: list[str]) -> None:
-            super().__init__()
-            self.files = files
+        files: list[str]
 
     def __init__(self) -> None:
         super().__init__()
@@ -105,7 +100,6 @@ the unit tests, when their report is showing).
                     yield Static(id="rules-detail")
 
     def on_mount(self) -> None:
-        super().on_mount()
         rules = self.query_one("#rules-table", DataTable)
         rules.border_title = safe.content("Rules")
         rules.add_columns("Rule", "Severity", "Matched", "Alerts", "Errors", "Tests")

@@ -11,13 +11,16 @@ see them.
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Select, Static, TabbedContent, TabPane, TextArea
 from textual.worker import get_current_worker
 
@@ -39,12 +42,19 @@ from screens.presenters.schema_support import (
     with_saved,
 )
 from screens.shell import safe
+from screens.shell.latest import Latest
 from screens.shell.messages import SessionUpdate
 from screens.widgets.field_panel import FieldPanel
 from screens.widgets.schema_editor import SchemaEditor
 from screens.widgets.schema_parse_view import SchemaParseView
 from screens.widgets.schema_samples import SchemaSamples
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from workbench.infer import InferenceResult
+    from workbench.schema import Schema
 
 VALIDATE_DELAY = 0.08  # seconds after a keystroke before the text is validated
 REPARSE_DELAY = 0.35  # seconds of quiet typing before the sample is re-parsed
@@ -67,18 +77,7 @@ Space selects records and Ctrl+L adds them as schema tests; Ctrl+O runs the save
 Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the parsed events with p_ fields,
 5 (Rules) runs the detection rules on them.
 """
-    DEFAULT_CSS = """
-    SchemaScreen #schema-status { height: 2; padding: 0 1; }
-    SchemaScreen #schema-left { width: 55%; }
-    SchemaScreen #schema-group-row { height: 3; }
-    SchemaScreen #schema-group-row > Static { width: auto; padding: 1 1 0 1; }
-    SchemaScreen #schema-group { width: 1fr; }
-    SchemaScreen #schema-problems { height: auto; max-height: 5; padding: 0 1; }
-    SchemaScreen #schema-right { width: 45%; }
-    SchemaScreen #field-panel { height: 3fr; }
-    SchemaScreen #schema-tabs { height: 2fr; }
-    SchemaScreen #schema-tests-scroll { height: 1fr; padding: 0 1; }
-    """
+    CSS_PATH = Path(__file__).with_name("schema.tcss")  # absolute: tests subclass the screen elsewhere
     BINDINGS: ClassVar = [
         Binding("ctrl+s", "save", "Save", id="schema_save", tooltip="Save the schema to the schema directory"),
         Binding("ctrl+r", "reinfer", "Re-infer", id="schema_reinfer", tooltip="Infer the schema again from the sample"),
@@ -98,47 +97,56 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
                 tooltip="Show the sample records, to pick schema tests"),
     ]
 
+    # what the status lines show; each change re-renders them (watch_* below)
+    group: var[RecordGroup | None] = var(None, init=False, always_update=True)
+    inference: var[InferenceResult | None] = var(None, init=False, always_update=True)  # of the shown schema
+    schema: var[Schema | None] = var(None, init=False, always_update=True)  # the last schema that validated
+    problems: var[list] = var(list, init=False, always_update=True)
+    note: var[str] = var("", init=False, always_update=True)
+    unsaved: var[bool] = var(False, init=False)
+
     # -- messages from the workers ---------------------------------------------------------------------------
+    @dataclass(eq=False)
     class Inferred(Message):
-        def __init__(self, token: int, group: RecordGroup, result, text: str) -> None:
-            super().__init__()
-            self.token, self.group, self.result, self.text = token, group, result, text
+        token: int
+        group: RecordGroup
+        result: InferenceResult | None
+        text: str
 
+    @dataclass(eq=False)
     class InferFailed(Message):
-        def __init__(self, token: int, message: str) -> None:
-            super().__init__()
-            self.token, self.message = token, message
+        token: int
+        message: str
 
+    @dataclass(eq=False)
     class Validated(Message):
-        def __init__(self, token: int, problems: list) -> None:
-            super().__init__()
-            self.token, self.problems = token, problems
+        token: int
+        problems: list
 
+    @dataclass(eq=False)
     class Parsed(Message):
-        def __init__(self, token: int, schema, events: list[dict], errors: list, skipped: int) -> None:
-            super().__init__()
-            self.token, self.schema, self.events, self.errors, self.skipped = token, schema, events, errors, skipped
+        token: int
+        schema: Schema
+        events: list[dict]
+        errors: list
+        skipped: int
 
+    @dataclass(eq=False)
     class Saved(Message):
-        def __init__(self, path, text: str) -> None:
-            super().__init__()
-            self.path, self.text = path, text
+        path: Path
+        text: str
 
+    @dataclass(eq=False)
     class TestsDone(Message):
-        def __init__(self, body, ok: bool) -> None:
-            super().__init__()
-            self.body, self.ok = body, ok
+        body: Text
+        ok: bool
 
     def __init__(self) -> None:
         super().__init__()
         self.groups: list[RecordGroup] = []
-        self.group: RecordGroup | None = None
-        self.inference = None  # workbench.infer.InferenceResult of the shown schema
         self.baseline = ""  # editor text as inferred or last saved: edits beyond it are unsaved work
-        self.problems: list = []
-        self.schema = None  # the last schema that validated
-        self._infer_token = 0
-        self._edit_token = 0
+        self._inference = Latest()  # the newest inference (or opened file) wins
+        self._edit = Latest()  # the newest editor text's validation and re-parse win
         self._scheduled_text: str | None = None  # the editor text the latest re-parse was scheduled for
         self._edit_timers: list = []
         self._sample = None
@@ -165,9 +173,9 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
                                      id="schema-tests")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one(SchemaEditor).border_title = safe.content("Schema YAML")
-        self._status()
+        self.app.dirty.on_change(lambda registry: setattr(self, "unsaved", registry.is_dirty(DIRTY_KEY)))
+        self._render_status()
         self._show_problems()
         self._load_sample()
         self._adopt_session_schema()
@@ -188,11 +196,11 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             return
         from workbench.schema import dump_schema
 
-        self._infer_token += 1  # an inference still running must not replace it when it lands
+        self._inference.supersede()  # an inference still running must not replace it when it lands
         self.schema = schema
         self._set_text(dump_schema(schema))
         self.app.dirty.mark(DIRTY_KEY, f"schema {schema.name} (opened from another screen) is not saved")
-        self._status(f"opened {schema.name} from another screen; Ctrl+S saves it")
+        self.note = f"opened {schema.name} from another screen; Ctrl+S saves it"
         self._schedule_reparse(0)
 
     # -- choosing what to infer from -------------------------------------------------------------------------
@@ -205,7 +213,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         if sample is None or not sample.records:
             self.groups = []
             select.set_options([])
-            self._status()
+            self.note = ""
             return
         self.groups = with_saved(record_groups(sample.records, self.session.source, self.session.prefix),
                                  self.session.config.schema_dirs)
@@ -250,12 +258,12 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
 
     def _start_infer(self, group: RecordGroup) -> None:
         self.group = group
-        self._infer_token += 1
+        token = self._inference.next()
         self.query_one(SchemaSamples).show_records(group.records)
         self.query_one(SchemaParseView).show_note(f"inferring a schema from {len(group.records):,} records…")
         what = f"opening {group.saved.name}" if group.saved else f"inferring {group.name}"
-        self._status(f"{what} from {len(group.records):,} records…")
-        self.infer(self._infer_token, group)
+        self.note = f"{what} from {len(group.records):,} records…"
+        self.infer(token, group)
 
     @work(thread=True, group="schema-infer", exclusive=True, exit_on_error=False, description="Infer schema")
     def infer(self, token: int, group: RecordGroup) -> None:
@@ -278,20 +286,20 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             self.post_message(self.Inferred(token, group, result, text))
 
     def on_schema_screen_infer_failed(self, message: InferFailed) -> None:
-        if message.token == self._infer_token:
-            self._status()
+        if self._inference.is_current(message.token):
+            self.note = ""
             self.query_one(SchemaParseView).show_note(message.message)
             safe.notify(self.app, message.message, severity="error")
 
     def on_schema_screen_inferred(self, message: Inferred) -> None:
-        if message.token != self._infer_token:
+        if not self._inference.is_current(message.token):
             return
         self.inference = message.result
         self.baseline = message.text
         self.schema = None
         self.app.dirty.clear(DIRTY_KEY)
         self._set_text(message.text)
-        self._status()
+        self.note = ""
         self._schedule_reparse(0)
 
     def _set_text(self, text: str) -> None:
@@ -305,16 +313,15 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             self.app.dirty.mark(DIRTY_KEY, f"schema {self.group.name if self.group else ''} has unsaved edits")
         else:
             self.app.dirty.clear(DIRTY_KEY)
-        self._status()
+        self.note = ""
         if text != self._scheduled_text:  # Changed also arrives (later) for text we loaded and parse already
             self._schedule_reparse(REPARSE_DELAY)
 
     def _schedule_reparse(self, delay: float) -> None:
         text = self._scheduled_text = self.query_one(SchemaEditor).text
-        self._edit_token += 1
+        token = self._edit.next()
         for timer in self._edit_timers:
             timer.stop()
-        token = self._edit_token
         if delay:  # validation shows almost at once; the costlier re-parse waits for a pause in typing
             self._edit_timers = [self.set_timer(VALIDATE_DELAY, lambda: self.validate(token, text)),
                             self.set_timer(delay, lambda: self._reparse_now(token))]
@@ -323,7 +330,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             self._reparse_now(token)
 
     def _reparse_now(self, token: int) -> None:
-        if token != self._edit_token:
+        if not self._edit.is_current(token):
             return
         records = self.group.records if self.group else []
         self.query_one(SchemaParseView).show_note(f"re-parsing {len(records):,} records…")
@@ -370,30 +377,31 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self.post_message(self.Parsed(token, schema, events, errors, skipped))
 
     def on_schema_screen_validated(self, message: Validated) -> None:
-        if message.token != self._edit_token:
+        if not self._edit.is_current(message.token):
             return
         self.problems = message.problems
-        self.query_one(SchemaEditor).set_problems(message.problems)
-        self._show_problems()
         if message.problems:
             self.query_one(SchemaParseView).show_note("not re-parsed: fix the schema problems first")
-            self._status()
+            self.note = ""
 
     def on_schema_screen_parsed(self, message: Parsed) -> None:
-        if message.token != self._edit_token:
+        if not self._edit.is_current(message.token):
             return
         self.schema = message.schema
         self.query_one(SchemaParseView).show_result(len(message.events), len(message.errors), message.errors,
                                                     self.group.records if self.group else [], message.skipped)
         self.query_one(FieldPanel).show(field_views(message.schema, self.inference), message.events)
-        self._status()
+        self.note = ""
         self.post_message(SessionUpdate(schema=message.schema, log_type=message.schema.name, events=message.events,
                                         parse_errors=message.errors))
 
     def _show_problems(self) -> None:
         widget = self.query_one("#schema-problems", Static)
         if not self.problems:
-            widget.update(safe.join(("✓ ", "bold green"), ("schema is valid" if self.schema else "no schema yet", "dim")))
+            if self.schema is not None:
+                widget.update(safe.join(("✓ ", "bold green"), ("schema is valid", "dim")))
+            else:
+                widget.update(safe.text("validating…" if self.group is not None else "no schema yet", "dim"))
             return
         out = safe.join((f"✗ {len(self.problems)} problem{'s' if len(self.problems) > 1 else ''}", "bold red"),
                         ("  (Ctrl+N goes to the next)", "dim"))
@@ -402,7 +410,22 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             out.append_text(safe.join((f"{p.line}:{p.column}  ", "bold"), p.message))
         widget.update(out)
 
-    def _status(self, note: str = "") -> None:
+    # -- status lines: rendered from the reactive state above, never refreshed by hand --------------------------
+    def watch_note(self) -> None:
+        self._render_status()
+
+    watch_group = watch_inference = watch_unsaved = watch_note
+
+    def watch_schema(self) -> None:
+        self._render_status()
+        self._show_problems()
+
+    def watch_problems(self) -> None:
+        self.query_one(SchemaEditor).set_problems(self.problems)
+        self._show_problems()
+
+    def _render_status(self) -> None:
+        note = self.note
         status = self.query_one("#schema-status", Static)
         if self.group is None:
             status.update(safe.join(("No sample yet: ", "bold"),
@@ -415,7 +438,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         elif self.inference is not None:
             r = self.inference
             out.append_text(safe.join(f" ({r.format}, {r.events:,} events in {r.shapes:,} shapes)"))
-        if self.app.dirty.is_dirty(DIRTY_KEY):
+        if self.unsaved:
             out.append_text(safe.join(("  • unsaved", "bold yellow")))
         out.append("\n")
         if note:
@@ -512,7 +535,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         if not diff:
             self.baseline = self.query_one(SchemaEditor).text
             self.app.dirty.clear(DIRTY_KEY)
-            self._status()
+            self.note = ""
             safe.notify(self.app, f"{path} already holds this schema; nothing to save.")
             return
         self.app.push_screen(SchemaDiffConfirm(path, diff), lambda yes: yes and self.save(path, text))
@@ -527,7 +550,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self.baseline = message.text if current.endswith("\n") else message.text[:-1]
         if current == self.baseline:
             self.app.dirty.clear(DIRTY_KEY)
-        self._status(f"saved to {message.path}")
+        self.note = f"saved to {message.path}"
         safe.notify(self.app, f"Saved {message.path}")
 
     # -- schema tests ----------------------------------------------------------------------------------------
@@ -563,7 +586,6 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
     @work(thread=True, group="schema-tests", exclusive=True, exit_on_error=False, description="Add schema tests")
     def add_tests(self, schema, records: list, path) -> None:
         import tempfile
-        from pathlib import Path
 
         from workbench.parse.schema_tests import write_schema_test
 

@@ -3,6 +3,8 @@ log types, and the connection checklist. Counting and checking run in named thre
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -37,29 +39,23 @@ the top-level prefixes with object counts and the log types configured for them,
 checklist (identity, role, bucket, KMS, queue, SNS subscription, bucket notification), each with its fix.
 Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
 """
-    DEFAULT_CSS = """
-    SourcesScreen #sources-list { width: 32; border: round $primary; }
-    SourcesScreen #source-detail { padding: 0 1; }
-    SourcesScreen #source-info { height: auto; margin-bottom: 1; }
-    SourcesScreen #prefix-table { height: auto; max-height: 14; margin-bottom: 1; }
-    SourcesScreen #overview-progress { height: 1; }
-    SourcesScreen #overview-progress.-hidden { display: none; }
-    """
+    CSS_PATH = Path(__file__).with_name("sources.tcss")  # absolute: tests subclass the screen elsewhere
     BINDINGS: ClassVar = [
         Binding("c", "check", "Check connection", id="sources_check"),
         Binding("r", "refresh", "Recount objects", id="sources_refresh"),
         Binding("enter", "browse", "Browse source", id="sources_browse", show=False),
     ]
 
+    @dataclass(eq=False)
     class OverviewRow(Message):
-        def __init__(self, source: str, row: PrefixCount | None, done: bool = False) -> None:
-            super().__init__()
-            self.source, self.row, self.done = source, row, done
+        source: str
+        row: PrefixCount | None
+        done: bool = False
 
+    @dataclass(eq=False)
     class CheckDone(Message):
-        def __init__(self, source: str, result: CheckResult | None) -> None:
-            super().__init__()
-            self.source, self.result = source, result
+        source: str
+        result: CheckResult | None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal():

@@ -8,6 +8,7 @@ is never parsed as markup. Moving the cursor posts `EventTable.CursorMoved`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import orjson
@@ -75,10 +76,11 @@ class EventTable(ScrollView, can_focus=True):
     cursor_row: reactive[int] = reactive(0, repaint=False)
     cursor_col: reactive[int] = reactive(0, repaint=False)
 
+    @dataclass(eq=False)
     class CursorMoved(Message):
-        def __init__(self, table: EventTable, index: int | None, column: str | None) -> None:
-            super().__init__()
-            self.table, self.index, self.column = table, index, column
+        table: EventTable
+        index: int | None
+        column: str | None
 
         @property
         def control(self) -> EventTable:

@@ -8,6 +8,7 @@ goes through `screens.shell.safe`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on
@@ -35,10 +36,9 @@ class SchemaParseView(Vertical):
                 tooltip="Take the editor to the field the highlighted line failed on"),
     ]
 
+    @dataclass(eq=False)
     class FieldWanted(Message):
-        def __init__(self, path: str) -> None:
-            super().__init__()
-            self.path = path
+        path: str
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
