@@ -50,6 +50,28 @@ class Record:
             out["flags"] = list(self.flags)
         return out
 
+    @classmethod
+    def from_envelope(cls, obj: object) -> Record | None:
+        """The record a `to_json` line describes, or None when `obj` is not that envelope."""
+        if not isinstance(obj, dict) or not obj.keys() >= ENVELOPE_REQUIRED or not obj.keys() <= ENVELOPE_KEYS:
+            return None
+        text, key, line = obj["text"], obj["key"], obj.get("line", 0)
+        if not isinstance(text, str) or not isinstance(key, str) or not isinstance(line, int):
+            return None
+        when = None
+        if isinstance(obj.get("time"), str):
+            try:
+                when = datetime.fromisoformat(obj["time"])
+            except ValueError:
+                when = None
+        flags = obj.get("flags") or ()
+        return cls(str(obj.get("bucket") or ""), key, line, text, when,
+                   flags=tuple(str(f) for f in flags) if isinstance(flags, list) else ())
+
+
+ENVELOPE_REQUIRED = frozenset({"key", "text"})
+ENVELOPE_KEYS = frozenset({"bucket", "key", "line", "time", "text", "flags"})
+
 
 @dataclass(frozen=True, slots=True)
 class FetchFailure:

@@ -15,7 +15,10 @@ from pathlib import Path
 from workbench.cli.common import add_source_args, source_from_args
 from workbench.errors import WorkbenchError
 from workbench.safetext import clean
+from workbench.source.local import read_local_records
 from workbench.source.window import parse_time
+
+DEFAULT_NAME = "Custom.Inferred"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,35 +31,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--until", metavar="T", help="only data before T")
     p.add_argument("--limit", type=int, default=200, metavar="N", help="objects to sample (default 200)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
-    p.add_argument("--name", default="Custom.Inferred", help="schema name (default Custom.Inferred)")
+    p.add_argument("--name", help="schema name (default: the log type the config maps --prefix to, "
+                                  "else Custom.Inferred)")
     p.add_argument("--description", help="schema description")
     p.add_argument("--out", metavar="FILE", help="write the schema YAML here (default: stdout)")
     p.add_argument("--stats", metavar="FILE", help="write field statistics and explanations as JSON")
     p.add_argument("--explain", action="store_true", help="print why each field got its type (stderr)")
     p.set_defaults(func=run)
-
-
-def read_local_records(files: list[str]):
-    """Records from local files, decoded like S3 objects (compression sniffed, envelopes unwrapped)."""
-    from workbench.model import ObjectRef
-    from workbench.source.decode import decode_object
-
-    records = []
-    for name in files:
-        if name == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            try:
-                data = Path(name).read_bytes()
-            except FileNotFoundError:
-                raise WorkbenchError(f"{name} does not exist.") from None
-            except OSError as e:
-                raise WorkbenchError(f"Cannot read {name}: {e.strerror or e.__class__.__name__}.") from None
-        decoded = decode_object(data, ObjectRef(bucket="", key=name if name != "-" else "stdin", size=len(data)))
-        if decoded.error:
-            raise WorkbenchError(f"Cannot decode {name}: {decoded.error}")
-        records.extend(decoded.records)
-    return records
 
 
 def _sample_records(args: argparse.Namespace):
@@ -65,6 +46,13 @@ def _sample_records(args: argparse.Namespace):
     from workbench.source.sampling import sample
 
     _cfg, source = source_from_args(args)
+    if args.name is None and args.prefix:
+        types = source.log_types_for(args.prefix)
+        if len(types) == 1:
+            args.name = types[0]  # the schema is for the log type this prefix is configured as
+        elif types:
+            print(f"note: {args.prefix} maps to {', '.join(types)}; naming the schema {DEFAULT_NAME} "
+                  f"(pass --name)", file=sys.stderr)
     bar = Progress("sampling")
     try:
         result = sample(AwsSession(source), source, prefix=args.prefix, since=parse_time(args.since),
@@ -89,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     records = read_local_records(args.files) if args.files else _sample_records(args)
     if not records:
         raise WorkbenchError("No records found to infer from (empty files or an empty prefix).")
-    result = infer_schema(records, name=args.name, description=args.description)
+    result = infer_schema(records, name=args.name or DEFAULT_NAME, description=args.description)
     text = dump_schema(result.schema)
     if args.out:
         # replace the file whole: a crash or a full disk mid-write must leave the previous schema intact

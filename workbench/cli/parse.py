@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         if inputs:
             if not schemas:
                 raise WorkbenchError("Local inputs need --schema FILE (the schema(s) to parse with).")
-            from workbench.cli.infer import read_local_records
+            from workbench.source.local import read_local_records
 
             classifier = Classifier(compile_parser(s) for s in schemas.values())
             for rec in read_local_records(inputs):

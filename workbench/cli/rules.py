@@ -1,6 +1,6 @@
 """`workbench rules test` (unit tests, like Panther's CLI) and `workbench rules run` (rules over events).
 
-    workbench rules test [--path DIR] [--filter KEY=VALUE…] [--rule-id ID…] [--json]
+    workbench rules test [--path DIR | --config C] [--filter KEY=VALUE…] [--rule-id ID…] [--json]
     workbench rules run --path DIR (--events FILE.ndjson | --config C --source S [--prefix P] [--since 7d])
 
 Exit codes: 0 all good; 1 a failed test or invalid spec (test), or a rule error (run); 2 usage problems.
@@ -30,7 +30,10 @@ def register(subparsers) -> None:
     t = sub.add_parser("test", help="run the rules' unit tests (Panther CLI semantics)",
                        description="Run the unit tests embedded in rule YAML, with the same verdicts as "
                                    "panther_analysis_tool. Run it from a content repo's root.")
-    t.add_argument("--path", default=".", help="content directory (default: the current directory)")
+    t.add_argument("--path", help="content directory (default: `rules:` in --config / $WORKBENCH_CONFIG, "
+                                  "else the current directory)")
+    t.add_argument("--config", metavar="FILE", help="workbench.yaml whose `rules:` directory is tested "
+                                                    "(default: $WORKBENCH_CONFIG)")
     t.add_argument("--filter", dest="filters", metavar="KEY=VALUE", nargs="+", action="extend", default=[],
                    help="only specs whose YAML KEY equals VALUE (e.g. Severity=High, LogTypes=AWS.CloudTrail)")
     t.add_argument("--rule-id", dest="rule_ids", metavar="ID", nargs="+", action="extend", default=[],
@@ -102,8 +105,25 @@ def _filters(items: list[str]) -> dict[str, list[str]]:
 
 # --- rules test ------------------------------------------------------------------------------------------------
 
+def _test_path(args: argparse.Namespace) -> Path:
+    """--path, else the config's rules directory (--config or $WORKBENCH_CONFIG), else the current directory."""
+    import os
+
+    if args.path:
+        return Path(args.path)
+    if args.config or os.environ.get("WORKBENCH_CONFIG"):
+        from workbench.cli.common import config_from_args
+
+        rules_dir = config_from_args(args).rules_dir
+        if rules_dir is None:
+            raise WorkbenchError("The config names no rules directory (`rules:`); add one or pass --path DIR.")
+        return Path(rules_dir)
+    return Path(".")
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     filters = _filters(args.filters)
+    args.path = str(_test_path(args))
     with _engine(Path(args.path), args, for_tests=True) as engine:
         report = engine.run_tests(rule_ids=args.rule_ids or None, filters=filters or None,
                                   skip_disabled=args.skip_disabled_tests)

@@ -107,9 +107,9 @@ def run_test(args: argparse.Namespace) -> int:
 
 
 def run_write_test(args: argparse.Namespace) -> int:
-    from workbench.cli.infer import read_local_records
     from workbench.parse.schema_tests import write_schema_test
     from workbench.schema import load_schema
+    from workbench.source.local import read_local_records
 
     schema = load_schema(args.schema)
     records = [r for r in read_local_records(args.inputs) if r.text.strip()][: max(1, args.limit)]

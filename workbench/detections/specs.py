@@ -225,6 +225,8 @@ def _real(path: Path) -> Path:
 
 def _load_one(path: Path, content: Content, rule_ids: dict[str, Path], *, support_only: bool) -> None:
     try:
+        if b"AnalysisType" not in path.read_bytes():
+            return  # not a Panther spec: e.g. a schema's multi-document test file next to the rules
         raw = load_yaml_file(path)
     except (YamlError, OSError) as e:
         if not support_only:
