@@ -108,3 +108,44 @@ def test_acceptance_flow_on_the_demo(demo, tmp_path):
     assert all(e["p_event_time"] != e["p_parse_time"] for e in events)
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert {"ts", "timestamp", "event_time", "context.risk_score"} <= set(stats["fields"])
+
+
+def test_a_mixed_sample_routes_each_record_by_its_prefix_with_the_edited_schema_standing_in():
+    """What the Events screen's "parse sample" does: the shipped demo inputs of two log types plus an
+    unmapped prefix, one core call; nothing is parsed with the wrong schema."""
+    import yaml as _yaml
+
+    from workbench.config import parse_config
+    from workbench.events.pipeline import parse_record_list
+    from workbench.model import Record
+    from workbench.parse import parsers_for_source
+    from workbench.schema import load_schema
+
+    repo = Path(__file__).resolve().parents[1]
+    cfg = parse_config(f"""
+schemas: {repo / 'schemas'}
+sources:
+  s:
+    bucket: b
+    prefixes:
+      app/: Custom.AppLog
+      Panoptica/auth/: Custom.Panoptica.Auth
+""")
+
+    def inputs(name: str) -> list[str]:
+        docs = _yaml.safe_load_all((repo / "schemas" / f"{name}_tests.yml").read_text())
+        return [d["input"].strip() for d in docs if d]
+
+    app_lines, auth_lines = inputs("Custom.AppLog"), inputs("Custom.Panoptica.Auth")
+    records = ([Record("b", "app/x.csv", i, t) for i, t in enumerate(app_lines, 1)]
+               + [Record("b", "Panoptica/auth/y.json", i, t) for i, t in enumerate(auth_lines, 1)]
+               + [Record("b", "new/z.json", i, t) for i, t in enumerate(auth_lines, 1)])
+    edited = load_schema((repo / "schemas" / "Custom.Panoptica.Auth.yml").read_text())
+    got = parse_record_list(parsers_for_source(cfg, cfg.source("s"), edited=edited), records)
+    assert not got.errors, got.errors[:2]
+    by_type: dict[str, int] = {}
+    for e in got.events:
+        by_type[e["p_log_type"]] = by_type.get(e["p_log_type"], 0) + 1
+    assert by_type["Custom.Panoptica.Auth"] == 2 * len(auth_lines)  # its prefix's, and the unmapped prefix's
+    assert by_type["Custom.AppLog"] + got.skipped == len(app_lines)  # a CSV header line is skipped, not failed
+    assert set(by_type) == {"Custom.AppLog", "Custom.Panoptica.Auth"}

@@ -303,24 +303,18 @@ Next: press 5 (Rules) to run the detection rules on these events.
 
     @work(thread=True, group="events-parse", exclusive=True, exit_on_error=False, description="Parse sample")
     def parse_sample(self, records: list, schema) -> None:
+        from workbench.events.pipeline import parse_record_list
         from workbench.parse import parsers_for_source
 
         worker = get_current_worker()
         started = time.perf_counter()
-        parse = parsers_for_source(self.session.config, self.session.source,
-                                   {schema.name: schema} if schema is not None else None)
-        events: list[dict] = []
-        errors: list = []
-        for n, record in enumerate(records, 1):
-            got = parse(record)
-            if got is None:
-                continue
-            (events if type(got) is dict else errors).append(got)
-            if n % 2000 == 0:
-                if worker.is_cancelled:
-                    return
-                self.post_message(self.ParseProgress(n, len(records)))
-        self.post_message(self.Parsed(events, errors, time.perf_counter() - started))
+        # every record goes to the log type its prefix is configured as; the schema being edited stands in
+        # for its saved version and takes the records of prefixes that map to nothing yet
+        parse = parsers_for_source(self.session.config, self.session.source, edited=schema)
+        got = parse_record_list(parse, records, cancelled=lambda: worker.is_cancelled,
+                                progress=lambda done, total: self.post_message(self.ParseProgress(done, total)))
+        if not got.cancelled:
+            self.post_message(self.Parsed(got.events, got.errors, time.perf_counter() - started))
 
     def on_events_screen_parse_progress(self, message: ParseProgress) -> None:
         self.note = f"Parsing… {message.done:,} / {message.total:,} records"

@@ -346,7 +346,8 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
 
     @work(thread=True, group="schema-parse", exclusive=True, exit_on_error=False, description="Re-parse sample")
     def reparse(self, token: int, text: str, records: list) -> None:
-        from workbench.parse import ParseError, compile_parser
+        from workbench.events.pipeline import parse_record_list
+        from workbench.parse import compile_parser
         from workbench.schema import SchemaProblem, load_schema, validate_schema_text
 
         worker = get_current_worker()
@@ -361,20 +362,9 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self.post_message(self.Validated(token, problems))
         if problems or worker.is_cancelled:
             return
-        events: list[dict] = []
-        errors: list = []
-        skipped = 0
-        for i, record in enumerate(records):
-            if i % CANCEL_CHECK == 0 and worker.is_cancelled:
-                return
-            got = parser.parse(record)
-            if got is None:
-                skipped += 1
-            elif isinstance(got, ParseError):
-                errors.append(got)
-            else:
-                events.append(got)
-        self.post_message(self.Parsed(token, schema, events, errors, skipped))
+        got = parse_record_list(parser.parse, records, cancelled=lambda: worker.is_cancelled, every=CANCEL_CHECK)
+        if not got.cancelled:
+            self.post_message(self.Parsed(token, schema, got.events, got.errors, got.skipped))
 
     def on_schema_screen_validated(self, message: Validated) -> None:
         if not self._edit.is_current(message.token):

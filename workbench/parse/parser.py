@@ -269,11 +269,16 @@ class Classifier:
     __call__ = parse
 
 
-def parsers_for_source(config, source, schemas: dict[str, Schema] | None = None) -> Callable[[Record], dict | ParseError | None]:
+def parsers_for_source(config, source, schemas: dict[str, Schema] | None = None, *,
+                       edited: Schema | None = None) -> Callable[[Record], dict | ParseError | None]:
     """A function parsing any record of `source`: the record's key prefix picks its log types.
 
     With `schemas` given, those schemas are tried (in order) for every record instead of the prefix
     mapping, which is how a freshly inferred schema is tried on a prefix.
+
+    With `edited` given (the schema open in an editor), the prefix mapping still routes every record, but
+    `edited` stands in for the saved schema of its name, and parses the records whose prefix maps to no log
+    type (the prefix the user is onboarding).
     """
     from workbench.schema import load_schema_dir
 
@@ -281,6 +286,10 @@ def parsers_for_source(config, source, schemas: dict[str, Schema] | None = None)
         classifier = Classifier(compile_parser(s) for s in schemas.values())
         return classifier.parse
     available = load_schema_dir(config.schema_dirs) if config.schema_dirs else {}
+    unmapped = None
+    if edited is not None:
+        available = {**available, edited.name: edited}
+        unmapped = compile_parser(edited)
     cache: dict[tuple[str, ...], Classifier | str] = {}
     compiled: dict[str, Parser] = {}
 
@@ -302,6 +311,8 @@ def parsers_for_source(config, source, schemas: dict[str, Schema] | None = None)
 
     def parse(record: Record) -> dict | ParseError | None:
         types = source.log_types_for(record.key)
+        if not types and unmapped is not None:
+            return unmapped.parse(record)
         c = for_types(types)
         if isinstance(c, str):
             if not record.text.strip():
