@@ -51,7 +51,7 @@ class WorkbenchApp(App[int]):
         Binding("ctrl+t", "change_theme", "Theme", id="theme", show=False, tooltip="Pick a colour theme"),
         Binding("ctrl+e", "show_error", "Last error", id="last_error", show=False,
                 tooltip="Details of the last background error"),
-        *(Binding(e.key, f"goto('{e.mode}')", e.title, id=f"goto_{e.mode}", tooltip=e.description)
+        *(Binding(e.key, f"goto('{e.mode}')", e.title, id=f"goto_{e.mode}", tooltip=e.description, show=False)
           for e in SCREENS),
     ]
 

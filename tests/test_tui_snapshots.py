@@ -8,14 +8,21 @@ Regenerate after an intended change with `pytest tests/test_tui_snapshots.py --s
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 from textual.widgets import Input
 
 from screens.app import WorkbenchApp
 from screens.flow.browse import BrowseScreen
 from screens.flow.events import EventsScreen
+from screens.flow.live import LiveScreen
+from screens.flow.replay import ReplayScreen
+from screens.flow.rules import RulesScreen
+from screens.flow.schema import SchemaScreen
 from screens.flow.sources import SourcesScreen
 from workbench.config import parse_config
+from workbench.live.buffer import LiveBuffer, LiveItem
 from workbench.model import ObjectRef, Record
 from workbench.source.checks import CHECKS, CheckResult, PrefixCount
 from workbench.source.formats import Detection
@@ -23,7 +30,11 @@ from workbench.source.prefixes import Children, Folder
 from workbench.source.sampling import ObjectSummary, SampleResult
 
 SIZE = (140, 40)
-CONFIG = parse_config("""
+SIZES = {"small": (80, 24), "large": (200, 50)}
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = parse_config(f"""
+schemas: {REPO / "schemas"}
+rules: {REPO / "rules"}
 sources:
   demo:
     bucket: wb-demo-logs
@@ -94,8 +105,39 @@ def fixed_events(n: int = 40) -> list[dict]:
     return out
 
 
+def fixed_live_items() -> list[LiveItem]:
+    t = T0.timestamp()
+    items = []
+    for i, e in enumerate(fixed_events(12)):
+        key = f"Panoptica/auth/2024-05-01/111122223333/live-{i}.json.gz"
+        rules = ("Panoptica.Auth.BruteForce",) if e["outcome"] == "failure" else ()
+        items.append(LiveItem(i * 2 + 1, "event", "Custom.Panoptica.Auth", "wb-demo-logs", key, event=e, rules=rules,
+                              arrived=t + i))
+        if rules:
+            items.append(LiveItem(i * 2 + 2, "alert", "Custom.Panoptica.Auth", "wb-demo-logs", key, event=e,
+                                  rule_id=rules[0], title=f"Failed logins for {e['actor']['email']}",
+                                  severity="MEDIUM", dedup=e["actor"]["email"], arrived=t + i))
+    items.append(LiveItem(99, "parse_error", "AWS.CloudTrail", "wb-demo-logs", "AWSLogs/1/CloudTrail/x.json.gz",
+                          line=3, reason="eventTime: not a timestamp", text='{"eventTime": "yesterday"}', arrived=t + 13))
+    return items
+
+
+class StillLive(LiveScreen):
+    """A tail that never touches AWS: a buffer filled once, in poll mode."""
+
+    def _start(self) -> None:
+        self._running = True
+        buffer = LiveBuffer(1000)
+        buffer.extend(fixed_live_items())
+        tail = SimpleNamespace(mode="poll", status=("info", "poll: listing new objects every 5 s (no topic)"),
+                               rules_note="rules on: 14 enabled", buffer=buffer,
+                               drift=SimpleNamespace(report=list), stop=lambda: None)
+        self.post_message(self.Started(tail))
+
+
 class SnapshotApp(WorkbenchApp):
-    MODES = {"sources": StillSources, "browse": StillBrowse, "events": EventsScreen}  # noqa: RUF012
+    MODES = {"sources": StillSources, "browse": StillBrowse, "schema": SchemaScreen,  # noqa: RUF012
+             "events": EventsScreen, "rules": RulesScreen, "live": StillLive, "replay": ReplayScreen}
 
 
 def still_app(start: str) -> SnapshotApp:
@@ -121,7 +163,7 @@ def test_sources_snapshot(snap_compare):
 def test_browse_snapshot(snap_compare):
     async def expand_groups(pilot):
         await _steady(pilot)
-        await pilot.press("g", "down", "down", "down", "down")
+        await pilot.press("r", "down", "down", "down", "down")
         await _steady(pilot)
 
     assert snap_compare(still_app("browse"), terminal_size=SIZE, run_before=expand_groups)

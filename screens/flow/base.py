@@ -15,17 +15,20 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.worker import Worker
 
+from screens.flow.navigation import FocusModel
+
 if TYPE_CHECKING:
     from screens.shell.session import Session
 
 
-class WorkbenchScreen(Screen):
+class WorkbenchScreen(FocusModel, Screen):
     HELP: ClassVar[str] = ""
+    BINDINGS: ClassVar = FocusModel.FOCUS_BINDINGS
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(show_command_palette=False)  # short, never cut: the screen's main keys and ? (Ctrl+P works)
 
     def compose_body(self) -> ComposeResult:
         return iter(())

@@ -47,11 +47,12 @@ confidence; highlight a record to see its raw text. Escape cancels a running sam
 Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events).
 """
     CSS_PATH = Path(__file__).with_name("browse.tcss")  # absolute: tests subclass the screen elsewhere
+    MAIN_PANE = "#prefix-tree"  # where Escape takes the focus from an input
     BINDINGS: ClassVar = [
         Binding("s", "sample", "Sample prefix", id="browse_sample"),
         Binding("escape", "cancel", "Cancel", id="browse_cancel", show=False),
-        Binding("w", "focus_window", "Time window", id="browse_window"),
-        Binding("g", "focus_groups", "Groups", id="browse_groups"),
+        Binding("w", "focus_window", "Time window", id="browse_window", show=False),
+        Binding("r", "focus_groups", "Records", id="browse_groups", tooltip="The sampled records, by format"),
         Binding("t", "focus_tree", "Tree", id="browse_tree", show=False),
         Binding("right", "expand", "Expand", id="browse_expand", show=False),
         Binding("left", "collapse", "Collapse", id="browse_collapse", show=False),

@@ -1,5 +1,5 @@
 """Events screen: the parsed events (with their p_ fields) in a virtualised table, a pretty-JSON detail pane,
-a filter (`field = value`, `field ~ text`, plain text, `p_any_* = value` membership), sort by column, a time
+the filter language of `workbench.events.filter` (with completion and history), sort by column, a time
 histogram of the shown events, copy cell / event (OSC 52) and export to NDJSON.
 
 Events come from the session (the Schema screen re-parses on edit); when there are none but a sample
@@ -29,6 +29,7 @@ from screens.shell import safe
 from screens.shell.latest import Latest
 from screens.shell.messages import SessionUpdate
 from screens.widgets.event_table import EventTable
+from screens.widgets.filter_input import FilterInput
 from screens.widgets.histogram import TimeHistogram
 from screens.widgets.json_view import JsonView, pretty_json
 from workbench.errors import WorkbenchError
@@ -70,22 +71,30 @@ def _time_of(event: dict):
 
 class EventsScreen(WorkbenchScreen):
     HELP = """
-Events: the sample parsed into events, with the standard p_ fields a detection rule sees (p_event_time,
-p_log_type, p_any_ip_addresses, …). Arrow keys move the cell cursor; the right pane shows the event as JSON.
-/ filters: `actor.email = alice@example.com`, `outcome ~ fail`, plain text anywhere, or
-`p_any_ip_addresses = 198.51.100.7` (membership); join conditions with `and`; Escape returns to the table.
+Events: the sample parsed into events, every record with the schema of the log type its prefix is configured
+as (the schema you are editing stands in for its saved version), with the standard p_ fields a detection rule
+sees (p_event_time, p_log_type, p_any_ip_addresses, …). Arrow keys or j/k move; the right pane shows the event
+as JSON. l shows one log type at a time, then all again.
+/ filters: `status >= 400 and not user in (alice, bob)`, `msg ~ ^fail`, `p_event_time > 2024-05-01`,
+`(a = 1 or b != 2)`, or plain text anywhere. Tab completes field names, Up/Down recall earlier filters;
+the filter box turns amber while a filter is applied, red with the reason when it is not valid. Escape
+returns to the table.
 o sorts by the cursor's column (again to reverse). c copies the cell, y the event as JSON (OSC 52).
 x exports the shown events to NDJSON. p parses the sample again; f lists the lines that failed to parse.
 Next: press 5 (Rules) to run the detection rules on these events.
 """
     CSS_PATH = Path(__file__).with_name("events.tcss")  # absolute: tests subclass the screen elsewhere
+    MAIN_PANE = "EventTable"  # where Escape takes the focus from an input
+    SIDE_PANEL = "JsonView"
     BINDINGS: ClassVar = [
         Binding("slash", "focus_filter", "Filter", id="events_filter"),
-        Binding("o", "sort", "Sort by column", id="events_sort"),
-        Binding("c", "copy_cell", "Copy cell", id="events_copy_cell"),
-        Binding("y", "copy_event", "Copy event", id="events_copy_event"),
-        Binding("x", "export", "Export NDJSON", id="events_export"),
+        Binding("o", "sort", "Sort by column", id="events_sort", show=False),
+        Binding("c", "copy_cell", "Copy cell", id="events_copy_cell", show=False),
+        Binding("y", "copy_event", "Copy event", id="events_copy_event", show=False),
+        Binding("x", "export", "Export NDJSON", id="events_export", show=False),
         Binding("p", "parse", "Parse sample", id="events_parse"),
+        Binding("l", "log_type", "Log type", id="events_log_type",
+                tooltip="Show one log type at a time, then all again (sets the filter)"),
         Binding("f", "failures", "Parse failures", id="events_failures"),
         Binding("escape", "focus_table", "Table", id="events_table", show=False),
     ]
@@ -120,10 +129,13 @@ Next: press 5 (Rules) to run the detection rules on these events.
         self._filter_text = ""
         self._order = Latest()  # the newest filter/sort wins; the histogram follows it
         self._filter_timer: Timer | None = None
+        self._fields: list[str] = []
+        self._log_types: list[str] = []  # field paths of the shown events: completion and the unknown-field check
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="events-bar"):
-            yield Input(id="filter", placeholder="/ filter: field = value · field ~ text · text · p_any_ip_addresses = 1.2.3.4")
+            yield FilterInput(self._field_names, id="filter",
+                              placeholder="/ filter: status >= 400 and (user in (a, b) or msg ~ fail) · Tab completes")
             yield Static(id="events-count")
         yield TimeHistogram("events by p_event_time", id="events-histogram")
         with Horizontal(id="events-main"):
@@ -147,10 +159,13 @@ Next: press 5 (Rules) to run the detection rules on these events.
 
     # -- showing ---------------------------------------------------------------------------------------------
     def show_events(self) -> None:
+        from workbench.events.filter import field_paths
+
         events = self.session.events
+        self._fields = field_paths(events)
         table = self.query_one(EventTable)
         table.set_events(events, pick_columns(events, self.session.schema))
-        log_types = sorted({str(e.get("p_log_type")) for e in events[:1000]})
+        self._log_types = log_types = sorted({str(e.get("p_log_type")) for e in events})
         self.note = f"{len(events):,} events" + (f" of {', '.join(log_types)}" if log_types else "")
         if self._filter_text or self._sort:
             self._reorder()
@@ -163,7 +178,10 @@ Next: press 5 (Rules) to run the detection rules on these events.
 
     def _after_order(self, rows: list[int]) -> None:
         events = self.session.events
-        self.query_one("#events-count", Static).update(safe.content(f"{len(rows):,} / {len(events):,} events"))
+        count = self.query_one("#events-count", Static)
+        filtered = bool(self._filter_text.strip())
+        count.set_class(filtered, "-filtered")
+        count.update(safe.content(f"{'● filtered ' if filtered else ''}{len(rows):,} / {len(events):,} events"))
         # after the table's first paint: parsing 100k times competes with it for the GIL
         self.call_after_refresh(self.histogram_times, self._order.current, events, rows)
 
@@ -202,8 +220,22 @@ Next: press 5 (Rules) to run the detection rules on these events.
         self._filter_timer = self.set_timer(FILTER_DELAY, self._reorder)
 
     @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(FilterInput).remember(event.value)
         self.query_one(EventTable).focus()
+
+    def _field_names(self) -> list[str]:
+        return self._fields
+
+    def action_log_type(self) -> None:
+        """All log types → the first → the next … → all again: the filter `p_log_type = X`."""
+        if not self._log_types:
+            return
+        current = re.fullmatch(r"p_log_type = (\S+)", self._filter_text.strip())
+        at = self._log_types.index(current.group(1)) + 1 if current and current.group(1) in self._log_types else 0
+        box = self.query_one(FilterInput)
+        box.value = f"p_log_type = {self._log_types[at]}" if at < len(self._log_types) else ""
+        box.remember(box.value)
 
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
@@ -220,14 +252,15 @@ Next: press 5 (Rules) to run the detection rules on these events.
         self._reorder()
 
     def _reorder(self) -> None:
-        self.order_events(self._order.next(), self.session.events, self._filter_text, self._sort)
+        self.order_events(self._order.next(), self.session.events, self._filter_text, self._sort, self._fields)
 
     @work(thread=True, group="events-order", exclusive=True, exit_on_error=False, description="Filter and sort")
-    def order_events(self, generation: int, events: list[dict], text: str, sort: tuple[str, bool] | None) -> None:
+    def order_events(self, generation: int, events: list[dict], text: str, sort: tuple[str, bool] | None,
+                     fields: list[str]) -> None:
         from workbench.events.filter import compile_filter, get_path, sort_key
 
         try:
-            keep = compile_filter(text)
+            keep = compile_filter(text, fields or None)
         except WorkbenchError as e:
             self.post_message(self.Ordered(generation, [], str(e)))
             return
@@ -243,8 +276,10 @@ Next: press 5 (Rules) to run the detection rules on these events.
     def on_events_screen_ordered(self, message: Ordered) -> None:
         if not self._order.is_current(message.generation):
             return
+        box = self.query_one(FilterInput)
+        box.show_state(active=bool(self._filter_text.strip()), error=message.error)
         if message.error:
-            self.note = message.error
+            self.note = f"filter: {message.error}"
             return
         self.query_one(EventTable).set_order(message.rows)
         self._after_order(message.rows)

@@ -30,6 +30,7 @@ from textual.worker import get_current_worker
 from screens.flow.base import WorkbenchScreen
 from screens.modals.confirm import ConfirmScreen
 from screens.shell import safe
+from screens.widgets.filter_input import FilterInput
 from screens.widgets.live_stream import LiveStream
 
 if TYPE_CHECKING:
@@ -39,6 +40,35 @@ TICK = 0.25  # seconds between buffer reads on the UI thread
 DRIFT_EVERY = 2.0  # seconds between drift panel refreshes
 PER_TICK = 5000  # items taken from the buffer per tick; more than that would fall off the ring anyway
 MODES = ("own-queue", "poll", "peek")
+
+
+def item_record(item) -> dict:
+    """What the filter language sees of one buffer item: the event's fields plus kind, log_type, rule, key
+    (and title, severity, reason where they apply)."""
+    record = dict(item.event or {})
+    record.update(kind=item.kind, log_type=item.log_type, key=item.key,
+                  rule=list(item.rules) if item.rules else ([item.rule_id] if item.rule_id else []))
+    for name in ("title", "severity", "reason"):
+        if getattr(item, name):
+            record[name] = getattr(item, name)
+    return record
+
+
+def item_detail(item) -> str:
+    """The full item for its detail view: what it is, where it came from, matched rules, alert context, JSON."""
+    import json
+
+    head = [f"{item.kind.replace('_', ' ')} · {item.log_type or '?'} · s3://{item.bucket}/{item.key}"]
+    if item.kind == "alert":
+        head += [f"rule: {item.rule_id}   severity: {item.severity or '-'}", f"title: {item.title}",
+                 f"dedup: {item.dedup}", f"alert context: {json.dumps(item.alert_context, default=str, indent=2)}"]
+    elif item.kind == "parse_error":
+        head += [f"line {item.line}: {item.reason}", "raw line:", item.text]
+    if item.rules:
+        head.append(f"matched rules: {', '.join(item.rules)}")
+    if item.event:
+        head += ["", "event:", json.dumps(item.event, default=str, indent=2)]
+    return "\n".join(head)
 
 
 def item_line(item) -> tuple[str, str, str]:
@@ -71,10 +101,12 @@ Space pauses the view (new items are counted, not lost); / filters by text, log 
 drift report with a suggested schema patch; m changes the mode; s stops or restarts the tail."""
 
     CSS_PATH = Path(__file__).with_name("live.tcss")  # absolute: tests subclass the screen elsewhere
+    MAIN_PANE = "LiveStream"  # where Escape takes the focus from an input
+    SIDE_PANEL = "#live-side"
     BINDINGS: ClassVar = [
         Binding("space", "pause", "Pause/follow", id="live_pause", tooltip="Pause the view (items keep arriving)"),
         Binding("slash", "filter", "Filter", id="live_filter", tooltip="Filter by text, log type or rule"),
-        Binding("d", "drift", "Drift", id="live_drift", tooltip="Drift report and suggested schema patch"),
+        Binding("d", "drift", "Drift", id="live_drift", show=False, tooltip="Drift report and suggested schema patch"),
         Binding("m", "mode", "Mode", id="live_mode", tooltip="Switch between own-queue, poll and peek"),
         Binding("s", "toggle", "Stop/start", id="live_toggle", tooltip="Stop the tail (removing its queue) or start it"),
         Binding("c", "clear", "Clear", id="live_clear", show=False, tooltip="Clear the view"),
@@ -103,8 +135,9 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         self.mode: str | None = None  # None: chosen automatically
         self.dropped = 0
         self.filter = ""
+        self._keep = None  # the compiled filter (None: everything shows)
         self._cursor = 0
-        self._rows: deque[tuple[str, str, str]] = deque(maxlen=10_000)
+        self._rows: deque[tuple] = deque(maxlen=10_000)  # (text, kind, haystack, item)
         self._last_status = ("info", "")
         self._last_drift = 0.0
         self._running = False
@@ -115,7 +148,8 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         yield Static(id="live-status")
         with Horizontal():
             with Vertical(id="live-main"):
-                yield Input(placeholder="filter: text, log type or rule id (Enter to apply, Esc to leave)", id="live-filter")
+                yield FilterInput(self._field_names, id="live-filter",
+                                  placeholder="/ filter: kind = alert · log_type = AWS.CloudTrail · rule ~ brute · text")
                 yield Static(id="live-paused")
                 yield LiveStream(id="live-stream")
             with VerticalScroll(id="live-side"):
@@ -205,13 +239,12 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         items, self._cursor, dropped = tail.buffer.after(self._cursor, limit=PER_TICK)
         self.dropped += dropped
         if items:
-            rows = [item_line(i) for i in items]
+            rows = [(*item_line(i), i) for i in items]
             self._rows.extend(rows)
             if self.paused:
                 self.pending += len(rows)
             else:
-                f = self.filter
-                self.query_one(LiveStream).append((t, k) for t, k, h in rows if not f or f in h)
+                self.query_one(LiveStream).append(self._shown(rows))
         self._refresh_side(tail)
 
     def _show_status(self, level: str, line: str) -> None:
@@ -291,22 +324,60 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
     def action_pause(self) -> None:
         self.paused = not self.paused
 
+    def _shown(self, rows):
+        keep = self._keep
+        return ((t, k, i) for t, k, _h, i in rows if keep is None or keep(item_record(i)))
+
     def _rebuild(self) -> None:
-        f = self.filter
-        stream = self.query_one(LiveStream)
-        stream.set_lines((t, k) for t, k, h in self._rows if not f or f in h)
+        self.query_one(LiveStream).set_lines(self._shown(self._rows))
 
     def action_filter(self) -> None:
         self.query_one("#live-filter", Input).focus()
 
     @on(Input.Changed, "#live-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter = event.value.strip().lower()
+        from workbench.errors import WorkbenchError
+        from workbench.events.filter import compile_filter
+
+        box = self.query_one(FilterInput)
+        try:
+            self._keep = compile_filter(event.value)
+        except WorkbenchError as e:
+            box.show_state(active=False, error=str(e))
+            self._show_status("warning", f"filter: {e}")
+            return
+        self.filter = event.value.strip()
+        box.show_state(active=self._keep is not None)
         self._rebuild()
+        self._render_status()
 
     @on(Input.Submitted, "#live-filter")
-    def _filter_done(self) -> None:
+    def _filter_done(self, event: Input.Submitted) -> None:
+        self.query_one(FilterInput).remember(event.value)
         self.query_one(LiveStream).focus()
+
+    def _field_names(self) -> list[str]:
+        from workbench.events.filter import field_paths
+
+        return sorted({*field_paths(item_record(r[3]) for r in list(self._rows)[-300:]),
+                       "kind", "log_type", "rule", "key", "title", "severity", "reason"})
+
+    def on_live_stream_chosen(self, message: LiveStream.Chosen) -> None:
+        item = message.payload
+        if item is None:
+            return
+        from screens.modals.detail import DetailScreen
+
+        jump = None
+        if item.kind == "alert" or item.rules:
+            rule_id = item.rule_id or item.rules[0]
+
+            def to_rule() -> None:
+                self.app.update_session(extra={**self.session.extra, "focus_rule": rule_id})
+                self.app.action_goto("rules")
+
+            jump = (f"open rule {rule_id} on the Rules screen", to_rule)
+        self.app.push_screen(DetailScreen(f"Live {item.kind.replace('_', ' ')}", item_detail(item), jump=jump))
 
     def action_leave_filter(self) -> None:
         self.query_one(LiveStream).focus()

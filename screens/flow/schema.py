@@ -78,15 +78,16 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
 5 (Rules) runs the detection rules on them.
 """
     CSS_PATH = Path(__file__).with_name("schema.tcss")  # absolute: tests subclass the screen elsewhere
+    MAIN_PANE = "#field-table"  # where Escape takes the focus from an input
     BINDINGS: ClassVar = [
         Binding("ctrl+s", "save", "Save", id="schema_save", tooltip="Save the schema to the schema directory"),
-        Binding("ctrl+r", "reinfer", "Re-infer", id="schema_reinfer", tooltip="Infer the schema again from the sample"),
-        Binding("ctrl+n", "next_problem", "Next problem", id="schema_next_problem",
+        Binding("ctrl+r", "reinfer", "Re-infer", id="schema_reinfer", show=False, tooltip="Infer the schema again from the sample"),
+        Binding("ctrl+n", "next_problem", "Next problem", id="schema_next_problem", show=False,
                 tooltip="Move the editor's cursor to the next validation problem"),
-        Binding("ctrl+l", "add_tests", "Add tests", id="schema_add_tests",
+        Binding("ctrl+l", "add_tests", "Add tests", id="schema_add_tests", show=False,
                 tooltip="Add the selected sample records (Samples tab) as schema tests"),
-        Binding("ctrl+o", "run_tests", "Run tests", id="schema_run_tests", tooltip="Run the saved schema's tests"),
-        Binding("t", "pick_type", "Set type", id="schema_pick_type", tooltip="Pick a new type for the highlighted field"),
+        Binding("ctrl+o", "run_tests", "Run tests", id="schema_run_tests", show=False, tooltip="Run the saved schema's tests"),
+        Binding("t", "pick_type", "Set type", id="schema_pick_type", show=False, tooltip="Pick a new type for the highlighted field"),
         Binding("i", "focus_group", "Start from", id="schema_focus_group",
                 tooltip="Choose the records to infer from, or open the saved schema of that log type"),
         Binding("e", "focus_editor", "Editor", id="schema_focus_editor", tooltip="Focus the YAML editor"),

@@ -1,7 +1,10 @@
-"""A scrollable plain-text modal for long details (error tracebacks, AWS responses). Escape closes it."""
+"""A scrollable plain-text modal for the full item behind a list row (an event, an alert, a parse failure,
+an error's traceback). Escape closes it; when the item has a natural next place (an alert's rule, a
+failure's schema field) Enter jumps there."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -12,6 +15,8 @@ from textual.widgets import Static
 
 from screens.shell import safe
 
+Jump = tuple[str, Callable[[], None]]  # (what it opens, how)
+
 
 class DetailScreen(ModalScreen[None]):
     DEFAULT_CSS = """
@@ -20,18 +25,38 @@ class DetailScreen(ModalScreen[None]):
         width: 90%; height: 80%; border: thick $error; background: $surface; padding: 0 1;
     }
     DetailScreen .title { text-style: bold; margin-bottom: 1; }
+    DetailScreen .jump { color: $accent; margin-bottom: 1; }
     """
-    BINDINGS: ClassVar = [Binding("escape,q", "close", "Close", id="detail_close")]
+    BINDINGS: ClassVar = [
+        Binding("escape,q", "close", "Close", id="detail_close"),
+        Binding("enter", "jump", "Go there", id="detail_jump", show=False),
+        Binding("j", "scroll('down')", "Down", show=False),
+        Binding("k", "scroll('up')", "Up", show=False),
+    ]
 
-    def __init__(self, title: str, body: str) -> None:
+    def __init__(self, title: str, body: str, *, jump: Jump | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.body = body
+        self.jump = jump
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(safe.content(self.title_text), classes="title")
+            if self.jump is not None:
+                yield Static(safe.content(f"Enter: {self.jump[0]}   Escape: close"), classes="jump")
             yield Static(safe.text(self.body, single_line=False, limit=100_000))
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_scroll(self, direction: str) -> None:
+        scroller = self.query_one(VerticalScroll)
+        scroller.scroll_down() if direction == "down" else scroller.scroll_up()
+
+    def action_jump(self) -> None:
+        if self.jump is None:
+            return
+        go = self.jump[1]
+        self.dismiss(None)
+        go()
