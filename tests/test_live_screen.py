@@ -42,8 +42,8 @@ async def test_live_screen_streams_highlights_pauses_filters_and_cleans_up(demo,
             await _until(pilot, lambda: stream.line_count >= 2 * n, "events and alerts on screen")
             kinds = [k for _, k in stream.lines()]
             assert kinds.count("hit") == n and kinds.count("alert") == n  # rule hits highlighted
-            rates = str(screen.query_one("#live-rates").render())
-            assert LOG_TYPE in rates and RULE_ID in rates
+            assert LOG_TYPE in str(screen.query_one("#live-rates").render())
+            assert RULE_ID in str(screen.query_one("#live-rule-rates").render())  # its own section
             assert sum(screen.query_one("#live-spark").data) >= n
 
             await pilot.press("space")
@@ -96,21 +96,31 @@ def test_hostile_values_become_plain_one_line_text():
 
 @pytest.mark.asyncio
 async def test_mode_key_switches_sources_and_peek_needs_a_yes(demo, live_config):  # noqa: F811
+    """m opens a picker of the three modes (the current one marked); peek still asks first."""
     from screens.modals.confirm import ConfirmScreen
+    from screens.modals.mode_picker import ModePicker
+
+    async def pick(pilot, mode: str) -> None:
+        await pilot.press("m")
+        await _until(pilot, lambda: isinstance(app.screen, ModePicker), "the mode picker")
+        modes = app.screen.query_one("#modes")
+        modes.highlighted = modes.get_option_index(mode)
+        await pilot.press("enter")
 
     app = WorkbenchApp(live_config, "demo", start="live")
     async with app.run_test(size=(160, 48)) as pilot:
         screen = app.screen
         await _until(pilot, lambda: screen.tail is not None and screen.tail.mode == "own-queue", "own-queue")
-        await pilot.press("m")
+        await pick(pilot, "poll")
         await _until(pilot, lambda: screen.tail.mode == "poll", "poll mode")
         await _until(pilot, lambda: _ours(demo) == ([], []), "the temporary queue to go")
-        await pilot.press("m")
+        assert "poll" in str(screen.query_one("#live-status").render())  # the status says the mode in use
+        await pick(pilot, "peek")
         await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the peek warning")
         await pilot.press("n")
         await _until(pilot, lambda: app.screen is screen, "the warning to close")
         assert screen.tail.mode == "poll"
-        await pilot.press("m")
+        await pick(pilot, "peek")
         await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the peek warning again")
         await pilot.press("y")
         await _until(pilot, lambda: screen.tail.mode == "peek", "peek mode")

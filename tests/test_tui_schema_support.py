@@ -135,3 +135,22 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypat
     with pytest.raises(OSError):
         atomic_write(path, "new\n")
     assert path.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["s.yml"]
+
+
+def test_atomic_write_keeps_the_file_mode(tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "Custom.X.yml"
+    path.write_text("schema: Custom.X\n")
+    os.chmod(path, 0o644)
+    atomic_write(path, "schema: Custom.Y\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644 and path.read_text() == "schema: Custom.Y\n"
+    os.chmod(path, 0o640)
+    atomic_write(path, "schema: Custom.Z\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    new = tmp_path / "new.yml"
+    atomic_write(new, "x\n")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600

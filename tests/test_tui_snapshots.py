@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from textual.widgets import Input
+from tuikit import settle, tables_measured
 
 from screens.app import WorkbenchApp
 from screens.flow.browse import BrowseScreen
@@ -22,7 +24,7 @@ from screens.flow.rules import RulesScreen
 from screens.flow.schema import SchemaScreen
 from screens.flow.sources import SourcesScreen
 from workbench.config import parse_config
-from workbench.live.buffer import LiveBuffer, LiveItem
+from workbench.live.buffer import LiveBuffer, LiveItem, RateMeter
 from workbench.model import ObjectRef, Record
 from workbench.source.checks import CHECKS, CheckResult, PrefixCount
 from workbench.source.formats import Detection
@@ -110,7 +112,7 @@ def fixed_live_items() -> list[LiveItem]:
     items = []
     for i, e in enumerate(fixed_events(12)):
         key = f"Panoptica/auth/2024-05-01/111122223333/live-{i}.json.gz"
-        rules = ("Panoptica.Auth.BruteForce",) if e["outcome"] == "failure" else ()
+        rules = ("Panoptica.Auth.RepeatedFailures",) if e["outcome"] == "failure" else ()
         items.append(LiveItem(i * 2 + 1, "event", "Custom.Panoptica.Auth", "wb-demo-logs", key, event=e, rules=rules,
                               arrived=t + i))
         if rules:
@@ -128,11 +130,23 @@ class StillLive(LiveScreen):
     def _start(self) -> None:
         self._running = True
         buffer = LiveBuffer(1000)
-        buffer.extend(fixed_live_items())
+        items = fixed_live_items()
+        buffer.extend(items)
+        # rates as of a fixed clock, so the side panel does not depend on when the snapshot is taken
+        buffer.log_types, buffer.rules, buffer.events_per_second = RateMeter(), RateMeter(), RateMeter(max_keys=1)
+        for item in items:
+            if item.kind == "event":
+                buffer.log_types.add(item.log_type, now=item.arrived)
+                buffer.events_per_second.add("events", now=item.arrived)
+            elif item.kind == "alert":
+                buffer.rules.add(item.rule_id, now=item.arrived)
         tail = SimpleNamespace(mode="poll", status=("info", "poll: listing new objects every 5 s (no topic)"),
                                rules_note="rules on: 14 enabled", buffer=buffer,
                                drift=SimpleNamespace(report=list), stop=lambda: None)
         self.post_message(self.Started(tail))
+
+    def _refresh_side(self, tail, now: float | None = None) -> None:
+        super()._refresh_side(tail, now=T0.timestamp() + 14)
 
 
 class SnapshotApp(WorkbenchApp):
@@ -185,3 +199,32 @@ def test_help_snapshot(snap_compare):
         await _steady(pilot)
 
     assert snap_compare(still_app("events"), terminal_size=SIZE, run_before=open_help)
+
+
+SCREENS = ("sources", "browse", "schema", "events", "rules", "live", "replay")
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Live lines show arrival times in local time: pin the zone."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+@pytest.mark.parametrize("mode", SCREENS)
+def test_every_screen_at_both_sizes(snap_compare, mode, size, utc):
+    """Every screen usable at 80×24 and comfortable at 200×50: nothing the user needs is cut, the footer
+    (the screen's main keys and ?) is whole."""
+    async def steady(pilot):
+        await _steady(pilot)
+        await settle(pilot.app, pilot)
+        await tables_measured(pilot.app, pilot)
+        await _steady(pilot)
+
+    assert snap_compare(still_app(mode), terminal_size=SIZES[size], run_before=steady)

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 TICK = 0.25  # seconds between buffer reads on the UI thread
 DRIFT_EVERY = 2.0  # seconds between drift panel refreshes
 PER_TICK = 5000  # items taken from the buffer per tick; more than that would fall off the ring anyway
-MODES = ("own-queue", "poll", "peek")
 
 
 def item_record(item) -> dict:
@@ -69,6 +68,15 @@ def item_detail(item) -> str:
     if item.event:
         head += ["", "event:", json.dumps(item.event, default=str, indent=2)]
     return "\n".join(head)
+
+
+def _meter_text(meter, now: float, style: str, empty: str, top: int = 12) -> Text:
+    """One section of the side panel: each name in full, then its rate and total."""
+    out = Text(end="")
+    for name, total in sorted(meter.totals.items(), key=lambda kv: -kv[1])[:top]:
+        out.append(safe.plain(name, limit=200) + "\n", style=style or "bold")
+        out.append(f"  {meter.rate(name, now):.1f}/s · {total:,} total\n", style="dim")
+    return out or Text(empty, style="dim")
 
 
 def item_line(item) -> tuple[str, str, str]:
@@ -107,7 +115,8 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         Binding("space", "pause", "Pause/follow", id="live_pause", tooltip="Pause the view (items keep arriving)"),
         Binding("slash", "filter", "Filter", id="live_filter", tooltip="Filter by text, log type or rule"),
         Binding("d", "drift", "Drift", id="live_drift", show=False, tooltip="Drift report and suggested schema patch"),
-        Binding("m", "mode", "Mode", id="live_mode", tooltip="Switch between own-queue, poll and peek"),
+        Binding("m", "mode", "Mode", id="live_mode", tooltip="Pick the mode: own-queue, poll or peek"),
+        Binding("x", "export", "Export", id="live_export", show=False, tooltip="Export the buffer to NDJSON"),
         Binding("s", "toggle", "Stop/start", id="live_toggle", tooltip="Stop the tail (removing its queue) or start it"),
         Binding("c", "clear", "Clear", id="live_clear", show=False, tooltip="Clear the view"),
         Binding("escape", "leave_filter", "Leave filter", id="live_leave_filter", show=False),
@@ -155,7 +164,10 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
             with VerticalScroll(id="live-side"):
                 yield Static(safe.content("Events/s (last 60 s)"), classes="pane-title")
                 yield Sparkline([], id="live-spark", summary_function=max)
+                yield Static(safe.content("Log types"), classes="pane-title")
                 yield Static(id="live-rates")
+                yield Static(safe.content("Rule hits"), classes="pane-title")
+                yield Static(id="live-rule-rates")
                 yield Static(safe.content("Parse errors"), classes="pane-title")
                 yield Static(id="live-errors")
                 yield Static(safe.content("Problems"), classes="pane-title")
@@ -255,6 +267,12 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         """Line 1: mode, rules and counts; line 2: the latest status (the mode's reason at first)."""
         tail = self.tail
         head = Text(no_wrap=True, overflow="ellipsis", end="")
+        if self.paused:
+            head.append(" PAUSED ", style="bold black on yellow")
+            head.append(" ")
+        if self._keep is not None:
+            head.append(" FILTERED ", style="bold black on cyan")
+            head.append(" ")
         if tail is not None:
             s = tail.buffer.stats
             head.append(f"{tail.mode}", style="bold")
@@ -276,27 +294,20 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         self.watch_pending()
 
     def watch_pending(self) -> None:
+        self._render_status()
         bar = self.query_one("#live-paused", Static)
         bar.set_class(self.paused, "shown")
         bar.update(Text(f"Paused — {self.pending:,} new item(s) arrived; Space to follow", no_wrap=True))
 
-    def _refresh_side(self, tail) -> None:
+    def _refresh_side(self, tail, now: float | None = None) -> None:
         buf = tail.buffer
-        now = time.time()
+        now = time.time() if now is None else now
         self.query_one("#live-spark", Sparkline).data = buf.events_per_second.series("events", 60, now)
-        width = max(24, self.query_one("#live-rates", Static).content_region.width or 44)
-        name_w = width - 16  # name, then "events/s" (7) and "total" (9) columns
-        rates = Text(no_wrap=True, overflow="ellipsis", end="")
-        rates.append(f"{'Log type':<{name_w}}{'per s':>7}{'total':>9}\n", style="bold")
-        for name, total in sorted(buf.log_types.totals.items(), key=lambda kv: -kv[1])[:12]:
-            rates.append(safe.plain(f"{name[:name_w - 1]:<{name_w}}{buf.log_types.rate(name, now):>7.1f}{total:>9,}\n"))
-        rates.append(f"{'Rule hits':<{name_w}}{'per s':>7}{'total':>9}\n", style="bold")
-        if not buf.rules.totals:
-            rates.append("(no rule hits yet)\n", style="dim")
-        for name, total in sorted(buf.rules.totals.items(), key=lambda kv: -kv[1])[:12]:
-            rates.append(safe.plain(f"{name[:name_w - 1]:<{name_w}}{buf.rules.rate(name, now):>7.1f}{total:>9,}\n"),
-                         style="yellow")
-        self.query_one("#live-rates", Static).update(rates)
+        # full names (a long log type or rule id wraps rather than being cut), the figures on the line below
+        self.query_one("#live-rates", Static).update(
+            _meter_text(buf.log_types, now, "", "(no events yet)"))
+        self.query_one("#live-rule-rates", Static).update(
+            _meter_text(buf.rules, now, "yellow", "(no rule hits yet)"))
         errors = Text(end="")
         for e in list(buf.parse_errors)[-8:]:
             errors.append(safe.plain(f"{e.key.rsplit('/', 1)[-1]}:{e.line} {e.reason}", limit=200) + "\n", style="red")
@@ -401,26 +412,48 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
             self._start()
 
     def action_mode(self) -> None:
-        current = self.tail.mode if self.tail else (self.mode or "own-queue")
-        nxt = MODES[(MODES.index(current) + 1) % len(MODES)] if current in MODES else MODES[0]
-        source = self.session.source
-        if nxt == "own-queue" and source is not None and not source.topic_arn:
-            nxt = "poll" if current != "poll" else "peek"
-        if nxt == "peek":
-            if source is None or not source.queue_url:
-                nxt = "own-queue" if source is not None and source.topic_arn else "poll"
-            else:
-                def answer(yes: bool | None) -> None:
-                    if yes:
-                        self.mode = "peek"
-                        self._start()
+        from screens.modals.mode_picker import ModePicker
 
-                self.app.push_screen(ConfirmScreen(
-                    "Peek at the production queue?",
-                    ["Messages are received with a 5-second visibility timeout and handed back at once; none is deleted.",
-                     "Each peek still counts as a receive: a queue with a redrive policy moves a message to its "
-                     "dead-letter queue after maxReceiveCount receives.",
-                     "The production consumer may see messages a moment later than usual."]), answer)
-                return
-        self.mode = nxt
+        source = self.session.source
+        current = self.tail.mode if self.tail else (self.mode or "own-queue")
+        unavailable = {}
+        if source is None or not source.topic_arn:
+            unavailable["own-queue"] = "not available: the source has no topic_arn to subscribe a queue to"
+        if source is None or not source.queue_url:
+            unavailable["peek"] = "not available: the source has no queue_url"
+        self.app.push_screen(ModePicker(current, unavailable), self._mode_chosen)
+
+    def _mode_chosen(self, mode: str | None) -> None:
+        if mode is None or (self.tail is not None and mode == self.tail.mode and self._running):
+            return
+        if mode == "peek":
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self.mode = "peek"
+                    self._start()
+
+            self.app.push_screen(ConfirmScreen(
+                "Peek at the production queue?",
+                ["Messages are received with a 5-second visibility timeout and handed back at once; none is deleted.",
+                 "Each peek still counts as a receive: a queue with a redrive policy moves a message to its "
+                 "dead-letter queue after maxReceiveCount receives.",
+                 "The production consumer may see messages a moment later than usual."]), answer)
+            return
+        self.mode = mode
         self._start()
+
+    def action_export(self) -> None:
+        """The buffer (every item still held, as the CLI's `tail --ndjson` prints them) to an NDJSON file."""
+        if self.tail is None or not len(self.tail.buffer):
+            safe.notify(self.app, "Nothing to export yet: no items have arrived.", severity="warning")
+            return
+        config_path = self.session.config.path
+        folder = (config_path.parent if config_path else Path.cwd()) / "exports"
+        self.export_buffer(self.tail.buffer.snapshot(), folder / f"live-{time.strftime('%Y%m%d-%H%M%S')}.ndjson")
+
+    @work(thread=True, group="live-export", exclusive=True, exit_on_error=False, description="Export live buffer")
+    def export_buffer(self, items: list, path: Path) -> None:
+        from screens.presenters.schema_support import atomic_write
+
+        atomic_write(path, "".join(orjson.dumps(i.to_json(), default=str).decode() + "\n" for i in items))
+        self.app.call_from_thread(safe.notify, self.app, f"Exported {len(items):,} live items to {path}")

@@ -119,6 +119,11 @@ the unit tests, when their report is showing).
             threading.Thread(target=engine.close, name="rules-engine-close", daemon=True).start()
 
     def on_screen_resume(self) -> None:
+        wanted = self.session.extra.pop("focus_rule", None)  # a jump from another screen (a Live alert)
+        if wanted:
+            self.rule_id = wanted
+            self._fill_rules()
+            self.query_one("#rules-table").focus()
         self._maybe_run("events")
 
     def session_changed(self, names: set[str]) -> None:

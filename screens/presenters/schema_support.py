@@ -112,10 +112,19 @@ def schema_tests_file(schema_path: Path) -> Path:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` so a reader sees the old file or the new one, never half of it."""
+    """Write `text` to `path` so a reader sees the old file or the new one, never half of it.
+
+    The file keeps its mode (a new one gets the usual mode for the umask): mkstemp's 0600 must not stick."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
