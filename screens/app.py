@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
 from textual.signal import Signal
@@ -47,6 +48,8 @@ class WorkbenchApp(App[int]):
     BINDINGS: ClassVar = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks first if anything is unsaved)"),
         Binding("ctrl+q", "quit", "Quit", id="quit_now", show=False, priority=True),
+        Binding("escape", "leave_input", "Leave input", id="leave_input", show=False, priority=True,
+                tooltip="Leave a text box for the screen's main pane"),
         Binding("question_mark,f1", "help", "Help", id="help", tooltip="Keys and how-to for this screen"),
         Binding("ctrl+t", "change_theme", "Theme", id="theme", show=False, tooltip="Pick a colour theme"),
         Binding("ctrl+e", "show_error", "Last error", id="last_error", show=False,
@@ -119,6 +122,12 @@ class WorkbenchApp(App[int]):
 
     def on_goto_screen(self, message: GotoScreen) -> None:
         self.action_goto(message.mode)
+
+    def action_leave_input(self) -> None:
+        """Escape always leaves an input first; otherwise the screen's (or a modal's) own Escape runs."""
+        leave = getattr(self.screen, "leave_input", None)
+        if leave is None or not leave():
+            raise SkipAction()
 
     def action_help(self) -> None:
         from screens.modals.help import HelpScreen

@@ -1,5 +1,7 @@
 """One focus model for every screen: Escape leaves an input for the screen's main pane, j/k/g/G move in any
-focused list, and `/` finds a row in lists that have no filter of their own. Mixed into `WorkbenchScreen`."""
+focused list, `/` finds a row in lists that have no filter of their own, `b` folds the side panel, and the
+screen adapts to narrow or short terminals. Mixed into `WorkbenchScreen`; the App's priority Escape calls
+`leave_input`."""
 
 from __future__ import annotations
 
@@ -47,7 +49,6 @@ class FocusModel:
     MAIN_PANE: ClassVar[str | None] = None
     SIDE_PANEL: ClassVar[str | None] = None  # a panel `b` folds/unfolds; folded by default when narrow
     FOCUS_BINDINGS: ClassVar = [
-        Binding("escape", "leave_input", "Leave input", id="leave_input", show=False, priority=True),
         *(Binding(k, f"vim('{k}')", f"Move {v}", show=False) for k, v in VIM_KEYS.items()),
         Binding("slash", "find", "Find", id="find", show=False, tooltip="Find a row of the focused list"),
         Binding("b", "toggle_side", "Side panel", id="side_panel", show=False,
@@ -76,12 +77,15 @@ class FocusModel:
         else:
             self.set_focus(None)
 
-    def action_leave_input(self) -> None:
-        """Escape in a text box returns to the main pane; anywhere else the screen's own Escape runs."""
+    def leave_input(self) -> bool:
+        """Escape in a text box returns to the main pane (True); anywhere else the screen's own Escape runs.
+
+        Called from the App's priority Escape binding: a screen's own `escape` binding (cancel) would replace
+        one declared here, since bindings of the same key merge by class."""
         if isinstance(self.focused, Input | TextArea | Select):
             self.focus_main()
-            return
-        raise SkipAction()
+            return True
+        return False
 
     def action_vim(self, key: str) -> None:
         widget = self.focused
