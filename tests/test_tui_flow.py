@@ -5,9 +5,9 @@ next question lives, the filter box shows its state, and a walk through all seve
 from __future__ import annotations
 
 import pytest
+from test_tui_snapshots import SCREENS, still_app
 from textual.widgets import DataTable, Input, OptionList, TextArea, Tree
 from tuikit import screen_text, settle
-from test_tui_snapshots import SCREENS, still_app
 
 from screens.modals.detail import DetailScreen
 from screens.widgets.filter_input import FilterInput
