@@ -25,6 +25,7 @@ import orjson
 
 from workbench.errors import WorkbenchError
 from workbench.indicators import compile_scanner, fold_into
+from workbench.managed import managed_steps
 from workbench.model import Record
 from workbench.schema import Field, Schema
 from workbench.timeformats import compile_time_formats, ns_to_text
@@ -881,7 +882,10 @@ class Parser:
             self._shortcuts = _pattern_shortcuts(t.match)
             self._last_pattern = 0
         self._finish = _standard_fields(schema)
-        if self._text is None:
+        self._managed = managed_steps(schema.name)
+        if self._managed is not None:
+            self.parse = self._managed_parse  # type: ignore[method-assign]  # see workbench/managed.py
+        elif self._text is None:
             self.parse = self._json_parse()  # type: ignore[method-assign]  # the hot path, per instance
 
     def _json_parse(self) -> Callable[[Record], dict | ParseError | None]:
@@ -907,6 +911,39 @@ class Parser:
             return finish(event, ind, record.bucket, record.key)
 
         return parse
+
+    def _managed_parse(self, record: Record) -> dict | ParseError | None:
+        """`parse` for a shipped managed type: the schema's parser, the type's `prepare`, decoding, its `scan`."""
+        text = record.text.strip()
+        if not text:
+            return None
+        steps = self._managed
+        ind: list = []
+        try:
+            if self._text is None:
+                try:
+                    raw = _orjson_loads(text)
+                except _JSONError:
+                    raw = loads(text)
+                if type(raw) is not dict:
+                    raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
+            else:
+                raw = self._text.split(text, record.key, record.line)
+                if raw is None:
+                    return None
+            if steps.prepare is not None:
+                try:
+                    raw = steps.prepare(raw)
+                except ValueError as e:
+                    raise _Bad(_short(text), str(e)) from None
+            event = self._decode(raw, ind)
+            if steps.scan is not None and event is not None:
+                steps.scan(event, ind)
+        except _Bad as e:
+            return ParseError(record.key, record.line, e.path, _short(e.value), e.reason, self.log_type)
+        except RecursionError:
+            return ParseError(record.key, record.line, "", _short(text), "value is nested too deeply", self.log_type)
+        return self._finish(event, ind, record.bucket, record.key)
 
     def parse_text(self, text: str, bucket: str = "", key: str = "", line: int = 0) -> dict | ParseError | None:
         return self.parse(Record(bucket, key, line, text))
