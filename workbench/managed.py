@@ -253,13 +253,6 @@ def _apache(raw: dict) -> dict:
 _OSQUERY_IP_COLUMNS = ("local_address", "remote_address", "address", "host_ip", "ipv4_address")
 
 
-def _osquery(raw: dict) -> dict:
-    # osquery writes `log_type`; Panther stores it as `logType` (the column name its table already uses)
-    if "log_type" in raw and "logType" not in raw:
-        raw["logType"] = raw.pop("log_type")
-    return raw
-
-
 def _osquery_scan(event: dict, hits: Hits) -> None:
     cols = event.get("columns")
     if not isinstance(cols, dict):
@@ -342,7 +335,7 @@ MANAGED: dict[str, ManagedSteps] = {
     "AWS.SecurityFindingFormat": ManagedSteps(None, _asff_scan),
     "Apache.AccessCombined": ManagedSteps(_apache),
     "Apache.AccessCommon": ManagedSteps(_apache),
-    "Osquery.Differential": ManagedSteps(_osquery, _osquery_scan),
+    "Osquery.Differential": ManagedSteps(None, _osquery_scan),
     "Zeek.DNS": ManagedSteps(None, _zeek_dns_scan),
     "CiscoUmbrella.DNS": ManagedSteps(_umbrella_dns, _umbrella_dns_scan),
     "Crowdstrike.FDREvent": ManagedSteps(_crowdstrike_fdr, _crowdstrike_fdr_scan),
