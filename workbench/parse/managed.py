@@ -297,7 +297,8 @@ def _crowdstrike_fdr(raw: dict) -> dict:
 
 _CS_KEYS: dict[str, Callable] = {
     "LocalAddressIP4": _IP, "RemoteAddressIP4": _IP, "LocalAddressIP6": _IP, "RemoteAddressIP6": _IP,
-    "LocalIP": _IP, "aip": _IP, "ExternalIP": _IP, "IPAddress": _IP,
+    "LocalIP": _IP, "aip": _IP, "ExternalIP": _IP, "IPAddress": _IP, "RemoteAddress": _IP, "LocalAddress": _IP,
+    "UserIp": _IP,
     "DomainName": _DOMAIN, "ComputerName": _HOSTNAME, "HostName": _HOSTNAME,
     "MD5HashData": _MD5, "MD5String": _MD5, "SHA1HashData": _SHA1, "SHA1String": _SHA1,
     "SHA256HashData": _SHA256, "SHA256String": _SHA256,
