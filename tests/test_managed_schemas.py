@@ -106,7 +106,7 @@ FIRST_EVENTS = [
      "2026-12-01 10:12:01.000000000"),
     ("Osquery.Differential", 4, {"action": "added", "columns.port": "4444", "logType": "result", "counter": 12},
      "2026-12-01 09:14:02.000000000"),
-    ("Zeek.DNS", 4, {"id_orig_h": "10.0.0.25", "id_resp_p": 53, "qtype_name": "A", "RD": True,
+    ("Zeek.DNS", 7, {"id_orig_h": "10.0.0.25", "id_resp_p": 53, "qtype_name": "A", "RD": True,
                      "TTLs": [300.0, 300.0, 300.0]},
      "2025-12-01 18:01:01.263821000"),
     ("CiscoUmbrella.DNS", 5, {"policyIdentity": "ActiveDirectoryUserName (jdoe@example.com)",
@@ -215,6 +215,20 @@ def test_nginx_keeps_escaped_bytes_and_rejects_extra_fields():
     parser = compile_parser(load_schema(SCHEMAS / "Nginx.Access.yml"))
     extra = '10.0.0.1 - - [01/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8.5.0" "203.0.113.1"'
     assert isinstance(parser.parse_text(extra), ParseError)
+
+
+def test_zeek_tsv_lines_give_the_same_events_as_zeek_json():
+    json_events = {e["uid"]: e for e in parse_file("Zeek.DNS", DATA / "Zeek.DNS.log")}
+    tsv = parse_file("Zeek.DNS", DATA / "Zeek.DNS.tsv.log")  # #fields header, "-" unset, "(empty)" vectors
+    assert len(tsv) == 3
+    volatile = ("p_row_id", "p_parse_time", "p_source_file", "answers", "TTLs")
+    for e in tsv:
+        want = json_events[e["uid"]]
+        assert {k: v for k, v in e.items() if k not in volatile} == {k: v for k, v in want.items() if k not in volatile}
+        assert e.get("answers") == want.get("answers") and e.get("TTLs") == want.get("TTLs")
+    parser = compile_parser(load_schema(SCHEMAS / "Zeek.DNS.yml"))
+    short = parser.parse_text("1764612061.263821\tCHhAvVGS1DHFjwGM9\t10.0.0.25")
+    assert isinstance(short, ParseError) and "tab-separated" in short.reason
 
 
 def test_dns_types_index_domains_as_panther_does():

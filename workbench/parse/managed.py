@@ -31,6 +31,9 @@ class ManagedSteps:
 
     prepare: Callable[[dict], dict] | None = None
     scan: Callable[[dict, Hits], None] | None = None
+    # for a JSON schema whose source also writes a text layout: a factory for a per-parser splitter
+    # (text, object key) → flat dict, or None for a line to skip; used for lines that are not JSON objects
+    text_splitter: Callable[[], Callable[[str, str], dict | None]] | None = None
 
 
 _IP = compile_scanner(["ip"])
@@ -264,6 +267,42 @@ def _osquery_scan(event: dict, hits: Hits) -> None:
     _hostname_or_ip(cols.get("host"), hits)
 
 
+_ZEEK_DNS_COLUMNS = ("ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "trans_id", "rtt",
+                     "query", "qclass", "qclass_name", "qtype", "qtype_name", "rcode", "rcode_name", "AA", "TC", "RD",
+                     "RA", "Z", "answers", "TTLs", "rejected")
+_ZEEK_VECTORS = frozenset(("answers", "TTLs"))
+_HEADERS_KEPT = 256  # objects whose #fields header is remembered (a parser reads a few objects at a time)
+
+
+def _zeek_tsv_splitter() -> Callable[[str, str], dict | None]:
+    """Zeek's default TSV layout: `#fields` names the columns of the object it heads (Zeek's dns.log order
+    when a sample starts past the header), `-` is unset, `(empty)` an empty vector, vectors comma-separated."""
+    columns_by_key: dict[str, tuple[str, ...]] = {}
+
+    def split(text: str, key: str) -> dict | None:
+        if text.startswith("#"):
+            if text.startswith("#fields\t"):
+                if len(columns_by_key) >= _HEADERS_KEPT:
+                    columns_by_key.clear()
+                columns_by_key[key] = tuple(text.split("\t")[1:])
+            return None
+        values = text.split("\t")
+        columns = columns_by_key.get(key, _ZEEK_DNS_COLUMNS)
+        if len(values) != len(columns):
+            raise ValueError(f"{len(values)} tab-separated values, the #fields header names {len(columns)}")
+        raw: dict[str, Any] = {}
+        for name, v in zip(columns, values, strict=True):
+            if v == "-":
+                continue
+            if name in _ZEEK_VECTORS:
+                raw[name] = [] if v == "(empty)" else v.split(",")
+            else:
+                raw[name] = v
+        return raw
+
+    return split
+
+
 def _zeek_dns_scan(event: dict, hits: Hits) -> None:
     # the query is a domain only for A and AAAA lookups (PTR queries are reversed IPs, SRV names are services)
     if event.get("qtype") in (1, 28) and _text(event.get("query")):
@@ -337,7 +376,7 @@ MANAGED: dict[str, ManagedSteps] = {
     "Apache.AccessCombined": ManagedSteps(_apache),
     "Apache.AccessCommon": ManagedSteps(_apache),
     "Osquery.Differential": ManagedSteps(None, _osquery_scan),
-    "Zeek.DNS": ManagedSteps(None, _zeek_dns_scan),
+    "Zeek.DNS": ManagedSteps(None, _zeek_dns_scan, _zeek_tsv_splitter),
     "CiscoUmbrella.DNS": ManagedSteps(_umbrella_dns, _umbrella_dns_scan),
     "Crowdstrike.FDREvent": ManagedSteps(_crowdstrike_fdr, _crowdstrike_fdr_scan),
     "Crowdstrike.EventStreams": ManagedSteps(None, _crowdstrike_streams_scan),

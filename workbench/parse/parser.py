@@ -152,6 +152,9 @@ class Parser:
             self._last_pattern = 0
         self._finish = _standard_fields(schema)
         self._managed = managed_steps(schema.name)
+        self._managed_split = None
+        if self._managed is not None and self._managed.text_splitter is not None:
+            self._managed_split = self._managed.text_splitter()
         if self._managed is not None:
             self.parse = self._managed_parse  # type: ignore[method-assign]  # see workbench/parse/managed.py
         elif self._text is None:
@@ -189,7 +192,14 @@ class Parser:
         steps = self._managed
         ind: list = []
         try:
-            if self._text is None:
+            if self._text is None and self._managed_split is not None and text[0] != "{":
+                try:
+                    raw = self._managed_split(text, record.key)
+                except ValueError as e:
+                    raise _Bad(_short(text), str(e)) from None
+                if raw is None:
+                    return None
+            elif self._text is None:
                 try:
                     raw = _orjson_loads(text)
                 except _JSONError:
