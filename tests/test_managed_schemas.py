@@ -181,6 +181,10 @@ def test_syslog_rfc3164_yearless_timestamp_gets_the_current_year_and_optional_pa
     assert e["timestamp"].startswith(f"{year}-12-14 03:01:00") and e["p_any_domain_names"] == ["nas-01"]
     e = parser.parse_text("<5>kernel panic without timestamp or host")
     assert e["priority"] == 5 and "timestamp" not in e and e["p_event_time"] == e["p_parse_time"]
+    # pantherlog.go AppendAnyIPAddressInField: IPv4 anywhere in the message, IPv6 not at all
+    e = parser.parse_text("<4>2026-12-01T00:00:00Z fw kernel: SRC=198.51.100.3:4431 DST=2001:db8::1 ver 1.2.3.4.5")
+    assert e["p_any_ip_addresses"] == ["198.51.100.3"]
+    assert "p_any_ip_addresses" not in events_of("Syslog.RFC3164")[3]  # the UFW line's addresses are IPv6
     assert isinstance(parser.parse_text("no priority at all"), ParseError)
     bad = parser.parse_text("<999>Dec 14 03:01:00 host app: x")
     assert isinstance(bad, ParseError) and "out of range" in bad.reason
@@ -241,8 +245,11 @@ def test_dns_types_index_domains_as_panther_does():
     assert umbrella[1]["domain"] == "malware-c2.example.net." and umbrella[1]["p_any_domain_names"] == ["malware-c2.example.net"]
     assert umbrella[3].get("blockedCategories") is None and "identityTypes" not in umbrella[3]  # a version 2 row
     vpcdns = events_of("AWS.VPCDns")
-    assert vpcdns[1]["p_any_domain_names"] == ["d3ag4hukkh62yn.cloudfront.net.", "tp.47cf2c8c9-frontier.amazon.com."]
-    assert vpcdns[2].get("answers", []) == [] and vpcdns[2]["srcids"]["resolver_endpoint"] == "rslvr-in-0123456789abcdef0"
+    # awslogs/vpc_dns.go tags Rdata `ip,domain`: an IP answer is indexed as both; "-" stays in stored names
+    assert vpcdns[1]["p_any_domain_names"] == ["18.160.41.37", "d3ag4hukkh62yn.cloudfront.net.",
+                                               "tp.47cf2c8c9-frontier.amazon.com."]
+    assert vpcdns[1]["p_any_ip_addresses"] == ["10.0.14.21", "18.160.41.37"]
+    assert vpcdns[2].get("answers", []) == [] and vpcdns[2]["srcids"]["resolver-endpoint"] == "rslvr-in-0123456789abcdef0"
 
 
 def test_guardduty_and_asff_index_values_from_free_form_payloads():

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.schema.indicators import compile_scanner, is_ip
+from workbench.schema.indicators import compile_scanner
 
 Hits = list  # the parser's per-event list of encoded indicator hits
 
@@ -68,17 +68,17 @@ def _split_list(raw: dict, *names: str, sep: str = ",") -> dict:
     return raw
 
 
-_WORD_SPLIT = re.compile(r"[\s,;=()\[\]{}<>\"'|]+")
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+# IPv4 only, anywhere in the text (also "src=10.0.0.1" or "10.0.0.1:22"), as Panther's AppendAnyIPAddressInField
+# finds them; not inside a longer run of digits and dots such as a version number
+_IPV4_IN_TEXT = re.compile(rf"(?<![\d.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\d|\.\d)")
 
 
 def _ips_in_text(text: str | None, hits: Hits) -> None:
-    """IP addresses appearing as words of free text (Panther's `AppendAnyIPAddressInField`)."""
-    if not text:
-        return
-    for word in _WORD_SPLIT.split(text):
-        word = word.rstrip(".:")
-        if word and (word[0].isdigit() or ":" in word) and is_ip(word):
-            _IP(word, hits)
+    """IPv4 addresses found anywhere in free text."""
+    if text and "." in text:
+        for ip in _IPV4_IN_TEXT.findall(text):
+            _IP(ip, hits)
 
 
 def _hostname_or_ip(v: Any, hits: Hits) -> None:
