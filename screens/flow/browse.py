@@ -19,12 +19,12 @@ from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.flow.base import WorkbenchScreen
-from screens.flow.sources import human_size
 from screens.presenters.detection_view import GroupView, group_views
 from screens.shell import safe
 from screens.shell.messages import SessionUpdate
 from screens.widgets.histogram import TimeHistogram
 from workbench.errors import WorkbenchError
+from workbench.files import human_size
 
 if TYPE_CHECKING:
     from textual.widgets.tree import TreeNode

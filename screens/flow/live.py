@@ -453,7 +453,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
 
     @work(thread=True, group="live-export", exclusive=True, exit_on_error=False, description="Export live buffer")
     def export_buffer(self, items: list, path: Path) -> None:
-        from screens.presenters.schema_support import atomic_write
+        from workbench.files import atomic_write
 
-        atomic_write(path, "".join(orjson.dumps(i.to_json(), default=str).decode() + "\n" for i in items))
+        atomic_write(path, (orjson.dumps(i.to_json(), default=str) + b"\n" for i in items), make_parents=True)
         self.app.call_from_thread(safe.notify, self.app, f"Exported {len(items):,} live items to {path}")
