@@ -14,7 +14,7 @@ from workbench.cli import main
 from workbench.model import Record
 from workbench.source.local import unwrap_envelopes
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _sample(demo, prefix: str, out: Path, capsys) -> list[dict]:

@@ -33,7 +33,7 @@ from workbench.source.sampling import ObjectSummary, SampleResult
 
 SIZE = (140, 40)
 SIZES = {"small": (80, 24), "large": (200, 50)}
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONFIG = parse_config(f"""
 schemas: {REPO / "schemas"}
 rules: {REPO / "rules"}

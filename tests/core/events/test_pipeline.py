@@ -121,7 +121,7 @@ def test_a_mixed_sample_routes_each_record_by_its_prefix_with_the_edited_schema_
     from workbench.parse import parsers_for_source
     from workbench.schema import load_schema
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = REPO
     cfg = parse_config(f"""
 schemas: {repo / 'schemas'}
 sources:
