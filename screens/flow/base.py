@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.worker import Worker
 
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from screens.shell.session import Session
 
 
-class WorkbenchScreen(FocusModel, Screen):
+class WorkbenchScreen(FocusModel):
     HELP: ClassVar[str] = ""
     BINDINGS: ClassVar = FocusModel.FOCUS_BINDINGS
 

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from textual.actions import SkipAction
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, OptionList, Select, TextArea, Tree
 
@@ -25,11 +26,11 @@ def row_texts(widget: Widget) -> list[str] | None:
         out = []
         for line in range(widget.last_line + 1):
             node = widget.get_node_at_line(line)
-            out.append(node.label.plain if node is not None else "")
+            out.append(str(getattr(node.label, "plain", node.label)) if node is not None else "")
         return out
     if isinstance(widget, OptionList):
-        return [str(getattr(widget.get_option_at_index(i).prompt, "plain", widget.get_option_at_index(i).prompt))
-                for i in range(widget.option_count)]
+        prompts = (widget.get_option_at_index(i).prompt for i in range(widget.option_count))
+        return [str(getattr(p, "plain", p)) for p in prompts]
     return None
 
 
@@ -43,7 +44,7 @@ def move_list_cursor(widget: Widget, row: int) -> None:
         widget.highlighted = row
 
 
-class FocusModel:
+class FocusModel(Screen):
     """Bindings and actions shared by every flow screen; `MAIN_PANE` is the selector Escape returns to."""
 
     MAIN_PANE: ClassVar[str | None] = None

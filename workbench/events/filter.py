@@ -174,14 +174,20 @@ class _Parser:
         while self.keyword("or"):
             self.take()
             parts.append(self.and_())
-        return parts[0] if len(parts) == 1 else (lambda e, ps=tuple(parts): any(p(e) for p in ps))
+        if len(parts) == 1:
+            return parts[0]
+        alternatives = tuple(parts)
+        return lambda e: any(p(e) for p in alternatives)
 
     def and_(self) -> Predicate:
         parts = [self.not_()]
         while self.keyword("and"):
             self.take()
             parts.append(self.not_())
-        return parts[0] if len(parts) == 1 else (lambda e, ps=tuple(parts): all(p(e) for p in ps))
+        if len(parts) == 1:
+            return parts[0]
+        conditions = tuple(parts)
+        return lambda e: all(p(e) for p in conditions)
 
     def not_(self) -> Predicate:
         if self.keyword("not") and self.peek(1) is not None and not self._is_op(self.peek(1)):
@@ -352,7 +358,7 @@ def complete(expression: str, fields: Iterable[str]) -> str | None:
     last = tokens[-1] if tokens else None
     expects_field = last is None or last.text in ("(",) or (last.kind == "word" and last.text.lower() in
                                                            ("and", "or", "not"))
-    if expects_field:
+    if expects_field or last is None:
         for f in sorted(fields):
             if f.startswith(word) and f != word:
                 return before + f

@@ -57,10 +57,10 @@ def parse_record_list(parse: Parse, records: list[Record], *, cancelled: Callabl
         got = parse(record)
         if got is None:
             out.skipped += 1
-        elif type(got) is dict:
-            events.append(got)
-        else:
+        elif isinstance(got, ParseError):
             errors.append(got)
+        else:
+            events.append(got)
         if n % every == 0:
             if cancelled is not None and cancelled():
                 out.cancelled = True
