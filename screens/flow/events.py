@@ -347,8 +347,15 @@ Next: press 5 (Rules) to run the detection rules on these events.
         if not errors:
             safe.notify(self.app, "No parse failures.")
             return
-        from screens.modals.detail import DetailScreen
+        from screens.modals.failures import FailuresScreen
 
-        lines = [str(e) for e in errors[:500]]
-        more = f"\n… and {len(errors) - 500:,} more" if len(errors) > 500 else ""
-        self.app.push_screen(DetailScreen(f"{len(errors):,} lines failed to parse", "\n".join(lines) + more))
+        sample = self.session.sample
+        by_place = {(r.key, r.line): r.text for r in sample.records} if sample is not None else {}
+
+        def to_field(error) -> None:
+            # the fix is made in the schema: open it there at the failing field
+            self.app.update_session(extra={**self.session.extra, "focus_field": error.field,
+                                           "focus_log_type": error.log_type})
+            self.app.action_goto("schema")
+
+        self.app.push_screen(FailuresScreen(errors, lambda e: by_place.get((e.key, e.line)), to_field))

@@ -181,6 +181,21 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self._load_sample()
         self._adopt_session_schema()
 
+    def on_screen_resume(self) -> None:
+        if "focus_field" not in self.session.extra:
+            return
+        wanted = self.session.extra.pop("focus_field")  # a jump from a parse failure on Events
+        log_type = self.session.extra.pop("focus_log_type", None)
+        current = self.schema.name if self.schema else (self.group.name if self.group else None)
+        if log_type and current and log_type != current:
+            safe.notify(self.app, f"That line is {log_type}; the editor holds {current}: pick {log_type} in "
+                        "Start from (i).", severity="warning")
+            self.action_focus_group()
+        elif wanted:
+            self._jump_to_field(wanted)
+        else:
+            self.action_focus_editor()
+
     def session_changed(self, names: set[str]) -> None:
         if "sample" in names:
             self._load_sample()

@@ -203,3 +203,30 @@ async def test_the_whole_flow_with_the_keyboard_never_gets_stuck_in_an_input():
         await pilot.press("escape")
         await settle(app, pilot)
         await goto(app, pilot, "4", "events")
+
+
+async def test_a_parse_failure_opens_in_full_and_jumps_to_its_schema_field():
+    from screens.modals.failures import FailuresScreen
+    from workbench.parse import ParseError
+
+    app = still_app("schema")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        record = app.session.sample.records[4]
+        app.session.parse_errors = [ParseError(record.key, record.line, "outcome", "sucess", "not one of the values",
+                                               "Custom.Panoptica.Auth")]
+        await goto(app, pilot, "4", "events")
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FailuresScreen)
+        text = screen_text(app)
+        assert "not one of the values" in text and record.text[:40] in text  # the raw line as sampled
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.current_mode == "schema"
+        editor = app.screen.query_one("#schema-editor")
+        assert app.focused is editor
+        line = editor.document.get_line(editor.cursor_location[0])
+        assert "type:" in line  # the `type:` line of the `outcome` field
+        above = "\n".join(editor.document.get_line(i) for i in range(editor.cursor_location[0]))
+        assert above.rstrip().splitlines()[-1].strip().endswith("outcome") or "name: outcome" in above.splitlines()[-2]
