@@ -60,6 +60,14 @@ VALIDATE_DELAY = 0.08  # seconds after a keystroke before the text is validated
 REPARSE_DELAY = 0.35  # seconds of quiet typing before the sample is re-parsed
 CANCEL_CHECK = 256  # records parsed between checks of the worker's cancel flag
 DIRTY_KEY = "schema"
+DISK_CHECK = 1.0  # seconds between checks that the file behind the editor is unchanged on disk
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 class SchemaScreen(WorkbenchScreen):
@@ -151,6 +159,8 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self._scheduled_text: str | None = None  # the editor text the latest re-parse was scheduled for
         self._edit_timers: list = []
         self._sample = None
+        self._disk: tuple[Path, int | None] | None = None  # the file the editor holds, and its mtime then
+        self._disk_asking = False
 
     # -- layout ----------------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -180,6 +190,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self._show_problems()
         self._load_sample()
         self._adopt_session_schema()
+        self.set_interval(DISK_CHECK, self._check_disk)
 
     def on_screen_resume(self) -> None:
         if "focus_field" not in self.session.extra:
@@ -314,6 +325,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self.baseline = message.text
         self.schema = None
         self.app.dirty.clear(DIRTY_KEY)
+        self._watch_file(message.group.saved)
         self._set_text(message.text)
         self.note = ""
         self._schedule_reparse(0)
@@ -535,7 +547,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             safe.notify(self.app, e, severity="error")
             return
         if not exists:
-            self.save(path, text)
+            self._start_save(path, text)
             return
         diff = diff_against_file(path, text)
         if not diff:
@@ -544,7 +556,11 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             self.note = ""
             safe.notify(self.app, f"{path} already holds this schema; nothing to save.")
             return
-        self.app.push_screen(SchemaDiffConfirm(path, diff), lambda yes: yes and self.save(path, text))
+        self.app.push_screen(SchemaDiffConfirm(path, diff), lambda yes: yes and self._start_save(path, text))
+
+    def _start_save(self, path: Path, text: str) -> None:
+        self._disk = None  # our own write is not a change made elsewhere; watching resumes when it is done
+        self.save(path, text)
 
     @work(thread=True, group="schema-save", exclusive=True, exit_on_error=False, description="Save schema")
     def save(self, path, text: str) -> None:
@@ -557,7 +573,51 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         if current == self.baseline:
             self.app.dirty.clear(DIRTY_KEY)
         self.note = f"saved to {message.path}"
+        self._watch_file(message.path)
         safe.notify(self.app, f"Saved {message.path}")
+
+    # -- the file behind the editor, watched for changes made elsewhere (Live's drift patch, another editor) --
+    def _watch_file(self, path: Path | None) -> None:
+        self._disk = (path, _mtime(path)) if path is not None else None
+
+    def _check_disk(self) -> None:
+        if self._disk is None or self._disk_asking:
+            return
+        path, seen = self._disk
+        now = _mtime(path)
+        if now == seen:
+            return
+        self._disk = (path, now)
+        if now is None:
+            safe.notify(self.app, f"{path} was deleted on disk; Ctrl+S writes it again.", severity="warning")
+            return
+        if not self.app.dirty.is_dirty(DIRTY_KEY):
+            self._reload_from_disk(path)
+            return
+
+        def answer(yes: bool | None) -> None:
+            self._disk_asking = False
+            if yes:
+                self._reload_from_disk(path)
+            else:
+                self.note = f"{path.name} changed on disk; Ctrl+S shows the difference before overwriting it"
+
+        self._disk_asking = True
+        self.app.push_screen(ConfirmScreen(f"{path.name} changed on disk", [
+            "Another program (or Live's drift patch) saved this schema while you were editing it.",
+            "Yes: load the file and drop your unsaved edits.  No: keep your edits (Ctrl+S shows the diff)."]), answer)
+
+    def _reload_from_disk(self, path: Path) -> None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            safe.notify(self.app, f"Cannot read {path}: {e.__class__.__name__}.", severity="error")
+            return
+        self.baseline = text
+        self.app.dirty.clear(DIRTY_KEY)
+        self._set_text(text)
+        self.note = f"reloaded {path.name}: it changed on disk"
+        self._schedule_reparse(0)
 
     # -- schema tests ----------------------------------------------------------------------------------------
     def _saved_path(self):
