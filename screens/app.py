@@ -77,12 +77,18 @@ class WorkbenchApp(App[int]):
         self.sub_title = safe.plain(self.session.source_name)
         if self.session.config.keymap:
             self._apply_keymap(self.session.config.keymap)
+        from screens.shell.themes import remember_theme, remembered_theme
+
+        config_path = self.session.config.path
         if self.session.config.theme:
             if self.session.config.theme in self.available_themes:
                 self.theme = self.session.config.theme
             else:
                 safe.notify(self, f"Unknown theme {self.session.config.theme!r} in the config; "
                             f"choose one with Ctrl+T.", severity="warning")
+        elif (last := remembered_theme(config_path)) in self.available_themes:
+            self.theme = last  # the theme picked last time
+        self.theme_changed_signal.subscribe(self, lambda theme: remember_theme(config_path, theme.name))
         if self.start_mode:
             self.switch_mode(self.start_mode)
 
@@ -122,6 +128,13 @@ class WorkbenchApp(App[int]):
 
     def on_goto_screen(self, message: GotoScreen) -> None:
         self.action_goto(message.mode)
+
+    def action_change_theme(self) -> None:
+        from textual.command import CommandPalette
+
+        from screens.shell.themes import MarkedThemeProvider
+
+        self.push_screen(CommandPalette(providers=[MarkedThemeProvider], placeholder="Theme (● is in use)…"))
 
     def action_leave_input(self) -> None:
         """Escape always leaves an input first; otherwise the screen's (or a modal's) own Escape runs."""

@@ -268,3 +268,45 @@ async def test_every_screen_subscribes_to_the_session_once():
         await pilot.pause()
         await pilot.pause()
     assert calls == {e.mode: 1 for e in SCREENS}
+
+
+async def test_palette_lists_every_screen_action_once_and_runs_it_there():
+    from screens.shell.commands import ActionsProvider
+    from screens.shell.registry import SCREENS
+
+    app = empty_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        commands = list(ActionsProvider(app.screen)._commands())
+        names = [name for name, _help, _cb in commands]
+        assert len(names) == len(set(names))  # no duplicates
+        for entry in SCREENS:
+            for b in entry.load().BINDINGS:
+                if b.description and b.id and b.id not in ("find", "side_panel", "leave_input"):
+                    mine = entry.mode == app.current_mode
+                    assert (b.description if mine else f"{entry.title}: {b.description}") in names, b.id
+        assert not any(n.startswith("Move ") or n in ("Cursor up", "Select") for n in names)  # no widget keys
+        callback = dict((n, cb) for n, _h, cb in commands)["Events: Log type"]
+        callback()
+        await pilot.pause()
+        await pilot.pause()
+        assert app.current_mode == "events"
+
+
+async def test_theme_picker_marks_the_current_theme_and_the_choice_is_remembered(tmp_path):
+    from screens.shell.themes import MarkedThemeProvider
+
+    config_file = tmp_path / "workbench.yaml"
+    config_file.write_text("sources: {}\n")
+    app = WorkbenchApp(load_config(config_file))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.theme = "nord"
+        await pilot.pause()
+        first = MarkedThemeProvider(app.screen)._themes()[0]
+        assert first == ("● nord", "nord")
+    assert (tmp_path / "ui-state.json").exists()
+    again = WorkbenchApp(load_config(config_file))
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.theme == "nord"

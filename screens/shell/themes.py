@@ -1,0 +1,68 @@
+"""Themes: the picker marks the one in use, and the choice is remembered between runs.
+
+The choice goes to `ui-state.json` beside the config file (not into the config, which is the user's own text);
+the config's `theme:` still wins when it is set."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+STATE_FILE = "ui-state.json"
+
+
+def state_path(config_path: Path | None) -> Path | None:
+    return config_path.parent / STATE_FILE if config_path is not None else None
+
+
+def remembered_theme(config_path: Path | None) -> str | None:
+    path = state_path(config_path)
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("theme") if path else None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def remember_theme(config_path: Path | None, theme: str) -> None:
+    from workbench.files import atomic_write
+
+    path = state_path(config_path)
+    if path is None:
+        return
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        state = state if isinstance(state, dict) else {}
+    except (OSError, ValueError):
+        state = {}
+    state["theme"] = theme
+    try:
+        atomic_write(path, json.dumps(state, indent=2) + "\n")
+    except OSError:
+        pass  # a read-only config folder: the theme is simply not remembered
+
+
+class MarkedThemeProvider(Provider):
+    """Every theme; the current one first and marked ●."""
+
+    def _themes(self) -> list[tuple[str, str]]:
+        current = self.app.theme
+        names = sorted(self.app.available_themes, key=lambda n: (n != current, n))
+        return [(("● " if n == current else "  ") + n, n) for n in names]
+
+    def _set(self, name: str) -> None:
+        self.app.theme = name
+
+    async def discover(self) -> Hits:
+        for label, name in self._themes():
+            yield DiscoveryHit(label, partial(self._set, name), help="in use" if label.startswith("●") else None)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, name in self._themes():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(self._set, name))
