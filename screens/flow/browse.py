@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 FOLD_DATES = 6  # more date folders than this at one level are folded into one "date range" node
 MAX_OBJECT_ROWS = 300
 MAX_RECORDS_PER_GROUP = 50
+DETAIL_RECORDS = 500  # records of a group listed in its detail view
 
 
 class BrowseScreen(WorkbenchScreen):
@@ -337,21 +338,40 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         keys = len({r.key for r in view.records})
         label = safe.join((view.format, "bold"), f"  confidence {conf}  ", (view.pattern, "italic"),
                           (f"  {len(view.records)} records / {keys} objects", "dim"))
-        node = groups.root.add(label, expand=False)
+        node = groups.root.add(label, expand=False, data={"view": view})
         node.add_leaf(safe.join(("why: ", "bold"), view.reason or "(no reason given)"))
         if view.suggestion:
             node.add_leaf(safe.join(("suggests: ", "bold"), view.suggestion))
         for record in view.records[:MAX_RECORDS_PER_GROUP]:
-            node.add_leaf(safe.cell(record.text, limit=300), data=record)
+            node.add_leaf(safe.cell(record.text, limit=300), data={"record": record, "view": view})
         if len(view.records) > MAX_RECORDS_PER_GROUP:
             node.add_leaf(safe.join((f"… {len(view.records) - MAX_RECORDS_PER_GROUP} more", "dim")))
         if len(groups.root.children) == 1:
             node.expand()
 
+    @on(Tree.NodeSelected, "#group-tree")
+    def _record_selected(self, event: Tree.NodeSelected) -> None:
+        """Enter on a record: it in full, then every record of its group (the tree shows the first few)."""
+        data = event.node.data or {}
+        record, view = data.get("record"), data.get("view")
+        if record is None or view is None:
+            return
+        from screens.modals.detail import DetailScreen
+
+        others = [r for r in view.records if r is not record]
+        parts = [f"s3://{record.bucket}/{record.key}  line {record.line}"
+                 + (f"  flags: {', '.join(record.flags)}" if record.flags else ""), "", record.text, "",
+                 f"— the other {len(others):,} record(s) of this group ({view.format}, {view.pattern}) —"]
+        for r in others[:DETAIL_RECORDS]:
+            parts += ["", f"{r.key}:{r.line}" + (f"  flags: {', '.join(r.flags)}" if r.flags else ""), r.text[:2000]]
+        if len(others) > DETAIL_RECORDS:
+            parts.append(f"\n… and {len(others) - DETAIL_RECORDS:,} more (the Schema screen's Samples tab has them all)")
+        self.app.push_screen(DetailScreen(f"Record {record.key.rsplit('/', 1)[-1]}:{record.line}", "\n".join(parts)))
+
     @on(Tree.NodeHighlighted, "#group-tree")
     def _record_highlighted(self, event: Tree.NodeHighlighted) -> None:
-        record = event.node.data
-        if record is None or not hasattr(record, "text"):
+        record = (event.node.data or {}).get("record")
+        if record is None:
             return
         head = safe.join((f"s3://{record.bucket}/{record.key}", "bold"), f"  line {record.line}",
                          *(((f"  flags: {', '.join(record.flags)}", "yellow"),) if record.flags else ()), "\n")

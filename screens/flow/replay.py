@@ -322,4 +322,10 @@ Escape cancels; what finished is kept, and Resume continues it later.
 
     def _show_samples(self, rule_id: str) -> None:
         body = samples_text(rule_id, self._samples.get(rule_id, []), self._per_day.get(rule_id))
-        self.app.push_screen(DetailScreen(f"Sample alerts: {rule_id}", body))
+
+        def to_rule() -> None:  # the next question: what does this rule look at (and its unit tests)
+            self.app.update_session(extra={**self.session.extra, "focus_rule": rule_id})
+            self.app.action_goto("rules")
+
+        self.app.push_screen(DetailScreen(f"Sample alerts: {rule_id}", body,
+                                          jump=(f"open {rule_id} on the Rules screen", to_rule)))

@@ -282,3 +282,18 @@ sources:
         await pilot.press("n")
         await settle(app, pilot)
         assert editor.text.startswith("# my edit") and app.dirty
+
+
+async def test_enter_on_a_sampled_record_shows_it_and_its_whole_group():
+    app = still_app("browse")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        tree = app.screen.query_one("#group-tree", Tree)
+        line = next(i for i in range(tree.last_line + 1) if "record" in (tree.get_node_at_line(i).data or {}))
+        tree.cursor_line = line
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DetailScreen)
+        text = screen_text(app)
+        assert "the other 20 record(s) of this group" in text and '"event_type":"auth"' in text
