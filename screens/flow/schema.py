@@ -556,7 +556,33 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             self.note = ""
             safe.notify(self.app, f"{path} already holds this schema; nothing to save.")
             return
-        self.app.push_screen(SchemaDiffConfirm(path, diff), lambda yes: yes and self._start_save(path, text))
+        from workbench.schema.merge import new_fields
+
+        try:
+            added = new_fields(load_schema(path.read_text(encoding="utf-8")), self.schema)
+        except (OSError, UnicodeDecodeError, WorkbenchError):
+            added = []  # the saved file is not a valid schema: overwrite or keep, nothing to merge into
+
+        def answer(choice: bool | str | None) -> None:
+            if choice == "add_new":
+                self._add_new_fields(path)
+            elif choice:
+                self._start_save(path, text)
+
+        self.app.push_screen(SchemaDiffConfirm(path, diff, added), answer)
+
+    def _add_new_fields(self, path: Path) -> None:
+        """Keep the hand-written file; append only the fields it lacks, then edit that text from now on."""
+        from workbench.schema.merge import add_new_fields
+
+        try:
+            merged, names = add_new_fields(path.read_text(encoding="utf-8"), self.schema)
+        except (OSError, UnicodeDecodeError, WorkbenchError) as e:
+            safe.notify(self.app, f"Could not add the fields: {e}", severity="error")
+            return
+        self._set_text(merged)
+        self._start_save(path, merged)
+        safe.notify(self.app, f"Added {len(names)} new field(s) to {path.name}: {', '.join(names)}.")
 
     def _start_save(self, path: Path, text: str) -> None:
         self._disk = None  # our own write is not a change made elsewhere; watching resumes when it is done

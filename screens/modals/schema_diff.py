@@ -1,6 +1,7 @@
 """Confirm overwriting a saved schema, showing the unified diff from the file on disk to the editor's text.
 
-`push_screen(SchemaDiffConfirm(path, diff_lines), callback)` dismisses with True (y) or False (n/Escape). The
+`push_screen(SchemaDiffConfirm(path, diff_lines, new_fields), callback)` dismisses with True (y), False
+(n/Escape) or "add_new" (a: only when the editor has top-level fields the file lacks). The
 diff scrolls; added lines are green, removed lines red. The text is the user's schema, still rendered as
 plain text (a schema may quote log values).
 """
@@ -36,7 +37,7 @@ def diff_text(lines: list[str]) -> Text:
     return out
 
 
-class SchemaDiffConfirm(ModalScreen[bool]):
+class SchemaDiffConfirm(ModalScreen[bool | str]):
     DEFAULT_CSS = """
     SchemaDiffConfirm { align: center middle; }
     SchemaDiffConfirm > Vertical {
@@ -44,17 +45,19 @@ class SchemaDiffConfirm(ModalScreen[bool]):
     }
     SchemaDiffConfirm .question { text-style: bold; height: auto; margin-bottom: 1; }
     SchemaDiffConfirm VerticalScroll { height: 1fr; border: round $primary; }
-    SchemaDiffConfirm .keys { height: 1; color: $text-muted; }
+    SchemaDiffConfirm .keys { height: auto; color: $text-muted; }
     """
     BINDINGS: ClassVar = [
         Binding("y", "answer(True)", "Overwrite", id="schema_diff_yes"),
         Binding("n,escape", "answer(False)", "Keep the saved file", id="schema_diff_no"),
+        Binding("a", "add_new", "Add the new fields only", id="schema_diff_add_new"),
     ]
 
-    def __init__(self, path, diff: list[str]) -> None:
+    def __init__(self, path, diff: list[str], new_fields: list[str] | None = None) -> None:
         super().__init__()
         self.path = path
         self.diff = diff
+        self.new_fields = new_fields or []  # fields the editor has and the file lacks: `a` adds just those
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -62,11 +65,18 @@ class SchemaDiffConfirm(ModalScreen[bool]):
                          classes="question")
             with VerticalScroll():
                 yield Static(diff_text(self.diff))
-            yield Static(safe.content("y: overwrite     n / Escape: keep the saved file     ↑↓ scroll the diff"),
-                         classes="keys")
+            keys = "y: overwrite     n / Escape: keep the saved file     ↑↓ scroll the diff"
+            if self.new_fields:
+                shown = ", ".join(self.new_fields[:6]) + (" …" if len(self.new_fields) > 6 else "")
+                keys = f"a: add only the new fields ({shown}) and keep the rest of the file as it is\n" + keys
+            yield Static(safe.content(keys, single_line=False), classes="keys")
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
+
+    def action_add_new(self) -> None:
+        if self.new_fields:
+            self.dismiss("add_new")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

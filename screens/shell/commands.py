@@ -8,8 +8,9 @@ keys, not commands. A screen can add entries through `palette_commands()`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
 
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -23,7 +24,7 @@ def _listed(b: Binding) -> bool:
 
 
 class ActionsProvider(Provider):
-    def _commands(self) -> Iterator[tuple[str, str, object]]:
+    def _commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
         from screens.shell.registry import SCREENS
 
         screen = self.screen
@@ -62,7 +63,7 @@ class ActionsProvider(Provider):
                 yield name, help_text, partial(self._run_on, entry.mode, b.action)
 
     def _run_on(self, mode: str, action: str) -> None:
-        app = self.app
+        app: Any = self.app  # the WorkbenchApp
         app.action_goto(mode)
         app.call_after_refresh(lambda: app.run_action(action, app.screen))
 

@@ -297,3 +297,34 @@ async def test_enter_on_a_sampled_record_shows_it_and_its_whole_group():
         assert isinstance(app.screen, DetailScreen)
         text = screen_text(app)
         assert "the other 20 record(s) of this group" in text and '"event_type":"auth"' in text
+
+
+async def test_saving_an_inferred_schema_over_a_hand_written_one_can_add_the_new_fields_only(tmp_path):
+    from test_tui_snapshots import SnapshotApp, fixed_sample
+
+    from screens.modals.schema_diff import SchemaDiffConfirm
+    from workbench.config import parse_config
+    from workbench.schema import load_schema
+
+    saved = tmp_path / "Custom.Panoptica.Auth.yml"
+    saved.write_text("# ours: keep\nschema: Custom.Panoptica.Auth\nfields:\n  - name: ts\n    type: timestamp\n"
+                     "    timeFormats: [rfc3339]\n    isEventTime: true\n    description: hand-written\n")
+    config = parse_config(f"schemas: {tmp_path}\nsources:\n  demo:\n    bucket: b\n    prefixes:\n"
+                          "      Panoptica/auth/: Custom.Panoptica.Auth\n")
+    app = SnapshotApp(config, start="schema")
+    app.session.sample, app.session.detections = fixed_sample()
+    app.session.prefix = "Panoptica/auth/"
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.pause(0.5)
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SchemaDiffConfirm)
+        assert "a: add only the new fields (event_type, outcome)" in screen_text(app)
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.pause(0.3)
+    text = saved.read_text()
+    assert text.startswith("# ours: keep\n") and "description: hand-written" in text
+    assert [f.name for f in load_schema(text).fields] == ["ts", "event_type", "outcome"]
