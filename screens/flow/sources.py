@@ -54,6 +54,7 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
         with Horizontal():
             yield OptionList(id="sources-list")
             with VerticalScroll(id="source-detail"):
+                yield Static(id="sources-next", classes="next-step")
                 yield Static(id="source-info")
                 yield Static(safe.content("Top-level prefixes"), classes="pane-title")
                 yield ProgressBar(id="overview-progress", show_eta=False, show_percentage=False)
@@ -61,6 +62,8 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
                 yield Static(safe.content("Connection checklist"), classes="pane-title")
                 with Vertical():
                     yield Checklist(id="checklist")
+                yield Static(safe.content("Flagged objects in the sample"), classes="pane-title", id="flagged-title")
+                yield DataTable(id="flagged-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         options = self.query_one("#sources-list", OptionList)
@@ -69,6 +72,9 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
             options.add_option(Option(safe.join((name, "bold"), "\n  ", s.bucket), id=name))
         table = self.query_one("#prefix-table", DataTable)
         table.add_columns("Prefix", "Objects", "Size", "Log types (config)")
+        self.query_one("#flagged-table", DataTable).add_columns("Object", "Why")
+        self._show_flagged()
+        self._show_next()
         if not self.session.config.sources:
             self.query_one("#source-info", Static).update(safe.content(
                 "No sources configured. Start with `workbench demo`, or pass --config FILE.", single_line=False))
@@ -83,6 +89,60 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
     def session_changed(self, names: set[str]) -> None:
         if "source" in names:
             self.load_source()
+        if "sample" in names:
+            self._show_flagged()
+        self._show_next()
+
+    # -- onboarding: the next step, and what in the sample needs a look ---------------------------------------
+    def _show_next(self) -> None:
+        s = self.session
+        if s.source is None:
+            step = "pick a source on the left (Enter opens it in Browse)"
+        elif s.sample is None:
+            step = "press 2 (Browse & sample), highlight a prefix and press s to sample it"
+        elif s.schema is None:
+            step = "press 3 (Schema): a schema is inferred from the sample; edit it and Ctrl+S saves it"
+        elif not s.events:
+            step = "press 4 (Events) to see the sample parsed into events"
+        else:
+            step = "press 5 (Rules) to run the detection rules on the events, 6 (Live) to watch new objects"
+        self.query_one("#sources-next", Static).update(safe.join(("Next: ", "bold"), step))
+
+    def _show_flagged(self) -> None:
+        """Objects of the last sample that decoded with repairs (invalid UTF-8, cut lines…) or failed."""
+        table = self.query_one("#flagged-table", DataTable)
+        table.clear()
+        sample = self.session.sample
+        rows = []
+        if sample is not None:
+            rows = [(f.ref.key, ", ".join(f.flags) + (f"; {'; '.join(f.notes)}" if f.notes else ""))
+                    for f in sample.flagged()]
+            rows += [(f.ref.key, f"not read: {f.message}") for f in sample.failures]
+        for key, why in rows[:200]:
+            table.add_row(safe.cell(key), safe.cell(why, limit=300), key=key)
+        shown = bool(rows)
+        table.display = shown
+        self.query_one("#flagged-title").display = shown
+        if shown:
+            self.query_one("#flagged-title", Static).update(
+                safe.content(f"Flagged objects in the sample: {len(rows)} (Enter shows an object's records)"))
+
+    @on(DataTable.RowSelected, "#flagged-table")
+    def _flagged_selected(self, event: DataTable.RowSelected) -> None:
+        key = str(event.row_key.value)
+        sample = self.session.sample
+        records = [r for r in sample.records if r.key == key] if sample is not None else []
+        from screens.modals.detail import DetailScreen
+
+        body = "\n\n".join(f"line {r.line}" + (f"  flags: {', '.join(r.flags)}" if r.flags else "") + f"\n{r.text[:4000]}"
+                           for r in records[:300]) or "No records were read from this object."
+
+        def to_browse() -> None:
+            self.app.action_goto("browse")
+            self.app.call_after_refresh(self.app.run_action, "focus_groups", self.app.screen)
+
+        self.app.push_screen(DetailScreen(f"{key}: {len(records)} record(s)", body,
+                                          jump=("the sample's records by format on Browse", to_browse)))
 
     # -- actions ---------------------------------------------------------------------------------------------
     @on(OptionList.OptionHighlighted, "#sources-list")

@@ -328,3 +328,26 @@ async def test_saving_an_inferred_schema_over_a_hand_written_one_can_add_the_new
     text = saved.read_text()
     assert text.startswith("# ours: keep\n") and "description: hand-written" in text
     assert [f.name for f in load_schema(text).fields] == ["ts", "event_type", "outcome"]
+
+
+async def test_sources_shows_the_next_step_and_the_flagged_objects_with_their_records():
+    from dataclasses import replace
+
+    app = still_app("sources")
+    sample = app.session.sample
+    key = sample.objects[2].key
+    sample.summaries[key] = replace(sample.summaries[key], flags=("invalid_utf8",))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        assert "Next: press 3 (Schema)" in screen_text(app)
+        assert "Flagged objects in the sample: 1" in str(app.screen.query_one("#flagged-title").render())
+        table = app.screen.query_one("#flagged-table", DataTable)
+        assert table.row_count == 1 and "invalid_utf8" in str(table.get_row_at(0)[1])
+        table.focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert "3 record(s)" in screen_text(app)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.current_mode == "browse"
