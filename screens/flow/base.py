@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
-from textual.widgets import Footer, Header
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
 from screens.flow.navigation import FocusModel
@@ -22,10 +23,15 @@ if TYPE_CHECKING:
 
 class WorkbenchScreen(FocusModel):
     HELP: ClassVar[str] = ""
-    BINDINGS: ClassVar = FocusModel.FOCUS_BINDINGS
+    HINT: ClassVar[str] = ""  # one line for first-time users, above the screen, until tips are hidden for good
+    BINDINGS: ClassVar = [
+        *FocusModel.FOCUS_BINDINGS,
+        Binding("H", "hide_tips", "Hide tips", id="hide_tips", show=False, tooltip="Hide the tip lines for good"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static(id="screen-hint", classes="hint")
         yield from self.compose_body()
         yield Footer(show_command_palette=False)  # short, never cut: the screen's main keys and ? (Ctrl+P works)
 
@@ -36,6 +42,28 @@ class WorkbenchScreen(FocusModel):
         # private on purpose: Textual calls every class's `on_mount` along the MRO by itself, so a subclass's
         # `on_mount` must not call `super().on_mount()` — here that would subscribe (and refresh) twice
         self.app.session_changed.subscribe(self, self._session_signal)
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        from screens.shell import safe
+        from screens.shell.ui_state import load_state
+
+        hint = self.query_one("#screen-hint", Static)
+        hidden = getattr(self.app, "_tips_hidden", False) or load_state(self.app.session.config.path).get("tips_hidden")
+        shown = bool(self.HINT) and not hidden
+        hint.set_class(not shown, "-off")
+        if shown:
+            hint.update(safe.join(("Tip ", "bold"), ("(H hides tips for good) ", "dim"), self.HINT))
+
+    def action_hide_tips(self) -> None:
+        from screens.shell.ui_state import save_state
+
+        save_state(self.app.session.config.path, tips_hidden=True)
+        self.app._tips_hidden = True  # without a config file nothing is saved: hide them for this run at least
+        self.query_one("#screen-hint").add_class("-off")
+
+    def _on_screen_resume(self) -> None:
+        self._show_hint()  # other screens follow a "hide tips" given elsewhere
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Worker.StateChanged does not bubble: hand failures to the App, which notifies in plain text

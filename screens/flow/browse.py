@@ -48,6 +48,7 @@ confidence; highlight a record to see its raw text. Escape cancels a running sam
 Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events).
 """
     CSS_PATH = Path(__file__).with_name("browse.tcss")  # absolute: tests subclass the screen elsewhere
+    HINT = "Highlight a prefix and press s to sample it; r goes to the records by format, Enter shows one in full."
     MAIN_PANE = "#prefix-tree"  # where Escape takes the focus from an input
     BINDINGS: ClassVar = [
         Binding("s", "sample", "Sample prefix", id="browse_sample"),

@@ -71,6 +71,7 @@ x exports the shown events to NDJSON. p parses the sample again; f lists the lin
 Next: press 5 (Rules) to run the detection rules on these events.
 """
     CSS_PATH = Path(__file__).with_name("events.tcss")  # absolute: tests subclass the screen elsewhere
+    HINT = "/ filters (status >= 400 and user in (a, b)); Tab completes fields; l switches log type; f lists failures."
     MAIN_PANE = "EventTable"  # where Escape takes the focus from an input
     SIDE_PANEL = "JsonView"
     BINDINGS: ClassVar = [

@@ -109,6 +109,7 @@ Space pauses the view (new items are counted, not lost); / filters by text, log 
 drift report with a suggested schema patch; m changes the mode; s stops or restarts the tail."""
 
     CSS_PATH = Path(__file__).with_name("live.tcss")  # absolute: tests subclass the screen elsewhere
+    HINT = "Enter opens a line in full; / filters (kind = alert); Space pauses; m picks the mode; b the side panel."
     MAIN_PANE = "LiveStream"  # where Escape takes the focus from an input
     SIDE_PANEL = "#live-side"
     BINDINGS: ClassVar = [

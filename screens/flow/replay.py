@@ -96,6 +96,7 @@ day and sample alerts.
 Escape cancels; what finished is kept, and Resume continues it later.
 """
     CSS_PATH = Path(__file__).with_name("replay.tcss")  # absolute: tests subclass the screen elsewhere
+    HINT = "Tick rules (none = all), set Since, Ctrl+R starts; Enter on a rule shows its alerts per day."
     AUTO_FOCUS = "#replay-rules"  # not the Since box: keys work at once, Escape/Ctrl+R as shown
     MAIN_PANE = "#replay-table"  # where Escape takes the focus from an input
     BINDINGS: ClassVar = [

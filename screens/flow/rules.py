@@ -50,6 +50,7 @@ $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs
 the unit tests, when their report is showing).
 """
     CSS_PATH = Path(__file__).with_name("rules.tcss")  # absolute: tests subclass the screen elsewhere
+    HINT = "Highlight a rule for its matches and errors; u runs its unit tests; o opens it in $EDITOR."
     MAIN_PANE = "#rules-table"  # where Escape takes the focus from an input
     BINDINGS: ClassVar = [
         Binding("r", "run", "Run rules", id="rules_run", tooltip="Run the rules over the session's events again"),

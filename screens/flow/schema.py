@@ -86,6 +86,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
 5 (Rules) runs the detection rules on them.
 """
     CSS_PATH = Path(__file__).with_name("schema.tcss")  # absolute: tests subclass the screen elsewhere
+    HINT = "e edits the YAML and every sample re-parses; f lists fields (Enter jumps, t retypes); Ctrl+S saves."
     MAIN_PANE = "#field-table"  # where Escape takes the focus from an input
     BINDINGS: ClassVar = [
         Binding("ctrl+s", "save", "Save", id="schema_save", tooltip="Save the schema to the schema directory"),

@@ -32,6 +32,7 @@ checklist (identity, role, bucket, KMS, queue, SNS subscription, bucket notifica
 Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
 """
     CSS_PATH = Path(__file__).with_name("sources.tcss")  # absolute: tests subclass the screen elsewhere
+    HINT = "Pick a source (Enter opens it in Browse); c checks the connection, the next step is shown on the right."
     MAIN_PANE = "#sources-list"  # where Escape takes the focus from an input
     BINDINGS: ClassVar = [
         Binding("c", "check", "Check connection", id="sources_check"),

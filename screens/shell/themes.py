@@ -5,44 +5,21 @@ the config's `theme:` still wins when it is set."""
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from pathlib import Path
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-STATE_FILE = "ui-state.json"
-
-
-def state_path(config_path: Path | None) -> Path | None:
-    return config_path.parent / STATE_FILE if config_path is not None else None
+from screens.shell.ui_state import load_state, save_state
 
 
 def remembered_theme(config_path: Path | None) -> str | None:
-    path = state_path(config_path)
-    try:
-        value = json.loads(path.read_text(encoding="utf-8")).get("theme") if path else None
-    except (OSError, ValueError, AttributeError):
-        return None
+    value = load_state(config_path).get("theme")
     return value if isinstance(value, str) else None
 
 
 def remember_theme(config_path: Path | None, theme: str) -> None:
-    from workbench.files import atomic_write
-
-    path = state_path(config_path)
-    if path is None:
-        return
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-        state = state if isinstance(state, dict) else {}
-    except (OSError, ValueError):
-        state = {}
-    state["theme"] = theme
-    try:
-        atomic_write(path, json.dumps(state, indent=2) + "\n")
-    except OSError:
-        pass  # a read-only config folder: the theme is simply not remembered
+    save_state(config_path, theme=theme)
 
 
 class MarkedThemeProvider(Provider):

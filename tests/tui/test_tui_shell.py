@@ -310,3 +310,23 @@ async def test_theme_picker_marks_the_current_theme_and_the_choice_is_remembered
     async with again.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert again.theme == "nord"
+
+
+async def test_first_run_tips_show_until_hidden_for_good(tmp_path):
+    config_file = tmp_path / "workbench.yaml"
+    config_file.write_text("sources: {}\n")
+    app = WorkbenchApp(load_config(config_file))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        hint = app.screen.query_one("#screen-hint")
+        assert hint.display and "Pick a source" in str(hint.render())
+        await pilot.press("H")
+        await pilot.pause()
+        assert not hint.display
+        await pilot.press("4")  # another screen follows
+        await pilot.pause()
+        assert not app.screen.query_one("#screen-hint").display
+    again = WorkbenchApp(load_config(config_file))
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not again.screen.query_one("#screen-hint").display  # remembered
