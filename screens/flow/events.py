@@ -152,7 +152,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
         events = self.session.events
         self._fields = field_paths(events)
         table = self.query_one(EventTable)
-        table.set_events(events, pick_columns(events, self.session.schema))
+        table.set_events(events, pick_columns(events, self._schema_for(events)))
         self._log_types = log_types = sorted({str(e.get("p_log_type")) for e in events})
         self.note = f"{len(events):,} events" + (f" of {', '.join(log_types)}" if log_types else "")
         if self._filter_text or self._sort:
@@ -163,6 +163,13 @@ Next: press 5 (Rules) to run the detection rules on these events.
             hint = ("No events yet: sample a prefix on Browse (2), then come back or press p to parse it."
                     if self.session.sample is None else "No events yet: press p to parse the sample.")
             self.note = hint
+
+    def _schema_for(self, events: list[dict]):
+        """The session's schema when every shown event is of its log type (its field order), else None."""
+        schema = self.session.schema
+        if schema is None or any(e.get("p_log_type") != schema.name for e in events[:200]):
+            return None
+        return schema
 
     def _after_order(self, rows: list[int]) -> None:
         events = self.session.events
@@ -269,7 +276,15 @@ Next: press 5 (Rules) to run the detection rules on these events.
         if message.error:
             self.note = f"filter: {message.error}"
             return
-        self.query_one(EventTable).set_order(message.rows)
+        table = self.query_one(EventTable)
+        events = self.session.events
+        # the columns follow what is shown: one log type filtered out of the "all" view gets its own fields
+        shown = [events[i] for i in message.rows[:500]] if self._filter_text.strip() else events
+        columns = pick_columns(shown, self._schema_for(shown))
+        if columns != table.columns:
+            table.set_events(events, columns, rows=message.rows)
+        else:
+            table.set_order(message.rows)
         self._after_order(message.rows)
         if self._sort:
             self.note = f"sorted by {self._sort[0]} {'descending' if self._sort[1] else 'ascending'}"

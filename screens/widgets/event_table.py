@@ -8,6 +8,7 @@ is never parsed as markup. Moving the cursor posts `EventTable.CursorMoved`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -31,6 +32,16 @@ MIN_WIDTH = 4
 MAX_WIDTH = 40
 MEASURE_ROWS = 200  # column widths come from the header and this many rows, never from all of them
 GAP = 2
+
+
+_ZERO_FRACTION = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.0+$")
+TIME_COLUMNS = ("p_event_time", "p_parse_time")
+
+
+def column_cap(table_width: int) -> int:
+    """The widest a column may be: a quarter of the table (at least 12, at most MAX_WIDTH), so on a narrow
+    terminal several columns stay in view instead of two wide ones."""
+    return max(12, min(MAX_WIDTH, table_width // 4)) if table_width > 0 else MAX_WIDTH
 
 
 def cell_text(value: Any) -> str:
@@ -117,16 +128,23 @@ class EventTable(ScrollView, can_focus=True):
         self.refresh()
         self._announce()
 
+    def on_resize(self) -> None:
+        if self.columns:
+            self._measure()
+            self.virtual_size = Size(self._offsets[-1] if self._offsets else 0, len(self.rows) + 1)
+            self.refresh()
+
     def _measure(self) -> None:
         widths = []
         sample = self.events[:MEASURE_ROWS]
-        for name, header in zip(self.columns, self._headers, strict=True):
+        cap = column_cap(self.scrollable_content_region.width)
+        for c, header in enumerate(self._headers):
             w = cell_len(header)
             for e in sample:
-                w = max(w, cell_len(cell_text(get_path(e, name))))
-                if w >= MAX_WIDTH:
+                w = max(w, cell_len(self._text(e, c)))
+                if w >= cap:
                     break
-            widths.append(max(MIN_WIDTH, min(MAX_WIDTH, w)))
+            widths.append(max(MIN_WIDTH, min(cap, w)))
         self.widths = widths
         self._offsets = [0]
         for w in widths:
@@ -152,8 +170,17 @@ class EventTable(ScrollView, can_focus=True):
         key = (index, col)
         text = self._cells.get(key)
         if text is None:
-            text = cell_text(get_path(self.events[index], self.columns[col]))
+            text = self._text(self.events[index], col)
             self._cells[key] = text
+        return text
+
+    def _text(self, event: dict, col: int) -> str:
+        name = self.columns[col]
+        text = cell_text(get_path(event, name))
+        if name in TIME_COLUMNS:  # whole seconds: the nine zeros say nothing in a narrow column (JSON has them)
+            m = _ZERO_FRACTION.match(text)
+            if m:
+                return m.group(1)
         return text
 
     # -- rendering -------------------------------------------------------------------------------------------
