@@ -125,6 +125,8 @@ the unit tests, when their report is showing).
             self.rule_id = wanted
             self._fill_rules()
             self.query_one("#rules-table").focus()
+            # after the refill's own highlight events, which would otherwise put the cursor back on row 0
+            self.call_after_refresh(self._focus_rule, wanted)
         self._maybe_run("events")
 
     def session_changed(self, names: set[str]) -> None:
@@ -225,6 +227,11 @@ the unit tests, when their report is showing).
         elif ids:
             self.rule_id = ids[0]
         self._fill_results()
+
+    def _focus_rule(self, rule_id: str) -> None:
+        table = self.query_one("#rules-table", DataTable)
+        if rule_id in table.rows:
+            table.move_cursor(row=table.get_row_index(rule_id))
 
     @on(DataTable.RowHighlighted, "#rules-table")
     def _rule_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -149,7 +149,10 @@ async def test_enter_on_a_live_alert_shows_it_and_jumps_to_its_rule():
         await pilot.press("enter")  # the jump: the alert's rule on the Rules screen
         await settle(app, pilot)
         assert app.current_mode == "rules"
+        await settle(app, pilot)
+        table = app.screen.query_one("#rules-table", DataTable)
         assert app.screen.rule_id == "Panoptica.Auth.RepeatedFailures"
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == app.screen.rule_id
 
 
 async def test_live_filter_and_pause_badges():
