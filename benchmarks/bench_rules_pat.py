@@ -22,17 +22,56 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PAT_VENV = REPO / "benchmarks" / ".venv-pat"
 PAT_VERSION = "1.11.1"
+# What the venv holds: PAT, the panther-core release its metadata pins (>=0.16.3,<0.17: the one installed
+# with it, fixed here so the oracle never moves under the tests) and panther-detection-helpers, which PAT
+# does not depend on; 1.0.2 is the release current panther-analysis content imports.
+PAT_REQUIREMENTS = (f"panther-analysis-tool=={PAT_VERSION}", "panther-core==0.16.3",
+                    "panther-detection-helpers==1.0.2")
+
+
+class OracleUnavailable(RuntimeError):
+    """The venv could not be built; `offline` when pip could not reach the package index."""
+
+    def __init__(self, message: str, offline: bool):
+        super().__init__(message)
+        self.offline = offline
+
+
+_OFFLINE_HINTS = ("Could not find a version", "No matching distribution", "NewConnectionError",
+                  "Max retries exceeded", "Temporary failure in name resolution", "Network is unreachable",
+                  "Connection refused", "ConnectTimeout", "ReadTimeout", "Could not fetch URL")
 
 
 def ensure_pat() -> Path:
-    """The PAT entry point in the benchmark venv, installing it on first use."""
+    """The PAT entry point in the benchmark venv, installing (or completing) it on first use.
+
+    Also the differential tests' oracle (tests/test_detections_oracle.py): a marker file lists what was
+    installed, so a venv from an older requirement list is brought up to date instead of trusted. A lock
+    keeps two processes (pytest workers, a benchmark) from building it at once.
+    """
+    import fcntl
+
     exe = PAT_VENV / "bin" / "panther_analysis_tool"
-    if exe.exists():
+    marker = PAT_VENV / ".oracle-requirements"
+    wanted = "\n".join(PAT_REQUIREMENTS)
+    if exe.exists() and marker.exists() and marker.read_text() == wanted:
         return exe
-    print(f"creating {PAT_VENV} with panther-analysis-tool=={PAT_VERSION} (first run only)…", file=sys.stderr)
-    venv.create(PAT_VENV, with_pip=True)
-    subprocess.run([str(PAT_VENV / "bin" / "pip"), "install", "-q", f"panther-analysis-tool=={PAT_VERSION}"],
-                   check=True)
+    PAT_VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(PAT_VENV.parent / ".venv-pat.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if exe.exists() and marker.exists() and marker.read_text() == wanted:
+            return exe
+        print(f"building {PAT_VENV} with {', '.join(PAT_REQUIREMENTS)} (first run only)…", file=sys.stderr)
+        if not (PAT_VENV / "bin" / "pip").exists():
+            venv.create(PAT_VENV, with_pip=True)
+        proc = subprocess.run([str(PAT_VENV / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
+                               *PAT_REQUIREMENTS], capture_output=True, text=True)
+        if proc.returncode != 0:
+            text = proc.stdout + proc.stderr
+            errors = [ln for ln in text.splitlines() if not ln.startswith("WARNING: Location")]
+            raise OracleUnavailable("pip install failed: " + " | ".join(errors[-6:]),
+                                    offline=any(h in text for h in _OFFLINE_HINTS))
+        marker.write_text(wanted)
     return exe
 
 
