@@ -78,7 +78,7 @@ def camel(word: str, obj: str) -> str:
 
 
 def base_event(rng: random.Random, log_type: str, action: str) -> dict:
-    folder, action_p, actor_p, ip_p, list_p = LOG_TYPES[log_type]
+    _folder, action_p, actor_p, ip_p, list_p = LOG_TYPES[log_type]
     event: dict = {}
     _set(event, action_p, action)
     _set(event, actor_p, f"{rng.choice(('ana', 'bo', 'cy', 'dee', 'eli'))}@example.com")
@@ -200,7 +200,7 @@ def write_data_models(root: Path) -> None:
     d = root / "data_models"
     d.mkdir(parents=True)
     for lt in MODELED:
-        folder, action_p, actor_p, ip_p, list_p = LOG_TYPES[lt]
+        _folder, action_p, actor_p, ip_p, list_p = LOG_TYPES[lt]
         name = lt.lower().replace(".", "_") + "_data_model"
         ip_path = "$." + ".".join(ip_p)
         list_path = "$." + ".".join(list_p) + "[0].name"  # a JSONPath beyond plain field chains
@@ -226,7 +226,7 @@ def write_data_models(root: Path) -> None:
 
 
 def rule_code(lt: str, action: str, kind: int, allowed: list[str]) -> str:
-    folder, action_p, actor_p, ip_p, list_p = LOG_TYPES[lt]
+    _folder, action_p, actor_p, ip_p, list_p = LOG_TYPES[lt]
     a = ", ".join(repr(k) for k in action_p)
     actor = ", ".join(repr(k) for k in actor_p)
     ip = ", ".join(repr(k) for k in ip_p)
@@ -278,7 +278,7 @@ def rule_code(lt: str, action: str, kind: int, allowed: list[str]) -> str:
 
 
 def tests_yaml(rng: random.Random, lt: str, action: str, kind: int, allowed: list[str]) -> tuple[str, int]:
-    folder, action_p, actor_p, ip_p, list_p = LOG_TYPES[lt]
+    _folder, _action_p, actor_p, _ip_p, list_p = LOG_TYPES[lt]
     cases = []
     hit = base_event(rng, lt, action)
     cases.append(("matches", True, hit, None))

@@ -53,7 +53,7 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
             return None
         matches = compiled.find(self._container)
         if len(matches) > 1:
-            raise Exception(  # noqa: TRY002 - the exception class detection authors see in Panther
+            raise Exception(
                 f"JSONPath [{compiled}] in DataModel [{self.data_model.data_model_id}], matched multiple fields.")
         return matches[0] if matches else None
 

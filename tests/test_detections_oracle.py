@@ -140,7 +140,7 @@ def cases(draw) -> dict:
             "get", "getitem", "contains", "deep_get", "deep_get", "deep_walk", "deep_walk", "deep_walk",
             "udm", "udm", "udm_path", "lookup", "nested", "nested", "nested", "event_time"]))
         if kind in ("get", "getitem", "contains"):
-            key = _case_variant(draw, draw(st.sampled_from(KEYS + ["zz"]) | st.integers(0, 1)))
+            key = _case_variant(draw, draw(st.sampled_from([*KEYS, "zz"]) | st.integers(0, 1)))
             ops.append([kind, key, draw(st.sampled_from(DEFAULTS))] if kind == "get" else [kind, key])
         elif kind == "deep_get":
             path = draw(walk_path | st.lists(any_key, max_size=4))
