@@ -93,6 +93,43 @@ class _Missing:
 def _compile(path: str) -> Any:
     if _CHAIN.match(path):
         return _FieldChain(path)
-    from jsonpath_ng.ext import parse
+    compiled = _COMPILED.get(path)
+    if compiled is None:
+        compiled = _COMPILED[path] = _jsonpath_parser().parse(path)
+    return compiled
 
-    return parse(path)
+
+_COMPILED: dict[str, Any] = {}
+_PARSER: list = []
+
+
+def _jsonpath_parser() -> Any:
+    """One jsonpath-ng extended parser whose LALR tables are built once.
+
+    jsonpath-ng rebuilds its parser tables (with ply) on every `parse()` call, ~40 ms each: on content with
+    a dozen JSONPath mappings that was half of the worker's start-up. Same grammar, same parse trees.
+    """
+    if _PARSER:
+        return _PARSER[0]
+    from jsonpath_ng.ext.parser import ExtentedJsonPathParser
+
+    try:
+        import ply.yacc
+        from jsonpath_ng.parser import IteratorToTokenStream
+    except ImportError:  # a jsonpath-ng without these internals: its own (slower) parse
+        parser = ExtentedJsonPathParser()
+    else:
+        class _TablesOnce(ExtentedJsonPathParser):
+            """jsonpath-ng's extended grammar (the parser refuses a class without a docstring)."""
+
+            _tables = None
+
+            def parse_token_stream(self, token_iterator, start_symbol="jsonpath"):
+                if self._tables is None:
+                    self._tables = ply.yacc.yacc(module=self, debug=False, write_tables=False,
+                                                 start=start_symbol, errorlog=ply.yacc.NullLogger())
+                return self._tables.parse(lexer=IteratorToTokenStream(token_iterator))
+
+        parser = _TablesOnce()
+    _PARSER.append(parser)
+    return parser

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.detections.yaml12 import YamlError, load_yaml_file
+import orjson
+
+from workbench.detections.spec_cache import ENCODED_LOG, YamlCache, encode_log
+from workbench.detections.yaml12 import YamlError
 
 SEVERITIES = ("Info", "Low", "Medium", "High", "Critical")
 RUN_TYPES = ("rule", "scheduled_rule")
@@ -43,14 +46,19 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class TestCase:
-    """One entry of a rule's `Tests:` list."""
+    """One entry of a rule's `Tests:` list. The event is kept as the JSON the worker receives (`log_json`):
+    the parent never needs it as objects, and building them is most of the cost of a big repository."""
 
     index: int
     name: str
     expected_result: bool
-    log: dict
+    log_json: bytes
     mocks: tuple[tuple[str, Any], ...] = ()
     expected_destinations: tuple[str, ...] | None = None
+
+    @property
+    def log(self) -> dict:
+        return orjson.loads(self.log_json)
 
 
 @dataclass(frozen=True)
@@ -211,8 +219,10 @@ def load_content(root: str | os.PathLike, *, cwd: Path | None = None) -> Content
                 files.append(f)
                 seen.add(_real(f))
     rule_ids: dict[str, Path] = {}
+    cache = YamlCache(root, len(files))
     for f in files:
-        _load_one(f, content, rule_ids, support_only=not _real(f).is_relative_to(inside))
+        _load_one(f, content, rule_ids, cache, support_only=not _real(f).is_relative_to(inside))
+    cache.save()
     _check_data_model_conflicts(content)
     return content
 
@@ -223,9 +233,10 @@ def _real(path: Path) -> Path:
     return path.resolve() if path.is_symlink() else path
 
 
-def _load_one(path: Path, content: Content, rule_ids: dict[str, Path], *, support_only: bool) -> None:
+def _load_one(path: Path, content: Content, rule_ids: dict[str, Path], cache: YamlCache, *,
+              support_only: bool) -> None:
     try:
-        raw = load_yaml_file(path)
+        raw = cache.load(path)
     except (YamlError, OSError) as e:
         if not support_only:
             content.invalid.append(InvalidSpec(path, str(e)))
@@ -313,7 +324,9 @@ def _str_list(raw: Mapping, key: str, *, required: bool = False, unique: bool = 
 
 def _py_file(raw: Mapping, path: Path) -> Path:
     name = _req(raw, "Filename", str, "a file name")
-    py = (path.parent / name).resolve()
+    py = path.parent / name
+    if "/" in name or os.sep in name or py.is_symlink():  # only then can the path differ from its real one
+        py = py.resolve()
     if not py.is_file():
         raise SpecError(f"Filename {name!r} does not exist beside the YAML")
     return py
@@ -371,7 +384,11 @@ def _tests(raw: Any) -> tuple[TestCase, ...]:
             name = _req(case, "Name", str, "a string")
             label = f"test {name!r}"
             expected = _req(case, "ExpectedResult", bool, "true or false")
-            log = _req(case, "Log", Mapping, "a mapping")
+            log = case.get("Log")
+            if type(log) is tuple and log[0] == ENCODED_LOG:  # checked and encoded when it was cached
+                log_json = log[1]
+            else:
+                log_json = encode_log(_req(case, "Log", Mapping, "a mapping"))
             mocks = []
             for m in _typed(case, "Mocks", list, "a list", []):
                 if not isinstance(m, Mapping) or set(m) != {"objectName", "returnValue"}:
@@ -386,7 +403,7 @@ def _tests(raw: Any) -> tuple[TestCase, ...]:
                 raise SpecError("ExpectedDestinations must be a list of strings")
         except SpecError as e:
             raise SpecError(f"{label}: {e}") from None
-        out.append(TestCase(i, name, expected, dict(log), tuple(mocks), tuple(dests) if dests is not None else None))
+        out.append(TestCase(i, name, expected, log_json, tuple(mocks), tuple(dests) if dests is not None else None))
     return tuple(out)
 
 

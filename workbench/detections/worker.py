@@ -214,14 +214,15 @@ class Worker:
                 out.append([case["ident"], det.ordinal, None, "", f"AttributeError: {e}"])
                 continue
             try:
-                det.bind()
+                if patcher is not None:
+                    det.bind()  # a mock may replace one of the rule's own functions
                 res = det.run(event, self.watch, case["ident"], test_mode=True)
             except BaseException as e:  # e.g. rule() removed by a mock
                 res = {"matched": None, "outputs": {}, "errors": {"rule": [error_text(e), ""]}}
             finally:
                 if patcher is not None:
                     patcher.stop()
-                det.bind()
+                    det.bind()
             self._note_memory(res)
             out.append([case["ident"], det.ordinal, res, self.capture.take(), None])
         return {"results": out}
