@@ -205,23 +205,25 @@ def load_content(root: str | os.PathLike, *, cwd: Path | None = None) -> Content
     if not root.exists():
         content.invalid.append(InvalidSpec(root, f"{root} does not exist"))
         return content
-    files: list[Path] = []
+    files: list[tuple[Path, bool]] = []  # (file, only a support file: outside the content path)
     seen: set[Path] = set()
-    for f in _yaml_files(root):
-        files.append(f)
-        seen.add(_real(f))
     inside = root if root.is_dir() else root.parent
+    for f in _yaml_files(root):
+        real = _real(f)
+        files.append((f, not real.is_relative_to(inside)) if real is not f else (f, False))
+        seen.add(real)
     for d in support_dirs(root, cwd):
         if d.is_relative_to(inside) and root.is_dir():
             continue  # already walked
         for f in _yaml_files(d):
-            if _real(f) not in seen:
-                files.append(f)
-                seen.add(_real(f))
+            real = _real(f)
+            if real not in seen:
+                files.append((f, not real.is_relative_to(inside)))
+                seen.add(real)
     rule_ids: dict[str, Path] = {}
     cache = YamlCache(root, len(files))
-    for f in files:
-        _load_one(f, content, rule_ids, cache, support_only=not _real(f).is_relative_to(inside))
+    for f, support_only in files:
+        _load_one(f, content, rule_ids, cache, support_only=support_only)
     cache.save()
     _check_data_model_conflicts(content)
     return content
@@ -377,7 +379,7 @@ def _tests(raw: Any) -> tuple[TestCase, ...]:
         if not isinstance(case, Mapping):
             raise SpecError(f"test #{i + 1} must be a mapping with Name, ExpectedResult and Log")
         label = f"test #{i + 1}"
-        unknown = sorted(str(k) for k in case if k not in TEST_KEYS)
+        unknown = () if TEST_KEYS.issuperset(case) else sorted(str(k) for k in case if k not in TEST_KEYS)
         if unknown:
             raise SpecError(f"{label}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(TEST_KEYS))})")
         try:
