@@ -1,13 +1,15 @@
 import json
-from panther_core.immutable import ImmutableCaseInsensitiveDict, ImmutableList, json_encoder
+
 from panther_core.enriched_event import PantherEvent
+from panther_core.immutable import ImmutableCaseInsensitiveDict, ImmutableList, json_encoder
+
 
 def rule(event):
     return isinstance(event, ImmutableCaseInsensitiveDict) and isinstance(event["l"], ImmutableList)
 
 def title(event):
-    l = event["l"]
-    return f"{l!r} {l[0:1]!r} {event['d']!r} {type(event.to_dict()).__name__} {l.as_list()} {len(l)} {list(event.keys())}"
+    items = event["l"]
+    return f"{items!r} {items[0:1]!r} {event['d']!r} {type(event.to_dict()).__name__} {items.as_list()} {len(items)} {list(event.keys())}"
 
 def description(event):
     return json.dumps(event["d"], default=json_encoder) + json.dumps(event, default=PantherEvent.json_encoder, sort_keys=True)

@@ -1,6 +1,8 @@
-from compat_helpers import classify, SUSPICIOUS
+from compat_helpers import SUSPICIOUS, classify
+
 from panther_detection_helpers.caching import get_counter, increment_counter
 from panther_detection_helpers.mocking import is_mock
+
 
 def rule(event):
     if classify(event.get("ip")) != "suspicious":

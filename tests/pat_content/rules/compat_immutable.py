@@ -1,5 +1,6 @@
 from panther_core.immutable import ImmutableList
 
+
 def rule(event):
     return isinstance(event["tags"], ImmutableList) and event["tags"] == ["a"] and not isinstance(event, dict)
 
