@@ -16,6 +16,7 @@ import hashlib
 import json
 import marshal
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import orjson
 from workbench.detections.yaml12 import YamlError, load_yaml_file
 
 MIN_FILES = 100
+PARALLEL_MIN = 200  # files to parse before a second process is worth its fork
 FORMAT = 1  # bump when what is stored changes
 # A test's `Log` mapping as stored in the cache: (ENCODED_LOG, its JSON). YAML never yields a tuple, so
 # this cannot be mistaken for something a spec file wrote.
@@ -57,6 +59,22 @@ def cache_dir() -> Path | None:
     return Path(base) / "log-workbench"
 
 
+def _ident(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _parse(path: Path, ident: tuple) -> tuple:
+    """(identity, True, parsed value with encoded logs) or (identity, False, the YamlError text)."""
+    try:
+        return (ident, True, _encode_logs(load_yaml_file(path)))
+    except YamlError as e:
+        return (ident, False, str(e))
+
+
 class YamlCache:
     """`load(path)`: the parsed YAML of one file (YamlError as `load_yaml_file` raises it), from the cache
     when the file is unchanged. `save()` writes back what changed."""
@@ -66,6 +84,7 @@ class YamlCache:
         self.path: Path | None = None
         self.old: dict[str, tuple] = {}
         self.new: dict[str, tuple] = {}
+        self.parsed: dict[str, tuple] = {}  # read ahead by prefetch()
         self.dirty = False
         folder = cache_dir() if n_files >= MIN_FILES else None
         if folder is None:
@@ -79,23 +98,67 @@ class YamlCache:
         except (OSError, ValueError, EOFError, TypeError, KeyError):
             self.old = {}
 
+    def prefetch(self, files: list[Path]) -> None:
+        """Parse the files the cache cannot answer for, half of them in a forked child when there are many
+        (the machine's second core reads YAML while this one does): on a cold cache this is most of the run.
+
+        Only from a process without threads (fork is unsafe with them); any failure of the child just
+        leaves its half to `load()`.
+        """
+        if self.path is None:
+            return
+        misses = []
+        for path in files:
+            ident = _ident(path)
+            hit = self.old.get(str(path))
+            if ident is not None and (hit is None or hit[0] != ident):
+                misses.append((path, ident))
+        threading = sys.modules.get("threading")
+        if (len(misses) < PARALLEL_MIN or not hasattr(os, "fork")
+                or (threading is not None and threading.active_count() > 1)):
+            return
+        mine, theirs = misses[: len(misses) // 2], misses[len(misses) // 2:]
+        try:
+            r, w = os.pipe()
+            pid = os.fork()
+        except OSError:
+            return
+        if pid == 0:  # the child: parse, send, and leave without running any of the parent's exit code
+            try:
+                os.close(r)
+                blob = marshal.dumps({str(path): _parse(path, ident) for path, ident in theirs})
+                view = memoryview(blob)
+                while view:
+                    view = view[os.write(w, view):]
+            finally:
+                os._exit(0)
+        os.close(w)
+        for path, ident in mine:
+            self.parsed[str(path)] = _parse(path, ident)
+        chunks = []
+        with os.fdopen(r, "rb") as f:
+            while chunk := f.read(1 << 20):
+                chunks.append(chunk)
+        try:
+            os.waitpid(pid, 0)
+            self.parsed.update(marshal.loads(b"".join(chunks)))
+        except (OSError, ValueError, EOFError, TypeError):
+            pass  # the child died or wrote half a reply: load() parses what is missing
+
     def load(self, path: Path) -> Any:
         if self.path is None:
             return load_yaml_file(path)
         key = str(path)
-        try:
-            st = os.stat(path)
-            ident = (st.st_mtime_ns, st.st_size, st.st_ino)
-        except OSError:
+        ident = _ident(path)
+        if ident is None:
             return load_yaml_file(path)  # raises the usual error
         hit = self.old.get(key)
         if hit is not None and hit[0] == ident:
             self.new[key] = hit
         else:
-            try:
-                hit = (ident, True, _encode_logs(load_yaml_file(path)))
-            except YamlError as e:
-                hit = (ident, False, str(e))
+            hit = self.parsed.get(key)
+            if hit is None or hit[0] != ident:
+                hit = _parse(path, ident)
             self.new[key] = hit
             self.dirty = True
         if not hit[1]:
