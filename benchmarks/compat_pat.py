@@ -1,8 +1,8 @@
 """Differential check against Panther's CLI: run a content directory through PAT and `workbench rules test`
 and compare every per-case line (verdicts, function outputs, error texts) and the summary counts.
 
-The default content is tests/pat_content, the edge-case rules of the differential tests
-(tests/test_detections_oracle.py runs the same comparison in the test suite). PAT comes from the benchmark
+The default content is tests/data/pat_content, the edge-case rules of the differential tests
+(tests/core/detections/test_detections_oracle.py runs the same comparison in the test suite). PAT comes from the benchmark
 venv (benchmarks/.venv-pat, see bench_rules_pat.py). Exit 0 when the outputs agree; otherwise the
 differing lines are printed.
 
@@ -78,8 +78,8 @@ def compare_content(pat: Path, root: Path, python: str = sys.executable) -> dict
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--path", metavar="DIR", default=str(REPO / "tests" / "pat_content"),
-                    help="content directory to compare on (default: tests/pat_content; e.g. rules)")
+    ap.add_argument("--path", metavar="DIR", default=str(REPO / "tests" / "data" / "pat_content"),
+                    help="content directory to compare on (default: tests/data/pat_content; e.g. rules)")
     args = ap.parse_args()
     result = compare_content(ensure_pat(), Path(args.path).resolve())
     for d in result["diffs"]:

@@ -48,13 +48,13 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
 
     def _path_match(self, key: Any) -> Any:
         """The one JSONPath match of the data model's Path mapping `key`; None if unmapped or no match."""
-        compiled = self.data_model.paths.get(key) if self.data_model else None
-        if not compiled:
+        model = self.data_model
+        compiled = model.paths.get(key) if model else None
+        if not compiled or model is None:
             return None
         matches = compiled.find(self._container)
         if len(matches) > 1:
-            raise Exception(
-                f"JSONPath [{compiled}] in DataModel [{self.data_model.data_model_id}], matched multiple fields.")
+            raise Exception(f"JSONPath [{compiled}] in DataModel [{model.data_model_id}], matched multiple fields.")
         return matches[0] if matches else None
 
     def udm(self, *keys: Any, default: Any = None) -> Any:

@@ -21,6 +21,7 @@ _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
 _FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 _NULL = frozenset({"~", "null", "Null", "NULL", ""})
+_Parser: Any
 try:  # libyaml's parser: PyYAML built without it has no fast path to offer
     from yaml._yaml import CParser as _Parser
 except ImportError:  # pragma: no cover

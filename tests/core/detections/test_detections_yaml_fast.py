@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from workbench.detections.yaml12 import Yaml12Loader, load_yaml_text
 from workbench.detections.yaml_fast import NOT_PLAIN, load_plain
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def full(text: str):
@@ -56,7 +56,7 @@ def test_anything_beyond_plain_data_goes_to_the_full_loader(text):
 
 
 def test_every_spec_file_in_the_repository_loads_identically():
-    files = [*REPO.glob("rules/**/*.yml"), *REPO.glob("tests/pat_content/**/*.yml")]
+    files = [*REPO.glob("rules/**/*.yml"), *REPO.glob("tests/data/pat_content/**/*.yml")]
     assert len(files) > 40
     for f in files:
         text = f.read_text()

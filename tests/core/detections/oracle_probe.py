@@ -1,6 +1,6 @@
 """Run event-helper operations with whichever `panther_core` this interpreter imports; print the results.
 
-The differential test (tests/test_detections_oracle.py) runs this file twice on the same JSON request:
+The differential test (test_detections_oracle.py, beside this file) runs this file twice on the same JSON request:
 once under the oracle venv (Panther's real `panther_core`) and once under ours (the stand-ins in this
 checkout), then compares the two outputs. Stdin: {"models": [...], "cases": [...]}; stdout: one JSON list
 of per-case result lists. Every result is encoded as [type name, value] or ["!raise", "ExcType: message"],

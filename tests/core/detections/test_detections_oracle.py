@@ -8,9 +8,9 @@ subprocesses. When the index cannot be reached to build it, these tests are skip
 
 1. Event helpers: hypothesis-generated events, key paths and data models; one batch of operations
    (`get`, `[]`, `in`, `deep_get`, `deep_walk` in every `return_val` mode, `udm`, `udm_path`, `lookup`,
-   immutable-container behaviour, JSON encoding, reprs) is run by tests/oracle/probe.py under each
+   immutable-container behaviour, JSON encoding, reprs) is run by oracle_probe.py (beside this file) under each
    library, and every result (value and type, or the exception) must be identical.
-2. Rule tests: the content repository tests/pat_content (rules that exercise every helper, data models
+2. Rule tests: the content repository tests/data/pat_content (rules that exercise every helper, data models
    with JSONPath and Method mappings, mocks, enrichment lookups, severity/destination overrides, dedup
    defaults, errors in each function) run through `panther_analysis_tool test` and `workbench rules test`;
    every printed line under every rule and the summary counts must be identical.
@@ -28,9 +28,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-REPO = Path(__file__).resolve().parents[1]
-PROBE = REPO / "tests" / "oracle" / "probe.py"
-CONTENT = REPO / "tests" / "pat_content"
+REPO = Path(__file__).resolve().parents[3]
+PROBE = Path(__file__).with_name("oracle_probe.py")
+CONTENT = REPO / "tests" / "data" / "pat_content"
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_rules_pat import PAT_VENV, OracleUnavailable, ensure_pat  # noqa: E402
