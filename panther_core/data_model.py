@@ -8,6 +8,7 @@ mappings are, are evaluated without the JSONPath engine but answer exactly as it
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
@@ -141,8 +142,6 @@ def _jsonpath_parser() -> Any:
 def _tables_file() -> str | None:
     """Where ply may keep jsonpath-ng's parser tables: the workbench's cache folder (as the parent process
     chooses it), per jsonpath-ng release; None (build them every time) when that is switched off."""
-    import os
-
     explicit = os.environ.get("WORKBENCH_CACHE_DIR")
     if explicit and explicit.lower() == "off":
         return None
