@@ -881,8 +881,45 @@ class Parser:
             self._shortcuts = _pattern_shortcuts(t.match)
             self._last_pattern = 0
         self._finish = _standard_fields(schema)
+        if schema.managed:
+            self._manage(schema)
         if self._text is None:
             self.parse = self._json_parse()  # type: ignore[method-assign]  # the hot path, per instance
+
+    def _manage(self, schema: Schema) -> None:
+        """Wrap decode and finish with the `managed:` behaviours of a shipped schema (workbench.managed)."""
+        from workbench.managed import key_folder, payload_indicators, requirement
+
+        block = schema.managed or {}
+        decode, finish = self._decode, self._finish
+        if block.get("caseInsensitiveKeys"):
+            fold = key_folder(schema.fields)
+
+            def folded(raw: Any, ind: list, _decode=decode) -> Any:
+                return _decode(fold(raw) if type(raw) is dict else raw, ind)
+
+            decode = folded
+        if block.get("require"):
+            check = requirement(block)
+
+            def checked(raw: Any, ind: list, _decode=decode) -> Any:
+                event = _decode(raw, ind)
+                reason = check(event) if type(event) is dict else None
+                if reason:
+                    raise _Bad(_short(orjson.dumps(raw).decode() if type(raw) is dict else raw), reason)
+                return event
+
+            decode = checked
+        if block.get("indicators"):
+            scan = payload_indicators(block)
+
+            def finished(event: dict | None, ind: list, bucket: str, key: str, _finish=finish) -> dict:
+                if event is not None:
+                    scan(event, ind)
+                return _finish(event, ind, bucket, key)
+
+            self._finish = finished
+        self._decode = decode
 
     def _json_parse(self) -> Callable[[Record], dict | ParseError | None]:
         """`parse` for a JSON schema: the common line (an object that decodes) in as few steps as possible.

@@ -29,7 +29,8 @@ INDICATORS = (
 PARSERS = ("csv", "fastmatch", "regex", "script", "native")
 TRANSFORMS = ("rename", "mask", "copy", "concat", "split")
 
-_TOP_KEYS = ("schema", "description", "referenceURL", "fieldDiscoveryEnabled", "version", "parser", "fields", "definitions")
+_TOP_KEYS = ("schema", "description", "referenceURL", "fieldDiscoveryEnabled", "version", "parser", "fields", "definitions",
+             "managed")
 _VALUE_KEYS = ("type", "timeFormat", "timeFormats", "isEventTime", "isExpiration", "isEmbeddedJSON", "indicators",
                "validate", "fields", "element", "target", *TRANSFORMS)
 _FIELD_KEYS = ("name", "description", "required", *_VALUE_KEYS)
@@ -85,6 +86,8 @@ class Field:
         if self.element is not None:
             out["element"] = self.element.to_dict(element=True)
         out.update(self.extra)
+        if self.managed:
+            out["managed"] = self.managed
         return out
 
 
@@ -100,6 +103,7 @@ class Schema:
     version: int | None = None
     parser: dict | None = None
     extra: dict = field(default_factory=dict)  # legacy `definitions`
+    managed: dict | None = None  # shipped managed schemas only: see workbench.managed
     path: str | None = field(default=None, compare=False)  # file it was read from, for messages
 
     @property
@@ -286,10 +290,17 @@ class _Builder:
         else:
             fields = self.fields(raw, "fields", "the schema")
         extra = {"definitions": raw["definitions"]} if "definitions" in raw else {}
+        managed = None
+        if "managed" in raw:
+            from workbench.managed import problems as managed_problems
+
+            for message in managed_problems(raw["managed"], name):
+                self.problem(self._val_pos(raw, "managed"), message)
+            managed = _plain(raw["managed"]) if isinstance(raw["managed"], dict) else None
         return Schema(
             name=name, fields=fields, description=self._str(raw, "description", "the schema"),
             reference_url=self._str(raw, "referenceURL", "the schema"), field_discovery_enabled=fde,
-            version=version, parser=parser, extra=extra,
+            version=version, parser=parser, extra=extra, managed=managed,
         )
 
     def parser(self, raw: dict) -> dict | None:
