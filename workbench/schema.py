@@ -86,8 +86,6 @@ class Field:
         if self.element is not None:
             out["element"] = self.element.to_dict(element=True)
         out.update(self.extra)
-        if self.managed:
-            out["managed"] = self.managed
         return out
 
 
@@ -124,6 +122,8 @@ class Schema:
             out["version"] = self.version
         if self.parser:
             out["parser"] = self.parser
+        if self.managed:
+            out["managed"] = self.managed
         out["fields"] = [f.to_dict() for f in self.fields]
         out.update(self.extra)
         return out
