@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from workbench.detect import detect_groups
 from workbench.model import Record
-from workbench.signatures import BY_LOG_TYPE
+from workbench.source.formats import detect_groups
+from workbench.source.signatures import BY_LOG_TYPE
 
 EVERY_TYPE = frozenset(BY_LOG_TYPE)  # as if every managed schema were loadable
 
@@ -113,9 +113,9 @@ def test_hostile_text_stays_data():
 def test_cloudwatch_wrapped_vpc_flow_is_named_with_its_envelope():
     import gzip
 
-    from workbench.decode import decode_object
     from workbench.model import ObjectRef
-    from workbench.sampling import ObjectSummary, SampleResult
+    from workbench.source.decode import decode_object
+    from workbench.source.sampling import ObjectSummary, SampleResult
 
     payload = {"messageType": "DATA_MESSAGE", "logGroup": "vpc", "logStream": "eni-1", "owner": "123456789010",
                "subscriptionFilters": ["f"], "logEvents": [{"id": str(i), "timestamp": 1714521600000, "message": VPC}
@@ -148,9 +148,9 @@ def test_parquet_group_is_named_parquet():
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from workbench.decode import decode_object
     from workbench.model import ObjectRef
-    from workbench.sampling import ObjectSummary, SampleResult
+    from workbench.source.decode import decode_object
+    from workbench.source.sampling import ObjectSummary, SampleResult
 
     buf = io.BytesIO()
     pq.write_table(pa.table({"user": ["a", "b", "c"], "n": [1, 2, 3]}), buf)
@@ -235,7 +235,7 @@ def test_okta_reason_reads_as_the_issue_asks():
 
 def test_an_unloadable_type_is_never_suggested_by_default():
     # Syslog.RFC3164 ships on another branch: until it does, detection names it but suggests no schema
-    from workbench.signatures import shipped_log_types
+    from workbench.source.signatures import shipped_log_types
 
     [d] = detect_groups(recs("logs/*.log", [SYSLOG3164] * 5))
     assert d.managed_schema in shipped_log_types() or d.managed_schema is None

@@ -10,9 +10,9 @@ from pathlib import Path
 import orjson
 import yaml
 
-from workbench.detect import detect_groups
 from workbench.model import Record
-from workbench.signatures import BY_FORMAT_ID, BY_LOG_TYPE, SIGNATURES
+from workbench.source.formats import detect_groups
+from workbench.source.signatures import BY_FORMAT_ID, BY_LOG_TYPE, SIGNATURES
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 

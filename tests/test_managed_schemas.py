@@ -10,8 +10,8 @@ import pytest
 from workbench.errors import WorkbenchError
 from workbench.model import Record
 from workbench.parse import ParseError, compile_parser
+from workbench.parse.schema_tests import run_schema_tests
 from workbench.schema import load_schema, load_schema_dir, validate_schema_text
-from workbench.schema_tests import run_schema_tests
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 MANAGED = sorted(n for n in load_schema_dir(SCHEMAS) if not n.startswith("Custom."))
