@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from workbench.cli.common import config_from_args
+    from workbench.schema import loadable_log_types
     from workbench.source.formats import detect_groups
-    from workbench.source.signatures import loadable_log_types
 
     source, result = run_sample(args, "detecting")
     config = config_from_args(args)
