@@ -18,6 +18,7 @@ from workbench.parse import ParseError
 from workbench.parse.parser import parsers_for_source
 from workbench.source.sampling import sample
 
+pytestmark = pytest.mark.demo
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = REPO / "schemas"
 BUCKET = "wb-managed-e2e"
@@ -137,3 +138,38 @@ def test_parsed_through_the_mapping_then_rules_match(managed_bucket, tmp_path, c
     assert alerts["GCP.IAM.AdminRoleToExternalMember"]["title"] == (
         "GCP: deploy-bot@acme-prod.iam.gserviceaccount.com granted roles/owner on projects/acme-prod to user:contractor@gmail.com")
     assert alerts["Okta.AdminRoleAssigned"]["severity"] == "HIGH"
+
+
+@pytest.mark.asyncio
+async def test_browse_screen_maps_a_detected_prefix_in_one_keystroke(managed_bucket, demo, tmp_path):
+    from textual.widgets import Tree
+    from tuikit import settle
+
+    from screens.app import WorkbenchApp
+
+    cfg = tmp_path / "workbench.yaml"
+    cfg.write_text(CONFIG.format(schemas=SCHEMAS, bucket=BUCKET, endpoint=demo.endpoint,
+                                 creds=demo.config_path.parent / "aws-credentials"))
+    app = WorkbenchApp(load_config(cfg))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await settle(app, pilot)
+        tree = app.screen.query_one("#prefix-tree", Tree)
+        node = next(n for n in tree.root.children if str(n.label).startswith("idp/"))
+        tree.move_cursor(node)
+        await settle(app, pilot)
+        app.screen.query_one("#since").value = "2026-05-01"  # the exports are dated 2026/05/02 in their keys
+        tree.focus()
+        await pilot.press("s")
+        await settle(app, pilot)
+        groups = app.screen.query_one("#group-tree", Tree)
+        [group] = groups.root.children
+        leaves = [str(leaf.label) for leaf in group.children]
+        assert any("managed schema Okta.SystemLog" in t for t in leaves), leaves
+        assert "m maps idp/ to Okta.SystemLog in the config" in leaves
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert {m.prefix: m.log_types for m in app.session.source.prefixes}["idp/"] == ("Okta.SystemLog",)
+        assert app.session.detections[0].log_types == ("Okta.SystemLog",)
+    text = cfg.read_text()
+    assert "idp/: Okta.SystemLog" in text and "# the payments app, mapped by hand" in text
