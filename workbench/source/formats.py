@@ -24,7 +24,14 @@ import orjson
 
 from workbench.model import Record
 from workbench.source.partitions import key_pattern
-from workbench.source.signatures import BY_FORMAT_ID, SIGNATURES, match_json, match_text, shipped_log_types
+from workbench.source.signatures import (
+    BY_FORMAT_ID,
+    SIGNATURES,
+    is_metadata_line,
+    match_json,
+    match_text,
+    shipped_log_types,
+)
 
 MAX_RECORDS_PER_GROUP = 500  # enough to be sure, cheap enough to run on every sample
 
@@ -39,9 +46,14 @@ FORMATS: dict[str, tuple[str, str | None, str, float]] = {
 }
 FORMATS.update({s.format_id: (s.title, s.log_type, s.parser, s.confidence) for s in SIGNATURES})
 
+# every field a VPC flow log format may name (versions 2 to 8), for recognising a custom format by its header
 _VPC_FIELDS = {"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol",
                "packets", "bytes", "start", "end", "action", "log-status", "vpc-id", "subnet-id", "instance-id",
-               "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr"}
+               "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr", "region", "az-id", "sublocation-type",
+               "sublocation-id", "pkt-src-aws-service", "pkt-dst-aws-service", "flow-direction", "traffic-path",
+               "ecs-cluster-arn", "ecs-cluster-name", "ecs-container-instance-arn", "ecs-container-instance-id",
+               "ecs-container-id", "ecs-second-container-id", "ecs-service-name", "ecs-task-definition-arn",
+               "ecs-task-arn", "ecs-task-id", "reject-reason"}
 _KV = re.compile(r"(?:^|(?<=\s))([A-Za-z_@][\w.\-/@]*)=(\"(?:[^\"\\]|\\.)*\"|\S*)")
 _IDENT = re.compile(r"^[A-Za-z_][\w .\-/()#]*$")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
@@ -138,7 +150,7 @@ def _classify(text: str) -> tuple[str | None, object]:
 
 def _is_vpc_header(s: str) -> bool:
     words = s.split()
-    return len(words) >= 5 and sum(w in _VPC_FIELDS for w in words) >= 5 and all(w in _VPC_FIELDS for w in words[:5])
+    return len(words) >= 5 and all(w in _VPC_FIELDS for w in words) and bool({"srcaddr", "interface-id"} & set(words))
 
 
 def _is_logfmt(s: str) -> bool:
@@ -304,6 +316,21 @@ class _Labelled:
     csv: tuple[str, int, list[str] | None] | None = None  # delimiter, columns, header
 
 
+def _vpc_custom_rows(recs: list[Record], labels: list[str | None]) -> None:
+    """A VPC flow log in a custom format is known by its header line: the rows of that object with as many
+    space-separated values as the header names are flow records too (no fixed layout says so line by line)."""
+    columns = {r.key: len(r.text.split()) for r in recs if r.line == 1 and _is_vpc_header(r.text)}
+    if columns:
+        for i, r in enumerate(recs):
+            if labels[i] in (None, "logfmt") and len(r.text.split()) == columns.get(r.key, -1):
+                labels[i] = "vpc_flow"
+
+
+def label_records(records: list[Record]) -> list[str]:
+    """The format id of every record, decided as `detect` decides it over these records as one group."""
+    return _label(records).labels
+
+
 def _label(recs: list[Record]) -> _Labelled:
     """Fingerprint every record; CSV/TSV is then decided over the unlabelled lines of the whole group."""
     labels: list[str | None] = []
@@ -312,6 +339,7 @@ def _label(recs: list[Record]) -> _Labelled:
         label, value = _classify(r.text)
         labels.append(label)
         values.append(value)
+    _vpc_custom_rows(recs, labels)
     csv_info = None
     loose = [r for r, lab in zip(recs, labels, strict=True) if lab is None]
     found = _best_delimiter([r.text for r in loose]) if loose else None
@@ -409,7 +437,7 @@ def _suggestion(fmt: str, available: frozenset[str]) -> tuple[str | None, tuple[
 
 
 def _detect_group(g: _Group, source, max_records: int, available: frozenset[str]) -> list[Detection]:
-    lab = _label(_spread_records([r for r in g.records if r.text.strip()], max_records))
+    lab = _label(_spread_records([r for r in g.records if r.text.strip() and not is_metadata_line(r.text)], max_records))
     stream, envelope = _stream_hint(g)
     counts = Counter(lab.labels)
     total = len(lab.labels)

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 _CLF_TIME = r"\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]"
+_QUOTED = r'"(?:[^"\\]|\\.)*"'  # a quoted field; servers escape a quote inside it as \"
 _MISSING = object()
 
 
@@ -150,27 +151,44 @@ SIGNATURES: tuple[Signature, ...] = (
     _j("Osquery.Differential", "osquery differential result", ("name", "hostIdentifier", "calendarTime", "action", "columns"),
        equals={"action": ("added", "removed")}),
     _j("Zeek.DNS", "Zeek DNS log", ("ts", "uid", "id.orig_h", "id.resp_h", "query")),
+    # Zeek's default TSV layout: dns.log rows (ts uid orig_h orig_p resp_h resp_p proto trans_id …), and the
+    # two header lines that say the object is a dns.log
+    _t("Zeek.DNS", "Zeek DNS log (TSV)", "zeek_dns_tsv", "csv",
+       r"^(?:\d{9,10}\.\d+\t\S+\t[0-9A-Fa-f.:]+\t\d+\t[0-9A-Fa-f.:]+\t\d+\t(?:udp|tcp|unknown_transport)\t"
+       r"|#path\tdns$|#fields\tts\tuid\tid\.orig_h\tid\.orig_p\tid\.resp_h\tid\.resp_p\tproto\ttrans_id\t)",
+       "Zeek's tab-separated dns.log: ts, uid, originator and responder address and port, proto, trans_id"),
     _t("CiscoUmbrella.DNS", "Cisco Umbrella DNS log", "ciscoumbrella_dns", "csv",
        r'^"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}","[^"]*","[^"]*","[^"]*","[^"]*","(?:Allowed|Blocked)","\d+ \([^)]*\)",'
        r'"[A-Z]+","[^"]*"', "quoted timestamp, identities, internal and external IP, Allowed/Blocked, query type, rcode, domain"),
     _t("Syslog.RFC5424", "syslog (RFC 5424)", "syslog_5424", "regex",
        r"^<\d{1,3}>\d{1,2} (?:-|\d{4}-\d{2}-\d{2}T\S+) \S+ \S+ \S+ \S+ (?:-|\[)",
        "<PRI>VERSION TIMESTAMP HOST APP PROCID MSGID SD", confidence=0.95),
+    # BSD syslog: Mmm dd hh:mm:ss, or the RFC 3339 stamp rsyslog and syslog-ng write in the same slot; the tag
+    # is optional, as Panther's parser takes it (never `<PRI>1 `: that is RFC 5424, tried first)
     _t("Syslog.RFC3164", "syslog (RFC 3164)", "syslog_3164", "regex",
-       r"^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \S+ [^:\[\s]+(?:\[\d+\])?: ",
-       "Mmm dd hh:mm:ss host tag: message", confidence=0.9),
+       r"^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\S*) \S+ \S",
+       "Mmm dd hh:mm:ss (or an RFC 3339 time) host tag: message", confidence=0.9),
     _t("Nginx.Access", "nginx access log", "nginx_access", "fastmatch",
-       rf"^\S+ - \S+ {_CLF_TIME} \"[^\"]*\" \d{{3}} \d+ \"[^\"]*\" \"[^\"]*\" \"[^\"]*\"\s*$",
-       "nginx's main format: combined plus X-Forwarded-For", confidence=0.93),
+       rf"^\S+ - \S+ {_CLF_TIME} {_QUOTED} \d{{3}} \d+ {_QUOTED} {_QUOTED} {_QUOTED}\s*$",
+       "nginx's main format: combined plus X-Forwarded-For", same_layout=("Apache.AccessCombined",), confidence=0.93),
     _t("Apache.AccessCombined", "Apache/nginx combined access log", "apache_combined", "fastmatch",
-       rf"^\S+ \S+ \S+ {_CLF_TIME} \"[^\"]*\" \d{{3}} (?:\d+|-) \"[^\"]*\" \"[^\"]*\"",
+       rf"^\S+ \S+ \S+ {_CLF_TIME} {_QUOTED} \d{{3}} (?:\d+|-) {_QUOTED} {_QUOTED}",
        "CLF plus referer and user agent", same_layout=("Nginx.Access",), confidence=0.95),
     _t("Apache.AccessCommon", "Apache common access log", "apache_common", "fastmatch",
-       rf"^\S+ \S+ \S+ {_CLF_TIME} \"[^\"]*\" \d{{3}} (?:\d+|-)\s*$", "CLF", confidence=0.93),
+       rf"^\S+ \S+ \S+ {_CLF_TIME} {_QUOTED} \d{{3}} (?:\d+|-)\s*$", "CLF", confidence=0.93),
 )
 
 BY_FORMAT_ID = {s.format_id: s for s in SIGNATURES}
-BY_LOG_TYPE = {s.log_type: s for s in SIGNATURES}
+BY_LOG_TYPE: dict[str, Signature] = {}
+for _s in SIGNATURES:
+    BY_LOG_TYPE.setdefault(_s.log_type, _s)  # a type written both as JSON and as text: its JSON signature
+# Zeek's header lines that say nothing about which log it is: not a record of any format
+_ZEEK_META = re.compile(r"^#(?:separator|set_separator|empty_field|unset_field|open|close|types)\b")
+
+
+def is_metadata_line(line: str) -> bool:
+    """A line that is no record (Zeek's TSV header lines other than #path and #fields)."""
+    return line.startswith("#") and bool(_ZEEK_META.match(line))
 _JSON = sorted((s for s in SIGNATURES if s.is_json), key=lambda s: -s.specificity)
 _TEXT = [s for s in SIGNATURES if not s.is_json]
 
