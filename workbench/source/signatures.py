@@ -30,7 +30,7 @@ class Signature:
     format_id: str  # stable id in `detect --json`
     parser: str  # the Panther parser a custom schema would use: JSON, csv, fastmatch, regex
     keys: tuple[str, ...] = ()  # JSON: paths every record has (null counts as present)
-    any_keys: tuple[str, ...] = ()  # JSON: at least one of these paths is present
+    any_keys: tuple[tuple[str, ...], ...] = ()  # JSON: of each of these groups, at least one path is present
     equals: dict[str, tuple[str, ...]] = field(default_factory=dict)  # JSON: path -> allowed values
     kinds: dict[str, type | tuple[type, ...]] = field(default_factory=dict)  # JSON: path -> Python type(s)
     pattern: re.Pattern | None = None  # text: a whole line matches
@@ -44,14 +44,15 @@ class Signature:
 
     @property
     def specificity(self) -> int:
-        return len(self.keys) + bool(self.any_keys) + 2 * len(self.equals) + len(self.kinds)
+        return len(self.keys) + len(self.any_keys) + 2 * len(self.equals) + len(self.kinds)
 
     def matches_json(self, value: dict) -> bool:
         for path in self.keys:
             if lookup(value, path) is _MISSING:
                 return False
-        if self.any_keys and all(lookup(value, p) is _MISSING for p in self.any_keys):
-            return False
+        for group in self.any_keys:
+            if all(lookup(value, p) is _MISSING for p in group):
+                return False
         for path, allowed in self.equals.items():
             if lookup(value, path) not in allowed:
                 return False
@@ -63,7 +64,7 @@ class Signature:
 
     def reason(self, n: int, total: int) -> str:
         if self.is_json:
-            shown = list(self.keys) + ([" or ".join(self.any_keys)] if self.any_keys else [])
+            shown = list(self.keys) + [" or ".join(group) for group in self.any_keys]
             values = [f"{p}={v[0]!r}" for p, v in self.equals.items() if len(v) == 1]
             return (f"{n}/{total} records have {self.title} keys: {', '.join(shown)}"
                     + (f" ({', '.join(values)})" if values else ""))
@@ -120,8 +121,8 @@ SIGNATURES: tuple[Signature, ...] = (
     _j("Okta.SystemLog", "Okta System Log", ("uuid", "published", "eventType", "actor", "client", "outcome")),
     _j("GCP.AuditLog", "GCP audit log", ("logName", "receiveTimestamp", "protoPayload"),
        equals={"protoPayload.@type": ("type.googleapis.com/google.cloud.audit.AuditLog",)}),
-    _j("GitHub.Audit", "GitHub audit log", ("action", "actor", "created_at"),
-       any_keys=("_document_id", "org", "business", "@timestamp"), kinds={"actor": str}),
+    _j("GitHub.Audit", "GitHub audit log", ("action", "actor"),
+       any_keys=(("created_at", "@timestamp"), ("_document_id", "org", "business", "repo", "user")), kinds={"actor": str}),
     _j("GSuite.ActivityEvent", "Google Workspace activity event", ("kind", "id.applicationName", "id.time", "name"),
        equals={"kind": ("admin#reports#activity",)}),
     _j("OnePassword.ItemUsage", "1Password item usage", ("uuid", "timestamp", "used_version", "vault_uuid", "item_uuid",
@@ -145,7 +146,7 @@ SIGNATURES: tuple[Signature, ...] = (
     # --- network, endpoint, web --------------------------------------------------------------------------
     _j("Cloudflare.HttpRequest", "Cloudflare HTTP request log", ("ClientIP", "ClientRequestHost", "EdgeStartTimestamp")),
     _j("Cloudflare.Firewall", "Cloudflare firewall event", ("Action", "ClientIP", "Datetime", "Source"),
-       any_keys=("RayID", "RayName", "RuleID")),
+       any_keys=(("RayID", "RayName", "RuleID"),)),
     _j("Crowdstrike.FDREvent", "CrowdStrike FDR event", ("event_simpleName", "aid")),
     _j("Crowdstrike.EventStreams", "CrowdStrike event stream", ("metadata.eventType", "metadata.customerIDString", "event")),
     _j("Osquery.Differential", "osquery differential result", ("name", "hostIdentifier", "calendarTime", "action", "columns"),
