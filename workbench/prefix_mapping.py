@@ -2,18 +2,20 @@
 
 `detect --apply` and the Browse screen's one-key mapping both call `apply_mapping`. The config is edited
 with ruamel.yaml's round-trip mode, so comments, key order and quoting survive; the file is replaced
-atomically. A prefix that already maps to log types keeps them (the new type is added, not substituted),
+atomically (`workbench.files.atomic_write`). A prefix that already maps to log types keeps them (the new type is added, not substituted),
 so re-running is harmless.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.files import atomic_write
 
 _PLACEHOLDER = re.compile(r"[{*]")
 
@@ -73,8 +75,7 @@ def apply_mapping(config_path: str | os.PathLike, source: str, prefix: str, log_
         seq.fa.set_flow_style()
         prefixes[prefix] = seq
         change = MappingChange(prefix, log_type, "extended")
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        yaml.dump(doc, fh)
-    os.replace(tmp, path)
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    atomic_write(path, out.getvalue())
     return change
