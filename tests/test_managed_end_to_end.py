@@ -173,3 +173,13 @@ async def test_browse_screen_maps_a_detected_prefix_in_one_keystroke(managed_buc
         assert app.session.detections[0].log_types == ("Okta.SystemLog",)
     text = cfg.read_text()
     assert "idp/: Okta.SystemLog" in text and "# the payments app, mapped by hand" in text
+
+
+def test_detect_text_names_the_type_with_its_reason(managed_bucket, capsys):
+    assert main(["detect", "--config", str(managed_bucket), "--source", "managed", "--prefix", "gcp-export/",
+                 "--since", "2026-05-01", "--until", "2026-05-03"]) == 0
+    out = capsys.readouterr().out
+    assert "format:  GCP audit log" in out
+    assert ("reason:  2/2 records have GCP audit log keys: logName, receiveTimestamp, protoPayload "
+            "(protoPayload.@type='type.googleapis.com/google.cloud.audit.AuditLog')") in out
+    assert "managed schema: GCP.AuditLog" in out

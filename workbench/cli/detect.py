@@ -62,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  format:  {d.format}{shape} (confidence {d.confidence:.2f})")
         print(f"  reason:  {one_line(d.reason, 400)}")
         stream = d.stream + (f" (envelope {d.envelope})" if d.envelope else "") if d.stream else "auto"
-        print(f"  parser:  {d.parser}; stream {stream}; managed schema: {d.managed_schema or 'none (infer a custom schema)'}")
+        also = f" (or {', '.join(d.alternatives)}: same layout)" if d.alternatives else ""
+        print(f"  parser:  {d.parser}; stream {stream}; managed schema: {d.managed_schema or 'none (infer a custom schema)'}"
+              + also)
         configured = f"; configured log types: {one_line(', '.join(d.log_types))}" if d.log_types else ""
         print(f"  counts:  {d.objects} object(s), {d.records} record(s); compression {', '.join(d.compression) or '?'}"
               + configured)
