@@ -19,7 +19,7 @@ from workbench.parse.parser import parsers_for_source
 from workbench.source.sampling import sample
 
 pytestmark = pytest.mark.demo
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "schemas"
 BUCKET = "wb-managed-e2e"
 DAY = "2026/05/02"

@@ -14,7 +14,7 @@ from workbench.parse import ParseError, compile_parser
 from workbench.parse.schema_tests import run_schema_tests
 from workbench.schema import load_schema, load_schema_dir, validate_schema_text
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 MANAGED = sorted(n for n in load_schema_dir(SCHEMAS) if not n.startswith("Custom."))
 
 

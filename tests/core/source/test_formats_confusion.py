@@ -18,7 +18,7 @@ from workbench.schema import load_schema_dir
 from workbench.source.formats import detect_groups, label_records
 from workbench.source.signatures import BY_FORMAT_ID, BY_LOG_TYPE, SIGNATURES
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 
 
 def _objects() -> dict[str, list[list[Record]]]:

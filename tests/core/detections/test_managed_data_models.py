@@ -16,7 +16,7 @@ from workbench.model import Record
 from workbench.parse import compile_parser
 from workbench.schema import load_schema
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SCHEMAS = REPO / "schemas"
 FIELDS = ("actor_user", "source_ip", "event_type", "user_agent", "user", "assigned_admin_role")
 
