@@ -26,8 +26,10 @@ from workbench.model import Record
 from workbench.source.partitions import key_pattern
 from workbench.source.signatures import (
     BY_FORMAT_ID,
+    PARSER_PATTERNS,
     SIGNATURES,
     is_metadata_line,
+    is_vpc_header,
     match_json,
     match_text,
     shipped_log_types,
@@ -46,34 +48,9 @@ FORMATS: dict[str, tuple[str, str | None, str, float]] = {
 }
 FORMATS.update({s.format_id: (s.title, s.log_type, s.parser, s.confidence) for s in SIGNATURES})
 
-# every field a VPC flow log format may name (versions 2 to 8), for recognising a custom format by its header
-_VPC_FIELDS = {"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol",
-               "packets", "bytes", "start", "end", "action", "log-status", "vpc-id", "subnet-id", "instance-id",
-               "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr", "region", "az-id", "sublocation-type",
-               "sublocation-id", "pkt-src-aws-service", "pkt-dst-aws-service", "flow-direction", "traffic-path",
-               "ecs-cluster-arn", "ecs-cluster-name", "ecs-container-instance-arn", "ecs-container-instance-id",
-               "ecs-container-id", "ecs-second-container-id", "ecs-service-name", "ecs-task-definition-arn",
-               "ecs-task-arn", "ecs-task-id", "reject-reason"}
 _KV = re.compile(r"(?:^|(?<=\s))([A-Za-z_@][\w.\-/@]*)=(\"(?:[^\"\\]|\\.)*\"|\S*)")
 _IDENT = re.compile(r"^[A-Za-z_][\w .\-/()#]*$")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
-PARSER_PATTERNS = {
-    "s3_access": ('%{bucketowner} %{bucket} [%{time}] %{remoteip} %{requester} %{requestid} %{operation} %{key} '
-                  '"%{requesturi}" %{httpstatus} %{errorcode} %{bytessent} %{objectsize} %{totaltime} '
-                  '%{turnaroundtime} "%{referrer}" "%{useragent}" %{versionid} %{hostid}'),
-    "apache_combined": ('%{remote_ip} %{identity} %{user} [%{timestamp}] "%{method} %{request_uri} %{protocol}" '
-                        '%{status} %{bytes_sent} "%{referer}" "%{user_agent}"'),
-    "apache_common": '%{remote_ip} %{identity} %{user} [%{timestamp}] "%{method} %{request_uri} %{protocol}" %{status} %{bytes_sent}',
-    "nginx_access": ('%{remote_addr} - %{remote_user} [%{time_local}] "%{request}" %{status} %{body_bytes_sent} '
-                     '"%{http_referer}" "%{http_user_agent}" "%{http_x_forwarded_for}"'),
-    "alb": ('%{type} %{timestamp} %{elb} %{client} %{target} %{request_processing_time} %{target_processing_time} '
-            '%{response_processing_time} %{elb_status_code} %{target_status_code} %{received_bytes} %{sent_bytes} '
-            '"%{request}" "%{user_agent}" %{}'),
-    "syslog_5424": r"^<(?P<priority>\d{1,3})>(?P<version>\d{1,2}) (?P<timestamp>\S+) (?P<hostname>\S+) "
-                   r"(?P<appname>\S+) (?P<procid>\S+) (?P<msgid>\S+) (?P<structured_data>-|\[.*?\]) ?(?P<message>.*)$",
-    "syslog_3164": r"^(?:<(?P<priority>\d{1,3})>)?(?P<timestamp>[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}) "
-                   r"(?P<hostname>\S+) (?P<tag>[^:\[\s]+)(?:\[(?P<procid>\d+)\])?: (?P<message>.*)$",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,16 +118,11 @@ def _classify(text: str) -> tuple[str | None, object]:
     sig = match_text(s)
     if sig is not None:
         return sig.format_id, None
-    if _is_vpc_header(s):
+    if is_vpc_header(s):
         return "vpc_flow", None
     if _is_logfmt(s):
         return "logfmt", None
     return None, None
-
-
-def _is_vpc_header(s: str) -> bool:
-    words = s.split()
-    return len(words) >= 5 and all(w in _VPC_FIELDS for w in words) and bool({"srcaddr", "interface-id"} & set(words))
 
 
 def _is_logfmt(s: str) -> bool:
@@ -319,7 +291,7 @@ class _Labelled:
 def _vpc_custom_rows(recs: list[Record], labels: list[str | None]) -> None:
     """A VPC flow log in a custom format is known by its header line: the rows of that object with as many
     space-separated values as the header names are flow records too (no fixed layout says so line by line)."""
-    columns = {r.key: len(r.text.split()) for r in recs if r.line == 1 and _is_vpc_header(r.text)}
+    columns = {r.key: len(r.text.split()) for r in recs if r.line == 1 and is_vpc_header(r.text)}
     if columns:
         for i, r in enumerate(recs):
             if labels[i] in (None, "logfmt") and len(r.text.split()) == columns.get(r.key, -1):

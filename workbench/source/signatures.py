@@ -211,6 +211,42 @@ def match_text(line: str) -> Signature | None:
     return None
 
 
+# Panther parser settings a custom schema for these layouts would start from (detect's `parser_config`)
+PARSER_PATTERNS = {
+    "s3_access": ('%{bucketowner} %{bucket} [%{time}] %{remoteip} %{requester} %{requestid} %{operation} %{key} '
+                  '"%{requesturi}" %{httpstatus} %{errorcode} %{bytessent} %{objectsize} %{totaltime} '
+                  '%{turnaroundtime} "%{referrer}" "%{useragent}" %{versionid} %{hostid}'),
+    "apache_combined": ('%{remote_ip} %{identity} %{user} [%{timestamp}] "%{method} %{request_uri} %{protocol}" '
+                        '%{status} %{bytes_sent} "%{referer}" "%{user_agent}"'),
+    "apache_common": '%{remote_ip} %{identity} %{user} [%{timestamp}] "%{method} %{request_uri} %{protocol}" %{status} %{bytes_sent}',
+    "nginx_access": ('%{remote_addr} - %{remote_user} [%{time_local}] "%{request}" %{status} %{body_bytes_sent} '
+                     '"%{http_referer}" "%{http_user_agent}" "%{http_x_forwarded_for}"'),
+    "alb": ('%{type} %{timestamp} %{elb} %{client} %{target} %{request_processing_time} %{target_processing_time} '
+            '%{response_processing_time} %{elb_status_code} %{target_status_code} %{received_bytes} %{sent_bytes} '
+            '"%{request}" "%{user_agent}" %{}'),
+    "syslog_5424": r"^<(?P<priority>\d{1,3})>(?P<version>\d{1,2}) (?P<timestamp>\S+) (?P<hostname>\S+) "
+                   r"(?P<appname>\S+) (?P<procid>\S+) (?P<msgid>\S+) (?P<structured_data>-|\[.*?\]) ?(?P<message>.*)$",
+    "syslog_3164": r"^(?:<(?P<priority>\d{1,3})>)?(?P<timestamp>[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+) "
+                   r"(?P<hostname>\S+) (?:(?P<tag>[^:\[\s]+)(?:\[(?P<procid>\d+)\])?: )?(?P<message>.*)$",
+}
+
+
+# every field a VPC flow log format may name (versions 2 to 8), for recognising a custom format by its header
+_VPC_FIELDS = {"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol",
+               "packets", "bytes", "start", "end", "action", "log-status", "vpc-id", "subnet-id", "instance-id",
+               "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr", "region", "az-id", "sublocation-type",
+               "sublocation-id", "pkt-src-aws-service", "pkt-dst-aws-service", "flow-direction", "traffic-path",
+               "ecs-cluster-arn", "ecs-cluster-name", "ecs-container-instance-arn", "ecs-container-instance-id",
+               "ecs-container-id", "ecs-second-container-id", "ecs-service-name", "ecs-task-definition-arn",
+               "ecs-task-arn", "ecs-task-id", "reject-reason"}
+
+
+def is_vpc_header(s: str) -> bool:
+    """A VPC flow log header line (its own format's field names), default or custom."""
+    words = s.split()
+    return len(words) >= 5 and all(w in _VPC_FIELDS for w in words) and bool({"srcaddr", "interface-id"} & set(words))
+
+
 SHIPPED_SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
 
