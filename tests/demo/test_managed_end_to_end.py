@@ -56,6 +56,7 @@ def _raw_records() -> dict[str, list[str]]:
 CONFIG = """\
 # Security data lake sources (hand-written; detect --apply must keep these comments)
 schemas: [{schemas}]
+rules: {rules}
 sources:
   managed:
     bucket: {bucket}
@@ -77,7 +78,7 @@ def managed_bucket(demo, tmp_path_factory):
             body = gzip.compress(("\n".join(lines[part::2]) + "\n").encode())
             s3.put_object(Bucket=BUCKET, Key=f"{PREFIXES[log_type]}{DAY}/export-{part}.json.gz", Body=body)
     cfg = tmp_path_factory.mktemp("managed") / "workbench.yaml"
-    cfg.write_text(CONFIG.format(schemas=SCHEMAS, bucket=BUCKET, endpoint=demo.endpoint,
+    cfg.write_text(CONFIG.format(schemas=SCHEMAS, rules=REPO / "rules", bucket=BUCKET, endpoint=demo.endpoint,
                                  creds=demo.config_path.parent / "aws-credentials"))
     return cfg
 
@@ -148,7 +149,7 @@ async def test_browse_screen_maps_a_detected_prefix_in_one_keystroke(managed_buc
     from screens.app import WorkbenchApp
 
     cfg = tmp_path / "workbench.yaml"
-    cfg.write_text(CONFIG.format(schemas=SCHEMAS, bucket=BUCKET, endpoint=demo.endpoint,
+    cfg.write_text(CONFIG.format(schemas=SCHEMAS, rules=REPO / "rules", bucket=BUCKET, endpoint=demo.endpoint,
                                  creds=demo.config_path.parent / "aws-credentials"))
     app = WorkbenchApp(load_config(cfg))
     async with app.run_test(size=(160, 50)) as pilot:
@@ -171,6 +172,18 @@ async def test_browse_screen_maps_a_detected_prefix_in_one_keystroke(managed_buc
         await settle(app, pilot)
         assert {m.prefix: m.log_types for m in app.session.source.prefixes}["idp/"] == ("Okta.SystemLog",)
         assert app.session.detections[0].log_types == ("Okta.SystemLog",)
+        # the mapping is live: Events parses the sample with the managed schema, Rules runs the Okta rules
+        await pilot.press("4")
+        await settle(app, pilot)
+        events = app.session.events
+        assert len(events) == len(_raw_records()["Okta.SystemLog"])
+        assert {e["p_log_type"] for e in events} == {"Okta.SystemLog"}
+        await pilot.press("5")
+        await settle(app, pilot)
+        run = app.screen.run_result
+        assert run is not None and run.log_types == ("Okta.SystemLog",)
+        assert run.count("Okta.BruteForceLogins", "matches") == 6 and run.count("Okta.BruteForceLogins", "alerts") == 1
+        assert run.count("Okta.AdminRoleAssigned", "matches") == 1
     text = cfg.read_text()
     assert "idp/: Okta.SystemLog" in text and "# the payments app, mapped by hand" in text
 
