@@ -33,6 +33,7 @@ class Signature:
     any_keys: tuple[tuple[str, ...], ...] = ()  # JSON: of each of these groups, at least one path is present
     equals: dict[str, tuple[str, ...]] = field(default_factory=dict)  # JSON: path -> allowed values
     kinds: dict[str, type | tuple[type, ...]] = field(default_factory=dict)  # JSON: path -> Python type(s)
+    matching: dict[str, re.Pattern] = field(default_factory=dict)  # JSON: path -> a pattern its text contains
     pattern: re.Pattern | None = None  # text: a whole line matches
     what: str = ""  # text: the layout in words, for the reason
     same_layout: tuple[str, ...] = ()  # log types whose records look exactly like these
@@ -44,7 +45,7 @@ class Signature:
 
     @property
     def specificity(self) -> int:
-        return len(self.keys) + len(self.any_keys) + 2 * len(self.equals) + len(self.kinds)
+        return len(self.keys) + len(self.any_keys) + 2 * len(self.equals) + len(self.kinds) + 2 * len(self.matching)
 
     def matches_json(self, value: dict) -> bool:
         for path in self.keys:
@@ -59,6 +60,10 @@ class Signature:
         for path, kind in self.kinds.items():
             v = lookup(value, path)
             if not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
+                return False
+        for path, rx in self.matching.items():
+            v = lookup(value, path)
+            if not isinstance(v, str) or not rx.search(v):
                 return False
         return True
 
@@ -119,8 +124,10 @@ SIGNATURES: tuple[Signature, ...] = (
        equals={"kind": ("Event",)}),
     # --- identity and SaaS -------------------------------------------------------------------------------
     _j("Okta.SystemLog", "Okta System Log", ("uuid", "published", "eventType", "actor", "client", "outcome")),
+    # only the activity, data_access and system_event logs, as the schema's `managed.require` (gcplogs/auditlog.go)
     _j("GCP.AuditLog", "GCP audit log", ("logName", "receiveTimestamp", "protoPayload"),
-       equals={"protoPayload.@type": ("type.googleapis.com/google.cloud.audit.AuditLog",)}),
+       equals={"protoPayload.@type": ("type.googleapis.com/google.cloud.audit.AuditLog",)},
+       matching={"logName": re.compile(r"/logs/cloudaudit\.googleapis\.com%2F(?:activity|data_access|system_event)$")}),
     _j("GitHub.Audit", "GitHub audit log", ("action", "actor"),
        any_keys=(("created_at", "@timestamp"), ("_document_id", "org", "business", "repo", "user")), kinds={"actor": str}),
     _j("GSuite.ActivityEvent", "Google Workspace activity event", ("kind", "id.applicationName", "id.time", "name"),

@@ -241,3 +241,13 @@ def test_an_unloadable_type_is_never_suggested_by_default():
     assert d.managed_schema in shipped_log_types() or d.managed_schema is None
     if "Syslog.RFC3164" not in shipped_log_types():
         assert d.managed_schema is None
+
+
+def test_gcp_entries_of_other_logs_are_not_taken_for_audit_logs():
+    entry = {"logName": "projects/p/logs/cloudaudit.googleapis.com%2Factivity", "receiveTimestamp": "2026-05-02T10:00:00Z",
+             "protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog"}}
+    [d] = detect_groups(recs("gcp/*.json", [json.dumps(entry)] * 3), available=EVERY_TYPE)
+    assert d.managed_schema == "GCP.AuditLog"
+    entry["logName"] = "projects/p/logs/cloudaudit.googleapis.com%2Fpolicy"  # not one of the three audit logs
+    [d] = detect_groups(recs("gcp/*.json", [json.dumps(entry)] * 3), available=EVERY_TYPE)
+    assert d.managed_schema is None and d.format_id == "json"
