@@ -64,7 +64,7 @@ def key_folder(fields) -> Callable[[dict], dict]:
 def _fold_tree(fields) -> dict[str, tuple[str, Any]]:
     tree: dict[str, tuple[str, Any]] = {}
     for f in fields:
-        sub = None
+        sub: Any = None
         if f.type == "object":
             sub = _fold_tree(f.fields)
         elif f.type == "array" and f.element is not None and f.element.type == "object":
@@ -76,7 +76,7 @@ def _fold_tree(fields) -> dict[str, tuple[str, Any]]:
 def _fold(raw: Any, tree: dict) -> Any:
     if not isinstance(raw, dict):
         return raw
-    out = {}
+    out: dict = {}
     for k, v in raw.items():
         hit = tree.get(k.lower()) if isinstance(k, str) else None
         if hit is None:

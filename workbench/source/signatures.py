@@ -213,7 +213,7 @@ def match_text(line: str) -> Signature | None:
     """The first text signature whose layout this line has (SIGNATURES lists nginx's main format before the
     combined layout it extends, and combined before common)."""
     for s in _TEXT:
-        if s.pattern.match(line):
+        if s.pattern is not None and s.pattern.match(line):
             return s
     return None
 
