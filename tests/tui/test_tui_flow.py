@@ -293,7 +293,7 @@ async def test_enter_on_a_sampled_record_shows_it_and_its_whole_group():
         await settle(app, pilot)
         await pilot.press("r")
         tree = app.screen.query_one("#group-tree", Tree)
-        line = next(i for i in range(tree.last_line + 1) if "record" in (tree.get_node_at_line(i).data or {}))
+        line = next(i for i in range(tree.last_line + 1) if hasattr(tree.get_node_at_line(i).data, "text"))
         tree.cursor_line = line
         await pilot.press("enter")
         await settle(app, pilot)
