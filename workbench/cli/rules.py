@@ -31,7 +31,7 @@ def register(subparsers) -> None:
                        description="Run the unit tests embedded in rule YAML, with the same verdicts as "
                                    "panther_analysis_tool. Run it from a content repo's root.")
     t.add_argument("--path", help="content directory (default: `rules:` in --config / $WORKBENCH_CONFIG, "
-                                  "else the current directory)")
+                                  "else ./rules, else the current directory)")
     t.add_argument("--config", metavar="FILE", help="workbench.yaml whose `rules:` directory is tested "
                                                     "(default: $WORKBENCH_CONFIG)")
     t.add_argument("--filter", dest="filters", metavar="KEY=VALUE", nargs="+", action="extend", default=[],
@@ -106,7 +106,7 @@ def _filters(items: list[str]) -> dict[str, list[str]]:
 # --- rules test ------------------------------------------------------------------------------------------------
 
 def _test_path(args: argparse.Namespace) -> Path:
-    """--path, else the config's rules directory (--config or $WORKBENCH_CONFIG), else the current directory."""
+    """--path, else the config's rules directory (--config or $WORKBENCH_CONFIG), else ./rules, else `.`."""
     import os
 
     if args.path:
@@ -118,7 +118,9 @@ def _test_path(args: argparse.Namespace) -> Path:
         if rules_dir is None:
             raise WorkbenchError("The config names no rules directory (`rules:`); add one or pass --path DIR.")
         return Path(rules_dir)
-    return Path(".")
+    # a checkout or content repo keeps its rules in rules/ (helpers and data models next to it are still
+    # found); elsewhere the current directory, as Panther's CLI does
+    return Path("rules") if Path("rules").is_dir() else Path(".")
 
 
 def cmd_test(args: argparse.Namespace) -> int:
