@@ -8,8 +8,8 @@ import pytest
 
 from workbench.cli import main
 from workbench.errors import WorkbenchError
+from workbench.parse.schema_tests import run_schema_tests, write_schema_test
 from workbench.schema import load_schema, load_schema_dir
-from workbench.schema_tests import run_schema_tests, write_schema_test
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = REPO / "schemas"

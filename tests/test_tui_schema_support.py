@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from screens.widgets.schema_support import (
+from screens.presenters.schema_support import (
     atomic_write,
     diff_against_file,
     field_lines,

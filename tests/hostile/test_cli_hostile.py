@@ -141,7 +141,7 @@ def test_infer_out_crash_keeps_the_old_schema(files, tmp_path, monkeypatch, tall
 
 
 def test_schema_test_file_crash_keeps_the_old_tests(tmp_path, monkeypatch, tally):
-    from workbench import schema_tests
+    from workbench.parse import schema_tests
     from workbench.schema import load_schema
 
     path = tmp_path / "Custom.Hostile_tests.yml"
@@ -162,7 +162,7 @@ def test_schema_test_file_crash_keeps_the_old_tests(tmp_path, monkeypatch, tally
 def test_sample_detect_infer_parse_on_the_demos_hostile_objects(demo, tally, tmp_path):
     """The demo bucket's own hostile objects (markup/ANSI values, a long line, invalid UTF-8, zstd behind .gz,
     an empty object) through every command that reads a source, human output first."""
-    from workbench.s3 import list_objects
+    from workbench.source.s3 import list_objects
 
     hostile = [r.key for r in list_objects(demo.aws, demo.source, prefix="Panoptica/auth/") if "/hostile-" in r.key]
     folder = hostile[0].rsplit("/", 1)[0] + "/"

@@ -12,9 +12,10 @@ import os
 import sys
 from pathlib import Path
 
-from workbench.cli.common import add_source_args, parse_time, source_from_args
+from workbench.cli.common import add_source_args, source_from_args
 from workbench.errors import WorkbenchError
 from workbench.safetext import clean
+from workbench.source.window import parse_time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,8 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def read_local_records(files: list[str]):
     """Records from local files, decoded like S3 objects (compression sniffed, envelopes unwrapped)."""
-    from workbench.decode import decode_object
     from workbench.model import ObjectRef
+    from workbench.source.decode import decode_object
 
     records = []
     for name in files:
@@ -61,7 +62,7 @@ def read_local_records(files: list[str]):
 def _sample_records(args: argparse.Namespace):
     from workbench.aws import AwsSession
     from workbench.cli.progress import Progress
-    from workbench.sampling import sample
+    from workbench.source.sampling import sample
 
     _cfg, source = source_from_args(args)
     bar = Progress("sampling")

@@ -14,9 +14,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from workbench.cli.common import add_source_args, parse_time, source_from_args
+from workbench.cli.common import add_source_args, source_from_args
 from workbench.errors import WorkbenchError
 from workbench.safetext import one_line
+from workbench.source.window import parse_time
 
 
 def register(subparsers) -> None:
@@ -156,7 +157,7 @@ def _ndjson_events(path: str, bad: list[str]) -> Iterator[dict]:
 
 def _source_events(args: argparse.Namespace, bad: list[str], counts: dict) -> tuple[Iterator[dict], Path | None]:
     from workbench.cli.progress import Progress
-    from workbench.pipeline import iter_events
+    from workbench.events.pipeline import iter_events
 
     config, source = source_from_args(args)
     progress = Progress(f"reading {source.name}")
