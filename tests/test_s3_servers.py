@@ -15,13 +15,13 @@ from test_live_demo import RULE_PY, RULE_YML, SCHEMA, _check_items, _wait_for_ke
 
 from workbench.demo.generator import live_object
 from workbench.demo.seed import put_object
-from workbench.detect import detect_groups
 from workbench.errors import WorkbenchError
 from workbench.live.tail import LiveTail
 from workbench.model import FetchFailure, ObjectRef
-from workbench.partitions import in_window
-from workbench.s3 import ListStats, fetch_objects, list_for_sampling, list_objects, stratified_sample
-from workbench.sampling import sample
+from workbench.source.formats import detect_groups
+from workbench.source.partitions import in_window
+from workbench.source.s3 import ListStats, fetch_objects, list_for_sampling, list_objects, stratified_sample
+from workbench.source.sampling import sample
 
 # Keys a user's bucket really has: spaces, '+' (which S3 never decodes to a space), a literal '%20', non-ASCII,
 # query-string characters, and the characters S3's docs list as needing special handling.
@@ -164,3 +164,20 @@ def test_bounded_walk_for_huge_buckets_still_finds_objects(s3_server):
     refs, complete = list_for_sampling(s3_server.aws, s3_server.source, budget=60, probe_pages=0)
     assert not complete and refs and {r.key for r in refs} <= set(s3_server.keys)
     assert {r.key.split("/")[0] for r in refs} == {k.split("/")[0] for k in s3_server.keys}
+
+
+@pytest.mark.parametrize("value", ["2026-12-04T20:01:02.000Z", "2026-12-04T20:01:02Z", "Fri, 04 Dec 2026 20:01:02 GMT",
+                                   "1700000000", "2026-12-04T20:01:02+01:00", "Fri, 04 Dec 2026 20:01:02 +0100", "not a time"])
+def test_fast_timestamp_parser_agrees_with_botocore(value):
+    from botocore.utils import parse_timestamp
+
+    from workbench.aws import fast_timestamp
+
+    try:
+        expected = parse_timestamp(value)
+    except ValueError:
+        with pytest.raises(ValueError):
+            fast_timestamp(value)
+        return
+    got = fast_timestamp(value)
+    assert got == expected and got.utcoffset() == expected.utcoffset()
