@@ -68,10 +68,14 @@ def cpu_by_role(moto: psutil.Process) -> dict[int, tuple[str, float]]:
     return out
 
 
-def tree_cpu(pids: list[int], exclude: set[int]) -> float:
-    """CPU seconds of `pids` and all their descendants (minus `exclude`), as of now."""
-    seen, total = set(), 0.0
-    for pid in pids:
+ROOT_ROLES = ("client", "scheduler", "nannies")  # the order of `pids`: this process, `dask scheduler`, `dask worker`s
+
+
+def tree_cpu(pids: list[int], exclude: set[int]) -> dict[str, float]:
+    """CPU seconds so far of `pids` and all their descendants (minus `exclude`), by role."""
+    seen: set[int] = set()
+    out: dict[str, float] = defaultdict(float)
+    for i, pid in enumerate(pids):
         try:
             root = psutil.Process(pid)
             procs = [root, *root.children(recursive=True)]
@@ -83,10 +87,17 @@ def tree_cpu(pids: list[int], exclude: set[int]) -> float:
             seen.add(p.pid)
             try:
                 t = p.cpu_times()
+                cmd = " ".join(p.cmdline())
             except psutil.Error:
                 continue
-            total += t.user + t.system + t.children_user + t.children_system
-    return total
+            if "detections.worker" in cmd:
+                role = "rule processes"
+            elif p.pid == pid:
+                role = ROOT_ROLES[min(i, len(ROOT_ROLES) - 1)]
+            else:
+                role = "dask workers" if i >= 2 else "other"
+            out[role] += t.user + t.system
+    return out
 
 
 def cli_cluster(args) -> int:
@@ -124,7 +135,11 @@ def cli_cluster(args) -> int:
                      if not isinstance(d, FetchFailure)]
             engine = RuleEngine(config.rules_dir)
             in_process(config, source, refs[:40], engine, parse)  # warm: rules loaded, schemas compiled
-            with CliCluster(2, log_dir=tmp) as cluster:
+            loop_rule_pids = {p.pid for p in psutil.Process().children(recursive=True)
+                              if "detections.worker" in " ".join(p.cmdline())}
+            roles: list[dict[str, float]] = []
+            env = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"} if args.no_profiler else {}
+            with CliCluster(2, log_dir=tmp, env=env) as cluster:
                 dask_cluster = engine_mod._Cluster(cluster.address, None)
                 workers = dask_cluster.wait_for_workers()
                 tasks = group_tasks(refs, task_target_bytes(sum(r.size for r in refs), workers))
@@ -140,20 +155,22 @@ def cli_cluster(args) -> int:
                                      if isinstance(e, dict)) for r, d in blobs)
                     rows["parse_eps"].append(parsed / (time.perf_counter() - t0))
                     # the plain loop: this process and its rule process
-                    c0 = tree_cpu([me], {moto_pid, *cluster.pids})
+                    c0 = sum(tree_cpu([me], {moto_pid, *cluster.pids}).values())
                     events, matches, seconds = in_process(config, source, refs, engine, parse)
-                    rows["loop_cpu"].append((tree_cpu([me], {moto_pid, *cluster.pids}) - c0) / events)
+                    rows["loop_cpu"].append((sum(tree_cpu([me], {moto_pid, *cluster.pids}).values()) - c0) / events)
                     rows["loop_eps"].append(events / seconds)
                     seen.add((events, matches))
                     # the Dask path on the command-line cluster: client + scheduler + nannies + workers + rules
-                    c0 = tree_cpu([me, *cluster.pids], {moto_pid})
+                    c0 = tree_cpu([me, *cluster.pids], {moto_pid, *loop_rule_pids})
                     key = ReplayKey.of(source.name, source.bucket, None, until, config.rules_dir)
                     result = engine_mod.ReplayResult(key, Totals())
                     writer = CheckpointWriter(tmp / f"r{rnd}.jsonl", key, append=False)
                     engine_mod._run_tasks(dask_cluster.client, tasks, task_spec, result, writer, lambda p: None, None)
                     writer.close()
-                    cpu = tree_cpu([me, *cluster.pids], {moto_pid}) - c0
-                    rows["dask_cpu"].append(cpu / result.totals.events)
+                    c1 = tree_cpu([me, *cluster.pids], {moto_pid, *loop_rule_pids})
+                    by_role = {k: c1[k] - c0.get(k, 0.0) for k in c1}
+                    rows["dask_cpu"].append(sum(by_role.values()) / result.totals.events)
+                    roles.append(by_role)
                     rows["dask_eps"].append(result.totals.events / result.run_s)
                     seen.add((result.totals.events, result.totals.matches))
                     # the command a user types, end to end (start-up, listing and warm-up included)
@@ -169,7 +186,9 @@ def cli_cluster(args) -> int:
                     print(f"  round {rnd + 1}: load {os.getloadavg()[0]:.1f}; loop {rows['loop_eps'][-1]:,.0f} ev/s "
                           f"{rows['loop_cpu'][-1] * 1e6:.0f} µs CPU/event; dask {rows['dask_eps'][-1]:,.0f} ev/s "
                           f"{rows['dask_cpu'][-1] * 1e6:.0f} µs CPU/event; parse-only {rows['parse_eps'][-1]:,.0f} ev/s; "
-                          f"CLI replay {rows['cli_s'][-1]:.2f} s", file=sys.stderr)
+                          f"CLI replay {rows['cli_s'][-1]:.2f} s; Dask CPU-s by process: "
+                          + ", ".join(f"{k} {v:.2f}" for k, v in sorted(roles[-1].items(), key=lambda kv: -kv[1])),
+                          file=sys.stderr)
                 dask_cluster.client.close()
             engine.close()
         finally:
@@ -180,7 +199,8 @@ def cli_cluster(args) -> int:
     events, matches = seen.pop()
     m = {k: statistics.median(v) for k, v in rows.items()}
     print(f"demo history: {len(refs)} objects, {events:,} events, {matches:,} matches; median of {args.rounds} rounds; "
-          f"cluster: `dask scheduler` + 2 × `dask worker --nthreads 1` from the command line")
+          f"cluster: `dask scheduler` + 2 × `dask worker --nthreads 1` from the command line, worker profiler "
+          f"{'off' if args.no_profiler else 'on (the default)'}")
     print(f"CPU per event: Dask path {m['dask_cpu'] * 1e6:.0f} µs ÷ plain loop {m['loop_cpu'] * 1e6:.0f} µs = "
           f"{m['dask_cpu'] / m['loop_cpu']:.2f} (target ≤ 1.15; rounds: "
           + ", ".join(f"{d / lp:.2f}" for d, lp in zip(rows["dask_cpu"], rows["loop_cpu"], strict=True)) + ")")
@@ -197,6 +217,8 @@ def main() -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--cli-cluster", action="store_true", help="measure a command-line cluster against the plain loop")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-profiler", action="store_true",
+                    help="start the command-line workers with Dask's statistical profiler off")
     args = ap.parse_args()
     if args.cli_cluster:
         return cli_cluster(args)

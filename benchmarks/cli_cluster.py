@@ -8,6 +8,7 @@ the replay test that runs `workbench replay --scheduler tcp://…` against it.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -26,8 +27,9 @@ class CliCluster:
     """`start()` brings up the scheduler and `workers` single-threaded workers and waits for them;
     `stop()` ends every process it started (terminate, then kill)."""
 
-    def __init__(self, workers: int = 2, *, log_dir: Path | None = None):
+    def __init__(self, workers: int = 2, *, log_dir: Path | None = None, env: dict[str, str] | None = None):
         self.workers = workers
+        self.env = {**os.environ, **(env or {})}
         self.log_dir = log_dir
         self.port = _free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
@@ -36,7 +38,8 @@ class CliCluster:
     def _spawn(self, name: str, args: list[str]) -> None:
         dask = Path(sys.executable).parent / "dask"
         log = open(self.log_dir / f"{name}.log", "wb") if self.log_dir else subprocess.DEVNULL  # noqa: SIM115
-        self.procs.append(subprocess.Popen([str(dask), *args], stdin=subprocess.DEVNULL, stdout=log, stderr=log))
+        self.procs.append(subprocess.Popen([str(dask), *args], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                           env=self.env))
         if log is not subprocess.DEVNULL:
             log.close()
 
