@@ -71,20 +71,20 @@ def cpu_by_role(moto: psutil.Process) -> dict[int, tuple[str, float]]:
 ROOT_ROLES = ("client", "scheduler", "nannies")  # the order of `pids`: this process, `dask scheduler`, `dask worker`s
 
 
-def tree_cpu(pids: list[int], exclude: set[int]) -> dict[str, float]:
-    """CPU seconds so far of `pids` and all their descendants (minus `exclude`), by role."""
-    seen: set[int] = set()
-    out: dict[str, float] = defaultdict(float)
-    for i, pid in enumerate(pids):
+def tree_cpu(pids: list[int], exclude: set[int]) -> dict[int, tuple[str, float]]:
+    """pid -> (role, CPU seconds so far) for `pids` and all their descendants, minus `exclude`. The cluster's
+    processes are children of this one too, so the roots are walked last-first: a process belongs to the
+    nearest root above it."""
+    out: dict[int, tuple[str, float]] = {}
+    for i, pid in reversed(list(enumerate(pids))):
         try:
             root = psutil.Process(pid)
             procs = [root, *root.children(recursive=True)]
         except psutil.Error:
             continue
         for p in procs:
-            if p.pid in seen or p.pid in exclude:
+            if p.pid in out or p.pid in exclude:
                 continue
-            seen.add(p.pid)
             try:
                 t = p.cpu_times()
                 cmd = " ".join(p.cmdline())
@@ -96,8 +96,15 @@ def tree_cpu(pids: list[int], exclude: set[int]) -> dict[str, float]:
                 role = ROOT_ROLES[min(i, len(ROOT_ROLES) - 1)]
             else:
                 role = "dask workers" if i >= 2 else "other"
-            out[role] += t.user + t.system
+            out[p.pid] = (role, t.user + t.system)
     return out
+
+
+def cpu_delta(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    roles: dict[str, float] = defaultdict(float)
+    for pid, (role, t) in after.items():
+        roles[role] += t - before.get(pid, (role, 0.0))[1]
+    return dict(roles)
 
 
 def cli_cluster(args) -> int:
@@ -155,9 +162,10 @@ def cli_cluster(args) -> int:
                                      if isinstance(e, dict)) for r, d in blobs)
                     rows["parse_eps"].append(parsed / (time.perf_counter() - t0))
                     # the plain loop: this process and its rule process
-                    c0 = sum(tree_cpu([me], {moto_pid, *cluster.pids}).values())
+                    c0 = tree_cpu([me], {moto_pid, *cluster.pids})
                     events, matches, seconds = in_process(config, source, refs, engine, parse)
-                    rows["loop_cpu"].append((sum(tree_cpu([me], {moto_pid, *cluster.pids}).values()) - c0) / events)
+                    loop_roles = cpu_delta(c0, tree_cpu([me], {moto_pid, *cluster.pids}))
+                    rows["loop_cpu"].append(sum(loop_roles.values()) / events)
                     rows["loop_eps"].append(events / seconds)
                     seen.add((events, matches))
                     # the Dask path on the command-line cluster: client + scheduler + nannies + workers + rules
@@ -167,8 +175,7 @@ def cli_cluster(args) -> int:
                     writer = CheckpointWriter(tmp / f"r{rnd}.jsonl", key, append=False)
                     engine_mod._run_tasks(dask_cluster.client, tasks, task_spec, result, writer, lambda p: None, None)
                     writer.close()
-                    c1 = tree_cpu([me, *cluster.pids], {moto_pid, *loop_rule_pids})
-                    by_role = {k: c1[k] - c0.get(k, 0.0) for k in c1}
+                    by_role = cpu_delta(c0, tree_cpu([me, *cluster.pids], {moto_pid, *loop_rule_pids}))
                     rows["dask_cpu"].append(sum(by_role.values()) / result.totals.events)
                     roles.append(by_role)
                     rows["dask_eps"].append(result.totals.events / result.run_s)
@@ -186,7 +193,9 @@ def cli_cluster(args) -> int:
                     print(f"  round {rnd + 1}: load {os.getloadavg()[0]:.1f}; loop {rows['loop_eps'][-1]:,.0f} ev/s "
                           f"{rows['loop_cpu'][-1] * 1e6:.0f} µs CPU/event; dask {rows['dask_eps'][-1]:,.0f} ev/s "
                           f"{rows['dask_cpu'][-1] * 1e6:.0f} µs CPU/event; parse-only {rows['parse_eps'][-1]:,.0f} ev/s; "
-                          f"CLI replay {rows['cli_s'][-1]:.2f} s; Dask CPU-s by process: "
+                          f"CLI replay {rows['cli_s'][-1]:.2f} s; loop CPU-s: "
+                          + ", ".join(f"{k} {v:.2f}" for k, v in sorted(loop_roles.items(), key=lambda kv: -kv[1]))
+                          + "; Dask CPU-s: "
                           + ", ".join(f"{k} {v:.2f}" for k, v in sorted(roles[-1].items(), key=lambda kv: -kv[1])),
                           file=sys.stderr)
                 dask_cluster.client.close()

@@ -192,8 +192,14 @@ def start_peer(config_dir: Path, spec: DemoSpec | None = None) -> Peer:
     return Peer(server, spec, path, [p.key for p in puts])
 
 
-if __name__ == "__main__":  # start a seeded peer by hand: prints endpoint and config, runs until Ctrl+C
+if __name__ == "__main__":  # start a seeded peer by hand: prints endpoint and config, runs until Ctrl+C / SIGTERM
+    import signal
     import tempfile
+
+    def _interrupt(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
 
     with tempfile.TemporaryDirectory(prefix="s3rver-peer-") as tmp, start_peer(Path(tmp)) as peer:
         print(f"endpoint: {peer.endpoint}\nconfig: {peer.config_path}", flush=True)
