@@ -100,11 +100,56 @@ def tree_cpu(pids: list[int], exclude: set[int]) -> dict[int, tuple[str, float]]
     return out
 
 
+def cluster_tree(pids: list[int]) -> set[int]:
+    out = set(pids)
+    for pid in pids:
+        try:
+            out |= {c.pid for c in psutil.Process(pid).children(recursive=True)}
+        except psutil.Error:
+            pass
+    return out
+
+
 def cpu_delta(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
     roles: dict[str, float] = defaultdict(float)
     for pid, (role, t) in after.items():
         roles[role] += t - before.get(pid, (role, 0.0))[1]
     return dict(roles)
+
+
+def _half_loop(config_path: str, keys: list[str]) -> tuple[int, float]:
+    """One of two plain loops run side by side (spawned process): events, and CPU seconds of this process
+    and its rule process over the timed loop (rules and schemas loaded before)."""
+    from bench_replay import in_process
+
+    from workbench.detections import RuleEngine
+    from workbench.parse import parsers_for_source
+    from workbench.source.s3 import list_objects
+
+    config = load_config(Path(config_path))
+    source = config.source("demo")
+    wanted = set(keys)
+    refs = [r for r in list_objects(AwsSession(source), source) if r.key in wanted]
+    parse = parsers_for_source(config, source)
+    with RuleEngine(config.rules_dir) as rule_engine:
+        in_process(config, source, refs[:10], rule_engine, parse)
+        me = psutil.Process()
+        before = tree_cpu([me.pid], set())
+        events, _matches, _s = in_process(config, source, refs, rule_engine, parse)
+        cpu = sum(cpu_delta(before, tree_cpu([me.pid], set())).values())
+    return events, cpu
+
+
+def loop_pair(config_path: Path, refs) -> float:
+    """CPU seconds per event of two plain loops running at once, each over half the objects: the same
+    two-processes-on-two-cores contention the 2-worker cluster has, without Dask."""
+    import multiprocessing
+
+    keys = [r.key for r in refs]
+    halves = [keys[0::2], keys[1::2]]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        got = pool.starmap(_half_loop, [(str(config_path), h) for h in halves])
+    return sum(c for _, c in got) / sum(e for e, _ in got)
 
 
 def cli_cluster(args) -> int:
@@ -153,7 +198,7 @@ def cli_cluster(args) -> int:
                 task_spec = TaskSpec(0, (), config, source, str(config.rules_dir))
                 engine_mod._warm_up(dask_cluster.client, task_spec)
                 rows: dict[str, list[float]] = {"loop_cpu": [], "dask_cpu": [], "loop_eps": [], "dask_eps": [],
-                                                "parse_eps": [], "cli_s": []}
+                                                "parse_eps": [], "cli_s": [], "pair_cpu": []}
                 seen = set()
                 for rnd in range(args.rounds):
                     # parse only: decode + parse, bytes already in memory, one process
@@ -162,12 +207,14 @@ def cli_cluster(args) -> int:
                                      if isinstance(e, dict)) for r, d in blobs)
                     rows["parse_eps"].append(parsed / (time.perf_counter() - t0))
                     # the plain loop: this process and its rule process
-                    c0 = tree_cpu([me], {moto_pid, *cluster.pids})
+                    not_loop = {moto_pid, *cluster_tree(cluster.pids)}
+                    c0 = tree_cpu([me], not_loop)
                     events, matches, seconds = in_process(config, source, refs, engine, parse)
-                    loop_roles = cpu_delta(c0, tree_cpu([me], {moto_pid, *cluster.pids}))
+                    loop_roles = cpu_delta(c0, tree_cpu([me], not_loop))
                     rows["loop_cpu"].append(sum(loop_roles.values()) / events)
                     rows["loop_eps"].append(events / seconds)
                     seen.add((events, matches))
+                    rows["pair_cpu"].append(loop_pair(demo.config_path, refs))
                     # the Dask path on the command-line cluster: client + scheduler + nannies + workers + rules
                     c0 = tree_cpu([me, *cluster.pids], {moto_pid, *loop_rule_pids})
                     key = ReplayKey.of(source.name, source.bucket, None, until, config.rules_dir)
@@ -191,7 +238,7 @@ def cli_cluster(args) -> int:
                     r = json.loads(proc.stdout)
                     seen.add((r["events"], r["matches"]))
                     print(f"  round {rnd + 1}: load {os.getloadavg()[0]:.1f}; loop {rows['loop_eps'][-1]:,.0f} ev/s "
-                          f"{rows['loop_cpu'][-1] * 1e6:.0f} µs CPU/event; dask {rows['dask_eps'][-1]:,.0f} ev/s "
+                          f"{rows['loop_cpu'][-1] * 1e6:.0f} µs CPU/event (2 loops at once {rows['pair_cpu'][-1] * 1e6:.0f}); dask {rows['dask_eps'][-1]:,.0f} ev/s "
                           f"{rows['dask_cpu'][-1] * 1e6:.0f} µs CPU/event; parse-only {rows['parse_eps'][-1]:,.0f} ev/s; "
                           f"CLI replay {rows['cli_s'][-1]:.2f} s; loop CPU-s: "
                           + ", ".join(f"{k} {v:.2f}" for k, v in sorted(loop_roles.items(), key=lambda kv: -kv[1]))
@@ -213,6 +260,9 @@ def cli_cluster(args) -> int:
     print(f"CPU per event: Dask path {m['dask_cpu'] * 1e6:.0f} µs ÷ plain loop {m['loop_cpu'] * 1e6:.0f} µs = "
           f"{m['dask_cpu'] / m['loop_cpu']:.2f} (target ≤ 1.15; rounds: "
           + ", ".join(f"{d / lp:.2f}" for d, lp in zip(rows["dask_cpu"], rows["loop_cpu"], strict=True)) + ")")
+    print(f"CPU per event: Dask path ÷ two plain loops run at once (same contention, no Dask) = "
+          f"{m['dask_cpu'] / m['pair_cpu']:.2f} (loops {m['pair_cpu'] * 1e6:.0f} µs; rounds: "
+          + ", ".join(f"{d / lp:.2f}" for d, lp in zip(rows["dask_cpu"], rows["pair_cpu"], strict=True)) + ")")
     print(f"events/s: Dask path {m['dask_eps']:,.0f} ({m['dask_eps'] / 2:,.0f} per worker), plain loop "
           f"{m['loop_eps']:,.0f}, parse-only {m['parse_eps']:,.0f}; per worker ÷ parse-only = "
           f"{m['dask_eps'] / 2 / m['parse_eps']:.2f}")

@@ -56,7 +56,8 @@ def ensure_installed() -> Path:
         raise PeerUnavailable("s3rver needs Node.js and npm on PATH (neither is a Python dependency)")
     CACHE.mkdir(parents=True, exist_ok=True)
     try:
-        proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--no-save", "--prefix", str(CACHE),
+        proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--no-save", "--fetch-retries=1",
+                               "--fetch-timeout=30000", "--prefix", str(CACHE),
                                f"s3rver@{VERSION}"], capture_output=True, text=True, timeout=INSTALL_TIMEOUT,
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
