@@ -62,10 +62,6 @@ def ns_to_text(ns: int) -> str:
     return utc_text(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, frac)
 
 
-def now_text() -> str:
-    return ns_to_text(time.time_ns())
-
-
 def _frac_ns(frac: str | None) -> int:
     return int((frac + "000000000")[:9]) if frac else 0
 
@@ -183,12 +179,34 @@ def _unix_parser(scale: int, *, fractional: bool) -> TimeParser:
     return parse
 
 
+_UNIX_S = _unix_parser(1_000_000_000, fractional=True)
+_UNIX_NS = _unix_parser(1, fractional=False)
+_CLOUDFLARE_MAX_SECONDS = 60_000_000_000  # a number at least this big cannot be seconds (year 3871): nanoseconds
+
+
+def parse_cloudflare(value: object) -> str:
+    """Cloudflare Logpush's timestamps as Panther reads them: RFC 3339 text, or integer unix seconds or
+    nanoseconds told apart by size (Logpush's `timestamps=unix` / `unixnano` options)."""
+    t = type(value)
+    if t is str:
+        v = value.strip()
+        if not v.lstrip("-").isdigit():
+            return parse_rfc3339(value)
+        value = int(v)
+    elif t is float and value.is_integer():
+        value = int(value)
+    if type(value) is not int:
+        raise ValueError("expected RFC 3339 text or integer unix seconds/nanoseconds")
+    return _UNIX_S(value) if abs(value) < _CLOUDFLARE_MAX_SECONDS else _UNIX_NS(value)
+
+
 _NAMED: dict[str, TimeParser] = {
     "rfc3339": parse_rfc3339,
-    "unix": _unix_parser(1_000_000_000, fractional=True),
+    "unix": _UNIX_S,
     "unix_ms": _unix_parser(1_000_000, fractional=False),
     "unix_us": _unix_parser(1_000, fractional=False),
-    "unix_ns": _unix_parser(1, fractional=False),
+    "unix_ns": _UNIX_NS,
+    "cloudflare": parse_cloudflare,
 }
 
 # strftime directive → (regex, group name); the assembler reads the groups by name.
@@ -463,7 +481,3 @@ def unix_unit(lo: float, hi: float) -> str | None:
         if a <= lo and hi <= b:
             return name
     return None
-
-
-def parse_with(fmt: str, value: object) -> str:
-    return compile_time_format(fmt)(value) if fmt not in _NAMED else _NAMED[fmt](value)

@@ -1,0 +1,137 @@
+"""The Schema screen's pure glue: which records a schema describes and its default name, where it is saved,
+the atomic save and its diff, and where each field sits in YAML text that may be mid-edit."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from screens.presenters.schema_support import (
+    diff_against_file,
+    field_lines,
+    name_from_prefix,
+    path_at_line,
+    record_groups,
+    schema_file,
+    schema_tests_file,
+    set_field_type,
+    with_saved,
+)
+from workbench.config import parse_config
+from workbench.errors import WorkbenchError
+from workbench.files import atomic_write
+from workbench.model import Record
+from workbench.schema import dump_schema, load_schema, walk_fields
+
+NESTED = """\
+schema: Custom.Nested
+fields:
+- name: a
+  type: string
+- name: b
+  type: object
+  fields:
+  - name: c
+    required: true
+    type: int
+- name: arr
+  type: array
+  element:
+    type: object
+    fields:
+    - name: d
+      type: timestamp
+      timeFormats: [rfc3339]
+- name: z
+  type: bigint
+"""
+
+
+def test_field_lines_name_every_field_as_walk_fields_does():
+    found = field_lines(NESTED)
+    assert [p for _n, p, _t in found] == [p for p, _f in walk_fields(load_schema(NESTED).fields)]
+    lines = NESTED.splitlines()
+    for name_line, path, type_line in found:
+        assert lines[name_line - 1].strip().endswith(path.rsplit(".", 1)[-1])
+        assert lines[type_line - 1].strip().startswith("type:")
+
+
+def test_field_lines_follow_indented_sequences_and_half_typed_text():
+    indented = ("fields:\n  - name: a\n    type: string\n  - name: b\n    type: object\n    fields:\n"
+                "      - name: c\n        type: int\n  - name: arr\n    type: array\n    element:\n"
+                "      type: object\n      fields:\n        - name: d\n          type: string\n")
+    assert [(p, t) for _n, p, t in field_lines(indented)] == [("a", 3), ("b", 5), ("b.c", 8), ("arr", 10),
+                                                              ("arr[].d", 15)]
+    broken = NESTED.replace("  type: bigint", "  type: [")
+    assert field_lines(broken)[-1][1] == "z"
+    assert path_at_line(NESTED, 9) == "b.c" and path_at_line(NESTED, 1) is None
+
+
+def test_set_field_type_changes_only_that_line():
+    text, line = set_field_type(NESTED, "b.c", "bigint")
+    assert text.splitlines()[line - 1] == "    type: bigint"
+    assert load_schema(text).fields[1].fields[0].type == "bigint"
+    assert sum(a != b for a, b in zip(NESTED.splitlines(), text.splitlines(), strict=True)) == 1
+    assert set_field_type(NESTED, "nope", "int") is None
+
+
+@pytest.mark.parametrize(("prefix", "name"), [
+    ("Panoptica/auth/", "Custom.Panoptica.Auth"),
+    ("Panoptica/auth/2026-01-02/", "Custom.Panoptica.Auth"),
+    ("app/payments/dt=2026-01-02/", "Custom.App.Payments"),
+    ("s3-access/", "Custom.S3Access"),
+    ("9lives/", "Custom.X9lives"),
+    ("", "Custom.Logs"),
+])
+def test_name_from_prefix_is_a_valid_schema_name(prefix, name):
+    assert name_from_prefix(prefix) == name
+    load_schema(f"schema: {name}\nfields:\n- name: a\n  type: string\n")
+
+
+def test_record_groups_split_by_configured_log_type():
+    config = parse_config("""
+sources:
+  s:
+    bucket: b
+    prefixes: {"p/a/": Custom.A, "p/b/": Custom.B}
+""")
+    source = config.source("s")
+    recs = [Record("b", f"p/{k}/x.json", i, "{}") for i, k in enumerate("aabaac")]
+    groups = record_groups(recs, source, "p/")
+    assert [(g.name, len(g.records), g.configured) for g in groups] == [
+        ("Custom.A", 4, True), ("Custom.B", 1, True), ("Custom.P", 1, False), ("Custom.PAll", 6, False)]
+    assert len(record_groups(recs[:2], source, "p/a/")) == 1
+
+
+def test_save_is_atomic_and_finds_the_file_declaring_the_name(tmp_path):
+    with pytest.raises(WorkbenchError):
+        schema_file((), "Custom.A")
+    path, exists = schema_file([tmp_path], "Custom.A")
+    assert (path, exists) == (tmp_path / "Custom.A.yml", False)
+    text = dump_schema(load_schema(NESTED.replace("Custom.Nested", "Custom.A")))
+    other = tmp_path / "sub" / "whatever.yml"
+    atomic_write(other, text, make_parents=True)
+    assert other.read_text() == text and not [p for p in other.parent.iterdir() if p.name != "whatever.yml"]
+    assert schema_file([tmp_path], "Custom.A") == (other, True)
+    assert schema_tests_file(other) == tmp_path / "sub" / "whatever_tests.yml"
+    assert diff_against_file(other, text) == []
+    diff = diff_against_file(other, text.replace("type: bigint", "type: float"))
+    assert "-  type: bigint" in diff and "+  type: float" in diff
+    groups = with_saved(record_groups([Record("b", "k", 1, "{}")], None, "z/"), [tmp_path])
+    assert [g.saved for g in groups] == [None]
+    groups = with_saved([type(groups[0])("Custom.A", [])], [tmp_path])
+    assert [g.saved for g in groups] == [None, other]
+
+
+def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    path = tmp_path / "s.yml"
+    path.write_text("old\n")
+
+    def boom(*_a):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        atomic_write(path, "new\n")
+    assert path.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["s.yml"]
