@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -133,6 +134,12 @@ def run_s5cmd(url: str, t: Target, keys: list[str], out: Path, workers: int | No
     return took
 
 
+def own_and_children_cpu() -> float:
+    """CPU seconds of this process and of every child it has waited for (the CLI runs, s5cmd)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -148,15 +155,24 @@ def measure(t: Target, args, tmp: Path) -> dict:
         direct_cfg = config_via(t, t.endpoint, tmp / f"{t.name}-direct.yaml")
         _, keys, records = run_inproc(slow_cfg, t.source_name, args.objects)  # warm-up, and the object set
         cpu0 = cpu_seconds(t.server_pid)
+        cpu: dict[str, list[float]] = {k: [] for k in runs}
+
+        def timed(name: str, fn, *a):
+            """Run one contender; record its wall time and the CPU it (or its child process) used."""
+            c0 = own_and_children_cpu()
+            out = fn(*a)
+            cpu[name].append(own_and_children_cpu() - c0)
+            runs[name].append(out[0] if isinstance(out, tuple) else out)
+            return out
+
         for _ in range(args.rounds):  # alternate, so load from other jobs hits every contender alike
-            runs["cli"].append(run_cli(slow_cfg, t.source_name, args.objects, tmp / "cli-out"))
-            took, got, _ = run_inproc(slow_cfg, t.source_name, args.objects)
+            timed("cli", run_cli, slow_cfg, t.source_name, args.objects, tmp / "cli-out")
+            _, got, _ = timed("inproc", run_inproc, slow_cfg, t.source_name, args.objects)
             assert got == keys, "the sample changed between runs"
-            runs["inproc"].append(took)
-            runs["s5cmd"].append(run_s5cmd(url, t, keys, tmp / "s5-out"))
-            runs["naive"].append(run_naive(url, t, keys))
-            runs["ceiling"].append(run_inproc(direct_cfg, t.source_name, args.objects)[0])
-            runs["s5cmd_direct"].append(run_s5cmd(t.endpoint, t, keys, tmp / "s5-out"))
+            timed("s5cmd", run_s5cmd, url, t, keys, tmp / "s5-out")
+            timed("naive", run_naive, url, t, keys)
+            timed("ceiling", run_inproc, direct_cfg, t.source_name, args.objects)
+            timed("s5cmd_direct", run_s5cmd, t.endpoint, t, keys, tmp / "s5-out")
         server_cpu = cpu_seconds(t.server_pid) - cpu0
     finally:
         proxy.terminate()
@@ -164,7 +180,8 @@ def measure(t: Target, args, tmp: Path) -> dict:
     n = len(keys)
     rate = {k: n / statistics.median(v) for k, v in runs.items()}
     gets = args.rounds * (4 * n + n + n)  # cli, inproc, s5cmd, naive, ceiling, s5cmd direct
-    return {"n": n, "records": records, "rate": rate, "runs": runs, "server_ms_per_get": 1000 * server_cpu / gets}
+    return {"n": n, "records": records, "rate": rate, "runs": runs, "server_ms_per_get": 1000 * server_cpu / gets,
+            "cpu": {k: statistics.median(v) for k, v in cpu.items()}}
 
 
 def report(t: Target, m: dict, args) -> None:
@@ -176,7 +193,7 @@ def report(t: Target, m: dict, args) -> None:
             ("ceiling: sample() direct, no proxy", "ceiling"), ("s5cmd direct, no proxy", "s5cmd_direct")]
     for label, k in rows:
         runs = ", ".join(f"{m['n'] / x:.0f}" for x in m["runs"][k])
-        print(f"  {label:42s} {r[k]:8.1f} obj/s   (runs {runs})")
+        print(f"  {label:42s} {r[k]:8.1f} obj/s   (runs {runs}); client CPU {m['cpu'][k]:.2f} s")
     print(f"  CLI ÷ sequential boto3:  {r['cli'] / r['naive']:6.2f}   (target >= 8)")
     print(f"  CLI ÷ s5cmd:             {r['cli'] / r['s5cmd']:6.2f}   (target >= 1.0)")
     print(f"  in-process ÷ s5cmd:      {r['inproc'] / r['s5cmd']:6.2f}")
