@@ -68,14 +68,10 @@ def cpu_by_role(moto: psutil.Process) -> dict[int, tuple[str, float]]:
     return out
 
 
-# What docs/replay.md recommends for replay workers: no statistical profiler, and the event loop's health
-# checks (every 20 ms) and memory checks (every 100 ms) once a second, so the worker's event-loop thread
-# takes the GIL from the task thread far less often.
-QUIET_WORKER_ENV = {
-    "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
-    "DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL": "1s",
-    "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "1s",
-}
+# What docs/replay.md recommends for replay workers, as the LocalCluster sets it (engine.QUIET_WORKERS), in
+# the environment a command-line `dask worker` reads.
+QUIET_WORKER_ENV = {"DASK_" + k.upper().replace(".", "__").replace("-", "_"): str(v)
+                    for k, v in engine.QUIET_WORKERS.items()}
 ROOT_ROLES = ("client", "scheduler", "nannies")  # the order of `pids`: this process, `dask scheduler`, `dask worker`s
 
 
