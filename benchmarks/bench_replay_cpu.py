@@ -197,7 +197,7 @@ def cli_cluster(args) -> int:
             env = dict(QUIET_WORKER_ENV) if args.quiet_workers else {}
             if args.no_profiler:
                 env["DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED"] = "False"
-            with CliCluster(2, log_dir=tmp, env=env) as cluster:
+            with CliCluster(args.cluster_workers, log_dir=tmp, env=env) as cluster:
                 dask_cluster = engine_mod._Cluster(cluster.address, None)
                 workers = dask_cluster.wait_for_workers()
                 tasks = group_tasks(refs, task_target_bytes(sum(r.size for r in refs), workers))
@@ -261,7 +261,7 @@ def cli_cluster(args) -> int:
     events, matches = seen.pop()
     m = {k: statistics.median(v) for k, v in rows.items()}
     print(f"demo history: {len(refs)} objects, {events:,} events, {matches:,} matches; median of {args.rounds} rounds; "
-          f"cluster: `dask scheduler` + 2 × `dask worker --nthreads 1` from the command line, worker profiler "
+          f"cluster: `dask scheduler` + {args.cluster_workers} × `dask worker --nthreads 1` from the command line, worker profiler "
           f"{'off' if args.no_profiler or args.quiet_workers else 'on (the default)'}"
           + (", tick and memory checks every 1 s" if args.quiet_workers else ", Dask's default intervals"))
     print(f"CPU per event: Dask path {m['dask_cpu'] * 1e6:.0f} µs ÷ plain loop {m['loop_cpu'] * 1e6:.0f} µs = "
@@ -270,9 +270,9 @@ def cli_cluster(args) -> int:
     print(f"CPU per event: Dask path ÷ two plain loops run at once (same contention, no Dask) = "
           f"{m['dask_cpu'] / m['pair_cpu']:.2f} (loops {m['pair_cpu'] * 1e6:.0f} µs; rounds: "
           + ", ".join(f"{d / lp:.2f}" for d, lp in zip(rows["dask_cpu"], rows["pair_cpu"], strict=True)) + ")")
-    print(f"events/s: Dask path {m['dask_eps']:,.0f} ({m['dask_eps'] / 2:,.0f} per worker), plain loop "
+    print(f"events/s: Dask path {m['dask_eps']:,.0f} ({m['dask_eps'] / args.cluster_workers:,.0f} per worker), plain loop "
           f"{m['loop_eps']:,.0f}, parse-only {m['parse_eps']:,.0f}; per worker ÷ parse-only = "
-          f"{m['dask_eps'] / 2 / m['parse_eps']:.2f}")
+          f"{m['dask_eps'] / args.cluster_workers / m['parse_eps']:.2f}")
     print(f"`workbench replay --scheduler` end to end: {m['cli_s']:.2f} s ({events / m['cli_s']:,.0f} events/s "
           f"including start-up, listing and warm-up)")
     return 0
@@ -285,6 +285,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-profiler", action="store_true",
                     help="start the command-line workers with Dask's statistical profiler off")
+    ap.add_argument("--cluster-workers", type=int, default=2, help="`dask worker` processes to start (default 2)")
     ap.add_argument("--quiet-workers", action="store_true",
                     help="start the command-line workers with docs/replay.md's settings (QUIET_WORKER_ENV)")
     args = ap.parse_args()
