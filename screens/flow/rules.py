@@ -224,6 +224,8 @@ the unit tests, when their report is showing).
         ids = [s.rule_id for s in run.specs]
         if self.rule_id in ids:
             table.move_cursor(row=ids.index(self.rule_id))
+            # the refill posts its own highlight of row 0, handled later: put the cursor back after it
+            self.call_after_refresh(self._focus_rule, self.rule_id)
         elif ids:
             self.rule_id = ids[0]
         self._fill_results()

@@ -21,6 +21,14 @@ def typing_into(app) -> bool:
     return isinstance(app.focused, Input | TextArea)
 
 
+async def until(pilot, check, what: str) -> None:
+    for _ in range(100):
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 async def goto(app, pilot, key: str, mode: str) -> None:
     await pilot.press(key)
     await settle(app, pilot)
@@ -139,7 +147,8 @@ async def test_enter_on_a_live_alert_shows_it_and_jumps_to_its_rule():
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(app, pilot)
         stream = app.screen.query_one(LiveStream)
-        assert app.focused is stream and stream.line_count > 3
+        await until(pilot, lambda: stream.line_count > 3, "the buffer's lines (read on a timer)")
+        assert app.focused is stream
         await pilot.press("home", "j")  # the second line is the first alert
         await pilot.press("enter")
         await settle(app, pilot)
@@ -160,6 +169,7 @@ async def test_live_filter_and_pause_badges():
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(app, pilot)
         stream = app.screen.query_one(LiveStream)
+        await until(pilot, lambda: stream.line_count > 3, "the buffer's lines (read on a timer)")
         await pilot.press("slash", *"kind = alert", "enter")
         await settle(app, pilot)
         assert {k for _, k in stream.lines()} == {"alert"}
