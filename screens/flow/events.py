@@ -81,6 +81,8 @@ Next: press 5 (Rules) to run the detection rules on these events.
         Binding("y", "copy_event", "Copy event", id="events_copy_event", show=False),
         Binding("x", "export", "Export NDJSON", id="events_export", show=False),
         Binding("p", "parse", "Parse sample", id="events_parse"),
+        Binding("enter", "open_event", "Open event", id="events_open", show=False,
+                tooltip="The highlighted event in full (JSON), with a jump to its failures or rules"),
         Binding("l", "log_type", "Log type", id="events_log_type",
                 tooltip="Show one log type at a time, then all again (sets the filter)"),
         Binding("f", "failures", "Parse failures", id="events_failures"),
@@ -221,6 +223,21 @@ Next: press 5 (Rules) to run the detection rules on these events.
 
     def _field_names(self) -> list[str]:
         return self._fields
+
+    def action_open_event(self) -> None:
+        table = self.query_one(EventTable)
+        event = table.current_event()
+        if event is None or not table.has_focus:
+            return
+        from screens.modals.detail import DetailScreen
+
+        log_type = str(event.get("p_log_type") or "")
+
+        def to_rules() -> None:  # the next question about an event: what fires on it
+            self.app.action_goto("rules")
+
+        self.app.push_screen(DetailScreen(f"Event {table.cursor_row + 1:,} · {log_type}", pretty_json(event),
+                                          jump=(f"the rules for {log_type} on the Rules screen", to_rules)))
 
     def action_log_type(self) -> None:
         """All log types → the first → the next … → all again: the filter `p_log_type = X`."""

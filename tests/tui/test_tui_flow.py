@@ -364,3 +364,16 @@ async def test_sources_shows_the_next_step_and_the_flagged_objects_with_their_re
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.current_mode == "browse"
+
+
+async def test_enter_on_an_event_opens_it_in_full():
+    app = still_app("events")
+    async with app.run_test(size=SMALL) as pilot:  # narrow: the JSON pane is folded, Enter is the way in
+        await settle(app, pilot)
+        await pilot.press("j", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert '"ts": "2024-05-01 00:17:00.000000000"' in screen_text(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.current_mode == "events" and not isinstance(app.screen, DetailScreen)
