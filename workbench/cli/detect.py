@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from workbench.source.formats import detect_groups
 
-    source, result = run_sample(args, "detecting")
+    _cfg, source, result = run_sample(args, "detecting")
     detections = detect_groups(result, source=source)
     if args.json:
         doc = {

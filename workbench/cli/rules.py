@@ -53,6 +53,8 @@ def register(subparsers) -> None:
     r.add_argument("--limit", type=int, metavar="N", help="at most N objects")
     r.add_argument("--rule-id", dest="rule_ids", metavar="ID", nargs="+", action="extend", default=[],
                    help="report only these rules")
+    r.add_argument("--strict", action="store_true",
+                   help="exit 1 also when the input was partial: unreadable lines, or objects not read whole")
     out = r.add_mutually_exclusive_group()
     out.add_argument("--ndjson", action="store_true", help="print one JSON line per match or error (alerts)")
     out.add_argument("--json", action="store_true", help="print one JSON summary object")
@@ -155,17 +157,22 @@ def _ndjson_events(path: str, bad: list[str]) -> Iterator[dict]:
             f.close()
 
 
-def _source_events(args: argparse.Namespace, bad: list[str], counts: dict) -> tuple[Iterator[dict], Path | None]:
+def _source_events(args: argparse.Namespace, bad: list[str], counts: dict,
+                   outcomes=None) -> tuple[Iterator[dict], Path | None]:
+    from workbench.cli.common import warn_config
     from workbench.cli.progress import Progress
     from workbench.events.pipeline import iter_events
 
     config, source = source_from_args(args)
+    warn_config(config, source, "rules run")
     progress = Progress(f"reading {source.name}")
 
     def gen() -> Iterator[dict]:
         try:
             for item in iter_events(config, source, prefix=args.prefix, since=parse_time(args.since),
                                     until=parse_time(args.until), limit=args.limit, counts=counts,
+                                    outcomes=outcomes, warn=lambda line: print(
+                                        f"rules run: warning: config: {line}", file=sys.stderr),
                                     progress=lambda done, total: progress.update(
                                         done, total, events=counts.get("events", 0))):
                 if isinstance(item, dict):
@@ -188,20 +195,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise WorkbenchError("Use either --events or --config/--source, not both.")
     if not args.events and not (args.config or os.environ.get("WORKBENCH_CONFIG")):
         raise WorkbenchError("Give events to run on: --events FILE.ndjson, or --config FILE --source NAME.")
+    from workbench.events.outcomes import ObjectOutcomes
+
     bad: list[str] = []
     counts: dict = {}
+    outcomes = ObjectOutcomes() if not args.events else None
     if args.events:
         events, rules_dir = _ndjson_events(args.events, bad), None
     else:
-        events, rules_dir = _source_events(args, bad, counts)
+        events, rules_dir = _source_events(args, bad, counts, outcomes)
     path = Path(args.path) if args.path else (rules_dir or Path("."))
     wanted = set(args.rule_ids)
     n_events = 0
+    seen_types: dict[str, int] = {}
 
     def counted(it: Iterator[dict]) -> Iterator[dict]:
         nonlocal n_events
         for e in it:
             n_events += 1
+            t = e.get("p_log_type")
+            seen_types[t] = seen_types.get(t, 0) + 1
             yield e
 
     with _engine(path, args) as engine:
@@ -221,6 +234,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(json.dumps(out, default=str))
         rule_ids = [r.rule_id for r in engine.rules if not wanted or r.rule_id in wanted]
         invalid = engine.invalid
+        targeted = {t for r in engine.rules if r.enabled and (not wanted or r.rule_id in wanted) for t in r.log_types}
+    for log_type, n in sorted(seen_types.items(), key=lambda kv: str(kv[0])):
+        if log_type not in targeted:
+            print(f"rules run: note: no rule targets {log_type} ({n:,} event{'' if n == 1 else 's'} not checked by "
+                  "any rule)", file=sys.stderr)
+    if outcomes is not None:
+        from workbench.cli.common import print_outcome_details
+
+        print_outcome_details(outcomes)
     for line in bad[:20]:
         print(f"skipped: {one_line(line, 500)}", file=sys.stderr)
     if len(bad) > 20:
@@ -235,10 +257,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             "matches": sum(v["matches"] for v in per_rule.values()), "errors": errors,
             "alerts": [a.to_json() for a in grouper.alerts() if a.alert and a.rule_id in per_rule],
             "invalid": [i.message for i in invalid],
+            "objects": outcomes.to_json() if outcomes is not None else None,
         }, default=str))
     elif not args.ndjson:
         _print_table(per_rule, grouper, n_events, len(bad))
-    return 1 if errors else 0
+    if outcomes is not None and outcomes.summary():
+        print(f"objects: {counts.get('objects', 0)} read; {outcomes.summary()}", file=sys.stderr)
+    partial = bool(bad) or bool(outcomes is not None and outcomes.problem_count())
+    return 1 if errors or (args.strict and partial) else 0
 
 
 def _print_table(per_rule: dict, grouper, n_events: int, n_bad: int) -> None:

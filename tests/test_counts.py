@@ -1,0 +1,233 @@
+"""Every count true end to end: truncated, empty and binary objects under mapped prefixes, a schema name typo,
+overlapping prefixes and unmapped folders, through every command (issue 20, items 3–6 and 9).
+
+One moto server (the demo's real server process) with its own bucket, so the demo fixture's bucket stays
+as other tests expect it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+
+from workbench.demo.server import MotoServer
+
+REPO = Path(__file__).resolve().parents[1]
+BUCKET = "wb-counts"
+DAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
+SCHEMA = """schema: Custom.Counts
+fields:
+  - {name: ts, type: timestamp, timeFormats: [rfc3339], isEventTime: true}
+  - {name: user, type: string}
+  - {name: n, type: bigint}
+"""
+NO_TIME_SCHEMA = """schema: Custom.NoTime
+fields:
+  - {name: user, type: string}
+"""
+RULE_PY = "def rule(event):\n    return event.get('user') == 'mallory'\n"
+RULE_YML = """AnalysisType: rule
+RuleID: Counts.Mallory
+Filename: mallory.py
+Enabled: true
+LogTypes: [Custom.Counts]
+Severity: Low
+"""
+
+
+def _lines(n: int, start: datetime, user: str = "alice") -> bytes:
+    return b"".join(json.dumps({"ts": (start + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                "user": "mallory" if i % 10 == 0 else user, "n": i}).encode() + b"\n"
+                    for i in range(n))
+
+
+def wb(*args: str, timeout: int = 240) -> subprocess.CompletedProcess:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    env.pop("WORKBENCH_CONFIG", None)
+    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], cwd=REPO, capture_output=True,
+                          timeout=timeout, env=env, text=True)
+
+
+@pytest.fixture(scope="module")
+def bucket(tmp_path_factory):
+    """A bucket with 3 good objects, a gzip cut short, an empty object and a binary one under a mapped prefix,
+    two objects under no mapped prefix, and one prefix mapped to a misspelled log type."""
+    tmp = tmp_path_factory.mktemp("counts")
+    server = MotoServer(log_path=tmp / "moto.log").start()
+    try:
+        s3 = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        s3.create_bucket(Bucket=BUCKET)
+        day = f"{DAY:%Y-%m-%d}"
+        full = gzip.compress(_lines(55, DAY + timedelta(hours=3)))
+        objects = {
+            f"app/{day}/good-1.json.gz": gzip.compress(_lines(20, DAY + timedelta(hours=1))),
+            f"app/{day}/good-2.json.gz": gzip.compress(_lines(20, DAY + timedelta(hours=2))),
+            f"app/{day}/good-3.json": _lines(20, DAY + timedelta(hours=4)),
+            f"app/{day}/cut.json.gz": full[: len(full) * 2 // 5],  # a gzip stream that ends early
+            f"app/{day}/empty.json.gz": b"",
+            f"app/{day}/blob.json.gz": gzip.compress(random.Random(7).randbytes(4000)),
+            f"misc/{day}/stray-1.log": b"not a log line we know\n" * 50,
+            f"misc/{day}/stray-2.log": b"another\n" * 50,
+            f"typo/{day}/t.json": _lines(5, DAY),
+            f"notime/{day}/x.json": b'{"user": "bob"}\n{"user": "eve"}\n',
+        }
+        for key, body in objects.items():
+            s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        schemas = tmp / "schemas"
+        schemas.mkdir()
+        (schemas / "counts.yml").write_text(SCHEMA)
+        (schemas / "notime.yml").write_text(NO_TIME_SCHEMA)
+        rules = tmp / "rules"
+        rules.mkdir()
+        (rules / "mallory.py").write_text(RULE_PY)
+        (rules / "mallory.yml").write_text(RULE_YML)
+        cfg = tmp / "workbench.yaml"
+        cfg.write_text(f"""schemas: [{schemas}]
+rules: {rules}
+sources:
+  counts:
+    bucket: {BUCKET}
+    region: us-east-1
+    endpoint: {server.endpoint}
+    prefixes:
+      app/: Custom.Counts
+      app/{day}/good-3: Custom.Counts
+      typo/: Custom.Countz
+      notime/: Custom.NoTime
+""")
+        yield {"config": str(cfg), "endpoint": server.endpoint, "s3": s3, "tmp": tmp, "day": day}
+    finally:
+        server.stop()
+
+
+def _src(bucket) -> list[str]:
+    return ["--config", bucket["config"], "--source", "counts"]
+
+
+def test_parse_summary_names_incomplete_empty_binary_and_strict_fails(bucket):
+    r = wb("parse", *_src(bucket), "--prefix", "app/")
+    assert r.returncode == 0, r.stderr
+    events = r.stdout.splitlines()
+    kept = len(events) - 60  # the cut object keeps only its first records
+    assert 0 < kept < 55
+    summary = r.stderr.strip().splitlines()[-1]
+    assert summary.startswith(f"parsed {len(events)} events, 0 errors"), summary
+    assert "from 6 object(s)" in summary
+    assert "1 object incomplete (gzip stream ends early)" in summary
+    assert "1 empty" in summary and "1 binary (not read)" in summary
+    assert f"incomplete: app/{bucket['day']}/cut.json.gz: gzip stream ends early: {kept} records kept, the rest lost" in r.stderr
+    r = wb("parse", *_src(bucket), "--prefix", "app/", "--strict")
+    assert r.returncode == 1
+    assert len(r.stdout.splitlines()) == len(events)
+
+
+def test_parse_reports_config_problems_once_per_prefix_not_per_line(bucket):
+    r = wb("parse", *_src(bucket))
+    assert r.returncode == 0, r.stderr
+    err = r.stderr
+    # the typo: once, with the close match; its objects are not fetched line by line
+    assert err.count("Custom.Countz") == 1
+    assert "prefix 'typo/' is mapped to Custom.Countz, which has no schema; did you mean Custom.Counts?" in err
+    # overlapping prefixes and the unmapped folder, once each
+    assert err.count("lies inside prefix 'app/'") == 1
+    assert err.count("2 objects under 'misc/' match no mapped prefix") == 1
+    summary = err.strip().splitlines()[-1]
+    assert "3 objects not parsed (source config: misc/, typo/)" in summary
+    assert "0 errors" in summary  # no per-line errors for objects the config cannot parse
+    assert wb("parse", *_src(bucket), "--strict").returncode == 1
+
+
+def test_no_event_time_and_future_times_are_flagged(bucket):
+    s3, day = bucket["s3"], bucket["day"]
+    r = wb("parse", *_src(bucket), "--prefix", "notime/")
+    assert f"event time: notime/{day}/x.json: every event time is the parse time" in r.stderr
+    future = datetime.now(UTC) + timedelta(days=400)
+    s3.put_object(Bucket=BUCKET, Key=f"app/{day}/future.json", Body=_lines(3, future))
+    try:
+        r = wb("parse", *_src(bucket), "--prefix", f"app/{day}/future")
+        assert f"event time: app/{day}/future.json: 3 events of 3 in the future" in r.stderr
+        assert "1 object with doubtful event times" in r.stderr
+    finally:
+        s3.delete_object(Bucket=BUCKET, Key=f"app/{day}/future.json")
+
+
+def test_sources_check_reports_the_mapping(bucket):
+    r = wb("sources", "check", *_src(bucket), "--json")
+    doc = json.loads(r.stdout)
+    checks = doc["sources"][0]["checks"]
+    mapping = [c for c in checks if c["name"] == "prefix mapping"]
+    assert any(c["ok"] is False and "Custom.Countz" in c["detail"] and "did you mean Custom.Counts?" in c["fix"]
+               for c in mapping)
+    assert any(c["ok"] is None and "lies inside" in c["detail"] for c in mapping)
+    unmapped = [c for c in checks if c["name"] == "unmapped objects"]
+    assert [c["detail"] for c in unmapped] == ["objects under 'misc/' match no mapped prefix and are not parsed"]
+    assert r.returncode == 1  # a log type without a schema fails the check
+
+
+def test_rules_run_counts_say_what_was_not_read(bucket):
+    r = wb("rules", "run", *_src(bucket), "--prefix", "app/", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["objects"]["problems"] == 3
+    assert doc["objects"]["empty"] == [f"app/{bucket['day']}/empty.json.gz"]
+    assert list(doc["objects"]["incomplete"]) == [f"app/{bucket['day']}/cut.json.gz"]
+    assert doc["rules"]["Counts.Mallory"]["matches"] >= 6
+    r = wb("rules", "run", *_src(bucket), "--prefix", "app/", "--strict")
+    assert r.returncode == 1
+    assert "1 object incomplete (gzip stream ends early)" in r.stdout + r.stderr
+
+
+def test_rules_run_says_when_no_rule_targets_a_log_type(bucket):
+    r = wb("rules", "run", *_src(bucket), "--prefix", "notime/")
+    assert "no rule targets Custom.NoTime" in r.stderr
+
+
+def test_infer_and_sample_say_the_sample_is_not_whole(bucket):
+    r = wb("infer", *_src(bucket), "--prefix", "app/", "--name", "Custom.I")
+    assert r.returncode == 0, r.stderr
+    assert "1 object incomplete (gzip stream ends early)" in r.stderr and "1 binary (not read)" in r.stderr
+    r = wb("sample", *_src(bucket), "--prefix", "app/")
+    assert r.returncode == 0, r.stderr
+    keys = {json.loads(x)["key"] for x in r.stdout.splitlines()}
+    assert f"app/{bucket['day']}/blob.json.gz" not in keys  # binary is never sampled as text lines
+    assert "1 binary (not read)" in r.stderr and "1 object incomplete" in r.stderr
+    assert wb("sample", *_src(bucket), "--prefix", "app/", "--strict").returncode == 1
+    r = wb("sample", *_src(bucket), "--prefix", "notime/")
+    assert "every event time is the parse time" in r.stderr
+    r = wb("detect", *_src(bucket), "--prefix", "app/", "--json")
+    doc = json.loads(r.stdout)
+    assert any(g["flags"].get("binary") == 1 for g in doc["groups"])
+
+
+def test_local_parse_of_a_truncated_file(tmp_path):
+    data = gzip.compress(_lines(55, DAY))
+    (tmp_path / "cut.json.gz").write_bytes(data[: len(data) // 2])
+    (tmp_path / "s.yml").write_text(SCHEMA)
+    r = wb("parse", "--schema", str(tmp_path / "s.yml"), str(tmp_path / "cut.json.gz"))
+    assert r.returncode == 0 and "1 object incomplete (gzip stream ends early)" in r.stderr
+    assert wb("parse", "--schema", str(tmp_path / "s.yml"), str(tmp_path / "cut.json.gz"), "--strict").returncode == 1
+
+
+def test_detect_calls_a_binary_prefix_binary(bucket):
+    s3 = bucket["s3"]
+    for i in range(3):
+        s3.put_object(Bucket=BUCKET, Key=f"blobs/{bucket['day']}/b{i}.dat", Body=random.Random(i).randbytes(3000))
+    try:
+        r = wb("detect", *_src(bucket), "--prefix", "blobs/", "--json")
+        groups = json.loads(r.stdout)["groups"]
+        assert [(g["format_id"], g["counts"]["records"]) for g in groups] == [("binary", 0)], groups
+        r = wb("sample", *_src(bucket), "--prefix", "blobs/")
+        assert r.stdout == "" and "3 binary (not read)" in r.stderr
+    finally:
+        for i in range(3):
+            s3.delete_object(Bucket=BUCKET, Key=f"blobs/{bucket['day']}/b{i}.dat")
