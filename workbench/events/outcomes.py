@@ -171,6 +171,11 @@ class ObjectOutcomes:
                                                                       for p, (n, why) in self.skipped.items()},
                 "problems": self.problem_count()}
 
+    def compact(self) -> dict | None:
+        """`to_json` without the empty parts and totals (what a replay keeps per object), None when clean."""
+        d = {k: v for k, v in self.to_json().items() if v and k not in ("objects", "problems")}
+        return d or None
+
     @classmethod
     def from_json(cls, d: dict) -> ObjectOutcomes:
         return cls(objects=d.get("objects", 0), incomplete=dict(d.get("incomplete", {})),

@@ -53,6 +53,9 @@ class TaskSpec:
     schemas_signature: str = ""  # the same for schema files
     sample_alerts: int = 5
     rule_timeout: float = 1.0
+    # the window as p_event_time text [since, until): events outside it are counted, not run (None: open)
+    event_since: str | None = None
+    event_until: str | None = None
 
 
 # -- per-worker-process state ------------------------------------------------------------------------------
@@ -158,6 +161,7 @@ def warm_up(spec: TaskSpec) -> str:
 def run_task(spec: TaskSpec) -> TaskResult:
     """Replay one task's objects; returns per-object outcomes, grouped matches and samples."""
     from workbench.detections.grouping import AlertGrouper
+    from workbench.events.outcomes import ObjectOutcomes
     from workbench.events.pipeline import events_from_object
     from workbench.source.s3 import fetch_objects
 
@@ -173,23 +177,41 @@ def run_task(spec: TaskSpec) -> TaskResult:
         if isinstance(got, FetchFailure):
             outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size, error=one_line(got.message, 300))
             continue
+        decode = ObjectOutcomes()
         try:
-            parsed = events_from_object(spec.config, spec.source, ref, got, parse=parse)
+            parsed = events_from_object(spec.config, spec.source, ref, got, parse=parse, outcomes=decode)
         except Exception as e:  # a bad object is an error outcome, never the end of the task
             outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size,
                                               error=one_line(f"Cannot parse {ref.uri}: {e}", 300))
             continue
         unreadable = _object_error(parsed)
         if unreadable:
-            outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size, error=one_line(unreadable, 300))
+            outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size, error=one_line(unreadable, 300),
+                                              decode=decode.compact())
             continue
         events = [e for e in parsed if isinstance(e, dict)]
-        run_rules(engine, events, ref, result, spec.sample_alerts)
-        outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, max(ref.size, len(got)), len(events),
-                                          len(parsed) - len(events))
+        kept = in_window_events(events, spec.event_since, spec.event_until)
+        run_rules(engine, kept, ref, result, spec.sample_alerts)
+        outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, max(ref.size, len(got)), len(kept),
+                                          len(parsed) - len(events), outside_window=len(events) - len(kept),
+                                          decode=decode.compact())
     result.objects = sorted(outcomes.values(), key=lambda o: order.get(o.key, 0))
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+def in_window_events(events: list[dict], since: str | None, until: str | None) -> list[dict]:
+    """Events whose p_event_time text is in [since, until). An event without a time of its own (p_event_time
+    is its parse time) belongs to its object, which the listing already placed in the window."""
+    if since is None and until is None:
+        return events
+    out = []
+    for e in events:
+        t = e.get("p_event_time")
+        if not isinstance(t, str) or t == e.get("p_parse_time") or \
+                ((since is None or t >= since) and (until is None or t < until)):
+            out.append(e)
+    return out
 
 
 def _object_error(parsed: list) -> str | None:
