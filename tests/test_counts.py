@@ -290,3 +290,44 @@ def test_replay_with_the_same_until_reads_the_same_while_objects_arrive(bucket):
     finally:
         for key in [*added, f"app/{today}/before.json"]:
             s3.delete_object(Bucket=BUCKET, Key=key)
+
+
+def test_tail_counts_what_it_printed_and_names_bad_objects(bucket):
+    """`tail --mode poll` over new objects: a cut gzip, an empty and a binary one among good ones. The summary
+    counts the events printed (not those that arrived after --max-events) and names the bad objects."""
+    import time as _time
+
+    cfg = bucket["tmp"] / "tail.yaml"
+    cfg.write_text(Path(bucket["config"]).read_text() + "live: {poll_interval: 1}\n")
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    cmd = [sys.executable, "-m", "workbench.cli", "tail", "--config", str(cfg), "--source", "counts", "--mode", "poll",
+           "--json", "--no-rules"]
+    s3, today = bucket["s3"], f"{datetime.now(UTC):%Y-%m-%d}"
+    full = gzip.compress(_lines(55, datetime.now(UTC)))
+    new = {f"app/{today}/t-good.json": _lines(20, datetime.now(UTC)),
+           f"app/{today}/t-cut.json.gz": full[: len(full) * 2 // 5],
+           f"app/{today}/t-empty.json.gz": b"",
+           f"app/{today}/t-blob.json.gz": gzip.compress(random.Random(3).randbytes(3000))}
+
+    def run(*extra: str) -> subprocess.CompletedProcess:
+        proc = subprocess.Popen([*cmd, *extra], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        _time.sleep(6)  # started and listed the current partitions
+        for key, body in new.items():
+            s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        out, err = proc.communicate(timeout=120)
+        for key in new:
+            s3.delete_object(Bucket=BUCKET, Key=key)
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+    r = run("--timeout", "14", "--strict")
+    events = [json.loads(x) for x in r.stdout.splitlines() if json.loads(x)["kind"] == "event"]
+    assert 20 < len(events) < 75, r.stderr
+    assert f"tail: {len(events)} events," in r.stderr
+    assert "1 object incomplete (gzip stream ends early)" in r.stderr and "1 empty" in r.stderr
+    assert "1 binary (not read)" in r.stderr
+    assert r.returncode == 1  # --strict: objects were not read whole
+    r = run("--max-events", "5", "--timeout", "14")
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 5
+    assert "tail: 5 events," in r.stderr and "received after the last one printed, not printed" in r.stderr
