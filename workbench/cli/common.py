@@ -59,12 +59,7 @@ def sample_outcomes(result) -> ObjectOutcomes:
     """An `ObjectOutcomes` for a `SampleResult` (how each sampled object decoded, failures included)."""
     from workbench.events.outcomes import ObjectOutcomes
 
-    out = ObjectOutcomes()
-    for s in result.summaries.values():
-        out.add_flags(s.ref.key, s.compression, s.flags, s.notes, s.records, s.record_flags)
-    for f in result.failures:
-        out.add_unreadable(f.ref.key, f.message)
-    return out
+    return ObjectOutcomes.of_sample(result)
 
 
 def warn_config(config: Config, source: Source, command: str, *, schemas: dict | None = None) -> list:

@@ -78,6 +78,27 @@ class ObjectOutcomes:
         if "invalid_utf8" in flags:
             self.utf8_repaired[key] = record_flags.get("invalid_utf8") or 1
 
+    @classmethod
+    def of_sample(cls, result) -> ObjectOutcomes:
+        """How a sample's objects decoded (a `SampleResult`: its per-object summaries and failures)."""
+        out = cls()
+        for s in result.summaries.values():
+            out.add_flags(s.ref.key, s.compression, s.flags, s.notes, s.records, getattr(s, "record_flags", None))
+        for f in result.failures:
+            out.add_unreadable(f.ref.key, f.message)
+        return out
+
+    def check_times_by_object(self, events: list[dict], now: datetime | None = None) -> None:
+        """`check_times` for events of many objects, grouped by their p_source_file key."""
+        by_key: dict[str, list[dict]] = {}
+        for e in events:
+            src = e.get("p_source_file")
+            key = src.get("aws_s3_key") if isinstance(src, dict) else None
+            if key:
+                by_key.setdefault(key, []).append(e)
+        for key, evs in by_key.items():
+            self.check_times(key, evs, now)
+
     def add_unreadable(self, key: str, message: str) -> None:
         self.objects += 1
         self.unreadable[key] = message
