@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXIT_WITHIN_S = 15  # the app's own watchdog ends it after 10 s whatever a cleanup does
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from workbench.demo.server import MotoServer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BUCKET = "wb-counts"
 DAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
 SCHEMA = """schema: Custom.Counts
