@@ -90,8 +90,10 @@ def run(args: argparse.Namespace) -> int:
     if result.cancelled:
         print(f"Stopped early; continue with --resume (results in {result.results_path}).", file=sys.stderr)
         return 130
+    # exit codes as README "Exit codes": a failed task or a rule error fails the replay; partial input with --strict
     problems = result.totals.decode.problem_count()
-    return 1 if result.failed_tasks or (args.strict and (problems or result.totals.errors)) else 0
+    rule_errors = sum(c.errors for c in result.totals.grouper.counts.values())
+    return 1 if result.failed_tasks or rule_errors or (args.strict and (problems or result.totals.errors)) else 0
 
 
 def _on_sigint(cancel: threading.Event, bar: _Bar):

@@ -264,7 +264,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if outcomes is not None and outcomes.summary():
         print(f"objects: {counts.get('objects', 0)} read; {outcomes.summary()}", file=sys.stderr)
     partial = bool(bad) or bool(outcomes is not None and outcomes.problem_count())
-    return 1 if errors or (args.strict and partial) else 0
+    # exit codes as README "Exit codes": a rule error or an invalid spec fails the run; partial input with --strict
+    return 1 if errors or invalid or (args.strict and partial) else 0
 
 
 def _print_table(per_rule: dict, grouper, n_events: int, n_bad: int) -> None:
