@@ -88,7 +88,10 @@ def outcomes_of(cfg, source, result):
 
     outcomes = sample_outcomes(result)
     try:
-        sample_time_warnings(cfg, source, result.records_by_key(), outcomes)
+        by_key: dict[str, list] = {}
+        for rec in result.records:
+            by_key.setdefault(rec.key, []).append(rec)
+        sample_time_warnings(cfg, source, by_key, outcomes)
     except WorkbenchError as e:  # a schema directory that does not load: `parse` reports it in full
         print(f"warning: event times not checked: {one_line(e, 300)}", file=sys.stderr)
     return outcomes
