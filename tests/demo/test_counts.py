@@ -244,6 +244,10 @@ def test_replay_reports_objects_and_strict_fails(bucket):
     assert list(problems["incomplete"]) == [f"app/{day}/cut.json.gz"]
     assert problems["empty"] == [f"app/{day}/empty.json.gz"] and problems["binary"] == [f"app/{day}/blob.json.gz"]
     assert doc["rules"]["Counts.Mallory"]["matches"] >= 6
+    # the prefix mapped to a misspelled log type: one finding for its objects, not an error per line
+    assert problems["not_parsed"] == {"typo/": {"objects": 1, "reason": "no schema named Custom.Countz"}}
+    assert doc["parse_errors"] == 0
+    assert "did you mean Custom.Counts?" in r.stderr
     r = wb(*args, "--strict")
     assert r.returncode == 1
     assert "1 object incomplete (gzip stream ends early)" in r.stdout

@@ -64,6 +64,7 @@ _lock = threading.Lock()
 _sessions: dict[Source, object] = {}
 _engines: dict[tuple, object] = {}
 _parsers: dict[tuple, object] = {}
+_unusable: dict[tuple, dict[str, str]] = {}
 
 
 def _aws_for(source: Source):
@@ -89,6 +90,21 @@ def _parser_for(spec: TaskSpec):
                 del _parsers[old_key]  # one config per thread at a time: drop stale schemas
             parse = _parsers[key] = parsers_for_source(spec.config, spec.source)
         return parse
+
+
+def _unusable_for(spec: TaskSpec) -> dict[str, str]:
+    """prefix -> why its objects cannot be parsed (mapped to a log type without a schema), once per schema
+    version: such objects are counted per prefix, not parsed into one error per line."""
+    from workbench.events.config_check import available_log_types, unusable_log_types
+
+    key = (spec.config.schema_dirs, spec.source, spec.schemas_signature)
+    with _lock:
+        got = _unusable.get(key)
+    if got is None:
+        got = unusable_log_types(spec.source, available_log_types(spec.config))
+        with _lock:
+            _unusable[key] = got
+    return got
 
 
 def _engine_for(spec: TaskSpec):
@@ -161,6 +177,7 @@ def warm_up(spec: TaskSpec) -> str:
 def run_task(spec: TaskSpec) -> TaskResult:
     """Replay one task's objects; returns per-object outcomes, grouped matches and samples."""
     from workbench.detections.grouping import AlertGrouper
+    from workbench.events.config_check import mapped_prefix
     from workbench.events.outcomes import ObjectOutcomes
     from workbench.events.pipeline import events_from_object
     from workbench.source.s3 import fetch_objects
@@ -173,7 +190,17 @@ def run_task(spec: TaskSpec) -> TaskResult:
                         worker=f"{socket.gethostname()}:{os.getpid()}")
     order = {ref.key: i for i, ref in enumerate(spec.refs)}
     outcomes: dict[str, ObjectOutcome] = {}
-    for ref, got in fetch_objects(aws, spec.refs, workers=FETCH_THREADS, max_bytes=MAX_OBJECT_BYTES):
+    unusable = _unusable_for(spec)
+    refs = []
+    for ref in spec.refs:
+        prefix = mapped_prefix(spec.source, ref.key)
+        if prefix is not None and prefix in unusable:
+            skipped = ObjectOutcomes()
+            skipped.add_skipped(prefix, unusable[prefix])
+            outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size, decode=skipped.compact())
+        else:
+            refs.append(ref)
+    for ref, got in fetch_objects(aws, refs, workers=FETCH_THREADS, max_bytes=MAX_OBJECT_BYTES):
         if isinstance(got, FetchFailure):
             outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size, error=one_line(got.message, 300))
             continue
