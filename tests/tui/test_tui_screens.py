@@ -66,11 +66,36 @@ async def test_sources_screen_shows_prefixes_and_green_checklist(demo):
         prefixes = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
         assert {"Panoptica/", "AWSLogs/", "s3-access/", "app/"} <= prefixes
         checklist = app.screen.query_one(Checklist)
+        # the 8 connection checks, then the prefix mapping (the demo's maps every prefix to a schema)
         assert len(checklist.results) == 8 and checklist.failed == 0
+        assert [(r.name, r.ok) for r in checklist.extra] == [("prefix mapping", True)]
+        assert "prefix mapping: 6 prefix(es), each mapped" in str(checklist.render())
         assert "✓" in str(checklist.render())
         await pilot.press("c")
         await settle(app, pilot)
         assert checklist.failed == 0 and not checklist.running
+
+
+async def test_sources_screen_reports_the_mapping_once_per_prefix(demo):
+    """A misspelled log type (with the close match) fails the checklist; a folder no prefix maps is named."""
+    from dataclasses import replace
+
+    from workbench.config import PrefixMapping
+
+    prefixes = tuple(PrefixMapping("AWSLogs/", ("AWS.CloudTrial",)) if m.prefix == "AWSLogs/" else m
+                     for m in demo.source.prefixes if m.prefix != "s3-access/")
+    source = replace(demo.source, prefixes=prefixes)
+    app = WorkbenchApp(replace(demo.config, sources={source.name: source}))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        checklist = app.screen.query_one(Checklist)
+        found = [(r.name, r.ok, r.detail, r.fix) for r in checklist.extra]
+        assert ("prefix mapping", False, "prefix 'AWSLogs/' is mapped to AWS.CloudTrial, which has no schema",
+                "did you mean AWS.CloudTrail?") in found
+        assert [f[2] for f in found if f[0] == "unmapped objects"] == [
+            "objects under 's3-access/' match no mapped prefix and are not parsed"]
+        assert checklist.failed == 1
+        assert "did you mean AWS.CloudTrail?" in str(checklist.render())
 
 
 async def sample_prefix(app, pilot, path: list[str], limit: str = "12") -> None:

@@ -117,8 +117,10 @@ class ObjectOutcomes:
     def merge(self, other: ObjectOutcomes) -> None:
         self.objects += other.objects
         self.incomplete.update(other.incomplete)
-        self.empty += [k for k in other.empty if k not in self.empty]
-        self.binary += [k for k in other.binary if k not in self.binary]
+        # each object is recorded once per run (a resumed replay's objects and its new ones are disjoint), so
+        # lists are joined, not searched: merging per object must stay linear over a long replay
+        self.empty += other.empty
+        self.binary += other.binary
         self.mismatched.update(other.mismatched)
         self.lines_cut.update(other.lines_cut)
         self.utf8_repaired.update(other.utf8_repaired)
