@@ -222,20 +222,25 @@ def event_time_warning(events: list[dict], now: datetime | None = None) -> str |
     now = now or datetime.now(UTC)
     future = ns_to_text(int((now + FUTURE_SLACK).timestamp() * 1e9))
     old = ns_to_text(int((now - OLD_AFTER).timestamp() * 1e9))
-    n_future = n_old = n_parse = 0
-    for ev in events:
-        t = ev.get("p_event_time")
-        if not isinstance(t, str):
+    first = events[0]
+    if first.get("p_event_time") == first.get("p_parse_time") and \
+            all(e.get("p_event_time") == e.get("p_parse_time") for e in events):
+        return "every event time is the parse time (no event time in the schema or the data)"
+    times = [e.get("p_event_time") for e in events]
+    try:
+        if min(times) >= old and max(times) <= future:  # the common case, at C speed
+            return None
+    except TypeError:  # an event without a text time: count one by one
+        pass
+    n_future = n_old = 0
+    for ev, t in zip(events, times, strict=True):
+        if not isinstance(t, str) or t == ev.get("p_parse_time"):
             continue
-        if t == ev.get("p_parse_time"):
-            n_parse += 1
-        elif t > future:
+        if t > future:
             n_future += 1
         elif t < old:
             n_old += 1
     n = len(events)
-    if n_parse == n:
-        return "every event time is the parse time (no event time in the schema or the data)"
     notes = []
     if n_future:
         notes.append(f"{_plural(n_future, 'event')} of {n:,} in the future")
