@@ -139,6 +139,31 @@ async def test_browse_folds_date_partitions_and_samples_with_detection(demo):
         assert "records" in str(screen.query_one("#sample-status").render())
 
 
+async def test_browse_and_events_say_which_sampled_objects_were_not_read_whole(demo):
+    """The demo's hostile folder (an empty object, zstd behind .gz, invalid UTF-8): Browse's sample line and
+    the Events screen's status name them, as `sample` and `parse` do."""
+    from workbench.source.s3 import list_objects
+    from workbench.source.sampling import sample
+
+    hostile = [r.key for r in list_objects(demo.aws, demo.source, prefix="Panoptica/auth/") if "/hostile-" in r.key]
+    folder = hostile[0].rsplit("/", 1)[0] + "/"
+    app = WorkbenchApp(demo.config, start="browse")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        result = sample(demo.aws, demo.source, prefix=folder, limit=50)
+        app.update_session(sample=result, schema=load_schema(AUTH_SCHEMA))
+        app.screen._show_sample(result)
+        status = str(app.screen.query_one("#sample-status").render())
+        assert "1 empty" in status and "with compression not matching the key" in status
+        assert "invalid UTF-8 repaired in 1 object" in status
+        await pilot.press("4")
+        await settle(app, pilot, 4)
+        await pilot.press("p")
+        await settle(app, pilot, 4)
+        status = str(app.screen.query_one("#events-status").render())
+        assert app.session.events and "objects: " in status and "1 empty" in status
+
+
 async def test_events_screen_filter_sort_copy_export(demo):
     app = WorkbenchApp(demo.config)
     copied: list[str] = []
