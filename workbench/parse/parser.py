@@ -19,9 +19,21 @@ from workbench.errors import WorkbenchError
 from workbench.model import Record
 from workbench.parse.codegen import _object_decoder
 from workbench.parse.text import _UNESCAPE, _pattern_shortcuts, _TextParser
-from workbench.parse.values import ParseError, _Bad, _JSONError, _kind, _orjson_loads, _short, loads
+from workbench.parse.values import (
+    NeedsLiteral,
+    ParseError,
+    _Bad,
+    _JSONError,
+    _kind,
+    _orjson_loads,
+    _short,
+    loads,
+    loads_literal,
+    plain,
+)
 from workbench.schema import Field, Schema
 from workbench.schema.indicators import fold_into
+from workbench.schema.names import column_name
 from workbench.schema.timeformats import ns_to_text
 
 # --- the parser ---------------------------------------------------------------------------------------------
@@ -70,7 +82,7 @@ def _event_time_getters(fields: tuple[Field, ...]) -> list[Callable[[dict], Any]
 
     def walk(fs: tuple[Field, ...], path: tuple[str, ...]) -> None:
         for f in fs:
-            p = (*path, f.name)
+            p = (*path, column_name(f.name))  # events hold the stored column names
             if f.type == "timestamp" and f.is_event_time:
                 if len(p) == 1:
                     name = p[0]
@@ -97,7 +109,7 @@ def _standard_fields(schema: Schema) -> Callable[[dict | None, list, str, str], 
     row_ids = _row_ids()
     clock = _CLOCK.text
     getters = _event_time_getters(schema.fields)
-    top = [f.name for f in schema.fields if f.type == "timestamp" and f.is_event_time]
+    top = [column_name(f.name) for f in schema.fields if f.type == "timestamp" and f.is_event_time]
     time_key = top[0] if len(top) == 1 and len(getters) == 1 else None  # the common case: one top-level field
 
     def finish(event: dict | None, ind: list, bucket: str, key: str) -> dict:
@@ -136,16 +148,24 @@ class Parser:
         self.schema = schema
         self.log_type = schema.name
         kind = schema.parser_kind
-        if kind in ("script", "native"):
-            raise WorkbenchError(f"Schema {schema.name}: the `{kind}` parser is not supported here; use csv, fastmatch, regex or JSON.")
+        if kind == "native":
+            name = (schema.parser or {}).get("native") or {}
+            name = name.get("name") if isinstance(name, dict) else name
+            raise WorkbenchError(
+                f"Schema {schema.name}: `parser: native`{f' ({name})' if name else ''} names one of Panther's built-in "
+                "Go parsers, which only Panther runs; describe the log with `fields` and a csv, fastmatch or regex "
+                "parser (or none, for JSON) to parse it here.")
+        if kind == "script":
+            raise WorkbenchError(f"Schema {schema.name}: the `script` parser is not supported here; use csv, fastmatch, regex or JSON.")
         self._text = _TextParser(kind, schema.parser[kind]) if schema.parser else None
         empty = frozenset(self._text.empty) if self._text is not None and not self._text.expand else frozenset()
-        self._decode = _object_decoder(schema.fields, empty)
+        self._decode = _object_decoder(schema.fields, empty, label=schema.name)
         self._fastmatch = None
         t = self._text
         if t is not None and t.kind == "fastmatch" and not t.trim and not t.expand and not t.skip_prefix:
             self._fastmatch = [(rx.match, names, quoted,
-                                _object_decoder(schema.fields, empty, {n: i for i, n in enumerate(names)}))
+                                _object_decoder(schema.fields, empty, {n: i for i, n in enumerate(names)},
+                                                label=schema.name))
                                for rx, names, quoted in t.patterns]
             self._shortcuts = _pattern_shortcuts(t.match)
             self._last_pattern = 0
@@ -171,7 +191,7 @@ class Parser:
             ind: list = []
             try:
                 event = decode(raw, ind)
-            except (_Bad, RecursionError):
+            except (_Bad, RecursionError, NeedsLiteral):
                 return general(record)  # rare: the general path decodes again and builds the ParseError
             return finish(event, ind, record.bucket, record.key)
 
@@ -194,7 +214,12 @@ class Parser:
                     raw = loads(text)  # the stdlib fallback, or a ParseError naming the problem
                 if type(raw) is not dict:
                     raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
-                event = self._decode(raw, ind)
+                try:
+                    event = self._decode(raw, ind)
+                except NeedsLiteral:
+                    # a string field got a JSON number: read the line again keeping number texts
+                    ind = []
+                    event = plain(self._decode(loads_literal(text), ind))
             elif self._fastmatch is not None:
                 m = None
                 j = self._last_pattern

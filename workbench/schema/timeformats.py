@@ -21,6 +21,7 @@ _FULL_MONTHS = {
                                     "september", "october", "november", "december"))
 }
 _CACHE_MAX = 65536
+ZERO_TIME = "0001-01-01 00:00:00.000000000"  # Go's zero time: Panther writes it as null, so the field is dropped
 
 # rfc3339 as Go reads it: 'T' separator, optional 1-9 fraction digits, Z or ±hh:mm.
 _RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})\Z", re.ASCII)
