@@ -13,6 +13,7 @@ import itertools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from workbench.errors import WorkbenchError
@@ -34,6 +35,7 @@ from workbench.parse.values import (
 from workbench.schema import Field, Schema
 from workbench.schema.indicators import fold_into
 from workbench.schema.names import column_name
+from workbench.schema.refs import has_refs, resolve_refs
 from workbench.schema.timeformats import ns_to_text
 
 # --- the parser ---------------------------------------------------------------------------------------------
@@ -145,6 +147,8 @@ class Parser:
             raise WorkbenchError("A schema needs a name (`schema:`) before it can parse.")
         if not schema.fields:
             raise WorkbenchError(f"Schema {schema.name} has no fields.")
+        if has_refs(schema.fields):
+            schema = replace(schema, fields=resolve_refs(schema))
         self.schema = schema
         self.log_type = schema.name
         kind = schema.parser_kind

@@ -131,7 +131,8 @@ class _TextParser:
                         raw[name] = _UNESCAPE.sub(r"\1", raw[name])
         elif self.kind == "regex":
             try:
-                m = self.regex.match(text, timeout=REGEX_TIMEOUT)
+                # Panther's regex parser finds the pattern anywhere in the line (Go's FindStringSubmatch): a search
+                m = self.regex.search(text, timeout=REGEX_TIMEOUT)
             except TimeoutError:
                 raise _Bad(_short(text), f"the regex took over {REGEX_TIMEOUT:g} s on this line (catastrophic "
                                          "backtracking?); make its repeats possessive or more specific") from None
@@ -155,8 +156,8 @@ class _TextParser:
                     return None
             elif tuple(row) == columns:
                 return None
-            if len(row) > len(columns):
-                raise _Bad(_short(text), f"row has {len(row)} columns, the schema has {len(columns)}")
+            # rows may have more or fewer columns than named (Go's csv reader with FieldsPerRecord = -1): extra
+            # columns are ignored, missing ones are absent
             raw = {c: v for c, v in zip(columns, row, strict=False) if c}
         if self.trim:
             raw = {k: v.strip() for k, v in raw.items()}

@@ -78,6 +78,9 @@ class _ReWithTimeout:
     def match(self, text: str, timeout: float | None = None):
         return self.pattern.match(text)
 
+    def search(self, text: str, timeout: float | None = None):
+        return self.pattern.search(text)
+
 
 def compile_regex(rx: str):
     """A user regex compiled as the regex parser runs it: the `regex` engine (timeouts, Unicode classes),
