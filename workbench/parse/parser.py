@@ -19,7 +19,7 @@ from typing import Any
 from workbench.errors import WorkbenchError
 from workbench.model import Record
 from workbench.parse.codegen import _object_decoder
-from workbench.parse.text import _UNESCAPE, _pattern_shortcuts, _TextParser
+from workbench.parse.text import _pattern_shortcuts, _TextParser
 from workbench.parse.values import (
     NeedsLiteral,
     ParseError,
@@ -167,10 +167,9 @@ class Parser:
         self._fastmatch = None
         t = self._text
         if t is not None and t.kind == "fastmatch" and not t.trim and not t.expand and not t.skip_prefix:
-            self._fastmatch = [(rx.match, names, quoted,
-                                _object_decoder(schema.fields, empty, {n: i for i, n in enumerate(names)},
-                                                label=schema.name))
-                               for rx, names, quoted in t.patterns]
+            self._fastmatch = [(fp.groups, _object_decoder(schema.fields, empty,
+                                                           {n: i for i, n in enumerate(fp.names)}, label=schema.name))
+                               for fp in t.patterns]
             self._shortcuts = _pattern_shortcuts(t.match)
             self._last_pattern = 0
         self._finish = _standard_fields(schema)
@@ -205,7 +204,8 @@ class Parser:
         return self.parse(Record(bucket, key, line, text))
 
     def parse(self, record: Record) -> dict | ParseError | None:
-        text = record.text.strip()
+        line = record.text.rstrip("\r\n")
+        text = line.strip()
         if not text:
             return None
         key = record.key
@@ -225,34 +225,32 @@ class Parser:
                     ind = []
                     event = plain(self._decode(loads_literal(text), ind))
             elif self._fastmatch is not None:
-                m = None
+                text = line  # text parsers see the line as it is (Panther does not trim it)
+                g = None
                 j = self._last_pattern
                 guard = self._shortcuts[j]
                 if guard is not None:
                     # the pattern that won last time, tried first when an earlier-listed pattern provably
-                    # could not have matched (see _pattern_shortcuts): one regex pass instead of several
+                    # could not have matched (see _pattern_shortcuts): one pass instead of several
                     hit = self._fastmatch[j]
-                    m = hit[0](text)
-                    if m is not None and guard:
-                        rest = m.group(m.lastindex or 0)
+                    g = hit[0](text)
+                    if g is not None and guard:
+                        rest = g[-1]
                         for d in guard:
                             if d in rest:
-                                m = None
+                                g = None
                                 break
-                if m is None:
+                if g is None:
                     for j, hit in enumerate(self._fastmatch):
-                        m = hit[0](text)
-                        if m is not None:
+                        g = hit[0](text)
+                        if g is not None:
                             self._last_pattern = j
                             break
                     else:
                         raise _Bad(_short(text), "line does not match any fastmatch pattern")
-                _, _, quoted, dec = hit
-                g = m.groups()
-                if "\\" in text and any(quoted):
-                    g = tuple(_UNESCAPE.sub(r"\1", x) if q and "\\" in x else x for x, q in zip(g, quoted, strict=True))
-                event = dec(g, ind)
+                event = hit[1](g, ind)
             else:
+                text = line
                 raw = self._text.split(text, key, record.line)
                 if raw is None:
                     return None
