@@ -18,7 +18,7 @@ from typing import Any
 
 from workbench.errors import WorkbenchError
 from workbench.model import Record
-from workbench.parse.codegen import _object_decoder
+from workbench.parse.codegen import _object_decoder, collecting_sources
 from workbench.parse.text import _pattern_shortcuts, _TextParser
 from workbench.parse.values import (
     NeedsLiteral,
@@ -264,6 +264,14 @@ class Parser:
     def parse_many(self, records: Iterable[Record]) -> list[dict | ParseError]:
         parse = self.parse
         return [r for r in map(parse, records) if r is not None]
+
+
+def generated_source(schema: Schema) -> str:
+    """The Python source the code generator writes for `schema`: every decoder function, under the file name
+    its tracebacks show (`workbench schema codegen FILE` prints it)."""
+    with collecting_sources() as sources:
+        Parser(schema)
+    return "\n".join(f"# --- {name}\n{src}" for name, src in sources)
 
 
 def compile_parser(schema: Schema) -> Parser:

@@ -158,7 +158,9 @@ class _TextParser:
         self.empty = frozenset(opts.get("emptyValues") or ())
         self.trim = bool(opts.get("trimSpace"))
         self.skip_prefix = opts.get("skipPrefix")
-        self.expand = [(k, _PLACEHOLDER.split(str(t))) for k, t in (opts.get("expandFields") or {}).items()]
+        # template tags are trimmed: `%{ name }` is `%{name}` (preprocessors/text.go normalizeTemplate)
+        self.expand = [(k, [p.strip() if i % 2 else p for i, p in enumerate(_PLACEHOLDER.split(str(t)))])
+                       for k, t in (opts.get("expandFields") or {}).items()]
         self.header: tuple[str, ...] = ()
         self.columns: tuple[str, ...] = ()
         self.headers_by_key: dict[str, tuple[str, ...]] = {}
