@@ -95,7 +95,9 @@ class _Slot:
         """The reference decoder call: any value the fast path does not take, with its error and `required`."""
         lines = [f"cur = {self.cur}", f"r = D{self.i}({self.x}, ind)", f"if r is not None: {self.out}[{self.k}] = r"]
         if self.f.required:
-            lines.append(f"else: raise _BadHere({self.x}, 'required field has no value', {self.cur})")
+            # an empty array is present (it passes `required`) but omitted (omitempty on a slice)
+            cond = f"elif type({self.x}) is not list: raise" if self.f.type == "array" else "else: raise"
+            lines.append(f"{cond} _BadHere({self.x}, 'required field has no value', {self.cur})")
         return lines
 
 
@@ -307,7 +309,14 @@ def _json_decoder(f: Field) -> Decoder:
 def _object_value(f: Field) -> Decoder:
     if not f.fields:
         raise WorkbenchError(f"Object field {f.name} has no fields.")
-    return _object_decoder(f.fields, label=f.name)
+    dec = _object_decoder(f.fields, label=f.name)
+
+    def value(v: Any, ind: Any) -> dict:
+        try:
+            return dec(v, ind)
+        except _BadHere as e:  # its path is relative to this object: the callers prefix it on the way out
+            raise _Bad(e.value, e.reason, e.path) from None
+    return value
 
 
 _REFERENCE: dict[str, Callable[[Field], Decoder]] = {

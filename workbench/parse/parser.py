@@ -19,6 +19,7 @@ from typing import Any
 from workbench.errors import WorkbenchError
 from workbench.model import Record
 from workbench.parse.codegen import _object_decoder, collecting_sources
+from workbench.parse.managed import managed_steps
 from workbench.parse.text import _pattern_shortcuts, _TextParser
 from workbench.parse.values import (
     NeedsLiteral,
@@ -161,7 +162,8 @@ class Parser:
                 "parser (or none, for JSON) to parse it here.")
         if kind == "script":
             raise WorkbenchError(f"Schema {schema.name}: the `script` parser is not supported here; use csv, fastmatch, regex or JSON.")
-        self._text = _TextParser(kind, schema.parser[kind]) if schema.parser else None
+        custom = (schema.name or "").startswith("Custom.")
+        self._text = _TextParser(kind, schema.parser[kind], custom=custom) if schema.parser else None
         empty = frozenset(self._text.empty) if self._text is not None and not self._text.expand else frozenset()
         self._decode = _object_decoder(schema.fields, empty, label=schema.name)
         self._fastmatch = None
@@ -173,7 +175,13 @@ class Parser:
             self._shortcuts = _pattern_shortcuts(t.match)
             self._last_pattern = 0
         self._finish = _standard_fields(schema)
-        if self._text is None:
+        self._managed = managed_steps(schema.name)
+        self._managed_split = None
+        if self._managed is not None and self._managed.text_splitter is not None:
+            self._managed_split = self._managed.text_splitter()
+        if self._managed is not None:
+            self.parse = self._managed_parse  # type: ignore[method-assign]  # see workbench/parse/managed.py
+        elif self._text is None:
             self.parse = self._json_parse()  # type: ignore[method-assign]  # the hot path, per instance
 
     def _json_parse(self) -> Callable[[Record], dict | ParseError | None]:
@@ -199,6 +207,56 @@ class Parser:
             return finish(event, ind, record.bucket, record.key)
 
         return parse
+
+    def _managed_parse(self, record: Record) -> dict | ParseError | None:
+        """`parse` for a shipped managed type: the schema's parser, the type's `prepare`, decoding, its `scan`."""
+        line = record.text.rstrip("\r\n")
+        text = line.strip()
+        if not text:
+            return None
+        steps = self._managed
+        ind: list = []
+        try:
+            if self._text is None and self._managed_split is not None and text[0] != "{":
+                try:
+                    raw = self._managed_split(text, record.key)
+                except ValueError as e:
+                    raise _Bad(_short(text), str(e)) from None
+                if raw is None:
+                    return None
+            elif self._text is None:
+                try:
+                    raw = _orjson_loads(text)
+                except _JSONError:
+                    raw = loads(text)
+                if type(raw) is not dict:
+                    raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
+            else:
+                raw = self._text.split(line, record.key, record.line)  # text parsers see the line untrimmed
+                if raw is None:
+                    return None
+            try:
+                event = self._decode(self._prepare(raw, text), ind)
+            except NeedsLiteral:
+                # a string field got a JSON number: read the line again keeping number texts
+                ind = []
+                event = plain(self._decode(self._prepare(loads_literal(text), text), ind))
+            if steps.scan is not None and event is not None:
+                steps.scan(event, ind)
+        except _Bad as e:
+            return ParseError(record.key, record.line, e.path, _short(e.value), e.reason, self.log_type)
+        except RecursionError:
+            return ParseError(record.key, record.line, "", _short(text), "value is nested too deeply", self.log_type)
+        return self._finish(event, ind, record.bucket, record.key)
+
+    def _prepare(self, raw: dict, text: str) -> dict:
+        prepare = self._managed.prepare
+        if prepare is None:
+            return raw
+        try:
+            return prepare(raw)
+        except ValueError as e:
+            raise _Bad(_short(text), str(e)) from None
 
     def parse_text(self, text: str, bucket: str = "", key: str = "", line: int = 0) -> dict | ParseError | None:
         return self.parse(Record(bucket, key, line, text))

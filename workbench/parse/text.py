@@ -153,8 +153,12 @@ REGEX_TIMEOUT = 0.5
 class _TextParser:
     """csv / fastmatch / regex: a line → a flat dict of strings, as Panther's text preprocessors emit."""
 
-    def __init__(self, kind: str, opts: dict):
+    def __init__(self, kind: str, opts: dict, *, custom: bool = True):
         self.kind = kind
+        # Panther's custom-log preprocessors store a regex group that took no part in the match as "" (gork.go
+        # sliceMatch) and hold a CSV file to one number of fields (csv.go); the managed types' own Go parsers
+        # leave an absent or empty text field out and read each row on its own
+        self.custom = custom
         self.empty = frozenset(opts.get("emptyValues") or ())
         self.trim = bool(opts.get("trimSpace"))
         self.skip_prefix = opts.get("skipPrefix")
@@ -199,7 +203,10 @@ class _TextParser:
             if m is None:
                 raise _Bad(_short(text), "line does not match the regex")
             # a named group that took no part in the match is "" (gork.go sliceMatch), like an empty one
-            raw = {self.regex_names[k]: v or "" for k, v in m.groupdict().items()}
+            if self.custom:
+                raw = {self.regex_names[k]: v or "" for k, v in m.groupdict().items()}
+            else:
+                raw = {self.regex_names[k]: v for k, v in m.groupdict().items() if v}
         else:
             try:
                 row = next(csv.reader([text], delimiter=self.delimiter, skipinitialspace=False))
@@ -220,9 +227,12 @@ class _TextParser:
             # row of a file fixes the number of fields and a row with another number is an error; named columns
             # beyond a row's fields get "", fields beyond the named columns are ignored (zipFields)
             expected = self.field_counts.setdefault(key, len(row))
-            if len(row) != expected:
+            if len(row) != expected and self.custom:
                 raise _Bad(_short(text), f"wrong number of fields: {len(row)} (the file's first row has {expected})")
-            raw = {c: (row[i] if i < len(row) else "") for i, c in enumerate(columns) if c}
+            if self.custom:
+                raw = {c: (row[i] if i < len(row) else "") for i, c in enumerate(columns) if c}
+            else:
+                raw = {c: v for c, v in zip(columns, row, strict=False) if c and v}
         if self.trim:
             raw = {k: v.strip() for k, v in raw.items()}
         if self.empty and self.expand:
