@@ -213,6 +213,57 @@ def _aws_walk(value: Any, hits: Hits, key: str = "") -> None:
             _DOMAIN(value, hits)
 
 
+def _cloudtrail(raw: dict) -> dict:
+    """CloudTrail resources: Panther's managed parser reads JSON keys case-insensitively, so AWS's `ARN`
+    is stored as the struct's `arn` (awslogs/cloudtrail.go CloudTrailResources)."""
+    resources = raw.get("resources")
+    if type(resources) is list:
+        for r in resources:
+            if type(r) is dict and "ARN" in r and "arn" not in r:
+                r["arn"] = r.pop("ARN")
+    return raw
+
+
+_S3_INTS = ("httpstatus", "bytessent", "objectsize", "totaltime", "turnaroundtime")
+_ATOI = re.compile(r"[+-]?\d+\Z", re.ASCII)
+_OWNER = re.compile(r"[A-Za-z0-9]{64}\Z")
+
+
+def _s3_access(raw: dict) -> dict:
+    """S3 server access logs as Panther's managed parser stores them (awslogs/s3_server_access.go): the columns
+    after the 25th as an array of text, a number that does not read left out (CsvStringToIntPointer), the HTTP
+    status within 100–600 and the bucket owner 64 letters and digits (its validate tags)."""
+    rest = raw.pop("additionalFields", None)
+    if rest:
+        raw["additionalFields"] = rest.split(" ")
+    for k in _S3_INTS:
+        v = raw.get(k)
+        if v is not None and not _ATOI.match(v):
+            del raw[k]
+    status = raw.get("httpstatus")
+    if status is not None and status != "-" and not 100 <= int(status) <= 600:
+        raise ValueError(f"httpstatus {status} is not between 100 and 600")
+    owner = raw.get("bucketowner")
+    if owner is not None and owner != "-" and not _OWNER.match(owner):
+        raise ValueError("bucketowner is not a 64-character canonical user id")
+    return raw
+
+
+_CLOUDTRAIL_PAYLOADS = ("additionalEventData", "requestParameters", "responseElements", "serviceEventDetails")
+
+
+def _cloudtrail_scan(event: dict, hits: Hits) -> None:
+    """Indicators inside CloudTrail's free-form payloads (awslogs/cloudtrail.go WriteValuesTo: the AWS
+    extractor over the four payloads and the web identity federation attributes)."""
+    for k in _CLOUDTRAIL_PAYLOADS:
+        v = event.get(k)
+        if v:
+            _aws_walk(v, hits)
+    fed = ((event.get("userIdentity") or {}).get("sessionContext") or {}).get("webIdFederationData")
+    if type(fed) is dict and fed.get("attributes"):
+        _aws_walk(fed["attributes"], hits)
+
+
 def _guardduty_scan(event: dict, hits: Hits) -> None:
     _aws_walk(event.get("resource"), hits)
     service = event.get("service")
@@ -381,6 +432,8 @@ MANAGED: dict[str, ManagedSteps] = {
     "Syslog.RFC3164": ManagedSteps(_syslog_3164, _syslog_scan),
     "Syslog.RFC5424": ManagedSteps(_syslog_5424, _syslog_scan),
     "AWS.ALB": ManagedSteps(_alb),
+    "AWS.CloudTrail": ManagedSteps(_cloudtrail, _cloudtrail_scan),
+    "AWS.S3ServerAccess": ManagedSteps(_s3_access),
     "AWS.VPCFlow": ManagedSteps(_vpc_flow),
     "AWS.GuardDuty": ManagedSteps(None, _guardduty_scan),
     "AWS.SecurityFindingFormat": ManagedSteps(None, _asff_scan),

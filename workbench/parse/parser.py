@@ -179,10 +179,10 @@ class Parser:
         self._managed_split = None
         if self._managed is not None and self._managed.text_splitter is not None:
             self._managed_split = self._managed.text_splitter()
-        if self._managed is not None:
-            self.parse = self._managed_parse  # type: ignore[method-assign]  # see workbench/parse/managed.py
-        elif self._text is None:
+        if self._text is None and self._managed_split is None:
             self.parse = self._json_parse()  # type: ignore[method-assign]  # the hot path, per instance
+        elif self._managed is not None:
+            self.parse = self._managed_parse  # type: ignore[method-assign]  # see workbench/parse/managed.py
 
     def _json_parse(self) -> Callable[[Record], dict | ParseError | None]:
         """`parse` for a JSON schema: the common line (an object that decodes) in as few steps as possible.
@@ -190,9 +190,31 @@ class Parser:
         Everything else (blank lines, what only the stdlib reads, non-objects, nesting too deep) goes to
         the general `parse`, which says what is wrong. orjson skips the whitespace around a line itself.
         """
-        decode, finish, general = self._decode, self._finish, Parser.parse.__get__(self)
+        decode, finish = self._decode, self._finish
+        if self._managed is None:
+            general = Parser.parse.__get__(self)
 
-        def parse(record: Record) -> dict | ParseError | None:
+            def parse(record: Record) -> dict | ParseError | None:
+                try:
+                    raw = _orjson_loads(record.text)
+                except _JSONError:
+                    return general(record)
+                if type(raw) is not dict:
+                    return general(record)
+                ind: list = []
+                try:
+                    event = decode(raw, ind)
+                except (_Bad, RecursionError, NeedsLiteral):
+                    return general(record)  # rare: the general path decodes again and builds the ParseError
+                return finish(event, ind, record.bucket, record.key)
+
+            return parse
+
+        # a managed JSON type: its prepare and scan steps around the same fast decode
+        general = self._managed_parse
+        prepare, scan = self._managed.prepare, self._managed.scan
+
+        def managed(record: Record) -> dict | ParseError | None:
             try:
                 raw = _orjson_loads(record.text)
             except _JSONError:
@@ -201,12 +223,14 @@ class Parser:
                 return general(record)
             ind: list = []
             try:
-                event = decode(raw, ind)
-            except (_Bad, RecursionError, NeedsLiteral):
-                return general(record)  # rare: the general path decodes again and builds the ParseError
+                event = decode(raw if prepare is None else prepare(raw), ind)
+            except (_Bad, RecursionError, NeedsLiteral, ValueError):
+                return general(record)
+            if scan is not None:
+                scan(event, ind)
             return finish(event, ind, record.bucket, record.key)
 
-        return parse
+        return managed
 
     def _managed_parse(self, record: Record) -> dict | ParseError | None:
         """`parse` for a shipped managed type: the schema's parser, the type's `prepare`, decoding, its `scan`."""
