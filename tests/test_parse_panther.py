@@ -280,3 +280,64 @@ def test_a_stored_event_parses_back_to_itself(obj):
     assert isinstance(second, dict), second
     ignore = {"p_row_id", "p_parse_time"} | ({"p_event_time"} if "ts" not in stored else set())
     assert {k: v for k, v in second.items() if k not in ignore} == {k: v for k, v in first.items() if k not in ignore}
+
+
+# --- the shipped managed types ---------------------------------------------------------------------------
+
+SCHEMAS = __import__("pathlib").Path(__file__).resolve().parents[1] / "schemas"
+CT = ('{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","principalId":"AROA:x","arn":'
+      '"arn:aws:sts::111122223333:assumed-role/Admin/x","accountId":"111122223333","sessionContext":{"attributes":'
+      '{"creationDate":"2026-05-01T11:00:00Z","mfaAuthenticated":"false"},"webIdFederationData":{"federatedProvider":'
+      '"cognito-identity.amazonaws.com","attributes":{"roleArn":"arn:aws:iam::444455556666:role/Web"}}}},'
+      '"eventTime":"2026-05-01T12:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances",'
+      '"awsRegion":"us-east-1","sourceIPAddress":"ec2.amazonaws.com","requestParameters":{"instanceType":"t3.micro",'
+      '"iamInstanceProfile":{"arn":"arn:aws:iam::111122223333:instance-profile/web"}},"responseElements":'
+      '{"instancesSet":{"items":[{"instanceId":"i-0abc1234","privateIpAddress":"10.0.0.5","privateDnsName":'
+      '"ip-10-0-0-5.ec2.internal","tagSet":{}}]},"ownerId":"111122223333"},"additionalEventData":{"vpcEndpointAccountId":'
+      '"777788889999"},"eventID":"e1","eventType":"AwsApiCall","resources":[{"ARN":"arn:aws:ec2:us-east-1:111122223333:'
+      'instance/i-0abc1234","accountId":"111122223333","type":"AWS::EC2::Instance"}]}')
+
+
+def test_cloudtrail_as_panthers_managed_parser():
+    # awslogs/cloudtrail.go: resources[].arn (keys read case-insensitively), mfaAuthenticated and creationDate
+    # stored as text, indicators from the free-form payloads and the web identity federation attributes
+    parser = compile_parser(load_schema(SCHEMAS / "AWS.CloudTrail.yml"))
+    ev = parser.parse(Record("b", "k", 1, CT))
+    assert isinstance(ev, dict), ev
+    assert ev["resources"] == [{"arn": "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc1234",
+                                "accountId": "111122223333", "type": "AWS::EC2::Instance"}]
+    attrs = ev["userIdentity"]["sessionContext"]["attributes"]
+    assert attrs == {"creationDate": "2026-05-01T11:00:00Z", "mfaAuthenticated": "false"}
+    assert ev["p_any_aws_arns"] == ["arn:aws:ec2:us-east-1:111122223333:instance/i-0abc1234",
+                                    "arn:aws:iam::111122223333:instance-profile/web",
+                                    "arn:aws:iam::444455556666:role/Web",
+                                    "arn:aws:sts::111122223333:assumed-role/Admin/x"]
+    assert ev["p_any_aws_account_ids"] == ["111122223333", "444455556666", "777788889999"]
+    assert ev["p_any_aws_instance_ids"] == ["i-0abc1234"]
+    assert ev["p_any_ip_addresses"] == ["10.0.0.5"]
+    assert ev["p_any_domain_names"] == ["ec2.amazonaws.com", "ip-10-0-0-5.ec2.internal"]
+    assert "p_any_usernames" not in ev
+
+
+S3_LINE = ("79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be bucket1 [06/Feb/2019:00:00:38 +0000] "
+           "192.0.2.3 arn:aws:iam::111122223333:user/bob 3E57427F3EXAMPLE REST.GET.VERSIONING - "
+           '"GET /bucket1?versioning HTTP/1.1" 200 - 113 abc 7 - "https://example.com/" "S3Console/0.4" - '
+           "s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 "
+           "ECDHE-RSA-AES128-GCM-SHA256 AuthHeader bucket1.s3.us-west-1.amazonaws.com TLSV1.2 "
+           "arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP Yes us-east-1")
+
+
+def test_s3_server_access_as_panthers_managed_parser():
+    # awslogs/s3_server_access.go: columns past the 25th in additionalFields, a number that does not read left
+    # out, the requester indexed only as an ARN, remoteip as an IP; fewer than 25 columns are rejected
+    parser = compile_parser(load_schema(SCHEMAS / "AWS.S3ServerAccess.yml"))
+    ev = parser.parse(Record("b", "k", 1, S3_LINE))
+    assert isinstance(ev, dict), ev
+    assert ev["additionalFields"] == ["arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP", "Yes", "us-east-1"]
+    assert ev["time"] == ev["p_event_time"] == "2019-02-06 00:00:38.000000000"
+    assert ev["httpstatus"] == 200 and ev["bytessent"] == 113 and "objectsize" not in ev and ev["totaltime"] == 7
+    assert ev["p_any_aws_arns"] == ["arn:aws:iam::111122223333:user/bob"] and "p_any_aws_account_ids" not in ev
+    assert ev["p_any_ip_addresses"] == ["192.0.2.3"] and "p_any_domain_names" not in ev
+    short = S3_LINE.split(" SigV4 ")[0]
+    err = parser.parse(Record("b", "k", 2, short))
+    assert isinstance(err, ParseError)
