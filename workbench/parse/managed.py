@@ -181,47 +181,69 @@ def _vpc_flow(raw: dict) -> dict:
     return raw
 
 
+_KEY_KINDS: dict[str, Callable | None] = {}  # payload key → the scanner its string values go to (cached per key)
+
+
+def _key_kind(key: str) -> Callable | None:
+    kind = _KEY_KINDS.get(key, _KEY_KINDS)
+    if kind is _KEY_KINDS:
+        if key == "instanceId" or key.endswith("InstanceId"):
+            kind = _instance_id
+        elif key == "accountId" or key.endswith("AccountId"):
+            kind = _ACCOUNT
+        elif key in ("publicIp", "privateIpAddress", "ipAddressV4"):
+            kind = _IP
+        elif key in ("publicDnsName", "privateDnsName", "domain"):
+            kind = _DOMAIN
+        else:
+            kind = None
+        if len(_KEY_KINDS) < 65536:
+            _KEY_KINDS[key] = kind
+    return kind  # type: ignore[return-value]
+
+
+def _instance_id(value: str, hits: Hits) -> None:
+    if value.startswith("i-"):
+        _INSTANCE(value, hits)
+
+
 def _aws_walk(value: Any, hits: Hits, key: str = "") -> None:
     """Panther's AWS extractor over a free-form payload: ARNs anywhere, and values under well-known keys."""
-    if isinstance(value, dict):
+    t = type(value)
+    if t is dict:
         for k, v in value.items():
-            if k == "tags" and isinstance(v, list):
-                for t in v:
-                    if isinstance(t, dict) and _text(t.get("key")) and _text(t.get("value")):
-                        _TAG(f"{t['key']}:{t['value']}", hits)
-                continue
-            if k == "ipv6Addresses" and isinstance(v, list):
-                for a in v:
-                    if isinstance(a, str):
-                        _IP(a, hits)
-                continue
-            _aws_walk(v, hits, k)
-    elif isinstance(value, list):
+            tv = type(v)
+            if tv is str:
+                if v:
+                    if v[:4] == "arn:":
+                        _ARN(v, hits)
+                    else:
+                        kind = _key_kind(k)
+                        if kind is not None:
+                            kind(v, hits)
+            elif tv is dict:
+                _aws_walk(v, hits, k)
+            elif tv is list:
+                if k == "tags":
+                    for tag in v:
+                        if type(tag) is dict and _text(tag.get("key")) and _text(tag.get("value")):
+                            _TAG(f"{tag['key']}:{tag['value']}", hits)
+                elif k == "ipv6Addresses":
+                    for a in v:
+                        if type(a) is str:
+                            _IP(a, hits)
+                else:
+                    _aws_walk(v, hits, k)
+    elif t is list:
         for v in value:
             _aws_walk(v, hits, key)
-    elif isinstance(value, str) and value:
-        if value.startswith("arn:"):
+    elif t is str and value:
+        if value[:4] == "arn:":
             _ARN(value, hits)
-        elif key == "instanceId" or key.endswith("InstanceId"):
-            if value.startswith("i-"):
-                _INSTANCE(value, hits)
-        elif key == "accountId" or key.endswith("AccountId"):
-            _ACCOUNT(value, hits)
-        elif key in ("publicIp", "privateIpAddress", "ipAddressV4"):
-            _IP(value, hits)
-        elif key in ("publicDnsName", "privateDnsName", "domain"):
-            _DOMAIN(value, hits)
-
-
-def _cloudtrail(raw: dict) -> dict:
-    """CloudTrail resources: Panther's managed parser reads JSON keys case-insensitively, so AWS's `ARN`
-    is stored as the struct's `arn` (awslogs/cloudtrail.go CloudTrailResources)."""
-    resources = raw.get("resources")
-    if type(resources) is list:
-        for r in resources:
-            if type(r) is dict and "ARN" in r and "arn" not in r:
-                r["arn"] = r.pop("ARN")
-    return raw
+        else:
+            kind = _key_kind(key)
+            if kind is not None:
+                kind(value, hits)
 
 
 _S3_INTS = ("httpstatus", "bytessent", "objectsize", "totaltime", "turnaroundtime")
@@ -246,6 +268,17 @@ def _s3_access(raw: dict) -> dict:
     owner = raw.get("bucketowner")
     if owner is not None and owner != "-" and not _OWNER.match(owner):
         raise ValueError("bucketowner is not a 64-character canonical user id")
+    return raw
+
+
+def _cloudtrail(raw: dict) -> dict:
+    """CloudTrail resources: Panther's managed parser reads JSON keys case-insensitively, so AWS's `ARN`
+    is stored as the struct's `arn` (awslogs/cloudtrail.go CloudTrailResources)."""
+    resources = raw.get("resources")
+    if type(resources) is list:
+        for r in resources:
+            if type(r) is dict and "ARN" in r and "arn" not in r:
+                r["arn"] = r.pop("ARN")
     return raw
 
 
