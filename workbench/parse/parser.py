@@ -343,11 +343,6 @@ class Parser:
             return ParseError(key, record.line, "", _short(text), "value is nested too deeply", self.log_type)
         return self._finish(event, ind, record.bucket, key)
 
-    def parse_many(self, records: Iterable[Record]) -> list[dict | ParseError]:
-        parse = self.parse
-        return [r for r in map(parse, records) if r is not None]
-
-
 def generated_source(schema: Schema) -> str:
     """The Python source the code generator writes for `schema`: every decoder function, under the file name
     its tracebacks show (`workbench schema codegen FILE` prints it)."""

@@ -153,7 +153,7 @@ def test_the_wheel_carries_the_shipped_content_and_the_demo_finds_it(tmp_path):
     import zipfile
 
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
-                    str(tmp_path), str(Path(__file__).resolve().parents[1])], check=True, capture_output=True)
+                    str(tmp_path), str(Path(__file__).resolve().parents[2])], check=True, capture_output=True)
     wheel = next(tmp_path.glob("log_workbench-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "workbench/shipped/schemas/AWS.CloudTrail.yml" in names
