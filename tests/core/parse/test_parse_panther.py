@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -284,7 +285,7 @@ def test_a_stored_event_parses_back_to_itself(obj):
 
 # --- the shipped managed types ---------------------------------------------------------------------------
 
-SCHEMAS = __import__("pathlib").Path(__file__).resolve().parents[1] / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 CT = ('{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","principalId":"AROA:x","arn":'
       '"arn:aws:sts::111122223333:assumed-role/Admin/x","accountId":"111122223333","sessionContext":{"attributes":'
       '{"creationDate":"2026-05-01T11:00:00Z","mfaAuthenticated":"false"},"webIdFederationData":{"federatedProvider":'
