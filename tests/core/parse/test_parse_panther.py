@@ -342,3 +342,11 @@ def test_s3_server_access_as_panthers_managed_parser():
     short = S3_LINE.split(" SigV4 ")[0]
     err = parser.parse(Record("b", "k", 2, short))
     assert isinstance(err, ParseError)
+
+
+def test_two_fields_stored_under_one_column_are_a_schema_problem():
+    # awsglue/glueschema/columns.go: `a.b` and `a_b` are both column a_b, which one table cannot hold
+    from workbench.schema import validate_schema_text
+
+    problems = validate_schema_text("schema: Custom.A\nfields:\n  - {name: a.b, type: string}\n  - {name: a_b, type: string}\n")
+    assert [p.message for p in problems] == ["fields `a.b` and `a_b` in the schema are both stored as column `a_b`"]
