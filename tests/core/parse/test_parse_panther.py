@@ -350,3 +350,17 @@ def test_two_fields_stored_under_one_column_are_a_schema_problem():
 
     problems = validate_schema_text("schema: Custom.A\nfields:\n  - {name: a.b, type: string}\n  - {name: a_b, type: string}\n")
     assert [p.message for p in problems] == ["fields `a.b` and `a_b` in the schema are both stored as column `a_b`"]
+
+
+def test_schema_test_files_compare_stored_names(tmp_path):
+    # a pantherlog test file's result holds the stored columns; its RFC 3339 timestamps still compare equal
+    from workbench.parse.schema_tests import run_schema_tests
+
+    (tmp_path / "S.yml").write_text("schema: Custom.S\nfields:\n  - {name: '@timestamp', type: timestamp, "
+                                    "timeFormats: [rfc3339], isEventTime: true}\n", encoding="utf-8")
+    (tmp_path / "S_tests.yml").write_text(
+        'name: one\nlogType: Custom.S\ninput: \'{"@timestamp": "2024-05-01T12:00:00Z"}\'\nresult: |\n'
+        '  {"at_sign_timestamp": "2024-05-01T12:00:00Z", "p_log_type": "Custom.S", '
+        '"p_event_time": "2024-05-01T12:00:00Z"}\n', encoding="utf-8")
+    report = run_schema_tests([tmp_path])
+    assert report.ok, [r.to_json() for r in report.results]
