@@ -196,13 +196,19 @@ def _emit_json(g: _Gen, s: _Slot) -> list[str]:
     return [f"{s.out}[{s.k}] = {s.x}"]
 
 
-def _emit_generic(g: _Gen, s: _Slot) -> list[str]:
-    return s.generic()
+def _emit_array(g: _Gen, s: _Slot) -> list[str]:
+    el = s.f.element
+    if (s.f.is_embedded_json or el is None or el.type != "string" or el.indicators or el.validate
+            or el.is_embedded_json):
+        return s.generic()
+    # an array of plain strings (no nulls, not empty) is stored as it came; anything else takes the decoder
+    return _otherwise(s, [f"if type({s.x}) is list and {s.x} and all(type(e) is str for e in {s.x}): "
+                          f"{s.out}[{s.k}] = {s.x}"])
 
 
 _EMITTERS: dict[str, Callable[[_Gen, _Slot], list[str]]] = {
     "string": _emit_string, "int": _emit_int, "smallint": _emit_int, "bigint": _emit_int, "float": _emit_float,
-    "boolean": _emit_boolean, "timestamp": _emit_timestamp, "object": _emit_object, "array": _emit_generic,
+    "boolean": _emit_boolean, "timestamp": _emit_timestamp, "object": _emit_object, "array": _emit_array,
     "json": _emit_json,
 }
 

@@ -35,6 +35,9 @@ class ManagedSteps:
     # for a JSON schema whose source also writes a text layout: a factory for a per-parser splitter
     # (text, object key) → flat dict, or None for a line to skip; used for lines that are not JSON objects
     text_splitter: Callable[[], Callable[[str, str], dict | None]] | None = None
+    # for a fastmatch schema: the same reshaping as `prepare`, on the matched fields (a list in the pattern's
+    # field order, with their names), so the parser keeps its fastmatch fast path
+    groups: Callable[[list, tuple[str, ...]], list] | None = None
 
 
 def _scanner(name: str) -> CompiledScanner:
@@ -259,8 +262,7 @@ _OWNER = re.compile(r"[A-Za-z0-9]{64}\Z")
 
 def _s3_access(raw: dict) -> dict:
     """S3 server access logs as Panther's managed parser stores them (awslogs/s3_server_access.go): the columns
-    after the 25th as an array of text, a number that does not read left out (CsvStringToIntPointer), the HTTP
-    status within 100–600 and the bucket owner 64 letters and digits (its validate tags)."""
+    after the 25th as an array of text, a number that does not read left out (CsvStringToIntPointer)."""
     rest = raw.pop("additionalFields", None)
     if rest:
         raw["additionalFields"] = rest.split(" ")
@@ -268,13 +270,36 @@ def _s3_access(raw: dict) -> dict:
         v = raw.get(k)
         if v is not None and not _ATOI.match(v):
             del raw[k]
-    status = raw.get("httpstatus")
-    if status is not None and status != "-" and not 100 <= int(status) <= 600:
-        raise ValueError(f"httpstatus {status} is not between 100 and 600")
-    owner = raw.get("bucketowner")
-    if owner is not None and owner != "-" and not _OWNER.match(owner):
-        raise ValueError("bucketowner is not a 64-character canonical user id")
     return raw
+
+
+_S3_POSITIONS: dict[tuple[str, ...], tuple[tuple[int, ...], int]] = {}  # pattern's names → int / extra positions
+
+
+def _s3_access_groups(g: list, names: tuple[str, ...]) -> list:
+    """`_s3_access` on the fastmatch groups: a number that does not read becomes "-" (no value)."""
+    where = _S3_POSITIONS.get(names)
+    if where is None:
+        where = _S3_POSITIONS[names] = (tuple(i for i, n in enumerate(names) if n in _S3_INTS),
+                                        names.index("additionalFields") if "additionalFields" in names else -1)
+    ints, extra = where
+    for i in ints:
+        v = g[i]
+        if not (v.isdigit() and v.isascii()) and v != "-" and not _ATOI.match(v):
+            g[i] = "-"
+    if extra >= 0:
+        g[extra] = g[extra].split(" ")
+    return g
+
+
+def _s3_access_check(event: dict, hits: Hits) -> None:
+    """The managed struct's validate tags: HTTP status within 100–600, a 64-character canonical owner id."""
+    status = event.get("httpstatus")
+    if status is not None and not 100 <= status <= 600:
+        raise ValueError(f"httpstatus {status} is not between 100 and 600")
+    owner = event.get("bucketowner")
+    if owner is not None and not _OWNER.match(owner):
+        raise ValueError("bucketowner is not a 64-character canonical user id")
 
 
 def _cloudtrail(raw: dict) -> dict:
@@ -472,7 +497,7 @@ MANAGED: dict[str, ManagedSteps] = {
     "Syslog.RFC5424": ManagedSteps(_syslog_5424, _syslog_scan),
     "AWS.ALB": ManagedSteps(_alb),
     "AWS.CloudTrail": ManagedSteps(_cloudtrail, _cloudtrail_scan),
-    "AWS.S3ServerAccess": ManagedSteps(_s3_access),
+    "AWS.S3ServerAccess": ManagedSteps(_s3_access, _s3_access_check, groups=_s3_access_groups),
     "AWS.VPCFlow": ManagedSteps(_vpc_flow),
     "AWS.GuardDuty": ManagedSteps(None, _guardduty_scan),
     "AWS.SecurityFindingFormat": ManagedSteps(None, _asff_scan),

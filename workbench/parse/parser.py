@@ -170,7 +170,8 @@ class Parser:
         t = self._text
         if t is not None and t.kind == "fastmatch" and not t.trim and not t.expand and not t.skip_prefix:
             self._fastmatch = [(fp.groups, _object_decoder(schema.fields, empty,
-                                                           {n: i for i, n in enumerate(fp.names)}, label=schema.name))
+                                                           {n: i for i, n in enumerate(fp.names)}, label=schema.name),
+                                fp.names)
                                for fp in t.patterns]
             self._shortcuts = _pattern_shortcuts(t.match)
             self._last_pattern = 0
@@ -179,9 +180,13 @@ class Parser:
         self._managed_split = None
         if self._managed is not None and self._managed.text_splitter is not None:
             self._managed_split = self._managed.text_splitter()
+        m = self._managed
+        # a managed fastmatch type whose steps work on the matched fields keeps the fastmatch fast path
+        self._groups = m.groups if m is not None and self._fastmatch is not None else None
+        self._scan = m.scan if self._groups is not None else None
         if self._text is None and self._managed_split is None:
             self.parse = self._json_parse()  # type: ignore[method-assign]  # the hot path, per instance
-        elif self._managed is not None:
+        elif m is not None and self._groups is None:
             self.parse = self._managed_parse  # type: ignore[method-assign]  # see workbench/parse/managed.py
 
     def _json_parse(self) -> Callable[[Record], dict | ParseError | None]:
@@ -266,7 +271,10 @@ class Parser:
                 ind = []
                 event = plain(self._decode(self._prepare(loads_literal(text), text), ind))
             if steps.scan is not None and event is not None:
-                steps.scan(event, ind)
+                try:
+                    steps.scan(event, ind)
+                except ValueError as e:
+                    raise _Bad(_short(text), str(e)) from None
         except _Bad as e:
             return ParseError(record.key, record.line, e.path, _short(e.value), e.reason, self.log_type)
         except RecursionError:
@@ -330,7 +338,17 @@ class Parser:
                             break
                     else:
                         raise _Bad(_short(text), "line does not match any fastmatch pattern")
+                if self._groups is not None:
+                    try:
+                        g = self._groups(list(g), hit[2])
+                    except ValueError as e:
+                        raise _Bad(_short(text), str(e)) from None
                 event = hit[1](g, ind)
+                if self._scan is not None:
+                    try:
+                        self._scan(event, ind)
+                    except ValueError as e:
+                        raise _Bad(_short(text), str(e)) from None
             else:
                 text = line
                 raw = self._text.split(text, key, record.line)

@@ -26,7 +26,7 @@ class FastPattern:
     of the line has a backslash, and otherwise simply runs to the closing quote-and-delimiter.
     """
 
-    __slots__ = ("names", "prefix", "source", "steps")
+    __slots__ = ("_match", "names", "prefix", "source", "steps")
 
     def __init__(self, pattern: str):
         self.source = pattern
@@ -46,9 +46,19 @@ class FastPattern:
             prev = delim
         self.steps = tuple(steps)
         self.names = tuple(tag for tag, _, _ in steps if tag)
+        self._match = _first_delimiter_regex(self.prefix, self.steps).match
 
     def groups(self, text: str) -> tuple[str, ...] | None:
         """The named fields' values in order, or None when the line does not match."""
+        if "\\" not in text:
+            # no escapes anywhere: every field runs to the first occurrence of its delimiter, which one
+            # possessive regex does in C
+            m = self._match(text)
+            return None if m is None else m.groups()
+        return self.groups_stepwise(text)
+
+    def groups_stepwise(self, text: str) -> tuple[str, ...] | None:
+        """`groups` field by field, as pkg/x/fastmatch MatchString walks the line (escapes decoded)."""
         if not text.startswith(self.prefix):
             return None
         tail = text[len(self.prefix):]
@@ -71,6 +81,22 @@ class FastPattern:
             if name:
                 out.append(value)
         return tuple(out)
+
+
+def _first_delimiter_regex(prefix: str, steps: tuple[tuple[str, str, str], ...]) -> re.Pattern:
+    """One regex matching as FastPattern.groups does when the line has no backslash: each field up to the first
+    occurrence of its delimiter (possessive, so it never gives characters back), the last field with no
+    delimiter to the end of the line, text after the last delimiter ignored."""
+    rx = [re.escape(prefix)]
+    for name, delim, _quote in steps:
+        if not delim:
+            rx.append("(.*)\\Z" if name else "(?:.*)\\Z")
+            break
+        c, rest = re.escape(delim[0]), re.escape(delim[1:])
+        body = f"[^{c}]*+" if not rest else f"(?:[^{c}]++|{c}(?!{rest}))*+"
+        rx.append(f"({body})" if name else f"(?:{body})")
+        rx.append(re.escape(delim))
+    return re.compile("".join(rx), re.DOTALL)
 
 
 def _match_quoted(src: str, delim: str, quote: str) -> tuple[str, str] | None:

@@ -21,7 +21,7 @@ _TOKENS = ("January", "Monday", "Z07:00:00", "-07:00:00", "Z070000", "-070000", 
 
 
 @lru_cache(maxsize=256)
-def _chunks(layout: str) -> tuple[str, ...]:
+def layout_chunks(layout: str) -> tuple[str, ...]:
     """The layout as a tuple of tokens and literal characters (fractions as `.000`/`.999` runs)."""
     out: list[str] = []
     i = 0
@@ -86,7 +86,7 @@ def parse_layout(value: str, layout: str) -> tuple[int, int, int, int, int, int,
     pm = None
     yday = 0
     j = 0
-    chunks = _chunks(layout)
+    chunks = layout_chunks(layout)
     for ci, tok in enumerate(chunks):
         if tok == "2006":
             if len(value) < j + 4 or not value[j:j + 4].isdigit():

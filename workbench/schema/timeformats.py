@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from workbench.schema.golayout import parse_layout
+from workbench.schema.golayout import layout_chunks, parse_layout
 from workbench.schema.strftime import SUPPORTED, days_in_month, normalised, parse_strftime
 
 TimeParser = Callable[[object], str]
@@ -317,6 +317,24 @@ def compile_strftime(fmt: str) -> TimeParser:
         _cached(lambda v: parse_strftime(v, fmt), repr(fmt))
 
 
+_LAYOUT_FIXED = {"2006": "%Y", "01": "%m", "02": "%d", "2": "%d", "Jan": "%b", "15": "%H", "04": "%M", "05": "%S",
+                 "-0700": "%z"}
+
+
+def _layout_as_fixed(layout: str) -> str | None:
+    """The fixed-width strftime shape of a Go layout, when every element has one (`2/Jan/2006:15:04:05 -0700`
+    → `%d/%b/%Y:%H:%M:%S %z`): values of that exact shape take `_fixed_width`'s sliced fast path."""
+    out = []
+    for tok in layout_chunks(layout):
+        if tok in _LAYOUT_FIXED:
+            out.append(_LAYOUT_FIXED[tok])
+        elif len(tok) == 1 and not tok.isalnum():
+            out.append("%%" if tok == "%" else tok)
+        else:
+            return None
+    return "".join(out)
+
+
 def compile_layout(layout: str) -> TimeParser:
     """A parser for a Go reference-time layout (`layout=…`), ranges checked as Go's time.Parse does."""
     def read(v: str) -> tuple:
@@ -324,7 +342,11 @@ def compile_layout(layout: str) -> TimeParser:
         if not 1 <= d <= days_in_month(y, mo):
             raise ValueError("day out of range")
         return y, mo, d, h, mi, s, ns, off
-    return _cached(read, f"layout={layout!r}")
+    slow = _cached(read, f"layout={layout!r}")
+    fixed = _layout_as_fixed(layout)
+    # the fast path only slices values whose date the slow path has checked and whose time of day is in range,
+    # so it gives what the layout gives; everything else (offsets, other shapes, bad values) goes to `slow`
+    return (_fixed_width(fixed, slow) if fixed else None) or slow
 
 
 def compile_time_format(fmt: str) -> TimeParser:

@@ -342,6 +342,8 @@ def test_s3_server_access_as_panthers_managed_parser():
     short = S3_LINE.split(" SigV4 ")[0]
     err = parser.parse(Record("b", "k", 2, short))
     assert isinstance(err, ParseError)
+    bad = parser.parse(Record("b", "k", 3, S3_LINE.replace('HTTP/1.1" 200 ', 'HTTP/1.1" 999 ')))
+    assert isinstance(bad, ParseError) and "between 100 and 600" in bad.reason  # validate:"max=600,min=100"
 
 
 def test_two_fields_stored_under_one_column_are_a_schema_problem():
@@ -364,3 +366,14 @@ def test_schema_test_files_compare_stored_names(tmp_path):
         '"p_event_time": "2024-05-01T12:00:00Z"}\n', encoding="utf-8")
     report = run_schema_tests([tmp_path])
     assert report.ok, [r.to_json() for r in report.results]
+
+
+@settings(max_examples=400, deadline=None)
+@given(pattern=st.sampled_from(['%{a} %{b}', '[%{a}] "%{q}" %{rest}', '%{a}::%{b};', "%{a} '%{q}' %{}", 'x=%{a}, y=%{b}']),
+       text=st.text(alphabet=' ab:;[]"\',=xy', max_size=24))
+def test_fastmatch_one_regex_equals_the_stepwise_walk(pattern, text):
+    # without a backslash in the line the C regex stands in for pkg/x/fastmatch's field-by-field walk
+    from workbench.parse.text import FastPattern
+
+    fp = FastPattern(pattern)
+    assert fp.groups(text) == fp.groups_stepwise(text)
