@@ -37,7 +37,6 @@ from workbench.schema.model import (
     SchemaProblem,
     is_schema_file,
 )
-from workbench.schema.names import column_name
 
 # --- YAML with positions -----------------------------------------------------------------------------------
 
@@ -244,7 +243,6 @@ class _Builder:
             return ()
         out = []
         seen: dict[str, int] = {}
-        stored_as: dict[str, str] = {}  # stored column name → the field name that has it
         for i, f in enumerate(raw):
             pos = raw.pos.items[i] if hasattr(raw, "pos") else None
             if not isinstance(f, dict):
@@ -255,13 +253,6 @@ class _Builder:
                 continue
             if built.name in seen:
                 self.problem(self._val_pos(f, "name"), f"duplicate field name `{built.name}` in {what}")
-            else:
-                stored = column_name(built.name)
-                other = stored_as.get(stored)
-                if other is not None:  # two names that the data lake stores under one column
-                    self.problem(self._val_pos(f, "name"), f"fields `{other}` and `{built.name}` in {what} are both "
-                                                           f"stored as column `{stored}`")
-                stored_as[stored] = built.name
             seen[built.name] = i
             out.append(built)
         return tuple(out)

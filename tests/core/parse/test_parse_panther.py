@@ -346,14 +346,6 @@ def test_s3_server_access_as_panthers_managed_parser():
     assert isinstance(bad, ParseError) and "between 100 and 600" in bad.reason  # validate:"max=600,min=100"
 
 
-def test_two_fields_stored_under_one_column_are_a_schema_problem():
-    # awsglue/glueschema/columns.go: `a.b` and `a_b` are both column a_b, which one table cannot hold
-    from workbench.schema import validate_schema_text
-
-    problems = validate_schema_text("schema: Custom.A\nfields:\n  - {name: a.b, type: string}\n  - {name: a_b, type: string}\n")
-    assert [p.message for p in problems] == ["fields `a.b` and `a_b` in the schema are both stored as column `a_b`"]
-
-
 def test_schema_test_files_compare_stored_names(tmp_path):
     # a pantherlog test file's result holds the stored columns; its RFC 3339 timestamps still compare equal
     from workbench.parse.schema_tests import run_schema_tests
