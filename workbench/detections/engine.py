@@ -10,8 +10,9 @@ data model changed (modules that imported the old helper would otherwise keep it
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,13 +29,32 @@ from workbench.detections.results import (
     new_no_match,
     no_match_class,
 )
+from workbench.detections.runs import DEFAULT_MAX_STRIKES, BatchOutcome, RunStats, Strikes
 from workbench.detections.specs import Content, InvalidSpec, RuleSpec, load_content
 
 BATCH_EVENTS = 1000  # events per worker request: large enough to amortise the round trip
 RELOAD_CHECK_INTERVAL = 0.5  # seconds between file scans in auto-reload mode
-MAX_RETRIES = 50  # crashes tolerated within one batch before the rest of it is given up
+MAX_RETRIES = 50  # crashes tolerated within one unit-test run before the rest of it is given up
+LOST_RETRIES = 3  # deaths outside any rule call (nobody to charge) before a batch's rest is given up
+RECORDS_PER_BATCH = 1000  # raw records per worker request in run_objects
 TEST_PRELOAD = ("unittest.mock",)  # what a worker for unit tests imports at start-up
 _new = object.__new__
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """One load of the content, as a whole: a run keeps the one it started with, whatever reloads happen
+    meanwhile, so the ordinals in the worker's replies always name the rules they named when it began."""
+
+    generation: int
+    ordinals: dict[int, RuleSpec]
+    by_type: dict[str, list[RuleSpec]]
+    no_match_of: dict[str, type[RuleResult]]
+    no_match: dict[str, tuple[type[RuleResult], ...]]
+    load_msg: bytes
+
+
+_EMPTY = _Loaded(0, {}, {}, {}, {}, b"")
 
 
 @dataclass(frozen=True)
@@ -55,15 +75,26 @@ class RuleEngine:
     is a `WorkerProcess` already started by the caller (the CLI starts it before importing this module,
     so the worker's start-up overlaps those imports); the other worker arguments are then ignored.
 
-    One engine talks to one worker over one pipe, so it is not thread-safe: use it from one thread at a
-    time (hold a lock, or keep an engine per thread).
+    `max_strikes`: calls of one rule that may cost the worker its life (timeout, crash, exit, MemoryError)
+    in one run before the rule is suspended for the rest of that run.
+
+    Thread-safe: one lock covers each request to the worker and its whole reply (never a `yield`), and
+    every request carries an id that every frame of its reply carries back, so runs, unit-test runs and
+    reloads from several threads take turns and never read each other's replies.
     """
 
     def __init__(self, path: str | os.PathLike, *, timeout: float = 1.0, python: str | None = None,
                  memory_mb: int = 2048, auto_reload: bool = True, cwd: Path | None = None,
-                 for_tests: bool = False, worker: WorkerProcess | None = None):
+                 for_tests: bool = False, worker: WorkerProcess | None = None,
+                 max_strikes: int = DEFAULT_MAX_STRIKES):
         self.path = Path(path)
         self.timeout = timeout
+        self.max_strikes = max_strikes
+        self.last_run = RunStats()
+        self._lock = threading.RLock()
+        self._state = _EMPTY
+        self._worker_has: tuple[int, int] = (-1, -1)  # (worker.starts, generation) of the content it holds
+        self._parsers_sent: dict[str, int] = {}  # parser key -> worker.starts it was built in
         self.auto_reload = auto_reload
         self._cwd = cwd
         # unit tests with Mocks need unittest.mock in the worker: a worker made for tests imports it at
@@ -91,13 +122,15 @@ class RuleEngine:
     @property
     def rules(self) -> list[RuleSpec]:
         """Loaded rules that imported cleanly (invalid ones are in `.invalid`)."""
-        self._ensure_loaded()
-        return [r for r in self._ordinals.values()]
+        with self._lock:
+            self._ensure_loaded()
+            return [r for r in self._ordinals.values()]
 
     @property
     def invalid(self) -> list[InvalidSpec]:
-        self._ensure_loaded()
-        return list(self._content.invalid) + self._load_errors
+        with self._lock:
+            self._ensure_loaded()
+            return list(self._content.invalid) + self._load_errors
 
     @property
     def skipped(self):
@@ -150,6 +183,10 @@ class RuleEngine:
 
     def reload(self, *, force: bool = False) -> ReloadSummary:
         """Pick up edits: re-read specs, re-import changed rules, restart the worker if helpers changed."""
+        with self._lock:
+            return self._reload(force)
+
+    def _reload(self, force: bool) -> ReloadSummary:
         changed = self.changed_files()
         if not changed and not force:
             return ReloadSummary((), False)
@@ -189,6 +226,13 @@ class RuleEngine:
         self._last_check = now
         self.reload()
 
+    def _publish(self, load_msg: bytes) -> None:
+        """The content just loaded into the worker becomes the engine's current state (one object)."""
+        gen = self._state.generation + 1
+        self._state = _Loaded(gen, dict(self._ordinals), {k: list(v) for k, v in self._by_type.items()},
+                              dict(self._no_match_of), dict(self._no_match), load_msg)
+        self._worker_has = (self.worker.starts, gen) if self.worker.alive else (-1, -1)
+
     def _ensure_loaded(self, then: bytes | None = None) -> dict | WorkerCrash | None:
         """Load the content into the worker (once). `then`, a request to send right behind the load
         without waiting for its reply (saves a round trip), when both fit in the pipe so that writing
@@ -216,9 +260,9 @@ class RuleEngine:
                         self.worker.start()
                     piggyback = self.worker.fits_unread(len(body) + len(then))
                 if piggyback:
-                    self.worker.send(body)
-                    self.worker.send(then)
-                    reply = self.worker.receive()
+                    load_id = self.worker.send(body)
+                    then_id = self.worker.send(then)
+                    reply = self.worker.receive(load_id)
                 else:
                     reply = self.worker.request(msg)
             except WorkerCrash as crash:
@@ -231,6 +275,7 @@ class RuleEngine:
                     self._by_type = {}
                     self._no_match_of = {}
                     self._no_match = {}
+                    self._publish(b"")
                     return None
                 skip.append(culprit.rule_id)
                 self._load_errors.append(InvalidSpec(culprit.path, f"{culprit.path}: importing "
@@ -259,67 +304,85 @@ class RuleEngine:
         self._no_match_of = {r.rule_id: no_match_class(r.rule_id) for r in self._ordinals.values()}
         self._no_match = {lt: tuple(self._no_match_of[r.rule_id] for r in rules)
                           for lt, rules in self._by_type.items()}
+        self._publish(self._load_msg)
         if not piggyback or not self.worker.alive:  # not sent, or the worker exits after the load reply
             return None
         try:
-            return self.worker.receive()
+            return self.worker.receive(then_id)
         except WorkerCrash as crash:
             return crash
 
     def _request(self, payload: bytes | dict) -> dict:
         """One request to a loaded worker, starting (and loading) a new one after a crash."""
-        if not self.worker.alive:
-            try:
-                self.worker.request(self._load_msg)
-            except WorkerCrash as crash:
-                raise WorkerCrash(crash.kind, f"reloading the rules after a crash: {crash.message}", None, None) from None
+        self._ensure_worker(self._state)
         return self.worker.request(payload)
+
+    def _ensure_worker(self, state: _Loaded) -> None:
+        """A live worker holding `state`'s content: (re)started and loaded when it is not."""
+        if self.worker.alive and self._worker_has == (self.worker.starts, state.generation):
+            return
+        if not state.load_msg:
+            return  # nothing loadable: requests get an empty worker, which knows no rule
+        try:
+            self.worker.request(state.load_msg, cancelled=None)
+        except WorkerCrash as crash:
+            raise WorkerCrash(crash.kind, f"reloading the rules after a crash: {crash.message}", None, None) from None
+        self._worker_has = (self.worker.starts, state.generation)
 
     # --- rules over events -------------------------------------------------------------------------------
 
     def rules_for(self, log_type: str | None) -> list[RuleSpec]:
         """Enabled rules whose LogTypes include `log_type`, in load order."""
-        self._ensure_loaded()
-        return list(self._by_type.get(log_type, ())) if log_type else []
+        with self._lock:
+            self._ensure_loaded()
+            return list(self._by_type.get(log_type, ())) if log_type else []
 
-    def run_events(self, events: Iterable[Mapping]) -> Iterator[RuleResult]:
+    def _start_run(self, stats: RunStats | None, progress: Callable[[RunStats], None] | None
+                   ) -> tuple[_Loaded, RunStats, Strikes]:
+        self._maybe_reload()
+        with self._lock:
+            self._ensure_loaded()
+            state = self._state
+        stats = stats if stats is not None else RunStats()
+        self.last_run = stats
+        strikes = Strikes(state.ordinals, self.max_strikes, stats,
+                          (lambda: progress(stats)) if progress is not None else None)
+        return state, stats, strikes
+
+    def run_events(self, events: Iterable[Mapping], *, cancelled: Callable[[], bool] | None = None,
+                   progress: Callable[[RunStats], None] | None = None,
+                   stats: RunStats | None = None) -> Iterator[RuleResult]:
         """One RuleResult per enabled rule per event whose p_log_type it covers, in event order.
 
-        Pipelined: while the worker evaluates one batch, this process turns the previous batch's reply
-        into RuleResults (and the caller consumes them), so the two processes work at the same time.
+        A call that kills the worker is that rule's error on that event; the batch goes on from the last
+        partial reply. A rule suspended after `max_strikes` gives `not_run` results for the rest of the run.
+        `cancelled()` is checked while the worker works (the worker is killed when it turns true): the
+        run then ends after the last event whose results are all in, with `stats.partial` set.
+        `progress(stats)` is called after every batch and every strike; `stats` (or `engine.last_run`)
+        holds the counts.
         """
-        self._maybe_reload()
-        self._ensure_loaded()
-        previous: tuple | None = None
-        in_flight = False
-        try:
-            for batch in self._batches(events):
-                try:
-                    body = orjson.dumps(batch, default=str)
-                except TypeError:  # a non-string key somewhere: that option doubles the cost, so only then
-                    body = orjson.dumps(batch, default=str, option=orjson.OPT_NON_STR_KEYS)
-                send_error = self._send_events(body, [])
-                in_flight = send_error is None
-                if previous is not None:
-                    yield from self._results(*previous)
-                in_flight = False
-                previous = (batch, *self._receive_events(body, send_error))
-            if previous is not None:
-                yield from self._results(*previous)
-        finally:
-            if in_flight and self.worker.alive:
-                # the caller stopped early: collect the reply so the next request reads its own
-                try:
-                    self.worker.receive()
-                except WorkerCrash:
-                    pass
+        state, stats, strikes = self._start_run(stats, progress)
+        for batch in self._batches(events, state):
+            try:
+                body = orjson.dumps(batch, default=str)
+            except TypeError:  # a non-string key somewhere: that option doubles the cost, so only then
+                body = orjson.dumps(batch, default=str, option=orjson.OPT_NON_STR_KEYS)
+            outcome = self._evaluate(state, b'"op":"events","events":' + body, len(batch), strikes, cancelled)
+            results = list(self._results(state, batch, outcome, strikes))
+            stats.events += outcome.stop
+            yield from results
+            if progress is not None:
+                progress(stats)
+            if outcome.cancelled:
+                stats.partial = stats.cancelled = True
+                return
 
     def run_event(self, event: Mapping) -> list[RuleResult]:
         return list(self.run_events([event]))
 
-    def _batches(self, events: Iterable[Mapping]) -> Iterator[list[Mapping]]:
+    def _batches(self, events: Iterable[Mapping], state: _Loaded) -> Iterator[list[Mapping]]:
         """Events in batches, keeping only those some enabled rule applies to."""
-        by_type = self._by_type
+        by_type = state.by_type
         batch: list[Mapping] = []
         for event in events:
             # `type(...) is dict` first: isinstance against an ABC costs more than the rest of the loop
@@ -331,44 +394,68 @@ class RuleEngine:
         if batch:
             yield batch
 
-    def _send_events(self, body: bytes, crashed: Iterable) -> str | None:
-        """Send a batch to a loaded worker; the error text if the rules could not even be loaded."""
-        if not self.worker.alive:
-            try:
-                self.worker.request(self._load_msg)
-            except WorkerCrash as crash:
-                return f"reloading the rules after a crash: {crash.message}"
-        self.worker.send(b'{"op":"events","skip":' + orjson.dumps(sorted(crashed)) + b',"events":' + body + b"}")
-        return None
+    def _evaluate(self, state: _Loaded, body: bytes, size: int, strikes: Strikes,
+                  cancelled: Callable[[], bool] | None, parser: tuple[str, bytes] | None = None) -> BatchOutcome:
+        """One batch through the worker, resumed after every crash from the last partial reply, under the
+        lock from its first request to its last frame. `body` is the request's JSON members without braces."""
+        outcome = BatchOutcome(size)
+        lost = 0
+        with self._lock:
+            while True:
+                if cancelled is not None and cancelled():
+                    outcome.cancelled = True
+                    return outcome
+                suspend = sorted(strikes.suspended)
+                for o in suspend:
+                    outcome.suspended_at.setdefault(o, outcome.done)
+                head = orjson.dumps({"start": outcome.done, "skip": list(outcome.crashed), "suspend": suspend})
+                try:
+                    self._ensure_worker(state)
+                    if parser is not None and self._parsers_sent.get(parser[0]) != self.worker.starts:
+                        self.worker.request(parser[1])
+                        self._parsers_sent[parser[0]] = self.worker.starts
+                    rid = self.worker.send(head[:-1] + b"," + body + b"}")
+                    reply = self.worker.receive(rid, on_partial=lambda f: outcome.absorb(f, strikes),
+                                                cancelled=cancelled)
+                except WorkerCrash as crash:
+                    if crash.kind == "cancelled":
+                        outcome.cancelled = True
+                        return outcome
+                    key = (crash.ident, crash.ordinal)
+                    if crash.ident is None or crash.ordinal is None or key in outcome.crashed:
+                        lost += 1  # nobody to charge (or the same call twice): try again a few times
+                        if lost >= LOST_RETRIES:
+                            outcome.error = crash.message
+                            return outcome
+                        continue
+                    outcome.crashed[key] = crash.message
+                    strikes.strike(crash.ordinal, crash.message)
+                    continue
+                outcome.absorb(reply, strikes)
+                if reply.get("error"):
+                    outcome.error = str(reply["error"])
+                    return outcome
+                if outcome.done >= outcome.size:
+                    return outcome
+                # the worker stopped early and exited (a MemoryError): a fresh one goes on from `done`
 
-    def _receive_events(self, body: bytes, send_error: str | None) -> tuple[dict, dict]:
-        """The reply to the batch just sent; after a crash, the batch runs again without the culprit."""
-        crashed: dict[tuple[int, int], str] = {}
-        for _attempt in range(MAX_RETRIES):
-            if send_error:
-                return {"error": send_error}, crashed
-            try:
-                return self.worker.receive(), crashed
-            except WorkerCrash as crash:
-                if crash.ident is None or (crash.ident, crash.ordinal) in crashed:
-                    return {"error": crash.message}, crashed
-                crashed[(crash.ident, crash.ordinal)] = crash.message
-                send_error = self._send_events(body, crashed)
-        return {"error": "the rule worker kept crashing; the rest of this batch was not evaluated"}, crashed
-
-    def _results(self, batch: Sequence[Mapping], reply: dict, crashed: dict) -> Iterator[RuleResult]:
-        """The batch's RuleResults, in event order. A generator, not a list: results the caller drops at
-        once are freed at once, instead of 10k of them surviving long enough to be promoted to the
-        collector's older generations (which made full collections walk the caller's whole heap)."""
-        by_type = self._by_type
-        ordinal_of = {id(r): i for i, r in self._ordinals.items()}
-        batch_error = reply.get("error")
-        got = {(i, ordinal): (res, stdout) for i, ordinal, res, stdout in reply.get("results") or ()}
-        no_match = self._no_match
+    def _results(self, state: _Loaded, batch: Sequence[Mapping], outcome: BatchOutcome,
+                 strikes: Strikes) -> Iterator[RuleResult]:
+        """The batch's RuleResults, in event order, up to `outcome.stop`."""
+        by_type = state.by_type
+        ordinal_of = {id(r): i for i, r in state.ordinals.items()}
+        got = outcome.got
+        crashed = outcome.crashed
+        error = outcome.error
+        failed_from = outcome.done if error else outcome.size
+        suspended_at = outcome.suspended_at
+        no_match = state.no_match
         touched = {i for i, _ in got} | {i for i, _ in crashed}
-        for i, event in enumerate(batch):
+        first_special = min([failed_from, *suspended_at.values()])
+        for i in range(outcome.stop):
+            event = batch[i]
             lt = event.get("p_log_type")
-            if i not in touched and not batch_error:
+            if i < first_special and i not in touched:
                 # the common case: no rule matched, failed or printed on this event
                 for cls in no_match[lt]:
                     r = _new(cls)
@@ -376,16 +463,21 @@ class RuleEngine:
                     yield r
                 continue
             for spec in by_type.get(lt, ()):
-                key = (i, ordinal_of[id(spec)])
+                ordinal = ordinal_of[id(spec)]
+                key = (i, ordinal)
                 entry = got.get(key) if got else None
                 if entry is not None:
                     yield _result(spec, entry[0], entry[1], event)
                 elif key in crashed:
                     yield RuleResult(spec.rule_id, False, error=f"rule: {crashed[key]}", event=event)
-                elif batch_error:
-                    yield RuleResult(spec.rule_id, False, error=batch_error, event=event)
+                elif ordinal in suspended_at and i >= suspended_at[ordinal]:
+                    strikes.not_run(ordinal)
+                    yield RuleResult(spec.rule_id, False, event=event,
+                                     not_run=f"suspended after {strikes.counts.get(ordinal, 0)} strikes")
+                elif i >= failed_from:
+                    yield RuleResult(spec.rule_id, False, error=error, event=event)
                 else:
-                    yield new_no_match(self._no_match_of[spec.rule_id], event)
+                    yield new_no_match(state.no_match_of[spec.rule_id], event)
 
     # --- unit tests --------------------------------------------------------------------------------------
 

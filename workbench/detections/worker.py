@@ -18,6 +18,7 @@ import mmap
 import os
 import struct
 import sys
+from pathlib import Path
 from typing import Any
 
 from panther_core.data_model import DataModel
@@ -39,6 +40,28 @@ except ImportError:  # pragma: no cover - exercised with --python
 
 HEADER = struct.Struct(">I")
 LOAD_IDENT = -1  # slot 0 while importing content
+PARTIAL_EVERY = 100  # events between partial frames: what a crash makes the batch evaluate again at most
+
+
+class _Record:
+    """What a parser reads of a record (workbench.model.Record's fields, without importing the model)."""
+
+    __slots__ = ("bucket", "flags", "key", "line", "offset", "text", "time")
+
+    def __init__(self, bucket: str, key: str, line: int, text: str):
+        self.bucket, self.key, self.line, self.text = bucket, key, line, text
+        self.time, self.offset, self.flags = None, 0, ()
+
+
+def _frame(out: list, shown: dict, ran: dict, types: dict, done: int, with_events: bool, *, partial: bool) -> dict:
+    frame: dict[str, Any] = {"results": out, "done": done}
+    if partial:
+        frame["partial"] = True
+    if with_events:
+        frame["events"] = list(shown.items())
+        frame["ran"] = list(ran.items())
+        frame["types"] = list(types.items())
+    return frame
 
 
 class GlobalFinder:
@@ -71,6 +94,8 @@ class Worker:
         self.modules: dict[str, tuple[int, Any]] = {}  # py_path -> (mtime, module): reused across reloads
         self.finder: GlobalFinder | None = None
         self.must_exit = False
+        self.parsers: dict[str, Any] = {}  # key -> a source's parse function (see `parsers`)
+        self.emit: Any = lambda frame: None  # writes a partial frame of the current request's reply
 
     # --- loading -----------------------------------------------------------------------------------------
 
@@ -135,23 +160,76 @@ class Worker:
     # --- rules over events -------------------------------------------------------------------------------
 
     def events(self, msg: dict) -> dict:
+        """Rules over events the parent parsed (`msg["events"]`)."""
+        return self._evaluate(msg["events"], msg, with_events=False)
+
+    def records(self, msg: dict) -> dict:
+        """Parse raw records with the parsers of `msg["parser"]` (see `parsers`), then run the rules on the
+        events. Only what is not a silent no-match comes back, with its event; plus per rule how many events
+        it ran on, and the parse outcome (sent once, before any rule runs: a resumed batch parses again)."""
+        parse = self.parsers[msg["parser"]]
+        events: list = []
+        parse_errors: list = []
+        n_records = 0
+        for bucket, key, lines in msg["objects"]:
+            for line, text in lines:
+                n_records += 1
+                got = parse(_Record(bucket, key, line, text))
+                if got is None:
+                    continue
+                if type(got) is dict:
+                    events.append(got)
+                else:
+                    parse_errors.append(str(got))
+        if not msg.get("start"):
+            self.emit({"partial": True, "parsed": len(events), "records": n_records,
+                       "parse_errors": len(parse_errors), "parse_error_sample": parse_errors[:20]})
+        return self._evaluate(events, msg, with_events=True)
+
+    def parsers(self, msg: dict) -> dict:
+        """Build the parsers of one source (as the parent would: same schemas, same prefix mapping)."""
+        from workbench.config import Config, PrefixMapping, Source
+        from workbench.parse import parsers_for_source
+
+        src = msg["source"]
+        source = Source(src["name"], src["bucket"], stream=src.get("stream") or "auto",
+                        prefixes=tuple(PrefixMapping(p, tuple(t)) for p, t in src["prefixes"]))
+        config = Config(None, {source.name: source}, schema_dirs=tuple(Path(d) for d in msg["schema_dirs"]))
+        self.parsers[msg["key"]] = parsers_for_source(config, source)
+        return {"ok": True}
+
+    def _evaluate(self, events: list, msg: dict, *, with_events: bool) -> dict:
         """Run every enabled rule of each event's log type; reply only with what is not a silent no-match.
+
+        Starts at event `msg["start"]` (a batch resumed after a crash), skips the (event, rule) pairs in
+        `skip` (calls that crashed the worker) and the rules in `suspend`. Every PARTIAL_EVERY events the
+        results so far go out as a partial frame with `done` (events finished), so a crash later in the
+        batch loses only what came after. A MemoryError ends the batch after its event (`done` tells where
+        to resume): this process exits and a fresh one takes the rest.
 
         The watch slots are written as cheaply as the parent's watchdog allows: the event's index once per
         event, and per call only the rule's ordinal and a new odd sequence number (progress). They go back
-        to "between calls" (even) once, at the end of the batch, instead of after every call: the few
-        microseconds of our own code between two calls are simply counted as the last call's.
+        to "between calls" (even) once per frame instead of after every call: the few microseconds of our
+        own code between two calls are simply counted as the last call's.
         """
         skip = {(i, o) for i, o in msg.get("skip") or []}
-        out = []
+        suspend = set(msg.get("suspend") or ())
+        out: list = []
+        shown: dict[int, Any] = {}  # event index -> event, for events with a result (records only)
+        ran: dict[int, int] = {}  # ordinal -> events it ran on since the last frame (records only)
+        types: dict[str, int] = {}  # log type -> events since the last frame (records only)
         capture = self.capture
         by_type = self.by_type
         dms = self.data_models
         watch = self.watch
         slots = watch.slots
         adopt = PantherEvent._adopt
+        start = msg.get("start") or 0
+        done = start
+        flush_at = start + PARTIAL_EVERY
         try:
-            for i, raw in enumerate(msg["events"]):
+            for i in range(start, len(events)):
+                raw = events[i]
                 if type(raw) is not dict:
                     continue
                 lt = raw.get("p_log_type")
@@ -160,7 +238,13 @@ class Worker:
                     continue
                 event = adopt(raw, dms.get(lt))  # decoded just now: no copy needed
                 slots[0] = i
+                if with_events:
+                    types[lt] = types.get(lt, 0) + 1
                 for det in dets:
+                    if suspend and det.ordinal in suspend:
+                        continue
+                    if with_events:
+                        ran[det.ordinal] = ran.get(det.ordinal, 0) + 1
                     if skip and (i, det.ordinal) in skip:
                         continue
                     fn = det.rule_fn
@@ -185,9 +269,21 @@ class Worker:
                     if res["errors"]:
                         self._note_memory(res)
                     out.append([i, det.ordinal, res, stdout])
+                    if with_events:
+                        shown[i] = raw
+                if self.must_exit:  # a MemoryError: this event is done, a fresh worker does the rest
+                    done = i + 1
+                    break
+                if i + 1 >= flush_at:
+                    slots[2] = watch.seq * 2
+                    self.emit(_frame(out, shown, ran, types, i + 1, with_events, partial=True))
+                    out, shown, ran, types = [], {}, {}, {}
+                    flush_at = i + 1 + PARTIAL_EVERY
+            else:
+                done = len(events)
         finally:
             slots[2] = watch.seq * 2  # between calls: building the reply is not a rule's time
-        return {"results": out}
+        return _frame(out, shown, ran, types, done, with_events, partial=False)
 
     # --- unit tests --------------------------------------------------------------------------------------
 
@@ -241,6 +337,10 @@ class Worker:
             return reply
         if op == "events":
             return self.events(msg)
+        if op == "records":
+            return self.records(msg)
+        if op == "parsers":
+            return self.parsers(msg)
         if op == "tests":
             return self.tests(msg)
         if op == "ping":
@@ -313,7 +413,8 @@ def main(argv: list[str]) -> None:
     _preload(argv[2] if len(argv) > 2 else "")
     with open(watch_path, "r+b") as f:
         mm = mmap.mmap(f.fileno(), 32)
-    worker = Worker(Watch(memoryview(mm).cast("q")))
+    mm_slots = memoryview(mm).cast("q")
+    worker = Worker(Watch(mm_slots))
     install_capture(worker.capture)
     _harden(memory_mb)
     import gc
@@ -328,8 +429,13 @@ def main(argv: list[str]) -> None:
         body = _read_exact(proto_in, HEADER.unpack(head)[0])
         if body is None:
             return
+        rid = None
         try:
-            reply = worker.handle(_loads(body))
+            msg = _loads(body)
+            rid = msg.get("id")
+            mm_slots[3] = rid or 0  # which request the running calls belong to (the parent checks)
+            worker.emit = lambda frame, rid=rid: _write_frame(proto_out, frame, rid)
+            reply = worker.handle(msg)
         except MemoryError:
             reply = {"error": "MemoryError while handling a request"}
             worker.must_exit = True
@@ -337,12 +443,17 @@ def main(argv: list[str]) -> None:
             reply = {"error": error_text(e)}
         if worker.must_exit:
             reply["restart"] = True  # so the parent waits for this process instead of writing to it
-        data = _dumps(reply)
-        # header and body in one write: written apart, the parent wakes up twice per reply (and on a busy
-        # machine every wake-up waits for a time slice)
-        view = memoryview(HEADER.pack(len(data)) + data)
-        while view:
-            n = os.write(proto_out, view)
-            view = view[n:]
+        _write_frame(proto_out, reply, rid)
         if worker.must_exit:
             os._exit(0)
+
+
+def _write_frame(fd: int, frame: dict, rid: Any) -> None:
+    frame["id"] = rid  # every frame names its request: the parent never takes it for another's
+    data = _dumps(frame)
+    # header and body in one write: written apart, the parent wakes up twice per reply (and on a busy
+    # machine every wake-up waits for a time slice)
+    view = memoryview(HEADER.pack(len(data)) + data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
