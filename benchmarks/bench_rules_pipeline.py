@@ -43,17 +43,26 @@ def parse_only(cfg, source, objs) -> tuple[float, int]:
 
 
 def rules_run(cfg, source, objs, engine) -> tuple[float, int, int]:
+    """Objects decoded here, records parsed and evaluated in the worker (`run_objects`)."""
+    from workbench.decode import decode_object
     from workbench.detections import AlertGrouper
 
     start = time.perf_counter()
     grouper = AlertGrouper.for_rules(engine.rules)
-    n = matches = 0
-    for res in engine.run_objects(cfg, source, objs):
-        grouper.add(res)
-        matches += res.matched
+
+    def records():
+        for ref, body in objs:
+            decoded = decode_object(body, ref, stream=source.stream or "auto")
+            if not decoded.error:
+                yield decoded.records
+
+    for res in engine.run_objects(cfg, source, records()):
+        grouper.add(res, count_event=False)
+    stats = engine.last_run
+    for rid, n in stats.applied.items():
+        grouper.add_counts(rid, n)
     summary = grouper.summary()
-    n = engine.last_run.events
-    return time.perf_counter() - start, n, sum(v["matches"] for v in summary.values())
+    return time.perf_counter() - start, stats.events, sum(v["matches"] for v in summary.values())
 
 
 def rules_run_events(cfg, source, objs, engine) -> tuple[float, int, int]:

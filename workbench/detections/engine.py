@@ -31,6 +31,7 @@ from workbench.detections.results import (
 )
 from workbench.detections.runs import DEFAULT_MAX_STRIKES, BatchOutcome, RunStats, Strikes
 from workbench.detections.specs import Content, InvalidSpec, RuleSpec, load_content
+from workbench.errors import WorkbenchError
 
 BATCH_EVENTS = 1000  # events per worker request: large enough to amortise the round trip
 RELOAD_CHECK_INTERVAL = 0.5  # seconds between file scans in auto-reload mode
@@ -377,6 +378,78 @@ class RuleEngine:
                 stats.partial = stats.cancelled = True
                 return
 
+    def run_objects(self, config: Any, source: Any, objects: Iterable[Sequence[Any]], *,
+                    cancelled: Callable[[], bool] | None = None, progress: Callable[[RunStats], None] | None = None,
+                    stats: RunStats | None = None) -> Iterator[RuleResult]:
+        """Rules over raw records: each item of `objects` is one object's Records (workbench.model.Record).
+
+        The worker parses them itself, with parsers built from the same schemas and prefix mapping
+        (`config.schema_dirs`, `source.prefixes`), so each record crosses to it once, as text, and only
+        matches and errors come back, with their events. Yields those alone, in event order; per rule the
+        events it applied to and the events it did not run on (suspended) are in `stats.applied` and
+        `stats.suspended`, the events and parse errors in `stats.events`/`stats.parse_errors`. Isolation,
+        strikes, `cancelled` and `progress` as in `run_events`. Needs a worker that can import this
+        package (not one under another `python` without the workbench's dependencies).
+        """
+        state, stats, strikes = self._start_run(stats, progress)
+        key = f"{id(config)}:{id(source)}:{source.name}"
+        parser_msg = orjson.dumps({
+            "op": "parsers", "key": key, "schema_dirs": [str(d) for d in config.schema_dirs],
+            "source": {"name": source.name, "bucket": source.bucket, "stream": source.stream,
+                       "prefixes": [[m.prefix, list(m.log_types)] for m in source.prefixes]}})
+        head = b'"op":"records","parser":' + orjson.dumps(key) + b',"objects":'
+        applied: dict[int, int] = {}
+        ran: dict[int, int] = {}
+        try:
+            for batch in _record_batches(objects):
+                outcome = self._evaluate(state, head + orjson.dumps(batch), -1, strikes, cancelled,
+                                         parser=(key, parser_msg))
+                if outcome.error and outcome.error.startswith("building the parsers"):
+                    raise WorkbenchError(f"The rule worker cannot parse records ({outcome.error}); "
+                                         f"run without --python, or give it an interpreter with the "
+                                         f"workbench installed.")
+                stats.records += outcome.records or sum(len(lines) for _b, _k, lines in batch)
+                stats.parse_errors += outcome.parse_errors
+                room = 20 - len(stats.parse_error_sample)
+                if room > 0:
+                    stats.parse_error_sample += outcome.parse_error_sample[:room]
+                for lt, n in outcome.types.items():
+                    for spec in state.by_type.get(lt, ()):
+                        o = _ordinal(state, spec)
+                        applied[o] = applied.get(o, 0) + n
+                for o, n in outcome.ran.items():
+                    ran[o] = ran.get(o, 0) + n
+                yield from self._record_results(state, outcome)
+                stats.events += outcome.stop
+                if outcome.error:
+                    stats.errors.append(f"{max(outcome.size, 0) - outcome.done:,} events (or their records) "
+                                        f"not evaluated: {outcome.error}")
+                if progress is not None:
+                    progress(stats)
+                if outcome.cancelled:
+                    stats.partial = stats.cancelled = True
+                    return
+        finally:
+            for o, n in applied.items():
+                spec = state.ordinals[o]
+                stats.applied[spec.rule_id] = n
+                if spec.rule_id in stats.suspended:
+                    stats.suspended[spec.rule_id].not_run = n - ran.get(o, 0)
+
+    def _record_results(self, state: _Loaded, outcome: BatchOutcome) -> Iterator[RuleResult]:
+        order = {o: k for k, o in enumerate(state.ordinals)}
+        keys = sorted({*outcome.got, *outcome.crashed}, key=lambda k: (k[0], order.get(k[1], 0)))
+        for i, o in keys:
+            if i >= outcome.stop or o not in state.ordinals:
+                continue
+            spec = state.ordinals[o]
+            event = outcome.events.get(i)
+            entry = outcome.got.get((i, o))
+            if entry is not None:
+                yield _result(spec, entry[0], entry[1], event)
+            else:
+                yield RuleResult(spec.rule_id, False, error=f"rule: {outcome.crashed[(i, o)]}", event=event)
+
     def run_event(self, event: Mapping) -> list[RuleResult]:
         return list(self.run_events([event]))
 
@@ -412,7 +485,10 @@ class RuleEngine:
                 try:
                     self._ensure_worker(state)
                     if parser is not None and self._parsers_sent.get(parser[0]) != self.worker.starts:
-                        self.worker.request(parser[1])
+                        built = self.worker.request(parser[1])
+                        if built.get("error"):
+                            outcome.error = f"building the parsers in the rule worker: {built['error']}"
+                            return outcome
                         self._parsers_sent[parser[0]] = self.worker.starts
                     rid = self.worker.send(head[:-1] + b"," + body + b"}")
                     reply = self.worker.receive(rid, on_partial=lambda f: outcome.absorb(f, strikes),
@@ -569,6 +645,27 @@ class RuleEngine:
             self.worker.stop()
         except Exception:  # interpreter shutdown
             pass
+
+
+def _ordinal(state: _Loaded, spec: RuleSpec) -> int:
+    return next(o for o, r in state.ordinals.items() if r is spec)
+
+
+def _record_batches(objects: Iterable[Sequence[Any]]) -> Iterator[list]:
+    """[bucket, key, [[line, text], …]] per object, about RECORDS_PER_BATCH records per batch."""
+    batch: list = []
+    n = 0
+    for records in objects:
+        if not records:
+            continue
+        first = records[0]
+        batch.append([first.bucket, first.key, [[r.line, r.text] for r in records]])
+        n += len(records)
+        if n >= RECORDS_PER_BATCH:
+            yield batch
+            batch, n = [], 0
+    if batch:
+        yield batch
 
 
 def _test_cases(selected: Iterable[tuple[int, RuleSpec]]) -> tuple[list[dict], dict[int, tuple[RuleSpec, Any]]]:

@@ -42,6 +42,7 @@ class RunStats:
     strikes: dict[str, int] = field(default_factory=dict)  # rule_id -> strikes so far
     suspended: dict[str, SuspendedRule] = field(default_factory=dict)
     applied: dict[str, int] = field(default_factory=dict)  # rule_id -> events it applied to (run_objects)
+    errors: list[str] = field(default_factory=list)  # parts of the input that could not be evaluated at all
     partial: bool = False
     cancelled: bool = False
 

@@ -94,7 +94,7 @@ class Worker:
         self.modules: dict[str, tuple[int, Any]] = {}  # py_path -> (mtime, module): reused across reloads
         self.finder: GlobalFinder | None = None
         self.must_exit = False
-        self.parsers: dict[str, Any] = {}  # key -> a source's parse function (see `parsers`)
+        self.parsers: dict[str, Any] = {}  # key -> a source's parse function (see `build_parsers`)
         self.emit: Any = lambda frame: None  # writes a partial frame of the current request's reply
 
     # --- loading -----------------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ class Worker:
         return self._evaluate(msg["events"], msg, with_events=False)
 
     def records(self, msg: dict) -> dict:
-        """Parse raw records with the parsers of `msg["parser"]` (see `parsers`), then run the rules on the
+        """Parse raw records with the parsers of `msg["parser"]` (see `build_parsers`), then run the rules on the
         events. Only what is not a silent no-match comes back, with its event; plus per rule how many events
         it ran on, and the parse outcome (sent once, before any rule runs: a resumed batch parses again)."""
         parse = self.parsers[msg["parser"]]
@@ -186,7 +186,7 @@ class Worker:
                        "parse_errors": len(parse_errors), "parse_error_sample": parse_errors[:20]})
         return self._evaluate(events, msg, with_events=True)
 
-    def parsers(self, msg: dict) -> dict:
+    def build_parsers(self, msg: dict) -> dict:
         """Build the parsers of one source (as the parent would: same schemas, same prefix mapping)."""
         from workbench.config import Config, PrefixMapping, Source
         from workbench.parse import parsers_for_source
@@ -246,6 +246,8 @@ class Worker:
                     if with_events:
                         ran[det.ordinal] = ran.get(det.ordinal, 0) + 1
                     if skip and (i, det.ordinal) in skip:
+                        if with_events:
+                            shown[i] = raw  # the parent shows the event with the call's error
                         continue
                     fn = det.rule_fn
                     if fn is not None:
@@ -340,7 +342,7 @@ class Worker:
         if op == "records":
             return self.records(msg)
         if op == "parsers":
-            return self.parsers(msg)
+            return self.build_parsers(msg)
         if op == "tests":
             return self.tests(msg)
         if op == "ping":
