@@ -111,3 +111,30 @@ def iter_events(config: Config, source: Source, prefix: str | None = None, since
             progress(done, total)
         if cancel is not None and cancel.is_set():
             return
+
+
+def iter_object_batches(config: Config, source: Source, prefix: str | None = None, since: datetime | None = None,
+                        until: datetime | None = None, limit: int | None = None,
+                        cancel: threading.Event | None = None, *, aws=None,
+                        counts: dict | None = None) -> Iterator[tuple[ObjectRef, list[Record] | FetchFailure]]:
+    """(ref, decoded records | FetchFailure) per object under `prefix` in [since, until), not parsed: for a
+    consumer that parses elsewhere (the rule worker, in `rules run`). `counts` gets objects / failures."""
+    from workbench.aws import AwsSession
+    from workbench.s3 import list_objects
+    from workbench.sampling import iter_object_records
+
+    aws = aws or AwsSession(source)
+    refs = []
+    for ref in list_objects(aws, source, prefix=prefix, since=since, until=until):
+        refs.append(ref)
+        if limit is not None and len(refs) >= limit:
+            break
+    counts = counts if counts is not None else {}
+    counts.setdefault("objects", 0)
+    counts.setdefault("failures", 0)
+    counts["total"] = len(refs)
+    for done, (ref, got) in enumerate(iter_object_records(aws, refs, stream=source.stream or "auto", cancel=cancel), 1):
+        counts["objects"] = done
+        if isinstance(got, FetchFailure):
+            counts["failures"] += 1
+        yield ref, got
