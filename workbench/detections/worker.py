@@ -18,6 +18,7 @@ import mmap
 import os
 import struct
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ except ImportError:  # pragma: no cover - exercised with --python
 HEADER = struct.Struct(">I")
 LOAD_IDENT = -1  # slot 0 while importing content
 PARTIAL_EVERY = 100  # events between partial frames: what a crash makes the batch evaluate again at most
+PARTIAL_SECONDS = 0.2  # and at least this often, so a cancelled run keeps what slow rules did meanwhile
 
 
 class _Record:
@@ -227,6 +229,8 @@ class Worker:
         start = msg.get("start") or 0
         done = start
         flush_at = start + PARTIAL_EVERY
+        clock = time.monotonic
+        flush_by = clock() + PARTIAL_SECONDS
         try:
             for i in range(start, len(events)):
                 raw = events[i]
@@ -276,11 +280,12 @@ class Worker:
                 if self.must_exit:  # a MemoryError: this event is done, a fresh worker does the rest
                     done = i + 1
                     break
-                if i + 1 >= flush_at:
+                if i + 1 >= flush_at or clock() >= flush_by:
                     slots[2] = watch.seq * 2
                     self.emit(_frame(out, shown, ran, types, i + 1, with_events, partial=True))
                     out, shown, ran, types = [], {}, {}, {}
                     flush_at = i + 1 + PARTIAL_EVERY
+                    flush_by = clock() + PARTIAL_SECONDS
             else:
                 done = len(events)
         finally:
