@@ -112,6 +112,7 @@ def test_bad_rules_mixed_with_healthy_ones_change_nothing_for_the_healthy(tmp_pa
         # the engine is healthy afterwards, and a new run starts with no strikes
         again = list(engine.run_events(events(600)))
         assert engine.last_run.strikes.get("Bad.Loop") == 2  # events 13 and 513 again
+        assert healthy_matches(again)["Ok.Sevens"] == [n for n in expected["Ok.Sevens"] if n < 600]
 
 
 def test_cancel_ends_a_run_at_an_event_boundary_with_partial_results(tmp_path):
