@@ -563,6 +563,11 @@ class RuleEngine:
 
         Disabled rules are tested too, as Panther's CLI does, unless `skip_disabled`.
         """
+        with self._lock:
+            return self._run_tests(rule_ids, filters, skip_disabled)
+
+    def _run_tests(self, rule_ids: Iterable[str] | None, filters: Mapping[str, Sequence[str]] | None,
+                   skip_disabled: bool) -> TestReport:
         self._maybe_reload()
         wanted = set(rule_ids) if rule_ids else None
 
@@ -632,7 +637,8 @@ class RuleEngine:
     # --- lifecycle ---------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        self.worker.stop()
+        with self._lock:
+            self.worker.stop()
 
     def __enter__(self) -> RuleEngine:
         return self

@@ -42,6 +42,7 @@ except ImportError:  # pragma: no cover - exercised with --python
 HEADER = struct.Struct(">I")
 LOAD_IDENT = -1  # slot 0 while importing content
 PARTIAL_EVERY = 100  # events between partial frames: what a crash makes the batch evaluate again at most
+MODULE_VERSIONS = 3  # imported versions of one rule file kept for runs that began before an edit
 PARTIAL_SECONDS = 0.2  # and at least this often, so a cancelled run keeps what slow rules did meanwhile
 
 
@@ -93,7 +94,9 @@ class Worker:
         self.detections: dict[int, Detection] = {}
         self.by_type: dict[str, list[Detection]] = {}
         self.data_models: dict[str, DataModel] = {}
-        self.modules: dict[str, tuple[int, Any]] = {}  # py_path -> (mtime, module): reused across reloads
+        # (py_path, mtime) -> module, reused across reloads. Older versions are kept a while: a run that began
+        # before an edit loads its own version of the content again and must get the code it began with.
+        self.modules: dict[tuple[str, int], Any] = {}
         self.finder: GlobalFinder | None = None
         self.must_exit = False
         self.parsers: dict[str, Any] = {}  # key -> a source's parse function (see `build_parsers`)
@@ -141,12 +144,14 @@ class Worker:
             if spec["rule_id"] in skip:
                 continue
             try:
-                cached = self.modules.get(spec["py_path"])
-                if cached and cached[0] == spec["mtime"] and cached[1].__name__ == spec["rule_id"]:
-                    module = cached[1]
-                else:
+                key = (spec["py_path"], spec["mtime"])
+                module = self.modules.get(key)
+                if module is None or module.__name__ != spec["rule_id"]:
                     module = self._import(spec["rule_id"], spec["py_path"], spec["ordinal"])
-                    self.modules[spec["py_path"]] = (spec["mtime"], module)
+                    self.modules[key] = module
+                    versions = [k for k in self.modules if k[0] == key[0]]
+                    for old in versions[:-MODULE_VERSIONS]:
+                        del self.modules[old]
                 det = Detection(spec, module)
             except BaseException as e:
                 errors[spec["rule_id"]] = error_text(e)
