@@ -74,6 +74,11 @@ the unit tests, when their report is showing).
             super().__init__()
             self.report, self.rule_ids = report, rule_ids
 
+    class Progressed(Message):
+        def __init__(self, done: int, total: int, suspended: int) -> None:
+            super().__init__()
+            self.done, self.total, self.suspended = done, total, suspended
+
     class FilesChanged(Message):
         def __init__(self, files: list[str]) -> None:
             super().__init__()
@@ -163,7 +168,7 @@ the unit tests, when their report is showing).
             self._status()
             return
         self._running = True
-        self._status(f"running the rules over {len(self.session.events):,} events…")
+        self._status(f"running the rules over {len(self.session.events):,} events… · Esc cancels")
         self.run_rules(list(self.session.events), self.session.log_type, reason)
 
     @work(thread=True, group="rules-run", exclusive=True, exit_on_error=False, description="Run rules")
@@ -174,8 +179,19 @@ the unit tests, when their report is showing).
                 return
             engine = self._engine()
             engine.reload()
-            run = run_rules(engine, events, log_type, lambda: worker.is_cancelled)
+            run = run_rules(engine, events, log_type, lambda: worker.is_cancelled,
+                            lambda stats: self.post_message(self.Progressed(stats.events, len(events),
+                                                                            len(stats.suspended))))
+        # a cancelled run still reports: its counts are true for the events it got through
         self.post_message(self.Ran(run, reason))
+
+    def on_rules_screen_progressed(self, message: Progressed) -> None:
+        if not self._running:
+            return
+        note = f"running the rules: {message.done:,} of {message.total:,} events"
+        if message.suspended:
+            note += f", {message.suspended} rule{'' if message.suspended == 1 else 's'} suspended"
+        self._status(note + " · Esc cancels")
 
     def on_rules_screen_ran(self, message: Ran) -> None:
         self._running = False
@@ -186,9 +202,13 @@ the unit tests, when their report is showing).
             self._status("running the unit tests again…")
             self.run_tests(retest)
             return
-        note = "cancelled: partial results" if message.run.cancelled else ""
-        if message.reason.startswith("changed"):
-            note = f"re-ran after {message.reason}"
+        run = message.run
+        note = (f"cancelled: partial results over the first {run.done:,} of {run.events:,} events"
+                if run.cancelled else "")
+        if run.suspended:
+            note = "; ".join(filter(None, [note, f"suspended (kept failing): {', '.join(sorted(run.suspended))}"]))
+        if message.reason.startswith("changed") and not run.cancelled:
+            note = "; ".join(filter(None, [f"re-ran after {message.reason}", note if run.suspended else ""]))
         self._status(note)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -200,7 +220,7 @@ the unit tests, when their report is showing).
     def action_cancel(self) -> None:
         if self._running:
             self.workers.cancel_group(self, "rules-run")
-            safe.notify(self.app, "Stopping the rule run after the current batch.")
+            safe.notify(self.app, "Stopping the rule run: the results so far are kept, marked partial.")
 
     def _fill_rules(self) -> None:
         table = self.query_one("#rules-table", DataTable)
@@ -215,7 +235,8 @@ the unit tests, when their report is showing).
                           safe.cell(spec.severity, SEVERITY_STYLE.get(spec.severity.upper(), "")),
                           safe.cell(f"{matched:,}", "bold green" if matched else "dim"),
                           safe.cell(f"{alerts:,}", "bold" if alerts else "dim"),
-                          safe.cell(f"{errors:,}", "bold red" if errors else "dim"),
+                          safe.cell(f"{errors:,}" + (" suspended" if spec.rule_id in run.suspended else ""),
+                                    "bold red" if errors else "dim"),
                           safe.cell(str(len(spec.tests))), key=spec.rule_id)
         table.border_title = safe.content(f"Rules for {', '.join(run.log_types) or 'no log type'} ({len(run.specs)})")
         ids = [s.rule_id for s in run.specs]
