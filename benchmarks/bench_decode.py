@@ -1,4 +1,4 @@
-"""gzip decode MB/s: `workbench.decode.decompress` ÷ `gzip.decompress` on the same objects (target ≥ 0.9×).
+"""gzip decode MB/s: `workbench.source.decode.decompress` ÷ `gzip.decompress` on the same objects (target ≥ 0.9×).
 
 The objects are the demo's formats (Panoptica NDJSON, CloudTrail envelopes, S3 access logs, payments CSV),
 generated in memory with a fixed seed. MB/s counts decompressed bytes. Also printed, for information: the
@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import zstandard
 
-from workbench.decode import decode_object, decompress
 from workbench.demo import data
 from workbench.model import ObjectRef
+from workbench.source.decode import decode_object, decompress
 
 
 def objects(n: int = 40) -> list[bytes]:
@@ -79,7 +79,7 @@ def main() -> int:
 
     ours, base = paired(decompress, gzip.decompress, gz, args.rounds)
     print(f"objects: {len(plain)}, {total_mb:.1f} MB decompressed, {sum(map(len, gz)) / 1e6:.1f} MB gzip")
-    print(f"ours:     {total_mb / ours:8.1f} MB/s  (workbench.decode.decompress, gzip, with the 256 MiB cap)")
+    print(f"ours:     {total_mb / ours:8.1f} MB/s  (workbench.source.decode.decompress, gzip, with the 256 MiB cap)")
     print(f"baseline: {total_mb / base:8.1f} MB/s  (gzip.decompress)")
     print(f"ratio:    {base / ours:8.2f}x  (target >= 0.9x)")
 

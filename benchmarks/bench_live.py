@@ -156,10 +156,10 @@ def throughput(tail: LiveTail, s3, bucket: str, kms: str, target: int) -> dict:
 
 def ceiling(cfg, source) -> tuple[float, float]:
     """(decode+parse events/s, rules events/s) on the throughput objects, in this process, no AWS."""
-    from workbench.decode import decode_object
     from workbench.detections import RuleEngine
     from workbench.model import ObjectRef
     from workbench.parse import parsers_for_source
+    from workbench.source.decode import decode_object
 
     parse = parsers_for_source(cfg, source)
     events: list[dict] = []

@@ -35,13 +35,13 @@ from workbench.demo.runtime import start_demo
 from workbench.demo.seed import DemoSpec
 from workbench.detections import RuleEngine
 from workbench.detections.grouping import AlertGrouper
+from workbench.events.pipeline import events_from_object
 from workbench.model import FetchFailure
 from workbench.parse import parsers_for_source
-from workbench.pipeline import events_from_object
 from workbench.replay import ReplayOptions, run_replay
 from workbench.replay.plan import list_window
 from workbench.replay.task import FETCH_THREADS, MAX_OBJECT_BYTES
-from workbench.s3 import fetch_objects
+from workbench.source.s3 import fetch_objects
 
 
 def in_process(config, source, refs, engine, parse) -> tuple[int, int, float]:

@@ -33,7 +33,7 @@ def objects(days: int) -> list[tuple[ObjectRef, bytes]]:
 
 
 def parse_only(cfg, source, objs) -> tuple[float, int]:
-    from workbench.pipeline import events_from_object
+    from workbench.events.pipeline import events_from_object
 
     start = time.perf_counter()
     n = 0
@@ -44,7 +44,7 @@ def parse_only(cfg, source, objs) -> tuple[float, int]:
 
 def rules_run(cfg, source, objs, engine) -> tuple[float, int, int]:
     """Objects decoded here, records parsed and evaluated in the worker (`run_objects`)."""
-    from workbench.decode import decode_object
+    from workbench.source.decode import decode_object
     from workbench.detections import AlertGrouper
 
     start = time.perf_counter()
@@ -68,7 +68,7 @@ def rules_run(cfg, source, objs, engine) -> tuple[float, int, int]:
 def rules_run_events(cfg, source, objs, engine) -> tuple[float, int, int]:
     """The same through `run_events` (events parsed in this process and sent to the worker)."""
     from workbench.detections import AlertGrouper
-    from workbench.pipeline import events_from_object
+    from workbench.events.pipeline import events_from_object
 
     start = time.perf_counter()
     grouper = AlertGrouper.for_rules(engine.rules)

@@ -1,4 +1,4 @@
-"""Objects sampled per second: `workbench.sampling.sample` (concurrent) ÷ a naive sequential boto3 list+get loop.
+"""Objects sampled per second: `workbench.source.sampling.sample` (concurrent) ÷ a naive sequential boto3 list+get loop.
 
 Both read the same objects from the embedded demo's moto server, in the same run, through a loopback proxy
 that adds 30 ms to every request (real S3's round trip; moto alone answers in ~4 ms). Ours lists, picks a
@@ -29,7 +29,7 @@ from workbench.aws import AwsSession
 from workbench.config import load_config
 from workbench.demo.runtime import start_demo
 from workbench.demo.seed import DemoSpec
-from workbench.sampling import sample
+from workbench.source.sampling import sample
 
 
 def naive(endpoint: str, bucket: str, keys: list[str]) -> float:

@@ -70,10 +70,10 @@ async def run_datatable(events: list[dict]) -> tuple[float, int]:
     from textual.app import App
     from textual.widgets import DataTable
 
-    from screens import safe
-    from screens.events import pick_columns
+    from screens.flow.events import pick_columns
+    from screens.shell import safe
     from screens.widgets.event_table import cell_text
-    from workbench.eventfilter import get_path
+    from workbench.events.filter import get_path
 
     painted = []
 
@@ -108,7 +108,7 @@ def child(side: str, rows: int) -> None:
 
 
 def filter_seconds(rows: int) -> float:
-    from workbench.eventfilter import compile_filter
+    from workbench.events.filter import compile_filter
 
     events = make_events(rows)
     keep = compile_filter("outcome = failure and p_any_ip_addresses = 198.51.7.7")

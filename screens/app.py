@@ -1,12 +1,12 @@
 """The workbench App: one session, one screen per step of the onboarding flow, app-wide keys and errors.
 
 Extension points for later screens:
-- add a `ScreenEntry` to `screens.registry.SCREENS` (module, class, jump key) — it becomes a mode, a key,
+- add a `ScreenEntry` to `screens.shell.registry.SCREENS` (module, class, jump key) — it becomes a mode, a key,
   a palette command and a help entry;
-- subclass `screens.base.WorkbenchScreen`; read `self.session`, post `SessionUpdate(...)`, override
+- subclass `screens.flow.base.WorkbenchScreen`; read `self.session`, post `SessionUpdate(...)`, override
   `session_changed(names)`;
 - mark unsaved work with `self.app.dirty.mark(key, "what")` / `.clear(key)`; `q` then asks before quitting;
-- render every untrusted string through `screens.safe`;
+- render every untrusted string through `screens.shell.safe`;
 - run slow calls in `@work(thread=True, group=..., exclusive=True, exit_on_error=False)`: failures become a
   plain-text notification here (`on_worker_state_changed`), with the detail behind Ctrl+E.
 """
@@ -23,14 +23,14 @@ from textual.binding import Binding
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
-from screens import safe
-from screens.commands import ActionsProvider
-from screens.confirm import ConfirmScreen
-from screens.dirty import DirtyRegistry
-from screens.executor import DaemonThreadExecutor
-from screens.messages import GotoScreen, SessionUpdate
-from screens.registry import SCREENS, ScreenEntry
-from screens.session import Session
+from screens.modals.confirm import ConfirmScreen
+from screens.shell import safe
+from screens.shell.commands import ActionsProvider
+from screens.shell.dirty import DirtyRegistry
+from screens.shell.executor import DaemonThreadExecutor
+from screens.shell.messages import GotoScreen, SessionUpdate
+from screens.shell.registry import SCREENS, ScreenEntry
+from screens.shell.session import Session
 from workbench.config import Config
 from workbench.errors import WorkbenchError
 
@@ -121,7 +121,7 @@ class WorkbenchApp(App[int]):
         self.action_goto(message.mode)
 
     def action_help(self) -> None:
-        from screens.help import HelpScreen
+        from screens.modals.help import HelpScreen
 
         if isinstance(self.screen, HelpScreen):
             return
@@ -131,7 +131,7 @@ class WorkbenchApp(App[int]):
         if self.last_error is None:
             safe.notify(self, "No background errors so far.")
             return
-        from screens.detail import DetailScreen
+        from screens.modals.detail import DetailScreen
 
         line, detail = self.last_error
         self.push_screen(DetailScreen("Last error", f"{line}\n\n{detail}"))

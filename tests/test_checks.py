@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 
 from workbench.aws import AwsSession
-from workbench.checks import CHECKS, CheckResult, _notification_targets, bucket_overview, iter_checks
 from workbench.cli import main
 from workbench.config import PrefixMapping
+from workbench.source.checks import CHECKS, CheckResult, _notification_targets, bucket_overview, iter_checks
 
 pytestmark = pytest.mark.demo
 

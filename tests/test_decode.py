@@ -14,8 +14,9 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.decode import DecodeLimits, LineSplitter, decode_object, sniff_compression, split_lines
 from workbench.model import ObjectRef
+from workbench.source.decode import DecodeLimits, decode_object, sniff_compression, split_lines
+from workbench.source.lines import LineSplitter
 
 REF = ObjectRef("bucket", "logs/2024/05/01/x.json.gz")
 
@@ -175,7 +176,7 @@ def test_any_split_into_compressed_members_yields_the_same_records(data, points)
 @given(data=st.binary(max_size=2000))
 @settings(deadline=None)
 def test_decode_of_compress_roundtrips(data):
-    from workbench.decode import decompress
+    from workbench.source.decode import decompress
 
     for codec in (gzip.compress, zstandard.ZstdCompressor().compress, bz2.compress):
         out = decompress(codec(data))

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from workbench.detect import detect_groups
 from workbench.model import Record
+from workbench.source.formats import detect_groups
 
 
 def recs(key: str, lines: list[str], objects: int = 1) -> list[Record]:
@@ -97,9 +97,9 @@ def test_hostile_text_stays_data():
 def test_cloudwatch_wrapped_vpc_flow_is_named_with_its_envelope():
     import gzip
 
-    from workbench.decode import decode_object
     from workbench.model import ObjectRef
-    from workbench.sampling import ObjectSummary, SampleResult
+    from workbench.source.decode import decode_object
+    from workbench.source.sampling import ObjectSummary, SampleResult
 
     payload = {"messageType": "DATA_MESSAGE", "logGroup": "vpc", "logStream": "eni-1", "owner": "123456789010",
                "subscriptionFilters": ["f"], "logEvents": [{"id": str(i), "timestamp": 1714521600000, "message": VPC}
@@ -132,9 +132,9 @@ def test_parquet_group_is_named_parquet():
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from workbench.decode import decode_object
     from workbench.model import ObjectRef
-    from workbench.sampling import ObjectSummary, SampleResult
+    from workbench.source.decode import decode_object
+    from workbench.source.sampling import ObjectSummary, SampleResult
 
     buf = io.BytesIO()
     pq.write_table(pa.table({"user": ["a", "b", "c"], "n": [1, 2, 3]}), buf)

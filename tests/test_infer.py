@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from workbench.demo import data as D
 from workbench.errors import WorkbenchError
-from workbench.infer import infer_events, infer_schema, shape_of
+from workbench.infer import infer_events, infer_schema
+from workbench.infer.shapes import shape_of
 from workbench.model import Record
 from workbench.parse import ParseError, compile_parser
 from workbench.schema import dump_schema, load_schema, validate_schema_text, walk_fields

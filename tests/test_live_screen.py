@@ -10,8 +10,8 @@ import pytest
 from test_live_demo import LOG_TYPE, RULE_ID, WAIT, Puts, _ours, config_file, content, live_config  # noqa: F401
 
 from screens.app import WorkbenchApp
-from screens.live import LiveScreen, item_line
-from screens.widgets.drift_patch import DriftPatchScreen
+from screens.flow.live import LiveScreen, item_line
+from screens.modals.drift_patch import DriftPatchScreen
 from screens.widgets.live_stream import LiveStream
 from workbench.live.buffer import ALERT, EVENT, PARSE_ERROR, LiveItem
 
@@ -96,7 +96,7 @@ def test_hostile_values_become_plain_one_line_text():
 
 @pytest.mark.asyncio
 async def test_mode_key_switches_sources_and_peek_needs_a_yes(demo, live_config):  # noqa: F811
-    from screens.confirm import ConfirmScreen
+    from screens.modals.confirm import ConfirmScreen
 
     app = WorkbenchApp(live_config, "demo", start="live")
     async with app.run_test(size=(160, 48)) as pilot:

@@ -9,15 +9,10 @@ import pytest
 
 from workbench.errors import WorkbenchError
 from workbench.model import Record
-from workbench.parse import (
-    Classifier,
-    ParseError,
-    compile_parser,
-    event_to_json,
-    expand_grok,
-    fastmatch_regex,
-)
+from workbench.parse import Classifier, ParseError, compile_parser, event_to_json
+from workbench.parse.text import fastmatch_regex
 from workbench.schema import load_schema
+from workbench.schema.grok import expand_grok
 
 SCHEMA = load_schema("""\
 schema: Custom.Test

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from workbench.indicators import SCANNERS, is_arn, is_domain, is_email, is_ip, is_url
+from workbench.schema.indicators import SCANNERS, is_arn, is_domain, is_email, is_ip, is_url
 
 
 def scan(name, value):

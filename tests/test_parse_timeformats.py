@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workbench.timeformats import compile_time_format, compile_time_formats, detect_text_format, parse_rfc3339
+from workbench.schema.timeformats import (
+    compile_time_format,
+    compile_time_formats,
+    detect_text_format,
+    parse_rfc3339,
+)
 
 
 @pytest.mark.parametrize(

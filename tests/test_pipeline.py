@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from workbench.demo import data as D
+from workbench.events.pipeline import events_from_object, iter_events
 from workbench.model import ObjectRef
 from workbench.parse import ParseError
-from workbench.pipeline import events_from_object, iter_events
 from workbench.schema import load_schema
 
 REPO = Path(__file__).resolve().parents[1]

@@ -24,12 +24,12 @@ import yaml
 from workbench.aws import AwsSession
 from workbench.detections import RuleEngine
 from workbench.detections.grouping import AlertGrouper
+from workbench.events.pipeline import events_from_object
 from workbench.model import FetchFailure
 from workbench.parse import ParseError, parsers_for_source
-from workbench.pipeline import events_from_object
 from workbench.replay import ReplayOptions, run_replay
 from workbench.replay.plan import list_window
-from workbench.s3 import fetch_objects
+from workbench.source.s3 import fetch_objects
 
 pytestmark = pytest.mark.demo
 
@@ -282,7 +282,7 @@ async def test_replay_screen_cancel_resume_counts_and_samples(setup, reference, 
     from textual.widgets import Checkbox, DataTable, Input, ProgressBar, SelectionList, Static
 
     from screens.app import WorkbenchApp
-    from screens.detail import DetailScreen
+    from screens.modals.detail import DetailScreen
 
     config, _source, since, until = setup
     config = replace(config, extra={"replay": {"task_mb": 0.15, "results": str(tmp_path / "r.jsonl")}})

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from workbench.aws import AwsSession, explain_aws_error
 from workbench.errors import WorkbenchError
-from workbench.sampling import sample
+from workbench.source.sampling import sample
 
 
 def client_error(code: str, message: str = "", op: str = "GetObject") -> ClientError:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from workbench.partitions import folder_span, in_window, key_pattern, key_time, object_time
+from workbench.source.partitions import folder_span, in_window, key_pattern, key_time, object_time
 
 
 def t(*a) -> datetime:

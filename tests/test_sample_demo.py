@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from workbench.cli import main
-from workbench.detect import detect_groups
 from workbench.errors import WorkbenchError
-from workbench.partitions import folder_span
-from workbench.s3 import ListStats, fetch_objects, list_objects
-from workbench.sampling import iter_object_records, sample
+from workbench.source.formats import detect_groups
+from workbench.source.partitions import folder_span
+from workbench.source.s3 import ListStats, fetch_objects, list_objects
+from workbench.source.sampling import iter_object_records, sample
 
 pytestmark = pytest.mark.demo
 
@@ -86,7 +86,7 @@ def test_a_time_window_lists_only_the_partitions_it_needs(demo):
         span = folder_span(prefix.rstrip("/").split("/")) if prefix else None
         assert span is None or span[1] > since, f"listed a partition outside the window: {prefix}"
     expected = {r.key for r in everything if r.key.split("/")[0] in ("Panoptica", "AWSLogs", "s3-access", "app")}
-    from workbench.partitions import in_window
+    from workbench.source.partitions import in_window
 
     assert {r.key for r in windowed} == {k for k in expected if in_window(k, None, since, None)}
     # the default (probe) strategy gets the same objects; the demo bucket is small enough for one page
@@ -113,7 +113,7 @@ def test_ranged_get_reads_the_head_of_a_large_object(demo):
     refs = [r for r in list_objects(demo.aws, demo.source, prefix="s3-access/") if r.size > 4096][:1]
     [(ref, data)] = list(fetch_objects(demo.aws, refs, max_bytes=4096))
     assert len(data) == 4096 and ref.size == refs[0].size
-    from workbench.decode import decode_object
+    from workbench.source.decode import decode_object
 
     d = decode_object(data, ref)
     assert "object_truncated" in d.flags and d.records and all(r.text.count("[") >= 1 for r in d.records)
@@ -195,7 +195,7 @@ def test_sample_cancel_returns_what_it_had(demo):
 
 
 def test_a_bucket_too_large_to_list_is_sampled_from_a_bounded_even_walk(demo):
-    from workbench.s3 import list_for_sampling, stratified_sample
+    from workbench.source.s3 import list_for_sampling, stratified_sample
 
     stats = ListStats()
     refs, complete = list_for_sampling(demo.aws, demo.source, stats=stats, budget=60, probe_pages=0)

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench.model import ObjectRef
-from workbench.s3 import stratified_sample
+from workbench.source.s3 import stratified_sample
 
 
 def refs() -> list[ObjectRef]:

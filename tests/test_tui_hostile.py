@@ -11,11 +11,11 @@ from textual.widgets import Tree
 from textual.worker import WorkerFailed
 from tuikit import HostileApp, screen_text
 
-from screens import safe
+from screens.shell import safe
 from screens.widgets.checklist import Checklist
 from screens.widgets.event_table import EventTable
-from workbench.checks import CHECKS, CheckResult
 from workbench.config import parse_config
+from workbench.source.checks import CHECKS, CheckResult
 
 pytestmark = pytest.mark.asyncio
 SIZE = (160, 48)
@@ -110,10 +110,10 @@ async def test_demo_hostile_objects_on_browse_and_events(demo):
     """The demo's hostile objects (markup/ANSI values, a 1.5 MB line, invalid UTF-8, zstd behind .gz, empty)."""
     from test_tui_screens import AUTH_SCHEMA
 
-    from workbench.detect import detect_groups
-    from workbench.s3 import list_objects
-    from workbench.sampling import sample
     from workbench.schema import load_schema
+    from workbench.source.formats import detect_groups
+    from workbench.source.s3 import list_objects
+    from workbench.source.sampling import sample
 
     hostile = [r.key for r in list_objects(demo.aws, demo.source, prefix="Panoptica/auth/") if "/hostile-" in r.key]
     assert len(hostile) >= 4

@@ -13,7 +13,7 @@ import pytest
 from tuikit import settle
 
 from screens.app import WorkbenchApp
-from screens.rules import RulesScreen
+from screens.flow.rules import RulesScreen
 
 SIZE = (160, 48)
 REPO = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.demo, pytest.mark.asyncio]
 def auth_events(demo):
     """Custom.Panoptica.Auth events parsed with the shipped schema from a sample of the demo."""
     from workbench.parse import parsers_for_source
-    from workbench.sampling import sample
+    from workbench.source.sampling import sample
 
     result = sample(demo.aws, demo.source, prefix="Panoptica/auth/", limit=40)
     parse = parsers_for_source(demo.config, demo.source)

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from tuikit import HostileApp, settle
 
-from screens.rules import RulesScreen
+from screens.flow.rules import RulesScreen
 from workbench.config import parse_config
 
 LOG_TYPE = "Custom.Local"

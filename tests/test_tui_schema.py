@@ -10,15 +10,15 @@ import pytest
 from tuikit import settle
 
 from screens.app import WorkbenchApp
-from screens.confirm import ConfirmScreen
-from screens.rules import RulesScreen
-from screens.schema import SchemaScreen
+from screens.flow.rules import RulesScreen
+from screens.flow.schema import SchemaScreen
+from screens.modals.confirm import ConfirmScreen
+from screens.modals.field_type_picker import FieldTypePicker
+from screens.modals.schema_diff import SchemaDiffConfirm
+from screens.presenters.schema_support import field_lines
 from screens.widgets.field_panel import FieldPanel
-from screens.widgets.field_type_picker import FieldTypePicker
-from screens.widgets.schema_diff import SchemaDiffConfirm
 from screens.widgets.schema_editor import SchemaEditor
 from screens.widgets.schema_samples import SchemaSamples
-from screens.widgets.schema_support import field_lines
 from workbench.schema import load_schema
 
 SIZE = (160, 48)

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from screens.app import WorkbenchApp
-from screens.schema import DIRTY_KEY, SchemaScreen
+from screens.flow.schema import DIRTY_KEY, SchemaScreen
 from screens.widgets.schema_editor import SchemaEditor
 from workbench.config import parse_config
 from workbench.schema import load_schema

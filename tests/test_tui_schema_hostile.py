@@ -10,12 +10,12 @@ from dataclasses import replace
 import pytest
 from tuikit import HostileApp, screen_text, settle, tables_measured
 
-from screens.schema import SchemaScreen
+from screens.flow.schema import SchemaScreen
 from screens.widgets.field_panel import FieldPanel
 from screens.widgets.schema_editor import SchemaEditor
 from workbench.config import parse_config
 from workbench.model import Record
-from workbench.sampling import SampleResult
+from workbench.source.sampling import SampleResult
 
 SIZE = (160, 48)
 
@@ -176,7 +176,7 @@ async def test_saved_schema_opens_from_infer_from(tmp_path):
 
 @pytest.mark.asyncio
 async def test_help_explains_the_schema_screen_and_its_keys(tmp_path):
-    from screens.help import HelpScreen
+    from screens.modals.help import HelpScreen
 
     app = hostile_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -191,8 +191,8 @@ async def test_switching_source_reloads_sources_screen(demo):
 
 
 async def test_escape_cancels_a_running_sample(demo, monkeypatch):
-    import workbench.sampling
-    from workbench.sampling import SampleResult
+    import workbench.source.sampling
+    from workbench.source.sampling import SampleResult
 
     started = []
 
@@ -202,7 +202,7 @@ async def test_escape_cancels_a_running_sample(demo, monkeypatch):
         cancel.wait()  # a long sample that stops when asked
         return SampleResult(cancelled=cancel.is_set())
 
-    monkeypatch.setattr(workbench.sampling, "sample", slow_sample)
+    monkeypatch.setattr(workbench.source.sampling, "sample", slow_sample)
     app = WorkbenchApp(demo.config, start="browse")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)

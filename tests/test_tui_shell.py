@@ -12,9 +12,9 @@ from textual.command import CommandPalette
 from textual.worker import WorkerFailed
 
 from screens.app import WorkbenchApp
-from screens.confirm import ConfirmScreen
-from screens.help import HelpScreen
-from screens.messages import SessionUpdate
+from screens.modals.confirm import ConfirmScreen
+from screens.modals.help import HelpScreen
+from screens.shell.messages import SessionUpdate
 from workbench.config import load_config, parse_config
 from workbench.errors import WorkbenchError
 
@@ -77,7 +77,7 @@ async def test_q_asks_when_something_is_unsaved():
 
 
 async def test_dirty_registry_notifies_listeners():
-    from screens.dirty import DirtyRegistry
+    from screens.shell.dirty import DirtyRegistry
 
     seen = []
     d = DirtyRegistry()
@@ -102,7 +102,7 @@ async def test_keymap_from_config_rebinds_actions(tmp_path: Path):
 
 
 async def test_palette_offers_every_bound_action():
-    from screens.commands import ActionsProvider
+    from screens.shell.commands import ActionsProvider
 
     app = empty_app()
     async with app.run_test(size=SIZE) as pilot:

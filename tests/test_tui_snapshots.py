@@ -12,15 +12,15 @@ from datetime import UTC, datetime, timedelta
 from textual.widgets import Input
 
 from screens.app import WorkbenchApp
-from screens.browse import BrowseScreen
-from screens.events import EventsScreen
-from screens.sources import SourcesScreen
-from workbench.checks import CHECKS, CheckResult, PrefixCount
+from screens.flow.browse import BrowseScreen
+from screens.flow.events import EventsScreen
+from screens.flow.sources import SourcesScreen
 from workbench.config import parse_config
-from workbench.detect import Detection
 from workbench.model import ObjectRef, Record
-from workbench.prefixes import Children, Folder
-from workbench.sampling import ObjectSummary, SampleResult
+from workbench.source.checks import CHECKS, CheckResult, PrefixCount
+from workbench.source.formats import Detection
+from workbench.source.prefixes import Children, Folder
+from workbench.source.sampling import ObjectSummary, SampleResult
 
 SIZE = (140, 40)
 CONFIG = parse_config("""

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from screens.events import pick_columns
+from screens.flow.events import pick_columns
 from screens.widgets.event_table import cell_text
 from screens.widgets.histogram import bars, bucket_counts
 from workbench.errors import WorkbenchError
-from workbench.eventfilter import compile_filter, get_path, sort_key
+from workbench.events.filter import compile_filter, get_path, sort_key
 
 EVENTS = [
     {"outcome": "failure", "actor": {"email": "a@x.example", "mfa": True}, "status": 200,
@@ -84,7 +84,7 @@ def test_histogram_buckets_and_bars():
 
 
 def test_daemon_executor_runs_and_reports_errors():
-    from screens.executor import DaemonThreadExecutor
+    from screens.shell.executor import DaemonThreadExecutor
 
     ex = DaemonThreadExecutor()
     assert ex.submit(lambda x: x * 2, 21).result() == 42

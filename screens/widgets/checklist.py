@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from screens import safe
-from workbench.checks import CHECKS, CheckResult
+from screens.shell import safe
+from workbench.source.checks import CHECKS, CheckResult
 
 _STYLE = {True: "bold green", False: "bold red", None: "dim"}
 

@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from workbench.eventfilter import get_path
+from workbench.events.filter import get_path
 from workbench.safetext import clean
 
 MIN_WIDTH = 4

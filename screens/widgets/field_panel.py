@@ -3,7 +3,7 @@
 
 `show(views)` replaces the list (keeping the highlighted path when it still exists); `select(path)` moves to a
 field (the screen calls it when the editor's cursor enters a field). Every value is rendered through
-`screens.safe`, so field names and sample values show literally.
+`screens.shell.safe`, so field names and sample values show literally.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from screens import safe
-from screens.widgets.field_view import FieldView, histogram
+from screens.presenters.field_view import FieldView, histogram
+from screens.shell import safe
 from screens.widgets.histogram import BLOCKS
 
 VALUE_LIMIT = 60

@@ -11,7 +11,7 @@ from rich.highlighter import JSONHighlighter
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from screens import safe
+from screens.shell import safe
 
 _HIGHLIGHT = JSONHighlighter()
 MAX_CHARS = 200_000

@@ -2,7 +2,7 @@
 screen (a tail can run through a million events; there is never a widget per event, and no per-line
 render up front as `RichLog` does).
 
-Each line is `(text, kind)`; the text is already cleaned (`screens.safe.plain`) and is drawn as a plain
+Each line is `(text, kind)`; the text is already cleaned (`screens.shell.safe.plain`) and is drawn as a plain
 `Segment`, never parsed as markup. `kind` picks the highlight: an alert, an event some rule matched, a parse
 error, or a plain event. While `follow` is on, new lines scroll the view to the end.
 """

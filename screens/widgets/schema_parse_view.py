@@ -3,7 +3,7 @@ reason, and the raw text of the highlighted failing line.
 
 `show_result(parsed, failed, errors, records)` fills it; Enter on a failing line posts `FieldWanted` so the
 screen can take the editor to that field. Values, object keys and raw lines come from the logs, so everything
-goes through `screens.safe`.
+goes through `screens.shell.safe`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from screens import safe
+from screens.shell import safe
 
 MAX_ROWS = 500
 

@@ -11,7 +11,7 @@ from typing import ClassVar
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from screens import safe
+from screens.shell import safe
 
 MAX_ROWS = 1000
 MARK = "●"

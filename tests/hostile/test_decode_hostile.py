@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.decode import Decoded, DecodeLimits, decode_object
 from workbench.model import ObjectRef
+from workbench.source.decode import Decoded, DecodeLimits, decode_object
 
 from . import corpus
 

@@ -14,8 +14,8 @@ import pytest
 
 from workbench.aws import AwsSession
 from workbench.errors import WorkbenchError
-from workbench.s3 import list_objects
-from workbench.sampling import sample
+from workbench.source.s3 import list_objects
+from workbench.source.sampling import sample
 
 from .checks import assert_cli_survived, assert_plain_sentence, run_cli
 from .faultproxy import Fault, FaultProxy

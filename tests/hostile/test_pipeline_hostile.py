@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.decode import decode_object
-from workbench.detect import detect_groups
 from workbench.errors import WorkbenchError
 from workbench.infer import infer_events, infer_schema
 from workbench.model import ObjectRef, Record
 from workbench.parse import ParseError, compile_parser, event_to_json
 from workbench.schema import dump_schema, load_schema, load_schema_dir
+from workbench.source.decode import decode_object
+from workbench.source.formats import detect_groups
 
 from . import corpus
 from .checks import assert_plain_sentence

@@ -14,8 +14,8 @@ import pytest
 from workbench.errors import WorkbenchError
 from workbench.model import Record
 from workbench.parse import ParseError, compile_parser
+from workbench.parse.schema_tests import run_schema_tests
 from workbench.schema import dump_schema, load_schema, load_schema_dir, validate_schema_text
-from workbench.schema_tests import run_schema_tests
 
 from . import corpus
 from .checks import assert_plain_sentence

@@ -14,7 +14,7 @@ from screens.app import WorkbenchApp
 from screens.widgets.event_table import EventTable
 from workbench.config import parse_config
 from workbench.model import ObjectRef, Record
-from workbench.sampling import ObjectSummary, SampleResult
+from workbench.source.sampling import ObjectSummary, SampleResult
 
 from . import corpus
 from .checks import assert_no_control

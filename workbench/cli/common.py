@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from workbench.errors import WorkbenchError
@@ -45,26 +43,3 @@ def source_from_args(args: argparse.Namespace) -> tuple[Config, Source]:
     if not cfg.sources:
         raise WorkbenchError("No sources configured: pass --config FILE (or set WORKBENCH_CONFIG); `workbench demo` writes one.")
     return cfg, cfg.source(getattr(args, "source", None))
-
-
-_REL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_time(text: str | None, *, now: datetime | None = None) -> datetime | None:
-    """'7d', '36h', '2024-05-01', '2024-05-01T12:00:00Z' → an aware UTC datetime (relative = before now)."""
-    if text is None or text == "":
-        return None
-    now = now or datetime.now(UTC)
-    m = _REL.match(text)
-    if m:
-        return now - timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
-    if text == "now":
-        return now
-    try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise WorkbenchError(
-            f"Cannot read time {text!r}: use a relative age like 7d / 12h / 30m, or a date like 2024-05-01 or 2024-05-01T12:00:00Z."
-        ) from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)

@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.detect import detect_groups
+    from workbench.source.formats import detect_groups
 
     source, result = run_sample(args, "detecting")
     detections = detect_groups(result, source=source)

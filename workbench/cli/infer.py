@@ -8,13 +8,13 @@ inferred schema is then tried on the same records and the parse rate is reported
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from workbench.cli.common import add_source_args, parse_time, source_from_args
+from workbench.cli.common import add_source_args, source_from_args
 from workbench.errors import WorkbenchError
 from workbench.safetext import clean
+from workbench.source.window import parse_time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,8 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def read_local_records(files: list[str]):
     """Records from local files, decoded like S3 objects (compression sniffed, envelopes unwrapped)."""
-    from workbench.decode import decode_object
     from workbench.model import ObjectRef
+    from workbench.source.decode import decode_object
 
     records = []
     for name in files:
@@ -61,7 +61,7 @@ def read_local_records(files: list[str]):
 def _sample_records(args: argparse.Namespace):
     from workbench.aws import AwsSession
     from workbench.cli.progress import Progress
-    from workbench.sampling import sample
+    from workbench.source.sampling import sample
 
     _cfg, source = source_from_args(args)
     bar = Progress("sampling")
@@ -79,6 +79,7 @@ def _sample_records(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     import orjson
 
+    from workbench.files import atomic_write
     from workbench.infer import describe, infer_schema
     from workbench.parse import compile_parser
     from workbench.schema import dump_schema
@@ -93,14 +94,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         # replace the file whole: a crash or a full disk mid-write must leave the previous schema intact
         out = Path(args.out)
-        tmp = out.with_name(f".{out.name}.tmp")
         try:
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, out)
+            atomic_write(out, text)
         except OSError as e:
             raise WorkbenchError(f"Cannot write {out}: {e.strerror or e}.") from None
-        finally:
-            tmp.unlink(missing_ok=True)
     else:
         sys.stdout.write(text)
     if args.stats:

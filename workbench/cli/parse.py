@@ -12,8 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from workbench.cli.common import add_source_args, parse_time, source_from_args
+from workbench.cli.common import add_source_args, source_from_args
 from workbench.errors import WorkbenchError
+from workbench.source.window import parse_time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
                     emit(got)
             where = f"{len(inputs)} file(s)"
         else:
-            from workbench.pipeline import iter_events
+            from workbench.events.pipeline import iter_events
 
             cfg, source = source_from_args(args)
             if not schemas and not cfg.schema_dirs:

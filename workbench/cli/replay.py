@@ -15,8 +15,9 @@ import threading
 import time
 from pathlib import Path
 
-from workbench.cli.common import add_source_args, parse_time, source_from_args
+from workbench.cli.common import add_source_args, source_from_args
 from workbench.safetext import one_line
+from workbench.source.window import parse_time
 
 MiB = 1024 * 1024
 

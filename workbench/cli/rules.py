@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from workbench.cli.common import add_source_args, parse_time, source_from_args
+from workbench.cli.common import add_source_args, source_from_args
 from workbench.errors import WorkbenchError
 from workbench.safetext import one_line
+from workbench.source.window import parse_time
 
 
 def register(subparsers) -> None:
@@ -162,7 +163,7 @@ def _ndjson_events(path: str, bad: list[str]) -> Iterator[dict]:
 
 def _source_objects(args: argparse.Namespace, config: Any, source: Any, bad: list[str], counts: dict) -> Iterator[list]:
     """One list of Records per readable object under `--config/--source` (unreadable ones go to `bad`)."""
-    from workbench.pipeline import iter_object_batches
+    from workbench.events.pipeline import iter_object_batches
 
     for ref, got in iter_object_batches(config, source, prefix=args.prefix, since=parse_time(args.since),
                                         until=parse_time(args.until), limit=args.limit, counts=counts):
@@ -174,7 +175,7 @@ def _source_objects(args: argparse.Namespace, config: Any, source: Any, bad: lis
 
 def _source_events(args: argparse.Namespace, bad: list[str], counts: dict) -> Iterator[dict]:
     """Events parsed in this process (for a worker under `--python`, which may not have our parsers)."""
-    from workbench.pipeline import iter_events
+    from workbench.events.pipeline import iter_events
 
     config, source = source_from_args(args)
     for item in iter_events(config, source, prefix=args.prefix, since=parse_time(args.since),

@@ -12,9 +12,10 @@ import re
 import sys
 from pathlib import Path
 
-from workbench.cli.common import add_source_args, parse_time, source_from_args
+from workbench.cli.common import add_source_args, source_from_args
 from workbench.errors import WorkbenchError
 from workbench.safetext import one_line
+from workbench.source.window import parse_time
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.I)
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
@@ -60,7 +61,7 @@ def run_sample(args: argparse.Namespace, label: str):
     """Resolve the source, sample it with a progress bar on stderr; returns (source, SampleResult)."""
     from workbench.aws import AwsSession
     from workbench.cli.progress import Progress
-    from workbench.sampling import sample
+    from workbench.source.sampling import sample
 
     _cfg, source = source_from_args(args)
     since, until = parse_time(args.since), parse_time(args.until)
@@ -108,7 +109,7 @@ def _file_for(pattern: str) -> str:
 def run(args: argparse.Namespace) -> int:
     import orjson
 
-    from workbench.partitions import key_pattern
+    from workbench.source.partitions import key_pattern
 
     _source, result = run_sample(args, "sampling")
     if args.out == "-":

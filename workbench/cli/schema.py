@@ -88,7 +88,7 @@ def run_validate(args: argparse.Namespace) -> int:
 def run_test(args: argparse.Namespace) -> int:
     import orjson
 
-    from workbench.schema_tests import run_schema_tests
+    from workbench.parse.schema_tests import run_schema_tests
 
     report = run_schema_tests(args.paths)
     if args.json:
@@ -108,8 +108,8 @@ def run_test(args: argparse.Namespace) -> int:
 
 def run_write_test(args: argparse.Namespace) -> int:
     from workbench.cli.infer import read_local_records
+    from workbench.parse.schema_tests import write_schema_test
     from workbench.schema import load_schema
-    from workbench.schema_tests import write_schema_test
 
     schema = load_schema(args.schema)
     records = [r for r in read_local_records(args.inputs) if r.text.strip()][: max(1, args.limit)]

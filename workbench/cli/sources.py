@@ -48,7 +48,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from workbench.aws import AwsSession
-    from workbench.checks import iter_checks
+    from workbench.source.checks import iter_checks
 
     cfg = config_from_args(args)
     if not cfg.sources:

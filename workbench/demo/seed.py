@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from workbench.demo import data
+from workbench.files import atomic_write
 
 ACCOUNT = "123456789012"  # moto's default account
 BUCKET = "wb-demo-logs"
@@ -176,9 +177,13 @@ def seed(endpoint: str, spec: DemoSpec, config_dir: Path, *, repo_root: Path | N
 
 
 def find_repo_root() -> Path | None:
-    """The checkout this package runs from, if it has the shipped schemas/ and rules/ (editable installs)."""
-    root = Path(__file__).resolve().parents[2]
-    return root if (root / "schemas").is_dir() else None
+    """Where the shipped schemas/ and rules/ are: the checkout this package runs from (editable installs),
+    else the copy a wheel carries in workbench/shipped/ (see setup.py)."""
+    package = Path(__file__).resolve().parents[1]
+    for root in (package.parent, package / "shipped"):
+        if (root / "schemas").is_dir() and (root / "rules").is_dir():
+            return root
+    return None
 
 
 def working_copy(shipped: Path, target: Path) -> Path:
@@ -219,8 +224,6 @@ def write_config(config_dir: Path, endpoint: str, region: str, topic_arn: str, q
         "prefixes": dict(LOG_TYPES),
     }}
     path = config_dir / "workbench.yaml"
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text("# Written by `workbench demo`; the same format you write for real AWS (see README).\n"
-                   + yaml.safe_dump(cfg, sort_keys=False))
-    tmp.replace(path)
+    atomic_write(path, "# Written by `workbench demo`; the same format you write for real AWS (see README).\n"
+                 + yaml.safe_dump(cfg, sort_keys=False))
     return path

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 import orjson
 
 from workbench.config import Config, Source
-from workbench.decode import decode_object
 from workbench.live.drift import DriftTracker
 from workbench.live.envelopes import Notification
 from workbench.model import FetchFailure, ObjectRef
 from workbench.parse import ParseError, parsers_for_source
-from workbench.s3 import fetch_one
+from workbench.source.decode import decode_object
+from workbench.source.s3 import fetch_one
 
 DRIFT_SAMPLE = 100  # records per object checked for drift: enough to see new fields, cheap at high rates
 MAX_LIVE_READ = 64 * 1024 * 1024  # per-object read cap in live mode (larger objects get a ranged GET)

@@ -485,7 +485,7 @@ class PollSource(LiveSource):
         return [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)] or [""]
 
     def _listing(self) -> dict[str, object]:
-        from workbench.s3 import list_objects
+        from workbench.source.s3 import list_objects
 
         since = datetime.now(UTC) - POLL_LOOKBACK
         found = {}

@@ -28,8 +28,8 @@ from workbench.replay.checkpoint import Checkpoint, CheckpointWriter, ReplayKey,
 from workbench.replay.plan import Task, group_tasks, list_window, task_target_bytes
 from workbench.replay.tally import SAMPLE_ALERTS, TaskResult, Totals
 from workbench.replay.task import TaskSpec, load_rules, rule_settings, run_task, warm_up
-from workbench.s3 import ListStats
 from workbench.safetext import one_line
+from workbench.source.s3 import ListStats
 
 TASK_RETRIES = 2  # Dask re-runs a task that raised this many times before it counts as failed
 CONNECT_TIMEOUT = "10s"

@@ -1,7 +1,7 @@
 """What a replay will read: the objects in a time range (listed by date partition) cut into tasks of
 similar byte size.
 
-Listing goes through `workbench.s3.list_objects` with the window, so only the date folders that overlap it
+Listing goes through `workbench.source.s3.list_objects` with the window, so only the date folders that overlap it
 are listed, never the whole bucket. When the source maps prefixes to log types, only those prefixes are
 listed: objects outside them have no schema to parse with.
 
@@ -18,7 +18,7 @@ from datetime import datetime
 
 from workbench.config import Source
 from workbench.model import ObjectRef
-from workbench.s3 import ListStats, list_objects
+from workbench.source.s3 import ListStats, list_objects
 
 MiB = 1024 * 1024
 MIN_TASK_BYTES = 256 * 1024  # below this a task's fixed cost (scheduling, one round trip) dominates

@@ -158,8 +158,8 @@ def warm_up(spec: TaskSpec) -> str:
 def run_task(spec: TaskSpec) -> TaskResult:
     """Replay one task's objects; returns per-object outcomes, grouped matches and samples."""
     from workbench.detections.grouping import AlertGrouper
-    from workbench.pipeline import events_from_object
-    from workbench.s3 import fetch_objects
+    from workbench.events.pipeline import events_from_object
+    from workbench.source.s3 import fetch_objects
 
     started = time.perf_counter()
     aws = _aws_for(spec.source)

@@ -1,0 +1,399 @@
+"""Browse & sample screen: the bucket's prefix tree (date partitions folded into ranges), the objects under
+the highlighted prefix, a time window and sample size, and the sample grouped by detected format with each
+group's reason and confidence, plus a histogram of the sampled objects' times. Listing and sampling run in
+named thread workers; Escape cancels a running sample."""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static, Tree
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from screens.flow.base import WorkbenchScreen
+from screens.presenters.detection_view import GroupView, group_views
+from screens.shell import safe
+from screens.shell.messages import SessionUpdate
+from screens.widgets.histogram import TimeHistogram
+from workbench.errors import WorkbenchError
+from workbench.files import human_size
+
+FOLD_DATES = 6  # more date folders than this at one level are folded into one "date range" node
+MAX_OBJECT_ROWS = 300
+MAX_RECORDS_PER_GROUP = 50
+
+
+class BrowseScreen(WorkbenchScreen):
+    HELP = """
+Browse & sample: the tree on the left is the bucket (Enter or → expands; date folders are folded into a
+date range). Highlight a prefix to list its objects (key, size, time) below the tree. Set the time window
+(Since: 7d, 36h or 2024-05-01; Until: empty for now) and the number of objects, then press s to sample the
+highlighted prefix. The sampled records appear on the right grouped by detected format, with the reason and
+confidence; highlight a record to see its raw text. Escape cancels a running sample.
+Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events).
+"""
+    DEFAULT_CSS = """
+    BrowseScreen #browse-left { width: 45%; }
+    BrowseScreen #prefix-tree { height: 1fr; border: round $primary; }
+    BrowseScreen #object-table { height: 1fr; border: round $primary; }
+    BrowseScreen #browse-right { padding: 0 1; }
+    BrowseScreen #sample-controls { height: 3; }
+    BrowseScreen #sample-controls Label { padding: 1 1 0 1; }
+    BrowseScreen #sample-controls Input { width: 14; }
+    BrowseScreen #sample-controls Button { margin-left: 1; }
+    BrowseScreen #sample-progress.-hidden { display: none; }
+    BrowseScreen #group-tree { height: 1fr; border: round $primary; }
+    BrowseScreen #record-detail { height: 9; border: round $primary; }
+    """
+    BINDINGS: ClassVar = [
+        Binding("s", "sample", "Sample prefix", id="browse_sample"),
+        Binding("escape", "cancel", "Cancel", id="browse_cancel", show=False),
+        Binding("w", "focus_window", "Time window", id="browse_window"),
+        Binding("g", "focus_groups", "Groups", id="browse_groups"),
+        Binding("t", "focus_tree", "Tree", id="browse_tree", show=False),
+        Binding("right", "expand", "Expand", id="browse_expand", show=False),
+        Binding("left", "collapse", "Collapse", id="browse_collapse", show=False),
+    ]
+
+    class Children(Message):
+        def __init__(self, node, children) -> None:
+            super().__init__()
+            self.node, self.children = node, children
+
+    class Objects(Message):
+        def __init__(self, prefix: str, refs: list, more: bool) -> None:
+            super().__init__()
+            self.prefix, self.refs, self.more = prefix, refs, more
+
+    class SampleProgress(Message):
+        def __init__(self, done: int, total: int) -> None:
+            super().__init__()
+            self.done, self.total = done, total
+
+    class SampleDone(Message):
+        def __init__(self, prefix: str, result, detections: list, views: list[GroupView]) -> None:
+            super().__init__()
+            self.prefix, self.result, self.detections, self.views = prefix, result, detections, views
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cancel: threading.Event | None = None
+        self._prefix = ""
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="browse-left"):
+                yield Tree(safe.cell("bucket"), id="prefix-tree")
+                yield DataTable(id="object-table", cursor_type="row")
+            with Vertical(id="browse-right"):
+                with Horizontal(id="sample-controls"):
+                    yield Label("Since")
+                    yield Input(value="14d", id="since", placeholder="7d / 2024-05-01")
+                    yield Label("Until")
+                    yield Input(value="", id="until", placeholder="now")
+                    yield Label("Objects")
+                    yield Input(value="40", id="limit", type="integer")
+                    yield Button("Sample (s)", id="sample-button", variant="primary")
+                yield Static(id="sample-status", classes="status")
+                yield ProgressBar(id="sample-progress", show_eta=False, classes="-hidden")
+                yield TimeHistogram("sampled objects", id="sample-histogram")
+                yield Tree(safe.cell("groups"), id="group-tree")
+                with VerticalScroll(id="record-detail"):
+                    yield Static(id="record-text")
+
+    def on_mount(self) -> None:
+        self.query_one("#prefix-tree").border_title = safe.content("Prefixes")
+        self.query_one("#object-table").border_title = safe.content("Objects")
+        self.query_one("#group-tree").border_title = safe.content("Sample by detected format")
+        self.query_one("#record-detail").border_title = safe.content("Record")
+        groups = self.query_one("#group-tree", Tree)
+        groups.show_root = False
+        table = self.query_one("#object-table", DataTable)
+        table.add_columns("Key", "Size", "Time")
+        self._reset_tree()
+        self._show_sample()
+
+    def session_changed(self, names: set[str]) -> None:
+        if "source" in names:
+            self._reset_tree()
+            self._show_sample()
+
+    # -- tree ------------------------------------------------------------------------------------------------
+    def _reset_tree(self) -> None:
+        tree = self.query_one("#prefix-tree", Tree)
+        tree.clear()
+        source = self.session.source
+        if source is None:
+            tree.root.set_label(safe.cell("no source selected"))
+            return
+        tree.root.set_label(safe.cell(f"s3://{source.bucket}/", "bold"))
+        tree.root.data = {"prefix": "", "loaded": False}
+        self._prefix = self.session.prefix or ""
+        tree.root.expand()
+        self._load_node(tree.root)
+        tree.focus()
+
+    def _load_node(self, node) -> None:
+        data = node.data or {}
+        if data.get("loaded") or "folders" in data:
+            return
+        data["loaded"] = True
+        node.set_label(safe.join(node.label, ("  listing…", "dim")))
+        self.list_children(node, data["prefix"])
+
+    @on(Tree.NodeExpanded, "#prefix-tree")
+    def _expanded(self, event: Tree.NodeExpanded) -> None:
+        data = event.node.data or {}
+        if "folders" in data and not data.get("added"):
+            data["added"] = True
+            for folder in data["folders"]:
+                self._add_folder(event.node, folder)
+        else:
+            self._load_node(event.node)
+
+    @on(Tree.NodeHighlighted, "#prefix-tree")
+    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+        data = event.node.data or {}
+        prefix = data.get("prefix")
+        if prefix is None or (prefix == self._prefix and self.query_one("#object-table", DataTable).row_count):
+            return
+        self._prefix = prefix
+        self._status()
+        self.list_objects(prefix, self._window(quiet=True))
+
+    def _add_folder(self, parent, folder) -> None:
+        label = safe.join((folder.name + "/", "bold" if folder.kind is None else ""),
+                          *(((f"  {folder.kind}", "dim italic"),) if folder.kind else ()))
+        parent.add(label, data={"prefix": folder.prefix, "loaded": False})
+
+    def on_browse_screen_children(self, message: Children) -> None:
+        tree = self.query_one("#prefix-tree", Tree)
+        node = message.node
+        if node.tree is not tree or (node is not tree.root and node.parent is None):
+            return
+        c = message.children
+        label = node.label.plain.removesuffix("  listing…")
+        node.set_label(safe.join((label, "bold" if node is tree.root else "")))
+        dates = c.date_folders
+        others = [f for f in c.folders if f.kind is None]
+        for folder in others:
+            self._add_folder(node, folder)
+        if len(dates) > FOLD_DATES:
+            first, last = dates[0], dates[-1]
+            fold = safe.join(("▸ ", "dim"), (f"{len(dates)} date partitions ", "italic"),
+                             f"{first.name} … {last.name}")
+            node.add(fold, data={"prefix": c.prefix, "folders": dates})
+        else:
+            for folder in dates:
+                self._add_folder(node, folder)
+        if c.objects:
+            node.add_leaf(safe.join((f"{len(c.objects)}{'+' if c.truncated else ''} objects here", "dim")),
+                          data={"prefix": c.prefix})
+        if not c.folders and not c.objects:
+            node.add_leaf(safe.join(("(empty)", "dim")))
+
+    # -- objects ---------------------------------------------------------------------------------------------
+    def on_browse_screen_objects(self, message: Objects) -> None:
+        if message.prefix != self._prefix:
+            return
+        from workbench.source.partitions import object_time
+
+        table = self.query_one("#object-table", DataTable)
+        table.clear()
+        for ref in message.refs:
+            t = object_time(ref.key, ref.last_modified)
+            table.add_row(safe.cell(ref.key[len(message.prefix):] or ref.key), safe.cell(human_size(max(ref.size, 0))),
+                          safe.cell(t.strftime("%Y-%m-%d %H:%M") if t else "?"))
+        more = "+" if message.more else ""
+        table.border_title = safe.content(f"Objects under {message.prefix or '/'}: {len(message.refs)}{more}")
+
+    # -- sampling --------------------------------------------------------------------------------------------
+    def _window(self, quiet: bool = False):
+        from workbench.source.window import parse_time
+
+        try:
+            since = parse_time(self.query_one("#since", Input).value.strip() or None)
+            until = parse_time(self.query_one("#until", Input).value.strip() or None)
+        except WorkbenchError as e:
+            if not quiet:
+                raise
+            safe.notify(self.app, e, severity="warning")
+            return None, None
+        return since, until
+
+    def action_sample(self) -> None:
+        if self.session.source is None:
+            safe.notify(self.app, "No source selected: pick one on the Sources screen (key 1).", severity="warning")
+            return
+        try:
+            since, until = self._window()
+            limit_text = self.query_one("#limit", Input).value.strip() or "40"
+            limit = int(limit_text)
+            if limit <= 0:
+                raise ValueError
+        except WorkbenchError as e:
+            safe.notify(self.app, e, severity="warning")
+            return
+        except ValueError:
+            safe.notify(self.app, "Objects must be a positive whole number, e.g. 40.", severity="warning")
+            return
+        bar = self.query_one("#sample-progress", ProgressBar)
+        bar.remove_class("-hidden")
+        bar.update(total=None, progress=0)
+        self._cancel = threading.Event()
+        self.query_one("#sample-status", Static).update(
+            safe.join(("Sampling ", "bold"), f"s3://{self.session.source.bucket}/{self._prefix}",
+                      f"  ({limit} objects) — Escape cancels"))
+        self.run_sample(self._prefix, since, until, limit, self._cancel)
+
+    @on(Button.Pressed, "#sample-button")
+    def _sample_pressed(self) -> None:
+        self.action_sample()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_sample()
+
+    def action_cancel(self) -> None:
+        if self._cancel is not None and not self._cancel.is_set():
+            self._cancel.set()
+            self.workers.cancel_group(self, "sample")
+            safe.notify(self.app, "Sample cancelled; showing what was read so far.")
+
+    def action_expand(self) -> None:
+        tree = self.focused
+        if isinstance(tree, Tree) and tree.cursor_node is not None and tree.cursor_node.allow_expand:
+            tree.cursor_node.expand()
+
+    def action_collapse(self) -> None:
+        tree = self.focused
+        if isinstance(tree, Tree) and tree.cursor_node is not None:
+            node = tree.cursor_node
+            if node.is_expanded and node.allow_expand:
+                node.collapse()
+            elif (node.parent is not None and node.parent is not tree.root) or tree.show_root:
+                tree.action_cursor_parent()
+
+    def action_focus_window(self) -> None:
+        self.query_one("#since", Input).focus()
+
+    def action_focus_groups(self) -> None:
+        self.query_one("#group-tree", Tree).focus()
+
+    def action_focus_tree(self) -> None:
+        self.query_one("#prefix-tree", Tree).focus()
+
+    def on_browse_screen_sample_progress(self, message: SampleProgress) -> None:
+        self.query_one("#sample-progress", ProgressBar).update(total=message.total, progress=message.done)
+
+    def on_browse_screen_sample_done(self, message: SampleDone) -> None:
+        self.query_one("#sample-progress", ProgressBar).add_class("-hidden")
+        self._cancel = None
+        self.post_message(SessionUpdate(sample=message.result, detections=message.detections, prefix=message.prefix,
+                                        events=[], parse_errors=[]))
+        self._show_sample(message.result, message.views)
+
+    def _status(self, result=None) -> None:
+        source = self.session.source
+        where = f"s3://{source.bucket}/{self._prefix}" if source else "(no source)"
+        status = self.query_one("#sample-status", Static)
+        if result is None:
+            status.update(safe.join(("Prefix ", "bold"), where, ("   s", "bold"), " samples it"))
+            return
+        status.update(safe.join(
+            ("Sample ", "bold"), f"{len(result.objects)} of {result.listed} objects, {len(result.records):,} records, "
+            f"{human_size(result.bytes_read)} read, {len(result.failures)} failed, {result.list_calls} list calls, "
+            f"{result.elapsed:.1f}s" + (" (cancelled)" if result.cancelled else ""),
+            ("   next: 3 Schema, 4 Events", "dim")))
+
+    def _show_sample(self, result=None, views: list[GroupView] | None = None) -> None:
+        result = result if result is not None else self.session.sample
+        groups = self.query_one("#group-tree", Tree)
+        groups.clear()
+        self.query_one("#record-text", Static).update(safe.content(""))
+        if result is None:
+            self._status()
+            self.query_one(TimeHistogram).set_times([])
+            return
+        from workbench.source.partitions import object_time
+
+        self._status(result)
+        self.query_one(TimeHistogram).set_times(object_time(r.key, r.last_modified) for r in result.objects)
+        if views is None:
+            views = group_views(result, self.session.detections)
+        for view in views:
+            self._add_group(groups, view)
+        for failure in result.failures[:50]:
+            groups.root.add_leaf(safe.join(("✗ ", "bold red"), failure.message))
+
+    def _add_group(self, groups: Tree, view: GroupView) -> None:
+        conf = f"{view.confidence:.0%}" if view.confidence is not None else "—"
+        keys = len({r.key for r in view.records})
+        label = safe.join((view.format, "bold"), f"  confidence {conf}  ", (view.pattern, "italic"),
+                          (f"  {len(view.records)} records / {keys} objects", "dim"))
+        node = groups.root.add(label, expand=False)
+        node.add_leaf(safe.join(("why: ", "bold"), view.reason or "(no reason given)"))
+        if view.suggestion:
+            node.add_leaf(safe.join(("suggests: ", "bold"), view.suggestion))
+        for record in view.records[:MAX_RECORDS_PER_GROUP]:
+            node.add_leaf(safe.cell(record.text, limit=300), data=record)
+        if len(view.records) > MAX_RECORDS_PER_GROUP:
+            node.add_leaf(safe.join((f"… {len(view.records) - MAX_RECORDS_PER_GROUP} more", "dim")))
+        if len(groups.root.children) == 1:
+            node.expand()
+
+    @on(Tree.NodeHighlighted, "#group-tree")
+    def _record_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        record = event.node.data
+        if record is None or not hasattr(record, "text"):
+            return
+        head = safe.join((f"s3://{record.bucket}/{record.key}", "bold"), f"  line {record.line}",
+                         *(((f"  flags: {', '.join(record.flags)}", "yellow"),) if record.flags else ()), "\n")
+        head.append_text(safe.text(record.text, single_line=False, limit=20_000))
+        self.query_one("#record-text", Static).update(head)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "sample" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.query_one("#sample-progress", ProgressBar).add_class("-hidden")
+            self._status()
+
+    # -- workers ---------------------------------------------------------------------------------------------
+    @work(thread=True, group="browse-tree", exclusive=False, exit_on_error=False, description="List prefix")
+    def list_children(self, node, prefix: str) -> None:
+        from workbench.source.prefixes import list_children
+
+        self.post_message(self.Children(node, list_children(self.session.aws(), self.session.source, prefix)))
+
+    @work(thread=True, group="browse-objects", exclusive=True, exit_on_error=False, description="List objects")
+    def list_objects(self, prefix: str, window) -> None:
+        from workbench.source.s3 import list_objects
+
+        worker = get_current_worker()
+        since, until = window
+        refs = []
+        more = False
+        for ref in list_objects(self.session.aws(), self.session.source, prefix=prefix, since=since, until=until):
+            if worker.is_cancelled:
+                return
+            if len(refs) >= MAX_OBJECT_ROWS:
+                more = True
+                break
+            refs.append(ref)
+        self.post_message(self.Objects(prefix, refs, more))
+
+    @work(thread=True, group="sample", exclusive=True, exit_on_error=False, description="Sample")
+    def run_sample(self, prefix: str, since, until, limit: int, cancel: threading.Event) -> None:
+        from workbench.source.sampling import sample
+
+        result = sample(self.session.aws(), self.session.source, prefix=prefix or None, since=since, until=until,
+                        limit=limit, progress=lambda d, t: self.post_message(self.SampleProgress(d, t)), cancel=cancel)
+        from workbench.source.formats import detect_groups
+
+        detections = detect_groups(result, source=self.session.source)
+        self.post_message(self.SampleDone(prefix, result, detections, group_views(result, detections)))

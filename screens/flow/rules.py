@@ -1,0 +1,434 @@
+"""Rules screen: the detection rules for the current log type run over the session's parsed events, with
+per-rule match, alert and error counts; per rule the matched events (title, dedup, severity, alert context)
+and the errors (message, traceback, the rule's captured output); the rule's unit tests; the rule opened in
+`$EDITOR`; and an automatic re-run when a rule, helper or data-model file changes.
+
+The rule engine (`workbench.detections.RuleEngine`, rules in an isolated worker process) is created on first
+use and only ever called from thread workers, one at a time (a lock serialises them): rules-run,
+rules-tests and rules-watch.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import threading
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from screens.flow.base import WorkbenchScreen
+from screens.presenters.rules_view import RuleRun, result_detail, rule_info, run_rules, tests_detail
+from screens.shell import safe
+from workbench.errors import WorkbenchError
+
+WATCH_INTERVAL = 1.0  # seconds between checks of the rule files
+SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan", "INFO": "dim"}
+
+
+class RulesScreen(WorkbenchScreen):
+    HELP = """
+Rules: the detection rules whose LogTypes include the log type of the parsed events (make them on the Schema
+screen, key 3) run over every event of the sample, in a separate process. The table on the left shows each
+rule's matches, alerts (matches grouped by dedup string and threshold, as Panther groups them) and errors.
+Highlight a rule to see its matched events and errors on the right; highlight one of those to see its title,
+dedup string, severity and alert context, or the error's traceback and what the rule printed.
+r runs the rules again; u runs the highlighted rule's unit tests (U: every rule's); o opens the rule in
+$EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs the rules automatically (and
+the unit tests, when their report is showing).
+"""
+    DEFAULT_CSS = """
+    RulesScreen #rules-status { height: 2; padding: 0 1; }
+    RulesScreen #rules-left { width: 50%; }
+    RulesScreen #rules-table { height: 1fr; border: round $primary; }
+    RulesScreen #rules-table:focus { border: round $accent; }
+    RulesScreen #rules-info-scroll { height: 1fr; border: round $primary; padding: 0 1; }
+    RulesScreen #rules-results { height: 1fr; border: round $primary; }
+    RulesScreen #rules-results:focus { border: round $accent; }
+    RulesScreen #rules-detail-scroll { height: 2fr; border: round $primary; padding: 0 1; }
+    """
+    BINDINGS: ClassVar = [
+        Binding("r", "run", "Run rules", id="rules_run", tooltip="Run the rules over the session's events again"),
+        Binding("u", "test", "Unit tests", id="rules_test", tooltip="Run the highlighted rule's unit tests"),
+        Binding("U", "test_all", "All tests", id="rules_test_all", show=False, tooltip="Run every listed rule's unit tests"),
+        Binding("o", "edit", "Open in $EDITOR", id="rules_edit", tooltip="Edit the highlighted rule's Python file"),
+        Binding("escape", "cancel", "Cancel", id="rules_cancel", show=False, tooltip="Stop a running rule run"),
+        Binding("left_square_bracket", "focus_rules", "Rules", id="rules_focus_rules", show=False),
+        Binding("right_square_bracket", "focus_results", "Results", id="rules_focus_results", show=False),
+    ]
+
+    class Ran(Message):
+        def __init__(self, run: RuleRun, reason: str) -> None:
+            super().__init__()
+            self.run, self.reason = run, reason
+
+    class Tested(Message):
+        def __init__(self, report, rule_ids: list[str]) -> None:
+            super().__init__()
+            self.report, self.rule_ids = report, rule_ids
+
+    class Progressed(Message):
+        def __init__(self, done: int, total: int, suspended: int) -> None:
+            super().__init__()
+            self.done, self.total, self.suspended = done, total, suspended
+
+    class FilesChanged(Message):
+        def __init__(self, files: list[str]) -> None:
+            super().__init__()
+            self.files = files
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.engine = None
+        self.engine_lock = threading.Lock()
+        self.run_result: RuleRun | None = None
+        self.rule_id: str | None = None  # highlighted rule
+        self.results: list = []  # RuleResults listed on the right
+        self._events_seen = None
+        self._running = False
+        self._watching = False
+        self._tests_shown: list[str] | None = None  # rules whose unit-test report is in the detail pane
+
+    # -- layout ----------------------------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="rules-status")
+        with Horizontal():
+            with Vertical(id="rules-left"):
+                yield DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
+                with VerticalScroll(id="rules-info-scroll"):
+                    yield Static(id="rules-info")
+            with Vertical(id="rules-right"):
+                yield DataTable(id="rules-results", cursor_type="row", zebra_stripes=True)
+                with VerticalScroll(id="rules-detail-scroll"):
+                    yield Static(id="rules-detail")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        rules = self.query_one("#rules-table", DataTable)
+        rules.border_title = safe.content("Rules")
+        rules.add_columns("Rule", "Severity", "Matched", "Alerts", "Errors", "Tests")
+        results = self.query_one("#rules-results", DataTable)
+        results.border_title = safe.content("Matches and errors")
+        results.add_columns("", "Title / error", "Dedup", "Severity", "Event time")
+        self.query_one("#rules-info-scroll").border_title = safe.content("Rule")
+        self.query_one("#rules-detail-scroll").border_title = safe.content("Detail")
+        self._status()
+        self.set_interval(WATCH_INTERVAL, self._watch)
+        self._maybe_run("events")
+
+    def on_unmount(self) -> None:
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            threading.Thread(target=engine.close, name="rules-engine-close", daemon=True).start()
+
+    def on_screen_resume(self) -> None:
+        self._maybe_run("events")
+
+    def session_changed(self, names: set[str]) -> None:
+        if "events" in names and self.is_current:
+            self._maybe_run("events")
+
+    def _maybe_run(self, reason: str) -> None:
+        events = self.session.events
+        if events is self._events_seen:
+            return
+        self._events_seen = events
+        self._start_run(reason)
+
+    # -- running the rules -----------------------------------------------------------------------------------
+    def _rules_dir(self):
+        rules_dir = self.session.config.rules_dir
+        if rules_dir is None:
+            raise WorkbenchError("The config names no rules directory (`rules:`); add one to run detections.")
+        return rules_dir
+
+    def _engine(self):
+        """The rule engine, created on first use (call with `engine_lock` held, from a worker)."""
+        if self.engine is None:
+            from workbench.detections import RuleEngine
+
+            self.engine = RuleEngine(self._rules_dir())
+        return self.engine
+
+    def action_run(self) -> None:
+        self._events_seen = self.session.events
+        self._start_run("by hand")
+
+    def _start_run(self, reason: str) -> None:
+        if not self.session.events:
+            self.run_result = None
+            self._fill_rules()
+            self._status()
+            return
+        self._running = True
+        self._status(f"running the rules over {len(self.session.events):,} events… · Esc cancels")
+        self.run_rules(list(self.session.events), self.session.log_type, reason)
+
+    @work(thread=True, group="rules-run", exclusive=True, exit_on_error=False, description="Run rules")
+    def run_rules(self, events: list[dict], log_type: str | None, reason: str) -> None:
+        worker = get_current_worker()
+        with self.engine_lock:
+            if worker.is_cancelled:
+                return
+            engine = self._engine()
+            engine.reload()
+            run = run_rules(engine, events, log_type, lambda: worker.is_cancelled,
+                            lambda stats: self.post_message(self.Progressed(stats.events, len(events),
+                                                                            len(stats.suspended))))
+        # a cancelled run still reports: its counts are true for the events it got through
+        self.post_message(self.Ran(run, reason))
+
+    def on_rules_screen_progressed(self, message: Progressed) -> None:
+        if not self._running:
+            return
+        note = f"running the rules: {message.done:,} of {message.total:,} events"
+        if message.suspended:
+            note += f", {message.suspended} rule{'' if message.suspended == 1 else 's'} suspended"
+        self._status(note + " · Esc cancels")
+
+    def on_rules_screen_ran(self, message: Ran) -> None:
+        self._running = False
+        self.run_result = message.run
+        retest = self._tests_shown if message.reason.startswith("changed") else None
+        self._fill_rules()
+        if retest:  # the user was reading a test report when the files changed: bring it up to date
+            self._status("running the unit tests again…")
+            self.run_tests(retest)
+            return
+        run = message.run
+        note = (f"cancelled: partial results over the first {run.done:,} of {run.events:,} events"
+                if run.cancelled else "")
+        if run.suspended:
+            note = "; ".join(filter(None, [note, f"suspended (kept failing): {', '.join(sorted(run.suspended))}"]))
+        if message.reason.startswith("changed") and not run.cancelled:
+            note = "; ".join(filter(None, [f"re-ran after {message.reason}", note if run.suspended else ""]))
+        self._status(note)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group in ("rules-run", "rules-tests") and event.state in (WorkerState.ERROR,
+                                                                                   WorkerState.CANCELLED):
+            self._running = False
+            self._status()
+
+    def action_cancel(self) -> None:
+        if self._running:
+            self.workers.cancel_group(self, "rules-run")
+            safe.notify(self.app, "Stopping the rule run: the results so far are kept, marked partial.")
+
+    def _fill_rules(self) -> None:
+        table = self.query_one("#rules-table", DataTable)
+        table.clear()
+        run = self.run_result
+        if run is None:
+            self._fill_results()
+            return
+        for spec in run.specs:
+            matched, alerts, errors = (run.count(spec.rule_id, k) for k in ("matches", "alerts", "errors"))
+            table.add_row(safe.cell(spec.rule_id, "bold" if matched else ""),
+                          safe.cell(spec.severity, SEVERITY_STYLE.get(spec.severity.upper(), "")),
+                          safe.cell(f"{matched:,}", "bold green" if matched else "dim"),
+                          safe.cell(f"{alerts:,}", "bold" if alerts else "dim"),
+                          safe.cell(f"{errors:,}" + (" suspended" if spec.rule_id in run.suspended else ""),
+                                    "bold red" if errors else "dim"),
+                          safe.cell(str(len(spec.tests))), key=spec.rule_id)
+        table.border_title = safe.content(f"Rules for {', '.join(run.log_types) or 'no log type'} ({len(run.specs)})")
+        ids = [s.rule_id for s in run.specs]
+        if self.rule_id in ids:
+            table.move_cursor(row=ids.index(self.rule_id))
+        elif ids:
+            self.rule_id = ids[0]
+        self._fill_results()
+
+    @on(DataTable.RowHighlighted, "#rules-table")
+    def _rule_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        rule_id = event.row_key.value if event.row_key is not None else None
+        if rule_id != self.rule_id:
+            self.rule_id = rule_id
+            self._fill_results()
+
+    def _spec(self):
+        run = self.run_result
+        if run is None or self.rule_id is None:
+            return None
+        return next((s for s in run.specs if s.rule_id == self.rule_id), None)
+
+    def _fill_results(self) -> None:
+        table = self.query_one("#rules-results", DataTable)
+        table.clear()
+        spec = self._spec()
+        run = self.run_result
+        info = self.query_one("#rules-info", Static)
+        if spec is None or run is None:
+            self.results = []
+            info.update(safe.text(self._empty_note(), "dim"))
+            self.query_one("#rules-detail", Static).update(safe.content(""))
+            return
+        info.update(rule_info(spec, run, self.session.config.rules_dir))
+        self.results = run.errors.get(spec.rule_id, []) + run.matches.get(spec.rule_id, [])
+        for i, r in enumerate(self.results):
+            when = r.event.get("p_event_time", "") if isinstance(r.event, dict) else ""
+            if r.error:
+                table.add_row(safe.cell("✗", "bold red"), safe.cell(r.error, "red", limit=200), safe.cell(""),
+                              safe.cell(""), safe.cell(str(when)[:19]), key=str(i))
+            else:
+                table.add_row(safe.cell("✓", "green"), safe.cell(r.title or "", limit=200),
+                              safe.cell(r.dedup or "", limit=80),
+                              safe.cell(r.severity or "", SEVERITY_STYLE.get((r.severity or "").upper(), "")),
+                              safe.cell(str(when)[:19]), key=str(i))
+        shown = len(self.results)
+        total = run.count(spec.rule_id, "matches") + run.count(spec.rule_id, "errors")
+        more = f" (first {shown:,} of {total:,})" if total > shown else ""
+        table.border_title = safe.content(f"{spec.rule_id}: matches and errors{more}")
+        self._detail()
+
+    def _empty_note(self) -> str:
+        if not self.session.events:
+            return ("No parsed events yet. Sample a prefix (key 2), then accept a schema on the Schema screen "
+                    "(key 3): its events are what the rules run on.")
+        if self.run_result is not None and not self.run_result.specs:
+            return (f"No enabled rule has LogTypes {', '.join(self.run_result.log_types)} in "
+                    f"{self.session.config.rules_dir}.")
+        return ""
+
+    @on(DataTable.RowHighlighted, "#rules-results")
+    def _result_highlighted(self) -> None:
+        # A test report stays until the user moves in the results: refilling the table after a file change
+        # highlights a row too, and that can arrive after the re-run tests' report (a race seen under load).
+        if self._tests_shown is not None and not self.query_one("#rules-results", DataTable).has_focus:
+            return
+        self._detail()
+
+    def _detail(self) -> None:
+        self._tests_shown = None
+        self.query_one("#rules-detail-scroll").border_title = safe.content("Detail")
+        table = self.query_one("#rules-results", DataTable)
+        detail = self.query_one("#rules-detail", Static)
+        if not self.results:
+            spec = self._spec()
+            detail.update(safe.text(f"{spec.rule_id} matched none of the events and raised no error." if spec else "",
+                                    "dim"))
+            return
+        row = min(max(table.cursor_row, 0), len(self.results) - 1)
+        detail.update(result_detail(self.results[row]))
+
+    def _status(self, note: str = "") -> None:
+        status = self.query_one("#rules-status", Static)
+        run = self.run_result
+        events = self.session.events
+        if run is None:
+            out = safe.join(("Rules ", "bold"), f"{len(events):,} events in the session" if events else "no events yet")
+        else:
+            matched = sum(run.count(s.rule_id, "matches") for s in run.specs)
+            alerts = sum(run.count(s.rule_id, "alerts") for s in run.specs)
+            errors = sum(run.count(s.rule_id, "errors") for s in run.specs)
+            firing = sum(1 for s in run.specs if run.count(s.rule_id, "matches"))
+            out = safe.join(("Rules ", "bold"), (", ".join(run.log_types), "bold cyan"),
+                            f"  {len(run.specs)} rule{'' if len(run.specs) == 1 else 's'} over {run.events:,} events: ",
+                            (f"{firing} fire", "bold green" if firing else ""), f", {matched:,} matches, {alerts:,} alerts, ",
+                            (f"{errors:,} errors", "bold red" if errors else ""))
+            if run.invalid:
+                out.append_text(safe.join((f"  {len(run.invalid)} rule file(s) failed to load", "bold red")))
+        out.append("\n")
+        if note:
+            out.append_text(safe.text(note, "italic"))
+        elif run is not None and run.invalid:
+            out.append_text(safe.join(("load error: ", "red"), run.invalid[0].message))
+        else:
+            out.append_text(safe.join(("keys: ", "dim"), "r run · u unit tests · o open in $EDITOR · ? help"))
+        status.update(out)
+
+    # -- unit tests ------------------------------------------------------------------------------------------
+    def action_test(self) -> None:
+        spec = self._spec()
+        if spec is None:
+            safe.notify(self.app, "No rule highlighted.", severity="warning")
+            return
+        self._status(f"running the unit tests of {spec.rule_id}…")
+        self.run_tests([spec.rule_id])
+
+    def action_test_all(self) -> None:
+        if self.run_result is None or not self.run_result.specs:
+            safe.notify(self.app, "No rules listed.", severity="warning")
+            return
+        self._status("running the unit tests of every listed rule…")
+        self.run_tests([s.rule_id for s in self.run_result.specs])
+
+    @work(thread=True, group="rules-tests", exclusive=True, exit_on_error=False, description="Rule unit tests")
+    def run_tests(self, rule_ids: list[str]) -> None:
+        with self.engine_lock:
+            report = self._engine().run_tests(rule_ids=rule_ids)
+        self.post_message(self.Tested(report, rule_ids))
+
+    def on_rules_screen_tested(self, message: Tested) -> None:
+        self._tests_shown = message.rule_ids
+        self.query_one("#rules-detail", Static).update(tests_detail(message.report, message.rule_ids, self.session.config.rules_dir))
+        self.query_one("#rules-detail-scroll").border_title = safe.content("Unit tests")
+        cases = [c for r in message.report.rules for c in r.cases]
+        failed = sum(not c.passed for c in cases)
+        self._status(f"unit tests: {len(cases) - failed} of {len(cases)} passed")
+
+    # -- $EDITOR and file changes ----------------------------------------------------------------------------
+    def action_edit(self) -> None:
+        spec = self._spec()
+        if spec is None:
+            safe.notify(self.app, "No rule highlighted.", severity="warning")
+            return
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        from textual.app import SuspendNotSupported
+
+        try:
+            with self.app.suspend():
+                subprocess.call([*shlex.split(editor), str(spec.py_path)])
+        except SuspendNotSupported:
+            safe.notify(self.app, f"Cannot hand the terminal to an editor here; edit {spec.py_path} yourself "
+                        "(the rules re-run when it changes).", severity="warning")
+        except OSError as e:
+            safe.notify(self.app, f"Could not start {editor}: {e}. Set $EDITOR.", severity="error")
+        self._watch()
+
+    def _watch(self) -> None:
+        if self.engine is None or self._watching or self._running:
+            return
+        self._watching = True
+        self.check_files()
+
+    @work(thread=True, group="rules-watch", exclusive=True, exit_on_error=False, description="Watch rule files")
+    def check_files(self) -> None:
+        """Reload the content when a rule, helper or data-model file changed (posts the files, or none)."""
+        changed: list[str] = []
+        try:
+            if self.engine_lock.acquire(blocking=False):  # a run or test in progress reloads by itself
+                try:
+                    if self.engine is not None:
+                        changed = list(self.engine.reload().changed)
+                finally:
+                    self.engine_lock.release()
+        finally:
+            self.post_message(self.FilesChanged(changed))
+
+    def on_rules_screen_files_changed(self, message: FilesChanged) -> None:
+        self._watching = False
+        if not message.files:
+            return
+        names = ", ".join(os.path.basename(f) for f in message.files[:3])
+        more = f" and {len(message.files) - 3} more" if len(message.files) > 3 else ""
+        if not self.is_current:
+            self._events_seen = None  # run again when the user comes back
+            return
+        safe.notify(self.app, f"Rule files changed ({names}{more}); running the rules again.")
+        self._events_seen = self.session.events
+        self._start_run(f"changed {names}{more}")
+
+    # -- focus -----------------------------------------------------------------------------------------------
+    def action_focus_rules(self) -> None:
+        self.query_one("#rules-table").focus()
+
+    def action_focus_results(self) -> None:
+        self.query_one("#rules-results").focus()

@@ -1,0 +1,636 @@
+"""Schema screen: the schema inferred from the session's sample, in a YAML editor that validates as you type
+and re-parses every sample record (debounced) after each edit, with a field panel (statistics, histogram, why
+each type was chosen), an atomic save to the config's schema directory, and schema tests from chosen samples.
+
+Every slow step is one core call in a named thread worker: `infer_schema` (group schema-infer), validate +
+`compile_parser` + parse (schema-parse), the save (schema-save) and the schema tests (schema-tests). After a
+re-parse of a valid schema the events and parse errors go into the session, so the Events and Rules screens
+see them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Select, Static, TabbedContent, TabPane, TextArea
+from textual.worker import get_current_worker
+
+from screens.flow.base import WorkbenchScreen
+from screens.modals.confirm import ConfirmScreen
+from screens.modals.field_type_picker import FieldTypePicker
+from screens.modals.schema_diff import SchemaDiffConfirm
+from screens.presenters.field_view import field_views
+from screens.presenters.schema_support import (
+    RecordGroup,
+    diff_against_file,
+    field_lines,
+    path_at_line,
+    record_groups,
+    schema_file,
+    schema_tests_file,
+    set_field_type,
+    with_saved,
+)
+from screens.shell import safe
+from screens.shell.messages import SessionUpdate
+from screens.widgets.field_panel import FieldPanel
+from screens.widgets.schema_editor import SchemaEditor
+from screens.widgets.schema_parse_view import SchemaParseView
+from screens.widgets.schema_samples import SchemaSamples
+from workbench.errors import WorkbenchError
+from workbench.files import atomic_write
+
+VALIDATE_DELAY = 0.08  # seconds after a keystroke before the text is validated
+REPARSE_DELAY = 0.35  # seconds of quiet typing before the sample is re-parsed
+CANCEL_CHECK = 256  # records parsed between checks of the worker's cancel flag
+DIRTY_KEY = "schema"
+
+
+class SchemaScreen(WorkbenchScreen):
+    AUTO_FOCUS = "#field-table"  # not the editor: digits and letters stay screen keys until the user edits
+    HELP = """
+Schema: the schema inferred from the sample you took on Browse & sample (key 2). Pick which records it
+describes in "Start from" (i: one configured log type, or the whole sample), or open the saved schema of that
+log type there to edit it against the same records. Edit the YAML on the left: it is
+validated as you type (the error's line is marked and shown as line:column below the editor) and, after a
+short pause, every sample record is re-parsed — the counts and each failing line with its field and reason
+are in the Failures tab (x): the raw line shows under the list, and Enter takes the editor to that field. The Fields panel lists every field with its statistics and why inference chose its
+type: highlight one and press Enter to jump to it in the editor, or t to pick a new type from a list.
+Ctrl+S saves to the config's schema directory (asking before it overwrites, with a diff). In the Samples tab,
+Space selects records and Ctrl+L adds them as schema tests; Ctrl+O runs the saved schema's tests.
+Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the parsed events with p_ fields,
+5 (Rules) runs the detection rules on them.
+"""
+    DEFAULT_CSS = """
+    SchemaScreen #schema-status { height: 2; padding: 0 1; }
+    SchemaScreen #schema-left { width: 55%; }
+    SchemaScreen #schema-group-row { height: 3; }
+    SchemaScreen #schema-group-row > Static { width: auto; padding: 1 1 0 1; }
+    SchemaScreen #schema-group { width: 1fr; }
+    SchemaScreen #schema-problems { height: auto; max-height: 5; padding: 0 1; }
+    SchemaScreen #schema-right { width: 45%; }
+    SchemaScreen #field-panel { height: 3fr; }
+    SchemaScreen #schema-tabs { height: 2fr; }
+    SchemaScreen #schema-tests-scroll { height: 1fr; padding: 0 1; }
+    """
+    BINDINGS: ClassVar = [
+        Binding("ctrl+s", "save", "Save", id="schema_save", tooltip="Save the schema to the schema directory"),
+        Binding("ctrl+r", "reinfer", "Re-infer", id="schema_reinfer", tooltip="Infer the schema again from the sample"),
+        Binding("ctrl+n", "next_problem", "Next problem", id="schema_next_problem",
+                tooltip="Move the editor's cursor to the next validation problem"),
+        Binding("ctrl+l", "add_tests", "Add tests", id="schema_add_tests",
+                tooltip="Add the selected sample records (Samples tab) as schema tests"),
+        Binding("ctrl+o", "run_tests", "Run tests", id="schema_run_tests", tooltip="Run the saved schema's tests"),
+        Binding("t", "pick_type", "Set type", id="schema_pick_type", tooltip="Pick a new type for the highlighted field"),
+        Binding("i", "focus_group", "Start from", id="schema_focus_group",
+                tooltip="Choose the records to infer from, or open the saved schema of that log type"),
+        Binding("e", "focus_editor", "Editor", id="schema_focus_editor", tooltip="Focus the YAML editor"),
+        Binding("f", "focus_fields", "Fields", id="schema_focus_fields", tooltip="Focus the field list"),
+        Binding("x", "focus_failures", "Failures", id="schema_focus_failures", show=False,
+                tooltip="Show the failing lines of the last re-parse"),
+        Binding("m", "focus_samples", "Samples", id="schema_focus_samples", show=False,
+                tooltip="Show the sample records, to pick schema tests"),
+    ]
+
+    # -- messages from the workers ---------------------------------------------------------------------------
+    class Inferred(Message):
+        def __init__(self, token: int, group: RecordGroup, result, text: str) -> None:
+            super().__init__()
+            self.token, self.group, self.result, self.text = token, group, result, text
+
+    class InferFailed(Message):
+        def __init__(self, token: int, message: str) -> None:
+            super().__init__()
+            self.token, self.message = token, message
+
+    class Validated(Message):
+        def __init__(self, token: int, problems: list) -> None:
+            super().__init__()
+            self.token, self.problems = token, problems
+
+    class Parsed(Message):
+        def __init__(self, token: int, schema, events: list[dict], errors: list, skipped: int) -> None:
+            super().__init__()
+            self.token, self.schema, self.events, self.errors, self.skipped = token, schema, events, errors, skipped
+
+    class Saved(Message):
+        def __init__(self, path, text: str) -> None:
+            super().__init__()
+            self.path, self.text = path, text
+
+    class TestsDone(Message):
+        def __init__(self, body, ok: bool) -> None:
+            super().__init__()
+            self.body, self.ok = body, ok
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: list[RecordGroup] = []
+        self.group: RecordGroup | None = None
+        self.inference = None  # workbench.infer.InferenceResult of the shown schema
+        self.baseline = ""  # editor text as inferred or last saved: edits beyond it are unsaved work
+        self.problems: list = []
+        self.schema = None  # the last schema that validated
+        self._infer_token = 0
+        self._edit_token = 0
+        self._scheduled_text: str | None = None  # the editor text the latest re-parse was scheduled for
+        self._edit_timers: list = []
+        self._sample = None
+
+    # -- layout ----------------------------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="schema-status")
+        with Horizontal():
+            with Vertical(id="schema-left"):
+                with Horizontal(id="schema-group-row"):
+                    yield Static(safe.content("Start from"))
+                    yield Select([], id="schema-group", allow_blank=True, prompt="(nothing chosen)")
+                yield SchemaEditor(id="schema-editor")
+                yield Static(id="schema-problems")
+            with Vertical(id="schema-right"):
+                yield FieldPanel(id="field-panel")
+                with TabbedContent(id="schema-tabs"):
+                    with TabPane(safe.content("Failures"), id="tab-failures"):
+                        yield SchemaParseView(id="schema-parse")
+                    with TabPane(safe.content("Samples"), id="tab-samples"):
+                        yield SchemaSamples(id="schema-samples")
+                    with TabPane(safe.content("Tests"), id="tab-tests"), VerticalScroll(id="schema-tests-scroll"):
+                        yield Static(safe.text("Ctrl+L adds the selected samples as tests; Ctrl+O runs them.", "dim"),
+                                     id="schema-tests")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(SchemaEditor).border_title = safe.content("Schema YAML")
+        self._status()
+        self._show_problems()
+        self._load_sample()
+        self._adopt_session_schema()
+
+    def session_changed(self, names: set[str]) -> None:
+        if "sample" in names:
+            self._load_sample()
+        if "schema" in names:
+            self._adopt_session_schema()
+
+    def _adopt_session_schema(self) -> None:
+        """A schema another screen put in the session (Live's drift patch) opens here as an unsaved edit.
+
+        Our own re-parses publish `self.schema` itself, so those echoes are recognised and ignored.
+        """
+        schema = self.session.schema
+        if schema is None or schema is self.schema:
+            return
+        from workbench.schema import dump_schema
+
+        self._infer_token += 1  # an inference still running must not replace it when it lands
+        self.schema = schema
+        self._set_text(dump_schema(schema))
+        self.app.dirty.mark(DIRTY_KEY, f"schema {schema.name} (opened from another screen) is not saved")
+        self._status(f"opened {schema.name} from another screen; Ctrl+S saves it")
+        self._schedule_reparse(0)
+
+    # -- choosing what to infer from -------------------------------------------------------------------------
+    def _load_sample(self) -> None:
+        sample = self.session.sample
+        if sample is self._sample:
+            return
+        self._sample = sample
+        select = self.query_one("#schema-group", Select)
+        if sample is None or not sample.records:
+            self.groups = []
+            select.set_options([])
+            self._status()
+            return
+        self.groups = with_saved(record_groups(sample.records, self.session.source, self.session.prefix),
+                                 self.session.config.schema_dirs)
+        select.set_options((safe.content(g.label), i) for i, g in enumerate(self.groups))
+        wanted = next((i for i, g in enumerate(self.groups) if g.name == self.session.log_type and g.saved is None), 0)
+        if self.app.dirty.is_dirty(DIRTY_KEY):
+            safe.notify(self.app, "A new sample arrived; your schema edits are kept. Ctrl+R infers from the new sample.")
+            select.value = wanted
+            self.group = self.groups[wanted]
+            self.query_one(SchemaSamples).show_records(self.group.records)
+            self._schedule_reparse(0)
+            return
+        select.value = wanted  # its Changed arrives after self.group is set, so it starts nothing
+        self._start_infer(self.groups[wanted])
+
+    @on(Select.Changed, "#schema-group")
+    def _group_changed(self, event: Select.Changed) -> None:
+        if not isinstance(event.value, int) or not self.groups:
+            return
+        group = self.groups[event.value]
+        if group is self.group:
+            return
+        if self.app.dirty.is_dirty(DIRTY_KEY):
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self._start_infer(group)
+                else:
+                    self.query_one("#schema-group", Select).value = self.groups.index(self.group)
+            self.app.push_screen(ConfirmScreen("Drop your unsaved edits?", [f"start from {group.label}"]), answer)
+            return
+        self._start_infer(group)
+
+    def action_reinfer(self) -> None:
+        if self.group is None:
+            safe.notify(self.app, "No sample yet: sample a prefix on Browse & sample (key 2) first.", severity="warning")
+            return
+        if self.app.dirty.is_dirty(DIRTY_KEY):
+            self.app.push_screen(ConfirmScreen("Infer again and drop your unsaved edits?"),
+                                 lambda yes: yes and self._start_infer(self.group))
+            return
+        self._start_infer(self.group)
+
+    def _start_infer(self, group: RecordGroup) -> None:
+        self.group = group
+        self._infer_token += 1
+        self.query_one(SchemaSamples).show_records(group.records)
+        self.query_one(SchemaParseView).show_note(f"inferring a schema from {len(group.records):,} records…")
+        what = f"opening {group.saved.name}" if group.saved else f"inferring {group.name}"
+        self._status(f"{what} from {len(group.records):,} records…")
+        self.infer(self._infer_token, group)
+
+    @work(thread=True, group="schema-infer", exclusive=True, exit_on_error=False, description="Infer schema")
+    def infer(self, token: int, group: RecordGroup) -> None:
+        from workbench.infer import infer_schema
+        from workbench.schema import dump_schema
+
+        try:
+            result = infer_schema(group.records, name=group.name)
+        except WorkbenchError as e:
+            if group.saved is None:
+                self.post_message(self.InferFailed(token, str(e)))
+                return
+            result = None  # a saved schema still opens; its fields just have no statistics
+        try:
+            text = group.saved.read_text(encoding="utf-8") if group.saved else dump_schema(result.schema)
+        except (OSError, UnicodeDecodeError) as e:
+            self.post_message(self.InferFailed(token, f"Cannot read {group.saved}: {e.__class__.__name__}."))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Inferred(token, group, result, text))
+
+    def on_schema_screen_infer_failed(self, message: InferFailed) -> None:
+        if message.token == self._infer_token:
+            self._status()
+            self.query_one(SchemaParseView).show_note(message.message)
+            safe.notify(self.app, message.message, severity="error")
+
+    def on_schema_screen_inferred(self, message: Inferred) -> None:
+        if message.token != self._infer_token:
+            return
+        self.inference = message.result
+        self.baseline = message.text
+        self.schema = None
+        self.app.dirty.clear(DIRTY_KEY)
+        self._set_text(message.text)
+        self._status()
+        self._schedule_reparse(0)
+
+    def _set_text(self, text: str) -> None:
+        self.query_one(SchemaEditor).load_text(text)
+
+    # -- editing: validate and re-parse ----------------------------------------------------------------------
+    @on(TextArea.Changed, "#schema-editor")
+    def _edited(self) -> None:
+        text = self.query_one(SchemaEditor).text
+        if text != self.baseline:
+            self.app.dirty.mark(DIRTY_KEY, f"schema {self.group.name if self.group else ''} has unsaved edits")
+        else:
+            self.app.dirty.clear(DIRTY_KEY)
+        self._status()
+        if text != self._scheduled_text:  # Changed also arrives (later) for text we loaded and parse already
+            self._schedule_reparse(REPARSE_DELAY)
+
+    def _schedule_reparse(self, delay: float) -> None:
+        text = self._scheduled_text = self.query_one(SchemaEditor).text
+        self._edit_token += 1
+        for timer in self._edit_timers:
+            timer.stop()
+        token = self._edit_token
+        if delay:  # validation shows almost at once; the costlier re-parse waits for a pause in typing
+            self._edit_timers = [self.set_timer(VALIDATE_DELAY, lambda: self.validate(token, text)),
+                            self.set_timer(delay, lambda: self._reparse_now(token))]
+        else:
+            self._edit_timers = []
+            self._reparse_now(token)
+
+    def _reparse_now(self, token: int) -> None:
+        if token != self._edit_token:
+            return
+        records = self.group.records if self.group else []
+        self.query_one(SchemaParseView).show_note(f"re-parsing {len(records):,} records…")
+        self.reparse(token, self.query_one(SchemaEditor).text, records)
+
+    @work(thread=True, group="schema-validate", exclusive=True, exit_on_error=False, description="Validate schema")
+    def validate(self, token: int, text: str) -> None:
+        from workbench.schema import validate_schema_text
+
+        problems = validate_schema_text(text)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Validated(token, problems))
+
+    @work(thread=True, group="schema-parse", exclusive=True, exit_on_error=False, description="Re-parse sample")
+    def reparse(self, token: int, text: str, records: list) -> None:
+        from workbench.parse import ParseError, compile_parser
+        from workbench.schema import SchemaProblem, load_schema, validate_schema_text
+
+        worker = get_current_worker()
+        problems = validate_schema_text(text)
+        schema = None
+        if not problems:
+            try:
+                schema = load_schema(text)
+                parser = compile_parser(schema)
+            except WorkbenchError as e:
+                problems = [SchemaProblem(0, 0, str(e))]
+        self.post_message(self.Validated(token, problems))
+        if problems or worker.is_cancelled:
+            return
+        events: list[dict] = []
+        errors: list = []
+        skipped = 0
+        for i, record in enumerate(records):
+            if i % CANCEL_CHECK == 0 and worker.is_cancelled:
+                return
+            got = parser.parse(record)
+            if got is None:
+                skipped += 1
+            elif isinstance(got, ParseError):
+                errors.append(got)
+            else:
+                events.append(got)
+        self.post_message(self.Parsed(token, schema, events, errors, skipped))
+
+    def on_schema_screen_validated(self, message: Validated) -> None:
+        if message.token != self._edit_token:
+            return
+        self.problems = message.problems
+        self.query_one(SchemaEditor).set_problems(message.problems)
+        self._show_problems()
+        if message.problems:
+            self.query_one(SchemaParseView).show_note("not re-parsed: fix the schema problems first")
+            self._status()
+
+    def on_schema_screen_parsed(self, message: Parsed) -> None:
+        if message.token != self._edit_token:
+            return
+        self.schema = message.schema
+        self.query_one(SchemaParseView).show_result(len(message.events), len(message.errors), message.errors,
+                                                    self.group.records if self.group else [], message.skipped)
+        self.query_one(FieldPanel).show(field_views(message.schema, self.inference), message.events)
+        self._status()
+        self.post_message(SessionUpdate(schema=message.schema, log_type=message.schema.name, events=message.events,
+                                        parse_errors=message.errors))
+
+    def _show_problems(self) -> None:
+        widget = self.query_one("#schema-problems", Static)
+        if not self.problems:
+            widget.update(safe.join(("✓ ", "bold green"), ("schema is valid" if self.schema else "no schema yet", "dim")))
+            return
+        out = safe.join((f"✗ {len(self.problems)} problem{'s' if len(self.problems) > 1 else ''}", "bold red"),
+                        ("  (Ctrl+N goes to the next)", "dim"))
+        for p in self.problems[:4]:
+            out.append("\n")
+            out.append_text(safe.join((f"{p.line}:{p.column}  ", "bold"), p.message))
+        widget.update(out)
+
+    def _status(self, note: str = "") -> None:
+        status = self.query_one("#schema-status", Static)
+        if self.group is None:
+            status.update(safe.join(("No sample yet: ", "bold"),
+                                    "sample a prefix on Browse & sample (key 2); the inferred schema appears here."))
+            return
+        out = safe.join(("Schema ", "bold"), (self.schema.name if self.schema else self.group.name, "bold cyan"),
+                        f"  from {len(self.group.records):,} records")
+        if self.group.saved is not None:
+            out.append_text(safe.join(" (", ("saved file ", "dim"), str(self.group.saved), ")"))
+        elif self.inference is not None:
+            r = self.inference
+            out.append_text(safe.join(f" ({r.format}, {r.events:,} events in {r.shapes:,} shapes)"))
+        if self.app.dirty.is_dirty(DIRTY_KEY):
+            out.append_text(safe.join(("  • unsaved", "bold yellow")))
+        out.append("\n")
+        if note:
+            out.append_text(safe.text(note, "italic"))
+        elif self.inference is not None and self.inference.notes:
+            out.append_text(safe.join(("note: ", "dim"), "; ".join(self.inference.notes)))
+        else:
+            out.append_text(safe.join(("next: ", "dim"), "Ctrl+S saves · 4 Events · 5 Rules · ? help"))
+        status.update(out)
+
+    def action_next_problem(self) -> None:
+        placed = [p for p in self.problems if p.line > 0]
+        if not placed:
+            safe.notify(self.app, "No problems with a line to go to." if self.problems else "The schema is valid.")
+            return
+        editor = self.query_one(SchemaEditor)
+        row = editor.cursor_location[0] + 1
+        target = next((p for p in placed if p.line > row), placed[0])
+        editor.focus()
+        editor.goto_line(target.line, target.column)
+
+    # -- field panel <-> editor ------------------------------------------------------------------------------
+    @on(TextArea.SelectionChanged, "#schema-editor")
+    def _cursor_moved(self, event: TextArea.SelectionChanged) -> None:
+        editor = self.query_one(SchemaEditor)
+        if not editor.has_focus:
+            return
+        path = path_at_line(editor.text, editor.cursor_location[0] + 1)
+        if path:
+            self.query_one(FieldPanel).select(path)
+
+    def on_field_panel_jump(self, message: FieldPanel.Jump) -> None:
+        self._jump_to_field(message.path)
+
+    def on_schema_parse_view_field_wanted(self, message: SchemaParseView.FieldWanted) -> None:
+        self._jump_to_field(message.path)
+
+    def _jump_to_field(self, wanted: str) -> None:
+        """Put the editor's cursor at the end of the field's `type:` line (a failure names `a.b[2].c`)."""
+        wanted = re.sub(r"\[\d+\]", "[]", wanted)
+        editor = self.query_one(SchemaEditor)
+        for line, path, type_line in field_lines(editor.text):
+            if path == wanted:
+                editor.focus()
+                target = type_line or line
+                editor.goto_line(target, len(editor.document.get_line(target - 1)) + 1)
+                return
+        safe.notify(self.app, "That field is not in the editor's text any more.", severity="warning")
+
+    def action_pick_type(self) -> None:
+        view = self.query_one(FieldPanel).current
+        if view is None:
+            safe.notify(self.app, "No field highlighted: focus the Fields panel (f) and pick one.", severity="warning")
+            return
+
+        def chosen(new_type: str | None) -> None:
+            if new_type and new_type != view.type:
+                self._retype(view.path, new_type)
+
+        self.app.push_screen(FieldTypePicker(view.path, view.type), chosen)
+
+    def _retype(self, path: str, new_type: str) -> None:
+        editor = self.query_one(SchemaEditor)
+        changed = set_field_type(editor.text, path, new_type)
+        if changed is None:
+            safe.notify(self.app, "Could not find that field's `type:` line; edit it in the editor.", severity="warning")
+            return
+        text, line = changed
+        new_line = text.split("\n")[line - 1]
+        old_line = editor.document.get_line(line - 1)
+        editor.replace(new_line, (line - 1, 0), (line - 1, len(old_line)))
+        safe.notify(self.app, f"{path} is now {new_type}; re-parsing the sample.")
+
+    # -- saving ----------------------------------------------------------------------------------------------
+    def action_save(self) -> None:
+        if self.problems or self.schema is None:
+            safe.notify(self.app, "Fix the schema problems before saving (Ctrl+N goes to the first).", severity="warning")
+            return
+        text = self.query_one(SchemaEditor).text
+        if not text.endswith("\n"):
+            text += "\n"
+        from workbench.schema import load_schema
+
+        try:
+            name = load_schema(text).name or ""
+            path, exists = schema_file(self.session.config.schema_dirs, name)
+        except WorkbenchError as e:
+            safe.notify(self.app, e, severity="error")
+            return
+        if not exists:
+            self.save(path, text)
+            return
+        diff = diff_against_file(path, text)
+        if not diff:
+            self.baseline = self.query_one(SchemaEditor).text
+            self.app.dirty.clear(DIRTY_KEY)
+            self._status()
+            safe.notify(self.app, f"{path} already holds this schema; nothing to save.")
+            return
+        self.app.push_screen(SchemaDiffConfirm(path, diff), lambda yes: yes and self.save(path, text))
+
+    @work(thread=True, group="schema-save", exclusive=True, exit_on_error=False, description="Save schema")
+    def save(self, path, text: str) -> None:
+        atomic_write(path, text, make_parents=True)
+        self.post_message(self.Saved(path, text))
+
+    def on_schema_screen_saved(self, message: Saved) -> None:
+        current = self.query_one(SchemaEditor).text
+        self.baseline = message.text if current.endswith("\n") else message.text[:-1]
+        if current == self.baseline:
+            self.app.dirty.clear(DIRTY_KEY)
+        self._status(f"saved to {message.path}")
+        safe.notify(self.app, f"Saved {message.path}")
+
+    # -- schema tests ----------------------------------------------------------------------------------------
+    def _saved_path(self):
+        if self.schema is None:
+            return None
+        try:
+            path, exists = schema_file(self.session.config.schema_dirs, self.schema.name)
+        except WorkbenchError as e:
+            safe.notify(self.app, e, severity="error")
+            return None
+        if not exists:
+            safe.notify(self.app, "Save the schema first (Ctrl+S): tests live beside the saved schema.", severity="warning")
+            return None
+        return path
+
+    def action_add_tests(self) -> None:
+        path = self._saved_path()
+        if path is None:
+            return
+        if self.app.dirty.is_dirty(DIRTY_KEY):
+            safe.notify(self.app, "Save first (Ctrl+S): tests are written from the saved schema and run against it.",
+                        severity="warning")
+            return
+        samples = self.query_one(SchemaSamples)
+        records = samples.chosen()
+        if not records:
+            safe.notify(self.app, "No samples chosen: in the Samples tab (m), Space selects records.", severity="warning")
+            return
+        samples.clear_selection()
+        self.add_tests(self.schema, records, schema_tests_file(path))
+
+    @work(thread=True, group="schema-tests", exclusive=True, exit_on_error=False, description="Add schema tests")
+    def add_tests(self, schema, records: list, path) -> None:
+        import tempfile
+        from pathlib import Path
+
+        from workbench.parse.schema_tests import write_schema_test
+
+        with tempfile.TemporaryDirectory() as tmp:
+            new = Path(tmp) / "new_tests.yml"
+            written = write_schema_test(schema, records, new)
+            added = new.read_text(encoding="utf-8")
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        if old and not old.endswith("\n"):
+            old += "\n"
+        atomic_write(path, old + added, make_parents=True)
+        self.post_message(self.TestsDone(safe.join(("✓ ", "bold green"), f"added {written} test(s) to {path}; "
+                                                   "Ctrl+O runs them"), True))
+        self._run_tests(path)
+
+    def action_run_tests(self) -> None:
+        path = self._saved_path()
+        if path is None:
+            return
+        if self.app.dirty.is_dirty(DIRTY_KEY):
+            safe.notify(self.app, "The tests run against the saved schema; your unsaved edits are not in it.")
+        tests = schema_tests_file(path)
+        if not tests.exists():
+            safe.notify(self.app, "This schema has no tests yet: select samples (m, Space) and press Ctrl+L.",
+                        severity="warning")
+            return
+        self.run_tests(tests)
+
+    @work(thread=True, group="schema-tests", exclusive=True, exit_on_error=False, description="Run schema tests")
+    def run_tests(self, path) -> None:
+        self._run_tests(path)
+
+    def _run_tests(self, path) -> None:
+        from workbench.parse.schema_tests import run_schema_tests
+
+        report = run_schema_tests([path])
+        body = safe.join((f"{'✓' if report.ok else '✗'} {report.passed} passed, {report.failed} failed",
+                          "bold green" if report.ok else "bold red"), (f"   {path}", "dim"))
+        for r in report.results:
+            body.append("\n")
+            body.append_text(safe.join(("  ✓ " if r.passed else "  ✗ ", "green" if r.passed else "red"), r.name))
+            if r.message:
+                body.append("\n")
+                body.append_text(safe.text("      " + r.message, "red", single_line=False, limit=2000))
+        for problem in report.problems:
+            body.append("\n")
+            body.append_text(safe.join(("  ✗ ", "red"), problem))
+        self.post_message(self.TestsDone(body, report.ok))
+
+    def on_schema_screen_tests_done(self, message: TestsDone) -> None:
+        self.query_one("#schema-tests", Static).update(message.body)
+        self.query_one(TabbedContent).active = "tab-tests"
+
+    # -- focus -----------------------------------------------------------------------------------------------
+    def action_focus_group(self) -> None:
+        self.query_one("#schema-group", Select).focus()
+
+    def action_focus_editor(self) -> None:
+        self.query_one(SchemaEditor).focus()
+
+    def action_focus_fields(self) -> None:
+        self.query_one("#field-table").focus()
+
+    def action_focus_failures(self) -> None:
+        self.query_one(TabbedContent).active = "tab-failures"
+        self.query_one("#parse-failures").focus()
+
+    def action_focus_samples(self) -> None:
+        self.query_one(TabbedContent).active = "tab-samples"
+        self.query_one(SchemaSamples).focus()

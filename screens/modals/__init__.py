@@ -1,0 +1,1 @@
+"""Modal screens: confirmations, detail views, help, pickers and patch dialogs."""

@@ -1,0 +1,176 @@
+"""UI glue for the Schema screen (no widgets, no Textual): which sample records a schema is inferred from,
+the schema's default name and file, an atomic save with a diff against the file on disk, and where each field
+sits in the YAML text (so the field panel and the editor can follow each other).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+
+_SCHEMA_LINE = re.compile(r"^schema:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
+_NAME_ITEM = re.compile(r"^(\s*)-\s+name:\s*['\"]?([^'\"#]*?)['\"]?\s*(?:#.*)?$")
+_KEY_LINE = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z]+):(.*)$")
+_DATE_PART = re.compile(r"^(\d{4}([-/]?\d{2}){0,2}|[a-z]+=.*|\d+)$")
+
+
+@dataclass(slots=True)
+class RecordGroup:
+    """Sample records that one schema should describe: one configured log type, or the whole sample."""
+
+    name: str  # the schema name proposed for them
+    records: list = field(default_factory=list)
+    configured: bool = False  # the name comes from the source's prefix -> log type mapping
+    saved: Path | None = None  # open this saved schema instead of inferring one
+
+    @property
+    def label(self) -> str:
+        if self.saved is not None:
+            return f"{self.name} · open the saved {self.saved.name}"
+        how = "" if self.configured else " (name from the prefix)"
+        return f"{self.name} · infer from {len(self.records):,} records{how}"
+
+
+def with_saved(groups: list[RecordGroup], schema_dirs) -> list[RecordGroup]:
+    """Each group, followed by a twin that opens the saved schema of the same name when there is one."""
+    out = []
+    for g in groups:
+        out.append(g)
+        try:
+            path, exists = schema_file(schema_dirs, g.name)
+        except WorkbenchError:
+            continue
+        if exists:
+            out.append(RecordGroup(g.name, g.records, g.configured, path))
+    return out
+
+
+def name_from_prefix(prefix: str) -> str:
+    """`Panoptica/auth/` → `Custom.Panoptica.Auth`: a valid Panther custom schema name from a key prefix."""
+    parts = []
+    for segment in prefix.strip("/").split("/"):
+        if not segment or _DATE_PART.match(segment):
+            continue
+        words = re.split(r"[^A-Za-z0-9]+", segment)
+        word = "".join(w[:1].upper() + w[1:] for w in words if w)
+        if word and word[0].isdigit():
+            word = "X" + word
+        if word:
+            parts.append(word)
+    return "Custom." + ".".join(parts or ["Logs"])
+
+
+def record_groups(records: list, source, prefix: str | None) -> list[RecordGroup]:
+    """The sample split by configured log type (largest first), plus the whole sample when it is mixed."""
+    by_type: dict[str, RecordGroup] = {}
+    unmapped: list = []
+    for r in records:
+        types = source.log_types_for(r.key) if source is not None else ()
+        if len(types) == 1:
+            by_type.setdefault(types[0], RecordGroup(types[0], configured=True)).records.append(r)
+        else:
+            unmapped.append(r)
+    groups = sorted(by_type.values(), key=lambda g: -len(g.records))
+    if unmapped:
+        groups.append(RecordGroup(name_from_prefix(prefix or ""), unmapped))
+    if len(groups) > 1:
+        groups.append(RecordGroup(name_from_prefix(prefix or "") + ("All" if unmapped else ""), list(records)))
+    return groups
+
+
+def schema_file(schema_dirs, name: str) -> tuple[Path, bool]:
+    """(file to save schema `name` in, whether it exists): the file already declaring that name, else a new one
+    in the first schema directory."""
+    dirs = [Path(d) for d in schema_dirs or ()]
+    if not dirs:
+        raise WorkbenchError("The config names no schema directory (`schemas:`); add one to save schemas.")
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for p in sorted(d.rglob("*")):
+            if p.suffix not in (".yml", ".yaml") or p.stem.endswith("_tests") or not p.is_file():
+                continue
+            try:
+                m = _SCHEMA_LINE.search(p.read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                continue
+            if (m and m.group(1) == name) or (not m and p.stem == name):
+                return p, True
+    path = dirs[0] / f"{name}.yml"
+    return path, path.exists()
+
+
+def schema_tests_file(schema_path: Path) -> Path:
+    """Where a schema's tests live: `<schema file stem>_tests.yml` beside it (never read as a schema)."""
+    return schema_path.with_name(schema_path.stem + "_tests.yml")
+
+
+def diff_against_file(path: Path, text: str) -> list[str]:
+    """Unified diff lines from the file on disk to `text` (empty when equal or the file is new)."""
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return list(difflib.unified_diff(old.splitlines(), text.splitlines(), f"{path.name} (saved)",
+                                     f"{path.name} (editor)", lineterm="", n=2))
+
+
+def field_lines(text: str) -> list[tuple[int, str, int | None]]:
+    """(1-based line of `- name:`, dotted field path, 1-based line of its `type:` or None), in text order.
+
+    A light indentation scan rather than a YAML parse, so it keeps working while the text is being edited
+    and is not valid YAML. Array element fields get `[]` after the array's name, as `walk_fields` names them.
+    """
+    out: list[tuple[int, str, int | None]] = []
+    stack: list[list] = []  # [indent of "- name", full path, indent of its `element:` key or None]
+    for i, line in enumerate(text.splitlines(), start=1):
+        m = _NAME_ITEM.match(line)
+        if m:
+            indent = len(m.group(1))
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            name = m.group(2)
+            if stack:
+                _indent, parent, element_indent = stack[-1]
+                inside_element = element_indent is not None and element_indent < indent
+                path = f"{parent}{'[]' if inside_element else ''}.{name}"
+            else:
+                path = name
+            stack.append([indent, path, None])
+            out.append((i, path, None))
+            continue
+        k = _KEY_LINE.match(line)
+        if not k or not stack:
+            continue
+        indent, key = len(k.group(1)), k.group(2)
+        if indent <= stack[-1][0]:
+            continue
+        if key == "element":
+            stack[-1][2] = indent
+        elif key == "type" and out and out[-1][1] == stack[-1][1] and out[-1][2] is None:
+            out[-1] = (out[-1][0], out[-1][1], i)
+    return out
+
+
+def path_at_line(text: str, line: int) -> str | None:
+    """The field whose block holds 1-based `line` (the nearest `- name:` at or above it)."""
+    best = None
+    for n, path, _t in field_lines(text):
+        if n > line:
+            break
+        best = path
+    return best
+
+
+def set_field_type(text: str, path: str, new_type: str) -> tuple[str, int] | None:
+    """`text` with the `type:` of field `path` replaced by `new_type`, and the 1-based line changed."""
+    for _n, p, t in field_lines(text):
+        if p == path and t is not None:
+            lines = text.split("\n")
+            lines[t - 1] = re.sub(r"(type:\s*)[^#\s]+", lambda m: m.group(1) + new_type, lines[t - 1], count=1)
+            return "\n".join(lines), t
+    return None

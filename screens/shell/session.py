@@ -1,0 +1,60 @@
+"""The one session object the App holds: what the user has chosen and loaded so far.
+
+Screens read it (`self.app.session`) and never write it directly: they post `SessionUpdate(...)` and the App
+applies the change on the UI thread, then publishes `app.session_changed` with the names of the fields that
+changed. Screens subscribe to that signal to refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from workbench.config import Config, Source
+
+
+@dataclass(eq=False)
+class Session:
+    """Shared state for every screen. Fields hold plain core objects (no widgets)."""
+
+    config: Config
+    source: Source | None = None
+    prefix: str | None = None  # the prefix the user is browsing / sampled
+    sample: Any = None  # workbench.source.sampling.SampleResult of the last sample
+    detections: list[Any] = field(default_factory=list)  # workbench.source.formats.Detection groups of that sample
+    log_type: str | None = None  # the schema/log type the user is working on
+    schema: Any = None  # workbench.schema.Schema currently in use (inferred, edited or loaded)
+    events: list[dict] = field(default_factory=list)  # parsed events (with p_ fields) of the sample
+    parse_errors: list[Any] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # room for later screens (rules results, live state)
+
+    def apply(self, changes: dict[str, Any]) -> set[str]:
+        """Set the given fields; returns the names whose value actually changed. Unknown names are a bug."""
+        names = {f.name for f in fields(self)}
+        unknown = set(changes) - names
+        if unknown:
+            raise AttributeError(f"Session has no field(s) {', '.join(sorted(unknown))}")
+        changed = set()
+        for name, value in changes.items():
+            if getattr(self, name) is not value:
+                setattr(self, name, value)
+                changed.add(name)
+        return changed
+
+    _aws: Any = field(default=None, repr=False)
+
+    @property
+    def source_name(self) -> str:
+        return self.source.name if self.source else ""
+
+    def aws(self):
+        """The `workbench.aws.AwsSession` of the current source (one per source, created on first use)."""
+        from workbench.aws import AwsSession
+
+        if self.source is None:
+            from workbench.errors import WorkbenchError
+
+            raise WorkbenchError("No source selected: pick one on the Sources screen (key 1).")
+        if self._aws is None or self._aws.source is not self.source:
+            self._aws = AwsSession(self.source)
+        return self._aws

@@ -1,0 +1,140 @@
+"""decode → parse for whole objects: the path `workbench parse`, live mode and replay share.
+
+`events_from_object` turns one object's bytes into events and ParseErrors; `iter_events` does that for
+every object under a source's prefix (listed, fetched concurrently, decoded). Objects that cannot be
+fetched or decoded come back as ParseErrors with field "" so they are counted, never raised.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from workbench.config import Config, Source
+from workbench.model import FetchFailure, ObjectRef, Record
+from workbench.parse import ParseError, parsers_for_source
+from workbench.schema import Schema
+from workbench.source.decode import decode_object
+
+Parse = Callable[[Record], "dict | ParseError | None"]
+
+
+def _object_error(ref: ObjectRef, message: str) -> ParseError:
+    return ParseError(ref.key, 0, "", "", message, "")
+
+
+def parse_records(parse: Parse, records: list[Record]) -> list[dict | ParseError]:
+    """Parse records, dropping skipped lines (blank lines, CSV headers)."""
+    out = []
+    for r in records:
+        got = parse(r)
+        if got is not None:
+            out.append(got)
+    return out
+
+
+_PARSERS: dict[tuple[int, int, int], tuple[Config, Source, dict | None, Parse]] = {}
+_PARSERS_MAX = 8
+
+
+def cached_parser(config: Config, source: Source, schemas: dict[str, Schema] | None = None) -> Parse:
+    """`parsers_for_source`, compiled once per (config, source, schemas) objects and reused.
+
+    Live mode and replay call `events_from_object` once per object; schema files must not be re-read and
+    re-compiled each time. Keyed by identity (the objects are kept alive by the cache, so ids stay valid).
+    """
+    key = (id(config), id(source), id(schemas))
+    hit = _PARSERS.get(key)
+    if hit is not None and hit[0] is config and hit[1] is source and hit[2] is schemas:
+        return hit[3]
+    parse = parsers_for_source(config, source, schemas)
+    if len(_PARSERS) >= _PARSERS_MAX:
+        _PARSERS.pop(next(iter(_PARSERS)))
+    _PARSERS[key] = (config, source, schemas, parse)
+    return parse
+
+
+def events_from_object(config: Config, source: Source, ref: ObjectRef, data: bytes,
+                       schemas: dict[str, Schema] | None = None, *, parse: Parse | None = None) -> list[dict | ParseError]:
+    """Decode one object and parse every record (routing by key prefix unless `schemas` is given).
+
+    Parsers are compiled once per (config, source, schemas) and cached; pass `parse` to use your own.
+    """
+    parse = parse or cached_parser(config, source, schemas)
+    decoded = decode_object(data, ref, stream=source.stream or "auto")
+    if decoded.error:
+        return [_object_error(ref, f"cannot decode {ref.uri}: {decoded.error}")]
+    return parse_records(parse, decoded.records)
+
+
+def iter_events(config: Config, source: Source, prefix: str | None = None, since: datetime | None = None,
+                until: datetime | None = None, limit: int | None = None,
+                progress: Callable[..., None] | None = None, cancel: threading.Event | None = None,
+                schemas: dict[str, Schema] | None = None, *, aws=None,
+                counts: dict | None = None) -> Iterator[dict | ParseError]:
+    """Events (and ParseErrors) for every object under `prefix` in [since, until), objects in completion order.
+
+    `limit` caps the number of objects. `progress(done_objects, total_objects)` is called as objects finish.
+    `counts`, if given, is filled with objects / events / errors / failures as the run goes.
+    """
+    from workbench.aws import AwsSession
+    from workbench.source.s3 import list_objects
+    from workbench.source.sampling import iter_object_records
+
+    aws = aws or AwsSession(source)
+    parse = parsers_for_source(config, source, schemas)
+    refs = []
+    for ref in list_objects(aws, source, prefix=prefix, since=since, until=until):
+        if cancel is not None and cancel.is_set():
+            return
+        refs.append(ref)
+        if limit is not None and len(refs) >= limit:
+            break
+    counts = counts if counts is not None else {}
+    for k in ("objects", "events", "errors", "failures"):
+        counts.setdefault(k, 0)
+    total = len(refs)
+    for done, (ref, got) in enumerate(iter_object_records(aws, refs, stream=source.stream or "auto", cancel=cancel), 1):
+        counts["objects"] = done
+        if isinstance(got, FetchFailure):
+            counts["failures"] += 1
+            yield _object_error(ref, got.message)
+        else:
+            for item in parse_records(parse, got):
+                if type(item) is dict:
+                    counts["events"] += 1
+                else:
+                    counts["errors"] += 1
+                yield item
+        if progress is not None:
+            progress(done, total)
+        if cancel is not None and cancel.is_set():
+            return
+
+
+def iter_object_batches(config: Config, source: Source, prefix: str | None = None, since: datetime | None = None,
+                        until: datetime | None = None, limit: int | None = None,
+                        cancel: threading.Event | None = None, *, aws=None,
+                        counts: dict | None = None) -> Iterator[tuple[ObjectRef, list[Record] | FetchFailure]]:
+    """(ref, decoded records | FetchFailure) per object under `prefix` in [since, until), not parsed: for a
+    consumer that parses elsewhere (the rule worker, in `rules run`). `counts` gets objects / failures."""
+    from workbench.aws import AwsSession
+    from workbench.source.s3 import list_objects
+    from workbench.source.sampling import iter_object_records
+
+    aws = aws or AwsSession(source)
+    refs = []
+    for ref in list_objects(aws, source, prefix=prefix, since=since, until=until):
+        refs.append(ref)
+        if limit is not None and len(refs) >= limit:
+            break
+    counts = counts if counts is not None else {}
+    counts.setdefault("objects", 0)
+    counts.setdefault("failures", 0)
+    counts["total"] = len(refs)
+    for done, (ref, got) in enumerate(iter_object_records(aws, refs, stream=source.stream or "auto", cancel=cancel), 1):
+        counts["objects"] = done
+        if isinstance(got, FetchFailure):
+            counts["failures"] += 1
+        yield ref, got

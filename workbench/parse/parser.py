@@ -1,0 +1,359 @@
+"""Compile a Panther schema once into a parser; parse records into exactly the events Panther would store.
+
+An event holds the declared fields only (case-sensitive names, undeclared keys dropped, nulls and empty
+values omitted), values coerced by Panther's decoding rules, timestamps as `YYYY-MM-DD HH:MM:SS.fffffffff`
+UTC, embedded JSON decoded, then the standard fields `p_log_type`, `p_row_id`, `p_event_time`,
+`p_parse_time`, `p_source_file` and the `p_any_*` indicator columns. A line that does not fit is a
+`ParseError` value naming the field, the value and the reason; it never stops a file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from workbench.errors import WorkbenchError
+from workbench.model import Record
+from workbench.parse.codegen import _object_decoder
+from workbench.parse.managed import managed_steps
+from workbench.parse.text import _UNESCAPE, _pattern_shortcuts, _TextParser
+from workbench.parse.values import ParseError, _Bad, _JSONError, _kind, _orjson_loads, _short, loads
+from workbench.schema import Field, Schema
+from workbench.schema.indicators import fold_into
+from workbench.schema.timeformats import ns_to_text
+
+# --- the parser ---------------------------------------------------------------------------------------------
+
+class _Clock:
+    """p_parse_time text, recomputed at most once per millisecond (formatting is the costly part)."""
+
+    __slots__ = ("_ms", "_text")
+
+    def __init__(self) -> None:
+        self._ms = -1
+        self._text = ""
+
+    def text(self) -> str:
+        ns = time.time_ns()
+        ms = ns // 1_000_000
+        if ms != self._ms:
+            self._ms = ms
+            self._text = ns_to_text(ms * 1_000_000)
+        return self._text
+
+
+_CLOCK = _Clock()
+_ROW_ID_LOW = tuple(format(i, "03x") for i in range(4096))
+
+
+def _row_ids() -> Iterator[str]:
+    """p_row_id values: a random per-parser prefix and a hex counter (unique without os.urandom per event).
+
+    Ids are made 4,096 at a time (one concatenation each) and handed out by C-level chaining, so taking one
+    is a single cheap next(); formatting each id on its own cost a quarter of a microsecond.
+    """
+    prefix = os.urandom(6).hex()
+
+    def batches() -> Iterator[list[str]]:
+        for high in itertools.count(1):
+            base = f"{prefix}{high:x}"
+            yield [base + low for low in _ROW_ID_LOW]
+
+    return itertools.chain.from_iterable(batches())
+
+
+def _event_time_getters(fields: tuple[Field, ...]) -> list[Callable[[dict], Any]]:
+    """Getters for every isEventTime field, schema order (the first with a value becomes p_event_time)."""
+    out: list[Callable[[dict], Any]] = []
+
+    def walk(fs: tuple[Field, ...], path: tuple[str, ...]) -> None:
+        for f in fs:
+            p = (*path, f.name)
+            if f.type == "timestamp" and f.is_event_time:
+                if len(p) == 1:
+                    name = p[0]
+                    out.append(lambda e, n=name: e.get(n))
+                else:
+                    def get(e: dict, p: tuple[str, ...] = p) -> Any:
+                        for k in p:
+                            if type(e) is not dict:
+                                return None
+                            e = e.get(k)
+                        return e
+                    out.append(get)
+            if f.type == "object" and f.fields:
+                walk(f.fields, p)
+
+    walk(fields, ())
+    return out
+
+
+def _standard_fields(schema: Schema) -> Callable[[dict | None, list, str, str], dict]:
+    """The function adding the `p_` fields to a decoded event (None: every declared field was empty, still
+    an event, as Panther keeps it) from its indicator hits and the object it came from."""
+    log_type = schema.name
+    row_ids = _row_ids()
+    clock = _CLOCK.text
+    getters = _event_time_getters(schema.fields)
+    top = [f.name for f in schema.fields if f.type == "timestamp" and f.is_event_time]
+    time_key = top[0] if len(top) == 1 and len(getters) == 1 else None  # the common case: one top-level field
+
+    def finish(event: dict | None, ind: list, bucket: str, key: str) -> dict:
+        if event is None:
+            event = {}
+        parse_time = clock()
+        if time_key is not None:
+            event_time = event.get(time_key)
+        else:
+            event_time = None
+            for get in getters:
+                event_time = get(event)
+                if event_time is not None:
+                    break
+        event["p_log_type"] = log_type
+        event["p_row_id"] = next(row_ids)
+        event["p_event_time"] = event_time or parse_time
+        event["p_parse_time"] = parse_time
+        if bucket or key:
+            event["p_source_file"] = {"aws_s3_bucket": bucket, "aws_s3_key": key}
+        if ind:
+            fold_into(event, ind)
+        return event
+
+    return finish
+
+
+class Parser:
+    """A schema compiled once. `parse(record)` → event dict, ParseError, or None for a skipped line."""
+
+    def __init__(self, schema: Schema):
+        if not schema.name:
+            raise WorkbenchError("A schema needs a name (`schema:`) before it can parse.")
+        if not schema.fields:
+            raise WorkbenchError(f"Schema {schema.name} has no fields.")
+        self.schema = schema
+        self.log_type = schema.name
+        kind = schema.parser_kind
+        if kind in ("script", "native"):
+            raise WorkbenchError(f"Schema {schema.name}: the `{kind}` parser is not supported here; use csv, fastmatch, regex or JSON.")
+        self._text = _TextParser(kind, schema.parser[kind]) if schema.parser else None
+        empty = frozenset(self._text.empty) if self._text is not None and not self._text.expand else frozenset()
+        self._decode = _object_decoder(schema.fields, empty)
+        self._fastmatch = None
+        t = self._text
+        if t is not None and t.kind == "fastmatch" and not t.trim and not t.expand and not t.skip_prefix:
+            self._fastmatch = [(rx.match, names, quoted,
+                                _object_decoder(schema.fields, empty, {n: i for i, n in enumerate(names)}))
+                               for rx, names, quoted in t.patterns]
+            self._shortcuts = _pattern_shortcuts(t.match)
+            self._last_pattern = 0
+        self._finish = _standard_fields(schema)
+        self._managed = managed_steps(schema.name)
+        self._managed_split = None
+        if self._managed is not None and self._managed.text_splitter is not None:
+            self._managed_split = self._managed.text_splitter()
+        if self._managed is not None:
+            self.parse = self._managed_parse  # type: ignore[method-assign]  # see workbench/parse/managed.py
+        elif self._text is None:
+            self.parse = self._json_parse()  # type: ignore[method-assign]  # the hot path, per instance
+
+    def _json_parse(self) -> Callable[[Record], dict | ParseError | None]:
+        """`parse` for a JSON schema: the common line (an object that decodes) in as few steps as possible.
+
+        Everything else (blank lines, what only the stdlib reads, non-objects, nesting too deep) goes to
+        the general `parse`, which says what is wrong. orjson skips the whitespace around a line itself.
+        """
+        decode, finish, general = self._decode, self._finish, Parser.parse.__get__(self)
+
+        def parse(record: Record) -> dict | ParseError | None:
+            try:
+                raw = _orjson_loads(record.text)
+            except _JSONError:
+                return general(record)
+            if type(raw) is not dict:
+                return general(record)
+            ind: list = []
+            try:
+                event = decode(raw, ind)
+            except (_Bad, RecursionError):
+                return general(record)  # rare: the general path decodes again and builds the ParseError
+            return finish(event, ind, record.bucket, record.key)
+
+        return parse
+
+    def _managed_parse(self, record: Record) -> dict | ParseError | None:
+        """`parse` for a shipped managed type: the schema's parser, the type's `prepare`, decoding, its `scan`."""
+        text = record.text.strip()
+        if not text:
+            return None
+        steps = self._managed
+        ind: list = []
+        try:
+            if self._text is None and self._managed_split is not None and text[0] != "{":
+                try:
+                    raw = self._managed_split(text, record.key)
+                except ValueError as e:
+                    raise _Bad(_short(text), str(e)) from None
+                if raw is None:
+                    return None
+            elif self._text is None:
+                try:
+                    raw = _orjson_loads(text)
+                except _JSONError:
+                    raw = loads(text)
+                if type(raw) is not dict:
+                    raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
+            else:
+                raw = self._text.split(text, record.key, record.line)
+                if raw is None:
+                    return None
+            if steps.prepare is not None:
+                try:
+                    raw = steps.prepare(raw)
+                except ValueError as e:
+                    raise _Bad(_short(text), str(e)) from None
+            event = self._decode(raw, ind)
+            if steps.scan is not None and event is not None:
+                steps.scan(event, ind)
+        except _Bad as e:
+            return ParseError(record.key, record.line, e.path, _short(e.value), e.reason, self.log_type)
+        except RecursionError:
+            return ParseError(record.key, record.line, "", _short(text), "value is nested too deeply", self.log_type)
+        return self._finish(event, ind, record.bucket, record.key)
+
+    def parse_text(self, text: str, bucket: str = "", key: str = "", line: int = 0) -> dict | ParseError | None:
+        return self.parse(Record(bucket, key, line, text))
+
+    def parse(self, record: Record) -> dict | ParseError | None:
+        text = record.text.strip()
+        if not text:
+            return None
+        key = record.key
+        ind: list = []  # encoded indicator hits, folded into p_any_* once per event
+        try:
+            if self._text is None:
+                try:
+                    raw = _orjson_loads(text)
+                except _JSONError:
+                    raw = loads(text)  # the stdlib fallback, or a ParseError naming the problem
+                if type(raw) is not dict:
+                    raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
+                event = self._decode(raw, ind)
+            elif self._fastmatch is not None:
+                m = None
+                j = self._last_pattern
+                guard = self._shortcuts[j]
+                if guard is not None:
+                    # the pattern that won last time, tried first when an earlier-listed pattern provably
+                    # could not have matched (see _pattern_shortcuts): one regex pass instead of several
+                    hit = self._fastmatch[j]
+                    m = hit[0](text)
+                    if m is not None and guard:
+                        rest = m.group(m.lastindex or 0)
+                        for d in guard:
+                            if d in rest:
+                                m = None
+                                break
+                if m is None:
+                    for j, hit in enumerate(self._fastmatch):
+                        m = hit[0](text)
+                        if m is not None:
+                            self._last_pattern = j
+                            break
+                    else:
+                        raise _Bad(_short(text), "line does not match any fastmatch pattern")
+                _, _, quoted, dec = hit
+                g = m.groups()
+                if "\\" in text and any(quoted):
+                    g = tuple(_UNESCAPE.sub(r"\1", x) if q and "\\" in x else x for x, q in zip(g, quoted, strict=True))
+                event = dec(g, ind)
+            else:
+                raw = self._text.split(text, key, record.line)
+                if raw is None:
+                    return None
+                event = self._decode(raw, ind)
+        except _Bad as e:
+            return ParseError(key, record.line, e.path, _short(e.value), e.reason, self.log_type)
+        except RecursionError:
+            return ParseError(key, record.line, "", _short(text), "value is nested too deeply", self.log_type)
+        return self._finish(event, ind, record.bucket, key)
+
+    def parse_many(self, records: Iterable[Record]) -> list[dict | ParseError]:
+        parse = self.parse
+        return [r for r in map(parse, records) if r is not None]
+
+
+def compile_parser(schema: Schema) -> Parser:
+    """Compile a schema into a Parser (raises WorkbenchError if the schema cannot parse anything)."""
+    return Parser(schema)
+
+
+class Classifier:
+    """Several candidate parsers for one stream: the first (in order) that parses a line wins, as in Panther."""
+
+    def __init__(self, parsers: Iterable[Parser]):
+        self.parsers = list(parsers)
+        if not self.parsers:
+            raise WorkbenchError("No schemas to parse with.")
+        self.log_type = self.parsers[0].log_type if len(self.parsers) == 1 else "|".join(p.log_type for p in self.parsers)
+
+    def parse(self, record: Record) -> dict | ParseError | None:
+        if len(self.parsers) == 1:
+            return self.parsers[0].parse(record)
+        errors: list[ParseError] = []
+        for p in self.parsers:
+            r = p.parse(record)
+            if r is None or type(r) is dict:
+                return r
+            errors.append(r)
+        first = errors[0]
+        why = "; ".join(f"{e.log_type}: {e.field + ' ' if e.field else ''}{e.reason}" for e in errors)
+        return ParseError(first.key, first.line, first.field, first.value, f"no schema matched ({why})", self.log_type)
+
+    __call__ = parse
+
+
+def parsers_for_source(config, source, schemas: dict[str, Schema] | None = None) -> Callable[[Record], dict | ParseError | None]:
+    """A function parsing any record of `source`: the record's key prefix picks its log types.
+
+    With `schemas` given, those schemas are tried (in order) for every record instead of the prefix
+    mapping, which is how a freshly inferred schema is tried on a prefix.
+    """
+    from workbench.schema import load_schema_dir
+
+    if schemas is not None:
+        classifier = Classifier(compile_parser(s) for s in schemas.values())
+        return classifier.parse
+    available = load_schema_dir(config.schema_dirs) if config.schema_dirs else {}
+    cache: dict[tuple[str, ...], Classifier | str] = {}
+    compiled: dict[str, Parser] = {}
+
+    def for_types(types: tuple[str, ...]) -> Classifier | str:
+        got = cache.get(types)
+        if got is None:
+            missing = [t for t in types if t not in available]
+            if not types:
+                got = "no log type is mapped to this key's prefix in the source config"
+            elif missing:
+                got = f"no schema named {', '.join(missing)} in {', '.join(map(str, config.schema_dirs)) or 'the schema directories'}"
+            else:
+                for t in types:
+                    if t not in compiled:
+                        compiled[t] = compile_parser(available[t])
+                got = Classifier(compiled[t] for t in types)
+            cache[types] = got
+        return got
+
+    def parse(record: Record) -> dict | ParseError | None:
+        types = source.log_types_for(record.key)
+        c = for_types(types)
+        if isinstance(c, str):
+            if not record.text.strip():
+                return None
+            return ParseError(record.key, record.line, "", _short(record.text), c, "|".join(types))
+        return c.parse(record)
+
+    return parse

@@ -1,0 +1,491 @@
+"""Timestamp codecs: Panther time formats (rfc3339, unix*, strftime) compiled into fast parsers.
+
+Every parser turns an input value into Panther's stored text, `YYYY-MM-DD HH:MM:SS.fffffffff` in UTC
+(nanosecond digits, so the text sorts like the instant). strptime is ~10 µs a call, so strftime formats
+are compiled once into a regex plus integer assembly, and UTC results skip datetime entirely.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+TimeParser = Callable[[object], str]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MONTHS = {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
+_FULL_MONTHS = {
+    m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
+                                    "september", "october", "november", "december"))
+}
+_CACHE_MAX = 65536
+
+# rfc3339 as Go reads it: 'T' separator, optional 1-9 fraction digits, Z or ±hh:mm.
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})\Z", re.ASCII)
+# Panther's own stored text (also accepted wherever a timestamp is compared, e.g. in schema tests).
+_PANTHER_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?\Z", re.ASCII)
+_INT_TEXT = re.compile(r"[+-]?\d+\Z", re.ASCII)
+_NUM_TEXT = re.compile(r"[+-]?(\d+)(?:\.(\d*))?\Z", re.ASCII)
+
+_valid_dates: dict[str, bool] = {}
+_valid_days: set[str] = set()  # 'YYYY-MM-DD' texts already checked
+
+
+def _check_date(y: int, mo: int, d: int) -> None:
+    key = (y, mo, d)
+    if key in _valid_dates:
+        return
+    datetime(y, mo, d)  # raises ValueError for 2024-02-30 and friends
+    if len(_valid_dates) < _CACHE_MAX:
+        _valid_dates[key] = True
+
+
+def utc_text(y: int, mo: int, d: int, h: int, mi: int, s: int, ns: int = 0) -> str:
+    return f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}.{ns:09d}"
+
+
+def _shifted_text(y: int, mo: int, d: int, h: int, mi: int, s: int, ns: int, offset_s: int) -> str:
+    dt = datetime(y, mo, d, h, mi, s) - timedelta(seconds=offset_s)
+    return utc_text(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, ns)
+
+
+def ns_to_text(ns: int) -> str:
+    secs, frac = divmod(ns, 1_000_000_000)
+    if not -62135596800 <= secs <= 253402300799:
+        raise ValueError("out of the representable range (years 1-9999)")
+    if secs >= 0:
+        t = time.gmtime(secs)
+        return utc_text(t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, frac)
+    dt = _EPOCH + timedelta(seconds=secs)
+    return utc_text(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, frac)
+
+
+def now_text() -> str:
+    return ns_to_text(time.time_ns())
+
+
+def _frac_ns(frac: str | None) -> int:
+    return int((frac + "000000000")[:9]) if frac else 0
+
+
+def _offset_seconds(z: str) -> int:
+    if z in ("Z", "z", "", "UTC", "GMT"):
+        return 0
+    sign = -1 if z[0] == "-" else 1
+    digits = z[1:].replace(":", "")
+    if len(digits) != 4 or not digits.isdigit():
+        raise ValueError(f"bad zone offset {z!r}")
+    h, m = int(digits[:2]), int(digits[2:])
+    if h > 23 or m > 59:
+        raise ValueError(f"bad zone offset {z!r}")
+    return sign * (h * 3600 + m * 60)
+
+
+def _assemble(y: int, mo: int, d: int, h: int, mi: int, s: int, ns: int, offset_s: int) -> str:
+    if h > 23 or mi > 59 or s > 59:
+        raise ValueError("time of day out of range")
+    _check_date(y, mo, d)
+    if offset_s:
+        return _shifted_text(y, mo, d, h, mi, s, ns, offset_s)
+    return utc_text(y, mo, d, h, mi, s, ns)
+
+
+_fromiso = datetime.fromisoformat
+
+
+def parse_rfc3339(value: object) -> str:
+    if type(value) is not str:
+        raise ValueError("expected an RFC 3339 string")
+    n = len(value)
+    if n == 20 and value[4::3] == "--T::Z" and value.isascii():
+        # the commonest form (whole seconds, UTC), with as few Python steps as possible: one slice checks every
+        # separator ('-' at 7 rules out ISO week dates, which fromisoformat would also accept), the C ISO
+        # parser checks digits and ranges, and with only digits around them 'T' and 'Z' occur once each
+        try:
+            _fromiso(value)
+        except ValueError:
+            pass
+        else:
+            return value.replace("T", " ").replace("Z", ".000000000")
+    if 22 <= n <= 30 and value[-1] == "Z" and value[4:20:3] == "--T::." and value.isascii():
+        # UTC with a fraction: the C ISO parser validates digits and ranges (it rejects second 60, as Go does);
+        # the stored text is then the input re-cut, fraction kept to the nanosecond
+        frac = value[20:-1]
+        if frac.isdigit():
+            try:
+                _fromiso(value)
+            except ValueError:
+                pass  # the slow path below says exactly what is wrong
+            else:
+                return value[:-1].replace("T", " ") + "000000000"[len(frac):]
+    m = _RFC3339.match(value)
+    if m is None:
+        raise ValueError("not RFC 3339 (expected e.g. 2024-05-01T12:00:00Z)")
+    y, mo, d, h, mi, s, frac, z = m.groups()
+    if z in ("Z", "z"):
+        # fast path: UTC text is a re-slicing of the input once the ranges check out
+        if h > "23" or mi > "59" or s > "59":
+            raise ValueError("time of day out of range")
+        day = value[:10]
+        if day not in _valid_days:
+            _check_date(int(y), int(mo), int(d))
+            if len(_valid_days) < _CACHE_MAX:
+                _valid_days.add(day)
+        if frac is None:
+            return f"{day} {value[11:19]}.000000000"
+        return f"{day} {value[11:19]}.{frac}{'000000000'[len(frac):]}"
+    return _assemble(int(y), int(mo), int(d), int(h), int(mi), int(s), _frac_ns(frac), _offset_seconds(z))
+
+
+def parse_any_text(value: object) -> str:
+    """RFC 3339 or Panther's stored text (any fraction, optional zone) → stored text. For comparisons."""
+    if type(value) is not str:
+        raise ValueError("expected a timestamp string")
+    m = _PANTHER_TEXT.match(value)
+    if m is None:
+        raise ValueError("not a timestamp text")
+    y, mo, d, h, mi, s, frac, z = m.groups()
+    return _assemble(int(y), int(mo), int(d), int(h), int(mi), int(s), _frac_ns(frac), _offset_seconds(z or ""))
+
+
+def _unix_parser(scale: int, *, fractional: bool) -> TimeParser:
+    """Seconds (fraction allowed) or integer ms/us/ns, from a JSON number or a numeric string."""
+    def parse(value: object) -> str:
+        t = type(value)
+        if t is int:
+            return ns_to_text(value * scale)
+        if t is float:
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError("not a finite number")
+            if not fractional and not value.is_integer():
+                raise ValueError("expected a whole number")
+            if fractional:
+                # keep microsecond precision, as Panther does for fractional unix seconds
+                return ns_to_text(round(value * 1_000_000) * 1000)
+            return ns_to_text(int(value) * scale)
+        if t is str:
+            m = _NUM_TEXT.match(value.strip())
+            if m is None:
+                raise ValueError("not a number")
+            whole, frac = m.group(1), m.group(2)
+            if frac and not fractional and frac.strip("0"):
+                raise ValueError("expected a whole number")
+            sign = -1 if value.strip().startswith("-") else 1
+            ns = int(whole) * scale
+            if frac and fractional:
+                ns += int((frac + "000000")[:6]) * 1000 * (scale // 1_000_000_000 or 1)
+            return ns_to_text(sign * ns)
+        if t is bool:
+            raise ValueError("expected a number, got a boolean")
+        raise ValueError(f"expected a number, got {type(value).__name__}")
+    return parse
+
+
+_UNIX_S = _unix_parser(1_000_000_000, fractional=True)
+_UNIX_NS = _unix_parser(1, fractional=False)
+_CLOUDFLARE_MAX_SECONDS = 60_000_000_000  # a number at least this big cannot be seconds (year 3871): nanoseconds
+
+
+def parse_cloudflare(value: object) -> str:
+    """Cloudflare Logpush's timestamps as Panther reads them: RFC 3339 text, or integer unix seconds or
+    nanoseconds told apart by size (Logpush's `timestamps=unix` / `unixnano` options)."""
+    t = type(value)
+    if t is str:
+        v = value.strip()
+        if not v.lstrip("-").isdigit():
+            return parse_rfc3339(value)
+        value = int(v)
+    elif t is float and value.is_integer():
+        value = int(value)
+    if type(value) is not int:
+        raise ValueError("expected RFC 3339 text or integer unix seconds/nanoseconds")
+    return _UNIX_S(value) if abs(value) < _CLOUDFLARE_MAX_SECONDS else _UNIX_NS(value)
+
+
+_NAMED: dict[str, TimeParser] = {
+    "rfc3339": parse_rfc3339,
+    "unix": _UNIX_S,
+    "unix_ms": _unix_parser(1_000_000, fractional=False),
+    "unix_us": _unix_parser(1_000, fractional=False),
+    "unix_ns": _UNIX_NS,
+    "cloudflare": parse_cloudflare,
+}
+
+# strftime directive → (regex, group name); the assembler reads the groups by name.
+_DIRECTIVES = {
+    "Y": (r"(?P<Y>\d{4})", "Y"), "y": (r"(?P<y>\d{2})", "y"), "m": (r"(?P<m>\d{1,2})", "m"),
+    "d": (r"(?P<d>\d{1,2})", "d"), "e": (r"\s?(?P<d>\d{1,2})", "d"), "H": (r"(?P<H>\d{1,2})", "H"),
+    "k": (r"\s?(?P<H>\d{1,2})", "H"), "I": (r"(?P<I>\d{1,2})", "I"), "l": (r"\s?(?P<I>\d{1,2})", "I"),
+    "M": (r"(?P<M>\d{2})", "M"), "S": (r"(?P<S>\d{2})", "S"), "f": (r"(?P<f>\d{1,9})", "f"),
+    "L": (r"(?P<f>\d{3})", "f"), "N": (r"(?P<f>\d{9})", "f"),
+    "b": (r"(?P<b>[A-Za-z]{3})", "b"), "h": (r"(?P<b>[A-Za-z]{3})", "b"), "B": (r"(?P<B>[A-Za-z]+)", "B"),
+    "a": (r"[A-Za-z]{3}", None), "A": (r"[A-Za-z]+", None), "p": (r"(?P<p>[AaPp][Mm])", "p"),
+    "z": (r"(?P<z>Z|[+-]\d{2}:?\d{2})", "z"), "Z": (r"(?P<Z>[A-Za-z]{1,5})", "Z"), "j": (r"(?P<j>\d{3})", "j"),
+    "s": (r"(?P<s>\d+)", "s"), "%": ("%", None), "n": (r"\s+", None), "t": (r"\s+", None),
+}
+_EXPANSIONS = {"T": "%H:%M:%S", "D": "%m/%d/%y", "F": "%Y-%m-%d", "R": "%H:%M", "r": "%I:%M:%S %p",
+               "c": "%a %b %e %H:%M:%S %Y", "x": "%m/%d/%y", "X": "%H:%M:%S"}
+
+
+def _strftime_regex(fmt: str) -> re.Pattern:
+    for k, v in _EXPANSIONS.items():
+        fmt = fmt.replace("%" + k, v)
+    parts: list[str] = []
+    seen: set[str] = set()
+    i = 0
+    while i < len(fmt):
+        c = fmt[i]
+        if c == "%" and i + 1 < len(fmt):
+            d = fmt[i + 1]
+            if d not in _DIRECTIVES:
+                raise ValueError(f"unsupported strftime directive %{d}")
+            rx, group = _DIRECTIVES[d]
+            if group and group in seen:
+                rx = re.sub(r"\(\?P<\w+>", "(?:", rx)  # a repeated directive must not redefine its group
+            seen.add(group or "")
+            parts.append(rx)
+            i += 2
+        elif c == " ":
+            parts.append(" +")
+            i += 1
+        else:
+            parts.append(re.escape(c))
+            i += 1
+    return re.compile("".join(parts) + r"\Z", re.ASCII)
+
+
+_FIXED = {"Y": (4, r"\d{4}"), "m": (2, r"\d\d"), "d": (2, r"\d\d"), "H": (2, r"\d\d"), "M": (2, r"\d\d"),
+          "S": (2, r"\d\d"), "b": (3, r"[A-Za-z]{3}"), "z": (5, r"[+-]\d{4}")}
+
+
+def _fixed_width(fmt: str, slow: TimeParser) -> TimeParser | None:
+    """For formats made only of fixed-width directives (e.g. '%d/%b/%Y:%H:%M:%S %z'): check the shape with one
+    group-less regex, then slice at known offsets. About 3× cheaper than a regex with named groups.
+
+    Values that do not have the shape go to `slow` (the general parser). Dates repeat far more than seconds
+    do, so the checked date text is cached per distinct date span; a UTC value whose date is cached becomes
+    its stored text by slicing alone.
+    """
+    pos = 0
+    slots: dict[str, tuple[int, int]] = {}
+    rx = []
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            d = fmt[i + 1] if i + 1 < len(fmt) else ""
+            if d not in _FIXED or d in slots:
+                return None
+            width, pat = _FIXED[d]
+            slots[d] = (pos, pos + width)
+            rx.append(pat)
+            pos += width
+            i += 2
+        else:
+            rx.append(re.escape(fmt[i]))
+            pos += 1
+            i += 1
+    if not {"Y", "d", "H", "M", "S"} <= set(slots) or not ({"m", "b"} & set(slots)):
+        return None
+    shape = re.compile("".join(rx), re.ASCII).fullmatch
+    Y, M, D, H, MI, S = (slots[k] for k in ("Y", "m" if "m" in slots else "b", "d", "H", "M", "S"))
+    by_name = "b" in slots
+    Z = slots.get("z")
+    z0, z1 = Z if Z is not None else (0, 0)
+    lo, hi = min(Y[0], M[0], D[0]), max(Y[1], M[1], D[1])  # a span holding the whole date
+    days: dict[str, str] = {}  # date span text → checked 'YYYY-MM-DD'
+
+    def parse(value: object) -> str:
+        if type(value) is not str or shape(value) is None:
+            return slow(value)
+        day = days.get(value[lo:hi])
+        if day is not None and (Z is None or value[z0:z1] == "+0000"):
+            h, mi, s = value[H[0]:H[1]], value[MI[0]:MI[1]], value[S[0]:S[1]]
+            # two-character digit strings compare like the numbers; anything else takes the checked path
+            if h <= "23" and mi <= "59" and s <= "59":
+                return f"{day} {h}:{mi}:{s}.000000000"
+        mo_text = value[M[0]:M[1]]
+        mo = _MONTHS.get(mo_text.lower()) if by_name else int(mo_text)
+        if mo is None:
+            raise ValueError(f"unknown month {mo_text!r}")
+        off = 0
+        if Z is not None:
+            z = value[z0:z1]
+            if z != "+0000":
+                off = _offset_seconds(z)
+        out = _assemble(int(value[Y[0]:Y[1]]), mo, int(value[D[0]:D[1]]), int(value[H[0]:H[1]]),
+                        int(value[MI[0]:MI[1]]), int(value[S[0]:S[1]]), 0, off)
+        if not off and len(days) < _CACHE_MAX:
+            days[value[lo:hi]] = out[:10]  # the date checked out (an unshifted one is the value's own date)
+        return out
+    return parse
+
+
+def compile_strftime(fmt: str) -> TimeParser:
+    """A parser for one strftime format; a value without a year gets the current UTC year, no zone = UTC."""
+    rx = _strftime_regex(fmt)
+    has = set(rx.groupindex)
+    cache: dict[str, str] = {}
+
+    def parse(value: object) -> str:
+        if type(value) is not str:
+            if type(value) in (int, float) and "s" in has:
+                value = str(int(value))
+            else:
+                raise ValueError(f"expected text matching {fmt!r}")
+        hit = cache.get(value)
+        if hit is not None:
+            return hit
+        m = rx.match(value)
+        if m is None:
+            raise ValueError(f"does not match time format {fmt!r}")
+        g = m.groupdict()
+        if "s" in has:
+            out = ns_to_text(int(g["s"]) * 1_000_000_000 + _frac_ns(g.get("f")))
+        else:
+            if "Y" in has:
+                y = int(g["Y"])
+            elif "y" in has:
+                yy = int(g["y"])
+                y = 2000 + yy if yy < 69 else 1900 + yy
+            else:
+                y = time.gmtime().tm_year
+            if "b" in has:
+                mo = _MONTHS.get(g["b"].lower())
+                if mo is None:
+                    raise ValueError(f"unknown month {g['b']!r}")
+            elif "B" in has:
+                mo = _FULL_MONTHS.get(g["B"].lower())
+                if mo is None:
+                    raise ValueError(f"unknown month {g['B']!r}")
+            else:
+                mo = int(g["m"]) if "m" in has else 1
+            if "j" in has:
+                dt = datetime(y, 1, 1) + timedelta(days=int(g["j"]) - 1)
+                mo, d = dt.month, dt.day
+            else:
+                d = int(g["d"]) if "d" in has else 1
+            if "I" in has:
+                h = int(g["I"]) % 12
+                if "p" in has and g["p"].lower() == "pm":
+                    h += 12
+            else:
+                h = int(g["H"]) if "H" in has else 0
+            mi = int(g["M"]) if "M" in has else 0
+            s = int(g["S"]) if "S" in has else 0
+            ns = _frac_ns(g.get("f"))
+            off = 0
+            if "z" in has:
+                off = _offset_seconds(g["z"])
+            elif "Z" in has and g["Z"].upper() not in ("UTC", "GMT", "Z"):
+                raise ValueError(f"unknown time zone name {g['Z']!r}")
+            out = _assemble(y, mo, d, h, mi, s, ns, off)
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[value] = out
+        return out
+
+    return _fixed_width(fmt, parse) or parse
+
+
+def compile_time_format(fmt: str) -> TimeParser:
+    if fmt in _NAMED:
+        return _NAMED[fmt]
+    if fmt.startswith("layout="):
+        raise ValueError("Go layouts (layout=…) are not supported; use a strftime format")
+    return compile_strftime(fmt)
+
+
+def compile_time_formats(formats: Iterable[str]) -> TimeParser:
+    """One parser trying each format in order (the first that reads the value wins)."""
+    parsers = [compile_time_format(f) for f in formats]
+    if not parsers:
+        return parse_rfc3339
+    if len(parsers) == 1:
+        return parsers[0]
+    names = list(formats)
+
+    def parse(value: object) -> str:
+        for p in parsers:
+            try:
+                return p(value)
+            except ValueError:
+                continue
+        raise ValueError(f"matches none of the time formats {names}")
+
+    return parse
+
+
+# --- detection (used by inference) --------------------------------------------------------------------------
+
+# Custom formats tried when strings are not RFC 3339, most specific first. Each entry: (format, quick regex).
+STRFTIME_CANDIDATES = (
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f%z",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y/%m/%d %H:%M:%S",
+    "%d/%b/%Y:%H:%M:%S %z",
+    "[%d/%b/%Y:%H:%M:%S %z]",
+    "%a, %d %b %Y %H:%M:%S %z",
+    "%a %b %d %H:%M:%S %Y",
+    "%d %b %Y %H:%M:%S",
+    "%b %d %Y %H:%M:%S",
+    "%b %d %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%Y-%m-%d",
+)
+_CANDIDATE_PARSERS: dict[str, TimeParser] = {}
+
+
+def _candidate(fmt: str) -> TimeParser:
+    p = _CANDIDATE_PARSERS.get(fmt)
+    if p is None:
+        p = _CANDIDATE_PARSERS[fmt] = compile_time_format(fmt)
+    return p
+
+
+def detect_text_format(values: Iterable[str]) -> tuple[str, list[str]] | None:
+    """The first format (rfc3339, then the strftime candidates) that reads every value, with the parsed texts."""
+    values = list(values)
+    if not values:
+        return None
+    first = values[0]
+    for fmt in ("rfc3339", *STRFTIME_CANDIDATES):
+        p = parse_rfc3339 if fmt == "rfc3339" else _candidate(fmt)
+        try:
+            p(first)
+        except ValueError:
+            continue
+        try:
+            return fmt, [p(v) for v in values]
+        except ValueError:
+            continue
+    return None
+
+
+# Unix magnitudes: a value in one of these ranges is plausibly that unit (years ~2001 – ~2100).
+UNIX_RANGES = (
+    ("unix", 1_000_000_000, 4_102_444_800),
+    ("unix_ms", 1_000_000_000_000, 4_102_444_800_000),
+    ("unix_us", 1_000_000_000_000_000, 4_102_444_800_000_000),
+    ("unix_ns", 1_000_000_000_000_000_000, 4_102_444_800_000_000_000),
+)
+
+
+def unix_unit(lo: float, hi: float) -> str | None:
+    """The unit whose plausible range holds every value between lo and hi, if any."""
+    for name, a, b in UNIX_RANGES:
+        if a <= lo and hi <= b:
+            return name
+    return None
+
+
+def parse_with(fmt: str, value: object) -> str:
+    return compile_time_format(fmt)(value) if fmt not in _NAMED else _NAMED[fmt](value)

@@ -1,0 +1,536 @@
+"""Say what each group of objects is: a format users would search for, a confidence, and a one-line reason.
+
+Objects are grouped by key pattern (`workbench.source.partitions.key_pattern`: dates, accounts and regions become
+placeholders). Each record of a group is tried against known-format fingerprints first — CloudTrail,
+S3 server access log, ALB access log, VPC flow log, syslog (RFC 5424 / RFC 3164), Apache/nginx access
+log — then the generic ones: JSON, key=value (logfmt), CSV/TSV (decided over the whole group: one
+delimiter, one column count, a shared header), and finally unknown text. A prefix whose records split
+between formats yields one `Detection` per format, each a candidate log type.
+
+Every detection suggests a Panther parser (JSON, csv, fastmatch, regex) and, when one fits, a managed
+schema. Detection reads records only; it never touches AWS.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import orjson
+
+from workbench.model import Record
+from workbench.source.partitions import key_pattern
+
+MAX_RECORDS_PER_GROUP = 500  # enough to be sure, cheap enough to run on every sample
+
+# name shown to users, managed schema, Panther parser, base confidence
+FORMATS: dict[str, tuple[str, str | None, str, float]] = {
+    "cloudtrail": ("CloudTrail", "AWS.CloudTrail", "JSON", 0.99),
+    "s3_access": ("S3 server access log", "AWS.S3ServerAccess", "fastmatch", 0.97),
+    "alb": ("ALB access log", "AWS.ALB", "fastmatch", 0.97),
+    "vpc_flow": ("VPC flow log", "AWS.VPCFlow", "csv", 0.95),
+    "syslog_5424": ("syslog (RFC 5424)", "Syslog.RFC5424", "regex", 0.95),
+    "syslog_3164": ("syslog (RFC 3164)", "Syslog.RFC3164", "regex", 0.9),
+    "apache_combined": ("Apache/nginx combined access log", "Apache.AccessCombined", "fastmatch", 0.95),
+    "apache_common": ("Apache common access log", "Apache.AccessCommon", "fastmatch", 0.93),
+    "json": ("JSON lines", None, "JSON", 0.95),
+    "logfmt": ("logfmt / key=value", None, "fastmatch", 0.8),
+    "csv": ("CSV", None, "csv", 0.9),
+    "tsv": ("TSV", None, "csv", 0.9),
+    "text": ("unknown text", None, "regex", 0.3),
+}
+
+_CLF_TIME = r"\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]"
+_S3_ACCESS = re.compile(rf"^\S+ \S+ {_CLF_TIME} \S+ \S+ \S+ [A-Z0-9]+\.[A-Z0-9_.]+ \S+ (\"[^\"]*\"|-) (\d{{3}}|-) ")
+_ALB = re.compile(r"^(?:http|https|h2|grpcs|ws|wss) \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z \S+ \S+:\d+ \S+ "
+                  r"[-\d.]+ [-\d.]+ [-\d.]+ (?:\d{3}|-) (?:\d{3}|-) \d+ \d+ \"")
+_VPC_DATA = re.compile(r"^\d+ (?:\d{12}|unknown|-) (?:eni-[0-9a-f]+|-) \S+ \S+ \S+ \S+ \S+ \S+ \S+ (?:\d+|-) (?:\d+|-) "
+                       r"(?:ACCEPT|REJECT|-) (?:OK|NODATA|SKIPDATA)")
+_VPC_FIELDS = {"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol",
+               "packets", "bytes", "start", "end", "action", "log-status", "vpc-id", "subnet-id", "instance-id",
+               "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr"}
+_SYSLOG_5424 = re.compile(r"^<\d{1,3}>\d{1,2} (?:-|\d{4}-\d{2}-\d{2}T\S+) \S+ \S+ \S+ \S+ (?:-|\[)")
+_SYSLOG_3164 = re.compile(r"^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \S+ [^:\[\s]+(?:\[\d+\])?: ")
+_APACHE_COMBINED = re.compile(rf"^\S+ \S+ \S+ {_CLF_TIME} \"[^\"]*\" \d{{3}} (?:\d+|-) \"[^\"]*\" \"[^\"]*\"")
+_APACHE_COMMON = re.compile(rf"^\S+ \S+ \S+ {_CLF_TIME} \"[^\"]*\" \d{{3}} (?:\d+|-)\s*$")
+_KV = re.compile(r"(?:^|(?<=\s))([A-Za-z_@][\w.\-/@]*)=(\"(?:[^\"\\]|\\.)*\"|\S*)")
+_IDENT = re.compile(r"^[A-Za-z_][\w .\-/()#]*$")
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_CLOUDTRAIL_KEYS = ("eventVersion", "eventSource", "eventName", "eventTime")
+
+PARSER_PATTERNS = {
+    "s3_access": ('%{bucketowner} %{bucket} [%{time}] %{remoteip} %{requester} %{requestid} %{operation} %{key} '
+                  '"%{requesturi}" %{httpstatus} %{errorcode} %{bytessent} %{objectsize} %{totaltime} '
+                  '%{turnaroundtime} "%{referrer}" "%{useragent}" %{versionid} %{hostid}'),
+    "apache_combined": ('%{remote_ip} %{identity} %{user} [%{timestamp}] "%{method} %{request_uri} %{protocol}" '
+                        '%{status} %{bytes_sent} "%{referer}" "%{user_agent}"'),
+    "apache_common": '%{remote_ip} %{identity} %{user} [%{timestamp}] "%{method} %{request_uri} %{protocol}" %{status} %{bytes_sent}',
+    "alb": ('%{type} %{timestamp} %{elb} %{client} %{target} %{request_processing_time} %{target_processing_time} '
+            '%{response_processing_time} %{elb_status_code} %{target_status_code} %{received_bytes} %{sent_bytes} '
+            '"%{request}" "%{user_agent}" %{}'),
+    "syslog_5424": r"^<(?P<priority>\d{1,3})>(?P<version>\d{1,2}) (?P<timestamp>\S+) (?P<hostname>\S+) "
+                   r"(?P<appname>\S+) (?P<procid>\S+) (?P<msgid>\S+) (?P<structured_data>-|\[.*?\]) ?(?P<message>.*)$",
+    "syslog_3164": r"^(?:<(?P<priority>\d{1,3})>)?(?P<timestamp>[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}) "
+                   r"(?P<hostname>\S+) (?P<tag>[^:\[\s]+)(?:\[(?P<procid>\d+)\])?: (?P<message>.*)$",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """What one group of objects holds. `format` is the name users search for (e.g. "S3 server access log")."""
+
+    pattern: str  # key pattern of the group, e.g. "AWSLogs/{account}/CloudTrail/{region}/{yyyy}/{mm}/{dd}/*.json.gz"
+    format: str
+    format_id: str  # stable id: cloudtrail, s3_access, json, csv, …
+    confidence: float  # 0..1
+    reason: str  # one line, for humans
+    parser: str  # suggested Panther parser: JSON, csv, fastmatch, regex
+    managed_schema: str | None  # a Panther-managed log type that fits, if any
+    objects: int
+    records: int
+    parser_config: dict | None = None  # the Panther `parser:` value to start a custom schema from
+    stream: str | None = None  # Panther stream type to configure: Lines, JsonArray, JSON, CloudWatchLogs
+    envelope: str | None = None  # e.g. "Records"
+    compression: tuple[str, ...] = ()
+    flags: dict = field(default_factory=dict)  # flag -> number of objects carrying it (hostile input)
+    log_types: tuple[str, ...] = ()  # what the source config maps this prefix to
+    examples: tuple[str, ...] = ()  # a few keys of the group
+    discriminator: dict | None = None  # e.g. {"event_type": "auth"} when one prefix holds several JSON shapes
+
+    def to_json(self) -> dict:
+        return {
+            "prefix_pattern": self.pattern,
+            "format": self.format,
+            "format_id": self.format_id,
+            "confidence": self.confidence,
+            "reason": self.reason,
+            "parser": self.parser,
+            "parser_config": self.parser_config,
+            "managed_schema": self.managed_schema,
+            "stream": self.stream,
+            "envelope": self.envelope,
+            "compression": list(self.compression),
+            "counts": {"objects": self.objects, "records": self.records},
+            "flags": dict(self.flags),
+            "configured_log_types": list(self.log_types),
+            "examples": list(self.examples),
+            "discriminator": self.discriminator,
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# per-record fingerprints
+
+
+def _classify(text: str) -> tuple[str | None, object]:
+    """(format id or None, parsed JSON value or None). None means: decide at group level (CSV) or text."""
+    s = text.lstrip()
+    if s[:1] in ("{", "["):
+        try:
+            value = orjson.loads(s)
+        except orjson.JSONDecodeError:
+            value = None
+        if isinstance(value, dict):
+            if all(k in value for k in _CLOUDTRAIL_KEYS):
+                return "cloudtrail", value
+            return "json", value
+        if value is not None:
+            return "json", value
+    if _S3_ACCESS.match(s):
+        return "s3_access", None
+    if _ALB.match(s):
+        return "alb", None
+    if _VPC_DATA.match(s) or _is_vpc_header(s):
+        return "vpc_flow", None
+    if _SYSLOG_5424.match(s):
+        return "syslog_5424", None
+    if _SYSLOG_3164.match(s):
+        return "syslog_3164", None
+    if _APACHE_COMBINED.match(s):
+        return "apache_combined", None
+    if _APACHE_COMMON.match(s):
+        return "apache_common", None
+    if _is_logfmt(s):
+        return "logfmt", None
+    return None, None
+
+
+def _is_vpc_header(s: str) -> bool:
+    words = s.split()
+    return len(words) >= 5 and sum(w in _VPC_FIELDS for w in words) >= 5 and all(w in _VPC_FIELDS for w in words[:5])
+
+
+def _is_logfmt(s: str) -> bool:
+    pairs = _KV.findall(s)
+    if len(pairs) < 3:
+        return False
+    covered = sum(len(k) + 1 + len(v) for k, v in pairs)
+    return covered >= 0.7 * len(s.replace(" ", ""))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# group-level checks
+
+
+def _csv_rows(lines: list[str], delimiter: str) -> list[list[str]]:
+    return list(csv.reader(lines, delimiter=delimiter))
+
+
+def _best_delimiter(lines: list[str]) -> tuple[str, int, float] | None:
+    """(delimiter, columns, share of lines with that column count) for the most consistent candidate."""
+    best = None
+    for d in (",", "\t", ";", "|"):
+        if not any(d in ln for ln in lines[:20]):
+            continue
+        try:
+            rows = _csv_rows(lines, d)
+        except csv.Error:
+            continue
+        counts = Counter(len(r) for r in rows)
+        cols, n = counts.most_common(1)[0]
+        share = n / len(rows)
+        if cols >= 2 and share >= 0.9 and (best is None or (share, cols) > (best[2], best[1])):
+            best = (d, cols, share)
+    return best
+
+
+def _header(first_rows: list[list[str]], body_rows: list[list[str]]) -> list[str] | None:
+    """The header row, when each object starts with the same identifier-like row that data rows don't repeat."""
+    if not first_rows:
+        return None
+    head = first_rows[0]
+    if any(r != head for r in first_rows):
+        return None
+    if not all(c and _IDENT.match(c) and not _NUMBER.match(c) for c in head) or len(set(head)) != len(head):
+        return None
+    if any(r == head for r in body_rows):
+        return None
+    if len(first_rows) == 1 and body_rows:
+        # one object: the header must look unlike the data (data has numbers, header has none)
+        numeric = sum(any(_NUMBER.match(c) for c in r) for r in body_rows)
+        if numeric < 0.5 * len(body_rows):
+            return None
+    return head
+
+
+def _key_summary(values: list[dict]) -> tuple[bool, int, int]:
+    """(stable, keys in every record, keys in all) over top-level keys of JSON objects."""
+    counts: Counter[str] = Counter()
+    for v in values:
+        counts.update(v.keys())
+    n = len(values)
+    always = sum(1 for c in counts.values() if c == n)
+    return always == len(counts), always, len(counts)
+
+
+def _spread_records(records: list[Record], limit: int) -> list[Record]:
+    """Up to `limit` records taken round-robin across objects, so one big object does not decide alone."""
+    if len(records) <= limit:
+        return records
+    by_key: dict[str, list[Record]] = {}
+    for r in records:
+        by_key.setdefault(r.key, []).append(r)
+    out: list[Record] = []
+    i = 0
+    lists = list(by_key.values())
+    while len(out) < limit:
+        added = False
+        for lst in lists:
+            if i < len(lst):
+                out.append(lst[i])
+                added = True
+                if len(out) >= limit:
+                    break
+        if not added:
+            break
+        i += 1
+    return out
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _share_text(n: int, total: int, noun: str) -> str:
+    noun = f"sampled {noun}"
+    return f"all {_plural(total, noun)}" if n == total else f"{n} of {_plural(total, noun)}"
+
+
+def _logfmt_pattern(texts: list[str]) -> str | None:
+    orders = Counter(tuple(k for k, _ in _KV.findall(t)) for t in texts)
+    keys, n = orders.most_common(1)[0]
+    if n < 0.8 * len(texts):
+        return None
+    sample = dict(_KV.findall(texts[0]))
+    return " ".join(f'{k}="%{{{k}}}"' if sample.get(k, "").startswith('"') else f"{k}=%{{{k}}}" for k in keys)
+
+
+@dataclass
+class _Group:
+    pattern: str
+    keys: set[str] = field(default_factory=set)
+    records: list[Record] = field(default_factory=list)
+    streams: Counter = field(default_factory=Counter)
+    envelopes: Counter = field(default_factory=Counter)
+    compression: Counter = field(default_factory=Counter)
+    flags: Counter = field(default_factory=Counter)
+
+
+def _groups(records_or_sample) -> dict[str, _Group]:
+    groups: dict[str, _Group] = {}
+    summaries = getattr(records_or_sample, "summaries", None) or {}
+    records: Iterable[Record] = getattr(records_or_sample, "records", records_or_sample)
+    for key, s in summaries.items():
+        g = groups.setdefault(key_pattern(key), _Group(key_pattern(key)))
+        g.keys.add(key)
+        g.streams[s.stream] += 1
+        if s.envelope:
+            g.envelopes[s.envelope] += 1
+        if s.stream != "empty":
+            g.compression[s.compression] += 1
+        for f in s.flags:
+            g.flags[f] += 1
+    for r in records:
+        pat = key_pattern(r.key)
+        g = groups.get(pat)
+        if g is None:
+            g = groups[pat] = _Group(pat)
+        g.keys.add(r.key)
+        g.records.append(r)
+    return groups
+
+
+def _stream_hint(g: _Group) -> tuple[str, str | None]:
+    """(Panther stream type, envelope key) from how the group's objects decoded."""
+    stream = g.streams.most_common(1)[0][0] if g.streams else "lines"
+    envelope = g.envelopes.most_common(1)[0][0] if g.envelopes else None
+    if stream == "json_array":
+        return "JsonArray", envelope
+    if stream == "cloudwatch_logs":
+        return "CloudWatchLogs", None
+    if stream == "json":
+        return "JSON", None
+    return ("Parquet", None) if stream == "parquet" else ("Lines", None)
+
+
+@dataclass
+class _Labelled:
+    """The records examined for one group, each with its format id and parsed JSON value (if any)."""
+
+    recs: list[Record]
+    labels: list[str]
+    values: list[object]
+    csv: tuple[str, int, list[str] | None] | None = None  # delimiter, columns, header
+
+
+def _label(recs: list[Record]) -> _Labelled:
+    """Fingerprint every record; CSV/TSV is then decided over the unlabelled lines of the whole group."""
+    labels: list[str | None] = []
+    values: list[object] = []
+    for r in recs:
+        label, value = _classify(r.text)
+        labels.append(label)
+        values.append(value)
+    csv_info = None
+    loose = [r for r, lab in zip(recs, labels, strict=True) if lab is None]
+    found = _best_delimiter([r.text for r in loose]) if loose else None
+    if found:
+        delim, cols, _share = found
+        rows = _csv_rows([r.text for r in loose], delim)
+        firsts = [row for r, row in zip(loose, rows, strict=True) if r.line == 1]
+        body = [row for r, row in zip(loose, rows, strict=True) if r.line != 1]
+        csv_info = (delim, cols, _header(firsts, body))
+        label = "tsv" if delim == "\t" else "csv"
+        labels = [label if (lab is None and len(row) == cols) else lab
+                  for lab, row in zip(labels, _rows_for(labels, rows), strict=True)]
+    return _Labelled(recs, [lab or "text" for lab in labels], values, csv_info)
+
+
+_DESCRIBED = {
+    "s3_access": "match the S3 server access log layout (bucket owner, bucket, [time], remote IP, requester, request id, operation)",
+    "alb": "match the ALB access log layout (type, time, elb, client:port, target:port, timings, status codes)",
+    "vpc_flow": "match the VPC flow log layout (version, account-id, interface-id, addresses, ports, action, log-status)",
+    "syslog_5424": "are RFC 5424 syslog messages (<PRI>VERSION TIMESTAMP HOST APP PROCID MSGID SD)",
+    "syslog_3164": "are BSD syslog (RFC 3164) messages (Mmm dd hh:mm:ss host tag: message)",
+    "apache_combined": "match the Apache/nginx combined access log (CLF plus referer and user agent)",
+    "apache_common": "match the Apache common log format (CLF)",
+}
+
+
+@dataclass
+class _Described:
+    name: str
+    reason: str
+    parser: str
+    parser_config: dict | None
+    weight: float
+
+
+def _describe(fmt: str, idx: list[int], lab: _Labelled, stream: str, envelope: str | None) -> _Described:
+    """Name, reason and parser suggestion for the records `idx` of one format in a group."""
+    name, _schema, parser, weight = FORMATS[fmt]
+    total = len(lab.labels)
+    share = _share_text(len(idx), total, "line" if stream == "Lines" else "record")
+    parser_config = None
+    if fmt in ("json", "cloudtrail"):
+        if fmt == "json":
+            dicts = [lab.values[i] for i in idx if isinstance(lab.values[i], dict)]
+            name = {"JsonArray": "JSON with envelope" if envelope else "JSON array",
+                    "JSON": "JSON (multi-line values)", "CloudWatchLogs": "JSON in CloudWatch Logs",
+                    "Parquet": "Parquet"}.get(stream, name)
+            what = "parse as JSON objects" if len(dicts) == len(idx) else "parse as JSON values"
+            if dicts:
+                stable, always, every = _key_summary(dicts)
+                what += (f" with a stable key set ({always} keys)" if stable
+                         else f" with a varying key set ({always} keys in every record, {every} in all)")
+                weight -= 0 if stable else 0.05
+        else:
+            what = "are CloudTrail events (eventVersion, eventSource, eventName, eventTime)"
+        if envelope:
+            what += f' inside a {{"{envelope}": [...]}} envelope'
+        reason = f"{share} {what}"
+    elif fmt in ("csv", "tsv") and lab.csv:
+        delim, cols, header = lab.csv
+        shown = {",": "','", "\t": "tab", ";": "';'", "|": "'|'"}[delim]
+        reason = f"{_share_text(len(idx), total, 'line')} split on {shown} into {cols} columns"
+        if header:
+            preview = ", ".join(header[:4]) + (", …" if len(header) > 4 else "")
+            reason += f"; each object starts with the header ({preview})"
+            parser_config = {"csv": {"delimiter": delim, "hasHeader": True}}
+        else:
+            reason += "; no header row"
+            weight -= 0.15
+            parser_config = {"csv": {"delimiter": delim, "columns": [f"col{i + 1}" for i in range(cols)]}}
+    elif fmt == "text":
+        reason = f"{_share_text(len(idx), total, 'line')} match no known format (free text)"
+    elif fmt == "logfmt":
+        texts = [lab.recs[i].text for i in idx]
+        keys = Counter(k for t in texts[:50] for k, _ in _KV.findall(t))
+        reason = (f"{_share_text(len(idx), total, 'line')} are key=value pairs "
+                  f"({', '.join(k + '=' for k, _ in keys.most_common(4))})")
+        pattern = _logfmt_pattern(texts)
+        parser = "fastmatch" if pattern else "regex"
+        parser_config = {"fastmatch": {"match": [pattern]}} if pattern else None
+    else:
+        reason = f"{_share_text(len(idx), total, 'line')} {_DESCRIBED[fmt]}"
+        if fmt == "vpc_flow":
+            parser_config = {"csv": {"delimiter": " ", "hasHeader": True}}
+        elif fmt in PARSER_PATTERNS:
+            parser_config = {"regex" if parser == "regex" else "fastmatch": {"match": [PARSER_PATTERNS[fmt]]}}
+    if stream == "CloudWatchLogs" and fmt != "json":
+        reason += ", unwrapped from CloudWatch Logs subscription payloads"
+    return _Described(name, reason, parser, parser_config, weight)
+
+
+def _detect_group(g: _Group, source, max_records: int) -> list[Detection]:
+    lab = _label(_spread_records([r for r in g.records if r.text.strip()], max_records))
+    stream, envelope = _stream_hint(g)
+    counts = Counter(lab.labels)
+    total = len(lab.labels)
+    log_types = source.log_types_for(min(g.keys)) if source is not None and g.keys else ()
+    base = dict(pattern=g.pattern, compression=tuple(sorted(g.compression)), flags=dict(g.flags),
+                log_types=tuple(log_types), examples=tuple(sorted(g.keys)[:3]), stream=stream, envelope=envelope)
+    if not total:
+        return [Detection(format="empty", format_id="empty", confidence=0.0, parser="JSON", managed_schema=None,
+                          reason=f"{_plural(len(g.keys), 'object')} held no records", objects=len(g.keys), records=0,
+                          **base)]
+    out = []
+    main = counts.most_common(1)[0][0]
+    for fmt, n in counts.most_common():
+        if fmt != main and (n < 3 or n < 0.1 * total):
+            continue  # a few stray lines (a hostile record, a footer) are not a log type of their own
+        idx = [i for i, label in enumerate(lab.labels) if label == fmt]
+        d = _describe(fmt, idx, lab, stream, envelope)
+        if len(counts) > 1:
+            d.reason += f" (mixed prefix: {', '.join(f'{FORMATS[k][0]} {v}' for k, v in counts.most_common())})"
+        records = len(g.records) if fmt == main else round(len(g.records) * len(idx) / total)
+        objects = len(g.keys) if fmt == main else len({lab.recs[i].key for i in idx})
+        field_name = _discriminator([lab.values[i] for i in idx if isinstance(lab.values[i], dict)]) if fmt == "json" else None
+        if field_name is None:
+            out.append(Detection(format=d.name, format_id=fmt, confidence=round(max(0.0, min(1.0, d.weight * n / total)), 2),
+                                 reason=d.reason, parser=d.parser, managed_schema=FORMATS[fmt][1], objects=objects,
+                                 records=records, parser_config=d.parser_config, **base))
+        else:
+            out += _split_shapes(lab, idx, field_name, d, records, base)
+    return out
+
+
+def _split_shapes(lab: _Labelled, idx: list[int], field_name: str, d: _Described, records: int, base: dict) -> list[Detection]:
+    """One prefix, several JSON shapes told apart by `field_name`: one candidate log type per value."""
+    total = len(lab.labels)
+    shapes: dict[str, list[int]] = {}
+    for i in idx:
+        v = lab.values[i].get(field_name) if isinstance(lab.values[i], dict) else None
+        shapes.setdefault(v if isinstance(v, str) else "(missing)", []).append(i)
+    out = []
+    for value, members in sorted(shapes.items(), key=lambda kv: -len(kv[1])):
+        stable, always, every = _key_summary([lab.values[i] for i in members if isinstance(lab.values[i], dict)])
+        keys_text = (f"a stable key set ({always} keys)" if stable
+                     else f"a varying key set ({always} keys in every record, {every} in all)")
+        share = len(members) / total
+        out.append(Detection(
+            format=d.name, format_id="json", confidence=round(d.weight * share / max(share, 0.5), 2),
+            reason=(f"{len(members)} of {_plural(total, 'sampled record')} have {field_name}={value!r} and "
+                    f"{keys_text}; the prefix holds {len(shapes)} JSON shapes told apart by {field_name}"),
+            parser=d.parser, managed_schema=None, objects=len({lab.recs[i].key for i in members}),
+            records=round(records * len(members) / len(idx)), discriminator={field_name: value}, **base))
+    return out
+
+
+_DISCRIMINATOR_HINT = re.compile(r"type|kind|category|event|action|source|class", re.I)
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def _discriminator(dicts: list[dict]) -> str | None:
+    """A top-level string field whose values split the records into clearly different shapes (e.g.
+    ``event_type``: auth / file_access), or None when the records share one shape."""
+    n = len(dicts)
+    if n < 6:
+        return None
+    present: Counter[str] = Counter()
+    for d in dicts:
+        present.update(k for k, v in d.items() if isinstance(v, str) and 0 < len(v) <= 64)
+    best: tuple[tuple, str] | None = None
+    for name, count in present.items():
+        if count < 0.9 * n:
+            continue
+        groups: dict[str, list[dict]] = {}
+        for d in dicts:
+            v = d.get(name)
+            if isinstance(v, str):
+                groups.setdefault(v, []).append(d)
+        if not 2 <= len(groups) <= 12 or min(len(m) for m in groups.values()) < 2:
+            continue
+        cores = [set.intersection(*(set(d) for d in members)) for members in groups.values()]
+        closest = max(_jaccard(a, b) for i, a in enumerate(cores) for b in cores[i + 1:])
+        if closest >= 0.7:
+            continue  # some values share a shape: not what tells log types apart
+        score = (not _DISCRIMINATOR_HINT.search(name), closest, len(groups))
+        if best is None or score < best[0]:
+            best = (score, name)
+    return best[1] if best else None
+
+
+def _rows_for(labels: list[str | None], loose_rows: list[list[str]]) -> list[list[str]]:
+    """Align the CSV rows of the unlabelled records back to every record (labelled ones get no row)."""
+    it = iter(loose_rows)
+    return [next(it) if lab is None else [] for lab in labels]
+
+
+def detect_groups(records_or_sample, *, source=None, max_records: int = MAX_RECORDS_PER_GROUP) -> list[Detection]:
+    """Detect the format of every key-pattern group in a `SampleResult` (or any iterable of `Record`s).
+
+    With `source`, each detection also names the log types the config maps that prefix to.
+    Groups come back sorted by pattern; a mixed group gives one detection per format it holds.
+    """
+    out: list[Detection] = []
+    for pattern, g in sorted(_groups(records_or_sample).items()):
+        del pattern
+        out.extend(_detect_group(g, source, max_records))
+    return out
