@@ -44,8 +44,8 @@ def parse_only(cfg, source, objs) -> tuple[float, int]:
 
 def rules_run(cfg, source, objs, engine) -> tuple[float, int, int]:
     """Objects decoded here, records parsed and evaluated in the worker (`run_objects`)."""
-    from workbench.source.decode import decode_object
     from workbench.detections import AlertGrouper
+    from workbench.source.decode import decode_object
 
     start = time.perf_counter()
     grouper = AlertGrouper.for_rules(engine.rules)
