@@ -45,6 +45,7 @@ def parse_only(cfg, source, objs) -> tuple[float, int]:
 def rules_run(cfg, source, objs, engine) -> tuple[float, int, int]:
     """Objects decoded here, records parsed and evaluated in the worker (`run_objects`)."""
     from workbench.detections import AlertGrouper
+    from workbench.events.pipeline import worker_parser
     from workbench.source.decode import decode_object
 
     start = time.perf_counter()
@@ -56,7 +57,7 @@ def rules_run(cfg, source, objs, engine) -> tuple[float, int, int]:
             if not decoded.error:
                 yield decoded.records
 
-    for res in engine.run_objects(cfg, source, records()):
+    for res in engine.run_objects(records(), worker_parser(cfg, source)):
         grouper.add(res, count_event=False)
     stats = engine.last_run
     for rid, n in stats.applied.items():

@@ -264,7 +264,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"invalid: {one_line(inv.message, 1000)}", file=sys.stderr)
         grouper = AlertGrouper.for_rules(engine.rules)
         if objects is not None:
-            results = engine.run_objects(config, source, objects, cancelled=interrupted, progress=show)
+            from workbench.events.pipeline import worker_parser
+
+            results = engine.run_objects(objects, worker_parser(config, source), cancelled=interrupted,
+                                         progress=show)
         else:
             results = engine.run_events(counted(events), cancelled=interrupted, progress=show)
         try:

@@ -378,25 +378,22 @@ class RuleEngine:
                 stats.partial = stats.cancelled = True
                 return
 
-    def run_objects(self, config: Any, source: Any, objects: Iterable[Sequence[Any]], *,
+    def run_objects(self, objects: Iterable[Sequence[Any]], parser: tuple[str, str, dict], *,
                     cancelled: Callable[[], bool] | None = None, progress: Callable[[RunStats], None] | None = None,
                     stats: RunStats | None = None) -> Iterator[RuleResult]:
         """Rules over raw records: each item of `objects` is one object's Records (workbench.model.Record).
 
-        The worker parses them itself, with parsers built from the same schemas and prefix mapping
-        (`config.schema_dirs`, `source.prefixes`), so each record crosses to it once, as text, and only
-        matches and errors come back, with their events. Yields those alone, in event order; per rule the
-        events it applied to and the events it did not run on (suspended) are in `stats.applied` and
-        `stats.suspended`, the events and parse errors in `stats.events`/`stats.parse_errors`. Isolation,
-        strikes, `cancelled` and `progress` as in `run_events`. Needs a worker that can import this
-        package (not one under another `python` without the workbench's dependencies).
+        The worker parses them itself, with the parse function that `parser` = (key, "module:function",
+        kwargs) builds there (see workbench.events.pipeline.worker_parser), so each record crosses to it
+        once, as text, and only matches and errors come back, with their events. Yields those alone, in
+        event order; per rule the events it applied to and the events it did not run on (suspended) are in
+        `stats.applied` and `stats.suspended`, the events and parse errors in `stats.events` and
+        `stats.parse_errors`. Isolation, strikes, `cancelled` and `progress` as in `run_events`. Needs a
+        worker that can import the factory (not one under another `python` without our dependencies).
         """
         state, stats, strikes = self._start_run(stats, progress)
-        key = f"{id(config)}:{id(source)}:{source.name}"
-        parser_msg = orjson.dumps({
-            "op": "parsers", "key": key, "schema_dirs": [str(d) for d in config.schema_dirs],
-            "source": {"name": source.name, "bucket": source.bucket, "stream": source.stream,
-                       "prefixes": [[m.prefix, list(m.log_types)] for m in source.prefixes]}})
+        key, factory, args = parser
+        parser_msg = orjson.dumps({"op": "parsers", "key": key, "factory": factory, "args": args}, default=str)
         head = b'"op":"records","parser":' + orjson.dumps(key) + b',"objects":'
         applied: dict[int, int] = {}
         ran: dict[int, int] = {}

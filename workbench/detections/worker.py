@@ -19,7 +19,6 @@ import os
 import struct
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from panther_core.data_model import DataModel
@@ -194,15 +193,12 @@ class Worker:
         return self._evaluate(events, msg, with_events=True)
 
     def build_parsers(self, msg: dict) -> dict:
-        """Build the parsers of one source (as the parent would: same schemas, same prefix mapping)."""
-        from workbench.config import Config, PrefixMapping, Source
-        from workbench.parse import parsers_for_source
+        """Build a parse function with the factory the caller names ("module:function", called with
+        `args`): the caller's layer knows the parsers, this package does not."""
+        import importlib
 
-        src = msg["source"]
-        source = Source(src["name"], src["bucket"], stream=src.get("stream") or "auto",
-                        prefixes=tuple(PrefixMapping(p, tuple(t)) for p, t in src["prefixes"]))
-        config = Config(None, {source.name: source}, schema_dirs=tuple(Path(d) for d in msg["schema_dirs"]))
-        self.parsers[msg["key"]] = parsers_for_source(config, source)
+        module, _, name = msg["factory"].partition(":")
+        self.parsers[msg["key"]] = getattr(importlib.import_module(module), name)(**msg["args"])
         return {"ok": True}
 
     def _evaluate(self, events: list, msg: dict, *, with_events: bool) -> dict:
