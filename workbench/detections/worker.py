@@ -246,14 +246,15 @@ class Worker:
                 if with_events:
                     types[lt] = types.get(lt, 0) + 1
                 for det in dets:
+                    if skip and (i, det.ordinal) in skip:  # a call that crashed: charged, not run again
+                        if with_events:
+                            ran[det.ordinal] = ran.get(det.ordinal, 0) + 1
+                            shown[i] = raw  # the parent shows the event with the call's error
+                        continue
                     if suspend and det.ordinal in suspend:
                         continue
                     if with_events:
                         ran[det.ordinal] = ran.get(det.ordinal, 0) + 1
-                    if skip and (i, det.ordinal) in skip:
-                        if with_events:
-                            shown[i] = raw  # the parent shows the event with the call's error
-                        continue
                     fn = det.rule_fn
                     if fn is not None:
                         # inlined fast path of Detection.run for rule() == False (most calls)
