@@ -292,8 +292,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                     grouper.add_counts(rid, n, not_run)
         rule_ids = [r.rule_id for r in engine.rules if not wanted or r.rule_id in wanted]
         invalid = engine.invalid
-    n_events = stats.events if objects is not None else n_read
     partial = stats.partial or interrupted.requested
+    # a partial run counts the events whose results are all in, not those read ahead of them
+    n_events = stats.events if objects is not None or partial else n_read
     progress.close(f"rules: {n_events:,} events" + (f", {len(stats.suspended)} rules suspended" if stats.suspended else "")
                    + (" (cancelled: partial results)" if partial else ""))
     bad += [f"unparsed: {e}" for e in stats.parse_error_sample]

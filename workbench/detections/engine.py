@@ -475,10 +475,10 @@ class RuleEngine:
                 if cancelled is not None and cancelled():
                     outcome.cancelled = True
                     return outcome
-                suspend = sorted(strikes.suspended)
-                for o in suspend:
-                    outcome.suspended_at.setdefault(o, outcome.done)
-                head = orjson.dumps({"start": outcome.done, "skip": list(outcome.crashed), "suspend": suspend})
+                for o in sorted(strikes.suspended):
+                    outcome.suspended_at.setdefault(o, strikes.first_unrun.pop(o, 0))
+                head = orjson.dumps({"start": outcome.done, "skip": list(outcome.crashed),
+                                     "suspend": list(outcome.suspended_at.items())})
                 try:
                     self._ensure_worker(state)
                     if parser is not None and self._parsers_sent.get(parser[0]) != self.worker.starts:
@@ -502,7 +502,7 @@ class RuleEngine:
                             return outcome
                         continue
                     outcome.crashed[key] = crash.message
-                    strikes.strike(crash.ordinal, crash.message)
+                    strikes.strike(crash.ordinal, crash.message, crash.ident)
                     continue
                 outcome.absorb(reply, strikes)
                 if reply.get("error"):

@@ -60,10 +60,12 @@ class Strikes:
         self.stats = stats
         self.counts: dict[int, int] = {}
         self.suspended: set[int] = set()
+        self.first_unrun: dict[int, int] = {}  # a rule just suspended -> the batch's event it stops at
         self.on_change = on_change
 
-    def strike(self, ordinal: int, message: str) -> bool:
-        """Charge one strike; True when the rule is now suspended."""
+    def strike(self, ordinal: int, message: str, at: int) -> bool:
+        """Charge one strike, for the call on the batch's event `at`; True when the rule is now suspended
+        (from the event after `at`: the events before it keep their results)."""
         spec = self.rule_of.get(ordinal)
         if spec is None or ordinal in self.suspended:
             return False
@@ -71,6 +73,7 @@ class Strikes:
         self.stats.strikes[spec.rule_id] = n
         if n >= self.max:
             self.suspended.add(ordinal)
+            self.first_unrun[ordinal] = at + 1
             self.stats.suspended[spec.rule_id] = SuspendedRule(spec.rule_id, n, message)
         if self.on_change is not None:
             self.on_change()
@@ -107,7 +110,7 @@ class BatchOutcome:
             got[(i, ordinal)] = (res, stdout)
             errors = res.get("errors")
             if errors and any(str(t[0]).startswith("MemoryError") for t in errors.values()):
-                strikes.strike(ordinal, "MemoryError (the worker was restarted)")
+                strikes.strike(ordinal, "MemoryError (the worker was restarted)", i)
         if "events" in frame:
             self.events.update(frame["events"])
             for o, n in frame.get("ran") or ():

@@ -45,6 +45,9 @@ MODULE_VERSIONS = 3  # imported versions of one rule file kept for runs that beg
 PARTIAL_SECONDS = 0.2  # and at least this often, so a cancelled run keeps what slow rules did meanwhile
 
 
+_NEVER = 1 << 62
+
+
 class _Record:
     """What a parser reads of a record (workbench.model.Record's fields, without importing the model)."""
 
@@ -205,7 +208,7 @@ class Worker:
         """Run every enabled rule of each event's log type; reply only with what is not a silent no-match.
 
         Starts at event `msg["start"]` (a batch resumed after a crash), skips the (event, rule) pairs in
-        `skip` (calls that crashed the worker) and the rules in `suspend`. Every PARTIAL_EVERY events the
+        `skip` (calls that crashed the worker) and the rules in `suspend` (from the event given with each). Every PARTIAL_EVERY events the
         results so far go out as a partial frame with `done` (events finished), so a crash later in the
         batch loses only what came after. A MemoryError ends the batch after its event (`done` tells where
         to resume): this process exits and a fresh one takes the rest.
@@ -216,7 +219,7 @@ class Worker:
         own code between two calls are simply counted as the last call's.
         """
         skip = {(i, o) for i, o in msg.get("skip") or []}
-        suspend = set(msg.get("suspend") or ())
+        suspend = {o: first for o, first in msg.get("suspend") or ()}  # ordinal -> first event not to run on
         out: list = []
         shown: dict[int, Any] = {}  # event index -> event, for events with a result (records only)
         ran: dict[int, int] = {}  # ordinal -> events it ran on since the last frame (records only)
@@ -251,7 +254,7 @@ class Worker:
                             ran[det.ordinal] = ran.get(det.ordinal, 0) + 1
                             shown[i] = raw  # the parent shows the event with the call's error
                         continue
-                    if suspend and det.ordinal in suspend:
+                    if suspend and i >= suspend.get(det.ordinal, _NEVER):
                         continue
                     if with_events:
                         ran[det.ordinal] = ran.get(det.ordinal, 0) + 1
