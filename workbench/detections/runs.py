@@ -11,9 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.detections.results import RuleResult
+    from workbench.detections.specs import RuleSpec
 
 DEFAULT_MAX_STRIKES = 3
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One load of the content, as a whole: a run keeps the one it started with, whatever reloads happen
+    meanwhile, so the ordinals in the worker's replies always name the rules they named when it began."""
+
+    generation: int
+    ordinals: dict[int, RuleSpec]
+    by_type: dict[str, list[RuleSpec]]
+    no_match_of: dict[str, type[RuleResult]]
+    no_match: dict[str, tuple[type[RuleResult], ...]]
+    load_msg: bytes
+
+
+EMPTY = Loaded(0, {}, {}, {}, {}, b"")
 
 
 @dataclass(slots=True)
