@@ -40,6 +40,9 @@ screen, key 3) run over every event of the sample, in a separate process. The ta
 rule's matches, alerts (matches grouped by dedup string and threshold, as Panther groups them) and errors.
 Highlight a rule to see its matched events and errors on the right; highlight one of those to see its title,
 dedup string, severity and alert context, or the error's traceback and what the rule printed.
+While the rules run, the status line shows the events done; Escape stops the run within a second and keeps
+what it found so far, marked partial. A rule whose calls time out or crash the rule process three times is
+suspended for the rest of the run (its row says so, with the events it was not run on).
 r runs the rules again; u runs the highlighted rule's unit tests (U: every rule's); o opens the rule in
 $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs the rules automatically (and
 the unit tests, when their report is showing).
