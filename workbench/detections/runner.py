@@ -71,20 +71,39 @@ class EventRuns:
         holds the counts.
         """
         state, stats, strikes = self._start_run(stats, progress)
+        # Pipelined: the previous batch's results are built while the worker evaluates this one (between
+        # the request and its reply, inside the lock), and given out after it.
+        pending: tuple[Sequence[Mapping], BatchOutcome] | None = None
         for batch in self._batches(events, state):
             try:
                 body = orjson.dumps(batch, default=str)
             except TypeError:  # a non-string key somewhere: that option doubles the cost, so only then
                 body = orjson.dumps(batch, default=str, option=orjson.OPT_NON_STR_KEYS)
-            outcome = self._evaluate(state, b'"op":"events","events":' + body, len(batch), strikes, cancelled)
-            results = list(self._results(state, batch, outcome, strikes))
-            stats.events += outcome.stop
+            built: list[list[RuleResult]] = []
+
+            def build(previous=pending, built=built) -> None:
+                if previous is not None and not built:
+                    built.append(list(self._results(state, previous[0], previous[1], strikes)))
+
+            outcome = self._evaluate(state, b'"op":"events","events":' + body, len(batch), strikes, cancelled,
+                                     meanwhile=build)
+            if pending is not None:
+                build()  # when the request was never sent (cancelled first)
+                stats.events += pending[1].stop
+                yield from built[0]
+                if progress is not None:
+                    progress(stats)
+            pending = (batch, outcome)
+            if outcome.cancelled:
+                break
+        if pending is not None:
+            results = list(self._results(state, pending[0], pending[1], strikes))
+            stats.events += pending[1].stop
             yield from results
             if progress is not None:
                 progress(stats)
-            if outcome.cancelled:
+            if pending[1].cancelled:
                 stats.partial = stats.cancelled = True
-                return
 
     def run_objects(self, objects: Iterable[Sequence[Any]], parser: tuple[str, str, dict], *,
                     cancelled: Callable[[], bool] | None = None, progress: Callable[[RunStats], None] | None = None,
@@ -106,9 +125,19 @@ class EventRuns:
         applied: dict[int, int] = {}
         ran: dict[int, int] = {}
         try:
-            for batch in _record_batches(objects):
-                outcome = self._evaluate(state, head + orjson.dumps(batch), -1, strikes, cancelled,
-                                         parser=(key, parser_msg))
+            batches = _record_batches(objects)
+            ahead: list = [_next_body(batches)]
+            while ahead and ahead[0] is not None:
+                batch, body = ahead.pop()
+
+                def prefetch(ahead=ahead) -> None:  # the next records are read while the worker works
+                    if not ahead:
+                        ahead.append(_next_body(batches))
+
+                outcome = self._evaluate(state, head + body, -1, strikes, cancelled, parser=(key, parser_msg),
+                                         meanwhile=prefetch)
+                if not outcome.cancelled:
+                    prefetch()
                 if outcome.error and outcome.error.startswith("building the parsers"):
                     raise WorkbenchError(f"The rule worker cannot parse records ({outcome.error}); "
                                          f"run without --python, or give it an interpreter with the "
@@ -173,9 +202,12 @@ class EventRuns:
             yield batch
 
     def _evaluate(self, state: Loaded, body: bytes, size: int, strikes: Strikes,
-                  cancelled: Callable[[], bool] | None, parser: tuple[str, bytes] | None = None) -> BatchOutcome:
+                  cancelled: Callable[[], bool] | None, parser: tuple[str, bytes] | None = None,
+                  meanwhile: Callable[[], None] | None = None) -> BatchOutcome:
         """One batch through the worker, resumed after every crash from the last partial reply, under the
-        lock from its first request to its last frame. `body` is the request's JSON members without braces."""
+        lock from its first request to its last frame. `body` is the request's JSON members without braces;
+        `meanwhile()` runs once, right after the first request is sent (the caller's work overlaps the
+        worker's)."""
         outcome = BatchOutcome(size)
         lost = 0
         with self._lock:
@@ -196,6 +228,9 @@ class EventRuns:
                             return outcome
                         self._parsers_sent[parser[0]] = self.worker.starts
                     rid = self.worker.send(head[:-1] + b"," + body + b"}")
+                    if meanwhile is not None:
+                        meanwhile, work = None, meanwhile
+                        work()
                     reply = self.worker.receive(rid, on_partial=lambda f: outcome.absorb(f, strikes),
                                                 cancelled=cancelled)
                 except WorkerCrash as crash:
@@ -263,6 +298,11 @@ class EventRuns:
 
 def _ordinal(state: Loaded, spec: RuleSpec) -> int:
     return next(o for o, r in state.ordinals.items() if r is spec)
+
+
+def _next_body(batches: Iterator[list]) -> tuple[list, bytes] | None:
+    batch = next(batches, None)
+    return None if batch is None else (batch, orjson.dumps(batch))
 
 
 def _record_batches(objects: Iterable[Sequence[Any]]) -> Iterator[list]:
