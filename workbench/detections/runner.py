@@ -8,6 +8,8 @@ life is charged to its rule and event and the batch resumes from the last partia
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -23,6 +25,7 @@ BATCH_EVENTS = 1000  # events per worker request: large enough to amortise the r
 RECORDS_PER_BATCH = 1000  # raw records per worker request in run_objects
 LOST_RETRIES = 3  # deaths outside any rule call (nobody to charge) before a batch's rest is given up
 _new = object.__new__
+_DONE = object()
 
 
 class EventRuns:
@@ -71,39 +74,82 @@ class EventRuns:
         holds the counts.
         """
         state, stats, strikes = self._start_run(stats, progress)
-        # Pipelined: the previous batch's results are built while the worker evaluates this one (between
-        # the request and its reply, inside the lock), and given out after it.
-        pending: tuple[Sequence[Mapping], BatchOutcome] | None = None
-        for batch in self._batches(events, state):
+        # Pipelined: a driver thread sends the batches and builds their results (holding the engine's lock
+        # for one batch at a time, never while waiting on this generator's consumer), while the consumer
+        # works through the previous batch's results.
+        out: queue.Queue = queue.Queue(maxsize=2)
+        stop = threading.Event()
+
+        def stopped() -> bool:
+            return stop.is_set() or (cancelled is not None and cancelled())
+
+        def put(item: Any) -> None:
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        def dumped(batch: list | None) -> tuple[list, bytes] | None:
+            if batch is None:
+                return None
             try:
-                body = orjson.dumps(batch, default=str)
+                return batch, orjson.dumps(batch, default=str)
             except TypeError:  # a non-string key somewhere: that option doubles the cost, so only then
-                body = orjson.dumps(batch, default=str, option=orjson.OPT_NON_STR_KEYS)
-            built: list[list[RuleResult]] = []
+                return batch, orjson.dumps(batch, default=str, option=orjson.OPT_NON_STR_KEYS)
 
-            def build(previous=pending, built=built) -> None:
-                if previous is not None and not built:
-                    built.append(list(self._results(state, previous[0], previous[1], strikes)))
+        def drive() -> None:
+            try:
+                batches = self._batches(events, state)
+                upcoming = dumped(next(batches, None))
+                pending: tuple[list, BatchOutcome] | None = None
+                while upcoming is not None and not stop.is_set():
+                    batch, body = upcoming
+                    ready: dict[str, Any] = {}
 
-            outcome = self._evaluate(state, b'"op":"events","events":' + body, len(batch), strikes, cancelled,
-                                     meanwhile=build)
-            if pending is not None:
-                build()  # when the request was never sent (cancelled first)
-                stats.events += pending[1].stop
-                yield from built[0]
+                    def meanwhile(pending=pending, ready=ready) -> None:
+                        # while the worker evaluates this batch: the previous one's results, the next one's body
+                        if pending is not None:
+                            ready["results"] = list(self._results(state, pending[0], pending[1], strikes))
+                        ready["next"] = dumped(next(batches, None))
+
+                    outcome = self._evaluate(state, b'"op":"events","events":' + body, len(batch), strikes,
+                                             stopped, meanwhile=meanwhile)
+                    if "next" not in ready:  # never sent (cancelled first)
+                        meanwhile()
+                    if pending is not None:
+                        put((ready["results"], pending[1]))
+                    pending, upcoming = (batch, outcome), ready["next"]
+                    if outcome.cancelled:
+                        break
+                if pending is not None:
+                    put((list(self._results(state, pending[0], pending[1], strikes)), pending[1]))
+            except BaseException as e:  # the consumer raises it
+                put(e)
+            finally:
+                put(_DONE)
+
+        driver = threading.Thread(target=drive, name="rules-run", daemon=True)
+        driver.start()
+        try:
+            while True:
+                item = out.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                results, outcome = item
+                stats.events += outcome.stop
+                yield from results
                 if progress is not None:
                     progress(stats)
-            pending = (batch, outcome)
-            if outcome.cancelled:
-                break
-        if pending is not None:
-            results = list(self._results(state, pending[0], pending[1], strikes))
-            stats.events += pending[1].stop
-            yield from results
-            if progress is not None:
-                progress(stats)
-            if pending[1].cancelled:
-                stats.partial = stats.cancelled = True
+                if outcome.cancelled:
+                    stats.partial = stats.cancelled = True
+                    break
+        finally:
+            stop.set()
+            driver.join()
 
     def run_objects(self, objects: Iterable[Sequence[Any]], parser: tuple[str, str, dict], *,
                     cancelled: Callable[[], bool] | None = None, progress: Callable[[RunStats], None] | None = None,
