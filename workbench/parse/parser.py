@@ -151,6 +151,10 @@ class Parser:
             self._shortcuts = _pattern_shortcuts(t.match)
             self._last_pattern = 0
         self._finish = _standard_fields(schema)
+        if schema.managed:  # the schema file's own `managed:` block (workbench.parse.managed_block)
+            from workbench.parse.managed_block import wrap
+
+            self._decode, self._finish = wrap(schema, self._decode, self._finish)
         self._managed = managed_steps(schema.name)
         self._managed_split = None
         if self._managed is not None and self._managed.text_splitter is not None:
@@ -280,11 +284,6 @@ class Parser:
         except RecursionError:
             return ParseError(key, record.line, "", _short(text), "value is nested too deeply", self.log_type)
         return self._finish(event, ind, record.bucket, key)
-
-    def parse_many(self, records: Iterable[Record]) -> list[dict | ParseError]:
-        parse = self.parse
-        return [r for r in map(parse, records) if r is not None]
-
 
 def compile_parser(schema: Schema) -> Parser:
     """Compile a schema into a Parser (raises WorkbenchError if the schema cannot parse anything)."""
