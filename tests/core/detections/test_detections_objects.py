@@ -16,7 +16,7 @@ from workbench.events.pipeline import events_from_object, worker_parser
 from workbench.model import ObjectRef
 from workbench.source.decode import decode_object
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 LOOP = "def rule(event):\n    while str(event.get('p_row_id', '')).endswith('7'):\n        pass\n    return False\n"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from workbench.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 N = 2909
 
 
