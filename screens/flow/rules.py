@@ -14,6 +14,7 @@ import os
 import shlex
 import subprocess
 import threading
+import time
 from typing import ClassVar
 
 from textual import on, work
@@ -30,6 +31,7 @@ from screens.shell import safe
 from workbench.errors import WorkbenchError
 
 WATCH_INTERVAL = 1.0  # seconds between checks of the rule files
+PROGRESS_INTERVAL = 0.25  # seconds between progress updates of a running rule run
 SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan", "INFO": "dim"}
 
 
@@ -182,9 +184,16 @@ the unit tests, when their report is showing).
                 return
             engine = self._engine()
             engine.reload()
-            run = run_rules(engine, events, log_type, lambda: worker.is_cancelled,
-                            lambda stats: self.post_message(self.Progressed(stats.events, len(events),
-                                                                            len(stats.suspended))))
+            last = [0.0]
+
+            def progressed(stats) -> None:  # called after every partial reply: a few a second reach the UI
+                now = time.monotonic()
+                if now - last[0] >= PROGRESS_INTERVAL:
+                    last[0] = now
+                    self.post_message(self.Progressed(max(stats.events, stats.evaluated), len(events),
+                                                      len(stats.suspended)))
+
+            run = run_rules(engine, events, log_type, lambda: worker.is_cancelled, progressed)
         # a cancelled run still reports: its counts are true for the events it got through
         self.post_message(self.Ran(run, reason))
 

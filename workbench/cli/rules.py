@@ -257,7 +257,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         extra = {"objects": counts["objects"]} if counts.get("objects") else {}
         if stats.suspended:
             extra["suspended"] = len(stats.suspended)
-        progress.update(stats.events, **extra)
+        progress.update(max(stats.events, stats.evaluated), **extra)
 
     with _engine(path, args) as engine, _Interrupt() as interrupted:
         for inv in engine.invalid:

@@ -99,7 +99,15 @@ class EventRuns:
             except TypeError:  # a non-string key somewhere: that option doubles the cost, so only then
                 return batch, orjson.dumps(batch, default=str, option=orjson.OPT_NON_STR_KEYS)
 
+        finished = 0  # events the worker has finished in earlier batches (given out or not yet)
+
+        def tick(done: int) -> None:
+            stats.evaluated = finished + done
+            if progress is not None:
+                progress(stats)
+
         def drive() -> None:
+            nonlocal finished
             try:
                 batches = self._batches(events, state)
                 upcoming = dumped(next(batches, None))
@@ -115,7 +123,8 @@ class EventRuns:
                         ready["next"] = dumped(next(batches, None))
 
                     outcome = self._evaluate(state, b'"op":"events","events":' + body, len(batch), strikes,
-                                             stopped, meanwhile=meanwhile)
+                                             stopped, meanwhile=meanwhile, ticked=tick)
+                    finished += outcome.stop
                     if "next" not in ready:  # never sent (cancelled first)
                         meanwhile()
                     if pending is not None:
@@ -170,6 +179,13 @@ class EventRuns:
         head = b'"op":"records","parser":' + orjson.dumps(key) + b',"objects":'
         applied: dict[int, int] = {}
         ran: dict[int, int] = {}
+        finished = 0
+
+        def tick(done: int) -> None:
+            stats.evaluated = finished + done
+            if progress is not None:
+                progress(stats)
+
         try:
             batches = _record_batches(objects)
             ahead: list = [_next_body(batches)]
@@ -181,7 +197,8 @@ class EventRuns:
                         ahead.append(_next_body(batches))
 
                 outcome = self._evaluate(state, head + body, -1, strikes, cancelled, parser=(key, parser_msg),
-                                         meanwhile=prefetch)
+                                         meanwhile=prefetch, ticked=tick)
+                finished += outcome.stop
                 if not outcome.cancelled:
                     prefetch()
                 if outcome.error and outcome.error.startswith("building the parsers"):
@@ -249,12 +266,19 @@ class EventRuns:
 
     def _evaluate(self, state: Loaded, body: bytes, size: int, strikes: Strikes,
                   cancelled: Callable[[], bool] | None, parser: tuple[str, bytes] | None = None,
-                  meanwhile: Callable[[], None] | None = None) -> BatchOutcome:
+                  meanwhile: Callable[[], None] | None = None,
+                  ticked: Callable[[int], None] | None = None) -> BatchOutcome:
         """One batch through the worker, resumed after every crash from the last partial reply, under the
         lock from its first request to its last frame. `body` is the request's JSON members without braces;
         `meanwhile()` runs once, right after the first request is sent (the caller's work overlaps the
-        worker's)."""
+        worker's); `ticked(done)` after every partial frame (progress within the batch)."""
         outcome = BatchOutcome(size)
+
+        def absorb(frame: dict) -> None:
+            outcome.absorb(frame, strikes)
+            if ticked is not None:
+                ticked(outcome.done)
+
         lost = 0
         with self._lock:
             while True:
@@ -277,8 +301,7 @@ class EventRuns:
                     if meanwhile is not None:
                         meanwhile, work = None, meanwhile
                         work()
-                    reply = self.worker.receive(rid, on_partial=lambda f: outcome.absorb(f, strikes),
-                                                cancelled=cancelled)
+                    reply = self.worker.receive(rid, on_partial=lambda f: absorb(f), cancelled=cancelled)
                 except WorkerCrash as crash:
                     if crash.kind == "cancelled":
                         outcome.cancelled = True

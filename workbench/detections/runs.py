@@ -56,6 +56,7 @@ class RunStats:
     """
 
     events: int = 0  # events whose every rule result was given out
+    evaluated: int = 0  # events the worker has finished (some of them not given out yet): for progress
     records: int = 0  # raw records sent to the worker (run_objects)
     parse_errors: int = 0  # records the worker could not parse (run_objects)
     parse_error_sample: list[str] = field(default_factory=list)
