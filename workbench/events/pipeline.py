@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from workbench.config import Config, Source
+from workbench.config import Config, PrefixMapping, Source
 from workbench.events.outcomes import ObjectOutcomes
 from workbench.model import FetchFailure, ObjectRef, Record
 from workbench.parse import ParseError, parsers_for_source
@@ -184,3 +184,59 @@ def sample_time_warnings(config: Config, source: Source, records_by_key: dict[st
         if not types or any(key.startswith(p) for p in unusable):
             continue
         outcomes.check_times(key, [e for e in parse_records(parse, records) if type(e) is dict])
+
+
+def iter_object_batches(config: Config, source: Source, prefix: str | None = None, since: datetime | None = None,
+                        until: datetime | None = None, limit: int | None = None,
+                        cancel: threading.Event | None = None, *, aws=None,
+                        counts: dict | None = None, outcomes: ObjectOutcomes | None = None,
+                        warn: Callable[[str], None] | None = None,
+                        ) -> Iterator[tuple[ObjectRef, list[Record] | FetchFailure]]:
+    """(ref, decoded records | FetchFailure) per object under `prefix` in [since, until), not parsed: for a
+    consumer that parses elsewhere (the rule worker, in `rules run`). `counts` gets objects / failures;
+    `outcomes` how each object decoded, and the objects the source config cannot parse (as `iter_events`:
+    counted per prefix, not fetched; `warn` once per unmapped folder)."""
+    from workbench.aws import AwsSession
+    from workbench.source.s3 import list_objects
+    from workbench.source.sampling import iter_decoded
+
+    aws = aws or AwsSession(source)
+    refs = []
+    for ref in list_objects(aws, source, prefix=prefix, since=since, until=until):
+        refs.append(ref)
+        if limit is not None and len(refs) >= limit:
+            break
+    outcomes = outcomes if outcomes is not None else ObjectOutcomes()
+    refs = _skip_unparseable(config, source, refs, outcomes, warn)
+    counts = counts if counts is not None else {}
+    counts.setdefault("objects", 0)
+    counts.setdefault("failures", 0)
+    counts["total"] = len(refs)
+    for done, (ref, got, _n) in enumerate(iter_decoded(aws, refs, stream=source.stream or "auto", cancel=cancel), 1):
+        counts["objects"] = done
+        if isinstance(got, FetchFailure):
+            counts["failures"] += 1
+            outcomes.add_unreadable(ref.key, got.message)
+            yield ref, got
+        else:
+            outcomes.add_decoded(ref.key, got)
+            yield ref, got.records
+
+
+def worker_parser(config: Config, source: Source) -> tuple[str, str, dict]:
+    """What `RuleEngine.run_objects` needs to build `source`'s parsers inside the rule worker: the same
+    schemas and prefix mapping as `parsers_for_source(config, source)` here."""
+    args = {"schema_dirs": [str(d) for d in config.schema_dirs],
+            "source": {"name": source.name, "bucket": source.bucket, "stream": source.stream,
+                       "prefixes": [[m.prefix, list(m.log_types)] for m in source.prefixes]}}
+    return f"{id(config)}:{id(source)}:{source.name}", f"{__name__}:parsers_from_args", args
+
+
+def parsers_from_args(schema_dirs: list[str], source: dict) -> Parse:
+    """`worker_parser`'s factory, run in the rule worker."""
+    from pathlib import Path
+
+    src = Source(source["name"], source["bucket"], stream=source.get("stream") or "auto",
+                 prefixes=tuple(PrefixMapping(p, tuple(t)) for p, t in source["prefixes"]))
+    config = Config(None, {src.name: src}, schema_dirs=tuple(Path(d) for d in schema_dirs))
+    return parsers_for_source(config, src)
