@@ -16,16 +16,14 @@ How it works, and why it is fast:
 
 from __future__ import annotations
 
-import csv
 import random
-from collections import Counter
 from collections.abc import Iterable
 
 import orjson
 
 from workbench.infer.engine import DEFAULT_NAME, STRUCTURE_SAMPLE, VALUE_SAMPLE, InferenceResult, _Engine
-from workbench.infer.shapes import _FIELD_NAME, _fmt
-from workbench.infer.text import _csv_header, _fastmatch, _regex
+from workbench.infer.shapes import _fmt
+from workbench.infer.text import infer_text, off_layout_note
 from workbench.model import Record
 from workbench.schema import Schema
 from workbench.schema.timeformats import ns_to_text
@@ -97,42 +95,16 @@ def infer_schema(records: Iterable[Record | str], name: str = DEFAULT_NAME, *, v
         if other:
             notes.append(f"{_fmt(other)} of {_fmt(len(candidates))} records examined are not JSON objects and were left out.")
     else:
-        header = _csv_header(texts, first_lines or texts[:1])
-        if header:
-            delim, cols = header
-            columns = [_FIELD_NAME.sub("_", c.strip()) for c in cols]
-            header_set = {first_lines[0] if first_lines else texts[0], *first_lines}
-            rows = []
-            empties = Counter()
-            for t in texts:
-                if t in header_set:
-                    continue
-                row = next(csv.reader([t], delimiter=delim), [])
-                if len(row) != len(columns):
-                    continue
-                empties.update(v for v in row if v in ("-", ""))
-                rows.append({c: v for c, v in zip(columns, row, strict=True) if v not in ("", "-")})
-            opts: dict = {"delimiter": delim, "hasHeader": True, "columns": columns}
-            if empties.get("-"):
-                opts["emptyValues"] = ["-"]
-            result = infer_events(rows, name, value_sample=value_sample, parser={"csv": opts}, text_mode=True,
-                                  description=description)
-            result.format = "csv"
-            notes.append(f"CSV with a header row ({len(columns)} columns, delimiter {delim!r}).")
-        else:
-            fm = _fastmatch(texts)
-            if fm:
-                parser, rows = fm
-                result = infer_events(rows, name, value_sample=value_sample, parser=parser, text_mode=True,
-                                      description=description)
-                result.format = "fastmatch"
-                notes.append("Space-separated fields with quoted and bracketed values → fastmatch; field names are guesses, rename them.")
-            else:
-                parser, rows = _regex(texts)
-                result = infer_events(rows, name, value_sample=value_sample, parser=parser, text_mode=True,
-                                      description=description)
-                result.format = "regex"
-                notes.append("No structure recognised; a regex keeps each line as `message` (and a leading timestamp when there is one).")
+        found = infer_text(texts, first_lines)
+        result = infer_events(found.rows, name, value_sample=value_sample, parser=found.parser, text_mode=True,
+                              description=description)
+        result.format = found.format
+        result.layout = found.layout
+        result.managed_schema = found.managed_schema
+        result.off_layout = found.off_layout
+        notes += found.notes
+        if found.off_layout:
+            notes.append(off_layout_note(found.off_layout))
     result.records = len(texts)
     result.notes = notes + result.notes
     return result

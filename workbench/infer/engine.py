@@ -54,6 +54,10 @@ class InferenceResult:
     values_examined_events: int = 0
     notes: list[str] = field(default_factory=list)
     structure_examined_events: int = 0
+    layout: str = ""  # text logs: how the layout was found (csv-header, detected:<id>, inferred-header, …)
+    managed_schema: str | None = None  # a Panther managed schema that reads this data, when detection knows one
+    off_layout: dict | None = None  # text lines that do not fit the layout: counts and examples
+    warnings: list[str] = field(default_factory=list)  # what the user must not miss (no event time, …)
 
     def to_json(self) -> dict:
         paths = list(dict.fromkeys([*self.explanations, *self.stats]))
@@ -67,6 +71,10 @@ class InferenceResult:
             "values_examined_events": self.values_examined_events,
             "structure_examined_events": self.structure_examined_events,
             "notes": self.notes,
+            "warnings": self.warnings,
+            "layout": self.layout,
+            "managed_schema": self.managed_schema,
+            "off_layout": self.off_layout,
             "fields": {
                 p: {"explanation": self.explanations.get(p, ""), **(self.stats[p].to_json() if p in self.stats else {})}
                 for p in paths

@@ -126,8 +126,9 @@ def read_time(text: str, pos: int = 0) -> TimeMatch | None:
         end, tail = _read_clock(text, m.end(), compact=kind.startswith("compact"), has_year=has_year)
         if tail is None and (not has_year or kind == "xxx"):
             continue  # a month and day (or two-digit-year date) with no time is too weak to be a timestamp
-        formats = [head + part + (tail or "") for part, *_ in readings]
-        return TimeMatch(pos, end, tuple(_named(f) for f in formats))
+        formats = [_named(head + part + (tail or "")) for part, *_ in readings]
+        formats = [f for f in formats if "%:z" not in f]  # a ±hh:mm offset outside RFC 3339: no Panther format
+        return TimeMatch(pos, end, tuple(formats)) if formats else None
     return None
 
 
@@ -163,7 +164,7 @@ def _read_clock(text: str, p: int, *, compact: bool, has_year: bool) -> tuple[in
         if z.group("z") in ("Z", "z"):
             tail += "Z"  # a literal: timefmt-go's %z reads only ±hhmm
         elif z.group("z"):
-            tail += "%z"
+            tail += "%:z" if ":" in z.group("z") else "%z"  # ±hh:mm: only RFC 3339 reads it
         elif z.group("z2"):
             tail += " %z"
         else:
@@ -179,7 +180,7 @@ def _read_clock(text: str, p: int, *, compact: bool, has_year: bool) -> tuple[in
 
 def _named(fmt: str) -> str:
     """ISO date-times with a `T` and a zone are what Go's RFC 3339 reader takes (any fraction digits, ±hh:mm)."""
-    if fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ"):
+    if fmt in ("%Y-%m-%dT%H:%M:%S%:z", "%Y-%m-%dT%H:%M:%S.%f%:z", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ"):
         return "rfc3339"
     return fmt
 
@@ -192,12 +193,7 @@ def value_formats(value: str) -> tuple[str, ...]:
     m = read_time(v, 0)
     if m is None or m.end != len(v):
         return ()
-    return tuple(f for f in m.formats if _zone_ok(f, v))
-
-
-def _zone_ok(fmt: str, v: str) -> bool:
-    # timefmt-go's %z reads ±hhmm only: a ±hh:mm offset is readable only through rfc3339
-    return not (fmt.endswith("%z") and re.search(r"[+-]\d{2}:\d{2}\Z", v))
+    return m.formats
 
 
 @dataclass
@@ -301,7 +297,7 @@ def format_regex(fmt: str) -> str:
             out.append(_DIRECTIVE_RX[fmt[i + 1]])
             i += 2
         else:
-            out.append(re.escape(fmt[i]))
+            out.append("\\" + fmt[i] if fmt[i] in "\\.^$*+?{}[]|()" else fmt[i])
             i += 1
     return "".join(out)
 
