@@ -17,6 +17,7 @@ How it works, and why it is fast:
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from collections.abc import Iterable
 
 import orjson
@@ -26,6 +27,7 @@ from workbench.infer.shapes import _fmt
 from workbench.infer.text import infer_text, off_layout_note
 from workbench.model import Record
 from workbench.schema import Schema
+from workbench.schema.advice import schema_warnings
 from workbench.schema.timeformats import ns_to_text
 
 # --- public API --------------------------------------------------------------------------------------------
@@ -45,7 +47,8 @@ def infer_events(events: list[dict], name: str = DEFAULT_NAME, *, value_sample: 
 
         raise WorkbenchError(raise_empty if events else "No records to infer a schema from.")
     schema = Schema(name=name, fields=fields, description=description, parser=parser)
-    return InferenceResult(schema=schema, explanations=engine.explanations, stats=engine.stats, events=len(events),
+    warnings = schema_warnings(schema)
+    return InferenceResult(warnings=warnings, schema=schema, explanations=engine.explanations, stats=engine.stats, events=len(events),
                            shapes=len(engine.shapes), values_examined_events=engine.examined, notes=engine.notes,
                            structure_examined_events=engine.total)
 
@@ -98,6 +101,8 @@ def infer_schema(records: Iterable[Record | str], name: str = DEFAULT_NAME, *, v
         found = infer_text(texts, first_lines)
         result = infer_events(found.rows, name, value_sample=value_sample, parser=found.parser, text_mode=True,
                               description=description)
+        order = {n: i for i, n in enumerate(found.order())}
+        result.schema = replace(result.schema, fields=tuple(sorted(result.schema.fields, key=lambda f: order.get(f.name, len(order)))))
         result.format = found.format
         result.layout = found.layout
         result.managed_schema = found.managed_schema
@@ -118,6 +123,7 @@ def describe(result: InferenceResult) -> str:
     for p, text in result.explanations.items():
         lines.append(f"  {p.ljust(width)}  {text}")
     lines += [f"note: {n}" for n in result.notes]
+    lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines)
 
 

@@ -29,8 +29,8 @@ from workbench.infer.shapes import (
 )
 from workbench.schema import Field, Schema, dump_schema
 from workbench.schema.fieldstats import FieldStats, PathCounts
-from workbench.schema.indicators import DOMAIN_HINTS, RECOGNISERS, is_domain, is_ip
-from workbench.schema.timeformats import detect_text_format, unix_unit
+from workbench.infer.decide import indicator_decision, time_decision
+from workbench.schema.timeformats import unix_unit
 
 DEFAULT_NAME = "Custom.Inferred"
 VALUE_SAMPLE = 5000  # events whose values are examined (plus one per shape)
@@ -94,6 +94,7 @@ class _Engine:
         self.explanations: dict[str, str] = {}
         self.stats: dict[str, FieldStats] = {}
         self.notes: list[str] = []
+        self.yearless: dict[str, str] = {}  # timestamp field → what Panther records for its yearless values
         self.population = len(events)
         if structure_sample is not None and len(events) > structure_sample:
             # Like Panther's console, infer from a sample: a uniform one, large enough that presence and
@@ -186,10 +187,40 @@ class _Engine:
         used: set[str] = set()
         for key, node in props.items():
             path = f"{prefix}.{key}" if prefix else key
+            if not prefix and not self.prefix and key.startswith("p_"):
+                self._explain(path, "input field named p_… → not declared: Panther generates its p_ fields itself "
+                                    "and input values never override them")
+                self.notes.append(f"Input field {key!r} left out: p_ names are reserved for Panther's own fields.")
+                continue
             f = self._field(key, path, node, parent_count)
             if f is not None:
                 out.append(_keyed(f, key, used))
-        return tuple(out)
+        return self._case_duplicates(tuple(out), prefix)
+
+    def _case_duplicates(self, fields: tuple[Field, ...], prefix: str) -> tuple[Field, ...]:
+        """Sibling names that differ only by case collide in the data lake: keep the commonest, say so."""
+        groups: dict[str, list[Field]] = defaultdict(list)
+        for f in fields:
+            groups[f.name.lower()].append(f)
+        drop: set[str] = set()
+        for same in groups.values():
+            if len(same) < 2:
+                continue
+
+            def present(f: Field) -> int:
+                st = self.stats.get(self._full(f"{prefix}.{f.name}" if prefix else f.name))
+                return st.present if st else 0
+            keep = max(same, key=present)
+            for f in same:
+                if f is not keep:
+                    drop.add(f.name)
+                    path = f"{prefix}.{f.name}" if prefix else f.name
+                    self._explain(path, f"present in {_fmt(present(f))} events; differs from {keep.name!r} (in "
+                                        f"{_fmt(present(keep))}) only by case → left out: column names are case-insensitive "
+                                        "in the data lake, the two would collide")
+                    self.notes.append(f"{self._full(path)!r} left out: it differs from {keep.name!r} only by case "
+                                      f"(present in {_fmt(present(f))} vs {_fmt(present(keep))} events).")
+        return tuple(f for f in fields if f.name not in drop)
 
     def _presence_text(self, st: FieldStats, parent_count: int) -> str:
         where = self.unit if parent_count == self.total else "parent objects"
@@ -305,6 +336,7 @@ class _Engine:
         if all(v in _BOOL_WORDS for v in check):
             self._say(path, presence, f"{scope} are true/false text → boolean (Panther reads boolean text)", req_text)
             return Field(name, "boolean", required=required)
+        every = [v for v in raw if type(v) is str and v != ""]
         # numeric text: unix time, identifiers, or numbers
         if all(_INT_TEXT.match(v) for v in check):
             ints = [int(v) for v in check]
@@ -312,42 +344,38 @@ class _Engine:
             if unit and _time_hint(name):
                 return self._time_field(name, path, st, required, req_text, presence, unit, check,
                                         f"{scope} are integer text in the {unit} range and the name suggests a time → timestamp {unit}")
-            if not (_id_hint(name) or any(len(v) > 1 and v.lstrip("+-").startswith("0") for v in check)):
+            zeros = any(len(v) > 1 and v.lstrip("+-").startswith("0") for v in check)
+            if not (_id_hint(name) or zeros):
                 st.minimum, st.maximum = min(ints), max(ints)
                 self._say(path, presence, f"{scope} are integer text → bigint (range {min(ints)} … {max(ints)})", req_text)
                 return Field(name, "bigint", required=required)
-        elif all(_FLOAT_TEXT.match(v) for v in check) and not _id_hint(name):
+            why = "leading zeros would be lost" if zeros else "the name says it is an identifier, not a quantity"
+            indicators, ind_why = indicator_decision(name, every)
+            self._say(path, presence, f"{scope} are integer text but kept as string ({why}){ind_why}", req_text)
+            return Field(name, "string", required=required, indicators=indicators)
+        if all(_FLOAT_TEXT.match(v) for v in check):
             fl = [float(v) for v in check]
-            st.minimum, st.maximum = min(fl), max(fl)
-            self._say(path, presence, f"{scope} are decimal text → float (range {min(fl)} … {max(fl)})", req_text)
-            return Field(name, "float", required=required)
-        # timestamps
-        if any(ch.isdigit() for ch in check[0]):
-            found = detect_text_format(check)
-            if found:
-                fmt, parsed = found
-                label = "RFC 3339" if fmt == "rfc3339" else f"format {fmt!r}"
-                return self._time_field(name, path, st, required, req_text, presence, fmt, check,
-                                        f"{scope} parse as {label} → timestamp {fmt}", parsed)
+            unit = unix_unit(min(fl), max(fl))
+            if unit == "unix" and _time_hint(name):
+                return self._time_field(name, path, st, required, req_text, presence, unit, check,
+                                        f"{scope} are decimal text in the unix-seconds range and the name suggests a time → timestamp unix")
+            if not _id_hint(name):
+                st.minimum, st.maximum = min(fl), max(fl)
+                self._say(path, presence, f"{scope} are decimal text → float (range {min(fl)} … {max(fl)})", req_text)
+                return Field(name, "float", required=required)
+        # timestamps: at least 95 % of the values, in one or several formats
+        decision, not_time = time_decision(every, st.empty)
+        if decision is not None:
+            f = self._time_field(name, path, st, required, req_text, presence, decision.formats[0], check,
+                                 decision.why, [decision.earliest, decision.latest])
+            if decision.yearless_note:
+                self.yearless[name if not self.prefix else self._full(path)] = decision.yearless_note
+            return replace(f, time_formats=decision.formats)
         # indicators
-        indicators, why = self._indicators(name, check)
-        text = f"text → string{why}" if why else "text → string"
+        indicators, why = indicator_decision(name, every)
+        text = "text → string" + (f" ({not_time[2:] if not_time.startswith('; ') else not_time})" if not_time else "") + why
         self._say(path, presence, text, req_text)
         return Field(name, "string", required=required, indicators=indicators)
-
-    def _indicators(self, name: str, values: list[str]) -> tuple[tuple[str, ...], str]:
-        for ind, pred, label in RECOGNISERS:
-            if ind in ("md5", "sha1", "sha256") and len(values) < 3:
-                continue  # one repeated hex string is an id (e.g. an S3 canonical owner), not a digest
-            if all(pred(v) for v in values):
-                return (ind,), f"; all {_fmt(len(values))} distinct values are {label} → indicator {ind}"
-        low = name.lower()
-        ips = sum(1 for v in values if is_ip(v))
-        if ips and all(is_ip(v) or is_domain(v) for v in values):
-            return ("hostname",), f"; {ips} IPs and {len(values) - ips} host names → indicator hostname"
-        if any(h in low for h in DOMAIN_HINTS) and all(is_domain(v) for v in values):
-            return ("domain",), f"; all {_fmt(len(values))} distinct values are host names and the name says so → indicator domain"
-        return (), ""
 
     def _embedded(self, name: str, path: str, values: list[str], st: FieldStats, required: bool, req_text: str,
                   presence: str, scope: str) -> Field | None:
@@ -434,8 +462,14 @@ class _Engine:
 
         chosen: list[str] = []
         covered: set[int] = set()
+        def norm(name: str) -> str:
+            return name.lower().replace("_", "").replace("-", "")
+
         for f in sorted(candidates, key=rank):
             gain = covers[f.name] - covered
+            if chosen and gain and norm(f.name) in {norm(c) for c in chosen}:
+                self.notes.append(f"{f.name!r} is not used as event time: it is a near-duplicate of {chosen[0]!r}.")
+                continue
             if not chosen or gain:
                 if not chosen and not _time_hint(f.name) and len(candidates) > 1:
                     hinted = [c for c in candidates if _time_hint(c.name)]

@@ -39,6 +39,15 @@ class TextInference:
     managed_schema: str | None = None
     off_layout: dict | None = None  # {"lines", "total", "examples", "continuation"}
 
+    def order(self) -> list[str]:
+        """Field names in the order the parser reads them (the schema lists fields in that order)."""
+        kind, opts = next(iter(self.parser.items()))
+        if kind == "csv":
+            return list(opts.get("columns") or [])
+        if kind == "fastmatch":
+            return [n for n in _PLACEHOLDER.findall(opts["match"][0]) if n]
+        return list(re.compile("".join(opts["match"])).groupindex)
+
 
 def _spread(texts: list[str], n: int) -> list[str]:
     if len(texts) <= n:

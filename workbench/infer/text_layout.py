@@ -20,8 +20,9 @@ from workbench.schema.timedetect import choose_formats, formats_regex
 AGREE = 0.9  # share of lines that must agree on a column
 OPTIONAL_MIN = 0.2  # a last bracketed column present in at least this share of lines becomes optional
 _FAMILY = {"ip": "token", "word": "token", "dotted": "token"}
-_ID_LIKE = re.compile(r"(?:req-|[0-9a-f]{8}-[0-9a-f]{4}-|[0-9a-fA-F]{16,}\b)")
+_ID_LIKE = re.compile(r"(?:req-|[0-9a-f]{8}-[0-9a-f]{4}-|[0-9a-fA-F]{16,}\b|(?=[a-f]*\d)[0-9a-f]{8,}\Z)")
 _LEAD_WORD = re.compile(r"([A-Za-z][A-Za-z_]*) ")
+_PAIR = re.compile(r"([A-Za-z]+) (\w+):([A-Za-z]+) (\w+)\Z")
 _BRACKET_BODY = r"(?:[^\[\]]|\[[^\[\]]*\])*"
 _PAREN_BODY = r"(?:[^()]|\([^()]*\))*"
 
@@ -53,13 +54,17 @@ class Layout:
 
     def regex(self) -> str:
         out = ["^"]
-        for i, c in enumerate(self.columns):
-            last = i == len(self.columns) - 1
-            body = c.rx + (c.sep_rx if not last else "")
-            out.append(f"(?:{body})?" if c.optional else body)
-        last = self.columns[-1]
-        tail = f"(?:{last.sep_rx}(?P<message>.*))?" if last.sep_rx else "(?P<message>.*)"
-        out.append(tail)
+        cols = self.columns
+        for i, c in enumerate(cols):
+            nxt = cols[i + 1] if i + 1 < len(cols) else None
+            if c.optional:
+                out.append(f"(?:{cols[i - 1].sep_rx}{c.rx})?")  # the separator before it is optional with it
+            elif nxt is None or nxt.optional:
+                out.append(c.rx)
+            else:
+                out.append(c.rx + c.sep_rx)
+        last = cols[-1]
+        out.append(f"(?:{last.sep_rx}(?P<message>.*))?" if last.sep_rx else "(?P<message>.*)")
         return "".join(out)
 
     def fastmatch(self) -> str | None:
@@ -158,7 +163,9 @@ def _header_columns(group: list[LineHead]) -> list[Column]:
         nxt = Counter(_family(h.pieces[k + 1]) if k + 1 < len(h.pieces) else None for h in active)
         nxt_fam, nxt_n = nxt.most_common(1)[0]
         if share < AGREE:
-            if fam == "bracket" and share >= OPTIONAL_MIN and _same_lead(pieces):
+            pieces = [h.pieces[k] for h in active if k < len(h.pieces) and h.pieces[k].kind == "bracket"]
+            if len(pieces) >= OPTIONAL_MIN * len(active) and _same_lead(pieces):
+                fam = "bracket"
                 col = _column(fam, pieces)
                 if col is not None:
                     col.optional = True
@@ -234,6 +241,15 @@ def _bracket_column(fam: str, inner: list[str], texts: list[str], sep_rx: str, s
         return Column("level", "level", rf"{_lit(o)} *(?P<level>[A-Za-z]+) *{close}", None, sep_rx, sep_text)
     if all(v.isdigit() for v in inner):
         return Column("pid", "num", rf"{_lit(o)}(?P<pid>\d+){close}", f"{o}%{{pid}}{fm_close}", sep_rx, sep_text)
+    pair = [_PAIR.match(v) for v in inner]
+    if all(pair) and len({(m.group(1), m.group(3)) for m in pair}) == 1:
+        a, b = pair[0].group(1), pair[0].group(3)  # [pid 1234:tid 5678]
+        name_a, name_b = a.lower(), b.lower()
+        return Column(name_a, "bracket", rf"{_lit(o + a)} (?P<{name_a}>\w+):{_lit(b)} (?P<{name_b}>\w+){close}",
+                      f"{o}{a} %{{{name_a}}}:{b} %{{{name_b}}}{fm_close}", sep_rx, sep_text)
+    if all(":" in v and v.rsplit(":", 1)[1].lower() in LEVELS for v in inner):
+        return Column("module", "bracket", rf"{_lit(o)}(?P<module>[^\]:\s]*):(?P<level>[A-Za-z]+){close}",
+                      f"{o}%{{module}}:%{{level}}{fm_close}", sep_rx, sep_text)
     lead = _LEAD_WORD.match(inner[0])
     if lead and all(v.startswith(lead.group(0)) for v in inner):
         word = lead.group(1).lower()
@@ -257,7 +273,9 @@ def _name_columns(cols: list[Column]) -> None:
             continue
         nxt = cols[i + 1] if i + 1 < len(cols) else None
         if c.kind == "num":
-            name = "pid" if not any("pid" in x.groups or "(?P<pid>" in x.rx for x in cols) else "tid"
+            taken = any("(?P<pid>" in x.rx for x in cols)
+            header_next = nxt is not None and nxt.kind in ("num", "level", "tag", "bracket")
+            name = ("tid" if taken else "pid") if header_next or (i and cols[i - 1].kind == "num") else "number"
         elif c.kind == "token" and c.name != "source":
             vals = c.values
             if nxt is not None and nxt.kind == "tag":
@@ -266,6 +284,8 @@ def _name_columns(cols: list[Column]) -> None:
                 name = "process"
             elif all(_is_ip(v) for v in vals):
                 name = "ip"
+            elif all(_ID_LIKE.match(v) for v in vals):
+                name = "request_id"
             else:
                 name = "component"
         elif c.kind == "bracket":
