@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from workbench.infer.shapes import _FIELD_NAME, _fmt
-from workbench.infer.text_header import split_head
+from workbench.infer.text_header import LEVELS, split_head
 from workbench.infer.text_layout import Layout, build_layout
 from workbench.schema.indicators import is_ip
 from workbench.schema.timedetect import choose_formats
@@ -151,6 +151,9 @@ def _detected(texts: list[str]) -> TextInference | None:
     rows, off = _split_all(texts, rx)
     if len(rows) < MIN_FIT * len(texts):
         return None
+    hosts = [r.get("hostname", "") for r in rows[:500]]
+    if sum(1 for h in hosts if h.lower() in LEVELS) > 0.5 * len(hosts):
+        return None  # 'Mmm dd hh:mm:ss LEVEL component: …' only looks like syslog: its "host" is a log level
     name = FORMATS[fmt][0]
     notes = [f"Format detection recognises {name}: its {kind} layout is used as is"
              + (f"; Panther's managed schema {managed} reads it too (use it instead of a custom schema where it fits)."
@@ -191,7 +194,11 @@ def off_layout_note(report: dict) -> str:
 
 def _inferred_header(texts: list[str]) -> TextInference | None:
     sample = _spread(texts, LAYOUT_SAMPLE)
-    layout = build_layout([split_head(t) for t in sample])
+    heads = [split_head(t) for t in sample]
+    trailing = sum(1 for h in heads if h is not None and all(f.endswith(" %Y") for f in h.time.formats))
+    if 0 < trailing < 0.5 * sum(1 for h in heads if h is not None):
+        heads = [split_head(t, year_after=False) for t in sample]  # those "years" are pids or counts
+    layout = build_layout(heads)
     if layout is None:
         return None
     rx_text = layout.regex()

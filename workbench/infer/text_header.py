@@ -128,14 +128,14 @@ def _token_starts(s: str, limit: int) -> list[int]:
     return starts
 
 
-def split_head(line: str) -> LineHead | None:
+def split_head(line: str, *, year_after: bool = True) -> LineHead | None:
     """The line's timestamp and the header pieces after it; None when no timestamp starts a leading token."""
     starts = _token_starts(line, MAX_PRE_TOKENS)
     for idx, st in enumerate(starts):
         opener = ""
-        tm = read_time(line, st)
+        tm = read_time(line, st, year_after=year_after)
         if tm is None and line[st:st + 1] in ("[", "("):
-            tm = read_time(line, st + 1)
+            tm = read_time(line, st + 1, year_after=year_after)
             opener = line[st] if tm else ""
         if tm is None:
             continue

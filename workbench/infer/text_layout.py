@@ -274,8 +274,8 @@ def _name_columns(cols: list[Column]) -> None:
         nxt = cols[i + 1] if i + 1 < len(cols) else None
         if c.kind == "num":
             taken = any("(?P<pid>" in x.rx for x in cols)
-            header_next = nxt is not None and nxt.kind in ("num", "level", "tag", "bracket")
-            name = ("tid" if taken else "pid") if header_next or (i and cols[i - 1].kind == "num") else "number"
+            # a count or duration sits among address/word columns (squid's elapsed ms); a pid among header tokens
+            name = "number" if nxt is not None and nxt.kind == "token" else ("tid" if taken else "pid")
         elif c.kind == "token" and c.name != "source":
             vals = c.values
             if nxt is not None and nxt.kind == "tag":

@@ -43,7 +43,7 @@ _COMPACT_CLOCK = re.compile(r"(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})(?!\d)")
 _FRACTION = re.compile(r"(?P<fs>[.,:])(?P<f>\d{1,9})(?!\d)")
 _AMPM = re.compile(r" (?P<p>[AaPp][Mm])\b")
 _ZONE = re.compile(r"(?P<z>Z(?![A-Za-z])|[+-]\d{2}:?\d{2}(?!\d))| (?P<z2>[+-]\d{4})(?!\d)| (?P<Z>UTC|GMT)\b")
-_YEAR_AFTER = re.compile(r" (?P<Y>\d{4})(?!\d)")
+_YEAR_AFTER = re.compile(r" (?P<Y>(?:19|20)\d{2})(?![\d:.])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +99,11 @@ def _date_readings(kind: str, m: re.Match) -> list[tuple[str, int, int, int]]:
     return [r for r in out if 1 <= r[2] <= 12 and _valid(r[1], r[2], r[3])]
 
 
-def read_time(text: str, pos: int = 0) -> TimeMatch | None:
-    """The longest timestamp starting exactly at `pos`, or None. A date alone counts; a time alone does not."""
+def read_time(text: str, pos: int = 0, *, year_after: bool = True) -> TimeMatch | None:
+    """The longest timestamp starting exactly at `pos`, or None. A date alone counts; a time alone does not.
+
+    `year_after=False`: a yearless date-time is not extended by a following 4-digit number (in a log whose
+    lines mostly have none, such a number is a pid or a count, not `ctime`'s trailing year)."""
     head = ""
     p = pos
     wd = _WEEKDAY.match(text, p)
@@ -123,7 +126,7 @@ def read_time(text: str, pos: int = 0) -> TimeMatch | None:
         if not readings:
             continue
         has_year = kind != "md" and (kind != "bd" or bool(m.group("c")))
-        end, tail = _read_clock(text, m.end(), compact=kind.startswith("compact"), has_year=has_year)
+        end, tail = _read_clock(text, m.end(), compact=kind.startswith("compact"), has_year=has_year or not year_after)
         if tail is None and (not has_year or kind == "xxx"):
             continue  # a month and day (or two-digit-year date) with no time is too weak to be a timestamp
         formats = [_named(head + part + (tail or "")) for part, *_ in readings]
