@@ -154,11 +154,15 @@ def _detected(texts: list[str]) -> TextInference | None:
     hosts = [r.get("hostname", "") for r in rows[:500]]
     if sum(1 for h in hosts if h.lower() in LEVELS) > 0.5 * len(hosts):
         return None  # 'Mmm dd hh:mm:ss LEVEL component: …' only looks like syslog: its "host" is a log level
+    opts = {"match": list(opts["match"])}
+    if kind == "fastmatch" and any(v == "-" for r in rows[:2000] for v in r.values()):
+        opts["emptyValues"] = ["-"]  # these formats write '-' for "no value"
+        rows = [{k: v for k, v in r.items() if v != "-"} for r in rows]
     name = FORMATS[fmt][0]
     notes = [f"Format detection recognises {name}: its {kind} layout is used as is"
              + (f"; Panther's managed schema {managed} reads it too (use it instead of a custom schema where it fits)."
                 if managed else ".")]
-    return TextInference(kind, {kind: {"match": list(opts["match"])}}, rows, notes, layout=f"detected:{fmt}",
+    return TextInference(kind, {kind: opts}, rows, notes, layout=f"detected:{fmt}",
                          managed_schema=managed, off_layout=_off_report(off, len(texts)))
 
 
