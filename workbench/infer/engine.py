@@ -36,7 +36,8 @@ DEFAULT_NAME = "Custom.Inferred"
 VALUE_SAMPLE = 5000  # events whose values are examined (plus one per shape)
 STRUCTURE_SAMPLE = 20000  # events whose structure is counted exactly; more are sampled uniformly (None = all)
 MAX_OBJECT_FIELDS = 200  # Panther: wider objects become json
-MAX_DISTINCT_CHECK = 20000  # distinct string values checked per field for formats and indicators
+MAX_DISTINCT_CHECK = 20000
+RECUR_SHARE = 0.8  # an object stays an object when its commonest key is in at least this share of them  # distinct string values checked per field for formats and indicators
 
 # --- result ------------------------------------------------------------------------------------------------
 
@@ -406,16 +407,26 @@ class _Engine:
             self._say(path, presence, f"object with {len(props)} distinct keys (> {MAX_OBJECT_FIELDS}) → json", req_text)
             return Field(name, "json", required=required)
         nonempty = [k for k in keysets if k]
-        if len(nonempty) >= 2 and len(props) >= 3 and not frozenset.intersection(*nonempty):
-            self._say(path, presence, f"object whose keys vary between events ({len(nonempty)} different key sets, no key "
-                      f"common to all; e.g. keyed by event type) → json", req_text)
-            return Field(name, "json", required=required)
+        n_keyed = sum(c for k, c in keysets.items() if k)
+        key_counts: Counter[str] = Counter()
+        for ks, c in keysets.items():
+            key_counts.update(dict.fromkeys(ks, c))
+        top_key, top_n = key_counts.most_common(1)[0] if key_counts else ("", 0)
+        recurring = ""
+        if len(nonempty) >= 2 and len(props) >= 3:
+            # keys that really vary (a map keyed by ids or event types) → json; keys that recur → object
+            if top_n < RECUR_SHARE * n_keyed:
+                self._say(path, presence, f"object whose keys vary between events ({len(nonempty)} different key sets "
+                          f"over {len(props)} keys; the commonest, {top_key!r}, is in only {_fmt(top_n)}/{_fmt(n_keyed)}) → json",
+                          req_text)
+                return Field(name, "json", required=required)
+            recurring = f"; keys recur ({top_key!r} in {_fmt(top_n)}/{_fmt(n_keyed)} objects, {len(nonempty)} key sets) → kept as an object"
         n_obj = st.types.get("object", 0)
         fields = self._object_fields(props, path, n_obj)
         if not fields:
             self._say(path, presence, "object that is always empty or all-null → json", req_text)
             return Field(name, "json", required=required)
-        self._say(path, presence, f"object with {len(fields)} field(s)", req_text)
+        self._say(path, presence, f"object with {len(fields)} field(s){recurring}", req_text)
         return Field(name, "object", required=required, fields=fields)
 
     def _array(self, name: str, path: str, node: dict, st: FieldStats, required: bool, req_text: str, presence: str) -> Field:
