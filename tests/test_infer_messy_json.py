@@ -68,7 +68,7 @@ def _fields(res):
 
 
 def test_time_with_two_formats_and_a_stray_value_stays_a_timestamp(result):
-    res, recs = result
+    res, _ = result
     f = _fields(res)["eventTime"]
     assert f.type == "timestamp" and f.is_event_time
     assert f.time_formats == ("%Y-%m-%d %H:%M:%S", "rfc3339") or f.time_formats == ("rfc3339", "%Y-%m-%d %H:%M:%S")
@@ -86,7 +86,7 @@ def test_indicators_by_majority_with_counts(result):
     f = _fields(res)
     assert f["sourceIPAddress"].indicators == ("ip", "hostname")
     why = res.explanations["sourceIPAddress"]
-    assert "values are IP addresses" in why and "'AWS Internal'" in why or "'ec2.amazonaws.com'" in why
+    assert ("values are IP addresses" in why and "'AWS Internal'" in why) or "'ec2.amazonaws.com'" in why
     assert f["actor.alternateId"].indicators == ("email",)
     assert "values are e-mail addresses" in res.explanations["actor.alternateId"]
 

@@ -34,7 +34,7 @@ SPECS = {
                            {"priority": "bigint", "version": S, "timestamp": T, "hostname": S, "appname": S, "procid": S,
                             "msgid": S, "structured_data": S, "message": S}, ("rfc3339",), {"hostname": ("hostname",)}, True),
     "nginx_access.log": (r'\S+ \S+ \S+ \[(?P<t>[^\]]+)\] ', "%d/%b/%Y:%H:%M:%S %z", "fastmatch", "detected:apache_combined",
-                         {"remote_ip": S, "identity": S, "user": S, "timestamp": T, "method": S, "request_uri": S, "protocol": S,
+                         {"remote_ip": S, "user": S, "timestamp": T, "method": S, "request_uri": S, "protocol": S,
                           "status": "bigint", "bytes_sent": "bigint", "referer": S, "user_agent": S},
                          ("%d/%b/%Y:%H:%M:%S %z",), {"remote_ip": ("ip",), "referer": ("url",)}, True),
     "apache_error.log": (r"\[(?P<t>[^\]]+)\] \[\w+\] (?:\[client [^\]]+\] )?(?P<msg>.*)", "%a %b %d %H:%M:%S %Y", "regex",

@@ -17,8 +17,8 @@ How it works, and why it is fast:
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from collections.abc import Iterable
+from dataclasses import replace
 
 import orjson
 

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from workbench.infer.shapes import _fmt
-from workbench.schema.indicators import RECOGNISERS, is_domain, is_email, is_ip
+from workbench.schema.indicators import RECOGNISERS, is_domain, is_ip
 from workbench.schema.timedetect import choose_formats, is_yearless, recorded_year
 from workbench.schema.timeformats import compile_time_formats
 

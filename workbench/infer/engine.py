@@ -11,8 +11,9 @@ from typing import Any
 import orjson
 from genson import SchemaBuilder
 
+from workbench.infer.decide import indicator_decision, time_decision
+from workbench.infer.eventtime import mark_event_time
 from workbench.infer.shapes import (
-    _BEST_TIME_NAMES,
     _BOOL_WORDS,
     _FIELD_NAME,
     _FLOAT_TEXT,
@@ -29,7 +30,6 @@ from workbench.infer.shapes import (
 )
 from workbench.schema import Field, Schema, dump_schema
 from workbench.schema.fieldstats import FieldStats, PathCounts
-from workbench.infer.decide import indicator_decision, time_decision
 from workbench.schema.timeformats import unix_unit
 
 DEFAULT_NAME = "Custom.Inferred"
@@ -167,7 +167,9 @@ class _Engine:
     # -- public --
     def run(self) -> tuple[Field, ...]:
         fields = self._object_fields(_object_props(self.structure), "", self.total)
-        return self._mark_event_time(fields)
+        if self.prefix:
+            return fields
+        return mark_event_time(fields, list(self.shapes.values()), self.total, self.explanations, self.notes)
 
     # -- helpers --
     def _full(self, path: str) -> str:
@@ -449,65 +451,6 @@ class _Engine:
             return Field(name, "json", required=required)
         self._say(path, presence, f"array of {el.type}", req_text)
         return Field(name, "array", required=required, element=el)
-
-    def _mark_event_time(self, fields: tuple[Field, ...]) -> tuple[Field, ...]:
-        if self.prefix:
-            return fields
-        candidates = [f for f in fields if f.type == "timestamp"]
-        if not candidates:
-            return fields
-        # which events (by shape) have each candidate with a value
-        has: dict[str, int] = {}
-        covers: dict[str, set[int]] = {f.name: set() for f in candidates}
-        for i, (c, rep) in enumerate(self.shapes.values()):
-            for f in candidates:
-                if rep.get(f.name) not in (None, ""):
-                    covers[f.name].add(i)
-            has[i] = c
-        weights = list(has.values())
-
-        def rank(f: Field) -> tuple:
-            n = f.name.lower()
-            best = _BEST_TIME_NAMES.index(n) if n in _BEST_TIME_NAMES else len(_BEST_TIME_NAMES)
-            return (-sum(weights[i] for i in covers[f.name]), not _time_hint(f.name), best)
-
-        chosen: list[str] = []
-        covered: set[int] = set()
-        def norm(name: str) -> str:
-            return name.lower().replace("_", "").replace("-", "")
-
-        for f in sorted(candidates, key=rank):
-            gain = covers[f.name] - covered
-            if chosen and gain and norm(f.name) in {norm(c) for c in chosen}:
-                self.notes.append(f"{f.name!r} is not used as event time: it is a near-duplicate of {chosen[0]!r}.")
-                continue
-            if not chosen or gain:
-                if not chosen and not _time_hint(f.name) and len(candidates) > 1:
-                    hinted = [c for c in candidates if _time_hint(c.name)]
-                    if hinted:
-                        continue
-                chosen.append(f.name)
-                covered |= covers[f.name]
-        total_covered = sum(weights[i] for i in covered)
-        out = []
-        for f in fields:
-            if f.name in chosen:
-                n = sum(weights[i] for i in covers[f.name])
-                others = [c for c in chosen if c != f.name]
-                why = (f"event time: {f.name!r} has a value in {_fmt(n)}/{_fmt(self.total)} events"
-                       + (f"; together with {', '.join(others)} it covers {_fmt(total_covered)}/{_fmt(self.total)}" if others else ""))
-                path = f.name
-                self.explanations[path] = self.explanations.get(path, "") + "; " + why
-                out.append(Field(f.name, f.type, required=f.required, description=f.description, time_formats=f.time_formats,
-                                 is_event_time=True))
-            else:
-                out.append(f)
-        runner_up = [c.name for c in candidates if c.name not in chosen]
-        if runner_up:
-            self.notes.append(f"Other timestamp fields not used as event time: {', '.join(runner_up)}.")
-        if total_covered < self.total:
-            self.notes.append(f"{_fmt(self.total - total_covered)} events have no event-time field; their p_event_time will be the parse time.")
-        return tuple(out)
 
 
 def _keyed(f: Field, key: str, used: set[str]) -> Field:

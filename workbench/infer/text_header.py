@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from workbench.schema.indicators import is_ip
 from workbench.schema.timedetect import TimeMatch, read_time
@@ -147,7 +148,7 @@ def split_head(line: str, *, year_after: bool = True) -> LineHead | None:
         elif end < len(line) and line[end] not in " \t|,;-":
             continue  # the time must end its token (or be followed by a delimiter)
         pre = []
-        for a, b in zip(starts[:idx], starts[1:idx + 1], strict=True):
+        for a, b in pairwise(starts[:idx + 1]):
             t_end = read_token(line, a)
             pre.append(Piece(token_kind(line[a:t_end]), line[a:t_end], line[t_end:b]))
         sep_end = read_sep(line, end)
