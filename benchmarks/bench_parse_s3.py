@@ -30,7 +30,7 @@ from workbench.schema import load_schema
 
 REPO = Path(__file__).resolve().parents[1]
 
-# From /work/shared/reference/inference-perf.md §2.2 (one line; the fields after version_id are optional).
+# The hand-written regex a user would reach for (one line; the fields after version_id are optional).
 BASELINE_RE = re.compile(
     r'(?P<bucket_owner>\S+) (?P<bucket>\S+) \[(?P<time>[^\]]*)\] (?P<remote_ip>\S+) (?P<requester>\S+) '
     r'(?P<request_id>\S+) (?P<operation>\S+) (?P<key>\S+) (?:"(?P<request_uri>(?:[^"\\]|\\.)*)"|-) '

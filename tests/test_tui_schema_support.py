@@ -8,7 +8,6 @@ import os
 import pytest
 
 from screens.presenters.schema_support import (
-    atomic_write,
     diff_against_file,
     field_lines,
     name_from_prefix,
@@ -21,6 +20,7 @@ from screens.presenters.schema_support import (
 )
 from workbench.config import parse_config
 from workbench.errors import WorkbenchError
+from workbench.files import atomic_write
 from workbench.model import Record
 from workbench.schema import dump_schema, load_schema, walk_fields
 
@@ -111,7 +111,7 @@ def test_save_is_atomic_and_finds_the_file_declaring_the_name(tmp_path):
     assert (path, exists) == (tmp_path / "Custom.A.yml", False)
     text = dump_schema(load_schema(NESTED.replace("Custom.Nested", "Custom.A")))
     other = tmp_path / "sub" / "whatever.yml"
-    atomic_write(other, text)
+    atomic_write(other, text, make_parents=True)
     assert other.read_text() == text and not [p for p in other.parent.iterdir() if p.name != "whatever.yml"]
     assert schema_file([tmp_path], "Custom.A") == (other, True)
     assert schema_tests_file(other) == tmp_path / "sub" / "whatever_tests.yml"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +57,32 @@ class FetchFailure:
 
     ref: ObjectRef
     message: str
+
+
+def stored_time(event: object, *, fallback_to_parse_time: bool = False) -> datetime | None:
+    """An event's `p_event_time` as an aware UTC datetime; None when absent or unreadable.
+
+    The one reader of the stored text (Panther's `YYYY-MM-DD HH:MM:SS.fffffffff`, or ISO 8601 with `T`/`Z`,
+    which events from other tools carry). Fractions beyond microseconds are cut, not rounded, so an event
+    never moves into the next second. With `fallback_to_parse_time`, an event without an event time is
+    placed at its parse time, as Panther places it.
+    """
+    if not isinstance(event, dict) and not hasattr(event, "get"):
+        return None
+    raw = event.get("p_event_time") or (event.get("p_parse_time") if fallback_to_parse_time else None)
+    if isinstance(raw, datetime):
+        return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
+    if not isinstance(raw, str) or not raw:
+        return None
+    text = raw.strip().replace("T", " ", 1)
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    whole, dot, rest = text.partition(".")
+    if dot:  # keep the zone after the fraction, cut the fraction to microseconds
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{whole}.{rest[:min(digits, 6)].ljust(6, '0')}{rest[digits:]}" if digits else whole + rest
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)

@@ -17,12 +17,12 @@ from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.flow.base import WorkbenchScreen
-from screens.flow.sources import human_size
 from screens.presenters.detection_view import GroupView, group_views
 from screens.shell import safe
 from screens.shell.messages import SessionUpdate
 from screens.widgets.histogram import TimeHistogram
 from workbench.errors import WorkbenchError
+from workbench.files import human_size
 
 FOLD_DATES = 6  # more date folders than this at one level are folded into one "date range" node
 MAX_OBJECT_ROWS = 300

@@ -29,6 +29,7 @@ from screens.widgets.event_table import EventTable
 from screens.widgets.histogram import TimeHistogram
 from screens.widgets.json_view import JsonView, pretty_json
 from workbench.errors import WorkbenchError
+from workbench.model import stored_time
 
 LEADING = ("p_event_time", "p_log_type")
 MAX_COLUMNS = 14
@@ -49,20 +50,6 @@ def pick_columns(events: list[dict], schema=None, sample: int = 500) -> list[str
     p_rest = [k for k in ("p_source_file", "p_row_id", "p_parse_time") if k in counts]
     leading = [k for k in LEADING if k in counts]
     return leading + body[: MAX_COLUMNS - len(leading)] + p_any + p_rest
-
-
-def _time_of(event: dict):
-    from datetime import datetime
-
-    value = event.get("p_event_time")
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
 
 
 class EventsScreen(WorkbenchScreen):
@@ -172,7 +159,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
         worker = get_current_worker()
         times = []
         for n, i in enumerate(rows):
-            t = _time_of(events[i])
+            t = stored_time(events[i])
             if t is not None:
                 times.append(t.timestamp())
             if n % 10_000 == 0 and worker.is_cancelled:
@@ -283,14 +270,10 @@ Next: press 5 (Rules) to run the detection rules on these events.
 
     @work(thread=True, group="events-export", exclusive=True, exit_on_error=False, description="Export NDJSON")
     def export_events(self, events: list[dict], path: Path) -> None:
+        from workbench.files import atomic_write
         from workbench.parse import event_to_json
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            for event in events:
-                fh.write(event_to_json(event) + b"\n")
-        tmp.replace(path)
+        atomic_write(path, (event_to_json(event) + b"\n" for event in events), make_parents=True)
         self.app.call_from_thread(safe.notify, self.app, f"Exported {len(events):,} events to {path}")
 
     # -- parsing ---------------------------------------------------------------------------------------------

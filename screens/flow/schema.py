@@ -28,7 +28,6 @@ from screens.modals.schema_diff import SchemaDiffConfirm
 from screens.presenters.field_view import field_views
 from screens.presenters.schema_support import (
     RecordGroup,
-    atomic_write,
     diff_against_file,
     field_lines,
     path_at_line,
@@ -45,6 +44,7 @@ from screens.widgets.schema_editor import SchemaEditor
 from screens.widgets.schema_parse_view import SchemaParseView
 from screens.widgets.schema_samples import SchemaSamples
 from workbench.errors import WorkbenchError
+from workbench.files import atomic_write
 
 VALIDATE_DELAY = 0.08  # seconds after a keystroke before the text is validated
 REPARSE_DELAY = 0.35  # seconds of quiet typing before the sample is re-parsed
@@ -519,7 +519,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
 
     @work(thread=True, group="schema-save", exclusive=True, exit_on_error=False, description="Save schema")
     def save(self, path, text: str) -> None:
-        atomic_write(path, text)
+        atomic_write(path, text, make_parents=True)
         self.post_message(self.Saved(path, text))
 
     def on_schema_screen_saved(self, message: Saved) -> None:
@@ -574,7 +574,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         if old and not old.endswith("\n"):
             old += "\n"
-        atomic_write(path, old + added)
+        atomic_write(path, old + added, make_parents=True)
         self.post_message(self.TestsDone(safe.join(("✓ ", "bold green"), f"added {written} test(s) to {path}; "
                                                    "Ctrl+O runs them"), True))
         self._run_tests(path)

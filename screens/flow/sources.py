@@ -18,16 +18,8 @@ from screens.flow.base import WorkbenchScreen
 from screens.shell import safe
 from screens.shell.messages import GotoScreen, SessionUpdate
 from screens.widgets.checklist import Checklist
+from workbench.files import human_size
 from workbench.source.checks import CheckResult, PrefixCount
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 class SourcesScreen(WorkbenchScreen):

@@ -116,7 +116,8 @@ class DriftPatchScreen(ModalScreen[None]):
         return load_schema(text), text
 
     def action_save(self) -> None:
-        from screens.presenters.schema_support import atomic_write, diff_against_file, schema_file
+        from screens.presenters.schema_support import diff_against_file, schema_file
+        from workbench.files import atomic_write
 
         schema, text = self._schema()
         if schema is None:
@@ -131,7 +132,7 @@ class DriftPatchScreen(ModalScreen[None]):
             if not yes:
                 return
             try:
-                atomic_write(path, text)
+                atomic_write(path, text, make_parents=True)
             except OSError as e:
                 safe.notify(self.app, f"Could not save {path}: {e}", severity="error")
                 return

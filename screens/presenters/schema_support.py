@@ -6,9 +6,7 @@ sits in the YAML text (so the field panel and the editor can follow each other).
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,21 +107,6 @@ def schema_file(schema_dirs, name: str) -> tuple[Path, bool]:
 def schema_tests_file(schema_path: Path) -> Path:
     """Where a schema's tests live: `<schema file stem>_tests.yml` beside it (never read as a schema)."""
     return schema_path.with_name(schema_path.stem + "_tests.yml")
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` so a reader sees the old file or the new one, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def diff_against_file(path: Path, text: str) -> list[str]:

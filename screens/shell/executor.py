@@ -2,7 +2,7 @@
 
 Textual runs `@work(thread=True)` workers with `loop.run_in_executor(None, …)`. asyncio's default executor
 joins its threads when the loop closes (and at interpreter exit), so a worker stuck in a slow S3 call kept
-the process alive after `q` (reference/tui.md c4). Workers check their cancel flag between calls; a call in
+the process alive after `q`. Workers check their cancel flag between calls; a call in
 flight when the user quits is abandoned, which is safe: workers only read, and post results to the app.
 One thread per task also avoids the default pool's `cpu + 4` cap queueing workers behind a long poll.
 """

@@ -111,13 +111,13 @@ def _half_then_crash(monkeypatch, target_module):
 
 
 def test_schema_screen_save_crash_keeps_the_old_file(tmp_path, monkeypatch, tally):
-    from screens.widgets import schema_support
+    from workbench import files
 
     path = tmp_path / "Custom.Hostile.yml"
     path.write_text(corpus.BASE_SCHEMA)
-    _half_then_crash(monkeypatch, schema_support)
+    _half_then_crash(monkeypatch, files)
     with pytest.raises(Crash):
-        schema_support.atomic_write(path, corpus.wide_schema(50))
+        files.atomic_write(path, corpus.wide_schema(50))
     tally.faults("crash-mid-save")
     assert path.read_text() == corpus.BASE_SCHEMA
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no half-written temp file left either
@@ -126,13 +126,11 @@ def test_schema_screen_save_crash_keeps_the_old_file(tmp_path, monkeypatch, tall
 def test_infer_out_crash_keeps_the_old_schema(files, tmp_path, monkeypatch, tally):
     out = tmp_path / "Custom.Inferred.yml"
     out.write_text(corpus.BASE_SCHEMA)
-    real = Path.write_text
 
-    def half_then_crash(self, data, *a, **kw):
-        real(self, data[: len(data) // 2], *a, **kw)
+    def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Path, "write_text", half_then_crash)
+    monkeypatch.setattr(os, "fsync", disk_full)  # the new text is written, then the disk fills before it is safe
     assert main(["infer", str(files["hostile-ndjson"]), "--out", str(out)]) == 2
     tally.faults("crash-mid-save")
     monkeypatch.undo()

@@ -8,7 +8,6 @@ inferred schema is then tried on the same records and the parse rate is reported
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -80,6 +79,7 @@ def _sample_records(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     import orjson
 
+    from workbench.files import atomic_write
     from workbench.infer import describe, infer_schema
     from workbench.parse import compile_parser
     from workbench.schema import dump_schema
@@ -94,14 +94,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         # replace the file whole: a crash or a full disk mid-write must leave the previous schema intact
         out = Path(args.out)
-        tmp = out.with_name(f".{out.name}.tmp")
         try:
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, out)
+            atomic_write(out, text)
         except OSError as e:
             raise WorkbenchError(f"Cannot write {out}: {e.strerror or e}.") from None
-        finally:
-            tmp.unlink(missing_ok=True)
     else:
         sys.stdout.write(text)
     if args.stats:

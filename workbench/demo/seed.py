@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from workbench.demo import data
+from workbench.files import atomic_write
 
 ACCOUNT = "123456789012"  # moto's default account
 BUCKET = "wb-demo-logs"
@@ -219,8 +220,6 @@ def write_config(config_dir: Path, endpoint: str, region: str, topic_arn: str, q
         "prefixes": dict(LOG_TYPES),
     }}
     path = config_dir / "workbench.yaml"
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text("# Written by `workbench demo`; the same format you write for real AWS (see README).\n"
-                   + yaml.safe_dump(cfg, sort_keys=False))
-    tmp.replace(path)
+    atomic_write(path, "# Written by `workbench demo`; the same format you write for real AWS (see README).\n"
+                 + yaml.safe_dump(cfg, sort_keys=False))
     return path

@@ -8,12 +8,13 @@ not depend on the order partials arrive in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from workbench.detections.results import RuleResult
+from workbench.model import stored_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,23 +51,9 @@ class RuleCounts:
 
 
 def event_epoch(event: Any) -> float:
-    """p_event_time (Panther's "YYYY-MM-DD HH:MM:SS.fffffffff", or ISO 8601) as epoch seconds; 0 if absent."""
-    if not isinstance(event, Mapping):
-        return 0.0
-    raw = event.get("p_event_time") or event.get("p_parse_time")
-    if not isinstance(raw, str) or not raw:
-        return 0.0
-    text = raw.strip().replace("T", " ").removesuffix("Z").removesuffix("+00:00")
-    whole, _, frac = text.partition(".")
-    try:
-        t = datetime.strptime(whole, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
-    except ValueError:
-        try:
-            return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return 0.0
-    digits = "".join(ch for ch in frac if ch.isdigit())
-    return t + (int(digits) / 10 ** len(digits) if digits else 0.0)
+    """p_event_time (or, without one, p_parse_time) as epoch seconds; 0 if absent."""
+    t = stored_time(event, fallback_to_parse_time=True)
+    return t.timestamp() if t is not None else 0.0
 
 
 @dataclass(slots=True)

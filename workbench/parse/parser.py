@@ -18,6 +18,7 @@ from typing import Any
 from workbench.errors import WorkbenchError
 from workbench.model import Record
 from workbench.parse.codegen import _object_decoder
+from workbench.parse.managed import managed_steps
 from workbench.parse.text import _UNESCAPE, _pattern_shortcuts, _TextParser
 from workbench.parse.values import ParseError, _Bad, _JSONError, _kind, _orjson_loads, _short, loads
 from workbench.schema import Field, Schema
@@ -150,7 +151,13 @@ class Parser:
             self._shortcuts = _pattern_shortcuts(t.match)
             self._last_pattern = 0
         self._finish = _standard_fields(schema)
-        if self._text is None:
+        self._managed = managed_steps(schema.name)
+        self._managed_split = None
+        if self._managed is not None and self._managed.text_splitter is not None:
+            self._managed_split = self._managed.text_splitter()
+        if self._managed is not None:
+            self.parse = self._managed_parse  # type: ignore[method-assign]  # see workbench/parse/managed.py
+        elif self._text is None:
             self.parse = self._json_parse()  # type: ignore[method-assign]  # the hot path, per instance
 
     def _json_parse(self) -> Callable[[Record], dict | ParseError | None]:
@@ -176,6 +183,46 @@ class Parser:
             return finish(event, ind, record.bucket, record.key)
 
         return parse
+
+    def _managed_parse(self, record: Record) -> dict | ParseError | None:
+        """`parse` for a shipped managed type: the schema's parser, the type's `prepare`, decoding, its `scan`."""
+        text = record.text.strip()
+        if not text:
+            return None
+        steps = self._managed
+        ind: list = []
+        try:
+            if self._text is None and self._managed_split is not None and text[0] != "{":
+                try:
+                    raw = self._managed_split(text, record.key)
+                except ValueError as e:
+                    raise _Bad(_short(text), str(e)) from None
+                if raw is None:
+                    return None
+            elif self._text is None:
+                try:
+                    raw = _orjson_loads(text)
+                except _JSONError:
+                    raw = loads(text)
+                if type(raw) is not dict:
+                    raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
+            else:
+                raw = self._text.split(text, record.key, record.line)
+                if raw is None:
+                    return None
+            if steps.prepare is not None:
+                try:
+                    raw = steps.prepare(raw)
+                except ValueError as e:
+                    raise _Bad(_short(text), str(e)) from None
+            event = self._decode(raw, ind)
+            if steps.scan is not None and event is not None:
+                steps.scan(event, ind)
+        except _Bad as e:
+            return ParseError(record.key, record.line, e.path, _short(e.value), e.reason, self.log_type)
+        except RecursionError:
+            return ParseError(record.key, record.line, "", _short(text), "value is nested too deeply", self.log_type)
+        return self._finish(event, ind, record.bucket, record.key)
 
     def parse_text(self, text: str, bucket: str = "", key: str = "", line: int = 0) -> dict | ParseError | None:
         return self.parse(Record(bucket, key, line, text))

@@ -19,6 +19,7 @@ import orjson
 import yaml
 
 from workbench.errors import WorkbenchError
+from workbench.files import atomic_write
 from workbench.model import Record
 from workbench.parse import ParseError, compile_parser
 from workbench.schema import Field, Schema, is_schema_file, load_schema
@@ -261,8 +262,5 @@ def write_schema_test(schema: Schema, records: Iterable[Record | str], path: str
     if not docs:
         raise WorkbenchError(f"None of the chosen records parse with {schema.name}; no test file written.")
     text = yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, explicit_start=True, allow_unicode=False, width=100000)
-    p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, p)
+    atomic_write(path, text)
     return len(docs)

@@ -183,12 +183,34 @@ def _unix_parser(scale: int, *, fractional: bool) -> TimeParser:
     return parse
 
 
+_UNIX_S = _unix_parser(1_000_000_000, fractional=True)
+_UNIX_NS = _unix_parser(1, fractional=False)
+_CLOUDFLARE_MAX_SECONDS = 60_000_000_000  # a number at least this big cannot be seconds (year 3871): nanoseconds
+
+
+def parse_cloudflare(value: object) -> str:
+    """Cloudflare Logpush's timestamps as Panther reads them: RFC 3339 text, or integer unix seconds or
+    nanoseconds told apart by size (Logpush's `timestamps=unix` / `unixnano` options)."""
+    t = type(value)
+    if t is str:
+        v = value.strip()
+        if not v.lstrip("-").isdigit():
+            return parse_rfc3339(value)
+        value = int(v)
+    elif t is float and value.is_integer():
+        value = int(value)
+    if type(value) is not int:
+        raise ValueError("expected RFC 3339 text or integer unix seconds/nanoseconds")
+    return _UNIX_S(value) if abs(value) < _CLOUDFLARE_MAX_SECONDS else _UNIX_NS(value)
+
+
 _NAMED: dict[str, TimeParser] = {
     "rfc3339": parse_rfc3339,
-    "unix": _unix_parser(1_000_000_000, fractional=True),
+    "unix": _UNIX_S,
     "unix_ms": _unix_parser(1_000_000, fractional=False),
     "unix_us": _unix_parser(1_000, fractional=False),
-    "unix_ns": _unix_parser(1, fractional=False),
+    "unix_ns": _UNIX_NS,
+    "cloudflare": parse_cloudflare,
 }
 
 # strftime directive → (regex, group name); the assembler reads the groups by name.

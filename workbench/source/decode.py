@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from workbench.files import human_size
 from workbench.model import ObjectRef, Record
 from workbench.source.compression import (
     DEFAULT_LIMITS,
@@ -458,7 +459,7 @@ def decode_object(data: bytes, ref: ObjectRef, *, stream: str = "auto", limits: 
     partial = 0 <= len(data) < ref.size
     if partial:
         out.flags.append("object_truncated")
-        out.notes.append(f"Read the first {_size(len(data))} of {_size(ref.size)}; the rest of the object was skipped.")
+        out.notes.append(f"Read the first {human_size(len(data))} of {human_size(ref.size)}; the rest of the object was skipped.")
     kind = sniff_compression(data)
     expected = _expected_compression(ref.key)
     plain_name = ref.key.lower().endswith((".json", ".jsonl", ".ndjson", ".csv", ".log", ".txt"))
@@ -516,11 +517,3 @@ def _is_text(data: bytes) -> bool:
     except UnicodeDecodeError as e:
         return e.start > 65530  # only a character cut at the probe's end
     return True
-
-
-def _size(n: int) -> str:
-    if n >= MiB:
-        return f"{n / MiB:.1f} MiB"
-    if n >= 1024:
-        return f"{n / 1024:.0f} KiB"
-    return f"{n} bytes"
