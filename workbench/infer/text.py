@@ -152,8 +152,8 @@ def _detected(texts: list[str]) -> TextInference | None:
     if len(rows) < MIN_FIT * len(texts):
         return None
     hosts = [r.get("hostname", "") for r in rows[:500]]
-    if sum(1 for h in hosts if h.lower() in LEVELS) > 0.5 * len(hosts):
-        return None  # 'Mmm dd hh:mm:ss LEVEL component: …' only looks like syslog: its "host" is a log level
+    if sum(1 for h in hosts if h.lower() in LEVELS or h.isdigit()) > 0.5 * len(hosts):
+        return None  # 'Mmm dd hh:mm:ss LEVEL|pid component: …' only looks like syslog: its "host" is a level or a pid
     opts = {"match": list(opts["match"])}
     if kind == "fastmatch" and any(v == "-" for r in rows[:2000] for v in r.values()):
         opts["emptyValues"] = ["-"]  # these formats write '-' for "no value"
