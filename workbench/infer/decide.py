@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from workbench.infer.shapes import _fmt
 from workbench.schema.indicators import RECOGNISERS, is_domain, is_ip
-from workbench.schema.timedetect import choose_formats, is_yearless, recorded_year
+from workbench.schema.timedetect import choose_formats, is_yearless, recorded_year, value_formats
 from workbench.schema.timeformats import compile_time_formats
 
 TIME_SHARE = 0.95  # a field stays a timestamp when at least this share of its values are times
@@ -39,27 +39,35 @@ def time_decision(values: list[str], empties: int = 0) -> tuple[TimeDecision | N
         return None, ""
     choice = choose_formats(values, min_share=TIME_SHARE)
     if choice is None:
+        if not any(value_formats(v) for v in values[:: max(1, len(values) // 64)]):
+            return None, ""  # not one time among a spread of the values: not worth a full count
         loose = choose_formats(values, min_share=0.0)
         if loose is None or not loose.times:
             return None, ""
         return None, (f"not a timestamp: only {_fmt(loose.times)}/{_fmt(loose.total)} values are times "
                       f"({', '.join(loose.formats)}; at least {TIME_SHARE:.0%} needed); others: {_shown(loose.not_times)}")
+    # confirm with the parser (Panther's reading): what it cannot read is not a time
     parse = compile_time_formats(choice.formats)
-    parsed = []
-    for v in set(values):
+    counts = Counter(v for v in values if v.strip())
+    parsed: list[str] = []
+    bad: list[str] = []
+    for v in counts:
         try:
             parsed.append(parse(v))
         except ValueError:
-            pass
-    if not parsed:
-        return None, ""
+            bad.append(v)
+    times = choice.total - sum(counts[v] for v in bad)
+    if not parsed or times < TIME_SHARE * choice.total:
+        return None, (f"not a timestamp: only {_fmt(times)}/{_fmt(choice.total)} values are times "
+                      f"(at least {TIME_SHARE:.0%} needed); others: {_shown(bad[:5])}") if parsed else ""
+    not_times = list(dict.fromkeys([*bad, *choice.not_times]))[:5]
     fmts = ", ".join("RFC 3339" if f == "rfc3339" else repr(f) for f in choice.formats)
-    why = f"{_fmt(choice.times)}/{_fmt(choice.total)} values are times in {fmts} → timestamp"
+    why = f"{_fmt(times)}/{_fmt(choice.total)} values are times in {fmts} → timestamp"
     if len(choice.formats) > 1:
         why += f" with timeFormats {list(choice.formats)} (tried in order)"
-    if choice.not_times:
-        missed = choice.total - choice.times
-        why += (f"; {_fmt(missed)}/{_fmt(choice.total)} values are not times: {_shown(choice.not_times)} "
+    if not_times:
+        missed = choice.total - times
+        why += (f"; {_fmt(missed)}/{_fmt(choice.total)} values are not times: {_shown(not_times)} "
                 "(Panther fails events whose value it cannot read as a time)")
     if empties:
         why += f"; {_fmt(empties)} empty values read as no time"
@@ -82,7 +90,12 @@ def indicator_decision(name: str, values: list[str]) -> tuple[tuple[str, ...], s
     counts = Counter(vals)
     low = name.lower()
     near_miss = ""
+    # a spread probe of the distinct values rules out most recognisers cheaply; the rest are counted in full
+    distinct = list(counts)
+    probe = distinct[:: max(1, len(distinct) // 128)]
     for ind, pred, label in RECOGNISERS:
+        if len(probe) < len(distinct) and not any(pred(v) for v in probe):
+            continue
         hits = sum(c for v, c in counts.items() if pred(v))
         if not hits:
             continue
@@ -101,8 +114,11 @@ def indicator_decision(name: str, values: list[str]) -> tuple[tuple[str, ...], s
             return tuple(inds), why + f" → indicators [{', '.join(inds)}]"
         if not near_miss:
             near_miss = f"; not an indicator: only {_fmt(hits)}/{_fmt(total)} values are {label} (most must be)"
-    ips = sum(c for v, c in counts.items() if is_ip(v))
-    domains = sum(c for v, c in counts.items() if not is_ip(v) and is_domain(v))
+    if len(probe) < len(distinct) and not any(is_domain(v) or is_ip(v) for v in probe):
+        ips = domains = 0
+    else:
+        ips = sum(c for v, c in counts.items() if is_ip(v))
+        domains = sum(c for v, c in counts.items() if not is_ip(v) and is_domain(v))
     if ips + domains >= INDICATOR_SHARE * total and ips and domains:
         return ("hostname",), f"; {_fmt(ips)} IPs and {_fmt(domains)} host names of {_fmt(total)} values → indicator hostname"
     if domains >= 0.9 * total and any(h in low for h in ("domain", "host", "fqdn", "server_name", "sni")):

@@ -21,7 +21,7 @@ from workbench.schema.indicators import is_ip
 from workbench.schema.timedetect import choose_formats
 from workbench.source.formats import FORMATS, recognised_layout
 
-LAYOUT_SAMPLE = 1000  # lines whose headers are analysed (evenly spread over the input)
+LAYOUT_SAMPLE = 400  # lines whose headers are analysed (evenly spread over the input)
 MIN_FIT = 0.5  # a layout must fit at least this share of the lines
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\S+')
 _HEADER_NAME = re.compile(r"[A-Za-z_@$][A-Za-z0-9_ .@$-]*\Z")

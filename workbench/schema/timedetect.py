@@ -199,6 +199,9 @@ def value_formats(value: str) -> tuple[str, ...]:
     return m.formats
 
 
+PROBE = 256  # distinct values read by the recogniser in `choose_formats`
+
+
 @dataclass
 class FormatChoice:
     """The formats chosen for a set of values, and what they leave out."""
@@ -223,14 +226,25 @@ def choose_formats(values: Iterable[str], *, min_share: float = 0.95) -> FormatC
     total = sum(counts.values())
     if not total:
         return None
+    # the recogniser reads a spread probe of the distinct values; every other value is checked against the
+    # formats found there with one compiled pattern each (C speed; the caller parses to confirm)
+    distinct = list(counts)
+    step = max(1, len(distinct) // PROBE)
+    probe = distinct[::step]
     readers: dict[str, set[str]] = {}
-    unread: list[str] = []
-    for v in counts:
-        fmts = value_formats(v)
-        if not fmts:
-            unread.append(v)
-        for f in fmts:
+    for v in probe:
+        for f in value_formats(v):
             readers.setdefault(f, set()).add(v)
+    if readers and len(probe) < len(distinct):
+        checks = [(f, re.compile(format_regex(f)).fullmatch) for f in readers]
+        seen = set(probe)
+        for v in distinct:
+            if v in seen:
+                continue
+            s = v.strip()
+            for f, full in checks:
+                if full(s):
+                    readers[f].add(v)
     _merge_padded_days(readers)
     chosen: list[str] = []
     covered: set[str] = set()
