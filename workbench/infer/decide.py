@@ -5,6 +5,7 @@ fit it, and why not when not. Figures are over the sampled values, so the reason
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from workbench.infer.shapes import _fmt
@@ -33,14 +34,20 @@ def _shown(values: list[str]) -> str:
     return ", ".join(repr(v[:40]) for v in values)
 
 
-def time_decision(values: list[str], empties: int = 0) -> tuple[TimeDecision | None, str]:
-    """(decision, why-not). `values` are the sampled non-empty strings (repeats kept, so shares are per event)."""
-    if not values or not any(ch.isdigit() for v in values[:50] for ch in v[:12]):
+def _counted(values: Iterable[str] | Counter) -> Counter:
+    return values if isinstance(values, Counter) else Counter(values)
+
+
+def time_decision(values: Iterable[str] | Counter, empties: int = 0) -> tuple[TimeDecision | None, str]:
+    """(decision, why-not). `values`: the sampled non-empty strings, or a Counter of them (shares are per event)."""
+    values = _counted(values)
+    distinct = list(values)
+    if not distinct or not any(ch.isdigit() for v in distinct[:50] for ch in v[:12]):
         return None, ""
+    if not any(value_formats(v) for v in distinct[:: max(1, len(distinct) // 16)]):
+        return None, ""  # not one time among a spread of the values: not worth a full count
     choice = choose_formats(values, min_share=TIME_SHARE)
     if choice is None:
-        if not any(value_formats(v) for v in values[:: max(1, len(values) // 64)]):
-            return None, ""  # not one time among a spread of the values: not worth a full count
         loose = choose_formats(values, min_share=0.0)
         if loose is None or not loose.times:
             return None, ""
@@ -48,10 +55,12 @@ def time_decision(values: list[str], empties: int = 0) -> tuple[TimeDecision | N
                       f"({', '.join(loose.formats)}; at least {TIME_SHARE:.0%} needed); others: {_shown(loose.not_times)}")
     # confirm with the parser (Panther's reading): what it cannot read is not a time
     parse = compile_time_formats(choice.formats)
-    counts = Counter(v for v in values if v.strip())
+    counts = values
     parsed: list[str] = []
     bad: list[str] = []
     for v in counts:
+        if not v.strip():
+            continue
         try:
             parsed.append(parse(v))
         except ValueError:
@@ -81,18 +90,23 @@ def time_decision(values: list[str], empties: int = 0) -> tuple[TimeDecision | N
     return TimeDecision(choice.formats, why, min(parsed), max(parsed), note), ""
 
 
-def indicator_decision(name: str, values: list[str]) -> tuple[tuple[str, ...], str]:
+def indicator_decision(name: str, values: Iterable[str] | Counter) -> tuple[tuple[str, ...], str]:
     """(indicators, reason) by majority of the non-empty values; the reason also says why not, when it matters."""
-    vals = [v.strip() for v in values if isinstance(v, str) and v.strip()]
-    if not vals:
+    counts = _counted(values)
+    if any(type(v) is not str or v != v.strip() or not v for v in counts):  # rare: Panther trims values
+        clean: Counter[str] = Counter()
+        for v, c in counts.items():
+            if isinstance(v, str) and v.strip():
+                clean[v.strip()] += c
+        counts = clean
+    if not counts:
         return (), ""
-    total = len(vals)
-    counts = Counter(vals)
+    total = sum(counts.values())
     low = name.lower()
     near_miss = ""
     # a spread probe of the distinct values rules out most recognisers cheaply; the rest are counted in full
     distinct = list(counts)
-    probe = distinct[:: max(1, len(distinct) // 128)]
+    probe = distinct[:: max(1, len(distinct) // 16)]  # a kind held by most values shows up here
     for ind, pred, label in RECOGNISERS:
         if len(probe) < len(distinct) and not any(pred(v) for v in probe):
             continue

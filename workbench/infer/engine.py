@@ -339,7 +339,8 @@ class _Engine:
         if all(v in _BOOL_WORDS for v in check):
             self._say(path, presence, f"{scope} are true/false text → boolean (Panther reads boolean text)", req_text)
             return Field(name, "boolean", required=required)
-        every = [v for v in raw if type(v) is str and v != ""]
+        every = counter  # value → times seen (a string field: every value is text)
+        every.pop("", None)
         # numeric text: unix time, identifiers, or numbers
         if all(_INT_TEXT.match(v) for v in check):
             ints = [int(v) for v in check]

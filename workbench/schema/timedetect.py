@@ -216,13 +216,18 @@ class FormatChoice:
         return self.times / self.total if self.total else 0.0
 
 
-def choose_formats(values: Iterable[str], *, min_share: float = 0.95) -> FormatChoice | None:
+def choose_formats(values: Iterable[str] | Counter, *, min_share: float = 0.95) -> FormatChoice | None:
     """Formats that together read at least `min_share` of the non-empty values, most values first.
 
     Greedy cover: the format reading the most values, then the one reading the most of the rest, … (each
     must read at least one more value). `%e` replaces `%d` when both occur, as it reads both.
     """
-    counts: Counter[str] = Counter(v for v in values if isinstance(v, str) and v.strip())
+    if isinstance(values, Counter):
+        counts = values
+        if any(type(v) is not str or not v.strip() for v in counts):
+            counts = Counter({v: c for v, c in values.items() if isinstance(v, str) and v.strip()})
+    else:
+        counts = Counter(v for v in values if isinstance(v, str) and v.strip())
     total = sum(counts.values())
     if not total:
         return None
