@@ -239,3 +239,30 @@ def test_generated_header_layouts_are_recovered_exactly(layout):
         assert isinstance(out, dict), (r.text, out, res.schema.parser)
         expect = when if year is None else f"{year}{when[4:]}"
         assert (out["message"], out["p_event_time"]) == (msg, expect), (r.text, res.schema.parser)
+
+
+# --- the warnings reach the user: infer, schema validate, parse ------------------------------------------------
+
+def test_cli_warns_loudly_about_event_time(tmp_path, capsys):
+    import json
+
+    from workbench.cli import main
+
+    log = tmp_path / "app.log"
+    log.write_text((CORPUS / "proxifier.log").read_text())
+    out = tmp_path / "s.yml"
+    assert main(["infer", str(log), "--name", "Custom.Proxy", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "WARNING: event time 'timestamp' uses '%m.%d %H:%M:%S', which has no year" in err
+    assert main(["schema", "validate", str(out), "--json"]) == 0
+    entry = json.loads(capsys.readouterr().out)[0]
+    assert entry["ok"] and any("has no year" in w for w in entry["warnings"])
+    # a schema without event time: valid, but warned about by validate and by parse
+    plain = tmp_path / "plain.yml"
+    plain.write_text("schema: Acme.Plain\nparser:\n  regex:\n    match: ['(?P<message>.*)']\n"
+                     "fields:\n  - name: message\n    type: string\n")
+    assert main(["schema", "validate", str(plain)]) == 0
+    said = capsys.readouterr().out
+    assert "warning: no event time" in said and "does not start with 'Custom.'" in said
+    assert main(["parse", "--schema", str(plain), str(log)]) == 0
+    assert "WARNING: Acme.Plain has no event time" in capsys.readouterr().err

@@ -313,6 +313,17 @@ Next: press 5 (Rules) to run the detection rules on these events.
         self.post_message(SessionUpdate(events=message.events, parse_errors=message.errors))
         safe.notify(self.app, f"Parsed {len(message.events):,} events, {len(message.errors):,} failed "
                     f"({message.elapsed:.1f}s).")
+        schema = self.session.schema
+        if schema is not None:
+            from workbench.schema.advice import has_event_time, yearless_event_times
+
+            if not has_event_time(schema):
+                safe.notify(self.app, f"{schema.name} has no event time: p_event_time is the parse time, not when "
+                            "the events happened. Mark a timestamp field isEventTime on the Schema screen.",
+                            severity="warning", timeout=12)
+            for name, fmt, year in yearless_event_times(schema):
+                safe.notify(self.app, f"Event time {name} ({fmt}) has no year: Panther records year {year}.",
+                            severity="warning", timeout=12)
 
     def action_failures(self) -> None:
         errors = self.session.parse_errors

@@ -293,6 +293,16 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self._set_text(message.text)
         self._status()
         self._schedule_reparse(0)
+        result = message.result
+        if result is not None and message.group.saved is None:
+            self._announce(result)
+
+    def _announce(self, result) -> None:
+        """Say which layout the schema starts from (a detected one, with its managed schema) and what to fix."""
+        if result.layout.startswith("detected:"):
+            safe.notify(self.app, f"Started from the detected layout: {result.notes[0] if result.notes else result.layout}")
+        for w in result.warnings:
+            safe.notify(self.app, w, severity="warning", timeout=12)
 
     def _set_text(self, text: str) -> None:
         self.query_one(SchemaEditor).load_text(text)

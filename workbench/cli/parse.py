@@ -33,6 +33,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _warn_event_time(schemas) -> None:
+    """Loud, on stderr: a schema without an event time (or with a yearless one) dates events wrongly."""
+    from workbench.safetext import one_line
+    from workbench.schema.advice import has_event_time, yearless_event_times
+
+    for s in schemas:
+        if not has_event_time(s):
+            print(f"WARNING: {one_line(s.name)} has no event time: p_event_time will be the parse time, not when "
+                  "the events happened (mark a timestamp field isEventTime: true)", file=sys.stderr)
+        for name, fmt, year in yearless_event_times(s):
+            print(f"WARNING: {one_line(s.name)}: event time {one_line(name)} ({fmt}) has no year; Panther records "
+                  f"year {year}", file=sys.stderr)
+
+
 def _load_schemas(paths: list[str]) -> tuple[dict, list[str]]:
     """Schemas from --schema; anything that is not a schema file is handed back as an input."""
     from workbench.schema import load_schema, load_schema_dir
@@ -59,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     schemas, extra_inputs = _load_schemas(args.schema)
     inputs = [*extra_inputs, *args.inputs]
+    _warn_event_time(schemas.values())
     if inputs and (args.config or args.source):
         raise WorkbenchError("Give either INPUT… files or --config/--source, not both.")
     out = sys.stdout.buffer
