@@ -179,7 +179,8 @@ def _source(name: str, raw: Any, path: Path | None, parent: Mapping) -> Source:
     values["stream"] = values["stream"] or "auto"
     if values["credentials_file"] and path is not None:
         values["credentials_file"] = str((path.parent / values["credentials_file"]).resolve())
-    return Source(name=str(name), bucket=bucket, prefixes=_prefixes(raw.get("prefixes"), path, raw, f"{dotted}.prefixes"), **values)
+    return Source(name=str(name), bucket=bucket, prefixes=_prefixes(raw.get("prefixes"), path, raw, f"{dotted}.prefixes"),
+                  **values)  # type: ignore[arg-type]  # the optional keys are str | None on Source too
 
 
 def parse_config(text: str, path: Path | None = None) -> Config:
@@ -250,5 +251,5 @@ def load_config(path: str | os.PathLike | None = None, env: Mapping[str, str] | 
     overrides = {k: env[v] for k, v in ENV_OVERRIDES.items() if env.get(v)}
     overrides.update({k: v for k, v in flags.items() if v is not None and k in ENV_OVERRIDES})
     if overrides:
-        cfg = replace(cfg, sources={n: replace(s, **overrides) for n, s in cfg.sources.items()})
+        cfg = replace(cfg, sources={n: replace(s, **overrides) for n, s in cfg.sources.items()})  # type: ignore[arg-type]
     return cfg

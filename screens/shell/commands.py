@@ -6,8 +6,9 @@ the footer and the help screen, plus any extra entries a screen offers through `
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -15,7 +16,7 @@ _SKIP = {"command_palette", "help_quit"}
 
 
 class ActionsProvider(Provider):
-    def _commands(self) -> Iterator[tuple[str, str, object]]:
+    def _commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
         screen = self.screen
         app = self.app
         seen: set[str] = set()

@@ -23,6 +23,7 @@ import json
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 ACCOUNTS = ("111122223333", "444455556666")
 REGIONS = ("us-east-1", "eu-west-1")
@@ -149,7 +150,7 @@ def panoptica_policy_change(rng: random.Random, t: datetime, account: str, *, su
     role = rng.choice(("Admin", "PlatformEngineer", "SecurityAudit"))
     name = rng.choice(("data-lake-read", "ci-deploy", "billing-view", "break-glass"))
     actions = ["*"] if suspicious else rng.sample(["s3:GetObject", "s3:ListBucket", "kms:Decrypt", "sqs:ReceiveMessage"], k=2)
-    event = {
+    event: dict[str, Any] = {
         "event_time": t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "event_type": "policy_change",
         "change_id": f"chg-{rng.getrandbits(40):010x}",
@@ -216,7 +217,7 @@ def cloudtrail_record(rng: random.Random, t: datetime, account: str, region: str
              "attributes": {"creationDate": rfc3339_ms(t - timedelta(minutes=rng.randint(1, 50)))[:19] + "Z",
                             "mfaAuthenticated": "true" if rng.random() < 0.8 else "false"}}}
     )
-    record = {
+    record: dict[str, Any] = {
         "eventVersion": "1.09",
         "userIdentity": identity,
         "eventTime": t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -177,9 +177,13 @@ def seed(endpoint: str, spec: DemoSpec, config_dir: Path, *, repo_root: Path | N
 
 
 def find_repo_root() -> Path | None:
-    """The checkout this package runs from, if it has the shipped schemas/ and rules/ (editable installs)."""
-    root = Path(__file__).resolve().parents[2]
-    return root if (root / "schemas").is_dir() else None
+    """Where the shipped schemas/ and rules/ are: the checkout this package runs from (editable installs),
+    else the copy a wheel carries in workbench/shipped/ (see setup.py)."""
+    package = Path(__file__).resolve().parents[1]
+    for root in (package.parent, package / "shipped"):
+        if (root / "schemas").is_dir() and (root / "rules").is_dir():
+            return root
+    return None
 
 
 def working_copy(shipped: Path, target: Path) -> Path:

@@ -59,7 +59,7 @@ class MotoServer:
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
-            if log is not subprocess.DEVNULL:
+            if not isinstance(log, int):
                 log.close()
             if self._wait_ready():
                 return self

@@ -80,9 +80,6 @@ class RuleSpec:
     has_inline_filters: bool = False
     raw: dict = field(default_factory=dict, repr=False, compare=False)  # the YAML mapping, for --filter
 
-    def applies_to(self, log_type: str | None) -> bool:
-        return self.enabled and log_type in self.log_types
-
     def worker_spec(self, ordinal: int) -> dict:
         """What the worker process needs to import and run this rule (plain JSON)."""
         return {

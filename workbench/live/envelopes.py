@@ -98,7 +98,7 @@ def _s3_records(doc: dict, envelope: str) -> Unwrapped:
         obj = s3.get("object") if isinstance(s3, dict) else None
         name = bucket.get("name") if isinstance(bucket, dict) else None
         raw_key = obj.get("key") if isinstance(obj, dict) else None
-        if not isinstance(name, str) or not name or not isinstance(raw_key, str):
+        if not isinstance(name, str) or not name or not isinstance(raw_key, str) or not isinstance(obj, dict):
             bad += 1
             continue
         event_name = rec.get("eventName")
@@ -133,7 +133,7 @@ def _eventbridge(doc: dict, envelope: str) -> Unwrapped:
     obj = detail.get("object") if isinstance(detail, dict) else None
     name = bucket.get("name") if isinstance(bucket, dict) else None
     key = obj.get("key") if isinstance(obj, dict) else None
-    if not isinstance(name, str) or not name or not isinstance(key, str):
+    if not isinstance(name, str) or not name or not isinstance(key, str) or not isinstance(obj, dict):
         return Unwrapped(MALFORMED, reason="EventBridge event without detail.bucket.name / detail.object.key",
                          envelope=envelope)
     size = _size(obj.get("size"))
@@ -173,7 +173,7 @@ def _classify(doc: object, envelope: str, depth: int, when: datetime | None) -> 
             topic, token = doc.get("TopicArn"), doc.get("Token")
             confirm = sns_type == "SubscriptionConfirmation" and isinstance(topic, str) and isinstance(token, str)
             return Unwrapped(SUBSCRIPTION, reason=f"SNS {sns_type} for {topic or 'a topic'}", envelope=here,
-                             topic_arn=topic if confirm else "", token=token if confirm else "")
+                             topic_arn=str(topic) if confirm else "", token=str(token) if confirm else "")
         return Unwrapped(MALFORMED, reason=f"SNS message of unknown Type {sns_type!r}", envelope=here)
     if doc.get("Event") == "s3:TestEvent":
         return Unwrapped(TEST_EVENT, reason=f"s3:TestEvent for bucket {doc.get('Bucket', '?')} (ignored)",

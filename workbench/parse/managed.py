@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.schema.indicators import compile_scanner
+from workbench.schema.indicators import CompiledScanner, compile_scanner
 
 Hits = list  # the parser's per-event list of encoded indicator hits
 
@@ -36,18 +36,24 @@ class ManagedSteps:
     text_splitter: Callable[[], Callable[[str, str], dict | None]] | None = None
 
 
-_IP = compile_scanner(["ip"])
-_HOSTNAME = compile_scanner(["hostname"])
-_DOMAIN = compile_scanner(["domain"])
-_ARN = compile_scanner(["aws_arn"])
-_ACCOUNT = compile_scanner(["aws_account_id"])
-_INSTANCE = compile_scanner(["aws_instance_id"])
-_TAG = compile_scanner(["aws_tag"])
-_MD5 = compile_scanner(["md5"])
-_SHA1 = compile_scanner(["sha1"])
-_SHA256 = compile_scanner(["sha256"])
-_USERNAME = compile_scanner(["username"])
-_TRACE = compile_scanner(["trace_id"])
+def _scanner(name: str) -> CompiledScanner:
+    scanner = compile_scanner([name])
+    assert scanner is not None, f"no indicator scanner named {name}"
+    return scanner
+
+
+_IP = _scanner("ip")
+_HOSTNAME = _scanner("hostname")
+_DOMAIN = _scanner("domain")
+_ARN = _scanner("aws_arn")
+_ACCOUNT = _scanner("aws_account_id")
+_INSTANCE = _scanner("aws_instance_id")
+_TAG = _scanner("aws_tag")
+_MD5 = _scanner("md5")
+_SHA1 = _scanner("sha1")
+_SHA256 = _scanner("sha256")
+_USERNAME = _scanner("username")
+_TRACE = _scanner("trace_id")
 
 
 def _text(v: Any) -> str | None:

@@ -281,11 +281,6 @@ class Parser:
             return ParseError(key, record.line, "", _short(text), "value is nested too deeply", self.log_type)
         return self._finish(event, ind, record.bucket, key)
 
-    def parse_many(self, records: Iterable[Record]) -> list[dict | ParseError]:
-        parse = self.parse
-        return [r for r in map(parse, records) if r is not None]
-
-
 def compile_parser(schema: Schema) -> Parser:
     """Compile a schema into a Parser (raises WorkbenchError if the schema cannot parse anything)."""
     return Parser(schema)

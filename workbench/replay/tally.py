@@ -188,10 +188,6 @@ class Totals:
     def matches(self) -> int:
         return sum(c.matches for c in self.grouper.counts.values())
 
-    def rule_matches(self) -> dict[str, int]:
-        """Matches per rule so far: cheap enough to call after every task (no grouping)."""
-        return {rid: c.matches for rid, c in sorted(self.grouper.counts.items())}
-
     def matches_per_day(self) -> dict[str, dict[str, int]]:
         """rule_id -> {UTC day of the event: matches}: how often each rule would have fired, over time."""
         out: dict[str, dict[str, int]] = {}

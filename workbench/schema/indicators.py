@@ -356,13 +356,6 @@ def fold_into(event: dict, hits: list[str]) -> None:
             values.append(s[1:])
 
 
-def fold_hits(hits: list[str]) -> dict[str, list[str]]:
-    """Per-event encoded hits → {p_any column: sorted unique values}, columns in name order."""
-    out: dict[str, list[str]] = {}
-    fold_into(out, list(hits))
-    return out
-
-
 # Recognisers for inference, strongest first: (indicator, predicate, what the explanation calls it).
 RECOGNISERS: tuple[tuple[str, Callable[[str], bool], str], ...] = (
     ("ip", is_ip, "IP addresses"),

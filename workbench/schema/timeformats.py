@@ -62,10 +62,6 @@ def ns_to_text(ns: int) -> str:
     return utc_text(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, frac)
 
 
-def now_text() -> str:
-    return ns_to_text(time.time_ns())
-
-
 def _frac_ns(frac: str | None) -> int:
     return int((frac + "000000000")[:9]) if frac else 0
 
@@ -450,7 +446,3 @@ def unix_unit(lo: float, hi: float) -> str | None:
         if a <= lo and hi <= b:
             return name
     return None
-
-
-def parse_with(fmt: str, value: object) -> str:
-    return compile_time_format(fmt)(value) if fmt not in _NAMED else _NAMED[fmt](value)

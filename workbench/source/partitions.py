@@ -73,9 +73,9 @@ def segment_kinds(segments: list[str]) -> list[str | None]:
             kind = "day"
         elif _SEG_YEAR.match(seg):
             kind = "year"
-        elif prev == "year" and _SEG_MONTH.match(seg) and 1 <= int(_SEG_MONTH.match(seg)[1]) <= 12:
+        elif prev == "year" and (mm := _SEG_MONTH.match(seg)) and 1 <= int(mm[1]) <= 12:
             kind = "month"
-        elif prev == "month" and _SEG_DAYNUM.match(seg) and 1 <= int(_SEG_DAYNUM.match(seg)[1]) <= 31:
+        elif prev == "month" and (dm := _SEG_DAYNUM.match(seg)) and 1 <= int(dm[1]) <= 31:
             kind = "daynum"
         elif prev in ("day", "daynum") and _SEG_HOUR.match(seg) and _num(seg) <= 23:
             kind = "hour"
@@ -98,9 +98,12 @@ def folder_span(segments: list[str]) -> tuple[datetime, datetime] | None:
     for seg, kind in zip(segments, kinds, strict=True):
         if kind == "day":
             m = _SEG_DAY.match(seg)
+            assert m is not None  # segment_kinds said so
             y, mo, d, h = int(m[1]), int(m[2]), int(m[3]), None
         elif kind == "year":
-            y, mo, d, h = int(_SEG_YEAR.match(seg)[1]), None, None, None
+            ym = _SEG_YEAR.match(seg)
+            assert ym is not None  # segment_kinds said so
+            y, mo, d, h = int(ym[1]), None, None, None
         elif kind == "month":
             mo = _num(seg)
         elif kind == "daynum":
@@ -129,7 +132,7 @@ def _name_time(name: str) -> datetime | None:
         if m:
             parts = [int(p) if p else 0 for p in m.groups()]
             try:
-                return datetime(*parts[:3], parts[3], parts[4], parts[5] if len(parts) > 5 else 0, tzinfo=UTC)
+                return datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5] if len(parts) > 5 else 0, tzinfo=UTC)
             except ValueError:
                 continue
     return None

@@ -273,8 +273,7 @@ def _interleave(groups: list[list[ObjectRef]]) -> list[ObjectRef]:
     """Round-robin over already-ordered groups: one from each, then the next from each, …"""
     if len(groups) == 1:
         return groups[0]
-    sentinel = object()
-    return [x for x in chain.from_iterable(zip_longest(*groups, fillvalue=sentinel)) if x is not sentinel]
+    return [x for x in chain.from_iterable(zip_longest(*groups)) if x is not None]
 
 
 def _spread(refs: list[ObjectRef], depth: int, path: str, seed: int, turn: int) -> list[ObjectRef]:

@@ -62,12 +62,6 @@ class SampleResult:
     cancelled: bool = False
     elapsed: float = 0.0
 
-    def records_by_key(self) -> dict[str, list[Record]]:
-        out: dict[str, list[Record]] = {}
-        for r in self.records:
-            out.setdefault(r.key, []).append(r)
-        return out
-
     def flagged(self) -> list[ObjectSummary]:
         return [s for s in self.summaries.values() if s.flags]
 

@@ -12,7 +12,7 @@ import pytest
 
 from workbench.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write_rule(root: Path, rule_id: str, py: str, tests: str) -> None:

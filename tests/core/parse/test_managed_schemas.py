@@ -18,7 +18,7 @@ from workbench.parse.schema_tests import run_schema_tests
 from workbench.schema import load_schema
 from workbench.schema.timeformats import parse_cloudflare
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SCHEMAS = REPO / "schemas"
 DATA = REPO / "tests" / "data" / "managed"
 

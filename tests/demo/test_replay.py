@@ -33,7 +33,7 @@ from workbench.source.s3 import fetch_objects
 
 pytestmark = pytest.mark.demo
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 SCHEMAS = {
     "auth.yml": """

@@ -11,7 +11,7 @@ from workbench.errors import WorkbenchError
 from workbench.parse.schema_tests import run_schema_tests, write_schema_test
 from workbench.schema import load_schema, load_schema_dir
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SCHEMAS = REPO / "schemas"
 SHIPPED = {"AWS.S3ServerAccess", "AWS.CloudTrail", "Custom.Panoptica.Auth", "Custom.Panoptica.FileAccess",
            "Custom.Panoptica.PolicyChange", "Custom.AppLog"}

@@ -145,3 +145,22 @@ def test_help_lists_subcommands_and_is_fast_to_import():
     code = "import sys, workbench.cli; workbench.cli.build_parser(); print(sorted(m for m in ('boto3','moto','genson','dask','textual') if m in sys.modules))"
     heavy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert heavy.stdout.strip() == "[]", heavy.stdout + heavy.stderr
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_shipped_content_and_the_demo_finds_it(tmp_path):
+    """`workbench demo` from an installed wheel (no checkout) still has schemas and rules to work with."""
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                    str(tmp_path), str(Path(__file__).resolve().parents[2])], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("log_workbench-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "workbench/shipped/schemas/AWS.CloudTrail.yml" in names
+    assert any(n.startswith("workbench/shipped/rules/") and n.endswith(".yml") for n in names)
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    probe = "from workbench.demo.seed import find_repo_root; print(find_repo_root())"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(site)}, check=True).stdout.strip()
+    assert out == str(site / "workbench" / "shipped")

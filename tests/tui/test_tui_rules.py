@@ -16,7 +16,7 @@ from screens.app import WorkbenchApp
 from screens.flow.rules import RulesScreen
 
 SIZE = (160, 48)
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.demo, pytest.mark.asyncio]
 
 

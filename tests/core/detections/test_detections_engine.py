@@ -13,7 +13,7 @@ from pathlib import Path
 from workbench.demo import data
 from workbench.detections import AlertGrouper, RuleEngine, RuleResult
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 RULES = REPO / "rules"
 
 

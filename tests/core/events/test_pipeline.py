@@ -18,7 +18,7 @@ from workbench.model import ObjectRef
 from workbench.parse import ParseError
 from workbench.schema import load_schema
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 P_FIELDS = {"p_log_type", "p_event_time", "p_parse_time", "p_row_id", "p_source_file"}
 
 
