@@ -1,4 +1,4 @@
-"""Text-log inference on a corpus of real-world layouts (tests/corpus/text), checked against ground truth that
+"""Text-log inference on a corpus of real-world layouts (tests/data/text), checked against ground truth that
 does not come from the inference: a hand-written regex per layout says where the time and the message are,
 and Python's own strptime reads the time. The inferred schema is then run through the project's parser.
 """
@@ -20,7 +20,7 @@ from workbench.parse import compile_parser
 from workbench.schema import dump_schema, validate_schema_text
 from workbench.schema.timedetect import recorded_year
 
-CORPUS = Path(__file__).parent / "corpus" / "text"
+CORPUS = Path(__file__).parents[2] / "data" / "text"
 S, T = "string", "timestamp"
 
 # file: (truth regex with groups t and msg, Python strptime format or "epoch", parser kind, layout,
