@@ -111,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         for w in result.warnings:
             print(f"WARNING: {clean(w)}", file=sys.stderr)
+    if result.managed_schema:
+        print(f"note: this is a layout Panther knows: its managed schema {result.managed_schema} reads it too",
+              file=sys.stderr)
     print(f"inferred {result.schema.name} ({result.format}, {len(result.schema.fields)} top-level fields) from "
           f"{result.events} events in {result.shapes} shapes; it parses {parsed}/{total} sampled records", file=sys.stderr)
     return 0

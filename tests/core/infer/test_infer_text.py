@@ -266,3 +266,15 @@ def test_cli_warns_loudly_about_event_time(tmp_path, capsys):
     assert "warning: no event time" in said and "does not start with 'Custom.'" in said
     assert main(["parse", "--schema", str(plain), str(log)]) == 0
     assert "WARNING: Acme.Plain has no event time" in capsys.readouterr().err
+
+
+def test_detected_layouts_name_managed_schemas_the_tool_ships():
+    from workbench.schema import load_schema
+    from workbench.source.formats import FORMATS
+
+    shipped = Path(__file__).parents[3] / "schemas"
+    for _name, managed, _parser, _conf in FORMATS.values():
+        if managed:
+            assert load_schema(shipped / f"{managed}.yml").name == managed
+    res = infer_schema(_records("sshd_rfc3164.log"))
+    assert res.managed_schema == "Syslog.RFC3164" and "Syslog.RFC3164" in res.notes[0]
