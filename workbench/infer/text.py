@@ -121,7 +121,8 @@ def _csv(texts: list[str], first_lines: list[str]) -> TextInference | None:
 
 def fastmatch_splitter(pattern: str) -> re.Pattern:
     """A regex splitting lines as a fastmatch pattern does: each field up to the first occurrence of the text
-    after it, a field between quotes as a quoted string, the last field the rest of the line."""
+    after it (never further: no backtracking), a field between quotes as a quoted string, the last field the
+    rest of the line."""
     parts = _PLACEHOLDER.split(pattern)
     literals, names = parts[0::2], parts[1::2]
     rx = [re.escape(literals[0])]
@@ -132,8 +133,13 @@ def fastmatch_splitter(pattern: str) -> re.Pattern:
             body = f"[^{q}\\\\]*(?:\\\\.[^{q}\\\\]*)*"
         elif i == len(names) - 1 and not after:
             body = ".*"
+        elif len(after) == 1:
+            body = f"[^{re.escape(after)}]*+"  # possessive: a field never gives characters back, as in fastmatch
+        elif after:
+            c, rest = re.escape(after[0]), re.escape(after[1:])
+            body = f"(?:[^{c}]++|{c}(?!{rest}))*+"  # up to the first occurrence of the whole delimiter
         else:
-            body = ".*?"
+            body = ".*?"  # two fields with nothing between them: fastmatch refuses the pattern anyway
         rx.append(f"(?P<{name}>{body})" if name else f"(?:{body})")
         rx.append(re.escape(after))
     return re.compile("".join(rx) + r"\Z", re.DOTALL)
@@ -212,20 +218,26 @@ def _inferred_header(texts: list[str]) -> TextInference | None:
         return None
     kind, parser = "regex", {"regex": {"match": [rx_text]}}
     fm = layout.fastmatch()
-    if fm and _fastmatch_exact(fm, rx, sample):
+    if fm and _fastmatch_exact(fm, rx, texts):
         kind, parser = "fastmatch", {"fastmatch": {"match": [fm]}}
     notes = [_layout_note(layout, kind, len(rows), len(texts))]
     return TextInference(kind, parser, rows, notes, layout="inferred-header", off_layout=_off_report(off, len(texts)))
 
 
 def _fastmatch_exact(pattern: str, rx: re.Pattern, lines: list[str]) -> bool:
-    """True when the fastmatch pattern splits every line exactly as the regex does (and rejects the same lines)."""
+    """True when the fastmatch pattern splits every line exactly as the regex does (and rejects the same lines).
+
+    Checked on every line, not the header sample: "exact" must hold for the input."""
     fm = fastmatch_splitter(pattern)
+    if list(rx.groupindex) != list(fm.groupindex):
+        return False
+    rx_match, fm_match = rx.match, fm.match
     for t in lines:
-        a, b = rx.match(t), fm.match(t)
-        if (a is None) != (b is None):
-            return False
-        if a is not None and {k: v for k, v in a.groupdict().items() if v is not None} != b.groupdict():
+        a, b = rx_match(t), fm_match(t)
+        if a is None or b is None:
+            if (a is None) != (b is None):
+                return False
+        elif a.groups() != b.groups():  # same names in the same order: the tuples compare field by field
             return False
     return True
 
