@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from workbench.infer.shapes import _fmt
 from workbench.schema.indicators import RECOGNISERS, is_domain, is_ip
-from workbench.schema.timedetect import choose_formats, is_yearless, recorded_year, value_formats
+from workbench.schema.timedetect import choose_formats, is_yearless, parser_year, recorded_year, value_formats
 from workbench.schema.timeformats import compile_time_formats
 
 TIME_SHARE = 0.95  # a field stays a timestamp when at least this share of its values are times
@@ -81,11 +81,14 @@ def time_decision(values: Iterable[str] | Counter, empties: int = 0) -> tuple[Ti
     if empties:
         why += f"; {_fmt(empties)} empty values read as no time"
     note = None
-    years = {recorded_year(f) for f in choice.formats if is_yearless(f)}
-    if years:
-        year = ", ".join(str(y) for y in sorted(y for y in years if y is not None)) or "an assumed year"
-        note = (f"the time format has no year: Panther records year {year} for these values "
-                "(set the year in the data or treat event times as approximate)")
+    yearless = [f for f in choice.formats if is_yearless(f)]
+    if yearless:
+        note = (f"the time format has no year: Panther records year {recorded_year(yearless[0])} for these values "
+                "(its strftime reader's default; add the year to the data, or use this field as event time knowing "
+                "the year is wrong)")
+        ours = parser_year(yearless[0])
+        if ours != recorded_year(yearless[0]):
+            note += f"; this workbench's parser currently assumes {ours}"
         why += f"; {note}"
     return TimeDecision(choice.formats, why, min(parsed), max(parsed), note), ""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from workbench.schema.model import Field, Schema
-from workbench.schema.timedetect import is_yearless, recorded_year
+from workbench.schema.timedetect import is_yearless, parser_year, recorded_year
 
 NO_EVENT_TIME = ("no event time: no top-level timestamp field has isEventTime, so Panther sets p_event_time to "
                  "the time it parses each event (searches and rules by time see ingestion time, not when it happened)")
@@ -48,6 +48,9 @@ def schema_warnings(schema: Schema) -> list[str]:
     for name, fmt, year in yearless_event_times(schema):
         out.append(f"event time {name!r} uses {fmt!r}, which has no year: Panther records year "
                    f"{year if year is not None else '(unknown)'} for it")
+        ours = parser_year(fmt)
+        if ours != year:
+            out[-1] += f" (this workbench's parser currently assumes {ours})"
     _walk(schema.fields, "", out, top=True)
     return out
 

@@ -282,8 +282,16 @@ def is_yearless(fmt: str) -> bool:
         d in fmt for d in ("%Y", "%y", "%s", "%c", "%D", "%F", "%x"))
 
 
+PANTHER_DEFAULT_YEAR = 1900  # timefmt-go, Panther's strftime reader, starts from 1900-01-01 for absent parts
+
+
 def recorded_year(fmt: str) -> int | None:
-    """The year the project's parser (standing in for Panther) records for a value of a yearless format."""
+    """The year Panther records for a value of a yearless strftime format (None when the format has a year)."""
+    return PANTHER_DEFAULT_YEAR if is_yearless(fmt) else None
+
+
+def parser_year(fmt: str) -> int | None:
+    """The year this project's parser records for a value of a yearless format (None when it has a year)."""
     if not is_yearless(fmt):
         return None
     from workbench.schema.timeformats import compile_time_format
