@@ -35,7 +35,9 @@ Browse & sample: the tree on the left is the bucket (Enter or → expands; date 
 date range). Highlight a prefix to list its objects (key, size, time) below the tree. Set the time window
 (Since: 7d, 36h or 2024-05-01; Until: empty for now) and the number of objects, then press s to sample the
 highlighted prefix. The sampled records appear on the right grouped by detected format, with the reason and
-confidence; highlight a record to see its raw text. Escape cancels a running sample.
+confidence; highlight a record to see its raw text. Escape cancels a running sample. When a group is a
+Panther managed log type (Okta, GCP audit, GitHub audit, …), m maps its prefix to that type in the config's
+prefixes: (the highlighted group, else the first one with a managed schema; comments in the file are kept).
 Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events).
 """
     DEFAULT_CSS = """
@@ -56,6 +58,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         Binding("escape", "cancel", "Cancel", id="browse_cancel", show=False),
         Binding("w", "focus_window", "Time window", id="browse_window"),
         Binding("g", "focus_groups", "Groups", id="browse_groups"),
+        Binding("m", "map_prefix", "Map prefix to type", id="browse_map_prefix"),
         Binding("t", "focus_tree", "Tree", id="browse_tree", show=False),
         Binding("right", "expand", "Expand", id="browse_expand", show=False),
         Binding("left", "collapse", "Collapse", id="browse_collapse", show=False),
@@ -80,6 +83,11 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         def __init__(self, prefix: str, result, detections: list, views: list[GroupView]) -> None:
             super().__init__()
             self.prefix, self.result, self.detections, self.views = prefix, result, detections, views
+
+    class Mapped(Message):
+        def __init__(self, change, source, config, detections: list) -> None:
+            super().__init__()
+            self.change, self.source, self.config, self.detections = change, source, config, detections
 
     def __init__(self) -> None:
         super().__init__()
@@ -339,8 +347,12 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
                           (f"  {len(view.records)} records / {keys} objects", "dim"))
         node = groups.root.add(label, expand=False)
         node.add_leaf(safe.join(("why: ", "bold"), view.reason or "(no reason given)"))
+        node.data = view
         if view.suggestion:
             node.add_leaf(safe.join(("suggests: ", "bold"), view.suggestion))
+        hint = mapping_hint(view.detection)
+        if hint:
+            node.add_leaf(safe.join(("m ", "bold"), hint))
         for record in view.records[:MAX_RECORDS_PER_GROUP]:
             node.add_leaf(safe.cell(record.text, limit=300), data=record)
         if len(view.records) > MAX_RECORDS_PER_GROUP:
@@ -357,6 +369,31 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
                          *(((f"  flags: {', '.join(record.flags)}", "yellow"),) if record.flags else ()), "\n")
         head.append_text(safe.text(record.text, single_line=False, limit=20_000))
         self.query_one("#record-text", Static).update(head)
+
+    # -- mapping a detected prefix to its managed log type ---------------------------------------------------
+    def _chosen_view(self) -> GroupView | None:
+        """The group under the cursor (or the group of the record under it), else the first mappable one."""
+        node = self.query_one("#group-tree", Tree).cursor_node
+        while node is not None and not isinstance(node.data, GroupView):
+            node = node.parent
+        if node is not None and mapping_hint(node.data.detection):
+            return node.data
+        views = group_views(self.session.sample, self.session.detections) if self.session.sample else []
+        return next((v for v in views if mapping_hint(v.detection)), None)
+
+    def action_map_prefix(self) -> None:
+        if self.session.config.path is None:
+            safe.notify(self.app, "This session has no config file to write the mapping to.", severity="warning")
+            return
+        view = self._chosen_view()
+        if view is None:
+            safe.notify(self.app, "No group of this sample is a managed log type this tool can load.", severity="warning")
+            return
+        self.map_prefix(view.detection)
+
+    def on_browse_screen_mapped(self, message: Mapped) -> None:
+        self.post_message(SessionUpdate(config=message.config, source=message.source, detections=message.detections))
+        safe.notify(self.app, message.change.describe())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "sample" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
@@ -393,7 +430,43 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
 
         result = sample(self.session.aws(), self.session.source, prefix=prefix or None, since=since, until=until,
                         limit=limit, progress=lambda d, t: self.post_message(self.SampleProgress(d, t)), cancel=cancel)
-        from workbench.source.formats import detect_groups
-
-        detections = detect_groups(result, source=self.session.source)
+        detections = _detect(result, self.session.config, self.session.source)
         self.post_message(self.SampleDone(prefix, result, detections, group_views(result, detections)))
+
+    @work(thread=True, group="browse-map", exclusive=True, exit_on_error=False, description="Map prefix")
+    def map_prefix(self, detection) -> None:
+        from dataclasses import replace
+
+        from workbench.config import load_config
+        from workbench.prefix_mapping import apply_mapping, literal_prefix
+
+        config, source = self.session.config, self.session.source
+        change = apply_mapping(config.path, source.name, literal_prefix(detection.pattern), detection.managed_schema)
+        # only the prefixes come from the file again: flags and environment given at start-up still apply
+        fresh = load_config(config.path).source(source.name)
+        source = replace(source, prefixes=fresh.prefixes)
+        config = replace(config, sources={**config.sources, source.name: source})
+        detections = _detect(self.session.sample, config, source) if self.session.sample is not None else []
+        self.post_message(self.Mapped(change, source, config, detections))
+
+
+def _detect(result, config, source) -> list:
+    """Detect a sample's groups, suggesting only the managed schemas the config's schema directories load."""
+    from workbench.schema import loadable_log_types
+    from workbench.source.formats import detect_groups
+
+    return detect_groups(result, source=source, available=loadable_log_types(config.schema_dirs))
+
+
+def mapping_hint(detection) -> str:
+    """What `m` would do for this detection ('' when there is nothing to map)."""
+    from workbench.prefix_mapping import literal_prefix
+
+    if detection is None or not detection.managed_schema:
+        return ""
+    prefix = literal_prefix(detection.pattern)
+    if not prefix:
+        return ""
+    if detection.managed_schema in detection.log_types:
+        return f"{prefix} is mapped to {detection.managed_schema}"
+    return f"maps {prefix} to {detection.managed_schema} in the config"

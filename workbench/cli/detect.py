@@ -1,7 +1,9 @@
 """`workbench detect`: sample a source and say what each group of objects is, with a reason.
 
 One entry per key-pattern group (a mixed prefix gives one per format): prefix pattern, format, confidence,
-reason, suggested parser and managed schema, and counts. ``--json`` prints one JSON document.
+reason, suggested parser and managed schema, and counts. ``--json`` prints one JSON document. Managed
+schemas are suggested only when the config's schema directories can load them. ``--apply`` maps each
+group's literal prefix to its suggested managed schema in the config's ``prefixes:`` (comments kept).
 """
 
 from __future__ import annotations
@@ -23,19 +25,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_source_args(p)
     add_sample_args(p, default_limit=DETECT_LIMIT)
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.add_argument("--apply", action="store_true",
+                   help="map each detected prefix to its managed schema in the config's prefixes: (comments kept)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from workbench.cli.common import config_from_args
+    from workbench.schema import loadable_log_types
     from workbench.source.formats import detect_groups
 
     source, result = run_sample(args, "detecting")
-    detections = detect_groups(result, source=source)
+    config = config_from_args(args)
+    detections = detect_groups(result, source=source, available=loadable_log_types(config.schema_dirs))
+    applied = _apply(config, source, detections) if args.apply else []
     if args.json:
         doc = {
             "source": source.name,
             "bucket": source.bucket,
             "groups": [d.to_json() for d in detections],
+            "applied": [{"prefix": c.prefix, "log_type": c.log_type, "action": c.action} for c in applied],
             "sample": {"objects": len(result.objects), "listed": result.listed, "records": len(result.records),
                        "list_calls": result.list_calls, "bytes_read": result.bytes_read,
                        "failures": [{"key": f.ref.key, "message": f.message} for f in result.failures],
@@ -53,12 +62,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"  format:  {d.format}{shape} (confidence {d.confidence:.2f})")
         print(f"  reason:  {one_line(d.reason, 400)}")
         stream = d.stream + (f" (envelope {d.envelope})" if d.envelope else "") if d.stream else "auto"
-        print(f"  parser:  {d.parser}; stream {stream}; managed schema: {d.managed_schema or 'none (infer a custom schema)'}")
+        also = f" (or {', '.join(d.alternatives)}: same layout)" if d.alternatives else ""
+        print(f"  parser:  {d.parser}; stream {stream}; managed schema: {d.managed_schema or 'none (infer a custom schema)'}"
+              + also)
         configured = f"; configured log types: {one_line(', '.join(d.log_types))}" if d.log_types else ""
         print(f"  counts:  {d.objects} object(s), {d.records} record(s); compression {', '.join(d.compression) or '?'}"
               + configured)
         if d.flags:
             print(f"  flagged: {', '.join(f'{k} ×{v}' for k, v in sorted(d.flags.items()))}")
         print()
+    for c in applied:
+        print(f"applied: {one_line(c.describe())}")
     summarise(result)
     return 0
+
+
+def _apply(config, source, detections) -> list:
+    """Map every group with a suggested managed schema to it in the config file; the changes made."""
+    from workbench.errors import WorkbenchError
+    from workbench.prefix_mapping import apply_mapping, literal_prefix
+
+    if config.path is None:
+        raise WorkbenchError("--apply needs a config file (--config or $WORKBENCH_CONFIG) to write to.")
+    changes = []
+    for d in detections:
+        prefix = literal_prefix(d.pattern)
+        if d.managed_schema and prefix:
+            changes.append(apply_mapping(config.path, source.name, prefix, d.managed_schema))
+    return changes

@@ -151,6 +151,10 @@ class Parser:
             self._shortcuts = _pattern_shortcuts(t.match)
             self._last_pattern = 0
         self._finish = _standard_fields(schema)
+        if schema.managed:  # the schema file's own `managed:` block (workbench.parse.managed_block)
+            from workbench.parse.managed_block import wrap
+
+            self._decode, self._finish = wrap(schema, self._decode, self._finish)
         self._managed = managed_steps(schema.name)
         self._managed_split = None
         if self._managed is not None and self._managed.text_splitter is not None:

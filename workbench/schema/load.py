@@ -184,10 +184,17 @@ class _Builder:
         else:
             fields = self.fields(raw, "fields", "the schema")
         extra = {"definitions": raw["definitions"]} if "definitions" in raw else {}
+        managed = None
+        if "managed" in raw:
+            from workbench.schema.managed import problems as managed_problems
+
+            for message in managed_problems(raw["managed"], name):
+                self.problem(self._val_pos(raw, "managed"), message)
+            managed = _plain(raw["managed"]) if isinstance(raw["managed"], dict) else None
         return Schema(
             name=name, fields=fields, description=self._str(raw, "description", "the schema"),
             reference_url=self._str(raw, "referenceURL", "the schema"), field_discovery_enabled=fde,
-            version=version, parser=parser, extra=extra,
+            version=version, parser=parser, extra=extra, managed=managed,
         )
 
     def parser(self, raw: dict) -> dict | None:
@@ -454,3 +461,17 @@ def load_schema_dir(dirs: str | os.PathLike | Iterable[str | os.PathLike]) -> di
                 raise WorkbenchError(f"Two schema files are named {name}: {out[name].path} and {p}; rename one.")
             out[name] = s if s.name else replace(s, name=name)
     return out
+
+
+def loadable_log_types(schema_dirs: Iterable[str | os.PathLike]) -> frozenset[str]:
+    """Log types loadable from these schema directories: what `detect` may suggest (bad files are left out)."""
+    out: set[str] = set()
+    for d in map(Path, schema_dirs):
+        files = [d] if d.is_file() else sorted(p for p in d.rglob("*") if p.is_file() and is_schema_file(p)) if d.is_dir() else []
+        for p in files:
+            try:
+                s = load_schema(p)
+            except WorkbenchError:
+                continue
+            out.add(s.name or p.stem)
+    return frozenset(out)

@@ -21,7 +21,8 @@ INDICATORS = (
 PARSERS = ("csv", "fastmatch", "regex", "script", "native")
 TRANSFORMS = ("rename", "mask", "copy", "concat", "split")
 
-_TOP_KEYS = ("schema", "description", "referenceURL", "fieldDiscoveryEnabled", "version", "parser", "fields", "definitions")
+_TOP_KEYS = ("schema", "description", "referenceURL", "fieldDiscoveryEnabled", "version", "parser", "fields", "definitions",
+             "managed")
 _VALUE_KEYS = ("type", "timeFormat", "timeFormats", "isEventTime", "isExpiration", "isEmbeddedJSON", "indicators",
                "validate", "fields", "element", "target", *TRANSFORMS)
 _FIELD_KEYS = ("name", "description", "required", *_VALUE_KEYS)
@@ -92,6 +93,7 @@ class Schema:
     version: int | None = None
     parser: dict | None = None
     extra: dict = field(default_factory=dict)  # legacy `definitions`
+    managed: dict | None = None  # shipped managed schemas only: see workbench.schema.managed
     path: str | None = field(default=None, compare=False)  # file it was read from, for messages
 
     @property
@@ -112,6 +114,8 @@ class Schema:
             out["version"] = self.version
         if self.parser:
             out["parser"] = self.parser
+        if self.managed:
+            out["managed"] = self.managed
         out["fields"] = [f.to_dict() for f in self.fields]
         out.update(self.extra)
         return out

@@ -1,14 +1,15 @@
 """Say what each group of objects is: a format users would search for, a confidence, and a one-line reason.
 
 Objects are grouped by key pattern (`workbench.source.partitions.key_pattern`: dates, accounts and regions become
-placeholders). Each record of a group is tried against known-format fingerprints first — CloudTrail,
-S3 server access log, ALB access log, VPC flow log, syslog (RFC 5424 / RFC 3164), Apache/nginx access
-log — then the generic ones: JSON, key=value (logfmt), CSV/TSV (decided over the whole group: one
-delimiter, one column count, a shared header), and finally unknown text. A prefix whose records split
-between formats yields one `Detection` per format, each a candidate log type.
+placeholders). Each record of a group is tried against the content signatures of Panther's managed log
+types first (`workbench.source.signatures`: JSON keys and values per type, a line layout per text type), then the
+generic formats: JSON, key=value (logfmt), CSV/TSV (decided over the whole group: one delimiter, one column
+count, a shared header), and finally unknown text. A prefix whose records split between formats yields one
+`Detection` per format, each a candidate log type.
 
-Every detection suggests a Panther parser (JSON, csv, fastmatch, regex) and, when one fits, a managed
-schema. Detection reads records only; it never touches AWS.
+Every detection suggests a Panther parser (JSON, csv, fastmatch, regex) and, when the tool can load it, the
+managed schema (`available`: by default the schemas shipped in schemas/); a recognised type whose schema is
+not loadable is named, with no schema suggested. Detection reads records only; it never touches AWS.
 """
 
 from __future__ import annotations
@@ -23,59 +24,33 @@ import orjson
 
 from workbench.model import Record
 from workbench.source.partitions import key_pattern
+from workbench.source.signatures import (
+    BY_FORMAT_ID,
+    PARSER_PATTERNS,
+    SIGNATURES,
+    is_metadata_line,
+    is_vpc_header,
+    match_json,
+    match_text,
+    shipped_log_types,
+)
 
 MAX_RECORDS_PER_GROUP = 500  # enough to be sure, cheap enough to run on every sample
 
-# name shown to users, managed schema, Panther parser, base confidence
+# name shown to users, managed schema, Panther parser, base confidence: the generic formats, then one entry
+# per managed-type signature (format ids such as cloudtrail, s3_access, okta_systemlog)
 FORMATS: dict[str, tuple[str, str | None, str, float]] = {
-    "cloudtrail": ("CloudTrail", "AWS.CloudTrail", "JSON", 0.99),
-    "s3_access": ("S3 server access log", "AWS.S3ServerAccess", "fastmatch", 0.97),
-    "alb": ("ALB access log", "AWS.ALB", "fastmatch", 0.97),
-    "vpc_flow": ("VPC flow log", "AWS.VPCFlow", "csv", 0.95),
-    "syslog_5424": ("syslog (RFC 5424)", "Syslog.RFC5424", "regex", 0.95),
-    "syslog_3164": ("syslog (RFC 3164)", "Syslog.RFC3164", "regex", 0.9),
-    "apache_combined": ("Apache/nginx combined access log", "Apache.AccessCombined", "fastmatch", 0.95),
-    "apache_common": ("Apache common access log", "Apache.AccessCommon", "fastmatch", 0.93),
     "json": ("JSON lines", None, "JSON", 0.95),
     "logfmt": ("logfmt / key=value", None, "fastmatch", 0.8),
     "csv": ("CSV", None, "csv", 0.9),
     "tsv": ("TSV", None, "csv", 0.9),
     "text": ("unknown text", None, "regex", 0.3),
 }
+FORMATS.update({s.format_id: (s.title, s.log_type, s.parser, s.confidence) for s in SIGNATURES})
 
-_CLF_TIME = r"\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]"
-_S3_ACCESS = re.compile(rf"^\S+ \S+ {_CLF_TIME} \S+ \S+ \S+ [A-Z0-9]+\.[A-Z0-9_.]+ \S+ (\"[^\"]*\"|-) (\d{{3}}|-) ")
-_ALB = re.compile(r"^(?:http|https|h2|grpcs|ws|wss) \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z \S+ \S+:\d+ \S+ "
-                  r"[-\d.]+ [-\d.]+ [-\d.]+ (?:\d{3}|-) (?:\d{3}|-) \d+ \d+ \"")
-_VPC_DATA = re.compile(r"^\d+ (?:\d{12}|unknown|-) (?:eni-[0-9a-f]+|-) \S+ \S+ \S+ \S+ \S+ \S+ \S+ (?:\d+|-) (?:\d+|-) "
-                       r"(?:ACCEPT|REJECT|-) (?:OK|NODATA|SKIPDATA)")
-_VPC_FIELDS = {"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol",
-               "packets", "bytes", "start", "end", "action", "log-status", "vpc-id", "subnet-id", "instance-id",
-               "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr"}
-_SYSLOG_5424 = re.compile(r"^<\d{1,3}>\d{1,2} (?:-|\d{4}-\d{2}-\d{2}T\S+) \S+ \S+ \S+ \S+ (?:-|\[)")
-_SYSLOG_3164 = re.compile(r"^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \S+ [^:\[\s]+(?:\[\d+\])?: ")
-_APACHE_COMBINED = re.compile(rf"^\S+ \S+ \S+ {_CLF_TIME} \"[^\"]*\" \d{{3}} (?:\d+|-) \"[^\"]*\" \"[^\"]*\"")
-_APACHE_COMMON = re.compile(rf"^\S+ \S+ \S+ {_CLF_TIME} \"[^\"]*\" \d{{3}} (?:\d+|-)\s*$")
 _KV = re.compile(r"(?:^|(?<=\s))([A-Za-z_@][\w.\-/@]*)=(\"(?:[^\"\\]|\\.)*\"|\S*)")
 _IDENT = re.compile(r"^[A-Za-z_][\w .\-/()#]*$")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
-_CLOUDTRAIL_KEYS = ("eventVersion", "eventSource", "eventName", "eventTime")
-
-PARSER_PATTERNS = {
-    "s3_access": ('%{bucketowner} %{bucket} [%{time}] %{remoteip} %{requester} %{requestid} %{operation} %{key} '
-                  '"%{requesturi}" %{httpstatus} %{errorcode} %{bytessent} %{objectsize} %{totaltime} '
-                  '%{turnaroundtime} "%{referrer}" "%{useragent}" %{versionid} %{hostid}'),
-    "apache_combined": ('%{remote_ip} %{identity} %{user} [%{timestamp}] "%{method} %{request_uri} %{protocol}" '
-                        '%{status} %{bytes_sent} "%{referer}" "%{user_agent}"'),
-    "apache_common": '%{remote_ip} %{identity} %{user} [%{timestamp}] "%{method} %{request_uri} %{protocol}" %{status} %{bytes_sent}',
-    "alb": ('%{type} %{timestamp} %{elb} %{client} %{target} %{request_processing_time} %{target_processing_time} '
-            '%{response_processing_time} %{elb_status_code} %{target_status_code} %{received_bytes} %{sent_bytes} '
-            '"%{request}" "%{user_agent}" %{}'),
-    "syslog_5424": r"^<(?P<priority>\d{1,3})>(?P<version>\d{1,2}) (?P<timestamp>\S+) (?P<hostname>\S+) "
-                   r"(?P<appname>\S+) (?P<procid>\S+) (?P<msgid>\S+) (?P<structured_data>-|\[.*?\]) ?(?P<message>.*)$",
-    "syslog_3164": r"^(?:<(?P<priority>\d{1,3})>)?(?P<timestamp>[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}) "
-                   r"(?P<hostname>\S+) (?P<tag>[^:\[\s]+)(?:\[(?P<procid>\d+)\])?: (?P<message>.*)$",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +74,7 @@ class Detection:
     log_types: tuple[str, ...] = ()  # what the source config maps this prefix to
     examples: tuple[str, ...] = ()  # a few keys of the group
     discriminator: dict | None = None  # e.g. {"event_type": "auth"} when one prefix holds several JSON shapes
+    alternatives: tuple[str, ...] = ()  # other loadable managed schemas whose records look the same
 
     def to_json(self) -> dict:
         return {
@@ -118,6 +94,7 @@ class Detection:
             "configured_log_types": list(self.log_types),
             "examples": list(self.examples),
             "discriminator": self.discriminator,
+            "alternative_schemas": list(self.alternatives),
         }
 
 
@@ -134,33 +111,18 @@ def _classify(text: str) -> tuple[str | None, object]:
         except orjson.JSONDecodeError:
             value = None
         if isinstance(value, dict):
-            if all(k in value for k in _CLOUDTRAIL_KEYS):
-                return "cloudtrail", value
-            return "json", value
+            sig = match_json(value)
+            return (sig.format_id if sig else "json"), value
         if value is not None:
             return "json", value
-    if _S3_ACCESS.match(s):
-        return "s3_access", None
-    if _ALB.match(s):
-        return "alb", None
-    if _VPC_DATA.match(s) or _is_vpc_header(s):
+    sig = match_text(s)
+    if sig is not None:
+        return sig.format_id, None
+    if is_vpc_header(s):
         return "vpc_flow", None
-    if _SYSLOG_5424.match(s):
-        return "syslog_5424", None
-    if _SYSLOG_3164.match(s):
-        return "syslog_3164", None
-    if _APACHE_COMBINED.match(s):
-        return "apache_combined", None
-    if _APACHE_COMMON.match(s):
-        return "apache_common", None
     if _is_logfmt(s):
         return "logfmt", None
     return None, None
-
-
-def _is_vpc_header(s: str) -> bool:
-    words = s.split()
-    return len(words) >= 5 and sum(w in _VPC_FIELDS for w in words) >= 5 and all(w in _VPC_FIELDS for w in words[:5])
 
 
 def _is_logfmt(s: str) -> bool:
@@ -326,6 +288,21 @@ class _Labelled:
     csv: tuple[str, int, list[str] | None] | None = None  # delimiter, columns, header
 
 
+def _vpc_custom_rows(recs: list[Record], labels: list[str | None]) -> None:
+    """A VPC flow log in a custom format is known by its header line: the rows of that object with as many
+    space-separated values as the header names are flow records too (no fixed layout says so line by line)."""
+    columns = {r.key: len(r.text.split()) for r in recs if r.line == 1 and is_vpc_header(r.text)}
+    if columns:
+        for i, r in enumerate(recs):
+            if labels[i] in (None, "logfmt") and len(r.text.split()) == columns.get(r.key, -1):
+                labels[i] = "vpc_flow"
+
+
+def label_records(records: list[Record]) -> list[str]:
+    """The format id of every record, decided as `detect` decides it over these records as one group."""
+    return _label(records).labels
+
+
 def _label(recs: list[Record]) -> _Labelled:
     """Fingerprint every record; CSV/TSV is then decided over the unlabelled lines of the whole group."""
     labels: list[str | None] = []
@@ -334,6 +311,7 @@ def _label(recs: list[Record]) -> _Labelled:
         label, value = _classify(r.text)
         labels.append(label)
         values.append(value)
+    _vpc_custom_rows(recs, labels)
     csv_info = None
     loose = [r for r, lab in zip(recs, labels, strict=True) if lab is None]
     found = _best_delimiter([r.text for r in loose]) if loose else None
@@ -347,17 +325,6 @@ def _label(recs: list[Record]) -> _Labelled:
         labels = [label if (lab is None and len(row) == cols) else lab
                   for lab, row in zip(labels, _rows_for(labels, rows), strict=True)]
     return _Labelled(recs, [lab or "text" for lab in labels], values, csv_info)
-
-
-_DESCRIBED = {
-    "s3_access": "match the S3 server access log layout (bucket owner, bucket, [time], remote IP, requester, request id, operation)",
-    "alb": "match the ALB access log layout (type, time, elb, client:port, target:port, timings, status codes)",
-    "vpc_flow": "match the VPC flow log layout (version, account-id, interface-id, addresses, ports, action, log-status)",
-    "syslog_5424": "are RFC 5424 syslog messages (<PRI>VERSION TIMESTAMP HOST APP PROCID MSGID SD)",
-    "syslog_3164": "are BSD syslog (RFC 3164) messages (Mmm dd hh:mm:ss host tag: message)",
-    "apache_combined": "match the Apache/nginx combined access log (CLF plus referer and user agent)",
-    "apache_common": "match the Apache common log format (CLF)",
-}
 
 
 @dataclass
@@ -375,20 +342,22 @@ def _describe(fmt: str, idx: list[int], lab: _Labelled, stream: str, envelope: s
     total = len(lab.labels)
     share = _share_text(len(idx), total, "line" if stream == "Lines" else "record")
     parser_config = None
-    if fmt in ("json", "cloudtrail"):
-        if fmt == "json":
-            dicts = [lab.values[i] for i in idx if isinstance(lab.values[i], dict)]
-            name = {"JsonArray": "JSON with envelope" if envelope else "JSON array",
-                    "JSON": "JSON (multi-line values)", "CloudWatchLogs": "JSON in CloudWatch Logs",
-                    "Parquet": "Parquet"}.get(stream, name)
-            what = "parse as JSON objects" if len(dicts) == len(idx) else "parse as JSON values"
-            if dicts:
-                stable, always, every = _key_summary(dicts)
-                what += (f" with a stable key set ({always} keys)" if stable
-                         else f" with a varying key set ({always} keys in every record, {every} in all)")
-                weight -= 0 if stable else 0.05
-        else:
-            what = "are CloudTrail events (eventVersion, eventSource, eventName, eventTime)"
+    sig = BY_FORMAT_ID.get(fmt)
+    if sig is not None and sig.is_json:
+        reason = sig.reason(len(idx), total)
+        if envelope:
+            reason += f' inside a {{"{envelope}": [...]}} envelope'
+    elif fmt == "json":
+        dicts = [lab.values[i] for i in idx if isinstance(lab.values[i], dict)]
+        name = {"JsonArray": "JSON with envelope" if envelope else "JSON array",
+                "JSON": "JSON (multi-line values)", "CloudWatchLogs": "JSON in CloudWatch Logs",
+                "Parquet": "Parquet"}.get(stream, name)
+        what = "parse as JSON objects" if len(dicts) == len(idx) else "parse as JSON values"
+        if dicts:
+            stable, always, every = _key_summary(dicts)
+            what += (f" with a stable key set ({always} keys)" if stable
+                     else f" with a varying key set ({always} keys in every record, {every} in all)")
+            weight -= 0 if stable else 0.05
         if envelope:
             what += f' inside a {{"{envelope}": [...]}} envelope'
         reason = f"{share} {what}"
@@ -414,8 +383,8 @@ def _describe(fmt: str, idx: list[int], lab: _Labelled, stream: str, envelope: s
         pattern = _logfmt_pattern(texts)
         parser = "fastmatch" if pattern else "regex"
         parser_config = {"fastmatch": {"match": [pattern]}} if pattern else None
-    else:
-        reason = f"{_share_text(len(idx), total, 'line')} {_DESCRIBED[fmt]}"
+    elif sig is not None:
+        reason = sig.reason(len(idx), total)
         if fmt == "vpc_flow":
             parser_config = {"csv": {"delimiter": " ", "hasHeader": True}}
         elif fmt in PARSER_PATTERNS:
@@ -425,8 +394,22 @@ def _describe(fmt: str, idx: list[int], lab: _Labelled, stream: str, envelope: s
     return _Described(name, reason, parser, parser_config, weight)
 
 
-def _detect_group(g: _Group, source, max_records: int) -> list[Detection]:
-    lab = _label(_spread_records([r for r in g.records if r.text.strip()], max_records))
+def _suggestion(fmt: str, available: frozenset[str]) -> tuple[str | None, tuple[str, ...], str]:
+    """(managed schema to suggest, other loadable types with the same layout, a note for the reason)."""
+    sig = BY_FORMAT_ID.get(fmt)
+    if sig is None:
+        return None, (), ""
+    others = tuple(t for t in sig.same_layout if t in available)
+    if sig.log_type in available:
+        note = f"; same layout as {', '.join(others)}: pick by where the logs come from" if others else ""
+        return sig.log_type, others, note
+    if others:
+        return others[0], others[1:], f"; {sig.log_type} is not loadable here, {others[0]} has the same layout"
+    return None, (), f"; Panther's managed {sig.log_type} schema is not loadable here: infer a custom schema"
+
+
+def _detect_group(g: _Group, source, max_records: int, available: frozenset[str]) -> list[Detection]:
+    lab = _label(_spread_records([r for r in g.records if r.text.strip() and not is_metadata_line(r.text)], max_records))
     stream, envelope = _stream_hint(g)
     counts = Counter(lab.labels)
     total = len(lab.labels)
@@ -450,9 +433,10 @@ def _detect_group(g: _Group, source, max_records: int) -> list[Detection]:
         objects = len(g.keys) if fmt == main else len({lab.recs[i].key for i in idx})
         field_name = _discriminator([lab.values[i] for i in idx if isinstance(lab.values[i], dict)]) if fmt == "json" else None
         if field_name is None:
+            schema, others, note = _suggestion(fmt, available)
             out.append(Detection(format=d.name, format_id=fmt, confidence=round(max(0.0, min(1.0, d.weight * n / total)), 2),
-                                 reason=d.reason, parser=d.parser, managed_schema=FORMATS[fmt][1], objects=objects,
-                                 records=records, parser_config=d.parser_config, **base))
+                                 reason=d.reason + note, parser=d.parser, managed_schema=schema, objects=objects,
+                                 records=records, parser_config=d.parser_config, alternatives=others, **base))
         else:
             out += _split_shapes(lab, idx, field_name, d, records, base)
     return out
@@ -523,16 +507,19 @@ def _rows_for(labels: list[str | None], loose_rows: list[list[str]]) -> list[lis
     return [next(it) if lab is None else [] for lab in labels]
 
 
-def detect_groups(records_or_sample, *, source=None, max_records: int = MAX_RECORDS_PER_GROUP) -> list[Detection]:
+def detect_groups(records_or_sample, *, source=None, max_records: int = MAX_RECORDS_PER_GROUP,
+                  available: Iterable[str] | None = None) -> list[Detection]:
     """Detect the format of every key-pattern group in a `SampleResult` (or any iterable of `Record`s).
 
-    With `source`, each detection also names the log types the config maps that prefix to.
+    With `source`, each detection also names the log types the config maps that prefix to. A managed schema
+    is suggested only when its log type is in `available` (default: the schemas shipped in schemas/).
     Groups come back sorted by pattern; a mixed group gives one detection per format it holds.
     """
+    loadable = shipped_log_types() if available is None else frozenset(available)
     out: list[Detection] = []
     for pattern, g in sorted(_groups(records_or_sample).items()):
         del pattern
-        out.extend(_detect_group(g, source, max_records))
+        out.extend(_detect_group(g, source, max_records, loadable))
     return out
 
 

@@ -25,6 +25,11 @@ def test_every_shipped_schema_has_tests_and_passes_them():
     assert {r.log_type for r in report.results} == shipped
 
 
+def test_every_schema_file_ships_with_its_test_file():
+    names = {p.stem for p in SCHEMAS.glob("*.yml") if not p.stem.endswith("_tests")}
+    assert names and all((SCHEMAS / f"{name}_tests.yml").exists() for name in names)
+
+
 def test_cli_schema_test_prints_pass_and_exits_zero(capsys):
     assert main(["schema", "test", str(SCHEMAS)]) == 0
     out = capsys.readouterr().out

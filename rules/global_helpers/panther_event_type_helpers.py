@@ -1,0 +1,18 @@
+"""Standard values for the `event_type` data-model field, so rules can ask one question across log types
+(`event.udm("event_type") == event_type.FAILED_LOGIN`). Names as panther-analysis content imports them."""
+
+ADMIN_ROLE_ASSIGNED = "admin_role_assigned"
+FAILED_LOGIN = "failed_login"
+SUCCESSFUL_LOGIN = "successful_login"
+SUCCESSFUL_LOGOUT = "successful_logout"
+MFA_DISABLED = "mfa_disabled"
+MFA_RESET = "mfa_reset"
+USER_ACCOUNT_CREATED = "user_account_created"
+USER_ACCOUNT_DELETED = "user_account_deleted"
+USER_ACCOUNT_MODIFIED = "user_account_modified"
+USER_GROUP_CREATED = "user_group_created"
+USER_GROUP_MODIFIED = "user_group_modified"
+USER_GROUP_DELETED = "user_group_deleted"
+USER_ROLE_CREATED = "user_role_created"
+USER_ROLE_MODIFIED = "user_role_modified"
+USER_ROLE_DELETED = "user_role_deleted"
