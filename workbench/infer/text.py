@@ -157,9 +157,12 @@ def _detected(texts: list[str]) -> TextInference | None:
     rows, off = _split_all(texts, rx)
     if len(rows) < MIN_FIT * len(texts):
         return None
-    hosts = [r.get("hostname", "") for r in rows[:500]]
-    if sum(1 for h in hosts if h.lower() in LEVELS or h.isdigit()) > 0.5 * len(hosts):
-        return None  # 'Mmm dd hh:mm:ss LEVEL|pid component: …' only looks like syslog: its "host" is a level or a pid
+    if fmt == "syslog_3164":
+        head = rows[:500]
+        if sum(1 for r in head if r.get("hostname", "").lower() in LEVELS or r.get("hostname", "").isdigit()) > 0.5 * len(head):
+            return None  # 'Mmm dd hh:mm:ss LEVEL|pid component: …' only looks like syslog: its "host" is a level or a pid
+        if sum(1 for r in head if r.get("tag")) < 0.5 * len(head):
+            return None  # 'time word rest' with no `tag:` in most lines: the inferred header says more
     opts = {"match": list(opts["match"])}
     if kind == "fastmatch" and any(v == "-" for r in rows[:2000] for v in r.values()):
         opts["emptyValues"] = ["-"]  # these formats write '-' for "no value"

@@ -192,7 +192,7 @@ def _render(layout) -> tuple[list[str], list[tuple[str, str]], set[str]]:
         names.add("component")
     elif tag == "host+process":
         names |= {"host", "process", "pid"}
-        if fmt == "%b %d %H:%M:%S" and not kinds and not bracket_time:
+        if fmt in ("%b %d %H:%M:%S", "%Y-%m-%dT%H:%M:%S") and not kinds and not bracket_time:
             names = {"timestamp", "hostname", "tag", "procid", "message"}  # RFC 3164: detection's layout, as is
     for _ in range(40):
         dt = datetime(2021, 1, 1) + (datetime(2025, 6, 1) - datetime(2021, 1, 1)) * rng.random()
