@@ -95,7 +95,6 @@ class _Engine:
         self.explanations: dict[str, str] = {}
         self.stats: dict[str, FieldStats] = {}
         self.notes: list[str] = []
-        self.yearless: dict[str, str] = {}  # timestamp field → what Panther records for its yearless values
         self.population = len(events)
         if structure_sample is not None and len(events) > structure_sample:
             # Like Panther's console, infer from a sample: a uniform one, large enough that presence and
@@ -372,12 +371,10 @@ class _Engine:
         if decision is not None:
             f = self._time_field(name, path, st, required, req_text, presence, decision.formats[0], check,
                                  decision.why, [decision.earliest, decision.latest])
-            if decision.yearless_note:
-                self.yearless[name if not self.prefix else self._full(path)] = decision.yearless_note
             return replace(f, time_formats=decision.formats)
         # indicators
         indicators, why = indicator_decision(name, every)
-        text = "text → string" + (f" ({not_time[2:] if not_time.startswith('; ') else not_time})" if not_time else "") + why
+        text = "text → string" + (f"; {not_time}" if not_time else "") + why
         self._say(path, presence, text, req_text)
         return Field(name, "string", required=required, indicators=indicators)
 
