@@ -315,15 +315,10 @@ Next: press 5 (Rules) to run the detection rules on these events.
                     f"({message.elapsed:.1f}s).")
         schema = self.session.schema
         if schema is not None:
-            from workbench.schema.advice import has_event_time, yearless_event_times
+            from workbench.schema.advice import event_time_warnings
 
-            if not has_event_time(schema):
-                safe.notify(self.app, f"{schema.name} has no event time: p_event_time is the parse time, not when "
-                            "the events happened. Mark a timestamp field isEventTime on the Schema screen.",
-                            severity="warning", timeout=12)
-            for name, fmt, year in yearless_event_times(schema):
-                safe.notify(self.app, f"Event time {name} ({fmt}) has no year: Panther records year {year}.",
-                            severity="warning", timeout=12)
+            for w in event_time_warnings(schema):
+                safe.notify(self.app, f"{schema.name}: {w}", severity="warning", timeout=12)
 
     def action_failures(self) -> None:
         errors = self.session.parse_errors

@@ -36,15 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _warn_event_time(schemas) -> None:
     """Loud, on stderr: a schema without an event time (or with a yearless one) dates events wrongly."""
     from workbench.safetext import one_line
-    from workbench.schema.advice import has_event_time, yearless_event_times
+    from workbench.schema.advice import event_time_warnings
 
     for s in schemas:
-        if not has_event_time(s):
-            print(f"WARNING: {one_line(s.name)} has no event time: p_event_time will be the parse time, not when "
-                  "the events happened (mark a timestamp field isEventTime: true)", file=sys.stderr)
-        for name, fmt, year in yearless_event_times(s):
-            print(f"WARNING: {one_line(s.name)}: event time {one_line(name)} ({fmt}) has no year; Panther records "
-                  f"year {year}", file=sys.stderr)
+        for w in event_time_warnings(s):
+            print(f"WARNING: {one_line(s.name)}: {one_line(w)}", file=sys.stderr)
 
 
 def _load_schemas(paths: list[str]) -> tuple[dict, list[str]]:

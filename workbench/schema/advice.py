@@ -38,11 +38,9 @@ def yearless_event_times(schema: Schema) -> list[tuple[str, str, int | None]]:
     return out
 
 
-def schema_warnings(schema: Schema) -> list[str]:
+def event_time_warnings(schema: Schema) -> list[str]:
+    """What is wrong with the schema's event time, if anything: none at all, or one without a year."""
     out: list[str] = []
-    if schema.name and not schema.name.startswith("Custom."):
-        out.append(f"schema name {schema.name!r} does not start with 'Custom.': Panther requires custom log types "
-                   "to be named Custom.<Name>")
     if not has_event_time(schema):
         out.append(NO_EVENT_TIME)
     for name, fmt, year in yearless_event_times(schema):
@@ -51,6 +49,15 @@ def schema_warnings(schema: Schema) -> list[str]:
         ours = parser_year(fmt)
         if ours != year:
             out[-1] += f" (this workbench's parser currently assumes {ours})"
+    return out
+
+
+def schema_warnings(schema: Schema) -> list[str]:
+    out: list[str] = []
+    if schema.name and not schema.name.startswith("Custom."):
+        out.append(f"schema name {schema.name!r} does not start with 'Custom.': Panther requires custom log types "
+                   "to be named Custom.<Name>")
+    out += event_time_warnings(schema)
     _walk(schema.fields, "", out, top=True)
     return out
 

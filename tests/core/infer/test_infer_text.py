@@ -265,7 +265,7 @@ def test_cli_warns_loudly_about_event_time(tmp_path, capsys):
     said = capsys.readouterr().out
     assert "warning: no event time" in said and "does not start with 'Custom.'" in said
     assert main(["parse", "--schema", str(plain), str(log)]) == 0
-    assert "WARNING: Acme.Plain has no event time" in capsys.readouterr().err
+    assert "WARNING: Acme.Plain: no event time" in capsys.readouterr().err
 
 
 def test_detected_layouts_name_managed_schemas_the_tool_ships():
