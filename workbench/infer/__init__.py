@@ -17,6 +17,7 @@ How it works, and why it is fast:
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -95,6 +96,11 @@ def infer_schema(records: Iterable[Record | str], name: str = DEFAULT_NAME, *, v
     if events and len(events) >= 0.5 * len(candidates):
         result = infer_events(events, name, value_sample=value_sample, description=description)
         result.format = "json"
+        managed = _managed_json_type(events)
+        if managed:
+            result.managed_schema = managed
+            notes.append(f"These are {managed} events (format detection): Panther's managed schema {managed} reads "
+                         "them; use it instead of a custom schema where it fits.")
         if other:
             notes.append(f"{_fmt(other)} of {_fmt(len(candidates))} records examined are not JSON objects and were left out.")
     else:
@@ -113,6 +119,19 @@ def infer_schema(records: Iterable[Record | str], name: str = DEFAULT_NAME, *, v
     result.records = len(texts)
     result.notes = notes + result.notes
     return result
+
+
+def _managed_json_type(events: list[dict], probe: int = 200) -> str | None:
+    """The managed log type most of the (spread-sampled) events are, by detection's JSON signatures."""
+    from workbench.source.signatures import match_json, shipped_log_types
+
+    step = max(1, len(events) // probe)
+    seen = [match_json(e) for e in events[::step]]
+    kinds = Counter(s.log_type for s in seen if s is not None)
+    if not kinds:
+        return None
+    kind, n = kinds.most_common(1)[0]
+    return kind if n >= 0.8 * len(seen) and kind in shipped_log_types() else None
 
 
 def describe(result: InferenceResult) -> str:

@@ -54,7 +54,7 @@ def panoptica():
 def test_golden_panoptica_mixed_types(panoptica):
     res = infer_schema(panoptica, name="Custom.BarsPanoptica")
     f = _fields(res)
-    assert res.format == "json" and res.schema.name == "Custom.BarsPanoptica"
+    assert res.format == "json" and res.schema.name == "Custom.BarsPanoptica" and res.managed_schema is None
     # three timestamp formats, each event type's own time field marked as event time
     assert (f["ts"].type, f["ts"].time_formats, f["ts"].is_event_time) == ("timestamp", ("rfc3339",), True)
     assert (f["timestamp"].time_formats, f["timestamp"].is_event_time) == (("unix_ms",), True)
@@ -96,6 +96,7 @@ def test_golden_cloudtrail():
     assert f["requestParameters"].type == "json"  # keys depend on the event type
     assert "vary" in res.explanations["requestParameters"]
     assert f["recipientAccountId"].indicators == ("aws_account_id",)
+    assert res.managed_schema == "AWS.CloudTrail"  # detection knows these events: Panther's managed schema is named
     _parses_all(res.schema, recs)
 
 
