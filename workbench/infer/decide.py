@@ -116,7 +116,7 @@ def indicator_decision(name: str, values: Iterable[str] | Counter) -> tuple[tupl
         hits = sum(c for v, c in counts.items() if pred(v))
         if not hits:
             continue
-        if ind in _HASHES or ind in ("aws_account_id", "aws_instance_id", "mac"):
+        if ind in _HASHES or ind == "mac":  # hex ids and digests look alike: all values, and several of them
             if hits == total and (ind not in _HASHES or len(counts) >= 3):
                 return (ind,), f"; all {_fmt(total)} values are {label} → indicator {ind}"
             continue

@@ -60,7 +60,7 @@ def infer_text(texts: list[str], first_lines: list[str]) -> TextInference:
     """The parser for text lines and the rows (flat dicts of strings) it gives, with notes on how."""
     found = _csv(texts, first_lines)
     if found is None:
-        found = _detected(texts)
+        found = _detected(texts, first_lines)
     if found is None:
         found = _inferred_header(texts)
     if found is None:
@@ -75,11 +75,12 @@ def infer_text(texts: list[str], first_lines: list[str]) -> TextInference:
 
 # --- CSV ---------------------------------------------------------------------------------------------------
 
-def csv_header(texts: list[str], first_lines: list[str]) -> tuple[str, list[str]] | None:
+def csv_header(texts: list[str], first_lines: list[str], delims: tuple[str, ...] = (",", "\t", "|", ";")
+               ) -> tuple[str, list[str]] | None:
     """(delimiter, header) when the object's first lines look like a CSV header and the rows agree."""
     if not first_lines:
         return None
-    for delim in (",", "\t", "|", ";"):
+    for delim in delims:
         try:
             header = next(csv.reader([first_lines[0]], delimiter=delim))
         except (csv.Error, StopIteration):
@@ -93,8 +94,8 @@ def csv_header(texts: list[str], first_lines: list[str]) -> tuple[str, list[str]
     return None
 
 
-def _csv(texts: list[str], first_lines: list[str]) -> TextInference | None:
-    header = csv_header(texts, first_lines or texts[:1])
+def _csv(texts: list[str], first_lines: list[str], delims: tuple[str, ...] = (",", "\t", "|", ";")) -> TextInference | None:
+    header = csv_header(texts, first_lines or texts[:1], delims)
     if not header:
         return None
     delim, cols = header
@@ -145,14 +146,19 @@ def fastmatch_splitter(pattern: str) -> re.Pattern:
     return re.compile("".join(rx) + r"\Z", re.DOTALL)
 
 
-def _detected(texts: list[str]) -> TextInference | None:
+def _detected(texts: list[str], first_lines: list[str]) -> TextInference | None:
     known = recognised_layout(_spread(texts, 500))
     if known is None:
         return None
     fmt, managed, parser = known
     kind, opts = next(iter(parser.items()))
-    if kind == "csv":
-        return None  # header-based CSV (VPC flow logs) is read by the CSV step
+    if kind == "csv":  # header-based (VPC flow logs: space-delimited, each object starts with its header)
+        found = _csv(texts, first_lines, (opts.get("delimiter") or ",",))
+        if found is not None:
+            found.layout, found.managed_schema = f"detected:{fmt}", managed
+            found.notes.insert(0, f"Format detection recognises {FORMATS[fmt][0]}"
+                               + (f"; Panther's managed schema {managed} reads it too." if managed else "."))
+        return found
     rx = re.compile(opts["match"][0]) if kind == "regex" else fastmatch_splitter(opts["match"][0])
     rows, off = _split_all(texts, rx)
     if len(rows) < MIN_FIT * len(texts):

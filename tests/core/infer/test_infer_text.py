@@ -278,3 +278,15 @@ def test_detected_layouts_name_managed_schemas_the_tool_ships():
             assert load_schema(shipped / f"{managed}.yml").name == managed
     res = infer_schema(_records("sshd_rfc3164.log"))
     assert res.managed_schema == "Syslog.RFC3164" and "Syslog.RFC3164" in res.notes[0]
+
+
+def test_vpc_flow_header_csv_is_detected_with_its_managed_schema():
+    path = Path(__file__).parents[2] / "data" / "managed" / "AWS.VPCFlow.default.log"
+    lines = path.read_text().splitlines()
+    res = infer_schema([Record("b", "vpc/flow.log", i, t) for i, t in enumerate(lines, 1)])
+    assert (res.format, res.layout, res.managed_schema) == ("csv", "detected:vpc_flow", "AWS.VPCFlow")
+    assert res.schema.parser["csv"]["delimiter"] == " "
+    f = {x.name: x for x in res.schema.fields}
+    assert f["srcaddr"].indicators == ("ip",) and f["account-id"].indicators == ("aws_account_id",)
+    assert "4/5 values are 12-digit AWS account ids; others: 'unknown'" in res.explanations["account-id"]
+    assert f["start"].type == "timestamp" and f["start"].is_event_time
