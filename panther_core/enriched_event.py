@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timezone
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from panther_core.data_model import DataModel
+from panther_core.data_model import NO_DATA_MODEL, DataModel
+from panther_core.exceptions import PantherError
 from panther_core.immutable import ImmutableCaseInsensitiveDict, _wrap, json_encoder
-from panther_core.traversal import deep_get, deep_walk
+from panther_core.traversal import deep_walk
 
 
 class PantherEvent(ImmutableCaseInsensitiveDict):
-    """One event; `data_model` (chosen from the event's p_log_type) backs `udm()`."""
+    """One event; `data_model` (chosen from the event's p_log_type) backs `udm()` and `udm_path()`."""
 
-    __slots__ = ("data_model",)
-
-    json_encoder = staticmethod(json_encoder)
+    # a plain function, as in Panther's: `PantherEvent.json_encoder` is the encoder, `event.json_encoder`
+    # a bound method (which json.dumps cannot use)
+    json_encoder = json_encoder
 
     def __init__(self, event: Mapping, data_model: DataModel | None = None):
-        # shallow copy: later changes to the caller's dict do not show through
-        super().__init__(dict(event))
+        super().__init__(event)  # shallow copy: later changes to the caller's dict do not show through
         self.data_model = data_model
+        self.lookup_function: Callable | None = None
 
     @classmethod
     def _adopt(cls, event: dict, data_model: DataModel | None = None) -> PantherEvent:
@@ -31,64 +31,76 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
         self._lower = None
         self._cache = None
         self.data_model = data_model
+        self.lookup_function = None
         return self
 
-    def deep_get(self, *keys: Any, default: Any = None) -> Any:
-        return deep_get(self, *keys, default=default)
+    def _add_lookup_function(self, lookup_function: Callable[[Any, str, str], Any]) -> None:
+        self.lookup_function = lookup_function
+
+    def lookup(self, lookup_name: str, lookup_key: str) -> Any:
+        """Lookup-table data: the installed lookup function, else the test's `_mocked_lookup_data_`."""
+        if self.lookup_function:
+            return self.lookup_function(self, lookup_name, lookup_key)
+        return self.deep_get("_mocked_lookup_data_", lookup_name, lookup_key)
 
     def deep_walk(self, *keys: Any, default: Any = None, return_val: str = "all") -> Any:
-        return deep_walk(self, *keys, default=default, return_val=return_val)
+        return deep_walk(self._container, keys, default, return_val)
+
+    def _path_match(self, key: Any) -> Any:
+        """The one JSONPath match of the data model's Path mapping `key`; None if unmapped or no match."""
+        model = self.data_model
+        compiled = model.paths.get(key) if model else None
+        if not compiled or model is None:
+            return None
+        matches = compiled.find(self._container)
+        if len(matches) > 1:
+            raise Exception(f"JSONPath [{compiled}] in DataModel [{model.data_model_id}], matched multiple fields.")
+        return matches[0] if matches else None
 
     def udm(self, *keys: Any, default: Any = None) -> Any:
-        """Read a unified field through the data model, falling back to `p_udm` and then the event itself."""
-        dm = self.data_model
-        if dm is not None and len(keys) == 1:
+        """A unified field: the data model's Path or Method for one key; else `p_udm`, then the event itself.
+
+        A key the data model maps but that finds nothing gives `default` without the fallbacks.
+        """
+        model = self.data_model
+        if len(keys) == 1 and model:
             key = keys[0]
-            if key in dm.paths:
-                _path, compiled = dm.paths[key]
-                matches = compiled.find(self._container)
-                if len(matches) > 1:
-                    raise Exception(f"JSONPath [{compiled}] in DataModel [{dm.model_id}], matched multiple fields.")
-                if not matches:
-                    return default
-                return _wrap(matches[0].value)
-            if key in dm.methods:
-                return dm.methods[key][1](ImmutableCaseInsensitiveDict(self._container))
-        value = deep_get(self, "p_udm", *keys)
-        if not value:
-            value = deep_get(self, *keys)
-        return value if value else default
+            match = self._path_match(key)
+            if match:
+                return _wrap(match.value)
+            method = model.methods.get(key)
+            if callable(method):
+                return _wrap(method(ImmutableCaseInsensitiveDict(self._container)))
+            if key in model.paths or key in model.methods:
+                return default
+        if keys:
+            found = self.deep_get("p_udm", *keys)
+            if not found:
+                found = self.deep_get(*keys)
+            if found:
+                return found
+        return default
 
     def udm_path(self, key: str) -> str | None:
-        """The JSONPath or method name behind a data-model field."""
-        if self.data_model is None:
-            raise Exception("a data model hasn't been specified for this event")
-        return self.data_model.path_of(key)
+        """Where a unified field comes from in this event: the matched path (no `$.`), or the method's name."""
+        if not self.data_model:
+            raise PantherError(NO_DATA_MODEL, self._container.get("p_log_type"))
+        match = self._path_match(key)
+        if match:
+            return str(match.full_path)
+        method = self.data_model.methods.get(key)
+        if callable(method):
+            return getattr(method, "__name__", repr(method))
+        return None
 
-    def lookup(self, lookup_table_name: str, lookup_key: str) -> Any:
-        """Lookup-table enrichment: mocked data in tests (`_mocked_lookup_data_`), else `p_enrichment`."""
-        mocked = deep_get(self, "_mocked_lookup_data_", lookup_table_name, lookup_key)
-        if mocked is not None:
-            return mocked
-        return deep_get(self, "p_enrichment", lookup_table_name, lookup_key)
+    def event_time_epoch(self, force_utc: bool = True) -> int:
+        """`p_event_time` as epoch seconds (read as UTC unless `force_utc` is False); 0 when absent or unreadable."""
+        from dateutil import parser
 
-    def event_time_epoch(self) -> int:
-        """`p_event_time` as epoch seconds (UTC); 0 when absent or unreadable."""
-        raw = self._container.get("p_event_time")
-        if not raw:
-            return 0
+        text = self.get("p_event_time") or ""
+        if force_utc:
+            text += " UTC"
         try:
-            from dateutil import parser
-
-            t = parser.parse(str(raw))
-        except (ValueError, OverflowError, ImportError):
+            return int(parser.parse(text).timestamp())
+        except parser.ParserError:
             return 0
-        if t.tzinfo is None:
-            t = t.replace(tzinfo=timezone.utc)  # noqa: UP017 - the worker may run an older Python
-        return int(t.timestamp())
-
-    def raw_view(self) -> ImmutableCaseInsensitiveDict:
-        return ImmutableCaseInsensitiveDict(self._container)
-
-    def __repr__(self) -> str:
-        return f"PantherEvent({self._container!r})"

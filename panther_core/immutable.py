@@ -1,8 +1,13 @@
 """Read-only views over event data: mappings with case-insensitive keys and tuple-backed lists.
 
-Nested values are wrapped lazily on access, so constructing a view costs nothing and a rule that reads
-three fields of a large event only pays for those three. Keys are matched exactly first, then by their
-lower-cased form (the first key in insertion order wins when several differ only in case).
+Behaviour follows Panther's `panther_core` as detection authors see it (checked by the differential tests
+in tests/test_detections_oracle.py): only plain dicts and lists are wrapped on access; a key is matched
+exactly first, then through its `.lower()` (the first key in insertion order wins when several differ only
+in case; a non-string key that is not present therefore raises AttributeError on a non-empty mapping);
+lists are tuple-backed, unhashable, compare equal to lists and tuples, and slice into plain tuples.
+
+Nested views are made lazily and cached per parent, so a rule that reads three fields of a large event only
+pays for those three, and every rule reading the same field shares the view.
 """
 
 from __future__ import annotations
@@ -11,23 +16,15 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+_MISSING = object()
+
 
 def _wrap(value: Any) -> Any:
-    # exact type checks first: they are the hot path (events are plain JSON data)
+    """Plain dicts and lists become views; everything else (tuples, sets, views already) is left alone."""
     t = type(value)
-    if t in _SCALARS:
-        return value
     if t is dict:
         return ImmutableCaseInsensitiveDict(value)
-    if t is list or t is tuple:
-        return ImmutableList(value)
-    if t is ImmutableCaseInsensitiveDict or t is ImmutableList:
-        return value
-    if isinstance(value, (ImmutableCaseInsensitiveDict, ImmutableList)):
-        return value
-    if isinstance(value, Mapping):
-        return ImmutableCaseInsensitiveDict(value)
-    if isinstance(value, (list, tuple)):
+    if t is list:
         return ImmutableList(value)
     return value
 
@@ -35,38 +32,27 @@ def _wrap(value: Any) -> Any:
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
-def unwrap(value: Any) -> Any:
-    """A mutable deep copy of `value` with every immutable view turned back into dicts and lists."""
-    if isinstance(value, ImmutableCaseInsensitiveDict):
-        return copy.deepcopy(dict(value._container))
-    if isinstance(value, ImmutableList):
-        return copy.deepcopy(list(value._container))
-    return copy.deepcopy(value)
-
-
 def json_encoder(value: Any) -> Any:
-    """`default=` hook for json.dumps: serialises the immutable views as plain containers (sets are refused)."""
-    if isinstance(value, ImmutableCaseInsensitiveDict):
-        return dict(value._container)
-    if isinstance(value, ImmutableList):
-        return list(value._container)
-    if isinstance(value, Mapping):
-        return dict(value)
+    """`default=` hook for json.dumps: a view serialises as what it wraps; anything else is refused."""
+    if isinstance(value, (ImmutableCaseInsensitiveDict, ImmutableList)):
+        return value._container
     raise TypeError(f"object of type {type(value)} is not JSON serializable")
 
 
 class ImmutableCaseInsensitiveDict(Mapping):
     """A read-only mapping whose string keys match case-insensitively at every depth."""
 
-    __slots__ = ("_cache", "_container", "_lower")
-
-    def __init__(self, data: Mapping | None = None):
-        self._container = data if data is not None else {}
-        self._lower: dict[str, Any] | None = None
+    def __init__(self, data: Any = None):
+        if data is None:
+            data = {}
+        # a snapshot of the top level, as the original does (`.copy()` where the type has one)
+        self._container = data.copy() if hasattr(type(data), "copy") else data
+        self._lower: dict | None = None
         self._cache: dict | None = None
 
-    def _fold(self, key: str) -> Any:
-        # built on the first miss only: most lookups hit the exact key
+    def _real_key(self, key: Any) -> Any:
+        """The stored key `key` matches case-insensitively, or _MISSING. Called only after an exact miss."""
+        folded = key.lower()  # a key without .lower() (an int) raises here, as in Panther's
         lower = self._lower
         if lower is None:
             lower = {}
@@ -74,21 +60,19 @@ class ImmutableCaseInsensitiveDict(Mapping):
                 if isinstance(k, str):
                     lower.setdefault(k.lower(), k)
             self._lower = lower
-        return lower.get(key.lower(), _MISSING)
+        return lower.get(folded, _MISSING)
 
-    # `__getitem__` and `get` are what every rule calls, several times per event: they are written out
-    # in full (no helper calls on the hit path) because a Python-level call costs as much as the lookup.
-    # A nested dict or list is wrapped once per event and cached under its real key, so every rule
-    # reading it shares the view.
+    # `__getitem__` and `get` are what every rule calls, several times per event: they are written out in
+    # full (no helper calls on the hit path) because a Python-level call costs as much as the lookup.
 
     def __getitem__(self, key: Any) -> Any:
         c = self._container
         try:
             value = c[key]
         except KeyError:
-            if not isinstance(key, str):
+            if not c:
                 raise
-            real = self._fold(key)
+            real = self._real_key(key)
             if real is _MISSING:
                 raise
             key = real
@@ -107,15 +91,12 @@ class ImmutableCaseInsensitiveDict(Mapping):
 
     def get(self, key: Any, default: Any = None) -> Any:
         c = self._container
-        try:
-            # not `c[key]`: rules often ask for optional fields, and a raised KeyError costs ~1 µs
-            value = c.get(key, _MISSING)
-        except TypeError:  # an unhashable key is simply absent
-            return default
+        # not `c[key]` first: rules often ask for optional fields, and a raised KeyError costs ~1 µs
+        value = c.get(key, _MISSING)  # an unhashable key raises TypeError, as in Panther's
         if value is _MISSING:
-            if not isinstance(key, str):
+            if not c:
                 return default
-            real = self._fold(key)
+            real = self._real_key(key)
             if real is _MISSING:
                 return default
             key = real
@@ -133,9 +114,10 @@ class ImmutableCaseInsensitiveDict(Mapping):
         return wrapped
 
     def __contains__(self, key: object) -> bool:
-        if key in self._container:
+        c = self._container
+        if key in c:
             return True
-        return isinstance(key, str) and self._fold(key) is not _MISSING
+        return bool(c) and self._real_key(key) is not _MISSING
 
     def __iter__(self):
         return iter(self._container)
@@ -143,46 +125,43 @@ class ImmutableCaseInsensitiveDict(Mapping):
     def __len__(self) -> int:
         return len(self._container)
 
-    def __bool__(self) -> bool:
-        return bool(self._container)
-
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, ImmutableCaseInsensitiveDict):
-            return self._container == other._container
-        if isinstance(other, Mapping):
-            return dict(self._container) == dict(other)
-        return NotImplemented
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return dict(self.items()) == dict(other.items())
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __setitem__(self, key, value):
-        raise TypeError(f"'{type(self).__name__}' object does not support item assignment")
-
-    def __delitem__(self, key):
-        raise TypeError(f"'{type(self).__name__}' object does not support item deletion")
-
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._container!r})"
+        return f"{type(self).__name__}({self._container})"
 
     def copy(self) -> dict:
         """A mutable deep copy."""
-        return unwrap(self)
+        return dict(copy.deepcopy(self._container))
 
     def to_dict(self) -> dict:
-        return unwrap(self)
+        return self.copy()
+
+    def raw_view(self) -> Any:
+        """The wrapped mapping itself, without a copy (read-only by convention)."""
+        return self._container
 
     def deep_get(self, *keys: Any, default: Any = None) -> Any:
-        from panther_core.traversal import deep_get
+        """Follow `keys` through mappings; `default` when a hop is not a mapping or the result is None.
 
-        return deep_get(self, *keys, default=default)
+        A missing key continues the walk from `default`, as in Panther's (so it only matters when `default`
+        is itself a mapping).
+        """
+        value: Any = self
+        for key in keys:
+            value = value.get(key, default) if isinstance(value, Mapping) else default
+        return default if value is None else value
 
 
 class ImmutableList(Sequence):
     """A read-only, tuple-backed list that compares equal to lists and tuples with the same items."""
 
-    __slots__ = ("_container", "_items")
-
-    def __init__(self, data: Sequence | None = None):
+    def __init__(self, data: Any = None):
         self._container = tuple(data) if data is not None else ()
         self._items: tuple | None = None
 
@@ -195,15 +174,12 @@ class ImmutableList(Sequence):
         return items
 
     def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return ImmutableList(self._container[index])
+        if type(index) is slice:
+            return self._container[index]  # a plain tuple of the raw items, as in Panther's
         return self._wrapped()[index]
 
     def __len__(self) -> int:
         return len(self._container)
-
-    def __bool__(self) -> bool:
-        return bool(self._container)
 
     def __iter__(self):
         return iter(self._wrapped())
@@ -214,28 +190,18 @@ class ImmutableList(Sequence):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ImmutableList):
             return self._container == other._container
-        if isinstance(other, (list, tuple)):
-            return list(self._container) == list(other)
-        return NotImplemented
+        if isinstance(other, (tuple, list)):
+            return len(self._container) == len(other) and self._container == tuple(other)
+        return False
 
-    def __hash__(self) -> int:
-        return hash(self._container)
-
-    def __setitem__(self, index, value):
-        raise TypeError(f"'{type(self).__name__}' object does not support item assignment")
-
-    def __delitem__(self, index):
-        raise TypeError(f"'{type(self).__name__}' object does not support item deletion")
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({list(self._container)!r})"
+        return f"{type(self).__name__}({self._container})"
 
     def copy(self) -> list:
         """A mutable deep copy."""
-        return unwrap(self)
+        return list(copy.deepcopy(self._container))
 
     def as_list(self) -> list:
-        return unwrap(self)
-
-
-_MISSING = object()
+        return self.copy()

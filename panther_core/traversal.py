@@ -1,4 +1,16 @@
-"""`deep_get` and `deep_walk`: nested lookups that return a default instead of raising."""
+"""`deep_walk`: follow keys through nested mappings and every element of nested lists.
+
+Semantics as Panther's `PantherEvent.deep_walk` (checked by tests/test_detections_oracle.py):
+
+- keys are looked up exactly (case-sensitively) in the raw data, and a missing key continues the walk
+  from `default`;
+- where the walk ends on a value reached through mappings only, that value is returned as it is stored: a
+  list stays a list, even of one element (a copy of it, never a view), and `return_val` plays no part;
+  only a value that is None or a list of (lists of) nothing gives `default`;
+- where the walk crosses a list, the values found under its elements are flattened one level and
+  de-duplicated in first-seen order (they must be hashable); then "first"/"last" pick one, and "all" gives
+  the single value when there is exactly one, else the list. Any other `return_val` gives the text "all".
+"""
 
 from __future__ import annotations
 
@@ -6,60 +18,53 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def deep_get(obj: Any, *keys: Any, default: Any = None) -> Any:
-    """Follow mapping keys only; `default` when a hop is not a mapping or the final value is None.
-
-    Falsy values other than None (0, "", False, empty containers) are returned as they are.
-    """
-    value = obj
-    for key in keys:
-        if not isinstance(value, Mapping):
-            return default
-        value = value.get(key)
-        if value is None:
-            return default
-    return default if value is None else value
-
-
 def _is_list(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
+    return isinstance(value, Sequence) and not isinstance(value, str)
 
 
-def _leaves(value: Any, keys: tuple, out: list) -> None:
-    if value is None:
-        return
-    if not keys:
+def _holds_nothing(value: Any) -> bool:
+    """True for [] and lists whose every element holds nothing ([[], [[]]]); False for anything else."""
+    return _is_list(value) and all(_holds_nothing(v) for v in value)
+
+
+def _snapshot(value: Any) -> Any:
+    # what is handed back is a shallow copy, so a rule changing it cannot change the event
+    return value.copy() if hasattr(type(value), "copy") else value
+
+
+def deep_walk(data: Any, keys: tuple, default: Any = None, return_val: str = "all") -> Any:
+    """Walk `keys` from `data` (raw dicts and lists)."""
+    value = data
+    for depth, key in enumerate(keys):
+        if isinstance(value, Mapping):
+            value = value.get(key, default)
+            continue
         if _is_list(value):
-            for item in value:
-                _leaves(item, keys, out)
-        else:
-            out.append(value)
-        return
-    if isinstance(value, Mapping):
-        _leaves(value.get(keys[0]), keys[1:], out)
-    elif _is_list(value):
-        for item in value:
-            _leaves(item, keys, out)
-
-
-def deep_walk(obj: Any, *keys: Any, default: Any = None, return_val: str = "all") -> Any:
-    """Like deep_get, but descends into every list element and collects the leaves.
-
-    Leaves are flattened and de-duplicated in first-seen order. `return_val`: "all" (the single value
-    when exactly one was found, else the list), "first" or "last".
-    """
-    found: list = []
-    _leaves(obj, keys, found)
-    unique: list = []
-    for v in found:
-        if v not in unique:
-            unique.append(v)
-    if not unique:
+            return _collect(value, keys[depth:], default, return_val)
         return default
+    if value is None or _holds_nothing(value):
+        return default
+    return _snapshot(value)
+
+
+def _collect(items: Any, keys: tuple, default: Any, return_val: str) -> Any:
+    found: dict = {}  # an ordered set: keeps the first of equal values (1 before True)
+    for item in items:
+        value = deep_walk(item, keys, default, return_val)
+        if value is None:
+            continue
+        if _is_list(value):
+            for sub in value:
+                found.setdefault(sub, None)
+        else:
+            found.setdefault(value, None)
+    if not found:
+        return default
+    values = list(found)
     if return_val == "first":
-        return unique[0]
+        return values[0]
     if return_val == "last":
-        return unique[-1]
-    if return_val != "all":
-        raise ValueError(f"return_val must be 'all', 'first' or 'last', not {return_val!r}")
-    return unique[0] if len(unique) == 1 else unique
+        return values[-1]
+    if return_val == "all":
+        return values[0] if len(values) == 1 else values
+    return "all"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 _STORE: dict[str, Any] = {}
@@ -25,9 +24,24 @@ def _live(key: str) -> bool:
     return key in _STORE
 
 
-def _expire(key: str, epoch_seconds: float | int | None) -> None:
-    if epoch_seconds is not None:
-        _EXPIRY[key] = float(epoch_seconds)
+DEFAULT_TTL = 90 * 86400  # Panther's store keeps an entry 90 days unless told otherwise
+
+
+def _expiry(epoch_seconds: Any) -> int:
+    """An expiry as Panther's helpers read one: text and floats become whole seconds, a value under 10⁹ is
+    seconds from now, anything else (None) the 90-day default."""
+    if isinstance(epoch_seconds, str):
+        epoch_seconds = float(epoch_seconds)
+    if isinstance(epoch_seconds, float):
+        epoch_seconds = int(epoch_seconds)
+    now = int(time.time())
+    if not isinstance(epoch_seconds, int):
+        return now + DEFAULT_TTL
+    return now + epoch_seconds if epoch_seconds < 1_000_000_000 else epoch_seconds
+
+
+def _expire(key: str, epoch_seconds: Any) -> None:
+    _EXPIRY[key] = float(_expiry(epoch_seconds))
 
 
 def clear() -> None:
@@ -36,11 +50,16 @@ def clear() -> None:
     _EXPIRY.clear()
 
 
-def ttl_expired(key: str) -> bool:
-    return not _live(key)
+def ttl_expired(response: Any) -> bool:
+    """Panther's form: a store response (`{"Item": {"expiresAt": …}}`) whose expiry has passed. A key
+    (this store's own form) is expired when it holds nothing live."""
+    if isinstance(response, str):
+        return not _live(response)
+    expiration = response.get("Item", {}).get("expiresAt", 0)
+    return bool(expiration) and float(expiration) <= time.time()
 
 
-def set_key_expiration(key: str, epoch_seconds: float | int) -> None:
+def set_key_expiration(key: str, epoch_seconds: Any) -> None:
     _expire(key, epoch_seconds)
 
 
@@ -111,21 +130,17 @@ def get_dictionary(key: str, force_ttl_check: bool = False) -> dict:
 # --- convenience helpers -----------------------------------------------------------------------------------
 
 def evaluate_threshold(key: str, threshold: int = 10, expiry_seconds: int = 3600) -> bool:
-    """Count one occurrence of `key`; True once the count within the expiry window reaches `threshold`."""
-    hits = increment_counter(key, 1, time.time() + expiry_seconds if get_counter(key) == 0 else _EXPIRY.get(key))
+    """Count one occurrence of `key` (expiring `expiry_seconds` from now); True, and the count reset, once it
+    reaches `threshold`."""
+    hits = increment_counter(key, epoch_seconds=expiry_seconds)
     if hits >= threshold:
         reset_counter(key)
         return True
     return False
 
 
-def check_account_age(key: str) -> bool:
-    """True if the account named by `key` was recorded as created within the last week (`put_string_set`)."""
-    created = get_string_set(key)
-    if not created:
-        return False
-    try:
-        stamp = datetime.fromisoformat(next(iter(created)))
-    except ValueError:
-        return False
-    return (time.time() - stamp.timestamp()) < 7 * 86400
+def check_account_age(key: Any) -> bool:
+    """True if a new-account rule recorded `key` (a non-empty string) with `put_string_set`/`add_to_string_set`."""
+    if isinstance(key, str) and key != "":
+        return bool(get_string_set(key, force_ttl_check=True))
+    return False

@@ -35,6 +35,7 @@ RELOAD_CHECK_INTERVAL = 0.5  # seconds between file scans in auto-reload mode
 MAX_RETRIES = 50  # crashes tolerated within one batch before the rest of it is given up
 TEST_PRELOAD = ("unittest.mock",)  # what a worker for unit tests imports at start-up
 _new = object.__new__
+_Fragment = getattr(orjson, "Fragment", None)  # orjson ≥ 3.9.11
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class RuleEngine:
         # the result classes for "did not match", per rule and per log type (see results.no_match_class)
         self._no_match_of: dict[str, type[RuleResult]] = {}
         self._no_match: dict[str, tuple[type[RuleResult], ...]] = {}
-        self._fingerprint: dict[str, tuple[int, int]] = {}
+        self._fingerprint: dict[str, tuple[int, int]] | None = {}
         self._helper_files: set[str] = set()
         self._last_check = 0.0
         self._loaded = False
@@ -116,7 +117,9 @@ class RuleEngine:
 
     def _scan(self) -> None:
         self._content = load_content(self.path, cwd=self._cwd)
-        self._fingerprint = self._stat_all()
+        # without auto-reload (the CLI's one-shot runs) nobody asks what changed: skip stat-ing every file;
+        # a manual reload() then counts every file as changed (a full rescan and a fresh worker)
+        self._fingerprint = self._stat_all() if self.auto_reload else None
         self._helper_files = {str(g.py_path) for g in self._content.globals}
         self._helper_files |= {str(p) for dm in self._content.data_models for p in (dm.path, dm.py_path) if p}
         self._helper_files |= {str(g.path) for g in self._content.globals}
@@ -146,6 +149,8 @@ class RuleEngine:
         """Files added, removed or modified since the content was last loaded."""
         now = self._stat_all()
         old = self._fingerprint
+        if old is None:
+            return sorted(now)
         return sorted(f for f in set(now) | set(old) if now.get(f) != old.get(f))
 
     def reload(self, *, force: bool = False) -> ReloadSummary:
@@ -487,7 +492,9 @@ def _test_cases(selected: Iterable[tuple[int, RuleSpec]]) -> tuple[list[dict], d
         for case in spec.tests:
             ident = len(ident_of)
             ident_of[ident] = (spec, case)
-            cases.append({"ident": ident, "ordinal": ordinal, "log": case.log, "mocks": list(case.mocks)})
+            # the event goes as the JSON the spec already holds (a Fragment is written into the request as is)
+            log = _Fragment(case.log_json) if _Fragment else case.log
+            cases.append({"ident": ident, "ordinal": ordinal, "log": log, "mocks": list(case.mocks)})
     return cases, ident_of
 
 

@@ -163,9 +163,7 @@ class Detection:
             value = self._call(fn, event, watch, ident)
         except BaseException as e:  # SystemExit too: a rule's exit is its own error
             return None, e
-        if value is None and name == "title":
-            return None, None
-        if not isinstance(value, str):
+        if not isinstance(value, str):  # None included: Panther refuses a title() that returns None
             return None, self._type_error(name, value, "str")
         return truncate(value), None
 
@@ -184,7 +182,7 @@ class Detection:
             return "DEFAULT", None
         if upper not in SEVERITY_NAMES:
             return None, AssertionError(f"Expected severity to be any of the following: [{list(SEVERITY_NAMES)}], "
-                                        f"got [{value}] instead.")
+                                        f"got [{upper}] instead.")
         return upper, None
 
     def _destinations(self, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:

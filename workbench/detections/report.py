@@ -32,7 +32,9 @@ def case_lines(case: CaseResult) -> list[str]:
             value = fn.output
             shown = "true" if value is True else "false" if value is False else "null" if value is None else value
             lines.append(f"\t\t[PASS] [{_fn_label(fn.name)}] {one_line(shown, 1000)}")
-    if not case.passed and case.error and all(f.error is None for f in case.functions):
+    # the reason, when no line above shows it; not for unique(), whose failure Panther's CLI does not print
+    if (not case.passed and case.error and all(f.error is None for f in case.functions)
+            and not case.error.startswith("unique: ")):
         lines.append(f"\t\t{one_line(case.error, 1000)}")
     return lines
 

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.detections.yaml12 import YamlError, load_yaml_file
+import orjson
+
+from workbench.detections.spec_cache import ENCODED_LOG, YamlCache, encode_log
+from workbench.detections.yaml12 import YamlError
 
 SEVERITIES = ("Info", "Low", "Medium", "High", "Critical")
 RUN_TYPES = ("rule", "scheduled_rule")
@@ -43,14 +46,19 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class TestCase:
-    """One entry of a rule's `Tests:` list."""
+    """One entry of a rule's `Tests:` list. The event is kept as the JSON the worker receives (`log_json`):
+    the parent never needs it as objects, and building them is most of the cost of a big repository."""
 
     index: int
     name: str
     expected_result: bool
-    log: dict
+    log_json: bytes
     mocks: tuple[tuple[str, Any], ...] = ()
     expected_destinations: tuple[str, ...] | None = None
+
+    @property
+    def log(self) -> dict:
+        return orjson.loads(self.log_json)
 
 
 @dataclass(frozen=True)
@@ -194,22 +202,27 @@ def load_content(root: str | os.PathLike, *, cwd: Path | None = None) -> Content
     if not root.exists():
         content.invalid.append(InvalidSpec(root, f"{root} does not exist"))
         return content
-    files: list[Path] = []
+    files: list[tuple[Path, bool]] = []  # (file, only a support file: outside the content path)
     seen: set[Path] = set()
-    for f in _yaml_files(root):
-        files.append(f)
-        seen.add(_real(f))
     inside = root if root.is_dir() else root.parent
+    for f in _yaml_files(root):
+        real = _real(f)
+        files.append((f, not real.is_relative_to(inside)) if real is not f else (f, False))
+        seen.add(real)
     for d in support_dirs(root, cwd):
         if d.is_relative_to(inside) and root.is_dir():
             continue  # already walked
         for f in _yaml_files(d):
-            if _real(f) not in seen:
-                files.append(f)
-                seen.add(_real(f))
+            real = _real(f)
+            if real not in seen:
+                files.append((f, not real.is_relative_to(inside)))
+                seen.add(real)
     rule_ids: dict[str, Path] = {}
-    for f in files:
-        _load_one(f, content, rule_ids, support_only=not _real(f).is_relative_to(inside))
+    cache = YamlCache(root, len(files))
+    cache.prefetch([f for f, _support in files])
+    for f, support_only in files:
+        _load_one(f, content, rule_ids, cache, support_only=support_only)
+    cache.save()
     _check_data_model_conflicts(content)
     return content
 
@@ -220,9 +233,10 @@ def _real(path: Path) -> Path:
     return path.resolve() if path.is_symlink() else path
 
 
-def _load_one(path: Path, content: Content, rule_ids: dict[str, Path], *, support_only: bool) -> None:
+def _load_one(path: Path, content: Content, rule_ids: dict[str, Path], cache: YamlCache, *,
+              support_only: bool) -> None:
     try:
-        raw = load_yaml_file(path)
+        raw = cache.load(path)
     except (YamlError, OSError) as e:
         if not support_only:
             content.invalid.append(InvalidSpec(path, str(e)))
@@ -310,7 +324,9 @@ def _str_list(raw: Mapping, key: str, *, required: bool = False, unique: bool = 
 
 def _py_file(raw: Mapping, path: Path) -> Path:
     name = _req(raw, "Filename", str, "a file name")
-    py = (path.parent / name).resolve()
+    py = path.parent / name
+    if "/" in name or os.sep in name or py.is_symlink():  # only then can the path differ from its real one
+        py = py.resolve()
     if not py.is_file():
         raise SpecError(f"Filename {name!r} does not exist beside the YAML")
     return py
@@ -361,14 +377,18 @@ def _tests(raw: Any) -> tuple[TestCase, ...]:
         if not isinstance(case, Mapping):
             raise SpecError(f"test #{i + 1} must be a mapping with Name, ExpectedResult and Log")
         label = f"test #{i + 1}"
-        unknown = sorted(str(k) for k in case if k not in TEST_KEYS)
+        unknown = () if TEST_KEYS.issuperset(case) else sorted(str(k) for k in case if k not in TEST_KEYS)
         if unknown:
             raise SpecError(f"{label}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(TEST_KEYS))})")
         try:
             name = _req(case, "Name", str, "a string")
             label = f"test {name!r}"
             expected = _req(case, "ExpectedResult", bool, "true or false")
-            log = _req(case, "Log", Mapping, "a mapping")
+            log = case.get("Log")
+            if type(log) is tuple and log[0] == ENCODED_LOG:  # checked and encoded when it was cached
+                log_json = log[1]
+            else:
+                log_json = encode_log(_req(case, "Log", Mapping, "a mapping"))
             mocks = []
             for m in _typed(case, "Mocks", list, "a list", []):
                 if not isinstance(m, Mapping) or set(m) != {"objectName", "returnValue"}:
@@ -383,7 +403,7 @@ def _tests(raw: Any) -> tuple[TestCase, ...]:
                 raise SpecError("ExpectedDestinations must be a list of strings")
         except SpecError as e:
             raise SpecError(f"{label}: {e}") from None
-        out.append(TestCase(i, name, expected, dict(log), tuple(mocks), tuple(dests) if dests is not None else None))
+        out.append(TestCase(i, name, expected, log_json, tuple(mocks), tuple(dests) if dests is not None else None))
     return tuple(out)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from panther_core.data_model import DataModel
 from panther_core.enriched_event import PantherEvent
 from workbench.detections.evaluate import _NO_MATCH, Capture, Detection, Watch, error_text, install_capture
+from workbench.detections.mocks import MockPool
 
 try:  # the worker may run under an interpreter without orjson
     import orjson
@@ -68,6 +69,7 @@ class Worker:
         self.detections: dict[int, Detection] = {}
         self.by_type: dict[str, list[Detection]] = {}
         self.data_models: dict[str, DataModel] = {}
+        self.mocks = MockPool()
         self.modules: dict[str, tuple[int, Any]] = {}  # py_path -> (mtime, module): reused across reloads
         self.finder: GlobalFinder | None = None
         self.must_exit = False
@@ -202,10 +204,13 @@ class Worker:
             dm = None if det.scheduled or not isinstance(log, dict) else self.data_models.get(log.get("p_log_type"))
             event = PantherEvent(log, dm)
             mocks = {}
+            fresh: list = []
             if case.get("mocks"):
-                from unittest.mock import MagicMock, patch  # costs ~50 ms: only when a case has Mocks
+                from unittest.mock import patch  # costs ~50 ms: only when a case has Mocks
 
-                mocks = {name: MagicMock(return_value=value) for name, value in case["mocks"]}
+                for name, value in case["mocks"]:
+                    mock = mocks[name] = self.mocks.take(name, value)
+                    fresh.append((name, value, mock, self.mocks.state(mock, value)))
             try:
                 patcher = patch.multiple(det.module, **mocks) if mocks else None
                 if patcher is not None:
@@ -214,14 +219,17 @@ class Worker:
                 out.append([case["ident"], det.ordinal, None, "", f"AttributeError: {e}"])
                 continue
             try:
-                det.bind()
+                if patcher is not None:
+                    det.bind()  # a mock may replace one of the rule's own functions
                 res = det.run(event, self.watch, case["ident"], test_mode=True)
             except BaseException as e:  # e.g. rule() removed by a mock
                 res = {"matched": None, "outputs": {}, "errors": {"rule": [error_text(e), ""]}}
             finally:
                 if patcher is not None:
                     patcher.stop()
-                det.bind()
+                    det.bind()
+                for name, value, mock, state in fresh:
+                    self.mocks.give_back(name, value, mock, state)
             self._note_memory(res)
             out.append([case["ident"], det.ordinal, res, self.capture.take(), None])
         return {"results": out}

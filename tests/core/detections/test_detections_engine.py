@@ -204,8 +204,8 @@ def test_demo_rules_pass_their_own_tests():
         report = engine.run_tests()
     assert report.ok, [c for c in report.cases if not c.passed] or report.invalid
     assert len(report.rules) >= 8 and len(report.cases) >= 25
-    assert {g.global_id for g in engine.globals} == {"workbench_helpers"}
-    assert len(engine.data_models) == 1
+    assert "workbench_helpers" in {g.global_id for g in engine.globals}
+    assert len(engine.data_models) >= 1
 
 
 def _panther_time(t: datetime) -> str:
@@ -256,11 +256,13 @@ def test_demo_rules_fire_on_the_generators_suspicious_events():
     events = demo_events()
     with RuleEngine(RULES) as engine:
         results = list(engine.run_events(events))
-        rule_ids = {r.rule_id for r in engine.rules}
+        # rules/ also holds rules for managed types the demo does not generate (Okta, GCP, …): those see no event
+        demo_types = {e["p_log_type"] for e in events}
+        rule_ids = {r.rule_id for r in engine.rules if set(r.log_types) & demo_types}
     assert not [r.error for r in results if r.error]
     g = AlertGrouper.for_rules(RuleEngine(RULES).rules)
     g.add_all(results)
-    summary = g.summary()
+    summary = {rid: s for rid, s in g.summary().items() if rid in rule_ids}
     assert set(summary) == rule_ids
     for rid in rule_ids:
         assert summary[rid]["matches"] > 0, (rid, summary[rid])

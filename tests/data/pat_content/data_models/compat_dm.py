@@ -1,0 +1,2 @@
+def get_user(event):
+    return event.deep_get('actor', 'name')

@@ -1,0 +1,5 @@
+def rule(event):
+    return True
+
+def destinations(event):
+    return event["d"]

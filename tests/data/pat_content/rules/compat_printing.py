@@ -1,0 +1,3 @@
+def rule(event):
+    print("checking", event["n"])
+    return event["n"] > 1

@@ -1,0 +1,5 @@
+def rule(event):
+    return event["hit"]
+
+def severity(event):
+    return event["sev"]
