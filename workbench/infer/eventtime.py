@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from workbench.infer.shapes import _BEST_TIME_NAMES, _fmt, _time_hint
 from workbench.schema import Field
+from workbench.schema.timedetect import is_yearless
+
+
+def _date_only(fmt: str) -> bool:
+    return not fmt.startswith(("rfc3339", "unix")) and not any(d in fmt for d in ("%H", "%I", "%T", "%c", "%s"))
 
 
 def mark_event_time(fields: tuple[Field, ...], shapes: list, total: int, explanations: dict[str, str],
@@ -26,7 +31,9 @@ def mark_event_time(fields: tuple[Field, ...], shapes: list, total: int, explana
     def rank(f: Field) -> tuple:
         n = f.name.lower()
         best = _BEST_TIME_NAMES.index(n) if n in _BEST_TIME_NAMES else len(_BEST_TIME_NAMES)
-        return (-sum(weights[i] for i in covers[f.name]), not _time_hint(f.name), best)
+        # a date without a time of day (a version date, a birthday) makes a poor event time; so does a year-less one
+        coarse = all(_date_only(t) for t in f.time_formats) or all(is_yearless(t) for t in f.time_formats)
+        return (coarse, -sum(weights[i] for i in covers[f.name]), not _time_hint(f.name), best)
 
     chosen: list[str] = []
     covered: set[int] = set()

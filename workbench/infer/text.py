@@ -170,15 +170,21 @@ def _detected(texts: list[str], first_lines: list[str]) -> TextInference | None:
         if sum(1 for r in head if r.get("tag")) < 0.5 * len(head):
             return None  # 'time word rest' with no `tag:` in most lines: the inferred header says more
     opts = {"match": list(opts["match"])}
-    if kind == "fastmatch" and any(v == "-" for r in rows[:2000] for v in r.values()):
-        opts["emptyValues"] = ["-"]  # these formats write '-' for "no value"
-        rows = [{k: v for k, v in r.items() if v != "-"} for r in rows]
+    rows = _dash_is_empty(opts, rows)
     name = FORMATS[fmt][0]
     notes = [f"Format detection recognises {name}: its {kind} layout is used as is"
              + (f"; Panther's managed schema {managed} reads it too (use it instead of a custom schema where it fits)."
                 if managed else ".")]
     return TextInference(kind, {kind: opts}, rows, notes, layout=f"detected:{fmt}",
                          managed_schema=managed, off_layout=_off_report(off, len(texts)))
+
+
+def _dash_is_empty(opts: dict, rows: list[dict]) -> list[dict]:
+    """Log formats write '-' for "no value" (CLF, syslog's NILVALUE): say so with emptyValues, as Panther reads it."""
+    if not any(v == "-" for r in rows[:2000] for v in r.values()):
+        return rows
+    opts["emptyValues"] = ["-"]
+    return [{k: v for k, v in r.items() if v != "-"} for r in rows]
 
 
 def _split_all(texts: list[str], rx: re.Pattern) -> tuple[list[dict], list[str]]:
@@ -225,10 +231,12 @@ def _inferred_header(texts: list[str]) -> TextInference | None:
     rows, off = _split_all(texts, rx)
     if len(rows) < MIN_FIT * len(texts):
         return None
-    kind, parser = "regex", {"regex": {"match": [rx_text]}}
+    kind, opts = "regex", {"match": [rx_text]}
     fm = layout.fastmatch()
     if fm and _fastmatch_exact(fm, rx, texts):
-        kind, parser = "fastmatch", {"fastmatch": {"match": [fm]}}
+        kind, opts = "fastmatch", {"match": [fm]}
+    rows = _dash_is_empty(opts, rows)
+    parser = {kind: opts}
     notes = [_layout_note(layout, kind, len(rows), len(texts))]
     return TextInference(kind, parser, rows, notes, layout="inferred-header", off_layout=_off_report(off, len(texts)))
 
