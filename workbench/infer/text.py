@@ -64,13 +64,33 @@ def infer_text(texts: list[str], first_lines: list[str]) -> TextInference:
     if found is None:
         found = _inferred_header(texts)
     if found is None:
+        found = _headerless_csv(texts)
+    if found is None:
         found = _columns(texts)
     if found is None:
         found = TextInference("regex", {"regex": {"match": [r"(?P<message>.*)"]}}, [{"message": t} for t in texts],
                               ["No header found before the text (no leading timestamp in at least half the lines, "
                                "no delimiter, no known format): each line is kept whole as `message`."],
                               layout="message")
+    if found.managed_schema is None:
+        managed = _managed_text_type(texts)
+        if managed:
+            found.managed_schema = managed
+            found.notes.insert(0, f"Format detection recognises {managed} lines: Panther's managed schema {managed} "
+                                  "reads them (its own parser); use it instead of a custom schema where it fits.")
     return found
+
+
+def _managed_text_type(texts: list[str]) -> str | None:
+    """The managed log type most lines have the layout of (detection's text signatures), when it ships."""
+    from workbench.source.signatures import match_text, shipped_log_types
+
+    probe = _spread(texts, 200)
+    kinds = Counter(s.log_type for s in map(match_text, probe) if s is not None)
+    if not kinds:
+        return None
+    kind, n = kinds.most_common(1)[0]
+    return kind if n >= 0.8 * len(probe) and kind in shipped_log_types() else None
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------
@@ -116,6 +136,41 @@ def _csv(texts: list[str], first_lines: list[str], delims: tuple[str, ...] = (",
         opts["emptyValues"] = ["-"]
     return TextInference("csv", {"csv": opts}, rows, [f"CSV with a header row ({len(columns)} columns, delimiter {delim!r})."],
                          layout="csv-header")
+
+
+def _headerless_csv(texts: list[str]) -> TextInference | None:
+    """Comma- or tab-separated rows with no header row: one column count in ≥ 80 % of the lines (lines starting
+    with '#', such as Zeek's header block, are skipped with skipPrefix); columns named from what they hold."""
+    body = [t for t in texts if not t.startswith("#")]
+    skipped = len(texts) - len(body)
+    for delim in (",", "\t"):
+        if not body or sum(1 for t in body[:200] if delim in t) < 0.9 * min(len(body), 200):
+            continue
+        rows = list(csv.reader(body, delimiter=delim))
+        width, n = Counter(len(r) for r in rows).most_common(1)[0]
+        if width < 3 or n < 0.8 * len(rows):
+            continue
+        fit = [r for r in rows if len(r) <= width]  # Panther reads a short row, missing columns empty
+        used: Counter = Counter()
+        declared = next((t.split(delim)[1:] for t in texts if t.startswith("#fields" + delim)), None)  # Zeek's
+        if declared and len(declared) == width:
+            names = [_FIELD_NAME.sub("_", d) for d in declared]
+        else:
+            names = [_guess_token_name([r[i] for r in fit[:2000] if i < len(r)], i, used) for i in range(width)]
+        opts: dict = {"delimiter": delim, "columns": names}
+        if skipped:
+            opts["skipPrefix"] = "#"
+        out = [{c: v for c, v in zip(names, r, strict=False) if v not in ("", "-")} for r in fit]
+        if any(v == "-" for r in fit[:2000] for v in r):
+            opts["emptyValues"] = ["-"]
+        off = [t for t, r in zip(body, rows, strict=True) if len(r) > width]
+        shown = {",": "','", "\t": "tab"}[delim]
+        note = (f"CSV without a header row: {_fmt(len(fit))}/{_fmt(len(body))} lines split on {shown} into {width} "
+                "columns" + ("; names from the '#fields' line" if declared and len(declared) == width else
+                             "; the names are guesses from the values (field_N where nothing tells): rename them")
+                + (f"; {_fmt(skipped)} lines starting with '#' are skipped (skipPrefix)" if skipped else ""))
+        return TextInference("csv", {"csv": opts}, out, [note], layout="csv-columns", off_layout=_off_report(off, len(texts)))
+    return None
 
 
 # --- a layout format detection knows -----------------------------------------------------------------------

@@ -290,3 +290,34 @@ def test_vpc_flow_header_csv_is_detected_with_its_managed_schema():
     assert f["srcaddr"].indicators == ("ip",) and f["account-id"].indicators == ("aws_account_id",)
     assert "4/5 values are 12-digit AWS account ids; others: 'unknown'" in res.explanations["account-id"]
     assert f["start"].type == "timestamp" and f["start"].is_event_time
+
+
+def _managed_file(name: str) -> list[Record]:
+    path = Path(__file__).parents[2] / "data" / "managed" / name
+    return [Record("b", name, i, t) for i, t in enumerate(path.read_text().splitlines(), 1)]
+
+
+def test_headerless_csv_and_zeek_tsv():
+    # quoted CSV rows of two widths (Cisco Umbrella's 10- and 13-column versions): short rows read as Panther
+    # reads them (missing columns empty), and detection names the managed schema
+    recs = _managed_file("CiscoUmbrella.DNS.log")
+    res = infer_schema(recs)
+    assert (res.format, res.layout, res.managed_schema) == ("csv", "csv-columns", "CiscoUmbrella.DNS")
+    f = {x.name: x for x in res.schema.fields}
+    assert f["time"].is_event_time and f["ip"].indicators == ("ip",)
+    parser = compile_parser(res.schema)
+    assert all(isinstance(parser.parse(r), dict) for r in recs)
+    # Zeek's TSV: the '#' header block is skipped, the '#fields' line names the columns
+    res = infer_schema(_managed_file("Zeek.DNS.tsv.log"))
+    opts = res.schema.parser["csv"]
+    assert opts["skipPrefix"] == "#" and opts["columns"][:3] == ["ts", "uid", "id.orig_h"]
+    f = {x.name: x for x in res.schema.fields}
+    assert f["ts"].time_formats == ("unix",) and f["ts"].is_event_time and f["id.orig_h"].indicators == ("ip",)
+
+
+def test_nil_dashes_are_empty_values_and_dates_are_not_event_times():
+    res = infer_schema(_managed_file("Syslog.RFC5424.log"))
+    assert res.schema.parser["regex"]["emptyValues"] == ["-"]
+    assert [x.name for x in res.schema.fields if x.is_event_time] == ["timestamp"]
+    res = infer_schema(_managed_file("AWS.SecurityFindingFormat.log"))
+    assert [x.name for x in res.schema.fields if x.is_event_time] == ["CreatedAt"]  # not SchemaVersion (a date)
