@@ -150,7 +150,7 @@ def _headerless_csv(texts: list[str]) -> TextInference | None:
         width, n = Counter(len(r) for r in rows).most_common(1)[0]
         if width < 3 or n < 0.8 * len(rows):
             continue
-        fit = [r for r in rows if len(r) <= width]  # Panther reads a short row, missing columns empty
+        fit = [r for r in rows if len(r) == width]  # Go's CSV reader wants every row as wide as the first
         used: Counter = Counter()
         declared = next((t.split(delim)[1:] for t in texts if t.startswith("#fields" + delim)), None)  # Zeek's
         if declared and len(declared) == width:
@@ -163,7 +163,7 @@ def _headerless_csv(texts: list[str]) -> TextInference | None:
         out = [{c: v for c, v in zip(names, r, strict=False) if v not in ("", "-")} for r in fit]
         if any(v == "-" for r in fit[:2000] for v in r):
             opts["emptyValues"] = ["-"]
-        off = [t for t, r in zip(body, rows, strict=True) if len(r) > width]
+        off = [t for t, r in zip(body, rows, strict=True) if len(r) != width]
         shown = {",": "','", "\t": "tab"}[delim]
         note = (f"CSV without a header row: {_fmt(len(fit))}/{_fmt(len(body))} lines split on {shown} into {width} "
                 "columns" + ("; names from the '#fields' line" if declared and len(declared) == width else
