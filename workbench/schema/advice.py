@@ -6,6 +6,7 @@ event times whose format has no year. Used by `infer`, `schema validate`, `parse
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from workbench.schema.model import Field, Schema
 from workbench.schema.timedetect import is_yearless, parser_year, recorded_year
@@ -52,9 +53,10 @@ def event_time_warnings(schema: Schema) -> list[str]:
     return out
 
 
-def schema_warnings(schema: Schema) -> list[str]:
+def schema_warnings(schema: Schema, managed: Collection[str] = ()) -> list[str]:
+    """Every warning for `schema`; `managed` names the managed log types (which need no `Custom.` prefix)."""
     out: list[str] = []
-    if schema.name and not schema.name.startswith("Custom."):
+    if schema.name and not schema.name.startswith("Custom.") and schema.name not in managed:
         out.append(f"schema name {schema.name!r} does not start with 'Custom.': Panther requires custom log types "
                    "to be named Custom.<Name>")
     out += event_time_warnings(schema)

@@ -278,8 +278,11 @@ def _merge_padded_days(readers: dict[str, set[str]]) -> None:
 
 
 def is_yearless(fmt: str) -> bool:
-    return fmt not in ("rfc3339", "unix", "unix_ms", "unix_us", "unix_ns") and not any(
-        d in fmt for d in ("%Y", "%y", "%s", "%c", "%D", "%F", "%x"))
+    if fmt.startswith("layout="):  # a Go layout: its year is written 2006 or 06
+        return "06" not in fmt
+    if "%" not in fmt:  # a named format (rfc3339, unix*, cloudflare …) carries its year
+        return False
+    return not any(d in fmt for d in ("%Y", "%y", "%s", "%c", "%D", "%F", "%x"))
 
 
 PANTHER_DEFAULT_YEAR = 1900  # timefmt-go, Panther's strftime reader, starts from 1900-01-01 for absent parts

@@ -139,3 +139,14 @@ def test_warnings_no_event_time_and_custom_prefix():
     assert any("does not start with 'Custom.'" in w for w in res.warnings)
     schema = load_schema(dump_schema(res.schema))
     assert NO_EVENT_TIME in schema_warnings(schema)
+
+
+def test_validate_knows_managed_names_and_go_layouts():
+    from workbench.schema.advice import schema_warnings
+    from workbench.source.signatures import shipped_log_types
+
+    from pathlib import Path
+
+    s3 = load_schema(Path(__file__).parents[3] / "schemas" / "AWS.S3ServerAccess.yml")
+    assert schema_warnings(s3, shipped_log_types()) == []  # a managed name; a Go layout with a year
+    assert any("does not start with 'Custom.'" in w for w in schema_warnings(s3))
