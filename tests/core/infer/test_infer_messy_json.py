@@ -142,10 +142,10 @@ def test_warnings_no_event_time_and_custom_prefix():
 
 
 def test_validate_knows_managed_names_and_go_layouts():
+    from pathlib import Path
+
     from workbench.schema.advice import schema_warnings
     from workbench.source.signatures import shipped_log_types
-
-    from pathlib import Path
 
     s3 = load_schema(Path(__file__).parents[3] / "schemas" / "AWS.S3ServerAccess.yml")
     assert schema_warnings(s3, shipped_log_types()) == []  # a managed name; a Go layout with a year
