@@ -299,21 +299,20 @@ class EventRuns:
                         self._parsers_sent[parser[0]] = self.worker.starts
                     rid = self.worker.send(head[:-1] + b"," + body + b"}")
                     if meanwhile is not None:
-                        meanwhile, work = None, meanwhile
+                        work, meanwhile = meanwhile, None
                         work()
                     reply = self.worker.receive(rid, on_partial=lambda f: absorb(f), cancelled=cancelled)
                 except WorkerCrash as crash:
                     if crash.kind == "cancelled":
                         outcome.cancelled = True
                         return outcome
-                    key = (crash.ident, crash.ordinal)
-                    if crash.ident is None or crash.ordinal is None or key in outcome.crashed:
+                    if crash.ident is None or crash.ordinal is None or (crash.ident, crash.ordinal) in outcome.crashed:
                         lost += 1  # nobody to charge (or the same call twice): try again a few times
                         if lost >= LOST_RETRIES:
                             outcome.error = crash.message
                             return outcome
                         continue
-                    outcome.crashed[key] = crash.message
+                    outcome.crashed[(crash.ident, crash.ordinal)] = crash.message
                     strikes.strike(crash.ordinal, crash.message, crash.ident)
                     continue
                 outcome.absorb(reply, strikes)
@@ -339,7 +338,7 @@ class EventRuns:
         first_special = min([failed_from, *suspended_at.values()])
         for i in range(outcome.stop):
             event = batch[i]
-            lt = event.get("p_log_type")
+            lt: str = event.get("p_log_type")  # type: ignore[assignment]  # every event that reaches rules has one
             if i < first_special and i not in touched:
                 # the common case: no rule matched, failed or printed on this event
                 for cls in no_match[lt]:
