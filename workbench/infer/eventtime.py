@@ -19,7 +19,7 @@ def mark_event_time(fields: tuple[Field, ...], shapes: list, total: int, explana
     if not candidates:
         return fields
     # which events (by shape) have each candidate with a value
-    has: dict[str, int] = {}
+    has: dict[int, int] = {}
     covers: dict[str, set[int]] = {f.name: set() for f in candidates}
     for i, (c, rep) in enumerate(shapes):
         for f in candidates:

@@ -120,7 +120,7 @@ def read_sep(s: str, i: int) -> int:
 
 
 def _token_starts(s: str, limit: int) -> list[int]:
-    starts = []
+    starts: list[int] = []
     i = 0
     while i < len(s) and len(starts) <= limit:
         starts.append(i)

@@ -241,8 +241,9 @@ def _bracket_column(fam: str, inner: list[str], texts: list[str], sep_rx: str, s
         return Column("level", "level", rf"{_lit(o)} *(?P<level>[A-Za-z]+) *{close}", None, sep_rx, sep_text)
     if all(v.isdigit() for v in inner):
         return Column("pid", "num", rf"{_lit(o)}(?P<pid>\d+){close}", f"{o}%{{pid}}{fm_close}", sep_rx, sep_text)
-    pair = [_PAIR.match(v) for v in inner]
-    if all(pair) and len({(m.group(1), m.group(3)) for m in pair}) == 1:
+    found = [_PAIR.match(v) for v in inner]
+    pair = [m for m in found if m is not None]
+    if len(pair) == len(found) and pair and len({(m.group(1), m.group(3)) for m in pair}) == 1:
         a, b = pair[0].group(1), pair[0].group(3)  # [pid 1234:tid 5678]
         name_a, name_b = a.lower(), b.lower()
         return Column(name_a, "bracket", rf"{_lit(o + a)} (?P<{name_a}>\w+):{_lit(b)} (?P<{name_b}>\w+){close}",

@@ -83,12 +83,12 @@ def _date_readings(kind: str, m: re.Match) -> list[tuple[str, int, int, int]]:
     elif kind == "bd":
         mon = g["mon"]
         mo = _MONTHS[mon[:3].lower()]
-        b = "%b" if len(mon) == 3 else "%B"
+        month_fmt = "%b" if len(mon) == 3 else "%B"
         day = "%e" if len(g["sp"]) == 2 else "%d"
         if len(g["sp"]) == 2 and len(g["a"]) == 2:
             return []  # two spaces before a two-digit day is not padding
         year = int(g["c"]) if g.get("c") else 2000  # 2000: a leap year, so Feb 29 stays a valid yearless date
-        part = f"{b} {day}" + (f"{g['yc']}%Y" if g.get("c") else "")
+        part = f"{month_fmt} {day}" + (f"{g['yc']}%Y" if g.get("c") else "")
         out = [(part, year, mo, int(g["a"]))]
     elif kind == "compact8":
         out = [("%Y%m%d", int(g["c"]), int(g["b"]), int(g["a"]))]
