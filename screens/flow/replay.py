@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from screens.flow.base import WorkbenchScreen
 from screens.modals.detail import DetailScreen
 from screens.shell import safe
+from workbench.events.outcomes import ObjectOutcomes
 
 MiB = 1024 * 1024
 COLUMNS = ("Rule", "Matches", "Errors", "Groups", "Alerts")
@@ -163,6 +164,14 @@ Escape cancels; what finished is kept, and Resume continues it later.
         if self._cancel is not None:
             self._cancel.set()  # leaving the app: stop the cluster instead of leaving it running
 
+    # -- the status line and the Start/Cancel buttons follow the reactive state ---------------------------------
+    def watch_status_text(self, text: str) -> None:
+        self.query_one("#replay-status", Static).update(safe.content(text, single_line=False))
+
+    def watch_running(self, running: bool) -> None:
+        self.query_one("#start", Button).disabled = running
+        self.query_one("#cancel", Button).disabled = not running
+
     def _config_defaults(self) -> dict:
         from workbench.errors import WorkbenchError
         from workbench.replay import options_from_config
@@ -172,9 +181,6 @@ Escape cancels; what finished is kept, and Resume continues it later.
         except WorkbenchError as e:
             safe.notify(self.app, str(e), severity="warning")
             return {}
-
-    def _status(self, text: str) -> None:
-        self.query_one("#replay-status", Static).update(safe.content(text, single_line=False))
 
     # -- rules ---------------------------------------------------------------------------------------------------
     @work(thread=True, group="replay-rules", exclusive=True, exit_on_error=False, description="Load rules")
@@ -282,11 +288,14 @@ Escape cancels; what finished is kept, and Resume continues it later.
         self._per_day = {rid: v.get("matches_per_day", {}) for rid, v in r["rules"].items()}
         rate = f", {r['events_per_s']:,.0f} events/s" if r.get("events_per_s") else ""
         head = "Cancelled" if r["cancelled"] else "Done"
+        objects = ObjectOutcomes.from_json(r.get("object_problems") or {}).summary()
+        outside = r.get("events_outside_window") or 0
         self.status_text = (f"{head}: {r['objects']:,}/{r['objects_total']:,} objects, {r['bytes'] / MiB:.1f} MiB, "
                             f"{r['events']:,} events in {r['run_s']:.1f} s{rate} on {r['workers']} worker(s); "
                             f"{r['parse_errors']:,} parse errors, {r['errors']:,} object errors."
-                            + (f"\nResume later (tick Resume): results in {Path(r['results_file']).name}."
-                               if r["cancelled"] else ""))
+                            + (f" {outside:,} events outside the window not run." if outside else "")
+                            + (f"\nObjects: {objects}." if objects else "")
+                            + (f"\nResume later (tick Resume): results in {r['results_file']}." if r["cancelled"] else ""))
         bar = self.query_one("#replay-progress", ProgressBar)
         bar.update(total=max(1, r["objects_total"]), progress=r["objects"])
 

@@ -41,8 +41,10 @@ def _envelope(text: str) -> Record | None:
         return None
 
 
-def read_local_records(files: list[str]) -> list[Record]:
-    """Records of local files ('-' is stdin), compression sniffed and envelopes unwrapped, in file order."""
+def read_local_records(files: list[str], outcomes=None) -> list[Record]:
+    """Records of local files ('-' is stdin), compression sniffed and envelopes unwrapped, in file order.
+
+    With `outcomes` (a `workbench.events.outcomes.ObjectOutcomes`), how each file decoded is recorded there."""
     records: list[Record] = []
     for name in files:
         if name == "-":
@@ -57,5 +59,7 @@ def read_local_records(files: list[str]) -> list[Record]:
         decoded = decode_object(data, ObjectRef(bucket="", key=name if name != "-" else "stdin", size=len(data)))
         if decoded.error:
             raise WorkbenchError(f"Cannot decode {name}: {decoded.error}")
+        if outcomes is not None:
+            outcomes.add_decoded(name, decoded)
         records.extend(unwrap_envelopes(decoded.records))
     return records
