@@ -267,7 +267,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         nonlocal n_read
         for e in it:
             n_read += 1
-            read_types.add((e.get("p_log_type"),))
+            read_types.add((str(e.get("p_log_type") or ""),))
             yield e
 
     progress = Progress("rules")
