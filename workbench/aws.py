@@ -7,7 +7,6 @@ Nothing here parses log data. botocore is imported lazily so `workbench --help` 
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import threading
 from datetime import datetime
@@ -44,9 +43,9 @@ def fast_timestamp(value: Any):
 
 
 class _PlainJSONFileLoader:
-    """botocore's model file loader without its ``OrderedDict`` hook: plain dicts keep key order (Python 3.7+)
-    and parse about twice as fast, which matters for the 1.2 MB endpoints file and the S3 model read at every
-    command's start. Same files, same search order (``.json``, then ``.json.gz``), same results."""
+    """botocore's model file loader with orjson and without its ``OrderedDict`` hook: plain dicts keep key
+    order, and the 1.2 MB endpoints file and the S3 model read at every command's start parse ~3× faster.
+    Same files, same search order (``.json``, then ``.json.gz``), same data."""
 
     _OPENERS = ((".json", open), (".json.gz", gzip.open))
 
@@ -54,11 +53,40 @@ class _PlainJSONFileLoader:
         return any(os.path.isfile(file_path + ext) for ext, _ in self._OPENERS)
 
     def load_file(self, file_path: str):
+        import orjson
+
         for ext, opener in self._OPENERS:
             if os.path.isfile(file_path + ext):
                 with opener(file_path + ext, "rb") as fp:
-                    return json.loads(fp.read())
+                    return orjson.loads(fp.read())
         return None
+
+
+def _model_loader(default):
+    """A botocore `Loader` searching the same paths as `default` (AWS_DATA_PATH, ~/.aws/models, botocore's own)
+    that skips one step of building a client: botocore checks a service name against a listing of *every*
+    service folder (~400 listdirs, ~2,700 stats: half the CPU of creating an S3 client). Looking in that
+    service's own folders answers the same question; an unknown name still gets botocore's own error."""
+    from botocore.exceptions import DataNotFoundError
+    from botocore.loaders import Loader, instance_cache
+
+    class _Loader(Loader):
+        @instance_cache
+        def load_service_model(self, service_name, type_name, api_version=None):
+            try:
+                versions = self.list_api_versions(service_name, type_name)  # this service's folders only
+            except DataNotFoundError:
+                versions = None
+            # a botocore whose loader is laid out differently takes its own path
+            if not versions or not (hasattr(self, "_extras_processor") and hasattr(self, "_find_extras")):
+                return super().load_service_model(service_name, type_name, api_version)
+            version = api_version or max(versions)
+            model = self.load_data(os.path.join(service_name, version, type_name))
+            self._extras_processor.process(model, self._find_extras(service_name, type_name, version))
+            return model
+
+    return _Loader(extra_search_paths=list(default.search_paths), include_default_search_paths=False,
+                   file_loader=_PlainJSONFileLoader())
 
 
 class AwsSession:
@@ -93,7 +121,7 @@ class AwsSession:
                 f"AWS profile {self.source.profile!r} is not in ~/.aws/config or ~/.aws/credentials; "
                 "run `aws configure --profile NAME` or fix `profile` in the config."
             ) from None
-        core.get_component("data_loader").file_loader = _PlainJSONFileLoader()
+        core.register_component("data_loader", _model_loader(core.get_component("data_loader")))
         return core
 
     @cached_property
