@@ -416,6 +416,12 @@ def _detect_group(g: _Group, source, max_records: int, available: frozenset[str]
     log_types = source.log_types_for(min(g.keys)) if source is not None and g.keys else ()
     base = dict(pattern=g.pattern, compression=tuple(sorted(g.compression)), flags=dict(g.flags),
                 log_types=tuple(log_types), examples=tuple(sorted(g.keys)[:3]), stream=stream, envelope=envelope)
+    if not total and g.streams.get("binary"):
+        # binary content is never split into "lines" (decode.looks_binary): say so instead of "unknown text"
+        return [Detection(format="binary data", format_id="binary", confidence=0.9, parser="", managed_schema=None,
+                          reason=f"{_plural(g.streams['binary'], 'object')} hold binary data, not text or a known "
+                                 "compression of text; Panther cannot parse it as logs", objects=len(g.keys),
+                          records=0, **base)]
     if not total:
         return [Detection(format="empty", format_id="empty", confidence=0.0, parser="JSON", managed_schema=None,
                           reason=f"{_plural(len(g.keys), 'object')} held no records", objects=len(g.keys), records=0,
@@ -521,3 +527,23 @@ def detect_groups(records_or_sample, *, source=None, max_records: int = MAX_RECO
         del pattern
         out.extend(_detect_group(g, source, max_records, loadable))
     return out
+
+
+def recognised_layout(texts: list[str], *, min_share: float = 0.8) -> tuple[str, str | None, dict] | None:
+    """(format id, managed schema, Panther parser config) when most lines are one known text format.
+
+    For inference: a layout detection recognises (syslog, Apache/nginx access, S3 access, ALB, VPC flow) is
+    used as is rather than guessed again.
+    """
+    if not texts:
+        return None
+    labels = Counter(_classify(t)[0] for t in texts)
+    fmt, n = labels.most_common(1)[0]
+    if fmt is None or n < min_share * len(texts):
+        return None
+    if fmt in PARSER_PATTERNS:
+        parser = FORMATS[fmt][2]
+        return fmt, FORMATS[fmt][1], {"regex" if parser == "regex" else "fastmatch": {"match": [PARSER_PATTERNS[fmt]]}}
+    if fmt == "vpc_flow":
+        return fmt, FORMATS[fmt][1], {"csv": {"delimiter": " ", "hasHeader": True}}
+    return None
