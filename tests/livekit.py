@@ -13,7 +13,7 @@ import yaml
 
 from workbench.demo.generator import live_object
 from workbench.demo.seed import put_object
-from workbench.live.sources import QUEUE_PREFIX
+from workbench.live.source_base import QUEUE_PREFIX
 
 LOG_TYPE = "Custom.Panoptica.Auth"
 RULE_ID = "Test.Live.AnyAuth"

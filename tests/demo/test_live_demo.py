@@ -21,7 +21,8 @@ from livekit import LOG_TYPE, RULE_ID, SCHEMA, WAIT, Puts, _ours, _production
 
 from workbench.demo.generator import live_object
 from workbench.demo.seed import put_object
-from workbench.live.sources import QUEUE_PREFIX, OwnQueueSource
+from workbench.live.own_queue import OwnQueueSource
+from workbench.live.source_base import QUEUE_PREFIX
 from workbench.live.tail import LiveTail
 
 pytestmark = pytest.mark.demo

@@ -30,7 +30,8 @@ from workbench.live.buffer import ALERT, DEFAULT_SIZE, EVENT, PARSE_ERROR, LiveB
 from workbench.live.drift import DriftTracker
 from workbench.live.envelopes import MALFORMED, OBJECTS, Notification
 from workbench.live.process import ObjectProcessor, ObjectResult
-from workbench.live.sources import LiveSource, choose_mode, make_source
+from workbench.live.source_base import LiveSource
+from workbench.live.sources import choose_mode, make_source
 from workbench.safetext import one_line
 
 DEFAULT_WORKERS = 8
