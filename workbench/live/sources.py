@@ -30,11 +30,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from workbench.aws import explain_aws_error
 from workbench.config import Source
 from workbench.errors import WorkbenchError
 from workbench.live.envelopes import OBJECTS, SUBSCRIPTION, Notification, Unwrapped, unwrap
+
+if TYPE_CHECKING:
+    from workbench.model import ObjectRef
 
 OWN_QUEUE, PEEK, POLL = "own-queue", "peek", "poll"
 MODES = (OWN_QUEUE, PEEK, POLL)
@@ -291,6 +295,9 @@ class OwnQueueSource(LiveSource):
             return "NonExistent" not in code and "DoesNotExist" not in code
 
     def open(self) -> None:
+        topic = self.source.topic_arn
+        if not topic:  # choose_mode never picks this mode without one; a direct caller might
+            raise WorkbenchError(f"Source {self.source.name} has no `topic_arn` to subscribe a temporary queue to.")
         self.cleaned = self.cleanup_leftovers()
         if self.cleaned:
             self.status("info", f"Removed {len(self.cleaned)} leftover live queue(s) of earlier runs: {', '.join(self.cleaned)}.")
@@ -319,7 +326,7 @@ class OwnQueueSource(LiveSource):
             err = explain_aws_error(e, f"subscribe a temporary queue to {self.source.topic_arn}")
             self.close()
             raise err from None
-        self.status("info", f"Temporary queue {name} subscribed to {self.source.topic_arn.rsplit(':', 1)[-1]}; "
+        self.status("info", f"Temporary queue {name} subscribed to {topic.rsplit(':', 1)[-1]}; "
                             "it is removed on exit.")
 
     def receive(self, cancel: threading.Event) -> list[Received]:
@@ -484,7 +491,7 @@ class PollSource(LiveSource):
         # a prefix inside another one would be listed twice
         return [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)] or [""]
 
-    def _listing(self) -> dict[str, object]:
+    def _listing(self) -> dict[str, ObjectRef]:
         from workbench.source.s3 import list_objects
 
         since = datetime.now(UTC) - POLL_LOOKBACK
