@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 from workbench.errors import WorkbenchError
 from workbench.safetext import one_line
@@ -62,13 +63,29 @@ def _schema_files(paths: list[str]) -> list[Path]:
     return out
 
 
+class _Problem(TypedDict):
+    line: int
+    column: int
+    message: str
+
+
+class _Checked(TypedDict):
+    """One file in `schema validate --json` output; `schema` and `fields` only when the file is valid."""
+
+    file: str
+    ok: bool
+    problems: list[_Problem]
+    schema: NotRequired[str | None]
+    fields: NotRequired[int]
+
+
 def run_validate(args: argparse.Namespace) -> int:
     import orjson
 
     from workbench.schema import load_schema, validate_schema_text
 
     bad = 0
-    results = []
+    results: list[_Checked] = []
     for f in _schema_files(args.files):
         try:
             text = f.read_text(encoding="utf-8")
@@ -79,7 +96,7 @@ def run_validate(args: argparse.Namespace) -> int:
         problems = validate_schema_text(text)
         if problems:
             bad += 1
-        entry = {"file": str(f), "ok": not problems,
+        entry: _Checked = {"file": str(f), "ok": not problems,
                  "problems": [{"line": p.line, "column": p.column, "message": p.message} for p in problems]}
         if not problems:
             s = load_schema(text)
