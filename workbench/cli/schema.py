@@ -83,6 +83,8 @@ def run_validate(args: argparse.Namespace) -> int:
     import orjson
 
     from workbench.schema import load_schema, validate_schema_text
+    from workbench.schema.advice import schema_warnings
+    from workbench.source.signatures import shipped_log_types
 
     bad = 0
     results: list[_Checked] = []
@@ -102,6 +104,7 @@ def run_validate(args: argparse.Namespace) -> int:
             s = load_schema(text)
             entry["schema"] = s.name
             entry["fields"] = len(s.fields)
+            entry["warnings"] = schema_warnings(s, shipped_log_types())  # valid, but worth knowing (no event time …)
         results.append(entry)
     if args.json:
         sys.stdout.write(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -111,6 +114,8 @@ def run_validate(args: argparse.Namespace) -> int:
                 print(f"ok   {one_line(r['file'])} ({r.get('schema') or 'unnamed'}, {r.get('fields', 0)} fields)")
             for p in r["problems"]:
                 print(f"{one_line(r['file'])}:{p['line']}:{p['column']}: {one_line(p['message'])}")
+            for w in r.get("warnings", ()):
+                print(f"{one_line(r['file'])}: warning: {one_line(w)}")
     return 1 if bad else 0
 
 

@@ -379,55 +379,20 @@ def compile_time_formats(formats: Iterable[str]) -> TimeParser:
 
 # --- detection (used by inference) --------------------------------------------------------------------------
 
-# Custom formats tried when strings are not RFC 3339, most specific first. Each entry: (format, quick regex).
-STRFTIME_CANDIDATES = (
-    "%Y-%m-%dT%H:%M:%S.%f%z",
-    "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S.%f%z",
-    "%Y-%m-%d %H:%M:%S%z",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M:%S %z",
-    "%Y/%m/%d %H:%M:%S",
-    "%d/%b/%Y:%H:%M:%S %z",
-    "[%d/%b/%Y:%H:%M:%S %z]",
-    "%a, %d %b %Y %H:%M:%S %z",
-    "%a %b %d %H:%M:%S %Y",
-    "%d %b %Y %H:%M:%S",
-    "%b %d %Y %H:%M:%S",
-    "%b %d %H:%M:%S",
-    "%m/%d/%Y %H:%M:%S",
-    "%Y-%m-%d",
-)
-_CANDIDATE_PARSERS: dict[str, TimeParser] = {}
-
-
-def _candidate(fmt: str) -> TimeParser:
-    p = _CANDIDATE_PARSERS.get(fmt)
-    if p is None:
-        p = _CANDIDATE_PARSERS[fmt] = compile_time_format(fmt)
-    return p
-
-
 def detect_text_format(values: Iterable[str]) -> tuple[str, list[str]] | None:
-    """The first format (rfc3339, then the strftime candidates) that reads every value, with the parsed texts."""
+    """The one format that reads every value (see `timedetect` for how formats are recognised), with the
+    parsed texts; None when no single format reads them all."""
+    from workbench.schema.timedetect import choose_formats
+
     values = list(values)
-    if not values:
+    choice = choose_formats(values, min_share=1.0)
+    if choice is None or len(choice.formats) != 1:
         return None
-    first = values[0]
-    for fmt in ("rfc3339", *STRFTIME_CANDIDATES):
-        p = parse_rfc3339 if fmt == "rfc3339" else _candidate(fmt)
-        try:
-            p(first)
-        except ValueError:
-            continue
-        try:
-            return fmt, [p(v) for v in values]
-        except ValueError:
-            continue
-    return None
+    p = compile_time_format(choice.formats[0])
+    try:
+        return choice.formats[0], [p(v) for v in values]
+    except ValueError:
+        return None
 
 
 # Unix magnitudes: a value in one of these ranges is plausibly that unit (years ~2001 – ~2100).
