@@ -70,13 +70,14 @@ class _Problem(TypedDict):
 
 
 class _Checked(TypedDict):
-    """One file in `schema validate --json` output; `schema` and `fields` only when the file is valid."""
+    """One file in `schema validate --json` output; `schema`, `fields` and `warnings` only when it is valid."""
 
     file: str
     ok: bool
     problems: list[_Problem]
     schema: NotRequired[str | None]
     fields: NotRequired[int]
+    warnings: NotRequired[list[str]]
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -99,7 +100,7 @@ def run_validate(args: argparse.Namespace) -> int:
         if problems:
             bad += 1
         entry: _Checked = {"file": str(f), "ok": not problems,
-                 "problems": [{"line": p.line, "column": p.column, "message": p.message} for p in problems]}
+                           "problems": [{"line": p.line, "column": p.column, "message": p.message} for p in problems]}
         if not problems:
             s = load_schema(text)
             entry["schema"] = s.name
