@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from workbench.aws import explain_aws_error
+from workbench.aws import AwsSession, explain_aws_error
 from workbench.config import Source
 from workbench.errors import WorkbenchError
 from workbench.live.envelopes import OBJECTS, SUBSCRIPTION, Notification, Unwrapped, unwrap
@@ -118,7 +118,7 @@ class LiveSource:
 
     mode = ""
 
-    def __init__(self, aws, source: Source, status: Status | None = None) -> None:
+    def __init__(self, aws: AwsSession, source: Source, status: Status | None = None) -> None:
         self.aws = aws
         self.source = source
         self._status = status or (lambda level, line: None)
@@ -204,7 +204,7 @@ def queue_arn(url: str, region: str) -> str:
 class OwnQueueSource(LiveSource):
     mode = OWN_QUEUE
 
-    def __init__(self, aws, source: Source, status: Status | None = None) -> None:
+    def __init__(self, aws: AwsSession, source: Source, status: Status | None = None) -> None:
         super().__init__(aws, source, status)
         self.queue_url: str | None = None
         self.queue_arn: str | None = None
@@ -390,7 +390,7 @@ class OwnQueueSource(LiveSource):
 class PeekSource(LiveSource):
     mode = PEEK
 
-    def __init__(self, aws, source: Source, status: Status | None = None) -> None:
+    def __init__(self, aws: AwsSession, source: Source, status: Status | None = None) -> None:
         super().__init__(aws, source, status)
         self.queue_url = source.queue_url
         self._seen: OrderedDict[str, None] = OrderedDict()  # message ids already shown (bounded)
@@ -479,7 +479,7 @@ class PeekSource(LiveSource):
 class PollSource(LiveSource):
     mode = POLL
 
-    def __init__(self, aws, source: Source, status: Status | None = None, *, interval: float = POLL_INTERVAL) -> None:
+    def __init__(self, aws: AwsSession, source: Source, status: Status | None = None, *, interval: float = POLL_INTERVAL) -> None:
         super().__init__(aws, source, status)
         self.interval = interval
         self._known: set[str] | None = None  # keys of the previous listing
@@ -534,7 +534,7 @@ class PollSource(LiveSource):
         return out
 
 
-def make_source(aws, source: Source, mode: str, status: Status | None = None, **options) -> LiveSource:
+def make_source(aws: AwsSession, source: Source, mode: str, status: Status | None = None, **options) -> LiveSource:
     if mode == OWN_QUEUE:
         return OwnQueueSource(aws, source, status)
     if mode == PEEK:
