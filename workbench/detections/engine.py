@@ -247,7 +247,7 @@ class RuleEngine(EventRuns):
                     if not self.worker.alive:
                         self.worker.start()
                     piggyback = self.worker.fits_unread(len(body) + len(then))
-                if piggyback:
+                if piggyback and then is not None:  # (piggyback is only ever set with a `then`)
                     load_id = self.worker.send(body)
                     then_id = self.worker.send(then)
                     reply = self.worker.receive(load_id)

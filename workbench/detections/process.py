@@ -191,7 +191,7 @@ class WorkerProcess:
         self.proc: _WorkerProc | None = None
         self._watch_file: str | None = None
         self._mm: mmap.mmap | None = None
-        self._slots: Any = None
+        self._slots: memoryview | None = None  # the watch file as int64 slots (see worker.Watch)
         self._log: BufferedRandom | None = None
         self._send_failed = False
         self._pipe_size = 0  # bytes the request pipe holds unread (0: unknown)
@@ -349,7 +349,9 @@ class WorkerProcess:
         call hangs. Frames of any other request (one whose caller gave up on it) are skipped, not returned.
         A frame with `"partial": true` is an installment of the reply (`on_partial` gets it) and the wait
         goes on. When `cancelled()` turns true, the worker is killed and WorkerCrash("cancelled") raised."""
-        assert self.proc is not None and self.proc.stdout is not None
+        # start() opens the pipes and maps the watch slots before any request is sent
+        assert self.proc is not None and self.proc.stdout is not None and self._slots is not None
+        slots = self._slots
         rid = self.last_id if rid is None else rid
         if self._send_failed:
             raise self._crashed("died", rid=rid)
@@ -389,14 +391,14 @@ class WorkerProcess:
                     raise self._crashed("died", rid=rid)
                 buf += chunk
                 continue
-            seq = self._slots[2]
+            seq = slots[2]
             now = time.monotonic()
             if not seq & 1 or seq != last_seq:
                 last_seq, since = seq, now
                 cpu_since = self._cpu_seconds() if seq & 1 else None
                 continue
             # a call is running and has not moved since `since`
-            limit = IMPORT_TIMEOUT if self._slots[0] == LOAD_IDENT else self.timeout
+            limit = IMPORT_TIMEOUT if slots[0] == LOAD_IDENT else self.timeout
             wall = now - since
             if wall < limit:
                 continue
@@ -430,8 +432,8 @@ class WorkerProcess:
         slots = self._slots
         # slot 3 holds the id of the request the worker is on: a call of another request is not this one's
         running = slots is not None and slots[2] & 1 and (rid is None or slots[3] == rid)
-        ident = int(slots[0]) if running else None
-        ordinal = int(slots[1]) if running else None
+        ident = int(slots[0]) if slots is not None and running else None
+        ordinal = int(slots[1]) if slots is not None and running else None
         if kind == "timeout":
             message = f"timed out after {limit:g} s (the worker was killed and restarted)"
             self.stop()

@@ -107,7 +107,7 @@ class Worker:
         self.finder: GlobalFinder | None = None
         self.must_exit = False
         self.parsers: dict[str, Any] = {}  # key -> a source's parse function (see `build_parsers`)
-        self.emit: Any = lambda frame: None  # writes a partial frame of the current request's reply
+        self.emit: Callable[[dict], None] = lambda frame: None  # writes a partial frame of the current reply
 
     # --- loading -----------------------------------------------------------------------------------------
 
@@ -460,7 +460,11 @@ def main(argv: list[str]) -> None:
             msg = _loads(body)
             rid = msg.get("id")
             mm_slots[3] = rid or 0  # which request the running calls belong to (the parent checks)
-            worker.emit = lambda frame, rid=rid: _write_frame(proto_out, frame, rid)
+
+            def emit(frame: dict, rid: Any = rid) -> None:
+                _write_frame(proto_out, frame, rid)
+
+            worker.emit = emit
             reply = worker.handle(msg)
         except MemoryError:
             reply = {"error": "MemoryError while handling a request"}
