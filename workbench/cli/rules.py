@@ -267,7 +267,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         nonlocal n_read
         for e in it:
             n_read += 1
-            read_types.add((e.get("p_log_type"),))
+            lt = e.get("p_log_type")
+            if isinstance(lt, str):  # an event without one is no log type's ("no rule targets None" was noise)
+                read_types.add((lt,))
             yield e
 
     progress = Progress("rules")
