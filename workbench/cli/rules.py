@@ -267,9 +267,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         nonlocal n_read
         for e in it:
             n_read += 1
-            lt = e.get("p_log_type")
-            if isinstance(lt, str):  # an event without one is no log type's ("no rule targets None" was noise)
-                read_types.add((lt,))
+            read_types.add((str(e.get("p_log_type") or ""),))
             yield e
 
     progress = Progress("rules")
