@@ -12,8 +12,9 @@ import socket
 import threading
 from datetime import UTC, datetime
 
-from workbench.aws import explain_aws_error
+from workbench.aws import AwsSession, explain_aws_error
 from workbench.config import Source
+from workbench.errors import WorkbenchError
 from workbench.live.envelopes import SUBSCRIPTION, Unwrapped
 from workbench.live.source_base import (
     OWN_QUEUE,
@@ -73,7 +74,7 @@ def queue_arn(url: str, region: str) -> str:
 class OwnQueueSource(LiveSource):
     mode = OWN_QUEUE
 
-    def __init__(self, aws, source: Source, status: Status | None = None) -> None:
+    def __init__(self, aws: AwsSession, source: Source, status: Status | None = None) -> None:
         super().__init__(aws, source, status)
         self.queue_url: str | None = None
         self.queue_arn: str | None = None
@@ -164,6 +165,9 @@ class OwnQueueSource(LiveSource):
             return "NonExistent" not in code and "DoesNotExist" not in code
 
     def open(self) -> None:
+        topic = self.source.topic_arn
+        if not topic:  # choose_mode never picks this mode without one; a direct caller might
+            raise WorkbenchError(f"Source {self.source.name} has no `topic_arn` to subscribe a temporary queue to.")
         self.cleaned = self.cleanup_leftovers()
         if self.cleaned:
             self.status("info", f"Removed {len(self.cleaned)} leftover live queue(s) of earlier runs: {', '.join(self.cleaned)}.")
@@ -192,7 +196,7 @@ class OwnQueueSource(LiveSource):
             err = explain_aws_error(e, f"subscribe a temporary queue to {self.source.topic_arn}")
             self.close()
             raise err from None
-        self.status("info", f"Temporary queue {name} subscribed to {(self.source.topic_arn or '').rsplit(':', 1)[-1]}; "
+        self.status("info", f"Temporary queue {name} subscribed to {topic.rsplit(':', 1)[-1]}; "
                             "it is removed on exit.")
 
     def receive(self, cancel: threading.Event) -> list[Received]:

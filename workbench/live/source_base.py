@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from workbench.aws import explain_aws_error
+from workbench.aws import AwsSession, explain_aws_error
 from workbench.config import Source
 from workbench.live.envelopes import OBJECTS, Unwrapped, unwrap
 
@@ -72,7 +72,7 @@ class LiveSource:
 
     mode = ""
 
-    def __init__(self, aws, source: Source, status: Status | None = None) -> None:
+    def __init__(self, aws: AwsSession, source: Source, status: Status | None = None) -> None:
         self.aws = aws
         self.source = source
         self._status = status or (lambda level, line: None)

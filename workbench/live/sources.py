@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
-from workbench.aws import explain_aws_error
+from workbench.aws import AwsSession, explain_aws_error
 from workbench.config import Source
 from workbench.errors import WorkbenchError
 from workbench.live.envelopes import OBJECTS, Notification, Unwrapped
@@ -80,7 +80,7 @@ def choose_mode(source: Source, requested: str | None = None) -> tuple[str, str]
 class PeekSource(LiveSource):
     mode = PEEK
 
-    def __init__(self, aws, source: Source, status: Status | None = None) -> None:
+    def __init__(self, aws: AwsSession, source: Source, status: Status | None = None) -> None:
         super().__init__(aws, source, status)
         self.queue_url = source.queue_url
         self._seen: OrderedDict[str, None] = OrderedDict()  # message ids already shown (bounded)
@@ -169,7 +169,7 @@ class PeekSource(LiveSource):
 class PollSource(LiveSource):
     mode = POLL
 
-    def __init__(self, aws, source: Source, status: Status | None = None, *, interval: float = POLL_INTERVAL) -> None:
+    def __init__(self, aws: AwsSession, source: Source, status: Status | None = None, *, interval: float = POLL_INTERVAL) -> None:
         super().__init__(aws, source, status)
         self.interval = interval
         self._known: set[str] | None = None  # keys of the previous listing
@@ -224,7 +224,7 @@ class PollSource(LiveSource):
         return out
 
 
-def make_source(aws, source: Source, mode: str, status: Status | None = None, **options) -> LiveSource:
+def make_source(aws: AwsSession, source: Source, mode: str, status: Status | None = None, **options) -> LiveSource:
     if mode == OWN_QUEUE:
         return OwnQueueSource(aws, source, status)
     if mode == PEEK:
