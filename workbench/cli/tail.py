@@ -70,11 +70,15 @@ def _line(item) -> str:
     return one_line(f"{when} {item.log_type}{mark} {_dumps(shown)}", 2000)
 
 
-def _summary(tail, started: float) -> str:
+def _summary(tail, started: float, printed: dict[str, int] | None = None) -> str:
     s = tail.buffer.stats
-    return (f"tail: {s.events} events, {s.alerts} alerts, {s.parse_errors} parse errors, {s.objects} objects, "
+    line = (f"tail: {s.events} events, {s.alerts} alerts, {s.parse_errors} parse errors, {s.objects} objects, "
             f"{s.malformed} malformed and {s.ignored} ignored messages, {s.fetch_failures} fetch failures "
             f"in {time.monotonic() - started:.1f} s")
+    if printed is not None and (printed["event"], printed["alert"]) != (s.events, s.alerts):
+        # --max-events stops mid-object: the counts above include what the pipeline read but never printed
+        line += f"; printed {printed['event']} events and {printed['alert']} alerts"
+    return line
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     tail = LiveTail(cfg, source, mode=args.mode, rules_dir=args.rules, use_rules=not args.no_rules, on_status=status)
     code = 0
     opened = False
+    printed = {"event": 0, "alert": 0}  # what reached stdout
     try:
         tail.start()
         opened = True
@@ -117,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
             done = False
             for item in items:
                 out.write((_dumps(item.to_json()) if args.json else _line(item)) + "\n")
+                if item.kind in printed:
+                    printed[item.kind] += 1
                 if item.kind == "event":
                     events += 1
                     if args.max_events is not None and events >= args.max_events:
@@ -148,5 +155,5 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGINT, previous_int)
             signal.signal(signal.SIGTERM, previous)
         if opened:
-            print(_summary(tail, started), file=sys.stderr, flush=True)
+            print(_summary(tail, started, printed), file=sys.stderr, flush=True)
     return code
