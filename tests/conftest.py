@@ -1,8 +1,12 @@
-"""Shared fixtures. `demo` is the real embedded AWS (moto's server in a child process), seeded once per session."""
+"""Shared fixtures. `demo` is the real embedded AWS (moto's server in a child process), seeded once per session.
+`s3_server` is the same history on each S3 implementation the tests run against: moto (the demo) and s3rver
+(Node, installed on demand from npm; skipped with the reason when that cannot be done here).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ from workbench.demo.runtime import Demo, start_demo
 from workbench.demo.seed import DemoSpec, clients
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))  # the s3rver launcher lives with the benchmarks that also use it
 
 
 @dataclass
@@ -55,3 +60,47 @@ def demo(tmp_path_factory) -> DemoFixture:
         yield DemoFixture(d, spec, cfg, src, AwsSession(src))
     finally:
         d.stop()
+
+
+@dataclass
+class S3Server:
+    """One S3 implementation holding the demo history: what tests that must hold on every server get."""
+
+    name: str  # "moto" or "s3rver"
+    endpoint: str
+    spec: DemoSpec
+    config: Config
+    source: Source  # S3 only: no topic or queue, so live mode polls
+    aws: AwsSession
+    s3: object  # a plain boto3 S3 client with the server's credentials
+    keys: list[str]  # every seeded key
+
+
+@pytest.fixture(scope="session")
+def _s3rver(tmp_path_factory):
+    from s3rver_peer import PeerUnavailable, start_peer
+
+    try:
+        peer = start_peer(tmp_path_factory.mktemp("s3rver"), DemoSpec())
+    except PeerUnavailable as e:
+        pytest.skip(f"s3rver variant skipped: {e}")
+    try:
+        yield peer
+    finally:
+        peer.stop()
+
+
+@pytest.fixture(scope="session", params=["moto", pytest.param("s3rver", marks=pytest.mark.s3rver)])
+def s3_server(request) -> S3Server:
+    """The demo history on moto and on s3rver: a test using it runs once per server."""
+    from workbench.demo.seed import history
+
+    if request.param == "moto":
+        d: DemoFixture = request.getfixturevalue("demo")
+        src = replace(d.source, topic_arn=None, queue_url=None)
+        return S3Server("moto", d.endpoint, d.spec, d.config, src, AwsSession(src), d.s3,
+                        [p.key for p in history(d.spec)])
+    peer = request.getfixturevalue("_s3rver")
+    cfg = load_config(peer.config_path)
+    src = cfg.source("peer")
+    return S3Server("s3rver", peer.endpoint, peer.spec, cfg, src, AwsSession(src), peer.s3(), peer.keys)

@@ -7,6 +7,8 @@ Nothing here parses log data. boto3 is imported lazily so `workbench --help` sta
 from __future__ import annotations
 
 import threading
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,24 @@ if TYPE_CHECKING:
 
 SESSION_NAME = "log-workbench"
 MAX_POOL = 32
+
+
+def fast_timestamp(value: Any):
+    """botocore's timestamp parser, with a fast path for the two forms S3 sends: ISO 8601 in listings
+    (``2026-12-04T20:01:02.000Z``) and RFC 1123 in headers (``Fri, 04 Dec 2026 20:01:02 GMT``). botocore hands
+    both to dateutil, ~0.3 ms each: more CPU than the rest of a 1,000-key list page's parsing. Anything else
+    (epoch numbers, other zones) goes to botocore's own parser, so results never differ."""
+    from botocore.utils import parse_timestamp
+
+    if isinstance(value, str):
+        try:
+            if value.endswith("Z") and len(value) >= 20 and value[10] == "T":
+                return datetime.fromisoformat(value)
+            if value.endswith(" GMT"):
+                return parsedate_to_datetime(value)
+        except (ValueError, TypeError, IndexError):
+            pass
+    return parse_timestamp(value)
 
 
 class AwsSession:
@@ -105,6 +125,9 @@ class AwsSession:
         with self._lock:
             c = self._clients.get(service)
             if c is None:
+                # the parser factory is per botocore session; every client made from it after this parses fast
+                self.session._session.get_component("response_parser_factory").set_parser_defaults(
+                    timestamp_parser=fast_timestamp)
                 c = self.session.client(service, endpoint_url=self.source.endpoint, region_name=self.region,
                                         config=self._client_config())
                 self._clients[service] = c

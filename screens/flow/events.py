@@ -313,6 +313,12 @@ Next: press 5 (Rules) to run the detection rules on these events.
         self.post_message(SessionUpdate(events=message.events, parse_errors=message.errors))
         safe.notify(self.app, f"Parsed {len(message.events):,} events, {len(message.errors):,} failed "
                     f"({message.elapsed:.1f}s).")
+        schema = self.session.schema
+        if schema is not None:
+            from workbench.schema.advice import event_time_warnings
+
+            for w in event_time_warnings(schema):
+                safe.notify(self.app, f"{schema.name}: {w}", severity="warning", timeout=12)
 
     def action_failures(self) -> None:
         errors = self.session.parse_errors

@@ -14,6 +14,7 @@ import os
 import shlex
 import subprocess
 import threading
+import time
 from typing import ClassVar
 
 from textual import on, work
@@ -30,6 +31,7 @@ from screens.shell import safe
 from workbench.errors import WorkbenchError
 
 WATCH_INTERVAL = 1.0  # seconds between checks of the rule files
+PROGRESS_INTERVAL = 0.25  # seconds between progress updates of a running rule run
 SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan", "INFO": "dim"}
 
 
@@ -40,6 +42,9 @@ screen, key 3) run over every event of the sample, in a separate process. The ta
 rule's matches, alerts (matches grouped by dedup string and threshold, as Panther groups them) and errors.
 Highlight a rule to see its matched events and errors on the right; highlight one of those to see its title,
 dedup string, severity and alert context, or the error's traceback and what the rule printed.
+While the rules run, the status line shows the events done; Escape stops the run within a second and keeps
+what it found so far, marked partial. A rule whose calls time out or crash the rule process three times is
+suspended for the rest of the run (its row says so, with the events it was not run on).
 r runs the rules again; u runs the highlighted rule's unit tests (U: every rule's); o opens the rule in
 $EDITOR and re-runs when you come back. Saving a rule file from anywhere re-runs the rules automatically (and
 the unit tests, when their report is showing).
@@ -73,6 +78,11 @@ the unit tests, when their report is showing).
         def __init__(self, report, rule_ids: list[str]) -> None:
             super().__init__()
             self.report, self.rule_ids = report, rule_ids
+
+    class Progressed(Message):
+        def __init__(self, done: int, total: int, suspended: int) -> None:
+            super().__init__()
+            self.done, self.total, self.suspended = done, total, suspended
 
     class FilesChanged(Message):
         def __init__(self, files: list[str]) -> None:
@@ -163,7 +173,7 @@ the unit tests, when their report is showing).
             self._status()
             return
         self._running = True
-        self._status(f"running the rules over {len(self.session.events):,} events…")
+        self._status(f"running the rules over {len(self.session.events):,} events… · Esc cancels")
         self.run_rules(list(self.session.events), self.session.log_type, reason)
 
     @work(thread=True, group="rules-run", exclusive=True, exit_on_error=False, description="Run rules")
@@ -174,8 +184,26 @@ the unit tests, when their report is showing).
                 return
             engine = self._engine()
             engine.reload()
-            run = run_rules(engine, events, log_type, lambda: worker.is_cancelled)
+            last = [0.0]
+
+            def progressed(stats) -> None:  # called after every partial reply: a few a second reach the UI
+                now = time.monotonic()
+                if now - last[0] >= PROGRESS_INTERVAL:
+                    last[0] = now
+                    self.post_message(self.Progressed(max(stats.events, stats.evaluated), len(events),
+                                                      len(stats.suspended)))
+
+            run = run_rules(engine, events, log_type, lambda: worker.is_cancelled, progressed)
+        # a cancelled run still reports: its counts are true for the events it got through
         self.post_message(self.Ran(run, reason))
+
+    def on_rules_screen_progressed(self, message: Progressed) -> None:
+        if not self._running:
+            return
+        note = f"running the rules: {message.done:,} of {message.total:,} events"
+        if message.suspended:
+            note += f", {message.suspended} rule{'' if message.suspended == 1 else 's'} suspended"
+        self._status(note + " · Esc cancels")
 
     def on_rules_screen_ran(self, message: Ran) -> None:
         self._running = False
@@ -186,9 +214,13 @@ the unit tests, when their report is showing).
             self._status("running the unit tests again…")
             self.run_tests(retest)
             return
-        note = "cancelled: partial results" if message.run.cancelled else ""
-        if message.reason.startswith("changed"):
-            note = f"re-ran after {message.reason}"
+        run = message.run
+        note = (f"cancelled: partial results over the first {run.done:,} of {run.events:,} events"
+                if run.cancelled else "")
+        if run.suspended:
+            note = "; ".join(filter(None, [note, f"suspended (kept failing): {', '.join(sorted(run.suspended))}"]))
+        if message.reason.startswith("changed") and not run.cancelled:
+            note = "; ".join(filter(None, [f"re-ran after {message.reason}", note if run.suspended else ""]))
         self._status(note)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -200,7 +232,7 @@ the unit tests, when their report is showing).
     def action_cancel(self) -> None:
         if self._running:
             self.workers.cancel_group(self, "rules-run")
-            safe.notify(self.app, "Stopping the rule run after the current batch.")
+            safe.notify(self.app, "Stopping the rule run: the results so far are kept, marked partial.")
 
     def _fill_rules(self) -> None:
         table = self.query_one("#rules-table", DataTable)
@@ -215,7 +247,8 @@ the unit tests, when their report is showing).
                           safe.cell(spec.severity, SEVERITY_STYLE.get(spec.severity.upper(), "")),
                           safe.cell(f"{matched:,}", "bold green" if matched else "dim"),
                           safe.cell(f"{alerts:,}", "bold" if alerts else "dim"),
-                          safe.cell(f"{errors:,}", "bold red" if errors else "dim"),
+                          safe.cell(f"{errors:,}" + (" suspended" if spec.rule_id in run.suspended else ""),
+                                    "bold red" if errors else "dim"),
                           safe.cell(str(len(spec.tests))), key=spec.rule_id)
         table.border_title = safe.content(f"Rules for {', '.join(run.log_types) or 'no log type'} ({len(run.specs)})")
         ids = [s.rule_id for s in run.specs]

@@ -293,6 +293,13 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self._set_text(message.text)
         self._status()
         self._schedule_reparse(0)
+        result = message.result
+        if result is not None and message.group.saved is None:
+            self._announce(result)
+
+    def _announce(self, result) -> None:
+        for text, severity in inference_notices(result):
+            safe.notify(self.app, text, severity=severity, timeout=12 if severity == "warning" else None)
 
     def _set_text(self, text: str) -> None:
         self.query_one(SchemaEditor).load_text(text)
@@ -635,3 +642,16 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
     def action_focus_samples(self) -> None:
         self.query_one(TabbedContent).active = "tab-samples"
         self.query_one(SchemaSamples).focus()
+
+
+def inference_notices(result) -> list[tuple[str, str]]:
+    """(text, severity) toasts after an inference: the layout it started from (a detected one names Panther's
+    managed schema), lines that do not fit, and the schema's warnings (no event time, a yearless one …)."""
+    out: list[tuple[str, str]] = []
+    if result.layout.startswith("detected:") and result.notes:
+        out.append((f"Started from the detected layout. {result.notes[0]}", "information"))
+    if result.off_layout:
+        off = result.off_layout
+        out.append((f"{off['lines']:,}/{off['total']:,} sampled lines do not fit the layout (see the notes).", "warning"))
+    out += [(w, "warning") for w in result.warnings]
+    return out

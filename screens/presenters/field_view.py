@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from screens.widgets.histogram import bucket_counts
+from workbench.schema.names import column_name
 
 NUMERIC = ("int", "smallint", "bigint", "float")
 HISTOGRAM_BUCKETS = 24
@@ -24,27 +25,34 @@ class FieldView:
     required: bool = False
     stats: Any = None  # workbench.schema.fieldstats.FieldStats, when inference saw the path
     explanation: str = ""
+    stored: str = ""  # the path as stored (column names normalised as Panther's data lake does); "" = same
+
+    @property
+    def stored_path(self) -> str:
+        return self.stored or self.path
 
     @property
     def presence(self) -> float | None:
         return self.stats.present / self.stats.total if self.stats is not None and self.stats.total else None
 
 
-def _walk(fields, prefix: str = "", source_prefix: str = "") -> Iterator[tuple[str, str, Any]]:
-    """(path, path in the logs, field) depth first, as `walk_fields` names paths; the second path follows
-    `rename: {from: …}`, which is where inference recorded a renamed field's statistics."""
+def _walk(fields, prefix: str = "", source_prefix: str = "", stored_prefix: str = "") -> Iterator[tuple[str, str, str, Any]]:
+    """(path, path in the logs, stored path, field) depth first, as `walk_fields` names paths; the second path
+    follows `rename: {from: …}`, which is where inference recorded a renamed field's statistics; the third has
+    each name normalised as Panther's data lake stores it."""
     for f in fields:
         source = (f.extra.get("rename") or {}).get("from") or f.name
         path = f"{prefix}.{f.name}" if prefix else f.name
         source_path = f"{source_prefix}.{source}" if source_prefix else source
-        yield path, source_path, f
+        stored = f"{stored_prefix}.{column_name(f.name)}" if stored_prefix else column_name(f.name)
+        yield path, source_path, stored, f
         if f.fields:
-            yield from _walk(f.fields, path, source_path)
+            yield from _walk(f.fields, path, source_path, stored)
         el = f.element
         while el is not None:
-            path, source_path = path + "[]", source_path + "[]"
+            path, source_path, stored = path + "[]", source_path + "[]", stored + "[]"
             if el.fields:
-                yield from _walk(el.fields, path, source_path)
+                yield from _walk(el.fields, path, source_path, stored)
             el = el.element
 
 
@@ -55,8 +63,8 @@ def field_views(schema: Any, result: Any = None) -> list[FieldView]:
     stats = result.stats if result is not None else {}
     explanations = result.explanations if result is not None else {}
     return [FieldView(path, f.type, f.required, stats.get(path, stats.get(source)),
-                      explanations.get(path, explanations.get(source, "")))
-            for path, source, f in _walk(schema.fields)]
+                      explanations.get(path, explanations.get(source, "")), stored if stored != path else "")
+            for path, source, stored, f in _walk(schema.fields)]
 
 
 def _values(events: list[dict], path: str) -> list[Any]:
@@ -100,14 +108,15 @@ def _epoch(text: Any) -> float | None:
 def histogram(view: FieldView, events: list[dict]) -> tuple[list[int], str, str] | None:
     """(counts per bucket, low label, high label) of a number or timestamp field's values, or None."""
     if view.type == "timestamp":
-        raw = [v for v in _values(events, view.path) if isinstance(v, str)]
+        raw = [v for v in _values(events, view.stored_path) if isinstance(v, str)]
         points = [t for t in map(_epoch, raw) if t is not None]
         if len(points) < 2:
             return None
         counts, lo, hi = bucket_counts(points, HISTOGRAM_BUCKETS)
         return counts, min(raw)[:19], max(raw)[:19]
     if view.type in NUMERIC:
-        points = [float(v) for v in _values(events, view.path) if isinstance(v, int | float) and not isinstance(v, bool)]
+        points = [float(v) for v in _values(events, view.stored_path)
+                  if isinstance(v, int | float) and not isinstance(v, bool)]
         if len(points) < 2:
             return None
         counts, lo, hi = bucket_counts(points, HISTOGRAM_BUCKETS)

@@ -16,7 +16,6 @@ from rich.text import Text
 from screens.shell import safe
 
 KEEP_PER_RULE = 1000  # matches (and errors) kept per rule for display; counts stay exact
-CANCEL_CHECK = 500
 
 
 @dataclass(slots=True)
@@ -29,7 +28,9 @@ class RuleRun:
     summary: dict[str, dict] = field(default_factory=dict)  # AlertGrouper.summary()
     invalid: list = field(default_factory=list)  # InvalidSpec of rules that failed to load
     sources: dict[str, str] = field(default_factory=dict)  # rule_id -> its `def rule(...)` source
-    cancelled: bool = False
+    cancelled: bool = False  # stopped by the user: the counts are those of the first `done` events
+    done: int = 0  # events whose every rule result is in
+    suspended: dict[str, Any] = field(default_factory=dict)  # rule_id -> runs.SuspendedRule
 
     def count(self, rule_id: str, what: str) -> int:
         return int(self.summary.get(rule_id, {}).get(what, 0))
@@ -45,8 +46,14 @@ def event_log_types(events: Iterable[dict], log_type: str | None) -> tuple[str, 
     return tuple(seen)
 
 
-def run_rules(engine, events: list[dict], log_type: str | None, cancelled: Callable[[], bool]) -> RuleRun:
-    """Every enabled rule for the events' log types over every event, grouped into alerts as Panther would."""
+def run_rules(engine, events: list[dict], log_type: str | None, cancelled: Callable[[], bool],
+              progress: Callable[[Any], None] | None = None) -> RuleRun:
+    """Every enabled rule for the events' log types over every event, grouped into alerts as Panther would.
+
+    `cancelled()` is polled by the engine while the rule worker works (it is killed when it turns true);
+    the run then holds the results of the events done so far, marked `cancelled`. `progress(stats)` gets
+    the engine's RunStats (events done, rules suspended) after every batch and every strike.
+    """
     from workbench.detections.grouping import AlertGrouper
 
     log_types = event_log_types(events, log_type)
@@ -54,10 +61,8 @@ def run_rules(engine, events: list[dict], log_type: str | None, cancelled: Calla
     specs = list({s.rule_id: s for s in specs}.values())
     run = RuleRun(log_types, specs, events=len(events), invalid=list(engine.invalid))
     grouper = AlertGrouper.for_rules(specs)
-    for i, result in enumerate(engine.run_events(events)):
-        if i % CANCEL_CHECK == 0 and cancelled():
-            run.cancelled = True
-            break
+    stats = None
+    for result in engine.run_events(events, cancelled=cancelled, progress=progress):
         grouper.add(result)
         if result.error:
             kept = run.errors.setdefault(result.rule_id, [])
@@ -67,6 +72,10 @@ def run_rules(engine, events: list[dict], log_type: str | None, cancelled: Calla
             kept = run.matches.setdefault(result.rule_id, [])
             if len(kept) < KEEP_PER_RULE:
                 kept.append(result)
+    stats = engine.last_run
+    run.cancelled = stats.partial
+    run.done = stats.events if stats.partial else len(events)
+    run.suspended = dict(stats.suspended)
     run.summary = grouper.summary()
     run.sources = {s.rule_id: rule_function_source(s.py_path) for s in specs}
     return run
@@ -134,6 +143,12 @@ def rule_info(spec, run: RuleRun | None, root=None) -> Text:
                                   f", {s.get('dedup_groups', 0):,} dedup groups, ",
                                   (f"{s.get('alerts', 0):,} alerts", "bold" if s.get("alerts") else ""),
                                   (f", {s.get('errors', 0):,} errors", "bold red" if s.get("errors") else "")))
+        suspended = run.suspended.get(spec.rule_id)
+        if suspended is not None:
+            out.append("\n")
+            out.append_text(safe.join((f"suspended after {suspended.strikes} strikes", "bold red"),
+                                      f": not run on {suspended.not_run:,} events; last: ",
+                                      (suspended.reason, "red")))
         source = run.sources.get(spec.rule_id)
         if source:
             _section(out, "What decides a match", source, "cyan")

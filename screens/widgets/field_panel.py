@@ -38,6 +38,9 @@ def field_detail(view: FieldView, events: list[dict] | None = None) -> Text:
     """The detail text for one field: statistics, a histogram of parsed values, and why it has its type."""
     out = safe.join((view.path, "bold"), "  ", (view.type, "bold cyan"), ("  required" if view.required else "", "dim"))
     out.append("\n")
+    if view.stored:  # the name rules and p_any_* see differs from the name in the logs
+        out.append_text(safe.join(("stored as ", "dim"), (view.stored, "bold")))
+        out.append("\n")
     st = view.stats
     if st is not None:
         out.append_text(safe.join(("present ", "dim"), f"{st.present:,} of {st.total:,} ({view.presence:.1%})",

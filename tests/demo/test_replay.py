@@ -372,3 +372,51 @@ def test_an_unreachable_scheduler_is_one_sentence(setup, tmp_path):
     with pytest.raises(WorkbenchError, match="Cannot reach the Dask scheduler at tcp://127"):
         run_replay(config, source, ReplayOptions(since=since, until=until, scheduler="tcp://127.0.0.1:9",
                                                  results_path=tmp_path / "r.jsonl"))
+
+
+def _cli_config(demo, schemas: Path, path: Path) -> Path:
+    """The demo's workbench.yaml with the test schemas, its credentials file by absolute path."""
+    cfg = yaml.safe_load(demo.config_path.read_text())
+    cfg["schemas"] = [str(schemas)]
+    for s in cfg["sources"].values():
+        if s.get("credentials_file"):
+            s["credentials_file"] = str((demo.config_path.parent / s["credentials_file"]).resolve())
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+@pytest.mark.slow
+def test_cli_replay_on_a_command_line_cluster_gives_the_local_cluster_counts(demo, content, setup, reference, tmp_path):
+    """`dask scheduler` and two `dask worker` processes started from the command line, as a user or a cluster
+    manager starts them, and `workbench replay --scheduler tcp://…` run against them: exactly the counts of
+    a LocalCluster replay (and of the plain loop)."""
+    from cli_cluster import CliCluster
+
+    schemas, rules = content
+    config, source, since, until = setup
+    local = run_replay(config, source, ReplayOptions(since=since, until=until, workers=2,
+                                                     results_path=tmp_path / "local.jsonl"))
+    assert counts(local) == reference
+    path = _cli_config(demo, schemas, tmp_path / "workbench.yaml")
+    with CliCluster(2, log_dir=tmp_path) as cluster:
+        proc = subprocess.run(
+            [sys.executable, "-m", "workbench.cli", "replay", "--config", str(path), "--source", "demo",
+             "--since", since.isoformat(), "--until", until.isoformat(), "--rules", str(rules),
+             "--scheduler", cluster.address, "--results", str(tmp_path / "cli.jsonl"), "--json"],
+            capture_output=True, text=True, timeout=300, cwd=REPO)
+        assert proc.returncode == 0, proc.stderr
+        r = json.loads(proc.stdout)
+        assert r["scheduler"] == cluster.address and r["workers"] == 2 and r["complete"]
+        assert len(set(r["worker_processes"])) == 2  # both command-line workers ran tasks
+        assert counts(_Json(r)) == counts(local)
+        assert all(p.poll() is None for p in cluster.procs)  # the replay only connected: the cluster runs on
+
+
+class _Json:
+    """A `--json` result where `counts` expects a ReplayResult."""
+
+    def __init__(self, d: dict):
+        self.d = d
+
+    def to_json(self) -> dict:
+        return self.d

@@ -135,3 +135,19 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypat
     with pytest.raises(OSError):
         atomic_write(path, "new\n")
     assert path.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["s.yml"]
+
+
+def test_field_views_show_the_stored_name_beside_the_source_name():
+    from screens.presenters.field_view import field_views
+    from screens.widgets.field_panel import field_detail
+    from workbench.schema import load_schema
+
+    schema = load_schema("schema: Custom.S\nfields:\n  - {name: '@timestamp', type: timestamp, timeFormats: [unix]}\n"
+                         "  - name: user.info\n    type: object\n    fields:\n      - {name: a b, type: int}\n"
+                         "  - {name: plain, type: string}\n")
+    views = {v.path: v for v in field_views(schema)}
+    assert views["@timestamp"].stored == "at_sign_timestamp"
+    assert views["user.info.a b"].stored == "user_info.a_b"
+    assert views["plain"].stored == ""
+    text = field_detail(views["user.info.a b"], [{"user_info": {"a_b": 3}}, {"user_info": {"a_b": 5}}]).plain
+    assert "stored as user_info.a_b" in text

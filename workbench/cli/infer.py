@@ -108,6 +108,12 @@ def run(args: argparse.Namespace) -> int:
     total = sum(1 for o in outcomes if o is not None)  # skipped lines (blank, CSV header) are not records
     if args.explain:
         print(clean(describe(result)), file=sys.stderr)
+    else:
+        for w in result.warnings:
+            print(f"WARNING: {clean(w)}", file=sys.stderr)
+    if result.managed_schema:
+        print(f"note: this is a layout Panther knows: its managed schema {result.managed_schema} reads it too",
+              file=sys.stderr)
     print(f"inferred {result.schema.name} ({result.format}, {len(result.schema.fields)} top-level fields) from "
           f"{result.events} events in {result.shapes} shapes; it parses {parsed}/{total} sampled records", file=sys.stderr)
     return 0

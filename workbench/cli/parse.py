@@ -33,6 +33,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _warn_event_time(schemas) -> None:
+    """Loud, on stderr: a schema without an event time (or with a yearless one) dates events wrongly."""
+    from workbench.safetext import one_line
+    from workbench.schema.advice import event_time_warnings
+
+    for s in schemas:
+        for w in event_time_warnings(s):
+            print(f"WARNING: {one_line(s.name)}: {one_line(w)}", file=sys.stderr)
+
+
 def _load_schemas(paths: list[str]) -> tuple[dict, list[str]]:
     """Schemas from --schema; anything that is not a schema file is handed back as an input."""
     from workbench.schema import load_schema, load_schema_dir
@@ -59,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     schemas, extra_inputs = _load_schemas(args.schema)
     inputs = [*extra_inputs, *args.inputs]
+    _warn_event_time(schemas.values())
     if inputs and (args.config or args.source):
         raise WorkbenchError("Give either INPUT… files or --config/--source, not both.")
     out = sys.stdout.buffer

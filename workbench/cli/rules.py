@@ -3,7 +3,8 @@
     workbench rules test [--path DIR] [--filter KEY=VALUE…] [--rule-id ID…] [--json]
     workbench rules run --path DIR (--events FILE.ndjson | --config C --source S [--prefix P] [--since 7d])
 
-Exit codes: 0 all good; 1 a failed test or invalid spec (test), or a rule error (run); 2 usage problems.
+Exit codes: 0 all good; 1 a failed test or invalid spec (test), or a rule error (run); 2 usage problems;
+130 a run cancelled with Ctrl+C (the results so far are printed, marked partial).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from workbench.cli.common import add_source_args, source_from_args
 from workbench.errors import WorkbenchError
@@ -64,6 +66,9 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=1.0, metavar="S", help="per-call timeout in seconds (default 1)")
     p.add_argument("--python", metavar="PATH", help="run rule code under this interpreter (e.g. the content "
                                                     "repo's venv), so its imports resolve there")
+    p.add_argument("--max-strikes", type=int, default=3, metavar="N",
+                   help="calls of one rule that may time out or kill the rule worker before the rule is "
+                        "suspended for the rest of the run (default 3)")
 
 
 def _engine(path: Path, args: argparse.Namespace, *, for_tests: bool = False):
@@ -83,7 +88,8 @@ def _engine(path: Path, args: argparse.Namespace, *, for_tests: bool = False):
     from workbench.detections import RuleEngine
 
     try:
-        return RuleEngine(path, timeout=args.timeout, auto_reload=False, worker=worker)
+        return RuleEngine(path, timeout=args.timeout, auto_reload=False, worker=worker,
+                          max_strikes=args.max_strikes)
     except BaseException:
         worker.stop()
         raise
@@ -155,98 +161,185 @@ def _ndjson_events(path: str, bad: list[str]) -> Iterator[dict]:
             f.close()
 
 
-def _source_events(args: argparse.Namespace, bad: list[str], counts: dict) -> tuple[Iterator[dict], Path | None]:
-    from workbench.cli.progress import Progress
+def _source_objects(args: argparse.Namespace, config: Any, source: Any, bad: list[str], counts: dict) -> Iterator[list]:
+    """One list of Records per readable object under `--config/--source` (unreadable ones go to `bad`)."""
+    from workbench.events.pipeline import iter_object_batches
+
+    for ref, got in iter_object_batches(config, source, prefix=args.prefix, since=parse_time(args.since),
+                                        until=parse_time(args.until), limit=args.limit, counts=counts):
+        if isinstance(got, list):
+            yield got
+        else:
+            bad.append(f"{ref.key}: {got.message}")
+
+
+def _source_events(args: argparse.Namespace, bad: list[str], counts: dict) -> Iterator[dict]:
+    """Events parsed in this process (for a worker under `--python`, which may not have our parsers)."""
     from workbench.events.pipeline import iter_events
 
     config, source = source_from_args(args)
-    progress = Progress(f"reading {source.name}")
+    for item in iter_events(config, source, prefix=args.prefix, since=parse_time(args.since),
+                            until=parse_time(args.until), limit=args.limit, counts=counts):
+        if isinstance(item, dict):
+            yield item
+        else:
+            bad.append(str(item))
 
-    def gen() -> Iterator[dict]:
-        try:
-            for item in iter_events(config, source, prefix=args.prefix, since=parse_time(args.since),
-                                    until=parse_time(args.until), limit=args.limit, counts=counts,
-                                    progress=lambda done, total: progress.update(
-                                        done, total, events=counts.get("events", 0))):
-                if isinstance(item, dict):
-                    yield item
-                else:
-                    bad.append(str(item))
-        finally:
-            progress.close(f"read {counts.get('objects', 0)} objects, {counts.get('events', 0)} events"
-                           + (f", {counts.get('errors', 0)} unparsed lines" if counts.get("errors") else ""))
 
-    return gen(), config.rules_dir
+class _Interrupt:
+    """Ctrl+C (SIGINT) asks the run to stop: it ends within a second with the results so far, marked
+    partial. A second Ctrl+C interrupts at once, as usual."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: Any = None
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def __enter__(self) -> _Interrupt:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, _signum: int, _frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     import os
 
+    from workbench.cli.progress import Progress
     from workbench.detections import AlertGrouper
 
     if args.events and (args.config or args.source):
         raise WorkbenchError("Use either --events or --config/--source, not both.")
     if not args.events and not (args.config or os.environ.get("WORKBENCH_CONFIG")):
         raise WorkbenchError("Give events to run on: --events FILE.ndjson, or --config FILE --source NAME.")
+    if args.max_strikes < 1:
+        raise WorkbenchError("--max-strikes must be at least 1.")
     bad: list[str] = []
     counts: dict = {}
+    objects = None
     if args.events:
         events, rules_dir = _ndjson_events(args.events, bad), None
     else:
-        events, rules_dir = _source_events(args, bad, counts)
+        config, source = source_from_args(args)
+        rules_dir = config.rules_dir
+        if args.python:
+            events = _source_events(args, bad, counts)
+        else:
+            objects = _source_objects(args, config, source, bad, counts)
     path = Path(args.path) if args.path else (rules_dir or Path("."))
     wanted = set(args.rule_ids)
-    n_events = 0
+    n_read = 0
 
     def counted(it: Iterator[dict]) -> Iterator[dict]:
-        nonlocal n_events
+        nonlocal n_read
         for e in it:
-            n_events += 1
+            n_read += 1
             yield e
 
-    with _engine(path, args) as engine:
+    progress = Progress("rules")
+
+    def show(stats) -> None:
+        extra = {"objects": counts["objects"]} if counts.get("objects") else {}
+        if stats.suspended:
+            extra["suspended"] = len(stats.suspended)
+        progress.update(max(stats.events, stats.evaluated), **extra)
+
+    with _engine(path, args) as engine, _Interrupt() as interrupted:
         for inv in engine.invalid:
             print(f"invalid: {one_line(inv.message, 1000)}", file=sys.stderr)
         grouper = AlertGrouper.for_rules(engine.rules)
-        for res in engine.run_events(counted(events)):
-            if wanted and res.rule_id not in wanted:
-                continue
-            grouper.add(res)
-            if args.ndjson and (res.matched or res.error):
-                out = res.to_json()
-                out["p_row_id"] = res.event.get("p_row_id") if isinstance(res.event, dict) else None
-                out["p_event_time"] = res.event.get("p_event_time") if isinstance(res.event, dict) else None
-                if res.error:
-                    out["traceback"] = res.traceback
-                print(json.dumps(out, default=str))
+        if objects is not None:
+            from workbench.events.pipeline import worker_parser
+
+            results = engine.run_objects(objects, worker_parser(config, source), cancelled=interrupted,
+                                         progress=show)
+        else:
+            results = engine.run_events(counted(events), cancelled=interrupted, progress=show)
+        try:
+            for res in results:
+                if wanted and res.rule_id not in wanted:
+                    continue
+                grouper.add(res, count_event=objects is None)
+                if args.ndjson and (res.matched or res.error):
+                    out = res.to_json()
+                    out["p_row_id"] = res.event.get("p_row_id") if isinstance(res.event, dict) else None
+                    out["p_event_time"] = res.event.get("p_event_time") if isinstance(res.event, dict) else None
+                    if res.error:
+                        out["traceback"] = res.traceback
+                    print(json.dumps(out, default=str))
+        finally:
+            results.close()
+        stats = engine.last_run
+        if objects is not None:
+            for rid, n in stats.applied.items():
+                if not wanted or rid in wanted:
+                    not_run = stats.suspended[rid].not_run if rid in stats.suspended else 0
+                    grouper.add_counts(rid, n, not_run)
         rule_ids = [r.rule_id for r in engine.rules if not wanted or r.rule_id in wanted]
         invalid = engine.invalid
+    partial = stats.partial or interrupted.requested
+    # a partial run counts the events whose results are all in, not those read ahead of them
+    n_events = stats.events if objects is not None or partial else n_read
+    progress.close(f"rules: {n_events:,} events" + (f", {len(stats.suspended)} rules suspended" if stats.suspended else "")
+                   + (" (cancelled: partial results)" if partial else ""))
+    bad += [f"unparsed: {e}" for e in stats.parse_error_sample]
+    n_bad = len(bad) + max(0, stats.parse_errors - len(stats.parse_error_sample))
     for line in bad[:20]:
         print(f"skipped: {one_line(line, 500)}", file=sys.stderr)
     if len(bad) > 20:
         print(f"skipped: … and {len(bad) - 20} more unreadable lines", file=sys.stderr)
+    for rid, sus in sorted(stats.suspended.items()):
+        print(f"suspended: {rid} after {sus.strikes} strikes ({one_line(sus.reason, 300)}); "
+              f"not run on {sus.not_run:,} events", file=sys.stderr)
+    for line in stats.errors:
+        print(f"error: {one_line(line, 500)}", file=sys.stderr)
     summary = grouper.summary()
     per_rule = {rid: summary.get(rid, {"events": 0, "matches": 0, "errors": 0, "dedup_groups": 0, "alerts": 0})
                 for rid in rule_ids}
-    errors = sum(v["errors"] for v in per_rule.values())
+    errors = sum(v["errors"] for v in per_rule.values()) + len(stats.errors)
     if args.json:
         print(json.dumps({
-            "events": n_events, "unreadable": len(bad), "rules": per_rule,
+            "events": n_events, "unreadable": n_bad, "rules": per_rule,
             "matches": sum(v["matches"] for v in per_rule.values()), "errors": errors,
             "alerts": [a.to_json() for a in grouper.alerts() if a.alert and a.rule_id in per_rule],
             "invalid": [i.message for i in invalid],
+            "partial": partial,
+            "suspended": {rid: s for rid, s in stats.suspended_json().items() if rid in per_rule},
         }, default=str))
     elif not args.ndjson:
-        _print_table(per_rule, grouper, n_events, len(bad))
+        _print_table(per_rule, grouper, n_events, n_bad, partial)
+    if partial:
+        return 130
     return 1 if errors else 0
 
 
-def _print_table(per_rule: dict, grouper, n_events: int, n_bad: int) -> None:
+def _print_table(per_rule: dict, grouper, n_events: int, n_bad: int, partial: bool = False) -> None:
     from workbench.detections.report import table
 
     rows = [[rid, str(v["events"]), str(v["matches"]), str(v["errors"]), str(v["dedup_groups"]), str(v["alerts"])]
+            + ([f"{v['not_run']:,}"] if any(x.get("not_run") for x in per_rule.values()) else [])
             for rid, v in sorted(per_rule.items())]
-    for line in table(rows, ["RULE", "EVENTS", "MATCHES", "ERRORS", "DEDUP GROUPS", "ALERTS"]):
+    header = ["RULE", "EVENTS", "MATCHES", "ERRORS", "DEDUP GROUPS", "ALERTS"]
+    if any(v.get("not_run") for v in per_rule.values()):
+        header.append("NOT RUN (SUSPENDED)")
+        for row, (_rid, v) in zip(rows, sorted(per_rule.items()), strict=True):
+            row[-1] = f"{v.get('not_run', 0):,}"
+    for line in table(rows, header):
         print(line)
     alerts = [a for a in grouper.alerts() if a.alert and a.rule_id in per_rule]
     if alerts:
@@ -259,4 +352,5 @@ def _print_table(per_rule: dict, grouper, n_events: int, n_bad: int) -> None:
         if len(alerts) > len(shown):
             print(f"(latest {len(shown)} of {len(alerts)} alerts; --json or --ndjson for all)")
     print(f"\n{n_events} events, {sum(v['matches'] for v in per_rule.values())} matches, "
-          f"{len(alerts)} alerts" + (f", {n_bad} unreadable lines skipped" if n_bad else ""))
+          f"{len(alerts)} alerts" + (f", {n_bad} unreadable lines skipped" if n_bad else "")
+          + (" (cancelled: partial results)" if partial else ""))

@@ -122,8 +122,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             out.mkdir(parents=True, exist_ok=True)
             files: dict[str, list[bytes]] = {}
+            names: dict[str, str] = {}  # key -> file: an object's records share one key pattern
             for rec in result.records:
-                files.setdefault(_file_for(key_pattern(rec.key)), []).append(orjson.dumps(rec.to_json()))
+                name = names.get(rec.key)
+                if name is None:
+                    name = names[rec.key] = _file_for(key_pattern(rec.key))
+                files.setdefault(name, []).append(orjson.dumps(rec.to_json()))
             for name, lines in files.items():
                 (out / name).write_bytes(b"\n".join(lines) + b"\n")
         except OSError as e:

@@ -1,7 +1,8 @@
-"""`workbench schema validate FILE…` and `workbench schema test PATH…` (Panther schema YAML and test files).
+"""`workbench schema validate FILE…`, `workbench schema test PATH…` and `workbench schema codegen FILE`.
 
 validate prints `file:line:column: problem` for every problem (exit 1 if any); test runs every
-`*_tests.yml` against the schemas found beside it and prints PASS/FAIL per test (exit 1 on any failure).
+`*_tests.yml` against the schemas found beside it and prints PASS/FAIL per test (exit 1 on any failure);
+codegen prints the Python the parser generates for a schema (the file names are the ones tracebacks show).
 """
 
 from __future__ import annotations
@@ -32,7 +33,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     w.add_argument("--out", required=True, metavar="FILE", help="test file to write, e.g. schemas/MyLog_tests.yml")
     w.add_argument("--limit", type=int, default=10, metavar="N", help="at most N tests (default 10)")
     w.set_defaults(func=run_write_test)
+    c = sub.add_parser("codegen", help="print the Python source the parser generates for a schema")
+    c.add_argument("schema", metavar="FILE", help="the schema YAML")
+    c.set_defaults(func=run_codegen)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
+
+
+def run_codegen(args: argparse.Namespace) -> int:
+    from workbench.parse import generated_source
+    from workbench.schema import load_schema
+
+    sys.stdout.write(generated_source(load_schema(args.schema)))
+    return 0
 
 
 def _schema_files(paths: list[str]) -> list[Path]:
@@ -54,6 +66,8 @@ def run_validate(args: argparse.Namespace) -> int:
     import orjson
 
     from workbench.schema import load_schema, validate_schema_text
+    from workbench.schema.advice import schema_warnings
+    from workbench.source.signatures import shipped_log_types
 
     bad = 0
     results = []
@@ -73,6 +87,7 @@ def run_validate(args: argparse.Namespace) -> int:
             s = load_schema(text)
             entry["schema"] = s.name
             entry["fields"] = len(s.fields)
+            entry["warnings"] = schema_warnings(s, shipped_log_types())  # valid, but worth knowing (no event time …)
         results.append(entry)
     if args.json:
         sys.stdout.write(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -82,6 +97,8 @@ def run_validate(args: argparse.Namespace) -> int:
                 print(f"ok   {one_line(r['file'])} ({r.get('schema') or 'unnamed'}, {r.get('fields', 0)} fields)")
             for p in r["problems"]:
                 print(f"{one_line(r['file'])}:{p['line']}:{p['column']}: {one_line(p['message'])}")
+            for w in r.get("warnings", ()):
+                print(f"{one_line(r['file'])}: warning: {one_line(w)}")
     return 1 if bad else 0
 
 

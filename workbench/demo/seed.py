@@ -73,14 +73,16 @@ class DemoInfo:
     keys_by_top: dict[str, int]
 
 
-def clients(endpoint: str, region: str = "us-east-1"):
-    """Plain boto3 clients on the demo endpoint (dummy keys: moto checks no credentials)."""
+def clients(endpoint: str, region: str = "us-east-1", *, access_key: str = "testing", secret_key: str = "testing",
+            services: tuple[str, ...] = ("s3", "sns", "sqs", "iam", "kms", "sts")):
+    """Plain boto3 clients on the demo endpoint (dummy keys: moto checks no credentials; another local S3
+    server may check its own)."""
     import boto3
     from botocore.config import Config
 
-    kw = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing",
+    kw = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
               config=Config(max_pool_connections=32, retries={"mode": "standard"}))
-    return {name: boto3.client(name, **kw) for name in ("s3", "sns", "sqs", "iam", "kms", "sts")}
+    return {name: boto3.client(name, **kw) for name in services}
 
 
 def history(spec: DemoSpec) -> list[PutSpec]:
@@ -126,13 +128,23 @@ def put_object(s3, bucket: str, put: PutSpec, kms_key_id: str | None) -> None:
     s3.put_object(Bucket=bucket, Key=put.key, Body=put.body, **extra)
 
 
+def seed_history(s3, spec: DemoSpec, *, bucket: str = BUCKET, kms_key_id: str | None = None) -> list[PutSpec]:
+    """Create `bucket` and upload the spec's whole history through the plain S3 API, so any S3 server (moto,
+    another local implementation, a real bucket) holds the same partitioned multi-format objects.
+    Without `kms_key_id` the CloudTrail prefix is stored unencrypted."""
+    if spec.region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": spec.region})
+    puts = history(spec)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda p: put_object(s3, bucket, p, kms_key_id), puts))
+    return puts
+
+
 def seed(endpoint: str, spec: DemoSpec, config_dir: Path, *, repo_root: Path | None = None) -> DemoInfo:
     c = clients(endpoint, spec.region)
     s3, sns, sqs, iam, kms = c["s3"], c["sns"], c["sqs"], c["iam"], c["kms"]
-    if spec.region == "us-east-1":
-        s3.create_bucket(Bucket=BUCKET)
-    else:
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": spec.region})
     key_id = kms.create_key(Description="workbench demo: CloudTrail objects")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=KMS_ALIAS, TargetKeyId=key_id)
     role_arn = iam.create_role(
@@ -149,9 +161,7 @@ def seed(endpoint: str, spec: DemoSpec, config_dir: Path, *, repo_root: Path | N
             {"Effect": "Allow", "Action": ["sqs:*", "sns:Subscribe", "sns:Unsubscribe", "sns:ListSubscriptionsByTopic"],
              "Resource": "*"}]}))
 
-    puts = history(spec)
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda p: put_object(s3, BUCKET, p, key_id), puts))
+    puts = seed_history(s3, spec, kms_key_id=key_id)
 
     topic_arn = sns.create_topic(Name=TOPIC)["TopicArn"]
     queue_url = sqs.create_queue(QueueName=QUEUE, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]

@@ -3,8 +3,10 @@
 Public API (imported lazily, so the rule worker process can import its own modules from this package
 without pulling in the loader's dependencies):
 
-    RuleEngine(path, *, timeout=1.0, python=None)   .rules .invalid .skipped .run_events() .run_tests()
-                                                    .reload() .changed_files() .close()  (context manager)
+    RuleEngine(path, *, timeout=1.0, python=None, max_strikes=3)
+                                                    .rules .invalid .skipped .run_events() .run_objects()
+                                                    .run_tests() .reload() .changed_files() .close()
+                                                    .last_run (RunStats: progress, strikes, suspended, partial)
     RuleResult, TestReport, CaseResult              plain results
     AlertGrouper, Alert                             dedup/threshold grouping, mergeable across partials
 """
@@ -20,6 +22,7 @@ _EXPORTS = {
     "TestReport": "workbench.detections.results",
     "CaseResult": "workbench.detections.results",
     "RuleTests": "workbench.detections.results",
+    "RunStats": "workbench.detections.runs",
     "AlertGrouper": "workbench.detections.grouping",
     "Alert": "workbench.detections.grouping",
     "RuleSpec": "workbench.detections.specs",

@@ -1,8 +1,9 @@
 """`RuleEngine`: load a content directory once, then run its rules over events and its unit tests.
 
 Rule code never runs in the caller's process: every evaluation goes to a reused worker process. When a
-call hangs or kills the worker, that call becomes the rule's error, the worker is restarted and the rest
-of the batch runs again without it. Edits to rule, helper or data-model files are picked up on the next
+call hangs or kills the worker, that call becomes that rule's error on that event, the worker is restarted
+and the batch goes on from its last partial reply; a rule that keeps doing it is suspended for the rest of
+the run (runs.py, runner.py). Edits to rule, helper or data-model files are picked up on the next
 run (`auto_reload`), re-importing only changed rule modules, or restarting the worker when a helper or
 data model changed (modules that imported the old helper would otherwise keep it).
 """
@@ -10,6 +11,7 @@ data model changed (modules that imported the old helper would otherwise keep it
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,17 +27,18 @@ from workbench.detections.results import (
     RuleTests,
     TestReport,
     decide_case,
-    new_no_match,
     no_match_class,
 )
+from workbench.detections.runner import EventRuns
+from workbench.detections.runs import DEFAULT_MAX_STRIKES, EMPTY, Loaded, RunStats
 from workbench.detections.specs import Content, InvalidSpec, RuleSpec, load_content
 
-BATCH_EVENTS = 1000  # events per worker request: large enough to amortise the round trip
 RELOAD_CHECK_INTERVAL = 0.5  # seconds between file scans in auto-reload mode
-MAX_RETRIES = 50  # crashes tolerated within one batch before the rest of it is given up
+MAX_RETRIES = 50  # crashes tolerated within one unit-test run before the rest of it is given up
 TEST_PRELOAD = ("unittest.mock",)  # what a worker for unit tests imports at start-up
 _new = object.__new__
 _Fragment = getattr(orjson, "Fragment", None)  # orjson ≥ 3.9.11
+
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class ReloadSummary:
         return bool(self.changed)
 
 
-class RuleEngine:
+class RuleEngine(EventRuns):
     """Rules from `path` (panther-analysis layout), evaluated in an isolated worker process.
 
     `timeout` is per function call, in seconds; `python` runs the worker under another interpreter
@@ -56,15 +59,26 @@ class RuleEngine:
     is a `WorkerProcess` already started by the caller (the CLI starts it before importing this module,
     so the worker's start-up overlaps those imports); the other worker arguments are then ignored.
 
-    One engine talks to one worker over one pipe, so it is not thread-safe: use it from one thread at a
-    time (hold a lock, or keep an engine per thread).
+    `max_strikes`: calls of one rule that may cost the worker its life (timeout, crash, exit, MemoryError)
+    in one run before the rule is suspended for the rest of that run.
+
+    Thread-safe: one lock covers each request to the worker and its whole reply (never a `yield`), and
+    every request carries an id that every frame of its reply carries back, so runs, unit-test runs and
+    reloads from several threads take turns and never read each other's replies.
     """
 
     def __init__(self, path: str | os.PathLike, *, timeout: float = 1.0, python: str | None = None,
                  memory_mb: int = 2048, auto_reload: bool = True, cwd: Path | None = None,
-                 for_tests: bool = False, worker: WorkerProcess | None = None):
+                 for_tests: bool = False, worker: WorkerProcess | None = None,
+                 max_strikes: int = DEFAULT_MAX_STRIKES):
         self.path = Path(path)
         self.timeout = timeout
+        self.max_strikes = max_strikes
+        self.last_run = RunStats()
+        self._lock = threading.RLock()
+        self._state = EMPTY
+        self._worker_has: tuple[int, int] = (-1, -1)  # (worker.starts, generation) of the content it holds
+        self._parsers_sent: dict[str, int] = {}  # parser key -> worker.starts it was built in
         self.auto_reload = auto_reload
         self._cwd = cwd
         # unit tests with Mocks need unittest.mock in the worker: a worker made for tests imports it at
@@ -92,13 +106,15 @@ class RuleEngine:
     @property
     def rules(self) -> list[RuleSpec]:
         """Loaded rules that imported cleanly (invalid ones are in `.invalid`)."""
-        self._ensure_loaded()
-        return [r for r in self._ordinals.values()]
+        with self._lock:
+            self._ensure_loaded()
+            return [r for r in self._ordinals.values()]
 
     @property
     def invalid(self) -> list[InvalidSpec]:
-        self._ensure_loaded()
-        return list(self._content.invalid) + self._load_errors
+        with self._lock:
+            self._ensure_loaded()
+            return list(self._content.invalid) + self._load_errors
 
     @property
     def skipped(self):
@@ -155,6 +171,10 @@ class RuleEngine:
 
     def reload(self, *, force: bool = False) -> ReloadSummary:
         """Pick up edits: re-read specs, re-import changed rules, restart the worker if helpers changed."""
+        with self._lock:
+            return self._reload(force)
+
+    def _reload(self, force: bool) -> ReloadSummary:
         changed = self.changed_files()
         if not changed and not force:
             return ReloadSummary((), False)
@@ -194,6 +214,13 @@ class RuleEngine:
         self._last_check = now
         self.reload()
 
+    def _publish(self, load_msg: bytes) -> None:
+        """The content just loaded into the worker becomes the engine's current state (one object)."""
+        gen = self._state.generation + 1
+        self._state = Loaded(gen, dict(self._ordinals), {k: list(v) for k, v in self._by_type.items()},
+                              dict(self._no_match_of), dict(self._no_match), load_msg)
+        self._worker_has = (self.worker.starts, gen) if self.worker.alive else (-1, -1)
+
     def _ensure_loaded(self, then: bytes | None = None) -> dict | WorkerCrash | None:
         """Load the content into the worker (once). `then`, a request to send right behind the load
         without waiting for its reply (saves a round trip), when both fit in the pipe so that writing
@@ -221,9 +248,9 @@ class RuleEngine:
                         self.worker.start()
                     piggyback = self.worker.fits_unread(len(body) + len(then))
                 if piggyback:
-                    self.worker.send(body)
-                    self.worker.send(then)
-                    reply = self.worker.receive()
+                    load_id = self.worker.send(body)
+                    then_id = self.worker.send(then)
+                    reply = self.worker.receive(load_id)
                 else:
                     reply = self.worker.request(msg)
             except WorkerCrash as crash:
@@ -236,6 +263,7 @@ class RuleEngine:
                     self._by_type = {}
                     self._no_match_of = {}
                     self._no_match = {}
+                    self._publish(b"")
                     return None
                 skip.append(culprit.rule_id)
                 self._load_errors.append(InvalidSpec(culprit.path, f"{culprit.path}: importing "
@@ -264,133 +292,30 @@ class RuleEngine:
         self._no_match_of = {r.rule_id: no_match_class(r.rule_id) for r in self._ordinals.values()}
         self._no_match = {lt: tuple(self._no_match_of[r.rule_id] for r in rules)
                           for lt, rules in self._by_type.items()}
+        self._publish(self._load_msg)
         if not piggyback or not self.worker.alive:  # not sent, or the worker exits after the load reply
             return None
         try:
-            return self.worker.receive()
+            return self.worker.receive(then_id)
         except WorkerCrash as crash:
             return crash
 
     def _request(self, payload: bytes | dict) -> dict:
         """One request to a loaded worker, starting (and loading) a new one after a crash."""
-        if not self.worker.alive:
-            try:
-                self.worker.request(self._load_msg)
-            except WorkerCrash as crash:
-                raise WorkerCrash(crash.kind, f"reloading the rules after a crash: {crash.message}", None, None) from None
+        self._ensure_worker(self._state)
         return self.worker.request(payload)
 
-    # --- rules over events -------------------------------------------------------------------------------
-
-    def rules_for(self, log_type: str | None) -> list[RuleSpec]:
-        """Enabled rules whose LogTypes include `log_type`, in load order."""
-        self._ensure_loaded()
-        return list(self._by_type.get(log_type, ())) if log_type else []
-
-    def run_events(self, events: Iterable[Mapping]) -> Iterator[RuleResult]:
-        """One RuleResult per enabled rule per event whose p_log_type it covers, in event order.
-
-        Pipelined: while the worker evaluates one batch, this process turns the previous batch's reply
-        into RuleResults (and the caller consumes them), so the two processes work at the same time.
-        """
-        self._maybe_reload()
-        self._ensure_loaded()
-        previous: tuple | None = None
-        in_flight = False
+    def _ensure_worker(self, state: Loaded) -> None:
+        """A live worker holding `state`'s content: (re)started and loaded when it is not."""
+        if self.worker.alive and self._worker_has == (self.worker.starts, state.generation):
+            return
+        if not state.load_msg:
+            return  # nothing loadable: requests get an empty worker, which knows no rule
         try:
-            for batch in self._batches(events):
-                try:
-                    body = orjson.dumps(batch, default=str)
-                except TypeError:  # a non-string key somewhere: that option doubles the cost, so only then
-                    body = orjson.dumps(batch, default=str, option=orjson.OPT_NON_STR_KEYS)
-                send_error = self._send_events(body, [])
-                in_flight = send_error is None
-                if previous is not None:
-                    yield from self._results(*previous)
-                in_flight = False
-                previous = (batch, *self._receive_events(body, send_error))
-            if previous is not None:
-                yield from self._results(*previous)
-        finally:
-            if in_flight and self.worker.alive:
-                # the caller stopped early: collect the reply so the next request reads its own
-                try:
-                    self.worker.receive()
-                except WorkerCrash:
-                    pass
-
-    def run_event(self, event: Mapping) -> list[RuleResult]:
-        return list(self.run_events([event]))
-
-    def _batches(self, events: Iterable[Mapping]) -> Iterator[list[Mapping]]:
-        """Events in batches, keeping only those some enabled rule applies to."""
-        by_type = self._by_type
-        batch: list[Mapping] = []
-        for event in events:
-            # `type(...) is dict` first: isinstance against an ABC costs more than the rest of the loop
-            if (type(event) is dict or isinstance(event, Mapping)) and event.get("p_log_type") in by_type:
-                batch.append(event)
-                if len(batch) >= BATCH_EVENTS:
-                    yield batch
-                    batch = []
-        if batch:
-            yield batch
-
-    def _send_events(self, body: bytes, crashed: Iterable) -> str | None:
-        """Send a batch to a loaded worker; the error text if the rules could not even be loaded."""
-        if not self.worker.alive:
-            try:
-                self.worker.request(self._load_msg)
-            except WorkerCrash as crash:
-                return f"reloading the rules after a crash: {crash.message}"
-        self.worker.send(b'{"op":"events","skip":' + orjson.dumps(sorted(crashed)) + b',"events":' + body + b"}")
-        return None
-
-    def _receive_events(self, body: bytes, send_error: str | None) -> tuple[dict, dict]:
-        """The reply to the batch just sent; after a crash, the batch runs again without the culprit."""
-        crashed: dict[tuple[int, int], str] = {}
-        for _attempt in range(MAX_RETRIES):
-            if send_error:
-                return {"error": send_error}, crashed
-            try:
-                return self.worker.receive(), crashed
-            except WorkerCrash as crash:
-                if crash.ident is None or (crash.ident, crash.ordinal) in crashed:
-                    return {"error": crash.message}, crashed
-                crashed[(crash.ident, crash.ordinal)] = crash.message
-                send_error = self._send_events(body, crashed)
-        return {"error": "the rule worker kept crashing; the rest of this batch was not evaluated"}, crashed
-
-    def _results(self, batch: Sequence[Mapping], reply: dict, crashed: dict) -> Iterator[RuleResult]:
-        """The batch's RuleResults, in event order. A generator, not a list: results the caller drops at
-        once are freed at once, instead of 10k of them surviving long enough to be promoted to the
-        collector's older generations (which made full collections walk the caller's whole heap)."""
-        by_type = self._by_type
-        ordinal_of = {id(r): i for i, r in self._ordinals.items()}
-        batch_error = reply.get("error")
-        got = {(i, ordinal): (res, stdout) for i, ordinal, res, stdout in reply.get("results") or ()}
-        no_match = self._no_match
-        touched = {i for i, _ in got} | {i for i, _ in crashed}
-        for i, event in enumerate(batch):
-            lt = event.get("p_log_type")
-            if i not in touched and not batch_error:
-                # the common case: no rule matched, failed or printed on this event
-                for cls in no_match[lt]:
-                    r = _new(cls)
-                    r.__dict__["event"] = event  # what new_no_match does, inlined: this loop is the hot path
-                    yield r
-                continue
-            for spec in by_type.get(lt, ()):
-                key = (i, ordinal_of[id(spec)])
-                entry = got.get(key) if got else None
-                if entry is not None:
-                    yield _result(spec, entry[0], entry[1], event)
-                elif key in crashed:
-                    yield RuleResult(spec.rule_id, False, error=f"rule: {crashed[key]}", event=event)
-                elif batch_error:
-                    yield RuleResult(spec.rule_id, False, error=batch_error, event=event)
-                else:
-                    yield new_no_match(self._no_match_of[spec.rule_id], event)
+            self.worker.request(state.load_msg, cancelled=None)
+        except WorkerCrash as crash:
+            raise WorkerCrash(crash.kind, f"reloading the rules after a crash: {crash.message}", None, None) from None
+        self._worker_has = (self.worker.starts, state.generation)
 
     # --- unit tests --------------------------------------------------------------------------------------
 
@@ -400,6 +325,11 @@ class RuleEngine:
 
         Disabled rules are tested too, as Panther's CLI does, unless `skip_disabled`.
         """
+        with self._lock:
+            return self._run_tests(rule_ids, filters, skip_disabled)
+
+    def _run_tests(self, rule_ids: Iterable[str] | None, filters: Mapping[str, Sequence[str]] | None,
+                   skip_disabled: bool) -> TestReport:
         self._maybe_reload()
         wanted = set(rule_ids) if rule_ids else None
 
@@ -469,7 +399,8 @@ class RuleEngine:
     # --- lifecycle ---------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        self.worker.stop()
+        with self._lock:
+            self.worker.stop()
 
     def __enter__(self) -> RuleEngine:
         return self
@@ -514,25 +445,3 @@ def _matches_filters(spec: RuleSpec, filters: Mapping[str, Sequence[str]] | None
         if hit == negate:
             return False
     return True
-
-
-def _result(spec: RuleSpec, res: Mapping, stdout: str, event: Any) -> RuleResult:
-    out = res.get("outputs") or {}
-    errors = res.get("errors") or {}
-    error = tb = None
-    if errors:
-        fn = next(iter(errors))
-        error = f"{fn}: {errors[fn][0]}"
-        tb = errors[fn][1] or None
-    ctx = out.get("alert_context")
-    dests = out.get("destinations")
-    matched = res.get("matched") is True
-    return RuleResult(
-        rule_id=spec.rule_id, matched=matched, title=out.get("title") if matched else None,
-        dedup=out.get("dedup") if matched else None, severity=out.get("severity") if matched else None,
-        alert_context=orjson.loads(ctx) if matched and ctx else None,
-        description=out.get("description") if matched else None,
-        reference=out.get("reference") if matched else None, runbook=out.get("runbook") if matched else None,
-        destinations=tuple(dests) if matched and dests is not None else None,
-        error=error, traceback=tb, stdout=stdout, event=event,
-    )

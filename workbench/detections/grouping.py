@@ -48,6 +48,7 @@ class RuleCounts:
     events: int = 0
     matches: int = 0
     errors: int = 0
+    not_run: int = 0  # events the rule applied to but did not run on (suspended)
 
 
 def event_epoch(event: Any) -> float:
@@ -70,17 +71,29 @@ class AlertGrouper:
         """From RuleSpecs (anything with rule_id, dedup_period_minutes, threshold)."""
         return cls({r.rule_id: (r.dedup_period_minutes, r.threshold) for r in rules})
 
-    def add(self, result: RuleResult) -> None:
+    def add(self, result: RuleResult, *, count_event: bool = True) -> None:
+        """One result. `count_event=False` for results whose events are counted by `add_counts` (a run
+        that gives out only matches and errors)."""
         c = self.counts.get(result.rule_id)
         if c is None:
             c = self.counts[result.rule_id] = RuleCounts()
-        c.events += 1
+        if count_event:
+            c.events += 1
+            if result.not_run:
+                c.not_run += 1
         if result.error:
             c.errors += 1
         if result.matched:
             c.matches += 1
             key = (result.rule_id, result.dedup or f"defaultDedupString:{result.rule_id}")
             self.matches.setdefault(key, []).append((event_epoch(result.event), result.title, result.severity))
+
+    def add_counts(self, rule_id: str, events: int, not_run: int = 0) -> None:
+        c = self.counts.get(rule_id)
+        if c is None:
+            c = self.counts[rule_id] = RuleCounts()
+        c.events += events
+        c.not_run += not_run
 
     def add_all(self, results: Iterable[RuleResult]) -> None:
         for r in results:
@@ -95,6 +108,7 @@ class AlertGrouper:
             mine.events += c.events
             mine.matches += c.matches
             mine.errors += c.errors
+            mine.not_run += c.not_run
         for key, items in other.matches.items():
             self.matches.setdefault(key, []).extend(items)
         return self
@@ -136,6 +150,8 @@ class AlertGrouper:
             gs = groups.get(rid, [])
             out[rid] = {"events": c.events, "matches": c.matches, "errors": c.errors,
                         "dedup_groups": len(gs), "alerts": sum(1 for a in gs if a.alert)}
+            if c.not_run:
+                out[rid]["not_run"] = c.not_run
         return out
 
 

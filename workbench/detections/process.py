@@ -22,6 +22,7 @@ import signal
 import struct
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,11 +153,12 @@ def _private_file(directory: str, prefix: str) -> tuple[int, str]:
 
 
 class WorkerCrash(Exception):
-    """The worker hung or died. `ident`/`ordinal` name the running call (None if it was between calls)."""
+    """The worker hung or died (or the caller cancelled, which kills it). `ident`/`ordinal` name the running
+    call (None if it was between calls)."""
 
     def __init__(self, kind: str, message: str, ident: int | None, ordinal: int | None):
         super().__init__(message)
-        self.kind = kind  # "timeout" or "died"
+        self.kind = kind  # "timeout", "died" or "cancelled"
         self.message = message
         self.ident = ident
         self.ordinal = ordinal
@@ -179,6 +181,9 @@ class WorkerProcess:
         self._pipe_size = 0  # bytes the request pipe holds unread (0: unknown)
         self._inbuf = bytearray()  # reply bytes read but not yet returned
         self.starts = 0
+        self._next_id = 0  # every request carries an id; every frame of its reply carries it back
+        self.last_id = 0  # the id of the request sent last
+        self.stale_frames = 0  # frames of an abandoned request that a later receive skipped
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
@@ -293,29 +298,42 @@ class WorkerProcess:
 
     # --- one request -------------------------------------------------------------------------------------
 
-    def request(self, payload: bytes | dict) -> dict:
+    def request(self, payload: bytes | dict, **kw: Any) -> dict:
         """Send one request and wait for its reply, killing the worker if a call hangs."""
-        self.send(payload)
-        return self.receive()
+        return self.receive(self.send(payload), **kw)
 
-    def send(self, payload: bytes | dict) -> None:
-        """Write one request; a worker that died on the way is reported by the next `receive()`."""
+    def send(self, payload: bytes | dict) -> int:
+        """Write one request and return its id; a worker that died on the way is reported by `receive()`.
+
+        The id goes first in the request's JSON object; the worker copies it into every frame it writes
+        back, so `receive(id)` can never take another request's reply for this one's.
+        """
         if not self.alive:
             self.start()
         body = payload if isinstance(payload, bytes) else orjson.dumps(payload, default=str,
                                                                      option=orjson.OPT_NON_STR_KEYS)
+        self._next_id += 1
+        rid = self.last_id = self._next_id
+        assert body[:1] == b"{", "a request is a JSON object"
+        body = b'{"id":%d,' % rid + body[1:] if body != b"{}" else b'{"id":%d}' % rid
         assert self.proc is not None and self.proc.stdin is not None
         self._send_failed = False
         try:
             self._write(HEADER.pack(len(body)) + body)
         except (BrokenPipeError, ConnectionResetError):
             self._send_failed = True
+        return rid
 
-    def receive(self) -> dict:
-        """Wait for the reply to the request sent last, killing the worker if a call hangs."""
+    def receive(self, rid: int | None = None, *, on_partial: Callable[[dict], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> dict:
+        """Wait for the final reply to request `rid` (default: the one sent last), killing the worker if a
+        call hangs. Frames of any other request (one whose caller gave up on it) are skipped, not returned.
+        A frame with `"partial": true` is an installment of the reply (`on_partial` gets it) and the wait
+        goes on. When `cancelled()` turns true, the worker is killed and WorkerCrash("cancelled") raised."""
         assert self.proc is not None and self.proc.stdout is not None
+        rid = self.last_id if rid is None else rid
         if self._send_failed:
-            raise self._crashed("died")
+            raise self._crashed("died", rid=rid)
         fd = self.proc.stdout.fileno()
         # bytes read past the previous reply: with two requests in flight, one read can hold both replies
         buf, self._inbuf = self._inbuf, bytearray()
@@ -328,15 +346,28 @@ class WorkerProcess:
                 need = HEADER.unpack_from(buf)[0] + HEADER.size
             if need is not None and len(buf) >= need:
                 reply = orjson.loads(bytes(buf[HEADER.size:need]))
-                self._inbuf = buf[need:]
+                del buf[:need]
+                need = None
+                if reply.get("id") != rid:
+                    self.stale_frames += 1
+                    continue
+                if reply.get("partial"):
+                    if on_partial is not None:
+                        on_partial(reply)
+                    continue
+                self._inbuf = buf
                 if reply.get("restart"):
                     self.stop()  # the worker exits after this reply (e.g. after a MemoryError)
                 return reply
+            if cancelled is not None and cancelled():
+                self._inbuf = bytearray()
+                self.stop()
+                raise WorkerCrash("cancelled", "cancelled", None, None)
             ready, _, _ = select.select([fd], [], [], poll)
             if ready:
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
-                    raise self._crashed("died")
+                    raise self._crashed("died", rid=rid)
                 buf += chunk
                 continue
             seq = self._slots[2]
@@ -354,9 +385,9 @@ class WorkerProcess:
             # call is judged by the CPU time it burned; a call that waits (sleep, I/O) is cut at a wall cap.
             cpu = self._cpu_seconds()
             if cpu is None or cpu_since is None or wall >= max(3 * limit, limit + 2):
-                raise self._crashed("timeout", limit)
+                raise self._crashed("timeout", limit, rid=rid)
             if cpu - cpu_since >= limit:
-                raise self._crashed("timeout", limit)
+                raise self._crashed("timeout", limit, rid=rid)
 
     def _cpu_seconds(self) -> float | None:
         """User + system CPU time of the worker so far (Linux /proc), or None where that is unknown."""
@@ -376,9 +407,10 @@ class WorkerProcess:
             n = os.write(self.proc.stdin.fileno(), view)
             view = view[n:]
 
-    def _crashed(self, kind: str, limit: float | None = None) -> WorkerCrash:
+    def _crashed(self, kind: str, limit: float | None = None, *, rid: int | None = None) -> WorkerCrash:
         slots = self._slots
-        running = slots is not None and slots[2] & 1
+        # slot 3 holds the id of the request the worker is on: a call of another request is not this one's
+        running = slots is not None and slots[2] & 1 and (rid is None or slots[3] == rid)
         ident = int(slots[0]) if running else None
         ordinal = int(slots[1]) if running else None
         if kind == "timeout":

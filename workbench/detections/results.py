@@ -20,7 +20,11 @@ SHOWN_FUNCTIONS = ("title", "dedup", "alert_context", "description", "reference"
 # attributes, so making one only stores the event. They compare, hash, print and pickle as RuleResults.
 @dataclass(frozen=True, eq=False)
 class RuleResult:
-    """What one rule said about one event. `error` is the first failing function as "fn: ExcType: msg"."""
+    """What one rule said about one event. `error` is the first failing function as "fn: ExcType: msg".
+
+    `not_run` (why) when the rule was suspended for the rest of a run and never saw this event: neither a
+    match nor an error.
+    """
 
     rule_id: str
     matched: bool
@@ -36,12 +40,13 @@ class RuleResult:
     traceback: str | None = None
     stdout: str = ""
     event: Any = field(default=None, repr=False, compare=False)
+    not_run: str | None = None
 
     def _fields(self) -> tuple:
         """Every field but the event (which, as in the dataclass this was, takes no part in equality)."""
         return (self.rule_id, self.matched, self.title, self.dedup, self.severity, self.alert_context,
                 self.description, self.reference, self.runbook, self.destinations, self.error, self.traceback,
-                self.stdout)
+                self.stdout, self.not_run)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RuleResult):
@@ -53,7 +58,8 @@ class RuleResult:
 
     def __reduce__(self) -> tuple:
         # by value, as a plain RuleResult: a per-rule subclass is not importable by name
-        return (RuleResult, (*self._fields(), self.event))
+        *head, not_run = self._fields()
+        return (RuleResult, (*head, self.event, not_run))
 
     @classmethod
     def no_match(cls, template: dict, event: Any) -> RuleResult:
@@ -72,6 +78,8 @@ class RuleResult:
             "destinations": list(self.destinations) if self.destinations is not None else None,
             "error": self.error, "stdout": self.stdout or None,
         }
+        if self.not_run:
+            out["not_run"] = self.not_run
         if with_event:
             out["event"] = self.event
         return out

@@ -18,6 +18,7 @@ import mmap
 import os
 import struct
 import sys
+import time
 from typing import Any
 
 from panther_core.data_model import DataModel
@@ -40,6 +41,33 @@ except ImportError:  # pragma: no cover - exercised with --python
 
 HEADER = struct.Struct(">I")
 LOAD_IDENT = -1  # slot 0 while importing content
+PARTIAL_EVERY = 100  # events between partial frames: what a crash makes the batch evaluate again at most
+MODULE_VERSIONS = 3  # imported versions of one rule file kept for runs that began before an edit
+PARTIAL_SECONDS = 0.2  # and at least this often, so a cancelled run keeps what slow rules did meanwhile
+
+
+_NEVER = 1 << 62
+
+
+class _Record:
+    """What a parser reads of a record (workbench.model.Record's fields, without importing the model)."""
+
+    __slots__ = ("bucket", "flags", "key", "line", "offset", "text", "time")
+
+    def __init__(self, bucket: str, key: str, line: int, text: str):
+        self.bucket, self.key, self.line, self.text = bucket, key, line, text
+        self.time, self.offset, self.flags = None, 0, ()
+
+
+def _frame(out: list, shown: dict, ran: dict, types: dict, done: int, with_events: bool, *, partial: bool) -> dict:
+    frame: dict[str, Any] = {"results": out, "done": done}
+    if partial:
+        frame["partial"] = True
+    if with_events:
+        frame["events"] = list(shown.items())
+        frame["ran"] = list(ran.items())
+        frame["types"] = list(types.items())
+    return frame
 
 
 class GlobalFinder:
@@ -70,9 +98,13 @@ class Worker:
         self.by_type: dict[str, list[Detection]] = {}
         self.data_models: dict[str, DataModel] = {}
         self.mocks = MockPool()
-        self.modules: dict[str, tuple[int, Any]] = {}  # py_path -> (mtime, module): reused across reloads
+        # (py_path, mtime) -> module, reused across reloads. Older versions are kept a while: a run that began
+        # before an edit loads its own version of the content again and must get the code it began with.
+        self.modules: dict[tuple[str, int], Any] = {}
         self.finder: GlobalFinder | None = None
         self.must_exit = False
+        self.parsers: dict[str, Any] = {}  # key -> a source's parse function (see `build_parsers`)
+        self.emit: Any = lambda frame: None  # writes a partial frame of the current request's reply
 
     # --- loading -----------------------------------------------------------------------------------------
 
@@ -116,12 +148,14 @@ class Worker:
             if spec["rule_id"] in skip:
                 continue
             try:
-                cached = self.modules.get(spec["py_path"])
-                if cached and cached[0] == spec["mtime"] and cached[1].__name__ == spec["rule_id"]:
-                    module = cached[1]
-                else:
+                key = (spec["py_path"], spec["mtime"])
+                module = self.modules.get(key)
+                if module is None or module.__name__ != spec["rule_id"]:
                     module = self._import(spec["rule_id"], spec["py_path"], spec["ordinal"])
-                    self.modules[spec["py_path"]] = (spec["mtime"], module)
+                    self.modules[key] = module
+                    versions = [k for k in self.modules if k[0] == key[0]]
+                    for old in versions[:-MODULE_VERSIONS]:
+                        del self.modules[old]
                 det = Detection(spec, module)
             except BaseException as e:
                 errors[spec["rule_id"]] = error_text(e)
@@ -137,23 +171,75 @@ class Worker:
     # --- rules over events -------------------------------------------------------------------------------
 
     def events(self, msg: dict) -> dict:
+        """Rules over events the parent parsed (`msg["events"]`)."""
+        return self._evaluate(msg["events"], msg, with_events=False)
+
+    def records(self, msg: dict) -> dict:
+        """Parse raw records with the parsers of `msg["parser"]` (see `build_parsers`), then run the rules on the
+        events. Only what is not a silent no-match comes back, with its event; plus per rule how many events
+        it ran on, and the parse outcome (sent once, before any rule runs: a resumed batch parses again)."""
+        parse = self.parsers[msg["parser"]]
+        events: list = []
+        parse_errors: list = []
+        n_records = 0
+        for bucket, key, lines in msg["objects"]:
+            for line, text in lines:
+                n_records += 1
+                got = parse(_Record(bucket, key, line, text))
+                if got is None:
+                    continue
+                if type(got) is dict:
+                    events.append(got)
+                else:
+                    parse_errors.append(str(got))
+        if not msg.get("start"):
+            self.emit({"partial": True, "parsed": len(events), "records": n_records,
+                       "parse_errors": len(parse_errors), "parse_error_sample": parse_errors[:20]})
+        return self._evaluate(events, msg, with_events=True)
+
+    def build_parsers(self, msg: dict) -> dict:
+        """Build a parse function with the factory the caller names ("module:function", called with
+        `args`): the caller's layer knows the parsers, this package does not."""
+        import importlib
+
+        module, _, name = msg["factory"].partition(":")
+        self.parsers[msg["key"]] = getattr(importlib.import_module(module), name)(**msg["args"])
+        return {"ok": True}
+
+    def _evaluate(self, events: list, msg: dict, *, with_events: bool) -> dict:
         """Run every enabled rule of each event's log type; reply only with what is not a silent no-match.
+
+        Starts at event `msg["start"]` (a batch resumed after a crash), skips the (event, rule) pairs in
+        `skip` (calls that crashed the worker) and the rules in `suspend` (from the event given with each). Every PARTIAL_EVERY events the
+        results so far go out as a partial frame with `done` (events finished), so a crash later in the
+        batch loses only what came after. A MemoryError ends the batch after its event (`done` tells where
+        to resume): this process exits and a fresh one takes the rest.
 
         The watch slots are written as cheaply as the parent's watchdog allows: the event's index once per
         event, and per call only the rule's ordinal and a new odd sequence number (progress). They go back
-        to "between calls" (even) once, at the end of the batch, instead of after every call: the few
-        microseconds of our own code between two calls are simply counted as the last call's.
+        to "between calls" (even) once per frame instead of after every call: the few microseconds of our
+        own code between two calls are simply counted as the last call's.
         """
         skip = {(i, o) for i, o in msg.get("skip") or []}
-        out = []
+        suspend = {o: first for o, first in msg.get("suspend") or ()}  # ordinal -> first event not to run on
+        out: list = []
+        shown: dict[int, Any] = {}  # event index -> event, for events with a result (records only)
+        ran: dict[int, int] = {}  # ordinal -> events it ran on since the last frame (records only)
+        types: dict[str, int] = {}  # log type -> events since the last frame (records only)
         capture = self.capture
         by_type = self.by_type
         dms = self.data_models
         watch = self.watch
         slots = watch.slots
         adopt = PantherEvent._adopt
+        start = msg.get("start") or 0
+        done = start
+        flush_at = start + PARTIAL_EVERY
+        clock = time.monotonic
+        flush_by = clock() + PARTIAL_SECONDS
         try:
-            for i, raw in enumerate(msg["events"]):
+            for i in range(start, len(events)):
+                raw = events[i]
                 if type(raw) is not dict:
                     continue
                 lt = raw.get("p_log_type")
@@ -162,9 +248,18 @@ class Worker:
                     continue
                 event = adopt(raw, dms.get(lt))  # decoded just now: no copy needed
                 slots[0] = i
+                if with_events:
+                    types[lt] = types.get(lt, 0) + 1
                 for det in dets:
-                    if skip and (i, det.ordinal) in skip:
+                    if skip and (i, det.ordinal) in skip:  # a call that crashed: charged, not run again
+                        if with_events:
+                            ran[det.ordinal] = ran.get(det.ordinal, 0) + 1
+                            shown[i] = raw  # the parent shows the event with the call's error
                         continue
+                    if suspend and i >= suspend.get(det.ordinal, _NEVER):
+                        continue
+                    if with_events:
+                        ran[det.ordinal] = ran.get(det.ordinal, 0) + 1
                     fn = det.rule_fn
                     if fn is not None:
                         # inlined fast path of Detection.run for rule() == False (most calls)
@@ -187,9 +282,22 @@ class Worker:
                     if res["errors"]:
                         self._note_memory(res)
                     out.append([i, det.ordinal, res, stdout])
+                    if with_events:
+                        shown[i] = raw
+                if self.must_exit:  # a MemoryError: this event is done, a fresh worker does the rest
+                    done = i + 1
+                    break
+                if i + 1 >= flush_at or clock() >= flush_by:
+                    slots[2] = watch.seq * 2
+                    self.emit(_frame(out, shown, ran, types, i + 1, with_events, partial=True))
+                    out, shown, ran, types = [], {}, {}, {}
+                    flush_at = i + 1 + PARTIAL_EVERY
+                    flush_by = clock() + PARTIAL_SECONDS
+            else:
+                done = len(events)
         finally:
             slots[2] = watch.seq * 2  # between calls: building the reply is not a rule's time
-        return {"results": out}
+        return _frame(out, shown, ran, types, done, with_events, partial=False)
 
     # --- unit tests --------------------------------------------------------------------------------------
 
@@ -249,6 +357,10 @@ class Worker:
             return reply
         if op == "events":
             return self.events(msg)
+        if op == "records":
+            return self.records(msg)
+        if op == "parsers":
+            return self.build_parsers(msg)
         if op == "tests":
             return self.tests(msg)
         if op == "ping":
@@ -321,7 +433,8 @@ def main(argv: list[str]) -> None:
     _preload(argv[2] if len(argv) > 2 else "")
     with open(watch_path, "r+b") as f:
         mm = mmap.mmap(f.fileno(), 32)
-    worker = Worker(Watch(memoryview(mm).cast("q")))
+    mm_slots = memoryview(mm).cast("q")
+    worker = Worker(Watch(mm_slots))
     install_capture(worker.capture)
     _harden(memory_mb)
     import gc
@@ -336,8 +449,13 @@ def main(argv: list[str]) -> None:
         body = _read_exact(proto_in, HEADER.unpack(head)[0])
         if body is None:
             return
+        rid = None
         try:
-            reply = worker.handle(_loads(body))
+            msg = _loads(body)
+            rid = msg.get("id")
+            mm_slots[3] = rid or 0  # which request the running calls belong to (the parent checks)
+            worker.emit = lambda frame, rid=rid: _write_frame(proto_out, frame, rid)
+            reply = worker.handle(msg)
         except MemoryError:
             reply = {"error": "MemoryError while handling a request"}
             worker.must_exit = True
@@ -345,12 +463,17 @@ def main(argv: list[str]) -> None:
             reply = {"error": error_text(e)}
         if worker.must_exit:
             reply["restart"] = True  # so the parent waits for this process instead of writing to it
-        data = _dumps(reply)
-        # header and body in one write: written apart, the parent wakes up twice per reply (and on a busy
-        # machine every wake-up waits for a time slice)
-        view = memoryview(HEADER.pack(len(data)) + data)
-        while view:
-            n = os.write(proto_out, view)
-            view = view[n:]
+        _write_frame(proto_out, reply, rid)
         if worker.must_exit:
             os._exit(0)
+
+
+def _write_frame(fd: int, frame: dict, rid: Any) -> None:
+    frame["id"] = rid  # every frame names its request: the parent never takes it for another's
+    data = _dumps(frame)
+    # header and body in one write: written apart, the parent wakes up twice per reply (and on a busy
+    # machine every wake-up waits for a time slice)
+    view = memoryview(HEADER.pack(len(data)) + data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from workbench.config import Config, Source
+from workbench.config import Config, PrefixMapping, Source
 from workbench.model import FetchFailure, ObjectRef, Record
 from workbench.parse import ParseError, parsers_for_source
 from workbench.schema import Schema
@@ -111,3 +111,49 @@ def iter_events(config: Config, source: Source, prefix: str | None = None, since
             progress(done, total)
         if cancel is not None and cancel.is_set():
             return
+
+
+def iter_object_batches(config: Config, source: Source, prefix: str | None = None, since: datetime | None = None,
+                        until: datetime | None = None, limit: int | None = None,
+                        cancel: threading.Event | None = None, *, aws=None,
+                        counts: dict | None = None) -> Iterator[tuple[ObjectRef, list[Record] | FetchFailure]]:
+    """(ref, decoded records | FetchFailure) per object under `prefix` in [since, until), not parsed: for a
+    consumer that parses elsewhere (the rule worker, in `rules run`). `counts` gets objects / failures."""
+    from workbench.aws import AwsSession
+    from workbench.source.s3 import list_objects
+    from workbench.source.sampling import iter_object_records
+
+    aws = aws or AwsSession(source)
+    refs = []
+    for ref in list_objects(aws, source, prefix=prefix, since=since, until=until):
+        refs.append(ref)
+        if limit is not None and len(refs) >= limit:
+            break
+    counts = counts if counts is not None else {}
+    counts.setdefault("objects", 0)
+    counts.setdefault("failures", 0)
+    counts["total"] = len(refs)
+    for done, (ref, got) in enumerate(iter_object_records(aws, refs, stream=source.stream or "auto", cancel=cancel), 1):
+        counts["objects"] = done
+        if isinstance(got, FetchFailure):
+            counts["failures"] += 1
+        yield ref, got
+
+
+def worker_parser(config: Config, source: Source) -> tuple[str, str, dict]:
+    """What `RuleEngine.run_objects` needs to build `source`'s parsers inside the rule worker: the same
+    schemas and prefix mapping as `parsers_for_source(config, source)` here."""
+    args = {"schema_dirs": [str(d) for d in config.schema_dirs],
+            "source": {"name": source.name, "bucket": source.bucket, "stream": source.stream,
+                       "prefixes": [[m.prefix, list(m.log_types)] for m in source.prefixes]}}
+    return f"{id(config)}:{id(source)}:{source.name}", f"{__name__}:parsers_from_args", args
+
+
+def parsers_from_args(schema_dirs: list[str], source: dict) -> Parse:
+    """`worker_parser`'s factory, run in the rule worker."""
+    from pathlib import Path
+
+    src = Source(source["name"], source["bucket"], stream=source.get("stream") or "auto",
+                 prefixes=tuple(PrefixMapping(p, tuple(t)) for p, t in source["prefixes"]))
+    config = Config(None, {src.name: src}, schema_dirs=tuple(Path(d) for d in schema_dirs))
+    return parsers_for_source(config, src)

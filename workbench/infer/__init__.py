@@ -16,18 +16,19 @@ How it works, and why it is fast:
 
 from __future__ import annotations
 
-import csv
 import random
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 
 import orjson
 
 from workbench.infer.engine import DEFAULT_NAME, STRUCTURE_SAMPLE, VALUE_SAMPLE, InferenceResult, _Engine
-from workbench.infer.shapes import _FIELD_NAME, _fmt
-from workbench.infer.text import _csv_header, _fastmatch, _regex
+from workbench.infer.shapes import _fmt
+from workbench.infer.text import infer_text, off_layout_note
 from workbench.model import Record
 from workbench.schema import Schema
+from workbench.schema.advice import schema_warnings
 from workbench.schema.timeformats import ns_to_text
 
 # --- public API --------------------------------------------------------------------------------------------
@@ -47,7 +48,8 @@ def infer_events(events: list[dict], name: str = DEFAULT_NAME, *, value_sample: 
 
         raise WorkbenchError(raise_empty if events else "No records to infer a schema from.")
     schema = Schema(name=name, fields=fields, description=description, parser=parser)
-    return InferenceResult(schema=schema, explanations=engine.explanations, stats=engine.stats, events=len(events),
+    warnings = schema_warnings(schema)
+    return InferenceResult(warnings=warnings, schema=schema, explanations=engine.explanations, stats=engine.stats, events=len(events),
                            shapes=len(engine.shapes), values_examined_events=engine.examined, notes=engine.notes,
                            structure_examined_events=engine.total)
 
@@ -94,48 +96,42 @@ def infer_schema(records: Iterable[Record | str], name: str = DEFAULT_NAME, *, v
     if events and len(events) >= 0.5 * len(candidates):
         result = infer_events(events, name, value_sample=value_sample, description=description)
         result.format = "json"
+        managed = _managed_json_type(events)
+        if managed:
+            result.managed_schema = managed
+            notes.append(f"These are {managed} events (format detection): Panther's managed schema {managed} reads "
+                         "them; use it instead of a custom schema where it fits.")
         if other:
             notes.append(f"{_fmt(other)} of {_fmt(len(candidates))} records examined are not JSON objects and were left out.")
     else:
-        header = _csv_header(texts, first_lines or texts[:1])
-        if header:
-            delim, cols = header
-            columns = [_FIELD_NAME.sub("_", c.strip()) for c in cols]
-            header_set = {first_lines[0] if first_lines else texts[0], *first_lines}
-            rows = []
-            empties = Counter()
-            for t in texts:
-                if t in header_set:
-                    continue
-                row = next(csv.reader([t], delimiter=delim), [])
-                if len(row) != len(columns):
-                    continue
-                empties.update(v for v in row if v in ("-", ""))
-                rows.append({c: v for c, v in zip(columns, row, strict=True) if v not in ("", "-")})
-            opts: dict = {"delimiter": delim, "hasHeader": True, "columns": columns}
-            if empties.get("-"):
-                opts["emptyValues"] = ["-"]
-            result = infer_events(rows, name, value_sample=value_sample, parser={"csv": opts}, text_mode=True,
-                                  description=description)
-            result.format = "csv"
-            notes.append(f"CSV with a header row ({len(columns)} columns, delimiter {delim!r}).")
-        else:
-            fm = _fastmatch(texts)
-            if fm:
-                parser, rows = fm
-                result = infer_events(rows, name, value_sample=value_sample, parser=parser, text_mode=True,
-                                      description=description)
-                result.format = "fastmatch"
-                notes.append("Space-separated fields with quoted and bracketed values → fastmatch; field names are guesses, rename them.")
-            else:
-                parser, rows = _regex(texts)
-                result = infer_events(rows, name, value_sample=value_sample, parser=parser, text_mode=True,
-                                      description=description)
-                result.format = "regex"
-                notes.append("No structure recognised; a regex keeps each line as `message` (and a leading timestamp when there is one).")
+        found = infer_text(texts, first_lines)
+        result = infer_events(found.rows, name, value_sample=value_sample, parser=found.parser, text_mode=True,
+                              description=description)
+        order = {n: i for i, n in enumerate(found.order())}
+        result.schema = replace(result.schema, fields=tuple(sorted(result.schema.fields, key=lambda f: order.get(f.name, len(order)))))
+        result.format = found.format
+        result.layout = found.layout
+        result.managed_schema = found.managed_schema
+        result.off_layout = found.off_layout
+        notes += found.notes
+        if found.off_layout:
+            notes.append(off_layout_note(found.off_layout))
     result.records = len(texts)
     result.notes = notes + result.notes
     return result
+
+
+def _managed_json_type(events: list[dict], probe: int = 200) -> str | None:
+    """The managed log type most of the (spread-sampled) events are, by detection's JSON signatures."""
+    from workbench.source.signatures import match_json, shipped_log_types
+
+    step = max(1, len(events) // probe)
+    seen = [match_json(e) for e in events[::step]]
+    kinds = Counter(s.log_type for s in seen if s is not None)
+    if not kinds:
+        return None
+    kind, n = kinds.most_common(1)[0]
+    return kind if n >= 0.8 * len(seen) and kind in shipped_log_types() else None
 
 
 def describe(result: InferenceResult) -> str:
@@ -146,6 +142,7 @@ def describe(result: InferenceResult) -> str:
     for p, text in result.explanations.items():
         lines.append(f"  {p.ljust(width)}  {text}")
     lines += [f"note: {n}" for n in result.notes]
+    lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines)
 
 

@@ -11,8 +11,9 @@ from typing import Any
 import orjson
 from genson import SchemaBuilder
 
+from workbench.infer.decide import indicator_decision, time_decision
+from workbench.infer.eventtime import mark_event_time
 from workbench.infer.shapes import (
-    _BEST_TIME_NAMES,
     _BOOL_WORDS,
     _FIELD_NAME,
     _FLOAT_TEXT,
@@ -29,14 +30,14 @@ from workbench.infer.shapes import (
 )
 from workbench.schema import Field, Schema, dump_schema
 from workbench.schema.fieldstats import FieldStats, PathCounts
-from workbench.schema.indicators import DOMAIN_HINTS, RECOGNISERS, is_domain, is_ip
-from workbench.schema.timeformats import detect_text_format, unix_unit
+from workbench.schema.timeformats import unix_unit
 
 DEFAULT_NAME = "Custom.Inferred"
 VALUE_SAMPLE = 5000  # events whose values are examined (plus one per shape)
 STRUCTURE_SAMPLE = 20000  # events whose structure is counted exactly; more are sampled uniformly (None = all)
 MAX_OBJECT_FIELDS = 200  # Panther: wider objects become json
-MAX_DISTINCT_CHECK = 20000  # distinct string values checked per field for formats and indicators
+MAX_DISTINCT_CHECK = 20000
+RECUR_SHARE = 0.8  # an object stays an object when its commonest key is in at least this share of them  # distinct string values checked per field for formats and indicators
 
 # --- result ------------------------------------------------------------------------------------------------
 
@@ -54,6 +55,10 @@ class InferenceResult:
     values_examined_events: int = 0
     notes: list[str] = field(default_factory=list)
     structure_examined_events: int = 0
+    layout: str = ""  # text logs: how the layout was found (csv-header, detected:<id>, inferred-header, …)
+    managed_schema: str | None = None  # a Panther managed schema that reads this data, when detection knows one
+    off_layout: dict | None = None  # text lines that do not fit the layout: counts and examples
+    warnings: list[str] = field(default_factory=list)  # what the user must not miss (no event time, …)
 
     def to_json(self) -> dict:
         paths = list(dict.fromkeys([*self.explanations, *self.stats]))
@@ -67,6 +72,10 @@ class InferenceResult:
             "values_examined_events": self.values_examined_events,
             "structure_examined_events": self.structure_examined_events,
             "notes": self.notes,
+            "warnings": self.warnings,
+            "layout": self.layout,
+            "managed_schema": self.managed_schema,
+            "off_layout": self.off_layout,
             "fields": {
                 p: {"explanation": self.explanations.get(p, ""), **(self.stats[p].to_json() if p in self.stats else {})}
                 for p in paths
@@ -157,7 +166,9 @@ class _Engine:
     # -- public --
     def run(self) -> tuple[Field, ...]:
         fields = self._object_fields(_object_props(self.structure), "", self.total)
-        return self._mark_event_time(fields)
+        if self.prefix:
+            return fields
+        return mark_event_time(fields, list(self.shapes.values()), self.total, self.explanations, self.notes)
 
     # -- helpers --
     def _full(self, path: str) -> str:
@@ -178,10 +189,40 @@ class _Engine:
         used: set[str] = set()
         for key, node in props.items():
             path = f"{prefix}.{key}" if prefix else key
+            if not prefix and not self.prefix and key.startswith("p_"):
+                self._explain(path, "input field named p_… → not declared: Panther generates its p_ fields itself "
+                                    "and input values never override them")
+                self.notes.append(f"Input field {key!r} left out: p_ names are reserved for Panther's own fields.")
+                continue
             f = self._field(key, path, node, parent_count)
             if f is not None:
                 out.append(_keyed(f, key, used))
-        return tuple(out)
+        return self._case_duplicates(tuple(out), prefix)
+
+    def _case_duplicates(self, fields: tuple[Field, ...], prefix: str) -> tuple[Field, ...]:
+        """Sibling names that differ only by case collide in the data lake: keep the commonest, say so."""
+        groups: dict[str, list[Field]] = defaultdict(list)
+        for f in fields:
+            groups[f.name.lower()].append(f)
+        drop: set[str] = set()
+        for same in groups.values():
+            if len(same) < 2:
+                continue
+
+            def present(f: Field) -> int:
+                st = self.stats.get(self._full(f"{prefix}.{f.name}" if prefix else f.name))
+                return st.present if st else 0
+            keep = max(same, key=present)
+            for f in same:
+                if f is not keep:
+                    drop.add(f.name)
+                    path = f"{prefix}.{f.name}" if prefix else f.name
+                    self._explain(path, f"present in {_fmt(present(f))} events; differs from {keep.name!r} (in "
+                                        f"{_fmt(present(keep))}) only by case → left out: column names are case-insensitive "
+                                        "in the data lake, the two would collide")
+                    self.notes.append(f"{self._full(path)!r} left out: it differs from {keep.name!r} only by case "
+                                      f"(present in {_fmt(present(f))} vs {_fmt(present(keep))} events).")
+        return tuple(f for f in fields if f.name not in drop)
 
     def _presence_text(self, st: FieldStats, parent_count: int) -> str:
         where = self.unit if parent_count == self.total else "parent objects"
@@ -297,6 +338,8 @@ class _Engine:
         if all(v in _BOOL_WORDS for v in check):
             self._say(path, presence, f"{scope} are true/false text → boolean (Panther reads boolean text)", req_text)
             return Field(name, "boolean", required=required)
+        every = counter  # value → times seen (a string field: every value is text)
+        every.pop("", None)
         # numeric text: unix time, identifiers, or numbers
         if all(_INT_TEXT.match(v) for v in check):
             ints = [int(v) for v in check]
@@ -304,42 +347,36 @@ class _Engine:
             if unit and _time_hint(name):
                 return self._time_field(name, path, st, required, req_text, presence, unit, check,
                                         f"{scope} are integer text in the {unit} range and the name suggests a time → timestamp {unit}")
-            if not (_id_hint(name) or any(len(v) > 1 and v.lstrip("+-").startswith("0") for v in check)):
+            zeros = any(len(v) > 1 and v.lstrip("+-").startswith("0") for v in check)
+            if not (_id_hint(name) or zeros):
                 st.minimum, st.maximum = min(ints), max(ints)
                 self._say(path, presence, f"{scope} are integer text → bigint (range {min(ints)} … {max(ints)})", req_text)
                 return Field(name, "bigint", required=required)
-        elif all(_FLOAT_TEXT.match(v) for v in check) and not _id_hint(name):
+            why = "leading zeros would be lost" if zeros else "the name says it is an identifier, not a quantity"
+            indicators, ind_why = indicator_decision(name, every)
+            self._say(path, presence, f"{scope} are integer text but kept as string ({why}){ind_why}", req_text)
+            return Field(name, "string", required=required, indicators=indicators)
+        if all(_FLOAT_TEXT.match(v) for v in check):
             fl = [float(v) for v in check]
-            st.minimum, st.maximum = min(fl), max(fl)
-            self._say(path, presence, f"{scope} are decimal text → float (range {min(fl)} … {max(fl)})", req_text)
-            return Field(name, "float", required=required)
-        # timestamps
-        if any(ch.isdigit() for ch in check[0]):
-            found = detect_text_format(check)
-            if found:
-                fmt, parsed = found
-                label = "RFC 3339" if fmt == "rfc3339" else f"format {fmt!r}"
-                return self._time_field(name, path, st, required, req_text, presence, fmt, check,
-                                        f"{scope} parse as {label} → timestamp {fmt}", parsed)
+            unit = unix_unit(min(fl), max(fl))
+            if unit == "unix" and _time_hint(name):
+                return self._time_field(name, path, st, required, req_text, presence, unit, check,
+                                        f"{scope} are decimal text in the unix-seconds range and the name suggests a time → timestamp unix")
+            if not _id_hint(name):
+                st.minimum, st.maximum = min(fl), max(fl)
+                self._say(path, presence, f"{scope} are decimal text → float (range {min(fl)} … {max(fl)})", req_text)
+                return Field(name, "float", required=required)
+        # timestamps: at least 95 % of the values, in one or several formats
+        decision, not_time = time_decision(every, st.empty)
+        if decision is not None:
+            f = self._time_field(name, path, st, required, req_text, presence, decision.formats[0], check,
+                                 decision.why, [decision.earliest, decision.latest])
+            return replace(f, time_formats=decision.formats)
         # indicators
-        indicators, why = self._indicators(name, check)
-        text = f"text → string{why}" if why else "text → string"
+        indicators, why = indicator_decision(name, every)
+        text = "text → string" + (f"; {not_time}" if not_time else "") + why
         self._say(path, presence, text, req_text)
         return Field(name, "string", required=required, indicators=indicators)
-
-    def _indicators(self, name: str, values: list[str]) -> tuple[tuple[str, ...], str]:
-        for ind, pred, label in RECOGNISERS:
-            if ind in ("md5", "sha1", "sha256") and len(values) < 3:
-                continue  # one repeated hex string is an id (e.g. an S3 canonical owner), not a digest
-            if all(pred(v) for v in values):
-                return (ind,), f"; all {_fmt(len(values))} distinct values are {label} → indicator {ind}"
-        low = name.lower()
-        ips = sum(1 for v in values if is_ip(v))
-        if ips and all(is_ip(v) or is_domain(v) for v in values):
-            return ("hostname",), f"; {ips} IPs and {len(values) - ips} host names → indicator hostname"
-        if any(h in low for h in DOMAIN_HINTS) and all(is_domain(v) for v in values):
-            return ("domain",), f"; all {_fmt(len(values))} distinct values are host names and the name says so → indicator domain"
-        return (), ""
 
     def _embedded(self, name: str, path: str, values: list[str], st: FieldStats, required: bool, req_text: str,
                   presence: str, scope: str) -> Field | None:
@@ -370,16 +407,26 @@ class _Engine:
             self._say(path, presence, f"object with {len(props)} distinct keys (> {MAX_OBJECT_FIELDS}) → json", req_text)
             return Field(name, "json", required=required)
         nonempty = [k for k in keysets if k]
-        if len(nonempty) >= 2 and len(props) >= 3 and not frozenset.intersection(*nonempty):
-            self._say(path, presence, f"object whose keys vary between events ({len(nonempty)} different key sets, no key "
-                      f"common to all; e.g. keyed by event type) → json", req_text)
-            return Field(name, "json", required=required)
+        n_keyed = sum(c for k, c in keysets.items() if k)
+        key_counts: Counter[str] = Counter()
+        for ks, c in keysets.items():
+            key_counts.update(dict.fromkeys(ks, c))
+        top_key, top_n = key_counts.most_common(1)[0] if key_counts else ("", 0)
+        recurring = ""
+        if len(nonempty) >= 2 and len(props) >= 3:
+            # keys that really vary (a map keyed by ids or event types) → json; keys that recur → object
+            if top_n < RECUR_SHARE * n_keyed:
+                self._say(path, presence, f"object whose keys vary between events ({len(nonempty)} different key sets "
+                          f"over {len(props)} keys; the commonest, {top_key!r}, is in only {_fmt(top_n)}/{_fmt(n_keyed)}) → json",
+                          req_text)
+                return Field(name, "json", required=required)
+            recurring = f"; keys recur ({top_key!r} in {_fmt(top_n)}/{_fmt(n_keyed)} objects, {len(nonempty)} key sets) → kept as an object"
         n_obj = st.types.get("object", 0)
         fields = self._object_fields(props, path, n_obj)
         if not fields:
             self._say(path, presence, "object that is always empty or all-null → json", req_text)
             return Field(name, "json", required=required)
-        self._say(path, presence, f"object with {len(fields)} field(s)", req_text)
+        self._say(path, presence, f"object with {len(fields)} field(s){recurring}", req_text)
         return Field(name, "object", required=required, fields=fields)
 
     def _array(self, name: str, path: str, node: dict, st: FieldStats, required: bool, req_text: str, presence: str) -> Field:
@@ -402,59 +449,6 @@ class _Engine:
             return Field(name, "json", required=required)
         self._say(path, presence, f"array of {el.type}", req_text)
         return Field(name, "array", required=required, element=el)
-
-    def _mark_event_time(self, fields: tuple[Field, ...]) -> tuple[Field, ...]:
-        if self.prefix:
-            return fields
-        candidates = [f for f in fields if f.type == "timestamp"]
-        if not candidates:
-            return fields
-        # which events (by shape) have each candidate with a value
-        has: dict[str, int] = {}
-        covers: dict[str, set[int]] = {f.name: set() for f in candidates}
-        for i, (c, rep) in enumerate(self.shapes.values()):
-            for f in candidates:
-                if rep.get(f.name) not in (None, ""):
-                    covers[f.name].add(i)
-            has[i] = c
-        weights = list(has.values())
-
-        def rank(f: Field) -> tuple:
-            n = f.name.lower()
-            best = _BEST_TIME_NAMES.index(n) if n in _BEST_TIME_NAMES else len(_BEST_TIME_NAMES)
-            return (-sum(weights[i] for i in covers[f.name]), not _time_hint(f.name), best)
-
-        chosen: list[str] = []
-        covered: set[int] = set()
-        for f in sorted(candidates, key=rank):
-            gain = covers[f.name] - covered
-            if not chosen or gain:
-                if not chosen and not _time_hint(f.name) and len(candidates) > 1:
-                    hinted = [c for c in candidates if _time_hint(c.name)]
-                    if hinted:
-                        continue
-                chosen.append(f.name)
-                covered |= covers[f.name]
-        total_covered = sum(weights[i] for i in covered)
-        out = []
-        for f in fields:
-            if f.name in chosen:
-                n = sum(weights[i] for i in covers[f.name])
-                others = [c for c in chosen if c != f.name]
-                why = (f"event time: {f.name!r} has a value in {_fmt(n)}/{_fmt(self.total)} events"
-                       + (f"; together with {', '.join(others)} it covers {_fmt(total_covered)}/{_fmt(self.total)}" if others else ""))
-                path = f.name
-                self.explanations[path] = self.explanations.get(path, "") + "; " + why
-                out.append(Field(f.name, f.type, required=f.required, description=f.description, time_formats=f.time_formats,
-                                 is_event_time=True))
-            else:
-                out.append(f)
-        runner_up = [c.name for c in candidates if c.name not in chosen]
-        if runner_up:
-            self.notes.append(f"Other timestamp fields not used as event time: {', '.join(runner_up)}.")
-        if total_covered < self.total:
-            self.notes.append(f"{_fmt(self.total - total_covered)} events have no event-time field; their p_event_time will be the parse time.")
-        return tuple(out)
 
 
 def _keyed(f: Field, key: str, used: set[str]) -> Field:

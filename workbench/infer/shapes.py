@@ -24,7 +24,9 @@ def _fmt(n: int) -> str:
 
 def _time_hint(name: str) -> bool:
     n = name.lower()
-    return (n in ("ts", "time", "timestamp", "@timestamp", "date", "datetime", "when", "epoch")
+    if name.endswith("At") or n.endswith(("_at", "edat")):  # createdAt, CreatedAt, updated_at
+        return True
+    return (n in ("ts", "time", "timestamp", "@timestamp", "date", "datetime", "when", "epoch", "start", "end", "begin")
             or n.endswith(("time", "_ts", "timestamp", "_at", "date", "_epoch", "time_ms", "_ms_epoch"))
             or n.startswith(("ts_", "timestamp", "time_")))
 

@@ -16,6 +16,7 @@ steps live here, keyed by log type, and the parser runs them around the schema's
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,9 @@ class ManagedSteps:
     # for a JSON schema whose source also writes a text layout: a factory for a per-parser splitter
     # (text, object key) → flat dict, or None for a line to skip; used for lines that are not JSON objects
     text_splitter: Callable[[], Callable[[str, str], dict | None]] | None = None
+    # for a fastmatch schema: the same reshaping as `prepare`, on the matched fields (a list in the pattern's
+    # field order, with their names), so the parser keeps its fastmatch fast path
+    groups: Callable[[list, tuple[str, ...]], list] | None = None
 
 
 def _scanner(name: str) -> CompiledScanner:
@@ -112,6 +116,16 @@ _SD_PARAM = re.compile(r'([^\s=\]]+)="((?:[^"\\]|\\.)*)"')
 _SD_UNESCAPE = re.compile(r'\\(["\\\]])')
 
 
+def _syslog_3164(raw: dict) -> dict:
+    """RFC 3164: the priority split; a yearless timestamp gets the current UTC year (go-syslog's CurrentYear),
+    which the schema's `%Y %b %e %H:%M:%S` format then reads."""
+    _syslog_priority(raw)
+    ts = raw.get("timestamp")
+    if isinstance(ts, str) and ts[:1].isalpha():
+        raw["timestamp"] = f"{time.gmtime().tm_year} {ts}"
+    return raw
+
+
 def _syslog_5424(raw: dict) -> dict:
     """RFC 5424: priority split, NILVALUE `-` fields dropped, STRUCTURED-DATA text → {sd-id: {param: value}}."""
     _syslog_priority(raw)
@@ -176,36 +190,142 @@ def _vpc_flow(raw: dict) -> dict:
     return raw
 
 
+_KEY_KINDS: dict[str, Callable | None] = {}  # payload key → the scanner its string values go to (cached per key)
+
+
+def _key_kind(key: str) -> Callable | None:
+    kind = _KEY_KINDS.get(key, _KEY_KINDS)
+    if kind is _KEY_KINDS:
+        if key == "instanceId" or key.endswith("InstanceId"):
+            kind = _instance_id
+        elif key == "accountId" or key.endswith("AccountId"):
+            kind = _ACCOUNT
+        elif key in ("publicIp", "privateIpAddress", "ipAddressV4"):
+            kind = _IP
+        elif key in ("publicDnsName", "privateDnsName", "domain"):
+            kind = _DOMAIN
+        else:
+            kind = None
+        if len(_KEY_KINDS) < 65536:
+            _KEY_KINDS[key] = kind
+    return kind  # type: ignore[return-value]
+
+
+def _instance_id(value: str, hits: Hits) -> None:
+    if value.startswith("i-"):
+        _INSTANCE(value, hits)
+
+
 def _aws_walk(value: Any, hits: Hits, key: str = "") -> None:
     """Panther's AWS extractor over a free-form payload: ARNs anywhere, and values under well-known keys."""
-    if isinstance(value, dict):
+    t = type(value)
+    if t is dict:
         for k, v in value.items():
-            if k == "tags" and isinstance(v, list):
-                for t in v:
-                    if isinstance(t, dict) and _text(t.get("key")) and _text(t.get("value")):
-                        _TAG(f"{t['key']}:{t['value']}", hits)
-                continue
-            if k == "ipv6Addresses" and isinstance(v, list):
-                for a in v:
-                    if isinstance(a, str):
-                        _IP(a, hits)
-                continue
-            _aws_walk(v, hits, k)
-    elif isinstance(value, list):
+            tv = type(v)
+            if tv is str:
+                if v:
+                    if v[:4] == "arn:":
+                        _ARN(v, hits)
+                    else:
+                        kind = _key_kind(k)
+                        if kind is not None:
+                            kind(v, hits)
+            elif tv is dict:
+                _aws_walk(v, hits, k)
+            elif tv is list:
+                if k == "tags":
+                    for tag in v:
+                        if type(tag) is dict and _text(tag.get("key")) and _text(tag.get("value")):
+                            _TAG(f"{tag['key']}:{tag['value']}", hits)
+                elif k == "ipv6Addresses":
+                    for a in v:
+                        if type(a) is str:
+                            _IP(a, hits)
+                else:
+                    _aws_walk(v, hits, k)
+    elif t is list:
         for v in value:
             _aws_walk(v, hits, key)
-    elif isinstance(value, str) and value:
-        if value.startswith("arn:"):
+    elif t is str and value:
+        if value[:4] == "arn:":
             _ARN(value, hits)
-        elif key == "instanceId" or key.endswith("InstanceId"):
-            if value.startswith("i-"):
-                _INSTANCE(value, hits)
-        elif key == "accountId" or key.endswith("AccountId"):
-            _ACCOUNT(value, hits)
-        elif key in ("publicIp", "privateIpAddress", "ipAddressV4"):
-            _IP(value, hits)
-        elif key in ("publicDnsName", "privateDnsName", "domain"):
-            _DOMAIN(value, hits)
+        else:
+            kind = _key_kind(key)
+            if kind is not None:
+                kind(value, hits)
+
+
+_S3_INTS = ("httpstatus", "bytessent", "objectsize", "totaltime", "turnaroundtime")
+_ATOI = re.compile(r"[+-]?\d+\Z", re.ASCII)
+_OWNER = re.compile(r"[A-Za-z0-9]{64}\Z")
+
+
+def _s3_access(raw: dict) -> dict:
+    """S3 server access logs as Panther's managed parser stores them (awslogs/s3_server_access.go): the columns
+    after the 25th as an array of text, a number that does not read left out (CsvStringToIntPointer)."""
+    rest = raw.pop("additionalFields", None)
+    if rest:
+        raw["additionalFields"] = rest.split(" ")
+    for k in _S3_INTS:
+        v = raw.get(k)
+        if v is not None and not _ATOI.match(v):
+            del raw[k]
+    return raw
+
+
+_S3_POSITIONS: dict[tuple[str, ...], tuple[tuple[int, ...], int]] = {}  # pattern's names → int / extra positions
+
+
+def _s3_access_groups(g: list, names: tuple[str, ...]) -> list:
+    """`_s3_access` on the fastmatch groups: a number that does not read becomes "-" (no value)."""
+    where = _S3_POSITIONS.get(names)
+    if where is None:
+        where = _S3_POSITIONS[names] = (tuple(i for i, n in enumerate(names) if n in _S3_INTS),
+                                        names.index("additionalFields") if "additionalFields" in names else -1)
+    ints, extra = where
+    for i in ints:
+        v = g[i]
+        if not (v.isdigit() and v.isascii()) and v != "-" and not _ATOI.match(v):
+            g[i] = "-"
+    if extra >= 0:
+        g[extra] = g[extra].split(" ")
+    return g
+
+
+def _s3_access_check(event: dict, hits: Hits) -> None:
+    """The managed struct's validate tags: HTTP status within 100–600, a 64-character canonical owner id."""
+    status = event.get("httpstatus")
+    if status is not None and not 100 <= status <= 600:
+        raise ValueError(f"httpstatus {status} is not between 100 and 600")
+    owner = event.get("bucketowner")
+    if owner is not None and not _OWNER.match(owner):
+        raise ValueError("bucketowner is not a 64-character canonical user id")
+
+
+def _cloudtrail(raw: dict) -> dict:
+    """CloudTrail resources: Panther's managed parser reads JSON keys case-insensitively, so AWS's `ARN`
+    is stored as the struct's `arn` (awslogs/cloudtrail.go CloudTrailResources)."""
+    resources = raw.get("resources")
+    if type(resources) is list:
+        for r in resources:
+            if type(r) is dict and "ARN" in r and "arn" not in r:
+                r["arn"] = r.pop("ARN")
+    return raw
+
+
+_CLOUDTRAIL_PAYLOADS = ("additionalEventData", "requestParameters", "responseElements", "serviceEventDetails")
+
+
+def _cloudtrail_scan(event: dict, hits: Hits) -> None:
+    """Indicators inside CloudTrail's free-form payloads (awslogs/cloudtrail.go WriteValuesTo: the AWS
+    extractor over the four payloads and the web identity federation attributes)."""
+    for k in _CLOUDTRAIL_PAYLOADS:
+        v = event.get(k)
+        if v:
+            _aws_walk(v, hits)
+    fed = ((event.get("userIdentity") or {}).get("sessionContext") or {}).get("webIdFederationData")
+    if type(fed) is dict and fed.get("attributes"):
+        _aws_walk(fed["attributes"], hits)
 
 
 def _guardduty_scan(event: dict, hits: Hits) -> None:
@@ -373,9 +493,11 @@ def _crowdstrike_streams_scan(event: dict, hits: Hits) -> None:
 
 
 MANAGED: dict[str, ManagedSteps] = {
-    "Syslog.RFC3164": ManagedSteps(_syslog_priority, _syslog_scan),
+    "Syslog.RFC3164": ManagedSteps(_syslog_3164, _syslog_scan),
     "Syslog.RFC5424": ManagedSteps(_syslog_5424, _syslog_scan),
     "AWS.ALB": ManagedSteps(_alb),
+    "AWS.CloudTrail": ManagedSteps(_cloudtrail, _cloudtrail_scan),
+    "AWS.S3ServerAccess": ManagedSteps(_s3_access, _s3_access_check, groups=_s3_access_groups),
     "AWS.VPCFlow": ManagedSteps(_vpc_flow),
     "AWS.GuardDuty": ManagedSteps(None, _guardduty_scan),
     "AWS.SecurityFindingFormat": ManagedSteps(None, _asff_scan),

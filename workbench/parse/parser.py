@@ -13,16 +13,30 @@ import itertools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from workbench.errors import WorkbenchError
 from workbench.model import Record
-from workbench.parse.codegen import _object_decoder
+from workbench.parse.codegen import _object_decoder, collecting_sources
 from workbench.parse.managed import managed_steps
-from workbench.parse.text import _UNESCAPE, _pattern_shortcuts, _TextParser
-from workbench.parse.values import ParseError, _Bad, _JSONError, _kind, _orjson_loads, _short, loads
+from workbench.parse.text import _pattern_shortcuts, _TextParser
+from workbench.parse.values import (
+    NeedsLiteral,
+    ParseError,
+    _Bad,
+    _JSONError,
+    _kind,
+    _orjson_loads,
+    _short,
+    loads,
+    loads_literal,
+    plain,
+)
 from workbench.schema import Field, Schema
 from workbench.schema.indicators import fold_into
+from workbench.schema.names import column_name
+from workbench.schema.refs import has_refs, resolve_refs
 from workbench.schema.timeformats import ns_to_text
 
 # --- the parser ---------------------------------------------------------------------------------------------
@@ -71,7 +85,7 @@ def _event_time_getters(fields: tuple[Field, ...]) -> list[Callable[[dict], Any]
 
     def walk(fs: tuple[Field, ...], path: tuple[str, ...]) -> None:
         for f in fs:
-            p = (*path, f.name)
+            p = (*path, column_name(f.name))  # events hold the stored column names
             if f.type == "timestamp" and f.is_event_time:
                 if len(p) == 1:
                     name = p[0]
@@ -98,7 +112,7 @@ def _standard_fields(schema: Schema) -> Callable[[dict | None, list, str, str], 
     row_ids = _row_ids()
     clock = _CLOCK.text
     getters = _event_time_getters(schema.fields)
-    top = [f.name for f in schema.fields if f.type == "timestamp" and f.is_event_time]
+    top = [column_name(f.name) for f in schema.fields if f.type == "timestamp" and f.is_event_time]
     time_key = top[0] if len(top) == 1 and len(getters) == 1 else None  # the common case: one top-level field
 
     def finish(event: dict | None, ind: list, bucket: str, key: str) -> dict:
@@ -134,20 +148,31 @@ class Parser:
             raise WorkbenchError("A schema needs a name (`schema:`) before it can parse.")
         if not schema.fields:
             raise WorkbenchError(f"Schema {schema.name} has no fields.")
+        if has_refs(schema.fields):
+            schema = replace(schema, fields=resolve_refs(schema))
         self.schema = schema
         self.log_type = schema.name
         kind = schema.parser_kind
-        if kind in ("script", "native"):
-            raise WorkbenchError(f"Schema {schema.name}: the `{kind}` parser is not supported here; use csv, fastmatch, regex or JSON.")
-        self._text = _TextParser(kind, schema.parser[kind]) if schema.parser else None
+        if kind == "native":
+            name = (schema.parser or {}).get("native") or {}
+            name = name.get("name") if isinstance(name, dict) else name
+            raise WorkbenchError(
+                f"Schema {schema.name}: `parser: native`{f' ({name})' if name else ''} names one of Panther's built-in "
+                "Go parsers, which only Panther runs; describe the log with `fields` and a csv, fastmatch or regex "
+                "parser (or none, for JSON) to parse it here.")
+        if kind == "script":
+            raise WorkbenchError(f"Schema {schema.name}: the `script` parser is not supported here; use csv, fastmatch, regex or JSON.")
+        custom = (schema.name or "").startswith("Custom.")
+        self._text = _TextParser(kind, schema.parser[kind], custom=custom) if schema.parser else None
         empty = frozenset(self._text.empty) if self._text is not None and not self._text.expand else frozenset()
-        self._decode = _object_decoder(schema.fields, empty)
+        self._decode = _object_decoder(schema.fields, empty, label=schema.name)
         self._fastmatch = None
         t = self._text
         if t is not None and t.kind == "fastmatch" and not t.trim and not t.expand and not t.skip_prefix:
-            self._fastmatch = [(rx.match, names, quoted,
-                                _object_decoder(schema.fields, empty, {n: i for i, n in enumerate(names)}))
-                               for rx, names, quoted in t.patterns]
+            self._fastmatch = [(fp.groups, _object_decoder(schema.fields, empty,
+                                                           {n: i for i, n in enumerate(fp.names)}, label=schema.name),
+                                fp.names)
+                               for fp in t.patterns]
             self._shortcuts = _pattern_shortcuts(t.match)
             self._last_pattern = 0
         self._finish = _standard_fields(schema)
@@ -159,10 +184,14 @@ class Parser:
         self._managed_split = None
         if self._managed is not None and self._managed.text_splitter is not None:
             self._managed_split = self._managed.text_splitter()
-        if self._managed is not None:
-            self.parse = self._managed_parse  # type: ignore[method-assign]  # see workbench/parse/managed.py
-        elif self._text is None:
+        m = self._managed
+        # a managed fastmatch type whose steps work on the matched fields keeps the fastmatch fast path
+        self._groups = m.groups if m is not None and self._fastmatch is not None else None
+        self._scan = m.scan if self._groups is not None else None
+        if self._text is None and self._managed_split is None:
             self.parse = self._json_parse()  # type: ignore[method-assign]  # the hot path, per instance
+        elif m is not None and self._groups is None:
+            self.parse = self._managed_parse  # type: ignore[method-assign]  # see workbench/parse/managed.py
 
     def _json_parse(self) -> Callable[[Record], dict | ParseError | None]:
         """`parse` for a JSON schema: the common line (an object that decodes) in as few steps as possible.
@@ -170,9 +199,31 @@ class Parser:
         Everything else (blank lines, what only the stdlib reads, non-objects, nesting too deep) goes to
         the general `parse`, which says what is wrong. orjson skips the whitespace around a line itself.
         """
-        decode, finish, general = self._decode, self._finish, Parser.parse.__get__(self)
+        decode, finish = self._decode, self._finish
+        if self._managed is None:
+            general = Parser.parse.__get__(self)
 
-        def parse(record: Record) -> dict | ParseError | None:
+            def parse(record: Record) -> dict | ParseError | None:
+                try:
+                    raw = _orjson_loads(record.text)
+                except _JSONError:
+                    return general(record)
+                if type(raw) is not dict:
+                    return general(record)
+                ind: list = []
+                try:
+                    event = decode(raw, ind)
+                except (_Bad, RecursionError, NeedsLiteral):
+                    return general(record)  # rare: the general path decodes again and builds the ParseError
+                return finish(event, ind, record.bucket, record.key)
+
+            return parse
+
+        # a managed JSON type: its prepare and scan steps around the same fast decode
+        general = self._managed_parse
+        prepare, scan = self._managed.prepare, self._managed.scan
+
+        def managed(record: Record) -> dict | ParseError | None:
             try:
                 raw = _orjson_loads(record.text)
             except _JSONError:
@@ -181,16 +232,19 @@ class Parser:
                 return general(record)
             ind: list = []
             try:
-                event = decode(raw, ind)
-            except (_Bad, RecursionError):
-                return general(record)  # rare: the general path decodes again and builds the ParseError
+                event = decode(raw if prepare is None else prepare(raw), ind)
+            except (_Bad, RecursionError, NeedsLiteral, ValueError):
+                return general(record)
+            if scan is not None:
+                scan(event, ind)
             return finish(event, ind, record.bucket, record.key)
 
-        return parse
+        return managed
 
     def _managed_parse(self, record: Record) -> dict | ParseError | None:
         """`parse` for a shipped managed type: the schema's parser, the type's `prepare`, decoding, its `scan`."""
-        text = record.text.strip()
+        line = record.text.rstrip("\r\n")
+        text = line.strip()
         if not text:
             return None
         steps = self._managed
@@ -211,28 +265,41 @@ class Parser:
                 if type(raw) is not dict:
                     raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
             else:
-                raw = self._text.split(text, record.key, record.line)
+                raw = self._text.split(line, record.key, record.line)  # text parsers see the line untrimmed
                 if raw is None:
                     return None
-            if steps.prepare is not None:
+            try:
+                event = self._decode(self._prepare(raw, text), ind)
+            except NeedsLiteral:
+                # a string field got a JSON number: read the line again keeping number texts
+                ind = []
+                event = plain(self._decode(self._prepare(loads_literal(text), text), ind))
+            if steps.scan is not None and event is not None:
                 try:
-                    raw = steps.prepare(raw)
+                    steps.scan(event, ind)
                 except ValueError as e:
                     raise _Bad(_short(text), str(e)) from None
-            event = self._decode(raw, ind)
-            if steps.scan is not None and event is not None:
-                steps.scan(event, ind)
         except _Bad as e:
             return ParseError(record.key, record.line, e.path, _short(e.value), e.reason, self.log_type)
         except RecursionError:
             return ParseError(record.key, record.line, "", _short(text), "value is nested too deeply", self.log_type)
         return self._finish(event, ind, record.bucket, record.key)
 
+    def _prepare(self, raw: dict, text: str) -> dict:
+        prepare = self._managed.prepare
+        if prepare is None:
+            return raw
+        try:
+            return prepare(raw)
+        except ValueError as e:
+            raise _Bad(_short(text), str(e)) from None
+
     def parse_text(self, text: str, bucket: str = "", key: str = "", line: int = 0) -> dict | ParseError | None:
         return self.parse(Record(bucket, key, line, text))
 
     def parse(self, record: Record) -> dict | ParseError | None:
-        text = record.text.strip()
+        line = record.text.rstrip("\r\n")
+        text = line.strip()
         if not text:
             return None
         key = record.key
@@ -245,36 +312,49 @@ class Parser:
                     raw = loads(text)  # the stdlib fallback, or a ParseError naming the problem
                 if type(raw) is not dict:
                     raise _Bad(_short(text), f"expected a JSON object, got {_kind(raw)}")
-                event = self._decode(raw, ind)
+                try:
+                    event = self._decode(raw, ind)
+                except NeedsLiteral:
+                    # a string field got a JSON number: read the line again keeping number texts
+                    ind = []
+                    event = plain(self._decode(loads_literal(text), ind))
             elif self._fastmatch is not None:
-                m = None
+                text = line  # text parsers see the line as it is (Panther does not trim it)
+                g = None
                 j = self._last_pattern
                 guard = self._shortcuts[j]
                 if guard is not None:
                     # the pattern that won last time, tried first when an earlier-listed pattern provably
-                    # could not have matched (see _pattern_shortcuts): one regex pass instead of several
+                    # could not have matched (see _pattern_shortcuts): one pass instead of several
                     hit = self._fastmatch[j]
-                    m = hit[0](text)
-                    if m is not None and guard:
-                        rest = m.group(m.lastindex or 0)
+                    g = hit[0](text)
+                    if g is not None and guard:
+                        rest = g[-1]
                         for d in guard:
                             if d in rest:
-                                m = None
+                                g = None
                                 break
-                if m is None:
+                if g is None:
                     for j, hit in enumerate(self._fastmatch):
-                        m = hit[0](text)
-                        if m is not None:
+                        g = hit[0](text)
+                        if g is not None:
                             self._last_pattern = j
                             break
                     else:
                         raise _Bad(_short(text), "line does not match any fastmatch pattern")
-                _, _, quoted, dec = hit
-                g = m.groups()
-                if "\\" in text and any(quoted):
-                    g = tuple(_UNESCAPE.sub(r"\1", x) if q and "\\" in x else x for x, q in zip(g, quoted, strict=True))
-                event = dec(g, ind)
+                if self._groups is not None:
+                    try:
+                        g = self._groups(list(g), hit[2])
+                    except ValueError as e:
+                        raise _Bad(_short(text), str(e)) from None
+                event = hit[1](g, ind)
+                if self._scan is not None:
+                    try:
+                        self._scan(event, ind)
+                    except ValueError as e:
+                        raise _Bad(_short(text), str(e)) from None
             else:
+                text = line
                 raw = self._text.split(text, key, record.line)
                 if raw is None:
                     return None
@@ -284,6 +364,14 @@ class Parser:
         except RecursionError:
             return ParseError(key, record.line, "", _short(text), "value is nested too deeply", self.log_type)
         return self._finish(event, ind, record.bucket, key)
+
+def generated_source(schema: Schema) -> str:
+    """The Python source the code generator writes for `schema`: every decoder function, under the file name
+    its tracebacks show (`workbench schema codegen FILE` prints it)."""
+    with collecting_sources() as sources:
+        Parser(schema)
+    return "\n".join(f"# --- {name}\n{src}" for name, src in sources)
+
 
 def compile_parser(schema: Schema) -> Parser:
     """Compile a schema into a Parser (raises WorkbenchError if the schema cannot parse anything)."""

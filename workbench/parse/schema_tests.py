@@ -24,6 +24,7 @@ from workbench.model import Record
 from workbench.parse import ParseError, compile_parser
 from workbench.schema import Field, Schema, is_schema_file, load_schema
 from workbench.schema.dump import _Dumper
+from workbench.schema.names import column_name
 from workbench.schema.timeformats import parse_any_text
 
 TEST_KEYS = ("name", "logType", "input", "result", "results", "description")
@@ -97,18 +98,19 @@ def _normalise_times(value: Any, fields: tuple[Field, ...]) -> Any:
         return value
     out = dict(value)
     for f in fields:
-        v = out.get(f.name)
+        name = column_name(f.name)  # results hold the stored column names
+        v = out.get(name)
         if v is None:
             continue
         if f.type == "timestamp" and isinstance(v, str):
             try:
-                out[f.name] = parse_any_text(v)
+                out[name] = parse_any_text(v)
             except ValueError:
                 pass
         elif f.type == "object" and f.fields:
-            out[f.name] = _normalise_times(v, f.fields)
+            out[name] = _normalise_times(v, f.fields)
         elif f.type == "array" and f.element is not None and f.element.fields and isinstance(v, list):
-            out[f.name] = [_normalise_times(x, f.element.fields) for x in v]
+            out[name] = [_normalise_times(x, f.element.fields) for x in v]
     return out
 
 

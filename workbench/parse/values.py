@@ -31,7 +31,6 @@ _BOOL_TEXT = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True
               "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
 _INT_TEXT = re.compile(r"[+-]?\d+\Z", re.ASCII)
 _FLOAT_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z|[+-]?(?:[Ii]nf(?:inity)?|NaN)\Z", re.ASCII)
-_JSON_SCALARS = frozenset((int, float, bool))  # falsy values of these types are still stored (0, 0.0, false)
 _MISSING = object()
 _orjson_loads = orjson.loads
 _JSONError = orjson.JSONDecodeError
@@ -91,18 +90,72 @@ def _kind(v: Any) -> str:
 
 # --- JSON ---------------------------------------------------------------------------------------------------
 
+class IntLiteral(int):
+    """A JSON integer that remembers how it was written (read only when a `string` field needs the text)."""
+
+    def __new__(cls, text: str) -> IntLiteral:
+        self = int.__new__(cls, text)
+        self.text = text
+        return self
+
+
+class FloatLiteral(float):
+    """A JSON number with a fraction or exponent that remembers how it was written (`1.50`, `1e3`, `-0.0`)."""
+
+    def __new__(cls, text: str) -> FloatLiteral:
+        self = float.__new__(cls, text)
+        self.text = text
+        return self
+
+
+class NeedsLiteral(Exception):
+    """Raised when a `string` field got a JSON number: the line is read again keeping number texts, because
+    Panther stores the number as written (`iter.ReadNumber().String()` in pantherlog/null/string.go)."""
+
+
+def plain(v: Any) -> Any:
+    """A decoded value with IntLiteral/FloatLiteral turned back into int/float (for json fields)."""
+    t = type(v)
+    if t is dict:
+        return {k: plain(x) for k, x in v.items()}
+    if t is list:
+        return [plain(x) for x in v]
+    if t is IntLiteral:
+        return int(v)
+    if t is FloatLiteral:
+        return float(v)
+    return v
+
+
+def loads_literal(text: str) -> Any:
+    """The first JSON value of `text`, numbers as IntLiteral/FloatLiteral; trailing data ignored (see `loads`)."""
+    try:
+        return _LITERAL_DECODER.raw_decode(text.lstrip(" \t\r\n"))[0]
+    except RecursionError:
+        raise _Bad(_short(text), "JSON is nested too deeply") from None
+    except ValueError as e:
+        raise _Bad(_short(text), f"not valid JSON ({str(e).split(':')[0]})") from None
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_STDLIB_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_LITERAL_DECODER = json.JSONDecoder(parse_int=IntLiteral, parse_float=FloatLiteral, parse_constant=_reject_constant)
+
+
 def loads(text: str | bytes) -> Any:
-    """orjson first; the stdlib only for what orjson refuses but is still JSON (deep nesting, big integers)."""
+    """The first JSON value of a line: orjson first; the stdlib for what orjson refuses but is still JSON (deep
+    nesting, big integers) and for a value followed by more text, which Panther ignores (its JSON parser reads
+    one value per line and stops: pantherlog/parsers.go, simpleJSONParser.ParseLog)."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError as e:
         first = str(e)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _STDLIB_DECODER.raw_decode(text.lstrip(" \t\r\n"))[0]
     except RecursionError:
         raise _Bad(_short(text), "JSON is nested too deeply") from None
     except ValueError:
@@ -122,15 +175,27 @@ def event_to_json(event: dict) -> bytes:
 
 
 # --- value decoders -----------------------------------------------------------------------------------------
-# Each decoder takes (value, indicator sets) and returns the stored value, or None to omit it.
+# Each decoder takes (value, indicator sets) and returns the stored value, or None to omit it. Panther's null
+# types omit only what does not exist: "" in a string field, {} for a present object, null elements inside
+# arrays, and any present json value are stored (pantherlog/null/string.go: IsEmpty is true only for null).
 
 Decoder = Callable[[Any, dict], Any]
+
+
+def number_text(v: Any) -> str:
+    """A JSON number in a string field, as written; plain ints/floats (parsed without their text) ask for the
+    line to be read again keeping number texts."""
+    t = type(v)
+    if t is IntLiteral or t is FloatLiteral:
+        return v.text
+    raise NeedsLiteral
 
 
 def _string_decoder(f: Field) -> Decoder:
     scan = compile_scanner(f.indicators)
     allow = deny = None
     ipcheck = None
+    cidr = False
     if f.validate:
         if "allow" in f.validate:
             allow = frozenset(str(x) for x in f.validate["allow"])
@@ -145,71 +210,49 @@ def _string_decoder(f: Field) -> Decoder:
             return v
         if t is bool:
             return "true" if v else "false"
-        if t is int or t is float:
-            return orjson.dumps(v).decode()
+        if t is int or t is float or t is IntLiteral or t is FloatLiteral:
+            return number_text(v)
         raise _Bad(v, f"expected a string, got {_kind(v)}")
 
-    if scan is None and allow is None and deny is None and ipcheck is None:
-        def dec(v: Any, ind: dict) -> Any:
-            if type(v) is str:
-                return v or None
-            return text(v) or None
-        return dec
-
-    if allow is None and deny is None and ipcheck is None:
-        def dec_indicators(v: Any, ind: dict) -> Any:
-            if type(v) is str:
-                if v:
-                    scan(v, ind)
-                    return v
-                return None
-            s = text(v)
-            if s:
+    def dec(v: Any, ind: dict) -> Any:
+        s = text(v)
+        if s:
+            if allow is not None and s not in allow:
+                raise _Bad(s, f"not one of the allowed values {sorted(allow)}")
+            if deny is not None and s in deny:
+                raise _Bad(s, "is one of the denied values")
+            if ipcheck:
+                try:
+                    addr = ipaddress.ip_network(s, strict=False) if cidr else ipaddress.ip_address(s)
+                except ValueError:
+                    raise _Bad(s, f"not an {'IP network' if cidr else 'IP address'}") from None
+                if ipcheck != "any" and addr.version != (4 if ipcheck == "ipv4" else 6):
+                    raise _Bad(s, f"not an {ipcheck} address")
+            if scan is not None:
                 scan(s, ind)
-            return s or None
-        return dec_indicators
-
-    def dec_checked(v: Any, ind: dict) -> Any:
-        s = v if type(v) is str else text(v)
-        if not s:
-            return None
-        if allow is not None and s not in allow:
-            raise _Bad(s, f"not one of the allowed values {sorted(allow)}")
-        if deny is not None and s in deny:
-            raise _Bad(s, "is one of the denied values")
-        if ipcheck:
-            try:
-                addr = ipaddress.ip_network(s, strict=False) if cidr else ipaddress.ip_address(s)
-            except ValueError:
-                raise _Bad(s, f"not an {'IP network' if cidr else 'IP address'}") from None
-            if ipcheck != "any" and addr.version != (4 if ipcheck == "ipv4" else 6):
-                raise _Bad(s, f"not an {ipcheck} address")
-        if scan is not None:
-            scan(s, ind)
         return s
-    return dec_checked
+    return dec
 
 
 def _int_decoder(f: Field) -> Decoder:
+    """Go's strconv.ParseInt on the number's text or the string: no fraction, exponent or spaces
+    (pantherlog/null/int64.go)."""
     lo, hi = _INT_RANGES[f.type]
 
     def dec(v: Any, ind: dict) -> Any:
         t = type(v)
-        if t is int:
-            if lo <= v <= hi:
-                return v
-            raise _Bad(v, f"out of range for {f.type}")
-        if t is str:
+        if t is int or t is IntLiteral:
+            n = int(v)
+        elif t is str:
             if not v:
                 return None
-            s = v.strip()
-            if not _INT_TEXT.match(s):
-                raise _Bad(v, f"not an integer ({f.type})")
-            n = int(s)
-        elif t is float:
-            if not v.is_integer():
+            if not _INT_TEXT.match(v):
                 raise _Bad(v, f"not an integer ({f.type})")
             n = int(v)
+        elif t is FloatLiteral:
+            raise _Bad(v, f"not an integer ({f.type})")
+        elif t is float:
+            raise NeedsLiteral  # 1.0, 1e3 or an integer beyond 64 bits (orjson reads those as floats): see the text
         else:
             raise _Bad(v, f"expected a number ({f.type}), got {_kind(v)}")
         if lo <= n <= hi:
@@ -221,11 +264,11 @@ def _int_decoder(f: Field) -> Decoder:
 def _float_decoder(f: Field) -> Decoder:
     def dec(v: Any, ind: dict) -> Any:
         t = type(v)
-        if t is float:
+        if t is float or t is FloatLiteral:
             if v - v == 0.0:  # false for NaN and ±Inf
-                return v
+                return float(v)
             raise _Bad(v, "not a finite number")
-        if t is int:
+        if t is int or t is IntLiteral:
             try:
                 return float(v)
             except OverflowError:  # an integer literal beyond 1e308 (JSON allows any length)
@@ -256,7 +299,7 @@ def _bool_decoder(f: Field) -> Decoder:
             if b is None:
                 raise _Bad(v, "not a boolean (true/false)")
             return b
-        if t is int and v in (0, 1):
+        if (t is int or t is IntLiteral) and v in (0, 1):
             return bool(v)
         raise _Bad(v, f"expected a boolean, got {_kind(v)}")
     return dec
@@ -272,6 +315,9 @@ def _timestamp_decoder(f: Field) -> Decoder:
     def dec(v: Any, ind: dict) -> Any:
         if v == "":
             return None
+        t = type(v)
+        if t is IntLiteral or t is FloatLiteral:
+            v = v.text if t is FloatLiteral else int(v)  # unix seconds read from the number as written
         try:
             return parse(v)
         except ValueError as e:

@@ -191,6 +191,13 @@ def _sigint_ignored():
         signal.signal(signal.SIGINT, previous)
 
 
+QUIET_WORKERS = {  # the LocalCluster's worker settings; docs/replay.md recommends the same for other clusters
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 class _Cluster:
     """A Dask client on a fresh LocalCluster (closed afterwards) or on an existing scheduler (left running)."""
 
@@ -214,8 +221,11 @@ class _Cluster:
             # One single-threaded process per core: parsing and rules are CPU-bound Python (the GIL), and
             # each worker's rules run in one child process of its own.
             # Dask's statistical profiler samples every worker thread's stack every 10 ms: a few per cent of
-            # CPU-bound parsing for a dashboard nobody looks at here. The nannies pass this to the workers.
-            with _sigint_ignored(), dask.config.set({"distributed.worker.profile.enabled": False}):
+            # CPU-bound parsing for a dashboard nobody looks at here. The event-loop health check (every
+            # 20 ms) and the memory check (every 100 ms) wake the worker's event-loop thread, which then takes
+            # the GIL from the task thread: once a second is enough here, and took that thread from ~20 % to
+            # ~6 % of a worker's CPU (BENCHMARKS.md). The nannies pass this config to the workers.
+            with _sigint_ignored(), dask.config.set(QUIET_WORKERS):
                 # No dashboard; the scheduler's small HTTP server (health checks) on a free loopback port
                 # instead of 8787, which another cluster on the machine may hold.
                 self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,

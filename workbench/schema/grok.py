@@ -10,36 +10,71 @@ import re
 
 # --- text parsers (csv, fastmatch, regex) ------------------------------------------------------------------
 
+# Panther's built-in grok patterns (pkg/x/gork/builtin.go, "based on logrusorgru/grokky"), by name. A reference
+# %{NAME} expands to (?:…) and %{NAME:field} to a named group. They are kept as Panther defines them, quirks
+# included (HEXDIGIT is [0-9a-fAF]; TZ is any three capitals), because a pattern that matches more or less than
+# Panther's would preview lines Panther rejects.
+_HEX = "%{HEXDIGIT}"
+_V4 = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_V4TAIL = _V4 + r"(?:\.(" + _V4 + r")){3}"
+_IPV6 = (r"\b(?:(?:(?:H{1,4}:){7}(?:H{1,4}|:))|(?:(?:H{1,4}:){6}(?::H{1,4}|(?:V4T)|:))"
+         r"|(?:(?:H{1,4}:){5}(?:(?:(?::H{1,4}){1,2})|:(?:V4T)|:))"
+         r"|((H{1,4}:){4}(((:H{1,4}){1,3})|((:H{1,4})?:(V4T))|:))"
+         r"|((H{1,4}:){3}(((:H{1,4}){1,4})|((:H{1,4}){0,2}:(V4T))|:))"
+         r"|((H{1,4}:){2}(((:H{1,4}){1,5})|((:H{1,4}){0,3}:(V4T))|:))"
+         r"|((H{1,4}:){1}(((:H{1,4}){1,6})|((:H{1,4}){0,4}:(V4T))|:))"
+         r"|(:(((:H{1,4}){1,7})|((:H{1,4}){0,5}:(V4T))|:)))(%.+)?\b").replace("H{", _HEX + "{").replace("V4T", _V4TAIL)
 GROK = {
     "DATA": r".*?", "GREEDYDATA": r".*", "NOTSPACE": r"\S+", "SPACE": r"\s*", "WORD": r"\b\w+\b",
-    "QUOTEDSTRING": r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', "QS": r'"(?:[^"\\]|\\.)*"',
-    "HEXDIGIT": r"[0-9A-Fa-f]+", "UUID": r"[A-Fa-f0-9]{8}-(?:[A-Fa-f0-9]{4}-){3}[A-Fa-f0-9]{12}",
-    "INT": r"[+-]?\d+", "POSINT": r"\b[1-9]\d*\b", "NONNEGINT": r"\b\d+\b",
-    "BASE10NUM": r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", "NUMBER": r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)",
-    "BASE16NUM": r"(?:0[xX])?[0-9A-Fa-f]+",
-    "IPV4": r"(?:\d{1,3}\.){3}\d{1,3}", "IPV6": r"[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+", "IP": r"(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+",
-    "HOSTNAME": r"\b[0-9A-Za-z][0-9A-Za-z-]{0,62}(?:\.[0-9A-Za-z][0-9A-Za-z-]{0,62})*\.?\b",
-    "IPORHOST": r"(?:\d{1,3}\.){3}\d{1,3}|\b[0-9A-Za-z][0-9A-Za-z-.]*\b", "HOSTPORT": r"\S+:\d+",
-    "USERNAME": r"[a-zA-Z0-9._-]+", "USER": r"[a-zA-Z0-9._-]+", "EMAILADDRESS": r"[^@\s]+@[^@\s]+",
-    "UNIXPATH": r"(?:/[\w_%!$@:.,+~-]*)+", "PATH": r"(?:/[\w_%!$@:.,+~-]*)+", "URIPROTO": r"[A-Za-z][A-Za-z0-9+.-]+",
-    "URIPATHPARAM": r"\S+", "URI": r"[A-Za-z][A-Za-z0-9+.-]+://\S+", "URIPATH": r"/\S*",
-    "MONTH": r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:tember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b",
-    "MONTHNUM": r"(?:0?[1-9]|1[0-2])", "MONTHNUM2": r"(?:0[1-9]|1[0-2])", "MONTHDAY": r"(?:(?:0[1-9])|(?:[12][0-9])|(?:3[01])|[1-9])",
-    "DAY": r"(?:Mon(?:day)?|Tue(?:sday)?|Wed(?:nesday)?|Thu(?:rsday)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?)",
-    "YEAR": r"\d\d(?:\d\d)?", "HOUR": r"(?:2[0123]|[01]?[0-9])", "MINUTE": r"(?:[0-5][0-9])", "SECOND": r"(?:[0-5]?[0-9]|60)(?:[:.,][0-9]+)?",
-    "TIME": r"(?:2[0123]|[01]?[0-9]):[0-5][0-9](?::(?:[0-5]?[0-9]|60)(?:[:.,][0-9]+)?)?",
-    "ISO8601_TIMEZONE": r"(?:Z|[+-]\d{2}(?::?\d{2})?)",
-    "TIMESTAMP_ISO8601": r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?",
-    "HTTPDATE": r"\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}",
-    "SYSLOGTIMESTAMP": r"\w{3} +\d{1,2} \d{2}:\d{2}:\d{2}", "LOGLEVEL": r"(?:[Aa]lert|ALERT|[Tt]race|TRACE|[Dd]ebug|DEBUG|[Nn]otice|NOTICE|[Ii]nfo|INFO|[Ww]arn(?:ing)?|WARN(?:ING)?|[Ee]rr(?:or)?|ERR(?:OR)?|[Cc]rit(?:ical)?|CRIT(?:ICAL)?|[Ff]atal|FATAL|[Ss]evere|SEVERE|EMERG(?:ENCY)?|[Ee]merg(?:ency)?)",
-    "MAC": r"(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}", "COMMONMAC": r"(?:[0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}",
-    "PID": r"\d+", "TTY": r"/dev/\S+",
+    "QUOTEDSTRING": r'"(?:\\.|[^\\"]+)+"|""' + r"|'(?:\\.|[^\\']+)+'|''",
+    "HEXDIGIT": r"[0-9a-fAF]", "UUID": r"%{HEXDIGIT}{8}-(?:%{HEXDIGIT}{4}-){3}%{HEXDIGIT}{12}",
+    # numbers
+    "INT": r"[+-]?(?:[0-9]+)", "BASE10NUM": r"[+-]?(?:[0-9]+(?:\.[0-9]+)?)|\.[0-9]+", "NUMBER": r"%{BASE10NUM}",
+    "BASE16NUM": r"(?:0[xX])?%{HEXDIGIT}+", "POSINT": r"\b[1-9][0-9]*\b", "NONNEGINT": r"\b[0-9]+\b",
+    # network
+    "CISCOMAC": r"(?:[A-Fa-f0-9]{4}\.){2}[A-Fa-f0-9]{4}", "WINDOWSMAC": r"(?:[A-Fa-f0-9]{2}-){5}[A-Fa-f0-9]{2}",
+    "COMMONMAC": r"(?:[A-Fa-f0-9]{2}:){5}[A-Fa-f0-9]{2}", "MAC": r"%{CISCOMAC}|%{WINDOWSMAC}|%{COMMONMAC}",
+    "IPV6": _IPV6,
+    "IPV4INT": r"25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9][0-9]|[0-9]", "IPV4": r"\b(?:(?:%{IPV4INT})\.){3}(?:%{IPV4INT})\b",
+    "IP": r"%{IPV6}|%{IPV4}",
+    "HOSTNAME": r"\b(?:[0-9A-Za-z][0-9A-Za-z-]{0,62})(?:\.(?:[0-9A-Za-z][0-9A-Za-z-]{0,62}))*(\.?|\b)",
+    "IPORHOST": r"%{IP}|%{HOSTNAME}", "HOSTPORT": r"%{IPORHOST}:%{POSINT}",
+    # URI
+    "USERNAME": r"[a-zA-Z0-9._-]+", "UNIXPATH": r"(?:/[\w_%!$@:.,-]?/?)(\S+)?",
+    "WINPATH": r"(?:[A-Za-z]:|\\)(?:\\[^\\?*]*)+", "PATH": r"(?:%{UNIXPATH}|%{WINPATH})",
+    "TTY": r"(?:/dev/(pts|tty([pq])?)(\w+)?/?(?:[0-9]+))", "URIPROTO": r"[A-Za-z]+(?:\+[A-Za-z+]+)?",
+    "URIHOST": r"%{IPORHOST}(?::%{POSINT})?", "URIPATH": r"(?:/[A-Za-z0-9$.+!*'(){},~:;=@#%_\-]*)+",
+    "URIPARAM": r"\?[A-Za-z0-9$.+!*'|(){},~@#%&/=:;_?\-\[\]<>]*", "URIPATHPARAM": r"%{URIPATH}(?:%{URIPARAM})?",
+    "URI": r"%{URIPROTO}://(?:%{USER}(?::[^@]*)?@)?(?:%{URIHOST})?(?:%{URIPATHPARAM})?",
+    # timestamps
+    "MONTH": (r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:tember)?"
+              r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b"),
+    "MONTHNUM": r"0?[1-9]|1[0-2]", "MONTHNUM2": r"0[1-9]|1[0-2]", "MONTHDAY": r"(?:0[1-9])|(?:[12][0-9])|(?:3[01])|[1-9]",
+    "DAY": r"\b(?:Mon(?:day)?|Tue(?:sday)?|Wed(?:nesday)?|Thu(?:rsday)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?)\b",
+    "YEAR": r"(?:\d\d){1,2}", "HOUR": r"2[0123]|[01]?[0-9]", "MINUTE": r"[0-5][0-9]",
+    "SECOND": r"(?:[0-5]?[0-9]|60)(?:[:.,][0-9]+)?", "KITCHEN": r"%{HOUR}:%{MINUTE}",
+    "TIME": r"%{HOUR}:%{MINUTE}:%{SECOND}", "DATE_US": r"%{MONTHNUM}[/-]%{MONTHDAY}[/-]%{YEAR}",
+    "DATE_EU": r"%{MONTHDAY}[./-]%{MONTHNUM}[./-]%{YEAR}", "ISO8601_TIMEZONE": r"(?:Z|[+-]%{HOUR}(?::?%{MINUTE}))",
+    "ISO8601_SECOND": r"(?:%{SECOND}|60)",
+    "TIMESTAMP_ISO8601": r"%{YEAR}-%{MONTHNUM}-%{MONTHDAY}[T ]%{HOUR}:?%{MINUTE}(?::?%{SECOND})?%{ISO8601_TIMEZONE}?",
+    "DATE": r"%{DATE_US}|%{DATE_EU}", "DATETIME": r"%{DATE}[- ]%{TIME}", "TZ": r"[A-Z]{3}", "TZOFFSET": r"[+-]\d{4}",
+    "TIMESTAMP_RFC822": r"%{DAY} %{MONTH} %{MONTHDAY} %{YEAR} %{TIME} %{TZ}",
+    "TIMESTAMP_RFC2822": r"%{DAY}, %{MONTHDAY} %{MONTH} %{YEAR} %{TIME} %{ISO8601_TIMEZONE}",
+    "TIMESTAMP_OTHER": r"%{DAY} %{MONTH} %{MONTHDAY} %{TIME} %{TZ} %{YEAR}",
+    "TIMESTAMP_EVENTLOG": r"%{YEAR}%{MONTHNUM2}%{MONTHDAY}%{HOUR}%{MINUTE}%{SECOND}",
+    "SYSLOGTIMESTAMP": r"%{MONTH} +%{MONTHDAY} %{TIME}", "HTTPDATE": r"%{MONTHDAY}/%{MONTH}/%{YEAR}:%{TIME} %{TZOFFSET}",
+    # aliases
+    "NS": r"%{NOTSPACE}", "QS": r"%{QUOTEDSTRING}", "HOST": r"%{HOSTNAME}", "PID": r"%{POSINT}", "USER": r"%{USERNAME}",
 }
 _GROK_REF = re.compile(r"%\{([A-Z][A-Z0-9_]*)(?::([\w.@\[\]-]+))?(?::\w+)?\}")
 
 
 def expand_grok(pattern: str, definitions: dict | None = None, _depth: int = 0) -> str:
     """Grok `%{NAME:field}` references → a Python regex with named groups (plain `(?P<x>…)` passes through)."""
+    if _depth == 0 and definitions:
+        clash = sorted(set(definitions) & set(GROK))
+        if clash:  # Panther refuses to redefine a built-in pattern (gork.go checkDuplicate)
+            raise KeyError(f"%{{{clash[0]}}} is a built-in grok pattern and cannot be redefined")
     defs = {**GROK, **(definitions or {})}
     if _depth > 20:
         raise ValueError("grok patterns refer to each other too deeply")
@@ -78,6 +113,9 @@ class _ReWithTimeout:
     def match(self, text: str, timeout: float | None = None):
         return self.pattern.match(text)
 
+    def search(self, text: str, timeout: float | None = None):
+        return self.pattern.search(text)
+
 
 def compile_regex(rx: str):
     """A user regex compiled as the regex parser runs it: the `regex` engine (timeouts, Unicode classes),
@@ -85,9 +123,10 @@ def compile_regex(rx: str):
     import regex
 
     try:
-        return regex.compile(rx, regex.DOTALL | regex.VERSION0)
+        # Go's RE2 semantics: \d \w \s \b are ASCII, `.` stops at a newline
+        return regex.compile(rx, regex.ASCII | regex.VERSION0)
     except regex.error as e:
         try:
-            return _ReWithTimeout(re.compile(rx, re.DOTALL))
+            return _ReWithTimeout(re.compile(rx, re.ASCII))
         except re.error:
             raise ValueError(str(e)) from None

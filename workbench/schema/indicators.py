@@ -1,7 +1,8 @@
 """Indicator scanners (value → `p_any_*` columns) and the recognisers inference uses to suggest them.
 
-Scanners follow Panther's rules: values trimmed, empty values skipped; the caller keeps one set per
-column per event and writes it sorted. Recognisers are strict ("clearly is an IP"), because a wrong
+Scanners follow Panther's (pantherlog/scanners.go, scanners_aws.go): ip, hostname, url, hashes and e-mail
+values are trimmed, the AWS scanners (ARN, account id, instance id, tag) take the value as it is; empty values
+are skipped; the caller keeps one set per column per event and writes it sorted. Recognisers are strict ("clearly is an IP"), because a wrong
 indicator pollutes every event's `p_any_*` fields.
 """
 
@@ -12,7 +13,7 @@ import re
 import socket
 from collections import defaultdict
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 Scanner = Callable[[str, dict], None]
 
@@ -47,8 +48,10 @@ def is_ip(v: str) -> bool:
             return True
         except (OSError, ValueError):  # ValueError: an embedded NUL
             return False
+    if "%" in v:
+        return False  # Go's net.ParseIP takes no zone (fe80::1%eth0 is scanned as a domain name)
     try:
-        ipaddress.IPv6Address(v.split("%", 1)[0])
+        ipaddress.IPv6Address(v)
         return True
     except ValueError:
         return False
@@ -114,74 +117,87 @@ def _scan_hostname(v: str, ind: dict) -> None:
     if is_ip(v):
         ind["p_any_ip_addresses"].add(v)
     else:
-        if "xn--" in v:
-            try:
-                v = v.encode("ascii").decode("idna")
-            except (UnicodeError, ValueError):
-                pass
-        _add(ind, "p_any_domain_names", v)
+        _add(ind, "p_any_domain_names", _unpunycode(v))
+
+
+def _unpunycode(v: str) -> str:
+    """Punycode decoded only for a value that starts with `xn--`; anything that does not decode stays as is."""
+    if not v.startswith("xn--"):
+        return v
+    try:
+        return v.encode("ascii").decode("idna")
+    except (UnicodeError, ValueError):
+        return v
 
 
 def _scan_domain(v: str, ind: dict) -> None:
     v = v.strip()
     if v:
-        if "xn--" in v:
-            try:
-                v = v.encode("ascii").decode("idna")
-            except (UnicodeError, ValueError):
-                pass
-        _add(ind, "p_any_domain_names", v)
+        _add(ind, "p_any_domain_names", _unpunycode(v))
+
+
+def url_hostname(v: str) -> str:
+    """The host of a URL as Go's url.Parse(v).Hostname() gives it: case kept, no brackets, no port; "" when
+    the URL has no host (`example.com/path` is a path) or does not parse."""
+    try:
+        netloc = urlsplit(v).netloc
+    except ValueError:
+        return ""
+    host = netloc.rpartition("@")[2]
+    if host.startswith("["):
+        end = host.find("]")
+        return unquote(host[1:end]) if end > 0 else ""
+    return host.rpartition(":")[0] if ":" in host else host
 
 
 def _scan_url(v: str, ind: dict) -> None:
     v = v.strip()
-    if not v:
-        return
-    try:
-        host = urlsplit(v if "//" in v else "//" + v).hostname
-    except ValueError:
-        return
+    if v and any(c < " " or c == "\x7f" for c in v):
+        return  # Go's url.Parse refuses control characters
+    host = url_hostname(v) if v else ""
     if host:
         _scan_hostname(host, ind)
 
 
+def split_host_port(v: str) -> str | None:
+    """The host of `host:port` / `[v6]:port` as Go's net.SplitHostPort splits it; None when it does not."""
+    if v.startswith("["):
+        end = v.find("]")
+        if end < 0 or not v[end + 1:].startswith(":") or "[" in v[1:end] or "]" in v[end + 1:]:
+            return None
+        return v[1:end]
+    host, sep, _port = v.rpartition(":")
+    if not sep or ":" in host or "[" in host or "]" in host:
+        return None
+    return host
+
+
 def _scan_net_addr(v: str, ind: dict) -> None:
-    v = v.strip()
-    if not v:
-        return
-    if v.startswith("["):  # [v6]:port
-        host = v[1:].split("]", 1)[0]
-    elif v.count(":") == 1:
-        host = v.split(":", 1)[0]
-    else:
-        host = v
-    _scan_hostname(host, ind)
+    host = split_host_port(v)
+    _scan_hostname(v if host is None else host, ind)
 
 
 def _hash_scanner(column: str, length: int) -> Scanner:
     def scan(v: str, ind: dict) -> None:
         v = v.strip()
         if len(v) == length and _HEX.match(v):
-            _add(ind, column, v.lower())
+            _add(ind, column, v)  # case kept, as Panther writes the value
     return scan
 
 
 def _scan_account(v: str, ind: dict) -> None:
-    v = v.strip()
-    if _DIGITS12.match(v):
+    if _DIGITS12.match(v):  # the AWS scanners do not trim
         ind["p_any_aws_account_ids"].add(v)
 
 
 def _scan_instance(v: str, ind: dict) -> None:
-    v = v.strip()
     if v.startswith("i-"):
         _add(ind, "p_any_aws_instance_ids", v)
 
 
 def _arn_scanner(*, only: bool) -> Scanner:
     def scan(v: str, ind: dict) -> None:
-        v = v.strip()
-        if not v.startswith("arn:"):
+        if not v.startswith("arn:"):  # not trimmed (scanners_aws.go ScanARN)
             return
         parts = v.split(":", 5)
         if len(parts) != 6:
@@ -193,7 +209,10 @@ def _arn_scanner(*, only: bool) -> Scanner:
             _add(ind, "p_any_aws_account_ids", parts[4])
         resource = parts[5]
         if resource.startswith("instance/"):
-            _add(ind, "p_any_aws_instance_ids", resource[9:].split("/", 1)[0])
+            # the last path segment, and only an `i-…` id (never an empty value)
+            instance = resource.rsplit("/", 1)[1]
+            if instance.startswith("i-"):
+                _add(ind, "p_any_aws_instance_ids", instance)
         if resource.startswith("assumed-role/") and "@" in resource:
             session = resource.rsplit("/", 1)[-1]
             if is_email(session):
@@ -201,10 +220,13 @@ def _arn_scanner(*, only: bool) -> Scanner:
     return scan
 
 
-def _plain_scanner(column: str, need: str | None = None) -> Scanner:
+def _plain_scanner(column: str, need: str | None = None, *, trim: bool = True) -> Scanner:
     def scan(v: str, ind: dict) -> None:
-        v = v.strip()
-        if v and (need is None or need in v):
+        if need is not None and need not in v:
+            return
+        if trim:
+            v = v.strip()
+        if v:
             _add(ind, column, v)
     return scan
 
@@ -220,7 +242,7 @@ SCANNERS: dict[str, Scanner] = {
     "net_addr": _scan_net_addr, "md5": _hash_scanner("p_any_md5_hashes", 32),
     "sha1": _hash_scanner("p_any_sha1_hashes", 40), "sha256": _hash_scanner("p_any_sha256_hashes", 64),
     "aws_account_id": _scan_account, "aws_instance_id": _scan_instance, "aws_arn": _arn_scanner(only=False),
-    "aws_arn_only": _arn_scanner(only=True), "aws_tag": _plain_scanner("p_any_aws_tags"),
+    "aws_arn_only": _arn_scanner(only=True), "aws_tag": _plain_scanner("p_any_aws_tags", trim=False),
     "email": _plain_scanner("p_any_emails", "@"), "username": _plain_scanner("p_any_usernames"),
     "trace_id": _plain_scanner("p_any_trace_ids"), "actor_id": _plain_scanner("p_any_actor_ids"), "mac": _scan_mac,
 }
@@ -249,13 +271,10 @@ def _hits_hostname(v: str) -> tuple[str, ...]:
         return ()
     if is_ip(v):
         return (_IP + v,)
-    if "xn--" in v:
-        return _encode(_slow({"hostname"}, v))
-    return (_DOMAIN_NAME + v,)
+    return (_DOMAIN_NAME + _unpunycode(v),)
 
 
 def _hits_account(v: str) -> tuple[str, ...]:
-    v = v.strip()
     return (_ACCOUNT + v,) if _DIGITS12.match(v) else ()
 
 
@@ -263,8 +282,10 @@ def _hits_plain(column: str, need: str | None = None):
     code = _CODE[column]
 
     def hits(v: str) -> tuple[str, ...]:
+        if need is not None and need not in v:
+            return ()
         v = v.strip()
-        return (code + v,) if v and (need is None or need in v) else ()
+        return (code + v,) if v else ()
     return hits
 
 

@@ -348,6 +348,13 @@ class _Builder:
             if fmt not in NAMED_TIME_FORMATS and fmt != "cloudflare" and not fmt.startswith("layout=") and not _STRFTIME_RE.search(fmt):
                 self.problem(self._val_pos(f, key),
                              f"time format {fmt!r} of {what} is not rfc3339, unix, unix_ms, unix_us, unix_ns or a strftime format like '%Y-%m-%d %H:%M:%S'")
+            elif "%" in fmt and not fmt.startswith("layout=") and fmt not in NAMED_TIME_FORMATS:
+                from workbench.schema.timeformats import compile_time_format
+
+                try:  # the directives Panther's strftime library reads (a %L or %s would fail at parse time)
+                    compile_time_format(fmt)
+                except ValueError as e:
+                    self.problem(self._val_pos(f, key), f"time format {fmt!r} of {what}: {e}")
         return tuple(formats)
 
     def indicators(self, f: dict, what: str, typ: str) -> tuple[str, ...]:

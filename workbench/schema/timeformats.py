@@ -12,22 +12,22 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
+from workbench.schema.golayout import layout_chunks, parse_layout
+from workbench.schema.strftime import SUPPORTED, days_in_month, normalised, parse_strftime
+
 TimeParser = Callable[[object], str]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MONTHS = {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
-_FULL_MONTHS = {
-    m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
-                                    "september", "october", "november", "december"))
-}
 _CACHE_MAX = 65536
+ZERO_TIME = "0001-01-01 00:00:00.000000000"  # Go's zero time: Panther writes it as null, so the field is dropped
 
-# rfc3339 as Go reads it: 'T' separator, optional 1-9 fraction digits, Z or ±hh:mm.
-_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})\Z", re.ASCII)
+# rfc3339 as Go's time.Parse(time.RFC3339Nano) reads it: upper-case 'T' and 'Z', any number of fraction digits
+# (beyond nine they are truncated), Z or ±hh:mm.
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})\Z", re.ASCII)
 # Panther's own stored text (also accepted wherever a timestamp is compared, e.g. in schema tests).
 _PANTHER_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?\Z", re.ASCII)
 _INT_TEXT = re.compile(r"[+-]?\d+\Z", re.ASCII)
-_NUM_TEXT = re.compile(r"[+-]?(\d+)(?:\.(\d*))?\Z", re.ASCII)
 
 _valid_dates: dict[str, bool] = {}
 _valid_days: set[str] = set()  # 'YYYY-MM-DD' texts already checked
@@ -67,7 +67,7 @@ def _frac_ns(frac: str | None) -> int:
 
 
 def _offset_seconds(z: str) -> int:
-    if z in ("Z", "z", "", "UTC", "GMT"):
+    if z in ("Z", "", "UTC", "GMT"):
         return 0
     sign = -1 if z[0] == "-" else 1
     digits = z[1:].replace(":", "")
@@ -120,7 +120,9 @@ def parse_rfc3339(value: object) -> str:
     if m is None:
         raise ValueError("not RFC 3339 (expected e.g. 2024-05-01T12:00:00Z)")
     y, mo, d, h, mi, s, frac, z = m.groups()
-    if z in ("Z", "z"):
+    if frac is not None and len(frac) > 9:
+        frac = frac[:9]
+    if z == "Z":
         # fast path: UTC text is a re-slicing of the input once the ranges check out
         if h > "23" or mi > "59" or s > "59":
             raise ValueError("time of day out of range")
@@ -146,41 +148,46 @@ def parse_any_text(value: object) -> str:
     return _assemble(int(y), int(mo), int(d), int(h), int(mi), int(s), _frac_ns(frac), _offset_seconds(z or ""))
 
 
-def _unix_parser(scale: int, *, fractional: bool) -> TimeParser:
-    """Seconds (fraction allowed) or integer ms/us/ns, from a JSON number or a numeric string."""
+# Go's strconv.ParseFloat text (no spaces; exponent, "inf" and "nan" forms; hex floats are left out) and
+# strconv.ParseInt text.
+_GO_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z", re.ASCII)
+
+
+def _unix_seconds(value: object) -> str:
+    """Seconds since the epoch as Panther computes them: the float64 value times 1e6, truncated to whole
+    microseconds (tcodec/unix.go UnixSeconds), from a JSON number or a ParseFloat string."""
+    t = type(value)
+    if t is str:
+        if not _GO_FLOAT.match(value):
+            raise ValueError("not a number (unix seconds)")
+        value = float(value)
+    elif t is int:
+        return ns_to_text(value * 1_000_000_000)
+    elif t is not float:
+        raise ValueError(f"expected a number, got {'a boolean' if t is bool else t.__name__}")
+    if value - value != 0.0:
+        raise ValueError("not a finite number")
+    return ns_to_text(int(value * 1_000_000) * 1000)
+
+
+def _unix_integer(scale: int, unit: str) -> TimeParser:
+    """ms/us/ns since the epoch: integers only, as a JSON integer or a ParseInt string (tcodec/unix.go unixCodec)."""
     def parse(value: object) -> str:
         t = type(value)
         if t is int:
             return ns_to_text(value * scale)
-        if t is float:
-            if value != value or value in (float("inf"), float("-inf")):
-                raise ValueError("not a finite number")
-            if not fractional and not value.is_integer():
-                raise ValueError("expected a whole number")
-            if fractional:
-                # keep microsecond precision, as Panther does for fractional unix seconds
-                return ns_to_text(round(value * 1_000_000) * 1000)
-            return ns_to_text(int(value) * scale)
         if t is str:
-            m = _NUM_TEXT.match(value.strip())
-            if m is None:
-                raise ValueError("not a number")
-            whole, frac = m.group(1), m.group(2)
-            if frac and not fractional and frac.strip("0"):
-                raise ValueError("expected a whole number")
-            sign = -1 if value.strip().startswith("-") else 1
-            ns = int(whole) * scale
-            if frac and fractional:
-                ns += int((frac + "000000")[:6]) * 1000 * (scale // 1_000_000_000 or 1)
-            return ns_to_text(sign * ns)
-        if t is bool:
-            raise ValueError("expected a number, got a boolean")
-        raise ValueError(f"expected a number, got {type(value).__name__}")
+            if not _INT_TEXT.match(value):
+                raise ValueError(f"not an integer ({unit})")
+            return ns_to_text(int(value) * scale)
+        if t is float:
+            raise ValueError(f"not an integer ({unit})")
+        raise ValueError(f"expected a number, got {'a boolean' if t is bool else t.__name__}")
     return parse
 
 
-_UNIX_S = _unix_parser(1_000_000_000, fractional=True)
-_UNIX_NS = _unix_parser(1, fractional=False)
+_UNIX_S = _unix_seconds
+_UNIX_NS = _unix_integer(1, "unix_ns")
 _CLOUDFLARE_MAX_SECONDS = 60_000_000_000  # a number at least this big cannot be seconds (year 3871): nanoseconds
 
 
@@ -203,54 +210,11 @@ def parse_cloudflare(value: object) -> str:
 _NAMED: dict[str, TimeParser] = {
     "rfc3339": parse_rfc3339,
     "unix": _UNIX_S,
-    "unix_ms": _unix_parser(1_000_000, fractional=False),
-    "unix_us": _unix_parser(1_000, fractional=False),
+    "unix_ms": _unix_integer(1_000_000, "unix_ms"),
+    "unix_us": _unix_integer(1_000, "unix_us"),
     "unix_ns": _UNIX_NS,
     "cloudflare": parse_cloudflare,
 }
-
-# strftime directive → (regex, group name); the assembler reads the groups by name.
-_DIRECTIVES = {
-    "Y": (r"(?P<Y>\d{4})", "Y"), "y": (r"(?P<y>\d{2})", "y"), "m": (r"(?P<m>\d{1,2})", "m"),
-    "d": (r"(?P<d>\d{1,2})", "d"), "e": (r"\s?(?P<d>\d{1,2})", "d"), "H": (r"(?P<H>\d{1,2})", "H"),
-    "k": (r"\s?(?P<H>\d{1,2})", "H"), "I": (r"(?P<I>\d{1,2})", "I"), "l": (r"\s?(?P<I>\d{1,2})", "I"),
-    "M": (r"(?P<M>\d{2})", "M"), "S": (r"(?P<S>\d{2})", "S"), "f": (r"(?P<f>\d{1,9})", "f"),
-    "L": (r"(?P<f>\d{3})", "f"), "N": (r"(?P<f>\d{9})", "f"),
-    "b": (r"(?P<b>[A-Za-z]{3})", "b"), "h": (r"(?P<b>[A-Za-z]{3})", "b"), "B": (r"(?P<B>[A-Za-z]+)", "B"),
-    "a": (r"[A-Za-z]{3}", None), "A": (r"[A-Za-z]+", None), "p": (r"(?P<p>[AaPp][Mm])", "p"),
-    "z": (r"(?P<z>Z|[+-]\d{2}:?\d{2})", "z"), "Z": (r"(?P<Z>[A-Za-z]{1,5})", "Z"), "j": (r"(?P<j>\d{3})", "j"),
-    "s": (r"(?P<s>\d+)", "s"), "%": ("%", None), "n": (r"\s+", None), "t": (r"\s+", None),
-}
-_EXPANSIONS = {"T": "%H:%M:%S", "D": "%m/%d/%y", "F": "%Y-%m-%d", "R": "%H:%M", "r": "%I:%M:%S %p",
-               "c": "%a %b %e %H:%M:%S %Y", "x": "%m/%d/%y", "X": "%H:%M:%S"}
-
-
-def _strftime_regex(fmt: str) -> re.Pattern:
-    for k, v in _EXPANSIONS.items():
-        fmt = fmt.replace("%" + k, v)
-    parts: list[str] = []
-    seen: set[str] = set()
-    i = 0
-    while i < len(fmt):
-        c = fmt[i]
-        if c == "%" and i + 1 < len(fmt):
-            d = fmt[i + 1]
-            if d not in _DIRECTIVES:
-                raise ValueError(f"unsupported strftime directive %{d}")
-            rx, group = _DIRECTIVES[d]
-            if group and group in seen:
-                rx = re.sub(r"\(\?P<\w+>", "(?:", rx)  # a repeated directive must not redefine its group
-            seen.add(group or "")
-            parts.append(rx)
-            i += 2
-        elif c == " ":
-            parts.append(" +")
-            i += 1
-        else:
-            parts.append(re.escape(c))
-            i += 1
-    return re.compile("".join(parts) + r"\Z", re.ASCII)
-
 
 _FIXED = {"Y": (4, r"\d{4}"), "m": (2, r"\d\d"), "d": (2, r"\d\d"), "H": (2, r"\d\d"), "M": (2, r"\d\d"),
           "S": (2, r"\d\d"), "b": (3, r"[A-Za-z]{3}"), "z": (5, r"[+-]\d{4}")}
@@ -286,7 +250,6 @@ def _fixed_width(fmt: str, slow: TimeParser) -> TimeParser | None:
         return None
     shape = re.compile("".join(rx), re.ASCII).fullmatch
     Y, M, D, H, MI, S = (slots[k] for k in ("Y", "m" if "m" in slots else "b", "d", "H", "M", "S"))
-    by_name = "b" in slots
     Z = slots.get("z")
     z0, z1 = Z if Z is not None else (0, 0)
     lo, hi = min(Y[0], M[0], D[0]), max(Y[1], M[1], D[1])  # a span holding the whole date
@@ -301,95 +264,96 @@ def _fixed_width(fmt: str, slow: TimeParser) -> TimeParser | None:
             # two-character digit strings compare like the numbers; anything else takes the checked path
             if h <= "23" and mi <= "59" and s <= "59":
                 return f"{day} {h}:{mi}:{s}.000000000"
-        mo_text = value[M[0]:M[1]]
-        mo = _MONTHS.get(mo_text.lower()) if by_name else int(mo_text)
-        if mo is None:
-            raise ValueError(f"unknown month {mo_text!r}")
-        off = 0
-        if Z is not None:
-            z = value[z0:z1]
-            if z != "+0000":
-                off = _offset_seconds(z)
-        out = _assemble(int(value[Y[0]:Y[1]]), mo, int(value[D[0]:D[1]]), int(value[H[0]:H[1]]),
-                        int(value[MI[0]:MI[1]]), int(value[S[0]:S[1]]), 0, off)
-        if not off and len(days) < _CACHE_MAX:
-            days[value[lo:hi]] = out[:10]  # the date checked out (an unshifted one is the value's own date)
+        out = slow(value)
+        if (Z is None or value[z0:z1] == "+0000") and len(days) < _CACHE_MAX and \
+                value[H[0]:H[1]] <= "23" and value[MI[0]:MI[1]] <= "59" and value[S[0]:S[1]] <= "59":
+            days[value[lo:hi]] = out[:10]  # no carry from the time of day: the date span alone gives the date
         return out
     return parse
 
 
-def compile_strftime(fmt: str) -> TimeParser:
-    """A parser for one strftime format; a value without a year gets the current UTC year, no zone = UTC."""
-    rx = _strftime_regex(fmt)
-    has = set(rx.groupindex)
+def _check_strftime(fmt: str) -> None:
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            d = fmt[i + 1:i + 2]
+            if d not in SUPPORTED:
+                raise ValueError(f"unsupported strftime directive %{d}" if d else "stray % at the end of the format")
+            i += 2
+        else:
+            i += 1
+
+
+def _cached(read: Callable[[str], tuple], what: str) -> TimeParser:
+    """A parser from a field reader (strftime or Go layout), with a per-format cache of value → stored text."""
     cache: dict[str, str] = {}
 
     def parse(value: object) -> str:
         if type(value) is not str:
-            if type(value) in (int, float) and "s" in has:
-                value = str(int(value))
-            else:
-                raise ValueError(f"expected text matching {fmt!r}")
+            raise ValueError(f"expected text matching {what}")
         hit = cache.get(value)
         if hit is not None:
             return hit
-        m = rx.match(value)
-        if m is None:
-            raise ValueError(f"does not match time format {fmt!r}")
-        g = m.groupdict()
-        if "s" in has:
-            out = ns_to_text(int(g["s"]) * 1_000_000_000 + _frac_ns(g.get("f")))
-        else:
-            if "Y" in has:
-                y = int(g["Y"])
-            elif "y" in has:
-                yy = int(g["y"])
-                y = 2000 + yy if yy < 69 else 1900 + yy
-            else:
-                y = time.gmtime().tm_year
-            if "b" in has:
-                mo = _MONTHS.get(g["b"].lower())
-                if mo is None:
-                    raise ValueError(f"unknown month {g['b']!r}")
-            elif "B" in has:
-                mo = _FULL_MONTHS.get(g["B"].lower())
-                if mo is None:
-                    raise ValueError(f"unknown month {g['B']!r}")
-            else:
-                mo = int(g["m"]) if "m" in has else 1
-            if "j" in has:
-                dt = datetime(y, 1, 1) + timedelta(days=int(g["j"]) - 1)
-                mo, d = dt.month, dt.day
-            else:
-                d = int(g["d"]) if "d" in has else 1
-            if "I" in has:
-                h = int(g["I"]) % 12
-                if "p" in has and g["p"].lower() == "pm":
-                    h += 12
-            else:
-                h = int(g["H"]) if "H" in has else 0
-            mi = int(g["M"]) if "M" in has else 0
-            s = int(g["S"]) if "S" in has else 0
-            ns = _frac_ns(g.get("f"))
-            off = 0
-            if "z" in has:
-                off = _offset_seconds(g["z"])
-            elif "Z" in has and g["Z"].upper() not in ("UTC", "GMT", "Z"):
-                raise ValueError(f"unknown time zone name {g['Z']!r}")
-            out = _assemble(y, mo, d, h, mi, s, ns, off)
+        try:
+            y, mo, d, h, mi, s, ns, off = read(value)
+        except ValueError as e:
+            raise ValueError(f"does not match time format {what} ({e})") from None
         if len(cache) >= _CACHE_MAX:
             cache.clear()
-        cache[value] = out
+        out = cache[value] = _text(y, mo, d, h, mi, s, ns, off)
         return out
+    return parse
 
-    return _fixed_width(fmt, parse) or parse
+
+def _text(y: int, mo: int, d: int, h: int, mi: int, s: int, ns: int, off: int) -> str:
+    dt = normalised(y, mo, d, h, mi, s, off)
+    return utc_text(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, ns)
+
+
+def compile_strftime(fmt: str) -> TimeParser:
+    """A parser for one strftime format, with the rules of timefmt-go (see workbench.schema.strftime)."""
+    _check_strftime(fmt)
+    return _fixed_width(fmt, _cached(lambda v: parse_strftime(v, fmt), repr(fmt))) or \
+        _cached(lambda v: parse_strftime(v, fmt), repr(fmt))
+
+
+_LAYOUT_FIXED = {"2006": "%Y", "01": "%m", "02": "%d", "2": "%d", "Jan": "%b", "15": "%H", "04": "%M", "05": "%S",
+                 "-0700": "%z"}
+
+
+def _layout_as_fixed(layout: str) -> str | None:
+    """The fixed-width strftime shape of a Go layout, when every element has one (`2/Jan/2006:15:04:05 -0700`
+    → `%d/%b/%Y:%H:%M:%S %z`): values of that exact shape take `_fixed_width`'s sliced fast path."""
+    out = []
+    for tok in layout_chunks(layout):
+        if tok in _LAYOUT_FIXED:
+            out.append(_LAYOUT_FIXED[tok])
+        elif len(tok) == 1 and not tok.isalnum():
+            out.append("%%" if tok == "%" else tok)
+        else:
+            return None
+    return "".join(out)
+
+
+def compile_layout(layout: str) -> TimeParser:
+    """A parser for a Go reference-time layout (`layout=…`), ranges checked as Go's time.Parse does."""
+    def read(v: str) -> tuple:
+        y, mo, d, h, mi, s, ns, off = parse_layout(v, layout)
+        if not 1 <= d <= days_in_month(y, mo):
+            raise ValueError("day out of range")
+        return y, mo, d, h, mi, s, ns, off
+    slow = _cached(read, f"layout={layout!r}")
+    fixed = _layout_as_fixed(layout)
+    # the fast path only slices values whose date the slow path has checked and whose time of day is in range,
+    # so it gives what the layout gives; everything else (offsets, other shapes, bad values) goes to `slow`
+    return (_fixed_width(fixed, slow) if fixed else None) or slow
 
 
 def compile_time_format(fmt: str) -> TimeParser:
     if fmt in _NAMED:
         return _NAMED[fmt]
     if fmt.startswith("layout="):
-        raise ValueError("Go layouts (layout=…) are not supported; use a strftime format")
+        return compile_layout(fmt[len("layout="):])
     return compile_strftime(fmt)
 
 
@@ -415,55 +379,20 @@ def compile_time_formats(formats: Iterable[str]) -> TimeParser:
 
 # --- detection (used by inference) --------------------------------------------------------------------------
 
-# Custom formats tried when strings are not RFC 3339, most specific first. Each entry: (format, quick regex).
-STRFTIME_CANDIDATES = (
-    "%Y-%m-%dT%H:%M:%S.%f%z",
-    "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S.%f%z",
-    "%Y-%m-%d %H:%M:%S%z",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M:%S %z",
-    "%Y/%m/%d %H:%M:%S",
-    "%d/%b/%Y:%H:%M:%S %z",
-    "[%d/%b/%Y:%H:%M:%S %z]",
-    "%a, %d %b %Y %H:%M:%S %z",
-    "%a %b %d %H:%M:%S %Y",
-    "%d %b %Y %H:%M:%S",
-    "%b %d %Y %H:%M:%S",
-    "%b %d %H:%M:%S",
-    "%m/%d/%Y %H:%M:%S",
-    "%Y-%m-%d",
-)
-_CANDIDATE_PARSERS: dict[str, TimeParser] = {}
-
-
-def _candidate(fmt: str) -> TimeParser:
-    p = _CANDIDATE_PARSERS.get(fmt)
-    if p is None:
-        p = _CANDIDATE_PARSERS[fmt] = compile_time_format(fmt)
-    return p
-
-
 def detect_text_format(values: Iterable[str]) -> tuple[str, list[str]] | None:
-    """The first format (rfc3339, then the strftime candidates) that reads every value, with the parsed texts."""
+    """The one format that reads every value (see `timedetect` for how formats are recognised), with the
+    parsed texts; None when no single format reads them all."""
+    from workbench.schema.timedetect import choose_formats
+
     values = list(values)
-    if not values:
+    choice = choose_formats(values, min_share=1.0)
+    if choice is None or len(choice.formats) != 1:
         return None
-    first = values[0]
-    for fmt in ("rfc3339", *STRFTIME_CANDIDATES):
-        p = parse_rfc3339 if fmt == "rfc3339" else _candidate(fmt)
-        try:
-            p(first)
-        except ValueError:
-            continue
-        try:
-            return fmt, [p(v) for v in values]
-        except ValueError:
-            continue
-    return None
+    p = compile_time_format(choice.formats[0])
+    try:
+        return choice.formats[0], [p(v) for v in values]
+    except ValueError:
+        return None
 
 
 # Unix magnitudes: a value in one of these ranges is plausibly that unit (years ~2001 – ~2100).

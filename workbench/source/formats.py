@@ -521,3 +521,23 @@ def detect_groups(records_or_sample, *, source=None, max_records: int = MAX_RECO
         del pattern
         out.extend(_detect_group(g, source, max_records, loadable))
     return out
+
+
+def recognised_layout(texts: list[str], *, min_share: float = 0.8) -> tuple[str, str | None, dict] | None:
+    """(format id, managed schema, Panther parser config) when most lines are one known text format.
+
+    For inference: a layout detection recognises (syslog, Apache/nginx access, S3 access, ALB, VPC flow) is
+    used as is rather than guessed again.
+    """
+    if not texts:
+        return None
+    labels = Counter(_classify(t)[0] for t in texts)
+    fmt, n = labels.most_common(1)[0]
+    if fmt is None or n < min_share * len(texts):
+        return None
+    if fmt in PARSER_PATTERNS:
+        parser = FORMATS[fmt][2]
+        return fmt, FORMATS[fmt][1], {"regex" if parser == "regex" else "fastmatch": {"match": [PARSER_PATTERNS[fmt]]}}
+    if fmt == "vpc_flow":
+        return fmt, FORMATS[fmt][1], {"csv": {"delimiter": " ", "hasHeader": True}}
+    return None

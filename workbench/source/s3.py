@@ -95,10 +95,13 @@ class _Lister:
         self.cancel = cancel  # set: no further list calls (what was listed so far is kept)
         self.walk_calls = 0
 
-    def _pages(self, prefix: str, delimiter: str | None, max_pages: int | None = None) -> Iterator[dict]:
+    def _pages(self, prefix: str, delimiter: str | None, max_pages: int | None = None,
+               max_keys: int | None = None) -> Iterator[dict]:
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         if delimiter:
             kwargs["Delimiter"] = delimiter
+        if max_keys:
+            kwargs["MaxKeys"] = max_keys
         pages = 0
         while (max_pages is None or pages < max_pages) and not (self.cancel and self.cancel.is_set()):
             pages += 1
@@ -125,6 +128,14 @@ class _Lister:
             if in_window(key, ref.last_modified, self.since, self.until):
                 _bump(self.stats, "listed")
                 yield ref
+
+    def _delimiter_blind(self, prefix: str) -> bool:
+        """A "/"-delimited listing of `prefix` came back with neither objects nor folders: true if a flat
+        listing still finds a key there. Real S3 never does that, but some S3-compatible servers (s3rver's
+        filesystem store) leave out folders whose objects sit two or more levels down; such a prefix is
+        listed flat rather than silently reported empty. Costs one 1-key call, and only for empty pages."""
+        page = next(self._pages(prefix, None, max_pages=1, max_keys=1), {})
+        return bool(page.get("Contents"))
 
     def windowed(self, prefix: str, probe_pages: int) -> Iterator[ObjectRef]:
         """Probe a few flat pages; a prefix that small is cheaper to filter than to walk."""
@@ -187,6 +198,8 @@ class _Lister:
             page = next(self._pages(prefix, None, max_pages=1), {})
             return list(self._objects(page)), []
         page = next(self._pages(prefix, "/", max_pages=1), {})
+        if not page.get("Contents") and not page.get("CommonPrefixes") and self._delimiter_blind(prefix):
+            return self._budget_one(prefix, 1, seed)
         refs = list(self._objects(page))
         children = []
         for cp in page.get("CommonPrefixes") or ():
@@ -209,8 +222,10 @@ class _Lister:
             return [r for page in self._pages(prefix, None) for r in self._objects(page)], []
         refs: list[ObjectRef] = []
         children: list[tuple[str, int]] = []
+        answered = False  # did any page hold an object or a folder (pruned ones included)
         for page in self._pages(prefix, "/"):
             self.walk_calls += 1
+            answered = answered or bool(page.get("Contents") or page.get("CommonPrefixes"))
             refs += self._objects(page)
             for cp in page.get("CommonPrefixes") or ():
                 child = cp["Prefix"]
@@ -220,6 +235,8 @@ class _Lister:
                 else:
                     # nothing finer to prune below a day (or the whole folder is wanted): one flat listing
                     children.append((child, -1 if state == "flat" else depth + 1))
+        if not answered and self._delimiter_blind(prefix):
+            return self._walk_one(prefix, -1)
         return refs, children
 
 

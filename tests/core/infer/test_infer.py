@@ -54,7 +54,7 @@ def panoptica():
 def test_golden_panoptica_mixed_types(panoptica):
     res = infer_schema(panoptica, name="Custom.BarsPanoptica")
     f = _fields(res)
-    assert res.format == "json" and res.schema.name == "Custom.BarsPanoptica"
+    assert res.format == "json" and res.schema.name == "Custom.BarsPanoptica" and res.managed_schema is None
     # three timestamp formats, each event type's own time field marked as event time
     assert (f["ts"].type, f["ts"].time_formats, f["ts"].is_event_time) == ("timestamp", ("rfc3339",), True)
     assert (f["timestamp"].time_formats, f["timestamp"].is_event_time) == (("unix_ms",), True)
@@ -96,6 +96,7 @@ def test_golden_cloudtrail():
     assert f["requestParameters"].type == "json"  # keys depend on the event type
     assert "vary" in res.explanations["requestParameters"]
     assert f["recipientAccountId"].indicators == ("aws_account_id",)
+    assert res.managed_schema == "AWS.CloudTrail"  # detection knows these events: Panther's managed schema is named
     _parses_all(res.schema, recs)
 
 
@@ -104,12 +105,14 @@ def test_golden_s3_access_log_fastmatch():
     recs = _records("s3-access/x", D.s3_access_object(rng, "acme", ACCT, T0, timedelta(hours=1), 300))
     res = infer_schema(recs, name="Custom.S3")
     assert res.format == "fastmatch"
+    # detection knows this layout: its parser is used as is, and the managed schema is named
+    assert (res.layout, res.managed_schema) == ("detected:s3_access", "AWS.S3ServerAccess")
     opts = res.schema.parser["fastmatch"]
-    assert opts["emptyValues"] == ["-"] and "[%{time}]" in opts["match"][0] and '"%{request}"' in opts["match"][0]
+    assert opts["emptyValues"] == ["-"] and "[%{time}]" in opts["match"][0] and '"%{requesturi}"' in opts["match"][0]
     f = _fields(res)
     assert f["time"].time_formats == ("%d/%b/%Y:%H:%M:%S %z",) and f["time"].is_event_time
-    assert f["ip"].indicators == ("ip",) and f["status"].type == "bigint"
-    assert f["field_1"].indicators == ()  # one repeated 64-hex owner id is not a sha256
+    assert f["remoteip"].indicators == ("ip",) and f["httpstatus"].type == "bigint"
+    assert f["bucketowner"].indicators == ()  # one repeated 64-hex owner id is not a sha256
     _parses_all(res.schema, recs)
 
 
@@ -166,11 +169,18 @@ def test_shape_dedup_and_empty_input():
         infer_events([{"x": None}])
 
 
-def test_free_text_falls_back_to_regex():
+def test_free_text_after_a_timestamp():
     lines = [f"2024-05-01T00:00:0{i}Z something {'very ' * i}bad happened" for i in range(5)]
     res = infer_schema(lines)
-    assert res.format == "regex" and _fields(res)["timestamp"].type == "timestamp"
-    _parses_all(res.schema, [Record("", "", 1, t) for t in lines])
+    # one space after the time and nothing else: fastmatch splits it exactly
+    assert res.schema.parser == {"fastmatch": {"match": ["%{timestamp} %{message}"]}}
+    assert _fields(res)["timestamp"].type == "timestamp"
+    out = _parses_all(res.schema, [Record("", "", 1, t) for t in lines])
+    assert [o["message"] for o in out] == [t.split(" ", 1)[1] for t in lines]
+    # no structure at all: each line whole as message, said so
+    res = infer_schema(["the quick brown fox", "jumps over", "the lazy dog"])
+    assert res.schema.parser == {"regex": {"match": ["(?P<message>.*)"]}} and res.layout == "message"
+    assert any("no event time" in w for w in res.warnings)
 
 
 # --- property: for generated JSON records, infer → parse succeeds and keeps every declared value -------------

@@ -10,7 +10,7 @@ import pytest
 from workbench.errors import WorkbenchError
 from workbench.model import Record
 from workbench.parse import Classifier, ParseError, compile_parser, event_to_json
-from workbench.parse.text import fastmatch_regex
+from workbench.parse.text import FastPattern
 from workbench.schema import load_schema
 from workbench.schema.grok import expand_grok
 
@@ -80,9 +80,11 @@ def test_event_shape_types_and_standard_fields():
     assert keys.index("p_log_type") > keys.index("raw")  # event fields first, then p_ fields
 
 
-def test_nulls_and_empties_are_omitted_and_row_ids_unique():
+def test_empties_are_kept_nulls_omitted_and_row_ids_unique():
+    # Panther's null types omit only what does not exist (pantherlog/null/string.go IsEmpty); an empty array
+    # is omitted (omitempty on a slice); a json field keeps {} as it came
     a = parse({"ts": "2024-05-01T00:00:00Z", "s": "", "n": None, "tags": [], "raw": {}})
-    assert set(a) >= {"ts"} and not {"s", "n", "tags", "raw"} & set(a)
+    assert a["s"] == "" and a["raw"] == {} and not {"n", "tags"} & set(a)
     assert not any(k.startswith("p_any_") for k in a)
     ids = {parse({"ts": "2024-05-01T00:00:00Z"})["p_row_id"] for _ in range(200)}
     assert len(ids) == 200
@@ -180,10 +182,10 @@ fields:
 # --- text parsers --------------------------------------------------------------------------------------------
 
 def test_fastmatch_quoted_bracketed_and_trailing_fields():
-    rx, names, quoted = fastmatch_regex('%{ip} [%{time}] "%{req}" %{status} %{rest}')
-    m = rx.match('1.2.3.4 [06/Feb/2019:00:00:38 +0000] "GET /a \\"q\\" HTTP/1.1" 200 a b c')
-    assert m and names == ("ip", "time", "req", "status", "rest") and quoted == (False, False, True, False, False)
-    assert m.group(5) == "a b c"
+    fp = FastPattern('%{ip} [%{time}] "%{req}" %{status} %{rest}')
+    g = fp.groups('1.2.3.4 [06/Feb/2019:00:00:38 +0000] "GET /a \\"q\\" HTTP/1.1" 200 a b c')
+    assert g is not None and fp.names == ("ip", "time", "req", "status", "rest")
+    assert g[2] == 'GET /a "q" HTTP/1.1' and g[4] == "a b c"
     s = load_schema("""\
 schema: Custom.Web
 parser:
@@ -218,7 +220,12 @@ fields:
     assert parse("when,user,amount", p) is None
     ev = parse('2024-01-02 03:04:05,"a@b.c",12.50', p, line=2)
     assert ev["user"] == "a@b.c" and ev["amount"] == 12.5 and ev["when"] == "2024-01-02 03:04:05.000000000"
-    assert "columns" in parse("a,b,c,d", p, line=3).reason
+    # the first row fixes the number of fields (Go's csv FieldsPerRecord, preprocessors/csv.go)
+    assert "wrong number of fields" in parse("2024-01-02 03:04:05,u,1,extra", p, line=3).reason
+    # without a header, fields beyond the named columns are ignored and missing ones are "" (zipFields)
+    q = compile_parser(load_schema("schema: Custom.C2\nparser:\n  csv: {delimiter: ',', columns: [a, b]}\n"
+                                   "fields:\n  - {name: a, type: string}\n  - {name: b, type: string}\n"))
+    assert parse("x,y,z", q)["b"] == "y" and "wrong number" in parse("x", q).reason
 
 
 def test_csv_header_learned_per_object_without_columns():
@@ -235,6 +242,8 @@ schema: Custom.Rx
 parser:
   regex:
     match: ['%{TIMESTAMP_ISO8601:ts} ', '%{LOGLEVEL:level} ', '%{GREEDYDATA:msg}']
+    patternDefinitions:  # not one of Panther's built-in patterns (pkg/x/gork/builtin.go)
+      LOGLEVEL: 'DEBUG|INFO|WARN|ERROR'
 fields:
   - {name: ts, type: timestamp, timeFormats: [rfc3339], isEventTime: true}
   - {name: level, type: string}

@@ -20,7 +20,8 @@ def test_scanners():
     assert scan("hostname", "ec2.amazonaws.com") == {"p_any_domain_names": ["ec2.amazonaws.com"]}
     assert scan("url", "https://1.2.3.4:8443/x") == {"p_any_ip_addresses": ["1.2.3.4"]}
     assert scan("net_addr", "example.com:443") == {"p_any_domain_names": ["example.com"]}
-    assert scan("sha256", "A" * 64) == {"p_any_sha256_hashes": ["a" * 64]}
+    # case kept: pantherlog/scanners.go ScanSHA256Hash writes the (trimmed) input
+    assert scan("sha256", "A" * 64) == {"p_any_sha256_hashes": ["A" * 64]}
     assert scan("md5", "abc") == {}
     assert scan("aws_account_id", "123456789012") == {"p_any_aws_account_ids": ["123456789012"]}
     got = scan("aws_arn", "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc")
@@ -34,7 +35,8 @@ def test_recognisers_are_strict():
     assert is_ip("192.0.2.1") and not is_ip("192.0.2") and not is_ip("abc")
     # as Go's net.ParseIP: no leading zeros (octal ambiguity), ASCII digits only, nothing around the address
     assert not is_ip("192.0.2.01") and not is_ip("\u0661.2.3.4") and not is_ip("1.2.3.4 ") and not is_ip("1.2.3.4\x00")
-    assert is_ip("::ffff:192.0.2.1") and is_ip("fe80::1%eth0")
+    # Go's net.ParseIP takes no IPv6 zone (pantherlog/scanners.go checkIPAddress)
+    assert is_ip("::ffff:192.0.2.1") and not is_ip("fe80::1%eth0")
     assert is_email("a.b@example.co.uk") and not is_email("[x]@y")
     assert is_arn("arn:aws:iam::123456789012:role/X") and not is_arn("arn:nope")
     assert is_url("https://example.com/x") and not is_url("example.com")
