@@ -14,6 +14,9 @@ Extension points for later screens:
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import threading
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -70,7 +73,14 @@ class WorkbenchApp(App[int]):
 
     # -- start-up ---------------------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        asyncio.get_running_loop().set_default_executor(DaemonThreadExecutor())
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(DaemonThreadExecutor())
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            try:  # the terminal closing (SIGHUP) or a kill (SIGTERM) ends the app the way `q` does
+                loop.add_signal_handler(signum, self.end_by_signal, signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests' app runners)
+                pass
+        self._report_recovery()
         self.sub_title = safe.plain(self.session.source_name)
         if self.session.config.keymap:
             self._apply_keymap(self.session.config.keymap)
@@ -150,10 +160,40 @@ class WorkbenchApp(App[int]):
             ConfirmScreen("Quit without saving?", self.dirty.descriptions()), answer
         )
 
-    def _quit_now(self) -> None:
+    def _quit_now(self, code: int = 0) -> None:
         # thread workers cannot be interrupted: tell them to stop so the process exits promptly
         self.workers.cancel_all()
-        self.exit(0)
+        self.exit(code, return_code=code)
+
+    # -- ended from outside: terminal closed, SIGTERM ---------------------------------------------------------
+    SIGNAL_GRACE_S = 10.0  # after this the process exits even if a cleanup hangs
+    watchdog_on_signal = False  # `workbench tui` arms it (a test's app runner must not end the test process)
+    watchdog: threading.Timer | None = None
+
+    def recovery_dir(self) -> Path:
+        cfg = self.session.config.path
+        return (cfg.parent if cfg else Path.cwd()) / ".workbench" / "recovery"
+
+    def end_by_signal(self, signum: int) -> None:
+        """Keep unsaved edits as recovery copies, then quit like `q` (screens stop their tails, queues and
+        rule workers on unmount). A watchdog ends the process if that cleanup hangs."""
+        self.recovered = self.dirty.save_recovery(self.recovery_dir())
+        code = 128 + int(signum)
+        if self.watchdog_on_signal and self.watchdog is None:
+            self.watchdog = threading.Timer(self.SIGNAL_GRACE_S, os._exit, (code,))
+            self.watchdog.daemon = True
+            self.watchdog.start()
+        self._quit_now(code)
+
+    def _report_recovery(self) -> None:
+        folder = self.recovery_dir()
+        try:
+            found = sorted(folder.glob("*.txt"))
+        except OSError:
+            return
+        if found:
+            safe.notify(self, f"{len(found)} unsaved edit(s) from a session that was ended by a signal are kept in "
+                        f"{folder} (delete them once restored).", severity="warning", timeout=20)
 
     # -- background errors -----------------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

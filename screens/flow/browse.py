@@ -314,10 +314,14 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         if result is None:
             status.update(safe.join(("Prefix ", "bold"), where, ("   s", "bold"), " samples it"))
             return
+        from workbench.events.outcomes import ObjectOutcomes
+
+        objects = ObjectOutcomes.of_sample(result).summary()
         status.update(safe.join(
             ("Sample ", "bold"), f"{len(result.objects)} of {result.listed} objects, {len(result.records):,} records, "
             f"{human_size(result.bytes_read)} read, {len(result.failures)} failed, {result.list_calls} list calls, "
-            f"{result.elapsed:.1f}s" + (" (cancelled)" if result.cancelled else ""),
+            f"{result.elapsed:.1f}s" + (" (cancelled)" if result.cancelled else "")
+            + (f"; {objects}" if objects else ""),
             ("   next: 3 Schema, 4 Events", "dim")))
 
     def _show_sample(self, result=None, views: list[GroupView] | None = None) -> None:

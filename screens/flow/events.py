@@ -173,7 +173,8 @@ Next: press 5 (Rules) to run the detection rules on these events.
     def _status(self, message: str) -> None:
         errors = len(self.session.parse_errors)
         tail = f"   {errors:,} lines failed to parse (f lists them)" if errors else ""
-        self.query_one("#events-status", Static).update(safe.content(message + tail))
+        note = getattr(self, "_objects_note", "") if self.session.events else ""
+        self.query_one("#events-status", Static).update(safe.content(message + tail + note))
 
     def on_event_table_cursor_moved(self, message: EventTable.CursorMoved) -> None:
         event = message.table.current_event()
@@ -304,7 +305,19 @@ Next: press 5 (Rules) to run the detection rules on these events.
                 if worker.is_cancelled:
                     return
                 self.post_message(self.ParseProgress(n, len(records)))
+        self._objects_note = self._objects_summary(events)
         self.post_message(self.Parsed(events, errors, time.perf_counter() - started))
+
+    def _objects_summary(self, events: list[dict]) -> str:
+        """How the sampled objects decoded and whether their event times are believable, in one clause."""
+        from workbench.events.outcomes import ObjectOutcomes
+
+        sample = self.session.sample
+        outcomes = ObjectOutcomes.of_sample(sample) if sample is not None else ObjectOutcomes()
+        outcomes.check_times_by_object(events)
+        summary = outcomes.summary()
+        first = next(iter(outcomes.times.items()), None)
+        return (f"   objects: {summary}" if summary else "") + (f" (e.g. {first[0]}: {first[1]})" if first else "")
 
     def on_events_screen_parse_progress(self, message: ParseProgress) -> None:
         self._status(f"Parsing… {message.done:,} / {message.total:,} records")

@@ -236,6 +236,9 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
             head.append(f" · {s.events:,} events · {s.alerts:,} alerts · {s.parse_errors:,} parse errors · "
                         f"{s.objects:,} objects · {s.malformed:,} malformed · {s.fetch_failures:,} fetch failures · ")
             head.append(safe.plain(tail.rules_note, limit=200))
+            objects = tail.buffer.objects_summary()
+            if objects:  # incomplete / empty / binary objects, doubtful event times, prefixes not parsed
+                head.append(safe.plain(f" · objects: {objects}", limit=300), style="yellow")
         level, line = self._last_status
         style = {"error": "bold red", "warning": "yellow"}.get(level, "")
         status = Text(safe.plain(line, limit=400), style=style, no_wrap=True, overflow="ellipsis", end="")
@@ -276,7 +279,8 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
                         end="")
         for p in list(buf.problems)[-6:]:
             problems.append(safe.plain(f"{p.kind}: {p.what} {p.reason}", limit=200) + "\n",
-                            style="red" if p.kind in ("malformed", "fetch", "rule_error") else "dim")
+                            style="red" if p.kind in ("malformed", "fetch", "rule_error") else
+                            "yellow" if p.kind in ("object", "event_time", "config") else "dim")
         self.query_one("#live-problems", Static).update(problems)
         if now - self._last_drift >= DRIFT_EVERY:
             self._last_drift = now

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -25,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from screens.flow.base import WorkbenchScreen
 from screens.modals.detail import DetailScreen
 from screens.shell import safe
+from workbench.events.outcomes import ObjectOutcomes
 
 MiB = 1024 * 1024
 COLUMNS = ("Rule", "Matches", "Errors", "Groups", "Alerts")
@@ -297,10 +297,14 @@ Escape cancels; what finished is kept, and Resume continues it later.
         self._per_day = {rid: v.get("matches_per_day", {}) for rid, v in r["rules"].items()}
         rate = f", {r['events_per_s']:,.0f} events/s" if r.get("events_per_s") else ""
         head = "Cancelled" if r["cancelled"] else "Done"
+        objects = ObjectOutcomes.from_json(r.get("object_problems") or {}).summary()
+        outside = r.get("events_outside_window") or 0
         self._status(f"{head}: {r['objects']:,}/{r['objects_total']:,} objects, {r['bytes'] / MiB:.1f} MiB, "
                      f"{r['events']:,} events in {r['run_s']:.1f} s{rate} on {r['workers']} worker(s); "
                      f"{r['parse_errors']:,} parse errors, {r['errors']:,} object errors."
-                     + (f"\nResume later (tick Resume): results in {Path(r['results_file']).name}." if r["cancelled"] else ""))
+                     + (f" {outside:,} events outside the window not run." if outside else "")
+                     + (f"\nObjects: {objects}." if objects else "")
+                     + (f"\nResume later (tick Resume): results in {r['results_file']}." if r["cancelled"] else ""))
         bar = self.query_one("#replay-progress", ProgressBar)
         bar.update(total=max(1, r["objects_total"]), progress=r["objects"])
 

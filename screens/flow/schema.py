@@ -191,7 +191,8 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self._infer_token += 1  # an inference still running must not replace it when it lands
         self.schema = schema
         self._set_text(dump_schema(schema))
-        self.app.dirty.mark(DIRTY_KEY, f"schema {schema.name} (opened from another screen) is not saved")
+        self.app.dirty.mark(DIRTY_KEY, f"schema {schema.name} (opened from another screen) is not saved",
+                            text=self._editor_text)
         self._status(f"opened {schema.name} from another screen; Ctrl+S saves it")
         self._schedule_reparse(0)
 
@@ -301,6 +302,9 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         for text, severity in inference_notices(result):
             safe.notify(self.app, text, severity=severity, timeout=12 if severity == "warning" else None)
 
+    def _editor_text(self) -> str:
+        return self.query_one(SchemaEditor).text
+
     def _set_text(self, text: str) -> None:
         self.query_one(SchemaEditor).load_text(text)
 
@@ -309,7 +313,8 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
     def _edited(self) -> None:
         text = self.query_one(SchemaEditor).text
         if text != self.baseline:
-            self.app.dirty.mark(DIRTY_KEY, f"schema {self.group.name if self.group else ''} has unsaved edits")
+            self.app.dirty.mark(DIRTY_KEY, f"schema {self.group.name if self.group else ''} has unsaved edits",
+                                text=self._editor_text)
         else:
             self.app.dirty.clear(DIRTY_KEY)
         self._status()

@@ -150,6 +150,7 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
 
     @work(thread=True, group="sources-check", exclusive=True, exit_on_error=False, description="Connection check")
     def run_checks(self) -> None:
+        from workbench.events.config_check import mapping_checks
         from workbench.source.checks import iter_checks
 
         worker = get_current_worker()
@@ -157,6 +158,10 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
         try:
             for result in iter_checks(self.session.aws(), source, cancel=lambda: worker.is_cancelled):
                 self.post_message(self.CheckDone(source.name, result))
+            if not worker.is_cancelled:
+                # the prefix → log type mapping: a missing schema (with the close match), overlaps, unmapped folders
+                for result in mapping_checks(self.session.config, source, self.session.aws()):
+                    self.post_message(self.CheckDone(source.name, result))
         finally:
             self.post_message(self.CheckDone(source.name, None))
 

@@ -66,11 +66,36 @@ async def test_sources_screen_shows_prefixes_and_green_checklist(demo):
         prefixes = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
         assert {"Panoptica/", "AWSLogs/", "s3-access/", "app/"} <= prefixes
         checklist = app.screen.query_one(Checklist)
+        # the 8 connection checks, then the prefix mapping (the demo's maps every prefix to a schema)
         assert len(checklist.results) == 8 and checklist.failed == 0
+        assert [(r.name, r.ok) for r in checklist.extra] == [("prefix mapping", True)]
+        assert "prefix mapping: 6 prefix(es), each mapped" in str(checklist.render())
         assert "✓" in str(checklist.render())
         await pilot.press("c")
         await settle(app, pilot)
         assert checklist.failed == 0 and not checklist.running
+
+
+async def test_sources_screen_reports_the_mapping_once_per_prefix(demo):
+    """A misspelled log type (with the close match) fails the checklist; a folder no prefix maps is named."""
+    from dataclasses import replace
+
+    from workbench.config import PrefixMapping
+
+    prefixes = tuple(PrefixMapping("AWSLogs/", ("AWS.CloudTrial",)) if m.prefix == "AWSLogs/" else m
+                     for m in demo.source.prefixes if m.prefix != "s3-access/")
+    source = replace(demo.source, prefixes=prefixes)
+    app = WorkbenchApp(replace(demo.config, sources={source.name: source}))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        checklist = app.screen.query_one(Checklist)
+        found = [(r.name, r.ok, r.detail, r.fix) for r in checklist.extra]
+        assert ("prefix mapping", False, "prefix 'AWSLogs/' is mapped to AWS.CloudTrial, which has no schema",
+                "did you mean AWS.CloudTrail?") in found
+        assert [f[2] for f in found if f[0] == "unmapped objects"] == [
+            "objects under 's3-access/' match no mapped prefix and are not parsed"]
+        assert checklist.failed == 1
+        assert "did you mean AWS.CloudTrail?" in str(checklist.render())
 
 
 async def sample_prefix(app, pilot, path: list[str], limit: str = "12") -> None:
@@ -112,6 +137,31 @@ async def test_browse_folds_date_partitions_and_samples_with_detection(demo):
         assert any(str(leaf.label).startswith("why: ") for leaf in first.children)
         assert screen.query_one(TimeHistogram).times
         assert "records" in str(screen.query_one("#sample-status").render())
+
+
+async def test_browse_and_events_say_which_sampled_objects_were_not_read_whole(demo):
+    """The demo's hostile folder (an empty object, zstd behind .gz, invalid UTF-8): Browse's sample line and
+    the Events screen's status name them, as `sample` and `parse` do."""
+    from workbench.source.s3 import list_objects
+    from workbench.source.sampling import sample
+
+    hostile = [r.key for r in list_objects(demo.aws, demo.source, prefix="Panoptica/auth/") if "/hostile-" in r.key]
+    folder = hostile[0].rsplit("/", 1)[0] + "/"
+    app = WorkbenchApp(demo.config, start="browse")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        result = sample(demo.aws, demo.source, prefix=folder, limit=50)
+        app.update_session(sample=result, schema=load_schema(AUTH_SCHEMA))
+        app.screen._show_sample(result)
+        status = str(app.screen.query_one("#sample-status").render())
+        assert "1 empty" in status and "with compression not matching the key" in status
+        assert "invalid UTF-8 repaired in 1 object" in status
+        await pilot.press("4")
+        await settle(app, pilot, 4)
+        await pilot.press("p")
+        await settle(app, pilot, 4)
+        status = str(app.screen.query_one("#events-status").render())
+        assert app.session.events and "objects: " in status and "1 empty" in status
 
 
 async def test_events_screen_filter_sort_copy_export(demo):

@@ -1,8 +1,9 @@
 """The composition root: `workbench <command>`. Each command lives in its own module in this package and
 exposes `register(subparsers)`; heavy libraries are imported inside the command, so `--help` is instant.
 
-Exit codes: 0 success; 1 the command ran and found failures (failed tests, unparsed lines with --strict);
-2 usage or configuration error, or a failure reported as one sentence; 130 interrupted.
+Exit codes (`EXIT_CODES`, shown by `workbench --help` and in the README): 0 success; 1 the command ran and
+found a failure; 2 usage or configuration error, or a failure reported as one sentence; 128+N ended by
+signal N.
 """
 
 from __future__ import annotations
@@ -15,6 +16,17 @@ import sys
 
 from workbench.errors import WorkbenchError
 from workbench.safetext import one_line
+
+EXIT_CODES = """exit codes:
+  0    success
+  1    the command ran and found a failure: a failed schema or rule test, an invalid schema or rule spec,
+       a rule error (rules run, replay), a failed connection or mapping check (sources check), a failed
+       replay task, or partial input with --strict (unparsed lines; objects incomplete, empty, binary,
+       unreadable, repaired, or not parsed because of the source config)
+  2    usage or configuration error (bad flags, a config file mistake, a missing file), reported in one line
+  130  interrupted (Ctrl+C); a replay stopped early keeps its results file for --resume
+  129, 143  ended by SIGHUP / SIGTERM (tail, tui, demo): temporary queues and processes are removed first
+"""
 
 # Order in `workbench --help`; any other module with `register` is listed after these.
 COMMAND_ORDER = ["demo", "tui", "sources", "sample", "detect", "infer", "parse", "schema", "rules", "tail", "replay"]
@@ -34,6 +46,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="Onboard S3 logs into a Panther-style data lake: sample, infer schemas, parse, run detections, tail live.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

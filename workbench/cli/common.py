@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.config import Config, Source
+    from workbench.events.outcomes import ObjectOutcomes
 
 
 def add_source_args(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -43,3 +45,31 @@ def source_from_args(args: argparse.Namespace) -> tuple[Config, Source]:
     if not cfg.sources:
         raise WorkbenchError("No sources configured: pass --config FILE (or set WORKBENCH_CONFIG); `workbench demo` writes one.")
     return cfg, cfg.source(getattr(args, "source", None))
+
+
+def print_outcome_details(outcomes: ObjectOutcomes, label: str = "warning") -> None:
+    """One stderr line per affected object (capped per kind), each cleaned of terminal controls."""
+    from workbench.safetext import one_line
+
+    for line in outcomes.details():
+        print(f"{label}: {one_line(line, 1000)}", file=sys.stderr)
+
+
+def sample_outcomes(result) -> ObjectOutcomes:
+    """An `ObjectOutcomes` for a `SampleResult` (how each sampled object decoded, failures included)."""
+    from workbench.events.outcomes import ObjectOutcomes
+
+    return ObjectOutcomes.of_sample(result)
+
+
+def warn_config(config: Config, source: Source, command: str, *, schemas: dict | None = None) -> list:
+    """The source mapping's problems, printed once each before a command reads anything."""
+    from workbench.events.config_check import check_mapping
+    from workbench.safetext import one_line
+
+    if schemas:
+        return []  # --schema given: the mapping is not used
+    problems = check_mapping(config, source)
+    for p in problems:
+        print(f"{command}: warning: config: {one_line(p.line(), 1000)}", file=sys.stderr)
+    return problems

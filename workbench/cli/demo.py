@@ -34,11 +34,24 @@ def run(args: argparse.Namespace) -> int:
     if args.days < 1 or args.objects_per_day < 1:
         raise WorkbenchError("--days and --objects-per-day must be at least 1.")
     stop = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGHUP)}
+    waiting = False  # True once the headless loop watches `stop`; before that a signal unwinds at once
+
+    def on_signal(signum, frame):
+        stop.set()
+        if not waiting:
+            raise _Ended(signum)
+
+    # the TUI installs its own handlers while it runs (it quits like `q`); these cover start-up and headless
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
     if not args.headless:
         print("Starting the embedded AWS demo (moto) and seeding history…", file=sys.stderr, flush=True)
-    demo = start_demo(args.dir.resolve(), DemoSpec(days=args.days, objects_per_day=args.objects_per_day, seed=args.seed),
-                      rate=args.rate or None, port=args.port)
+    try:
+        demo = start_demo(args.dir.resolve(), DemoSpec(days=args.days, objects_per_day=args.objects_per_day,
+                                                       seed=args.seed), rate=args.rate or None, port=args.port)
+    except _Ended as e:  # start_demo stops what it started before re-raising
+        for s, h in previous.items():
+            signal.signal(s, h)
+        return 128 + e.signum
     try:
         if args.headless:
             info = demo.info
@@ -48,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
                   + ", ".join(f"{k}={v}" for k, v in sorted(info.keys_by_top.items())) + ")", flush=True)
             print(f"queue: {info.queue_url}", flush=True)
             print(f"ready in {demo.seconds_to_ready:.1f}s; live generator every {args.rate}s; Ctrl+C to stop", flush=True)
+            waiting = True
             try:
                 while not stop.wait(0.5):
                     pass
@@ -57,7 +71,17 @@ def run(args: argparse.Namespace) -> int:
         from workbench.cli.tui import launch
 
         return launch(demo.config_path)
+    except _Ended as e:
+        return 128 + e.signum
     finally:
         demo.stop()
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+class _Ended(BaseException):
+    """SIGTERM or SIGHUP before the TUI or the headless loop took over: unwind through the cleanup."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

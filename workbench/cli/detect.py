@@ -31,12 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.cli.common import config_from_args
     from workbench.schema import loadable_log_types
     from workbench.source.formats import detect_groups
 
-    source, result = run_sample(args, "detecting")
-    config = config_from_args(args)
+    config, source, result = run_sample(args, "detecting")
     detections = detect_groups(result, source=source, available=loadable_log_types(config.schema_dirs))
     applied = _apply(config, source, detections) if args.apply else []
     if args.json:

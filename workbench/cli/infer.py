@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from workbench.cli.common import add_source_args, source_from_args
+from workbench.cli.common import add_source_args, print_outcome_details, sample_outcomes, source_from_args
 from workbench.errors import WorkbenchError
 from workbench.safetext import clean
 from workbench.source.window import parse_time
@@ -35,8 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def read_local_records(files: list[str]):
-    """Records from local files, decoded like S3 objects (compression sniffed, envelopes unwrapped)."""
+def read_local_records(files: list[str], outcomes=None):
+    """Records from local files, decoded like S3 objects (compression sniffed, envelopes unwrapped).
+
+    With `outcomes` (an `ObjectOutcomes`), how each file decoded is recorded there."""
     from workbench.model import ObjectRef
     from workbench.source.decode import decode_object
 
@@ -54,6 +56,8 @@ def read_local_records(files: list[str]):
         decoded = decode_object(data, ObjectRef(bucket="", key=name if name != "-" else "stdin", size=len(data)))
         if decoded.error:
             raise WorkbenchError(f"Cannot decode {name}: {decoded.error}")
+        if outcomes is not None:
+            outcomes.add_decoded(name, decoded)
         records.extend(decoded.records)
     return records
 
@@ -71,9 +75,12 @@ def _sample_records(args: argparse.Namespace):
                         progress=lambda d, t: bar.update(d, t))
     finally:
         bar.close()
+    outcomes = sample_outcomes(result)
     print(f"sampled {len(result.objects)} objects, {len(result.records)} records"
-          + (f", {len(result.failures)} failed" if result.failures else ""), file=sys.stderr)
-    return result.records
+          + (f", {len(result.failures)} failed" if result.failures else "")
+          + (f"; {outcomes.summary()}" if outcomes.summary() else ""), file=sys.stderr)
+    print_outcome_details(outcomes)
+    return result.records, outcomes
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,7 +93,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.files and (args.config or args.source):
         raise WorkbenchError("Give either FILE… or --config/--source, not both.")
-    records = read_local_records(args.files) if args.files else _sample_records(args)
+    from workbench.events.outcomes import ObjectOutcomes
+
+    if args.files:
+        outcomes_seen = ObjectOutcomes()
+        records = read_local_records(args.files, outcomes_seen)
+        if outcomes_seen.summary():
+            print(f"read {len(args.files)} file(s); {outcomes_seen.summary()}", file=sys.stderr)
+            print_outcome_details(outcomes_seen)
+    else:
+        records, outcomes_seen = _sample_records(args)
     if not records:
         raise WorkbenchError("No records found to infer from (empty files or an empty prefix).")
     result = infer_schema(records, name=args.name, description=args.description)
@@ -103,9 +119,9 @@ def run(args: argparse.Namespace) -> int:
     if args.stats:
         Path(args.stats).write_bytes(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2, default=str))
     parser = compile_parser(result.schema)
-    outcomes = [parser.parse(r) for r in records]
-    parsed = sum(1 for o in outcomes if type(o) is dict)
-    total = sum(1 for o in outcomes if o is not None)  # skipped lines (blank, CSV header) are not records
+    parsed_records = [parser.parse(r) for r in records]
+    parsed = sum(1 for o in parsed_records if type(o) is dict)
+    total = sum(1 for o in parsed_records if o is not None)  # skipped lines (blank, CSV header) are not records
     if args.explain:
         print(clean(describe(result)), file=sys.stderr)
     else:
@@ -115,5 +131,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: this is a layout Panther knows: its managed schema {result.managed_schema} reads it too",
               file=sys.stderr)
     print(f"inferred {result.schema.name} ({result.format}, {len(result.schema.fields)} top-level fields) from "
-          f"{result.events} events in {result.shapes} shapes; it parses {parsed}/{total} sampled records", file=sys.stderr)
+          f"{result.events} events in {result.shapes} shapes; it parses {parsed}/{total} sampled records"
+          + (f" (the sample is not whole: {outcomes_seen.problem_count()} object(s) incomplete, empty, binary or "
+             "repaired)" if outcomes_seen.problem_count() else ""), file=sys.stderr)
     return 0

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from workbench.cli.common import add_source_args, source_from_args
+from workbench.cli.common import add_source_args, print_outcome_details, source_from_args, warn_config
 from workbench.errors import WorkbenchError
 from workbench.source.window import parse_time
 
@@ -29,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--until", metavar="T", help="only objects before T")
     p.add_argument("--limit", type=int, metavar="N", help="at most N objects")
     p.add_argument("--errors", metavar="FILE", help="write one JSON line per unparsed line here")
-    p.add_argument("--strict", action="store_true", help="exit 1 if any line did not parse")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 if any line did not parse or any object was not read whole (incomplete, empty, "
+                        "binary, unreadable, repaired, or not parsed because of the source config)")
     p.set_defaults(func=run)
 
 
@@ -65,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     import orjson
 
     from workbench.cli.progress import Progress
+    from workbench.events.outcomes import ObjectOutcomes
     from workbench.parse import Classifier, ParseError, compile_parser, event_to_json
 
     schemas, extra_inputs = _load_schemas(args.schema)
@@ -75,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
     errors_file = open(args.errors, "wb") if args.errors else None  # noqa: SIM115
     counts = {"events": 0, "errors": 0}
+    outcomes = ObjectOutcomes()
 
     def emit(item) -> None:
         if type(item) is dict:
@@ -100,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
             from workbench.cli.infer import read_local_records
 
             classifier = Classifier(compile_parser(s) for s in schemas.values())
-            for rec in read_local_records(inputs):
+            for rec in read_local_records(inputs, outcomes):
                 got = classifier.parse(rec)
                 if got is not None:
                     emit(got)
@@ -111,13 +115,15 @@ def run(args: argparse.Namespace) -> int:
             cfg, source = source_from_args(args)
             if not schemas and not cfg.schema_dirs:
                 raise WorkbenchError("No schemas: pass --schema FILE, or set `schemas:` in the config.")
+            warn_config(cfg, source, "parse", schemas=schemas)
             bar = Progress("parsing")
             run_counts: dict = {}
             try:
                 for item in iter_events(cfg, source, prefix=args.prefix, since=parse_time(args.since),
                                         until=parse_time(args.until), limit=args.limit,
                                         progress=lambda d, t: bar.update(d, t, events=counts["events"], errors=counts["errors"]),
-                                        schemas=schemas or None, counts=run_counts):
+                                        schemas=schemas or None, counts=run_counts, outcomes=outcomes,
+                                        warn=lambda line: print(f"parse: warning: config: {line}", file=sys.stderr)):
                     emit(item)
             finally:
                 bar.close()
@@ -129,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
             errors_file.close()
     total = counts["events"] + counts["errors"]
     pct = 100.0 * counts["events"] / total if total else 100.0
-    print(f"parsed {counts['events']} events, {counts['errors']} errors ({pct:.2f} % parsed) from {where}",
-          file=sys.stderr)
-    return 1 if args.strict and counts["errors"] else 0
+    summary = outcomes.summary()
+    print_outcome_details(outcomes)
+    print(f"parsed {counts['events']} events, {counts['errors']} errors ({pct:.2f} % parsed) from {where}"
+          + (f"; {summary}" if summary else ""), file=sys.stderr)
+    return 1 if args.strict and (counts["errors"] or outcomes.problem_count()) else 0

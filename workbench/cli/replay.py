@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from workbench.cli.common import add_source_args, source_from_args
+from workbench.cli.common import add_source_args, source_from_args, warn_config
 from workbench.safetext import one_line
 from workbench.source.window import parse_time
 
@@ -46,6 +46,8 @@ def register(subparsers) -> None:
                    "beside the config)")
     g.add_argument("--task-mb", type=float, metavar="MB", help="bytes of objects per task (default: from the total)")
     g.add_argument("--json", action="store_true", help="print the result as JSON")
+    g.add_argument("--strict", action="store_true", help="exit 1 also when an object was not read whole (incomplete, "
+                   "empty, binary, unreadable, repaired)")
     p.set_defaults(func=run)
 
 
@@ -54,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from workbench.replay import ReplayOptions, options_from_config, run_replay
 
     config, source = source_from_args(args)
+    warn_config(config, source, "replay")
     since = parse_time(args.since)
     until = parse_time(args.until)
     if since is not None and until is not None and since >= until:
@@ -87,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
     if result.cancelled:
         print(f"Stopped early; continue with --resume (results in {result.results_path}).", file=sys.stderr)
         return 130
-    return 1 if result.failed_tasks else 0
+    # exit codes as README "Exit codes": a failed task or a rule error fails the replay; partial input with --strict
+    problems = result.totals.decode.problem_count()
+    rule_errors = sum(c.errors for c in result.totals.grouper.counts.values())
+    return 1 if result.failed_tasks or rule_errors or (args.strict and (problems or result.totals.errors)) else 0
 
 
 def _on_sigint(cancel: threading.Event, bar: _Bar):
@@ -167,7 +173,15 @@ def _print_summary(result, out) -> None:
     if not d["objects_total"]:
         out.write("No objects in this range: check --since/--until and the source's prefixes.\n")
     out.write(f"parse errors: {d['parse_errors']:,}   object errors: {d['errors']:,}"
-              + (f"   failed tasks: {d['failed_tasks']}" if d["failed_tasks"] else "") + "\n\n")
+              + (f"   failed tasks: {d['failed_tasks']}" if d["failed_tasks"] else "")
+              + (f"   events outside the window (not run): {d['events_outside_window']:,}"
+                 if d.get("events_outside_window") else "") + "\n")
+    objects = result.totals.decode
+    if objects.summary():
+        out.write(f"objects: {objects.summary()}\n")
+        for line in objects.details():
+            out.write(f"  {one_line(line, 500)}\n")
+    out.write("\n")
     rules = d["rules"]
     width = max([len("RULE"), *(len(one_line(r, 60)) for r in rules)])
     out.write(f"{'RULE':<{width}}  {'MATCHES':>8}  {'ALERTS':>7}  {'GROUPS':>7}  {'ERRORS':>7}\n")

@@ -55,6 +55,8 @@ def register(subparsers) -> None:
     r.add_argument("--limit", type=int, metavar="N", help="at most N objects")
     r.add_argument("--rule-id", dest="rule_ids", metavar="ID", nargs="+", action="extend", default=[],
                    help="report only these rules")
+    r.add_argument("--strict", action="store_true",
+                   help="exit 1 also when the input was partial: unreadable lines, or objects not read whole")
     out = r.add_mutually_exclusive_group()
     out.add_argument("--ndjson", action="store_true", help="print one JSON line per match or error (alerts)")
     out.add_argument("--json", action="store_true", help="print one JSON summary object")
@@ -161,25 +163,35 @@ def _ndjson_events(path: str, bad: list[str]) -> Iterator[dict]:
             f.close()
 
 
-def _source_objects(args: argparse.Namespace, config: Any, source: Any, bad: list[str], counts: dict) -> Iterator[list]:
-    """One list of Records per readable object under `--config/--source` (unreadable ones go to `bad`)."""
+def _warn(line: str) -> None:
+    print(f"rules run: warning: config: {line}", file=sys.stderr)
+
+
+def _source_objects(args: argparse.Namespace, config: Any, source: Any, bad: list[str], counts: dict,
+                    outcomes: Any, read_types: set) -> Iterator[list]:
+    """One list of Records per readable object under `--config/--source` (unreadable ones go to `bad`);
+    `outcomes` records how each object decoded, `read_types` the log types mapped to objects with records."""
     from workbench.events.pipeline import iter_object_batches
 
     for ref, got in iter_object_batches(config, source, prefix=args.prefix, since=parse_time(args.since),
-                                        until=parse_time(args.until), limit=args.limit, counts=counts):
+                                        until=parse_time(args.until), limit=args.limit, counts=counts,
+                                        outcomes=outcomes, warn=_warn):
         if isinstance(got, list):
+            if got:
+                read_types.add(source.log_types_for(ref.key))
             yield got
         else:
             bad.append(f"{ref.key}: {got.message}")
 
 
-def _source_events(args: argparse.Namespace, bad: list[str], counts: dict) -> Iterator[dict]:
+def _source_events(args: argparse.Namespace, bad: list[str], counts: dict, outcomes: Any) -> Iterator[dict]:
     """Events parsed in this process (for a worker under `--python`, which may not have our parsers)."""
     from workbench.events.pipeline import iter_events
 
     config, source = source_from_args(args)
     for item in iter_events(config, source, prefix=args.prefix, since=parse_time(args.since),
-                            until=parse_time(args.until), limit=args.limit, counts=counts):
+                            until=parse_time(args.until), limit=args.limit, counts=counts, outcomes=outcomes,
+                            warn=_warn):
         if isinstance(item, dict):
             yield item
         else:
@@ -229,18 +241,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise WorkbenchError("Give events to run on: --events FILE.ndjson, or --config FILE --source NAME.")
     if args.max_strikes < 1:
         raise WorkbenchError("--max-strikes must be at least 1.")
+    from workbench.cli.common import print_outcome_details, warn_config
+    from workbench.events.outcomes import ObjectOutcomes
+
     bad: list[str] = []
     counts: dict = {}
     objects = None
+    outcomes = ObjectOutcomes() if not args.events else None
+    read_types: set[tuple[str, ...]] = set()  # log types (by prefix) of objects that held records
     if args.events:
         events, rules_dir = _ndjson_events(args.events, bad), None
     else:
         config, source = source_from_args(args)
+        warn_config(config, source, "rules run")
         rules_dir = config.rules_dir
         if args.python:
-            events = _source_events(args, bad, counts)
+            events = _source_events(args, bad, counts, outcomes)
         else:
-            objects = _source_objects(args, config, source, bad, counts)
+            objects = _source_objects(args, config, source, bad, counts, outcomes, read_types)
     path = Path(args.path) if args.path else (rules_dir or Path("."))
     wanted = set(args.rule_ids)
     n_read = 0
@@ -249,6 +267,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         nonlocal n_read
         for e in it:
             n_read += 1
+            read_types.add((str(e.get("p_log_type") or ""),))
             yield e
 
     progress = Progress("rules")
@@ -292,6 +311,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                     grouper.add_counts(rid, n, not_run)
         rule_ids = [r.rule_id for r in engine.rules if not wanted or r.rule_id in wanted]
         invalid = engine.invalid
+        targeted = {t for r in engine.rules if r.enabled and (not wanted or r.rule_id in wanted) for t in r.log_types}
+    for types in sorted(read_types, key=str):
+        if types and not any(t in targeted for t in types):
+            print(f"rules run: note: no rule targets {', '.join(map(str, types))}: its events were read but no "
+                  "rule checked them", file=sys.stderr)
+    if outcomes is not None:
+        print_outcome_details(outcomes)
     partial = stats.partial or interrupted.requested
     # a partial run counts the events whose results are all in, not those read ahead of them
     n_events = stats.events if objects is not None or partial else n_read
@@ -320,12 +346,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             "invalid": [i.message for i in invalid],
             "partial": partial,
             "suspended": {rid: s for rid, s in stats.suspended_json().items() if rid in per_rule},
+            "objects": outcomes.to_json() if outcomes is not None else None,
         }, default=str))
     elif not args.ndjson:
         _print_table(per_rule, grouper, n_events, n_bad, partial)
+    if outcomes is not None and outcomes.summary():
+        print(f"objects: {counts.get('objects', 0)} read; {outcomes.summary()}", file=sys.stderr)
     if partial:
         return 130
-    return 1 if errors else 0
+    # exit codes as README "Exit codes": a rule error or an invalid spec fails the run; partial input with --strict
+    incomplete = bool(n_bad) or bool(outcomes is not None and outcomes.problem_count())
+    return 1 if errors or invalid or (args.strict and incomplete) else 0
 
 
 def _print_table(per_rule: dict, grouper, n_events: int, n_bad: int, partial: bool = False) -> None:

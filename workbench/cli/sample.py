@@ -53,17 +53,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_source_args(p)
     add_sample_args(p)
     p.add_argument("--out", default="-", metavar="DIR|-", help="'-' for stdout (default), or a directory: one file per group")
-    p.add_argument("--strict", action="store_true", help="exit 1 if any object could not be read")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 if any object could not be read whole (unreadable, incomplete, empty, binary, repaired)")
     p.set_defaults(func=run)
 
 
 def run_sample(args: argparse.Namespace, label: str):
-    """Resolve the source, sample it with a progress bar on stderr; returns (source, SampleResult)."""
+    """Resolve the source, sample it with a progress bar on stderr; returns (config, source, SampleResult)."""
     from workbench.aws import AwsSession
     from workbench.cli.progress import Progress
     from workbench.source.sampling import sample
 
-    _cfg, source = source_from_args(args)
+    cfg, source = source_from_args(args)
     since, until = parse_time(args.since), parse_time(args.until)
     if since and until and since >= until:
         raise WorkbenchError("--since must be earlier than --until.")
@@ -76,10 +77,27 @@ def run_sample(args: argparse.Namespace, label: str):
                         stream=args.stream, workers=max(1, args.workers))
     finally:
         bar.close()
-    return source, result
+    return cfg, source, result
 
 
-def summarise(result, out=None) -> None:
+def outcomes_of(cfg, source, result):
+    """How the sampled objects decoded, and whether their event times are believable (parsed with the source's
+    schemas where the mapping has them)."""
+    from workbench.cli.common import sample_outcomes
+    from workbench.events.pipeline import sample_time_warnings
+
+    outcomes = sample_outcomes(result)
+    try:
+        by_key: dict[str, list] = {}
+        for rec in result.records:
+            by_key.setdefault(rec.key, []).append(rec)
+        sample_time_warnings(cfg, source, by_key, outcomes)
+    except WorkbenchError as e:  # a schema directory that does not load: `parse` reports it in full
+        print(f"warning: event times not checked: {one_line(e, 300)}", file=sys.stderr)
+    return outcomes
+
+
+def summarise(result, out=None, outcomes=None) -> None:
     """Counts, failures and flagged objects, as plain cleaned lines (stderr by default)."""
     out = out or sys.stderr
     mib = result.bytes_read / 1024 / 1024
@@ -99,6 +117,11 @@ def summarise(result, out=None) -> None:
         print(f"  … and {len(result.failures) - 20} more failures", file=out)
     for s in result.flagged()[:20]:
         print(f"  flagged: {one_line(s.ref.key, 200)}: {', '.join(s.flags)}", file=out)
+    if outcomes is not None and outcomes.summary():
+        for line in outcomes.details():
+            if line.startswith("event time:"):
+                print(f"  flagged: {one_line(line, 500)}", file=out)
+        print(f"  objects: {outcomes.summary()}", file=out)
 
 
 def _file_for(pattern: str) -> str:
@@ -111,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
 
     from workbench.source.partitions import key_pattern
 
-    _source, result = run_sample(args, "sampling")
+    cfg, source, result = run_sample(args, "sampling")
     if args.out == "-":
         write = sys.stdout.buffer.write
         for rec in result.records:
@@ -133,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
         except OSError as e:
             raise WorkbenchError(f"Cannot write samples to {out}: {e.strerror or e}.") from None
         print(f"wrote {len(files)} file(s) to {out}", file=sys.stderr)
-    summarise(result)
+    outcomes = outcomes_of(cfg, source, result)
+    summarise(result, outcomes=outcomes)
     if result.failures and (args.strict or not result.records):
         return 1
-    return 0
+    return 1 if args.strict and outcomes.problem_count() else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 
@@ -19,8 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_source_args(lst)
     lst.add_argument("--json", action="store_true", help="one JSON document on stdout")
     lst.set_defaults(func=_list)
-    chk = sub.add_parser("check", help="identity, role, bucket, KMS, queue, SNS subscription, bucket notification "
-                         "(exit 1 if any check fails)")
+    chk = sub.add_parser("check", help="identity, role, bucket, KMS, queue, SNS subscription, bucket notification, "
+                         "prefix → log type mapping (exit 1 if any check fails)")
     add_source_args(chk)
     chk.add_argument("--json", action="store_true", help="one JSON document on stdout")
     chk.set_defaults(func=_check)
@@ -48,6 +49,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from workbench.aws import AwsSession
+    from workbench.events.config_check import mapping_checks
     from workbench.source.checks import iter_checks
 
     cfg = config_from_args(args)
@@ -60,7 +62,8 @@ def _check(args: argparse.Namespace) -> int:
         results = []
         if not args.json:
             print(f"{one_line(source.name)} (s3://{one_line(source.bucket)})")
-        for r in iter_checks(AwsSession(source), source):
+        aws = AwsSession(source)
+        for r in itertools.chain(iter_checks(aws, source), _lazy(mapping_checks, cfg, source, aws)):
             results.append(r)
             failed |= r.ok is False
             if not args.json:
@@ -73,3 +76,8 @@ def _check(args: argparse.Namespace) -> int:
         json.dump({"ok": not failed, "sources": report}, sys.stdout, indent=2)
         print()
     return 1 if failed else 0
+
+
+def _lazy(make, *args):
+    """Run `make(*args)` only when the chain reaches it (after the connection checks have printed)."""
+    yield from make(*args)

@@ -22,7 +22,7 @@ import signal
 import sys
 import time
 
-from workbench.cli.common import add_source_args, source_from_args
+from workbench.cli.common import add_source_args, source_from_args, warn_config
 from workbench.safetext import one_line
 
 STATUS_EVERY = 5.0  # seconds between counter lines on stderr
@@ -48,6 +48,8 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="NDJSON on stdout")
     p.add_argument("--max-events", type=int, metavar="N", help="stop after N events")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="stop after this many seconds")
+    p.add_argument("--strict", action="store_true", help="exit 1 when an object was not read whole (incomplete, "
+                   "empty, binary, unreadable, repaired) or not parsed because of the source config")
     p.set_defaults(func=run)
 
 
@@ -70,15 +72,18 @@ def _line(item) -> str:
     return one_line(f"{when} {item.log_type}{mark} {_dumps(shown)}", 2000)
 
 
-def _summary(tail, started: float, printed: dict[str, int] | None = None) -> str:
+def _summary(tail, started: float, printed: dict) -> str:
+    """The final counts: what was printed (not what arrived meanwhile), then what was received beyond it."""
     s = tail.buffer.stats
-    line = (f"tail: {s.events} events, {s.alerts} alerts, {s.parse_errors} parse errors, {s.objects} objects, "
-            f"{s.malformed} malformed and {s.ignored} ignored messages, {s.fetch_failures} fetch failures "
-            f"in {time.monotonic() - started:.1f} s")
-    if printed is not None and (printed["event"], printed["alert"]) != (s.events, s.alerts):
-        # --max-events stops mid-object: the counts above include what the pipeline read but never printed
-        line += f"; printed {printed['event']} events and {printed['alert']} alerts"
-    return line
+    beyond = [f"{n:,} {what}" for n, what in ((s.events - printed["event"], "events"),
+                                               (s.alerts - printed["alert"], "alerts"),
+                                               (s.parse_errors - printed["parse_error"], "parse errors")) if n > 0]
+    objects = tail.buffer.objects_summary()
+    return (f"tail: {printed['event']} events, {printed['alert']} alerts, {printed['parse_error']} parse errors, "
+            f"{s.objects} objects, {s.malformed} malformed and {s.ignored} ignored messages, {s.fetch_failures} "
+            f"fetch failures in {time.monotonic() - started:.1f} s"
+            + (f" ({', '.join(beyond)} received after the last one printed, not printed)" if beyond else "")
+            + (f"; objects: {objects}" if objects else ""))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     if args.max_events is not None and args.max_events < 1:
         print("error: --max-events must be at least 1", file=sys.stderr)
         return 2
+    warn_config(cfg, source, "tail")
 
     def status(level: str, line: str) -> None:
         prefix = "" if level == "info" else f"{level}: "
@@ -102,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     tail = LiveTail(cfg, source, mode=args.mode, rules_dir=args.rules, use_rules=not args.no_rules, on_status=status)
     code = 0
     opened = False
-    printed = {"event": 0, "alert": 0}  # what reached stdout
+    printed = {"event": 0, "alert": 0, "parse_error": 0}
     try:
         tail.start()
         opened = True
@@ -122,8 +128,7 @@ def run(args: argparse.Namespace) -> int:
             done = False
             for item in items:
                 out.write((_dumps(item.to_json()) if args.json else _line(item)) + "\n")
-                if item.kind in printed:
-                    printed[item.kind] += 1
+                printed[item.kind] = printed.get(item.kind, 0) + 1
                 if item.kind == "event":
                     events += 1
                     if args.max_events is not None and events >= args.max_events:
@@ -156,4 +161,8 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, previous)
         if opened:
             print(_summary(tail, started, printed), file=sys.stderr, flush=True)
+            for line in tail.buffer.objects.details():
+                print(f"tail: warning: {one_line(line, 1000)}", file=sys.stderr)
+    if code == 0 and args.strict and tail.buffer.objects.problem_count():
+        return 1
     return code

@@ -33,5 +33,10 @@ def launch(config_path: str | os.PathLike | None, source_name: str | None = None
     from screens.app import WorkbenchApp
 
     app = WorkbenchApp(config, source_name, start=screen)
-    app.run(mouse=mouse)
+    app.watchdog_on_signal = True  # SIGHUP/SIGTERM: quit like `q`, and exit anyway if a cleanup hangs
+    try:
+        app.run(mouse=mouse)
+    finally:
+        if app.watchdog is not None:
+            app.watchdog.cancel()  # the app is down; what follows (the demo's own stop) has its own timeouts
     return int(app.return_code or 0)

@@ -3,6 +3,10 @@
 `events_from_object` turns one object's bytes into events and ParseErrors; `iter_events` does that for
 every object under a source's prefix (listed, fetched concurrently, decoded). Objects that cannot be
 fetched or decoded come back as ParseErrors with field "" so they are counted, never raised.
+
+Both take an `ObjectOutcomes` (workbench/events/outcomes.py) and record in it how every object decoded
+(incomplete, empty, binary, …) and whether its event times are believable: the one accounting `parse`,
+`rules run`, `tail`, `replay`, `infer` and the screens report.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from workbench.config import Config, PrefixMapping, Source
+from workbench.events.outcomes import ObjectOutcomes
 from workbench.model import FetchFailure, ObjectRef, Record
 from workbench.parse import ParseError, parsers_for_source
 from workbench.schema import Schema
@@ -56,31 +61,44 @@ def cached_parser(config: Config, source: Source, schemas: dict[str, Schema] | N
 
 
 def events_from_object(config: Config, source: Source, ref: ObjectRef, data: bytes,
-                       schemas: dict[str, Schema] | None = None, *, parse: Parse | None = None) -> list[dict | ParseError]:
+                       schemas: dict[str, Schema] | None = None, *, parse: Parse | None = None,
+                       outcomes: ObjectOutcomes | None = None) -> list[dict | ParseError]:
     """Decode one object and parse every record (routing by key prefix unless `schemas` is given).
 
     Parsers are compiled once per (config, source, schemas) and cached; pass `parse` to use your own.
+    With `outcomes`, how the object decoded and its event-time sanity are recorded there.
     """
     parse = parse or cached_parser(config, source, schemas)
     decoded = decode_object(data, ref, stream=source.stream or "auto")
+    if outcomes is not None:
+        outcomes.add_decoded(ref.key, decoded)
     if decoded.error:
         return [_object_error(ref, f"cannot decode {ref.uri}: {decoded.error}")]
-    return parse_records(parse, decoded.records)
+    got = parse_records(parse, decoded.records)
+    if outcomes is not None:
+        outcomes.check_times(ref.key, [e for e in got if type(e) is dict])
+    return got
 
 
 def iter_events(config: Config, source: Source, prefix: str | None = None, since: datetime | None = None,
                 until: datetime | None = None, limit: int | None = None,
                 progress: Callable[..., None] | None = None, cancel: threading.Event | None = None,
                 schemas: dict[str, Schema] | None = None, *, aws=None,
-                counts: dict | None = None) -> Iterator[dict | ParseError]:
+                counts: dict | None = None, outcomes: ObjectOutcomes | None = None,
+                warn: Callable[[str], None] | None = None) -> Iterator[dict | ParseError]:
     """Events (and ParseErrors) for every object under `prefix` in [since, until), objects in completion order.
 
     `limit` caps the number of objects. `progress(done_objects, total_objects)` is called as objects finish.
-    `counts`, if given, is filled with objects / events / errors / failures as the run goes.
+    `counts`, if given, is filled with objects / events / errors / failures as the run goes; `outcomes`
+    with how each object decoded (see `ObjectOutcomes`).
+
+    Without `schemas`, objects the source config cannot parse (under no mapped prefix, or mapped to a log
+    type with no schema) are not fetched: they are counted per prefix in `outcomes.skipped`, and `warn` is
+    called once per unmapped folder right after listing (a missing schema is `check_mapping`'s to report).
     """
     from workbench.aws import AwsSession
     from workbench.source.s3 import list_objects
-    from workbench.source.sampling import iter_object_records
+    from workbench.source.sampling import iter_decoded
 
     aws = aws or AwsSession(source)
     parse = parsers_for_source(config, source, schemas)
@@ -94,14 +112,21 @@ def iter_events(config: Config, source: Source, prefix: str | None = None, since
     counts = counts if counts is not None else {}
     for k in ("objects", "events", "errors", "failures"):
         counts.setdefault(k, 0)
+    outcomes = outcomes if outcomes is not None else ObjectOutcomes()
+    if schemas is None:
+        refs = _skip_unparseable(config, source, refs, outcomes, warn)
     total = len(refs)
-    for done, (ref, got) in enumerate(iter_object_records(aws, refs, stream=source.stream or "auto", cancel=cancel), 1):
+    for done, (ref, got, _n) in enumerate(iter_decoded(aws, refs, stream=source.stream or "auto", cancel=cancel), 1):
         counts["objects"] = done
         if isinstance(got, FetchFailure):
             counts["failures"] += 1
+            outcomes.add_unreadable(ref.key, got.message)
             yield _object_error(ref, got.message)
         else:
-            for item in parse_records(parse, got):
+            outcomes.add_decoded(ref.key, got)
+            items = parse_records(parse, got.records)
+            outcomes.check_times(ref.key, [e for e in items if type(e) is dict])
+            for item in items:
                 if type(item) is dict:
                     counts["events"] += 1
                 else:
@@ -113,15 +138,68 @@ def iter_events(config: Config, source: Source, prefix: str | None = None, since
             return
 
 
+def _skip_unparseable(config: Config, source: Source, refs: list[ObjectRef], outcomes: ObjectOutcomes,
+                      warn: Callable[[str], None] | None) -> list[ObjectRef]:
+    """The refs the source config can parse; the rest counted once per prefix (not once per line)."""
+    from workbench.events.config_check import (
+        available_log_types,
+        mapped_prefix,
+        top_folder,
+        unmapped_problems,
+        unusable_log_types,
+    )
+
+    unusable = unusable_log_types(source, available_log_types(config))
+    keep: list[ObjectRef] = []
+    unmapped: dict[str, int] = {}
+    for ref in refs:
+        types = source.log_types_for(ref.key)
+        if not types:
+            folder = top_folder(ref.key)
+            unmapped[folder] = unmapped.get(folder, 0) + 1
+            continue
+        prefix = mapped_prefix(source, ref.key)
+        if prefix in unusable:
+            outcomes.add_skipped(prefix, unusable[prefix])
+            continue
+        keep.append(ref)
+    for p in unmapped_problems(unmapped):
+        outcomes.add_skipped(p.prefix, "under no mapped prefix", unmapped[p.prefix])
+        if warn is not None:
+            warn(p.line())
+    return keep
+
+
+def sample_time_warnings(config: Config, source: Source, records_by_key: dict[str, list[Record]],
+                         outcomes: ObjectOutcomes) -> None:
+    """Parse a sample's records with the source's mapping and flag objects whose event times look wrong
+    (what `sample` and the Events screen show; records of unmapped prefixes are left alone)."""
+    from workbench.events.config_check import available_log_types, unusable_log_types
+
+    if not config.schema_dirs:
+        return
+    unusable = unusable_log_types(source, available_log_types(config))
+    parse = cached_parser(config, source)
+    for key, records in records_by_key.items():
+        types = source.log_types_for(key)
+        if not types or any(key.startswith(p) for p in unusable):
+            continue
+        outcomes.check_times(key, [e for e in parse_records(parse, records) if type(e) is dict])
+
+
 def iter_object_batches(config: Config, source: Source, prefix: str | None = None, since: datetime | None = None,
                         until: datetime | None = None, limit: int | None = None,
                         cancel: threading.Event | None = None, *, aws=None,
-                        counts: dict | None = None) -> Iterator[tuple[ObjectRef, list[Record] | FetchFailure]]:
+                        counts: dict | None = None, outcomes: ObjectOutcomes | None = None,
+                        warn: Callable[[str], None] | None = None,
+                        ) -> Iterator[tuple[ObjectRef, list[Record] | FetchFailure]]:
     """(ref, decoded records | FetchFailure) per object under `prefix` in [since, until), not parsed: for a
-    consumer that parses elsewhere (the rule worker, in `rules run`). `counts` gets objects / failures."""
+    consumer that parses elsewhere (the rule worker, in `rules run`). `counts` gets objects / failures;
+    `outcomes` how each object decoded, and the objects the source config cannot parse (as `iter_events`:
+    counted per prefix, not fetched; `warn` once per unmapped folder)."""
     from workbench.aws import AwsSession
     from workbench.source.s3 import list_objects
-    from workbench.source.sampling import iter_object_records
+    from workbench.source.sampling import iter_decoded
 
     aws = aws or AwsSession(source)
     refs = []
@@ -129,15 +207,21 @@ def iter_object_batches(config: Config, source: Source, prefix: str | None = Non
         refs.append(ref)
         if limit is not None and len(refs) >= limit:
             break
+    outcomes = outcomes if outcomes is not None else ObjectOutcomes()
+    refs = _skip_unparseable(config, source, refs, outcomes, warn)
     counts = counts if counts is not None else {}
     counts.setdefault("objects", 0)
     counts.setdefault("failures", 0)
     counts["total"] = len(refs)
-    for done, (ref, got) in enumerate(iter_object_records(aws, refs, stream=source.stream or "auto", cancel=cancel), 1):
+    for done, (ref, got, _n) in enumerate(iter_decoded(aws, refs, stream=source.stream or "auto", cancel=cancel), 1):
         counts["objects"] = done
         if isinstance(got, FetchFailure):
             counts["failures"] += 1
-        yield ref, got
+            outcomes.add_unreadable(ref.key, got.message)
+            yield ref, got
+        else:
+            outcomes.add_decoded(ref.key, got)
+            yield ref, got.records
 
 
 def worker_parser(config: Config, source: Source) -> tuple[str, str, dict]:

@@ -14,8 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.events.outcomes import ObjectOutcomes
+
 EVENT, ALERT, PARSE_ERROR = "event", "alert", "parse_error"
 DEFAULT_SIZE = 10_000
+OUTCOME_KEYS = 100_000  # object keys remembered per kind of decode problem (beyond it the oldest are forgotten)
 RATE_WINDOW = 10  # seconds averaged for a "per second" rate
 HISTORY = 120  # seconds of events/s kept for the sparkline
 MAX_KEYS = 200  # distinct log types / rules tracked for rates (more is almost certainly hostile data)
@@ -152,6 +155,9 @@ class LiveBuffer:
         self.events_per_second = RateMeter(max_keys=1)
         self.problems: deque[Problem] = deque(maxlen=500)
         self.parse_errors: deque[LiveItem] = deque(maxlen=500)
+        # how objects decoded (incomplete, empty, binary, event times, not parsed): the writer merges, readers
+        # take `objects_summary()`; per-key maps are capped by dropping the oldest entries
+        self.objects = ObjectOutcomes()
 
     @property
     def last_seq(self) -> int:
@@ -178,6 +184,22 @@ class LiveBuffer:
                     self.stats.parse_errors += 1
                     self.parse_errors.append(item)
             self._cond.notify_all()
+
+    def add_outcomes(self, one: ObjectOutcomes) -> None:
+        with self._lock:
+            self.objects.merge(one)
+            for name in ("incomplete", "mismatched", "lines_cut", "utf8_repaired", "unreadable", "times"):
+                d = getattr(self.objects, name)
+                while len(d) > OUTCOME_KEYS:
+                    d.pop(next(iter(d)))
+            for name in ("empty", "binary"):
+                lst = getattr(self.objects, name)
+                if len(lst) > OUTCOME_KEYS:
+                    del lst[: len(lst) - OUTCOME_KEYS]
+
+    def objects_summary(self) -> str:
+        with self._lock:
+            return self.objects.summary()
 
     def problem(self, kind: str, what: str, reason: str) -> None:
         with self._lock:

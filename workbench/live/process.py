@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import orjson
 
 from workbench.config import Config, Source
+from workbench.events.config_check import available_log_types, mapped_prefix, top_folder, unusable_log_types
+from workbench.events.outcomes import ObjectOutcomes
 from workbench.live.drift import DriftTracker
 from workbench.live.envelopes import Notification
 from workbench.model import FetchFailure, ObjectRef
@@ -32,6 +34,8 @@ class ObjectResult:
     events: list[dict] = field(default_factory=list)
     errors: list[tuple[int, str, str, str]] = field(default_factory=list)
     failure: str | None = None  # the object could not be fetched at all
+    decode: ObjectOutcomes = field(default_factory=ObjectOutcomes)  # incomplete / empty / binary / event times
+    skipped: str | None = None  # not parsed because of the source config (the prefix or folder), reported once
 
 
 class ObjectProcessor:
@@ -45,6 +49,7 @@ class ObjectProcessor:
         self.drift = drift
         self.max_bytes = max_bytes
         self.parse = parsers_for_source(config, source)
+        self.unusable = unusable_log_types(source, available_log_types(config))
 
     def process(self, n: Notification, received_at: float) -> ObjectResult:
         out = ObjectResult(n, received_at)
@@ -53,7 +58,17 @@ class ObjectProcessor:
         if isinstance(got, FetchFailure):
             out.failure = got.message
             return out
+        if not self.source.log_types_for(ref.key):
+            out.skipped = top_folder(ref.key)
+            out.decode.add_skipped(out.skipped, "under no mapped prefix")
+            return out
+        prefix = mapped_prefix(self.source, ref.key)
+        if prefix in self.unusable:
+            out.skipped = prefix
+            out.decode.add_skipped(prefix, self.unusable[prefix])
+            return out
         decoded = decode_object(got, ref, stream=self.source.stream or "auto")
+        out.decode.add_decoded(ref.key, decoded)
         if decoded.error:
             out.errors.append((0, "", f"cannot decode {ref.uri}: {decoded.error}", ""))
             return out
@@ -75,6 +90,7 @@ class ObjectProcessor:
             if checked < DRIFT_SAMPLE and self.drift is not None and self.drift.knows(log_type):
                 checked += 1
                 self._observe(log_type, rec.text)
+        out.decode.check_times(ref.key, out.events)
         return out
 
     def _observe(self, log_type: str, text: str) -> None:

@@ -91,6 +91,7 @@ class LiveTail:
         # hold thousands), so memory stays flat when rules are slower than fetching
         self._inflight = threading.Semaphore(self.workers + 4)
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._skipped_seen: set[str] = set()  # prefixes already reported as not parsed
         self._pool: ThreadPoolExecutor | None = None
         self._threads: list[threading.Thread] = []
         self._processor: ObjectProcessor | None = None
@@ -271,6 +272,7 @@ class LiveTail:
             buf.stats.fetch_failures += 1
             buf.problem("fetch", n.uri, res.failure)
             return
+        self._note_outcomes(res)
         now = time.time()
         items: list[LiveItem] = []
         for line, log_type, reason, text in res.errors:
@@ -294,6 +296,22 @@ class LiveTail:
                                           dedup=r.dedup or "", alert_context=r.alert_context, arrived=now,
                                           announced=res.received_at))
         buf.extend(items)
+
+    def _note_outcomes(self, res: ObjectResult) -> None:
+        """Decode outcomes into the buffer's accounting; one problem line per object (once per prefix for
+        objects the config cannot parse), never one per line."""
+        buf, n, d = self.buffer, res.notification, res.decode
+        buf.add_outcomes(d)
+        if res.skipped is not None:
+            if res.skipped not in self._skipped_seen:
+                self._skipped_seen.add(res.skipped)
+                _n, why = d.skipped[res.skipped]
+                buf.problem("config", res.skipped, f"objects here are not parsed: {why}")
+                self._status("warning", f"objects under {res.skipped!r} are not parsed: {why} (reported once)")
+            return
+        for line in d.details():
+            kind, _, rest = line.partition(": ")
+            buf.problem("object" if kind != "event time" else "event_time", n.uri, rest.split(": ", 1)[-1])
 
     # -- stop ------------------------------------------------------------------------------------------------
     def _close_engine(self) -> None:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from workbench.config import Config, Source
@@ -113,6 +113,8 @@ class ReplayResult:
             "matches": t.matches,
             "parse_errors": t.parse_errors,
             "errors": t.errors,
+            "events_outside_window": t.outside_window,
+            "object_problems": t.decode.to_json(),
             "error_sample": t.error_samples,
             "rules": t.rules_json(),
             "tasks": self.tasks_total,
@@ -339,7 +341,8 @@ def run_replay(config: Config, source: Source, options: ReplayOptions, *,
             tasks = group_tasks(todo, target)
             result.tasks_total = len(tasks)
             spec = TaskSpec(0, (), config, source, str(rules_dir), key.rule_ids, files_signature(rules_dir),
-                            files_signature(*config.schema_dirs), options.sample_alerts, options.rule_timeout)
+                            files_signature(*config.schema_dirs), options.sample_alerts, options.rule_timeout,
+                            *_event_bounds(key))
             report(ReplayProgress("starting", objects_total=len(refs), objects_done=totals.objects,
                                   workers=result.workers, totals=totals,
                                   message=f"Loading rules and schemas on {result.workers} worker(s) …"))
@@ -354,6 +357,19 @@ def run_replay(config: Config, source: Source, options: ReplayOptions, *,
     result.elapsed_s = time.monotonic() - started
     report(_progress("done", result, result.run_s))
     return result
+
+
+def _event_bounds(key: ReplayKey) -> tuple[str | None, str | None]:
+    """The window as p_event_time text, for the tasks to drop events outside it."""
+    from workbench.schema.timeformats import ns_to_text
+
+    def text(dt: datetime | None) -> str | None:
+        if dt is None:
+            return None
+        dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+        return ns_to_text(int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000)
+
+    return text(key.since_dt()), text(key.until_dt())
 
 
 def _check_resumable(old: ReplayKey, new: ReplayKey, path: Path) -> None:

@@ -5,6 +5,11 @@ Listing goes through `workbench.source.s3.list_objects` with the window, so only
 are listed, never the whole bucket. When the source maps prefixes to log types, only those prefixes are
 listed: objects outside them have no schema to parse with.
 
+A window with an end is exact and repeatable: an object written (LastModified) at or after `until` is left out
+unless its date partition ends by `until` (a late copy of past data), so objects that keep arriving in the
+current partition never change what a replay with the same `--until` reads; and events whose time falls
+outside the window are not run (`in_window_events`, in the task).
+
 Tasks are contiguous runs of keys (so one task reads one day of one log type where it can) closed before
 they pass the target size. Similar sizes keep every worker busy until the end; a target well below
 `total / workers` leaves enough tasks for Dask to rebalance and for partial results to show early.
@@ -14,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from workbench.config import Source
 from workbench.model import ObjectRef
+from workbench.source.partitions import key_time
 from workbench.source.s3 import ListStats, list_objects
 
 MiB = 1024 * 1024
@@ -49,10 +55,25 @@ def list_window(aws, source: Source, since: datetime | None, until: datetime | N
     seen: dict[str, ObjectRef] = {}
     for prefix in prefixes:
         for ref in list_objects(aws, source, prefix=prefix or None, since=since, until=until, stats=stats):
+            if not written_in_window(ref, until):
+                continue
             seen[ref.key] = ref
             if on_listed is not None and len(seen) % 500 == 0:
                 on_listed(len(seen))
     return [seen[k] for k in sorted(seen)]
+
+
+def written_in_window(ref: ObjectRef, until: datetime | None) -> bool:
+    """False for an object written at or after `until` that may hold data from after it: one without a date
+    partition, or in a partition that reaches past `until` (today's, while new objects keep arriving)."""
+    if until is None or ref.last_modified is None:
+        return True
+    lm = ref.last_modified if ref.last_modified.tzinfo else ref.last_modified.replace(tzinfo=UTC)
+    until = until if until.tzinfo else until.replace(tzinfo=UTC)
+    if lm < until:
+        return True
+    kt = key_time(ref.key)
+    return kt is not None and kt.end <= until
 
 
 def _outer_prefixes(prefixes: Iterable[str]) -> list[str]:

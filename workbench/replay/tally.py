@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from workbench.detections.grouping import AlertGrouper, RuleCounts
+from workbench.events.outcomes import ObjectOutcomes
 
 SAMPLE_ALERTS = 5  # alerts kept per rule (the earliest by event time), for the drill-down
 SAMPLE_ERRORS = 5  # error messages kept per rule and per replay
@@ -90,18 +91,25 @@ class ObjectOutcome:
     events: int = 0
     parse_errors: int = 0
     error: str | None = None  # the object could not be read or decoded at all
+    outside_window: int = 0  # events parsed but not run: their event time is outside the replay's window
+    decode: dict | None = None  # how it decoded when not cleanly (`ObjectOutcomes.to_json`, non-empty parts)
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {"key": self.key, "etag": self.etag, "size": self.size, "events": self.events,
                                "parse_errors": self.parse_errors}
         if self.error:
             out["error"] = self.error
+        if self.outside_window:
+            out["outside_window"] = self.outside_window
+        if self.decode:
+            out["decode"] = self.decode
         return out
 
     @classmethod
     def from_json(cls, raw: dict) -> ObjectOutcome:
         return cls(raw["key"], raw.get("etag"), int(raw.get("size", 0)), int(raw.get("events", 0)),
-                   int(raw.get("parse_errors", 0)), raw.get("error"))
+                   int(raw.get("parse_errors", 0)), raw.get("error"), int(raw.get("outside_window", 0)),
+                   raw.get("decode"))
 
 
 @dataclass(slots=True)
@@ -153,6 +161,8 @@ class Totals:
     samples: dict[str, RuleSamples] = field(default_factory=dict)
     tasks: int = 0
     sample_limit: int = SAMPLE_ALERTS
+    outside_window: int = 0  # events not run: their time is outside the window
+    decode: ObjectOutcomes = field(default_factory=ObjectOutcomes)  # incomplete / empty / binary / … objects
 
     def add_rules(self, settings: dict[str, tuple[int, int]]) -> None:
         """Declare the rules of the replay (rule_id -> (dedup period, threshold)), so rules that never match
@@ -168,6 +178,14 @@ class Totals:
             self.bytes += max(o.size, 0)
             self.events += o.events
             self.parse_errors += o.parse_errors
+            self.outside_window += o.outside_window
+            self.decode.objects += 1
+            if o.decode:
+                one = ObjectOutcomes.from_json(o.decode)
+                one.objects = 0
+                self.decode.merge(one)
+            elif o.error:
+                self.decode.unreadable[o.key] = o.error
             if o.error:
                 self.errors += 1
                 if len(self.error_samples) < SAMPLE_ERRORS:
@@ -181,6 +199,7 @@ class Totals:
         self.objects += 1
         self.bytes += max(size, 0)
         self.errors += 1
+        self.decode.add_unreadable(key, message)
         if len(self.error_samples) < SAMPLE_ERRORS:
             self.error_samples.append({"key": key, "message": message})
 

@@ -53,6 +53,9 @@ class TaskSpec:
     schemas_signature: str = ""  # the same for schema files
     sample_alerts: int = 5
     rule_timeout: float = 1.0
+    # the window as p_event_time text [since, until): events outside it are counted, not run (None: open)
+    event_since: str | None = None
+    event_until: str | None = None
 
 
 # -- per-worker-process state ------------------------------------------------------------------------------
@@ -61,6 +64,7 @@ _lock = threading.Lock()
 _sessions: dict[Source, object] = {}
 _engines: dict[tuple, object] = {}
 _parsers: dict[tuple, object] = {}
+_unusable: dict[tuple, dict[str, str]] = {}
 
 
 def _aws_for(source: Source):
@@ -86,6 +90,21 @@ def _parser_for(spec: TaskSpec):
                 del _parsers[old_key]  # one config per thread at a time: drop stale schemas
             parse = _parsers[key] = parsers_for_source(spec.config, spec.source)
         return parse
+
+
+def _unusable_for(spec: TaskSpec) -> dict[str, str]:
+    """prefix -> why its objects cannot be parsed (mapped to a log type without a schema), once per schema
+    version: such objects are counted per prefix, not parsed into one error per line."""
+    from workbench.events.config_check import available_log_types, unusable_log_types
+
+    key = (spec.config.schema_dirs, spec.source, spec.schemas_signature)
+    with _lock:
+        got = _unusable.get(key)
+    if got is None:
+        got = unusable_log_types(spec.source, available_log_types(spec.config))
+        with _lock:
+            _unusable[key] = got
+    return got
 
 
 def _engine_for(spec: TaskSpec):
@@ -158,6 +177,8 @@ def warm_up(spec: TaskSpec) -> str:
 def run_task(spec: TaskSpec) -> TaskResult:
     """Replay one task's objects; returns per-object outcomes, grouped matches and samples."""
     from workbench.detections.grouping import AlertGrouper
+    from workbench.events.config_check import mapped_prefix
+    from workbench.events.outcomes import ObjectOutcomes
     from workbench.events.pipeline import events_from_object
     from workbench.source.s3 import fetch_objects
 
@@ -169,27 +190,55 @@ def run_task(spec: TaskSpec) -> TaskResult:
                         worker=f"{socket.gethostname()}:{os.getpid()}")
     order = {ref.key: i for i, ref in enumerate(spec.refs)}
     outcomes: dict[str, ObjectOutcome] = {}
-    for ref, got in fetch_objects(aws, spec.refs, workers=FETCH_THREADS, max_bytes=MAX_OBJECT_BYTES):
+    unusable = _unusable_for(spec)
+    refs = []
+    for ref in spec.refs:
+        prefix = mapped_prefix(spec.source, ref.key)
+        if prefix is not None and prefix in unusable:
+            skipped = ObjectOutcomes()
+            skipped.add_skipped(prefix, unusable[prefix])
+            outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size, decode=skipped.compact())
+        else:
+            refs.append(ref)
+    for ref, got in fetch_objects(aws, refs, workers=FETCH_THREADS, max_bytes=MAX_OBJECT_BYTES):
         if isinstance(got, FetchFailure):
             outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size, error=one_line(got.message, 300))
             continue
+        decode = ObjectOutcomes()
         try:
-            parsed = events_from_object(spec.config, spec.source, ref, got, parse=parse)
+            parsed = events_from_object(spec.config, spec.source, ref, got, parse=parse, outcomes=decode)
         except Exception as e:  # a bad object is an error outcome, never the end of the task
             outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size,
                                               error=one_line(f"Cannot parse {ref.uri}: {e}", 300))
             continue
         unreadable = _object_error(parsed)
         if unreadable:
-            outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size, error=one_line(unreadable, 300))
+            outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, ref.size, error=one_line(unreadable, 300),
+                                              decode=decode.compact())
             continue
         events = [e for e in parsed if isinstance(e, dict)]
-        run_rules(engine, events, ref, result, spec.sample_alerts)
-        outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, max(ref.size, len(got)), len(events),
-                                          len(parsed) - len(events))
+        kept = in_window_events(events, spec.event_since, spec.event_until)
+        run_rules(engine, kept, ref, result, spec.sample_alerts)
+        outcomes[ref.key] = ObjectOutcome(ref.key, ref.etag, max(ref.size, len(got)), len(kept),
+                                          len(parsed) - len(events), outside_window=len(events) - len(kept),
+                                          decode=decode.compact())
     result.objects = sorted(outcomes.values(), key=lambda o: order.get(o.key, 0))
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+def in_window_events(events: list[dict], since: str | None, until: str | None) -> list[dict]:
+    """Events whose p_event_time text is in [since, until). An event without a time of its own (p_event_time
+    is its parse time) belongs to its object, which the listing already placed in the window."""
+    if since is None and until is None:
+        return events
+    out = []
+    for e in events:
+        t = e.get("p_event_time")
+        if not isinstance(t, str) or t == e.get("p_parse_time") or \
+                ((since is None or t >= since) and (until is None or t < until)):
+            out.append(e)
+    return out
 
 
 def _object_error(parsed: list) -> str | None:

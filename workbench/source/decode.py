@@ -486,8 +486,33 @@ def decode_object(data: bytes, ref: ObjectRef, *, stream: str = "auto", limits: 
     if dec.incomplete and not partial:
         out.flags.append("incomplete_compressed_stream")
         out.notes.append("The compressed data ends early (corrupt or cut off); the records before the cut were kept.")
+    if looks_binary(dec.data):
+        # never split binary content into "lines": it would be sampled, parsed and counted as text
+        out.flags.append("binary")
+        out.notes.append(f"The object holds binary data, not text{'' if kind == 'none' else f' (inside {kind})'}; "
+                         "it was not read as records.")
+        out.stream = "binary"
+        return _finish(b, out, kind, data, len(dec.data), None)
     _decode_text(b, dec.data, stream, limits, partial or dec.capped or dec.incomplete, out)
     return _finish(b, out, kind, data, len(dec.data), None)
+
+
+# control bytes that text does not hold (tab, newlines, form feed, vertical tab and ESC are allowed)
+_CONTROL_BYTES = bytes(c for c in range(0x20) if c not in b"\t\n\r\f\v\x1b") + b"\x7f"
+BINARY_PROBE = 8192
+
+
+def looks_binary(data: bytes) -> bool:
+    """True when the head of `data` is not text: more than 5 % control bytes (NUL included).
+
+    Text logs with a stray NUL or escape sequence stay text; Latin-1 or broken UTF-8 (bytes >= 0x80) stays
+    text (it is repaired and flagged); UTF-16 with a BOM is transcoded before this check matters.
+    """
+    head = data[:BINARY_PROBE]
+    if not head or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return False
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls * 20 > len(head)
 
 
 def _finish(b: _Builder, out: _Outcome, kind: str, data: bytes, n_out: int, err: str | None) -> Decoded:

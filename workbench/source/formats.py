@@ -416,6 +416,12 @@ def _detect_group(g: _Group, source, max_records: int, available: frozenset[str]
     log_types = source.log_types_for(min(g.keys)) if source is not None and g.keys else ()
     base = dict(pattern=g.pattern, compression=tuple(sorted(g.compression)), flags=dict(g.flags),
                 log_types=tuple(log_types), examples=tuple(sorted(g.keys)[:3]), stream=stream, envelope=envelope)
+    if not total and g.streams.get("binary"):
+        # binary content is never split into "lines" (decode.looks_binary): say so instead of "unknown text"
+        return [Detection(format="binary data", format_id="binary", confidence=0.9, parser="", managed_schema=None,
+                          reason=f"{_plural(g.streams['binary'], 'object')} hold binary data, not text or a known "
+                                 "compression of text; Panther cannot parse it as logs", objects=len(g.keys),
+                          records=0, **base)]
     if not total:
         return [Detection(format="empty", format_id="empty", confidence=0.0, parser="JSON", managed_schema=None,
                           reason=f"{_plural(len(g.keys), 'object')} held no records", objects=len(g.keys), records=0,

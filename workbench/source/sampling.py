@@ -41,6 +41,7 @@ class ObjectSummary:
     records: int
     flags: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    record_flags: dict = field(default_factory=dict, compare=False)  # flag -> records carrying it
 
     def to_json(self) -> dict:
         return {"key": self.ref.key, "size": self.ref.size, "compression": self.compression, "stream": self.stream,
@@ -133,7 +134,7 @@ def sample(aws, source: Source, prefix: str | None = None, since: datetime | Non
             continue
         by_key[ref.key] = got.records
         result.summaries[ref.key] = ObjectSummary(ref, got.compression, got.stream, got.envelope, len(got.records),
-                                                  got.flags, got.notes)
+                                                  got.flags, got.notes, got.record_flags)
     result.cancelled = bool(cancel is not None and cancel.is_set())
     for ref in picked:  # sample order, so the same seed writes the same output
         result.records.extend(by_key.get(ref.key, ()))

@@ -153,3 +153,35 @@ def test_task_payloads_name_the_credentials_but_never_carry_them(tmp_path: Path,
     payload = pickle.dumps(TaskSpec(0, (ref(0, 10),), cfg, source, str(tmp_path / "rules")))
     assert secret.encode() not in payload
     assert str((tmp_path / "creds").resolve()).encode() in payload  # where a worker finds them, if it can
+
+
+def test_objects_written_after_until_are_left_out_unless_their_partition_ended_by_then():
+    from datetime import UTC, datetime, timedelta
+
+    from workbench.model import ObjectRef
+    from workbench.replay.plan import written_in_window
+
+    until = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    later, earlier = until + timedelta(seconds=10), until - timedelta(seconds=10)
+    # the partition --until lies in keeps filling: objects written after it are not this window's
+    assert not written_in_window(ObjectRef("b", "app/2026-06-01/new.json", 10, later), until)
+    assert written_in_window(ObjectRef("b", "app/2026-06-01/old.json", 10, earlier), until)
+    # a late copy of an earlier day (backfill) is still that day's data
+    assert written_in_window(ObjectRef("b", "app/2026-05-30/backfill.json", 10, later), until)
+    # no date in the key: LastModified is all there is
+    assert not written_in_window(ObjectRef("b", "flat/x.json", 10, later), until)
+    assert written_in_window(ObjectRef("b", "flat/x.json", 10, later), None)
+
+
+def test_events_outside_the_window_are_not_run():
+    from workbench.replay.task import in_window_events
+
+    def ev(t: str) -> dict:
+        return {"p_event_time": t, "p_parse_time": "2026-06-01 13:00:00.000000000"}
+
+    events = [ev("2026-05-31 23:59:59.000000000"), ev("2026-06-01 00:00:00.000000000"),
+              ev("2026-06-01 11:59:59.999999999"), ev("2026-06-01 12:00:00.000000000"),
+              ev("2026-06-01 13:00:00.000000000")]  # the last has no event time of its own: it stays
+    kept = in_window_events(events, "2026-06-01 00:00:00.000000000", "2026-06-01 12:00:00.000000000")
+    assert kept == [events[1], events[2], events[4]]
+    assert in_window_events(events, None, None) is events

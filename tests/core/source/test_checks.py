@@ -83,7 +83,10 @@ def test_notification_targets_reads_prefix_filters():
 def test_cli_sources_check_and_list(demo, capsys):
     assert main(["sources", "check", "--config", str(demo.config_path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is True and len(report["sources"][0]["checks"]) == len(CHECKS)
+    checks = report["sources"][0]["checks"]
+    # the connection checklist, then the prefix mapping (the demo's maps every prefix to a shipped schema)
+    assert report["ok"] is True and len(checks) == len(CHECKS) + 1
+    assert checks[-1]["name"] == "prefix mapping" and checks[-1]["ok"] is True
     assert main(["sources", "check", "--config", str(demo.config_path), "--source", "demo"]) == 0
     assert "✓ Bucket notification" in capsys.readouterr().out
     assert main(["sources", "list", "--config", str(demo.config_path)]) == 0
