@@ -260,12 +260,13 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         rates = Text(no_wrap=True, overflow="ellipsis", end="")
         rates.append(f"{'Log type':<{name_w}}{'per s':>7}{'total':>9}\n", style="bold")
         for name, total in sorted(buf.log_types.totals.items(), key=lambda kv: -kv[1])[:12]:
-            rates.append(safe.plain(f"{name[:name_w - 1]:<{name_w}}{buf.log_types.rate(name, now):>7.1f}{total:>9,}\n"))
+            # the newline stays outside safe.plain, which would turn it into a space (all rows on one line)
+            rates.append(safe.plain(f"{name[:name_w - 1]:<{name_w}}{buf.log_types.rate(name, now):>7.1f}{total:>9,}") + "\n")
         rates.append(f"{'Rule hits':<{name_w}}{'per s':>7}{'total':>9}\n", style="bold")
         if not buf.rules.totals:
             rates.append("(no rule hits yet)\n", style="dim")
         for name, total in sorted(buf.rules.totals.items(), key=lambda kv: -kv[1])[:12]:
-            rates.append(safe.plain(f"{name[:name_w - 1]:<{name_w}}{buf.rules.rate(name, now):>7.1f}{total:>9,}\n"),
+            rates.append(safe.plain(f"{name[:name_w - 1]:<{name_w}}{buf.rules.rate(name, now):>7.1f}{total:>9,}") + "\n",
                          style="yellow")
         self.query_one("#live-rates", Static).update(rates)
         errors = Text(end="")

@@ -106,6 +106,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
     ReplayScreen #replay-progress.-hidden { display: none; }
     ReplayScreen #replay-table { height: 1fr; }
     """
+    AUTO_FOCUS = "#replay-rules"  # not the Since input: 1–7 and q stay screen keys until the user edits a field
     BINDINGS: ClassVar = [
         Binding("ctrl+r", "start", "Start replay", id="replay_start"),
         Binding("escape", "cancel", "Cancel", id="replay_cancel"),

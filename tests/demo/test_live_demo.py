@@ -194,7 +194,7 @@ def test_cli_streams_ndjson_until_max_events_and_cleans_up(demo, config_file):
     try:
         proc, err, _ = _start_cli(config_file, "--json", "--max-events", "3", "--timeout", str(WAIT))
         assert proc.poll() is None, "".join(err)
-        puts.auth()
+        _key, lines = puts.auth()
         out, rest = proc.communicate(timeout=WAIT)
         proc.stderr_reader.join(WAIT)
         err = [*err, *(rest or "").splitlines(keepends=True)]
@@ -204,8 +204,13 @@ def test_cli_streams_ndjson_until_max_events_and_cleans_up(demo, config_file):
         assert len(events) == 3 and all(r["p_log_type"] == LOG_TYPE and r["event"]["p_log_type"] == LOG_TYPE
                                         for r in events)
         assert all(r["rules"] == [RULE_ID] for r in events)
-        assert any(r["kind"] == "alert" and r["rule_id"] == RULE_ID for r in rows)
+        alerts = [r for r in rows if r["kind"] == "alert"]
+        assert any(r["rule_id"] == RULE_ID for r in alerts)
         assert any("own-queue" in line for line in err) and any("--max-events 3 reached" in line for line in err)
+        # the object holds more events than --max-events lets through: the summary says what was printed
+        summary = next(line for line in reversed(err) if " fetch failures in " in line)
+        assert lines > 3 and summary.startswith(f"tail: 3 events, {len(alerts)} alerts, "), summary
+        assert f"({lines - 3:,} events" in summary and "not printed)" in summary, summary
         assert _ours(demo) == ([], [])
     finally:
         puts.cleanup()

@@ -44,6 +44,10 @@ async def test_live_screen_streams_highlights_pauses_filters_and_cleans_up(demo,
             assert kinds.count("hit") == n and kinds.count("alert") == n  # rule hits highlighted
             rates = str(screen.query_one("#live-rates").render())
             assert LOG_TYPE in rates and RULE_ID in rates
+            # one row per log type and per rule (the rows used to run together on one line, cut at the panel's edge)
+            rows = rates.splitlines()
+            assert any(r.startswith(LOG_TYPE[:20]) for r in rows) and any(r.startswith(RULE_ID[:20]) for r in rows)
+            assert any(r.startswith("Rule hits") for r in rows)
             assert sum(screen.query_one("#live-spark").data) >= n
 
             await pilot.press("space")
