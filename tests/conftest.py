@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from livekit import config_file, content, live_config  # noqa: F401  (live-mode fixtures, shared by tests/demo and tests/tui)
 
 from workbench.aws import AwsSession
 from workbench.config import Config, Source, load_config

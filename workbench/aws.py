@@ -1,11 +1,13 @@
 """boto3 sessions and clients for a Source: profile, assume-role with refresh, endpoint, standard retries,
 and AWS errors turned into one plain sentence with the next step.
 
-Nothing here parses log data. boto3 is imported lazily so `workbench --help` stays fast.
+Nothing here parses log data. botocore is imported lazily so `workbench --help` stays fast.
 """
 
 from __future__ import annotations
 
+import gzip
+import os
 import threading
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -16,7 +18,7 @@ from workbench.config import Source
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
-    import boto3
+    import botocore.session
 
 SESSION_NAME = "log-workbench"
 MAX_POOL = 32
@@ -40,8 +42,59 @@ def fast_timestamp(value: Any):
     return parse_timestamp(value)
 
 
+class _PlainJSONFileLoader:
+    """botocore's model file loader with orjson and without its ``OrderedDict`` hook: plain dicts keep key
+    order, and the 1.2 MB endpoints file and the S3 model read at every command's start parse ~3× faster.
+    Same files, same search order (``.json``, then ``.json.gz``), same data."""
+
+    _OPENERS = ((".json", open), (".json.gz", gzip.open))
+
+    def exists(self, file_path: str) -> bool:
+        return any(os.path.isfile(file_path + ext) for ext, _ in self._OPENERS)
+
+    def load_file(self, file_path: str):
+        import orjson
+
+        for ext, opener in self._OPENERS:
+            if os.path.isfile(file_path + ext):
+                with opener(file_path + ext, "rb") as fp:
+                    return orjson.loads(fp.read())
+        return None
+
+
+def _model_loader(default):
+    """A botocore `Loader` searching the same paths as `default` (AWS_DATA_PATH, ~/.aws/models, botocore's own)
+    that skips one step of building a client: botocore checks a service name against a listing of *every*
+    service folder (~400 listdirs, ~2,700 stats: half the CPU of creating an S3 client). Looking in that
+    service's own folders answers the same question; an unknown name still gets botocore's own error."""
+    from botocore.exceptions import DataNotFoundError
+    from botocore.loaders import Loader, instance_cache
+
+    class _Loader(Loader):
+        @instance_cache
+        def load_service_model(self, service_name, type_name, api_version=None):
+            try:
+                versions = self.list_api_versions(service_name, type_name)  # this service's folders only
+            except DataNotFoundError:
+                versions = None
+            # a botocore whose loader is laid out differently takes its own path
+            if not versions or not (hasattr(self, "_extras_processor") and hasattr(self, "_find_extras")):
+                return super().load_service_model(service_name, type_name, api_version)
+            version = api_version or max(versions)
+            model = self.load_data(os.path.join(service_name, version, type_name))
+            self._extras_processor.process(model, self._find_extras(service_name, type_name, version))
+            return model
+
+    return _Loader(extra_search_paths=list(default.search_paths), include_default_search_paths=False,
+                   file_loader=_PlainJSONFileLoader())
+
+
 class AwsSession:
-    """Clients for one source, sharing one (refreshable) credential chain. Thread-safe client creation."""
+    """Clients for one source, sharing one (refreshable) credential chain. Thread-safe client creation.
+
+    Built on botocore sessions, not boto3's: boto3 adds nothing the workbench uses (resources, transfer
+    managers) and importing it costs ~0.1 CPU-s at every command's start. Credentials resolve through the
+    same botocore chain either way (environment, profile, SSO, container/instance roles)."""
 
     def __init__(self, source: Source, *, max_pool: int = MAX_POOL):
         self.source = source
@@ -50,32 +103,32 @@ class AwsSession:
         self._lock = threading.Lock()
 
     @cached_property
-    def base_session(self) -> boto3.Session:
-        import boto3
+    def base_session(self) -> botocore.session.Session:
         import botocore.exceptions
+        import botocore.session
 
+        core = botocore.session.Session()
         try:
             if self.source.credentials_file:
-                import botocore.session
-
-                core = botocore.session.Session()
                 core.set_config_variable("credentials_file", self.source.credentials_file)
-                if self.source.profile:
-                    core.set_config_variable("profile", self.source.profile)
-                return boto3.Session(botocore_session=core, region_name=self.source.region)
-            return boto3.Session(profile_name=self.source.profile, region_name=self.source.region)
+            if self.source.profile:
+                core.set_config_variable("profile", self.source.profile)
+            if self.source.region:
+                core.set_config_variable("region", self.source.region)
+            core.get_scoped_config()  # a missing profile fails here, in one sentence, not at the first request
         except botocore.exceptions.ProfileNotFound:
             raise WorkbenchError(
                 f"AWS profile {self.source.profile!r} is not in ~/.aws/config or ~/.aws/credentials; "
                 "run `aws configure --profile NAME` or fix `profile` in the config."
             ) from None
+        core.register_component("data_loader", _model_loader(core.get_component("data_loader")))
+        return core
 
     @cached_property
-    def session(self) -> boto3.Session:
+    def session(self) -> botocore.session.Session:
         """The session every client uses: the base one, or one whose credentials come from assume-role."""
         if not self.source.role_arn:
             return self.base_session
-        import boto3
         import botocore.session
         from botocore.credentials import DeferredRefreshableCredentials
 
@@ -89,22 +142,27 @@ class AwsSession:
             }
 
         core = botocore.session.Session()
-        if self.source.region:
-            core.set_config_variable("region", self.source.region)
+        core.set_config_variable("region", self.region)
+        # the base session's loader: models and endpoint data already parsed for it are not parsed again
+        core.register_component("data_loader", self.base_session.get_component("data_loader"))
         core._credentials = DeferredRefreshableCredentials(refresh_using=refresh, method="assume-role")
-        return boto3.Session(botocore_session=core, region_name=self.region)
+        return core
 
     @property
     def region(self) -> str:
-        return self.source.region or self.base_session.region_name or "us-east-1"
+        return self.source.region or self.base_session.get_config_variable("region") or "us-east-1"
+
+    def base_client(self, service: str, **kwargs):
+        """A new client on the caller's own credentials (not the role's): STS calls about the caller."""
+        return self.base_session.create_client(service, endpoint_url=self.source.endpoint, region_name=self.region,
+                                               **kwargs)
 
     def assume_role(self) -> dict:
         """Call STS AssumeRole with the base credentials; returns the Credentials dict."""
         kwargs: dict[str, Any] = {"RoleArn": self.source.role_arn, "RoleSessionName": SESSION_NAME}
         if self.source.external_id:
             kwargs["ExternalId"] = self.source.external_id
-        sts = self.base_session.client("sts", endpoint_url=self.source.endpoint, region_name=self.region,
-                                       config=self._client_config())
+        sts = self.base_client("sts", config=self._client_config())
         try:
             return sts.assume_role(**kwargs)["Credentials"]
         except Exception as e:
@@ -121,15 +179,16 @@ class AwsSession:
         )
 
     def client(self, service: str):
-        """A cached client for `service` (s3, sqs, sns, sts, kms) at the source's endpoint."""
+        """A cached client for `service` (s3, sqs, sns, sts, kms) at the source's endpoint. botocore clients are
+        thread-safe: every fetch thread shares this one (and its connection pool)."""
         with self._lock:
             c = self._clients.get(service)
             if c is None:
                 # the parser factory is per botocore session; every client made from it after this parses fast
-                self.session._session.get_component("response_parser_factory").set_parser_defaults(
+                self.session.get_component("response_parser_factory").set_parser_defaults(
                     timestamp_parser=fast_timestamp)
-                c = self.session.client(service, endpoint_url=self.source.endpoint, region_name=self.region,
-                                        config=self._client_config())
+                c = self.session.create_client(service, endpoint_url=self.source.endpoint, region_name=self.region,
+                                               config=self._client_config())
                 self._clients[service] = c
             return c
 

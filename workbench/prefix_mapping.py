@@ -46,14 +46,21 @@ def apply_mapping(config_path: str | os.PathLike, source: str, prefix: str, log_
 
     if not prefix:
         raise WorkbenchError("Objects at the bucket root have no prefix to map; give the detection a --prefix.")
+    from ruamel.yaml.util import load_yaml_guess_indent
+
     path = Path(config_path)
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise WorkbenchError(f"Cannot read config {path}: {e.strerror or e}.") from None
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold a long value (a queue URL) onto a new line
+    # keep the file's own "- item" placement: flush with the key (as `workbench demo` writes) or indented
+    dash = load_yaml_guess_indent(text)[2]
+    dash = 2 if dash is None else dash
+    yaml.indent(mapping=2, sequence=dash + 2, offset=dash)
+    doc = yaml.load(text)
     sources = doc.get("sources") if isinstance(doc, dict) else None
     if not isinstance(sources, dict) or source not in sources or not isinstance(sources[source], dict):
         raise WorkbenchError(f"{path} has no source named {source!r} to map a prefix in.")

@@ -419,6 +419,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         if not self._edit.is_current(message.token):
             return
         self.schema = message.schema
+        self._show_problems()  # validation reported before the schema was known: it said "no schema yet"
         self.query_one(SchemaParseView).show_result(len(message.events), len(message.errors), message.errors,
                                                     self.group.records if self.group else [], message.skipped)
         self.query_one(FieldPanel).show(field_views(message.schema, self.inference), message.events)

@@ -86,3 +86,20 @@ def test_what_cannot_be_mapped_says_why(cfg, tmp_path):
     bad.write_text("sources:\n  prod:\n    bucket: b\n    prefixes: [a, b]\n")
     with pytest.raises(WorkbenchError, match="not a mapping"):
         apply_mapping(bad, "prod", "x/", "Okta.SystemLog")
+
+
+def test_lines_the_mapping_does_not_touch_keep_their_layout(tmp_path):
+    # the layout `workbench demo` writes: "- item" flush with its key, and a long queue URL (ruamel's default
+    # width of 80 folded it onto a second line, and re-indented the schemas list)
+    url = "http://127.0.0.1:60343/123456789012/panther-input-data-notifications-queue"
+    text = ("schemas:\n- /tmp/demo/schemas\nsources:\n  demo:\n    bucket: b\n"
+            f"    queue_url: {url}\n    prefixes:\n      AWSLogs/: AWS.CloudTrail\n")
+    cfg = tmp_path / "workbench.yaml"
+    cfg.write_text(text)
+    apply_mapping(cfg, "demo", "okta/", "Okta.SystemLog")
+    assert cfg.read_text() == text + "      okta/: Okta.SystemLog\n"
+
+
+def test_indented_sequences_stay_indented(cfg):
+    apply_mapping(cfg, "prod", "okta/", "Okta.SystemLog")
+    assert "      Panoptica/:\n        - Custom.Panoptica.Auth   # auth first\n" in cfg.read_text()

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from workbench.aws import AwsSession
-from workbench.live.sources import QUEUE_PREFIX
+from workbench.live.source_base import QUEUE_PREFIX
 from workbench.live.tail import LiveTail
 
 from . import corpus

@@ -7,7 +7,7 @@ import asyncio
 import time
 
 import pytest
-from test_live_demo import LOG_TYPE, RULE_ID, WAIT, Puts, _ours, config_file, content, live_config  # noqa: F401
+from livekit import LOG_TYPE, RULE_ID, WAIT, Puts, _ours
 
 from screens.app import WorkbenchApp
 from screens.flow.live import LiveScreen, item_line
@@ -27,7 +27,7 @@ async def _until(pilot, check, what: str) -> None:
 
 
 @pytest.mark.asyncio
-async def test_live_screen_streams_highlights_pauses_filters_and_cleans_up(demo, live_config):  # noqa: F811
+async def test_live_screen_streams_highlights_pauses_filters_and_cleans_up(demo, live_config):
     app = WorkbenchApp(live_config, "demo", start="live")
     puts = Puts(demo, 21)
     try:
@@ -44,6 +44,9 @@ async def test_live_screen_streams_highlights_pauses_filters_and_cleans_up(demo,
             assert kinds.count("hit") == n and kinds.count("alert") == n  # rule hits highlighted
             assert LOG_TYPE in str(screen.query_one("#live-rates").render())
             assert RULE_ID in str(screen.query_one("#live-rule-rates").render())  # its own section
+            # each name on its own line, in full (they used to run together on one line, cut at the panel's edge)
+            assert LOG_TYPE in str(screen.query_one("#live-rates").render()).splitlines()
+            assert RULE_ID in str(screen.query_one("#live-rule-rates").render()).splitlines()
             assert sum(screen.query_one("#live-spark").data) >= n
 
             await pilot.press("space")
@@ -95,7 +98,7 @@ def test_hostile_values_become_plain_one_line_text():
 
 
 @pytest.mark.asyncio
-async def test_mode_key_switches_sources_and_peek_needs_a_yes(demo, live_config):  # noqa: F811
+async def test_mode_key_switches_sources_and_peek_needs_a_yes(demo, live_config):
     """m opens a picker of the three modes (the current one marked); peek still asks first."""
     from screens.modals.confirm import ConfirmScreen
     from screens.modals.mode_picker import ModePicker

@@ -69,6 +69,7 @@ async def test_sample_infer_edit_type_reparse_save_events(config):
         assert editor.text.startswith(f"schema: {screen.group.name}\n")
         records = len(screen.group.records)
         assert f"parsed {records:,}" in parse_counts(screen) and "failed 0" in parse_counts(screen)
+        assert str(screen.query_one("#schema-problems").render()) == "✓ schema is valid"  # not "no schema yet"
         # the session now has events with p_ fields for the Events and Rules screens
         assert app.session.log_type == screen.group.name
         assert len(app.session.events) == records

@@ -266,3 +266,21 @@ async def test_escape_cancels_a_running_sample(demo, monkeypatch):
         assert app.session.sample is not None and app.session.sample.cancelled
         assert "-hidden" in app.screen.query_one("#sample-progress").classes
         assert "cancelled" in str(app.screen.query_one("#sample-status").render())
+
+
+async def test_screen_keys_work_on_arrival_at_replay(demo):
+    """Replay used to focus its Since input on arrival: 1 typed into it (14d became 1) instead of going to Sources."""
+    from textual.widgets import Input
+
+    app = WorkbenchApp(demo.config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("7")
+        await settle(app, pilot)
+        assert app.current_mode == "replay"
+        since = app.screen.query_one("#since", Input)
+        assert not since.has_focus
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert app.current_mode == "sources"
+        assert since.value == "14d"

@@ -289,7 +289,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         nonlocal n_read
         for e in it:
             n_read += 1
-            read_types.add((e.get("p_log_type"),))
+            lt = e.get("p_log_type")
+            if isinstance(lt, str) and lt:  # an event without one would give the note "no rule targets :"
+                read_types.add((lt,))
             yield e
 
     progress = Progress("rules")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 from workbench.errors import WorkbenchError
 from workbench.safetext import one_line
@@ -62,6 +63,23 @@ def _schema_files(paths: list[str]) -> list[Path]:
     return out
 
 
+class _Problem(TypedDict):
+    line: int
+    column: int
+    message: str
+
+
+class _Checked(TypedDict):
+    """One file in `schema validate --json` output; `schema`, `fields` and `warnings` only when it is valid."""
+
+    file: str
+    ok: bool
+    problems: list[_Problem]
+    schema: NotRequired[str | None]
+    fields: NotRequired[int]
+    warnings: NotRequired[list[str]]
+
+
 def run_validate(args: argparse.Namespace) -> int:
     import orjson
 
@@ -70,7 +88,7 @@ def run_validate(args: argparse.Namespace) -> int:
     from workbench.source.signatures import shipped_log_types
 
     bad = 0
-    results = []
+    results: list[_Checked] = []
     for f in _schema_files(args.files):
         try:
             text = f.read_text(encoding="utf-8")
@@ -81,8 +99,8 @@ def run_validate(args: argparse.Namespace) -> int:
         problems = validate_schema_text(text)
         if problems:
             bad += 1
-        entry = {"file": str(f), "ok": not problems,
-                 "problems": [{"line": p.line, "column": p.column, "message": p.message} for p in problems]}
+        entry: _Checked = {"file": str(f), "ok": not problems,
+                           "problems": [{"line": p.line, "column": p.column, "message": p.message} for p in problems]}
         if not problems:
             s = load_schema(text)
             entry["schema"] = s.name

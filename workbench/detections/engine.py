@@ -247,7 +247,7 @@ class RuleEngine(EventRuns):
                     if not self.worker.alive:
                         self.worker.start()
                     piggyback = self.worker.fits_unread(len(body) + len(then))
-                if piggyback:
+                if piggyback and then is not None:  # (piggyback is only ever set with a `then`)
                     load_id = self.worker.send(body)
                     then_id = self.worker.send(then)
                     reply = self.worker.receive(load_id)
@@ -381,14 +381,14 @@ class RuleEngine(EventRuns):
         per_rule: dict[str, list[CaseResult]] = {}
         for ident, (spec, case) in ident_of.items():
             entry = raw.get(ident)
-            crash = crashed.get(ident)
+            crash_text = crashed.get(ident)
             if entry is not None and entry[2]:
                 # Panther's CLI prints only a warning line for a mock of a name the module lacks
                 kind, _, msg = entry[2].partition(": ")
-                crash = f"{kind}: {{{msg}}} for [{spec.rule_id}] in test [{case.name}]"
+                crash_text = f"{kind}: {{{msg}}} for [{spec.rule_id}] in test [{case.name}]"
             result = decide_case(spec.rule_id, case.name, case.expected_result, entry[0] if entry else None,
                                  stdout=entry[1] if entry else "", expected_destinations=case.expected_destinations,
-                                 create_alert=spec.create_alert, crash=crash,
+                                 create_alert=spec.create_alert, crash=crash_text,
                                  warning_only=bool(entry is not None and entry[2]))
             per_rule.setdefault(spec.rule_id, []).append(result)
         rules = tuple(RuleTests(spec.rule_id, spec.path, tuple(per_rule.get(spec.rule_id, ())), spec.create_alert)

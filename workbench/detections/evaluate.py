@@ -255,7 +255,7 @@ class Detection:
                 return _NO_MATCH
             return self._after_rule(event, watch, ident, matched, {}, test_mode=False)
         errors: dict[str, tuple[str, str]] = {}
-        matched: Any = True
+        matched = True
         if self.rule_fn is not None:
             try:
                 matched = self._call(self.rule_fn, event, watch, ident)
@@ -264,8 +264,7 @@ class Detection:
                 matched = None
             else:
                 if not isinstance(matched, bool):
-                    e = self._type_error("rule", matched, "bool")
-                    errors["rule"] = (error_text(e), "")
+                    errors["rule"] = (error_text(self._type_error("rule", matched, "bool")), "")
                     matched = None
         return self._after_rule(event, watch, ident, matched, errors, test_mode=test_mode)
 
@@ -333,9 +332,8 @@ class Detection:
 
 def _tb(exc: BaseException) -> str:
     """The traceback without the engine's own frames."""
-    frames = traceback.extract_tb(exc.__traceback__)
     here = __file__
-    frames = [f for f in frames if f.filename != here]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != here]
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames[-50:])]
     text = "".join(lines) + error_text(exc) + "\n"
     return text if len(text) <= 4 * MAX_ERROR else text[: 4 * MAX_ERROR] + "... (truncated)"

@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 # Imported before the worker is forked, on purpose: both processes need it (~8 ms with the modules it pulls
 # in), so the child inherits it instead of importing it again on the critical path of `rules test`.
@@ -34,6 +34,7 @@ from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
     import subprocess
+    from io import BufferedRandom
 
 HEADER = struct.Struct(">I")
 ROOT = Path(__file__).resolve().parents[2]  # the directory holding workbench/ and panther_core/
@@ -51,6 +52,20 @@ _BOOT = (
 
 
 _IN_FORKED_WORKER = False
+
+
+class _WorkerProc(Protocol):
+    """What the parent uses of a worker process: a subprocess.Popen or a _ForkedProc."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def stdin(self) -> IO[bytes] | None: ...
+    @property
+    def stdout(self) -> IO[bytes] | None: ...
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def kill(self) -> None: ...
 
 
 class _ForkedProc:
@@ -74,17 +89,18 @@ class _ForkedProc:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        if timeout is None and self.returncode is None:
-            # no deadline (after SIGKILL, in stop()): block in the kernel rather than poll every 5 ms
-            try:
-                _pid, status = os.waitpid(self.pid, 0)
-                self.returncode = os.waitstatus_to_exitcode(status)
-            except ChildProcessError:
-                self.returncode = -1
+        if timeout is None:
+            if self.returncode is None:
+                # no deadline (after SIGKILL, in stop()): block in the kernel rather than poll every 5 ms
+                try:
+                    _pid, status = os.waitpid(self.pid, 0)
+                    self.returncode = os.waitstatus_to_exitcode(status)
+                except ChildProcessError:
+                    self.returncode = -1
             return self.returncode
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = time.monotonic() + timeout
         while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 import subprocess  # not at the top: a forked worker (the CLI) never needs the rest of it
 
                 raise subprocess.TimeoutExpired(f"rule worker {self.pid}", timeout)
@@ -172,11 +188,11 @@ class WorkerProcess:
         self.memory_mb = memory_mb
         # modules the worker imports as soon as it starts, while the caller is still reading the content
         self.preload = ",".join(preload)
-        self.proc: subprocess.Popen | None = None
+        self.proc: _WorkerProc | None = None
         self._watch_file: str | None = None
         self._mm: mmap.mmap | None = None
-        self._slots: Any = None
-        self._log = None
+        self._slots: memoryview | None = None  # the watch file as int64 slots (see worker.Watch)
+        self._log: BufferedRandom | None = None
         self._send_failed = False
         self._pipe_size = 0  # bytes the request pipe holds unread (0: unknown)
         self._inbuf = bytearray()  # reply bytes read but not yet returned
@@ -205,13 +221,16 @@ class WorkerProcess:
         os.unlink(log_path)  # anonymous: it lives as long as the worker
         self._log = os.fdopen(fd, "w+b")
         self.starts += 1
+        proc: _WorkerProc
         if self._can_fork():
-            self.proc = _fork_worker(self._watch_file, self.memory_mb, self._log.fileno(), self.preload)
+            proc = _fork_worker(self._watch_file, self.memory_mb, self._log.fileno(), self.preload)
         else:
-            self._spawn()
+            proc = self._spawn()
+        self.proc = proc
+        assert proc.stdin is not None and proc.stdout is not None  # both ways of starting open both pipes
         # a batch of events is ~1 MB: bigger pipes mean fewer wake-ups of either process
         self._pipe_size = 0
-        for pipe in (self.proc.stdin, self.proc.stdout):
+        for pipe in (proc.stdin, proc.stdout):
             try:
                 import fcntl
 
@@ -221,7 +240,7 @@ class WorkerProcess:
         try:
             import fcntl
 
-            self._pipe_size = fcntl.fcntl(self.proc.stdin.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
+            self._pipe_size = fcntl.fcntl(proc.stdin.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
         except (ImportError, OSError):
             pass
 
@@ -238,7 +257,7 @@ class WorkerProcess:
                 and (threading is None or threading.active_count() == 1)
                 and not os.environ.get("WORKBENCH_SPAWN_WORKER"))
 
-    def _spawn(self) -> None:
+    def _spawn(self) -> subprocess.Popen[bytes]:
         assert self._watch_file is not None and self._log is not None
         import subprocess
 
@@ -246,7 +265,7 @@ class WorkerProcess:
         env.setdefault("PYTHONHASHSEED", "0")  # alert contexts serialise the same every run
         env["PYTHONUNBUFFERED"] = "1"
         try:
-            self.proc = subprocess.Popen(
+            return subprocess.Popen(
                 [self.python, "-c", _BOOT, str(ROOT), self._watch_file, str(self.memory_mb), self.preload],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, start_new_session=True,
                 bufsize=0, env=env,
@@ -330,7 +349,9 @@ class WorkerProcess:
         call hangs. Frames of any other request (one whose caller gave up on it) are skipped, not returned.
         A frame with `"partial": true` is an installment of the reply (`on_partial` gets it) and the wait
         goes on. When `cancelled()` turns true, the worker is killed and WorkerCrash("cancelled") raised."""
-        assert self.proc is not None and self.proc.stdout is not None
+        # start() opens the pipes and maps the watch slots before any request is sent
+        assert self.proc is not None and self.proc.stdout is not None and self._slots is not None
+        slots = self._slots
         rid = self.last_id if rid is None else rid
         if self._send_failed:
             raise self._crashed("died", rid=rid)
@@ -370,14 +391,14 @@ class WorkerProcess:
                     raise self._crashed("died", rid=rid)
                 buf += chunk
                 continue
-            seq = self._slots[2]
+            seq = slots[2]
             now = time.monotonic()
             if not seq & 1 or seq != last_seq:
                 last_seq, since = seq, now
                 cpu_since = self._cpu_seconds() if seq & 1 else None
                 continue
             # a call is running and has not moved since `since`
-            limit = IMPORT_TIMEOUT if self._slots[0] == LOAD_IDENT else self.timeout
+            limit = IMPORT_TIMEOUT if slots[0] == LOAD_IDENT else self.timeout
             wall = now - since
             if wall < limit:
                 continue
@@ -411,8 +432,8 @@ class WorkerProcess:
         slots = self._slots
         # slot 3 holds the id of the request the worker is on: a call of another request is not this one's
         running = slots is not None and slots[2] & 1 and (rid is None or slots[3] == rid)
-        ident = int(slots[0]) if running else None
-        ordinal = int(slots[1]) if running else None
+        ident = int(slots[0]) if slots is not None and running else None
+        ordinal = int(slots[1]) if slots is not None and running else None
         if kind == "timeout":
             message = f"timed out after {limit:g} s (the worker was killed and restarted)"
             self.stop()

@@ -185,8 +185,8 @@ def decide_case(rule_id: str, name: str, expected: bool, raw: dict | None, *, st
     """
     if crash is not None or raw is None:
         err = crash or "the case did not run"
-        funcs = () if warning_only else (FunctionOutput("rule", None, err),)
-        return CaseResult(rule_id, name, False, expected, None, err, funcs, stdout)
+        crashed: tuple[FunctionOutput, ...] = () if warning_only else (FunctionOutput("rule", None, err),)
+        return CaseResult(rule_id, name, False, expected, None, err, crashed, stdout)
     matched = raw.get("matched")
     outputs = raw.get("outputs") or {}
     errors = {k: tuple(v) for k, v in (raw.get("errors") or {}).items()}

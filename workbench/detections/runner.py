@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from workbench.detections.process import WorkerCrash
+from workbench.detections.process import WorkerCrash, WorkerProcess
 from workbench.detections.results import RuleResult, new_no_match
 from workbench.detections.runs import BatchOutcome, Loaded, RunStats, Strikes
 from workbench.detections.specs import RuleSpec
@@ -32,9 +32,9 @@ class EventRuns:
     """`run_events` and `run_objects`; expects the engine's `_lock`, `_state`, `worker`, `max_strikes`,
     `last_run`, `_parsers_sent`, `_by_type`, `_ensure_loaded`, `_ensure_worker` and `_maybe_reload`."""
 
-    _lock: Any
+    _lock: threading.RLock
     _state: Loaded
-    worker: Any
+    worker: WorkerProcess
     max_strikes: int
     last_run: RunStats
     _parsers_sent: dict[str, int]

@@ -19,7 +19,8 @@ import os
 import struct
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from panther_core.data_model import DataModel
 from panther_core.enriched_event import PantherEvent
@@ -28,6 +29,8 @@ from workbench.detections.mocks import MockPool
 
 try:  # the worker may run under an interpreter without orjson
     import orjson
+
+    _loads: Callable[[bytes], Any]
 
     def _dumps(obj: Any) -> bytes:
         return orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS)
@@ -104,7 +107,7 @@ class Worker:
         self.finder: GlobalFinder | None = None
         self.must_exit = False
         self.parsers: dict[str, Any] = {}  # key -> a source's parse function (see `build_parsers`)
-        self.emit: Any = lambda frame: None  # writes a partial frame of the current request's reply
+        self.emit: Callable[[dict], None] = lambda frame: None  # writes a partial frame of the current reply
 
     # --- loading -----------------------------------------------------------------------------------------
 
@@ -243,6 +246,8 @@ class Worker:
                 if type(raw) is not dict:
                     continue
                 lt = raw.get("p_log_type")
+                if type(lt) is not str:  # no rule runs on it; a list here would make get() raise
+                    continue
                 dets = by_type.get(lt)
                 if not dets:
                     continue
@@ -309,7 +314,8 @@ class Worker:
             if det is None:
                 continue
             log = case["log"]
-            dm = None if det.scheduled or not isinstance(log, dict) else self.data_models.get(log.get("p_log_type"))
+            lt = log.get("p_log_type") if isinstance(log, dict) else None
+            dm = None if det.scheduled or type(lt) is not str else self.data_models.get(lt)
             event = PantherEvent(log, dm)
             mocks = {}
             fresh: list = []
@@ -374,13 +380,13 @@ def _reset_cache() -> None:
         mod.clear()
 
 
-def _no_fork(*_args: Any, **_kwargs: Any) -> int:
+def _no_fork(*_args: Any, **_kwargs: Any) -> NoReturn:
     raise PermissionError("rules may not fork the rule worker process")
 
 
 def _harden(memory_mb: int) -> None:
-    os.fork = _no_fork  # type: ignore[assignment]
-    os.forkpty = _no_fork  # type: ignore[assignment]
+    os.fork = _no_fork
+    os.forkpty = _no_fork
     # a fork that slips past (e.g. through C code) must not run a second copy of the worker loop
     os.register_at_fork(after_in_child=lambda: os._exit(70))
     if memory_mb > 0:
@@ -454,7 +460,11 @@ def main(argv: list[str]) -> None:
             msg = _loads(body)
             rid = msg.get("id")
             mm_slots[3] = rid or 0  # which request the running calls belong to (the parent checks)
-            worker.emit = lambda frame, rid=rid: _write_frame(proto_out, frame, rid)
+
+            def emit(frame: dict, rid: Any = rid) -> None:
+                _write_frame(proto_out, frame, rid)
+
+            worker.emit = emit
             reply = worker.handle(msg)
         except MemoryError:
             reply = {"error": "MemoryError while handling a request"}

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from workbench.detections.yaml_fast import NOT_PLAIN, load_plain
 
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:  # the C loader is picked at run time; both have the SafeLoader interface
+    _Base = yaml.SafeLoader
+else:
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class Yaml12Loader(_Base):  # type: ignore[misc, valid-type]
+class Yaml12Loader(_Base):
     """SafeLoader with YAML 1.2 core-schema implicit types."""
 
 
@@ -45,9 +48,12 @@ def _int12(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     return int(text, 10)  # "0644" is 644: no YAML 1.1 octal
 
 
+def _timestamp_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    return loader.construct_scalar(node)  # an explicit !!timestamp still reads as the text written
+
+
 Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _int12)
-# an explicit !!timestamp still reads as the text written
-Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_text)
 
 
 class YamlError(ValueError):

@@ -226,7 +226,7 @@ def event_time_warning(events: list[dict], now: datetime | None = None) -> str |
     if first.get("p_event_time") == first.get("p_parse_time") and \
             all(e.get("p_event_time") == e.get("p_parse_time") for e in events):
         return "every event time is the parse time (no event time in the schema or the data)"
-    times = [e.get("p_event_time") for e in events]
+    times: list = [e.get("p_event_time") for e in events]
     try:
         if min(times) >= old and max(times) <= future:  # the common case, at C speed
             return None

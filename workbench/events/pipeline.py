@@ -186,7 +186,8 @@ def _skip_unparseable(config: Config, source: Source, refs: list[ObjectRef], out
     )
 
     unusable = unusable_log_types(source, available_log_types(config))
-    keep, unmapped = [], {}
+    keep: list[ObjectRef] = []
+    unmapped: dict[str, int] = {}
     for ref in refs:
         types = source.log_types_for(ref.key)
         if not types:

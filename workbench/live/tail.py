@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.aws import AwsSession
 from workbench.config import Config, Source
@@ -30,8 +30,12 @@ from workbench.live.buffer import ALERT, DEFAULT_SIZE, EVENT, PARSE_ERROR, LiveB
 from workbench.live.drift import DriftTracker
 from workbench.live.envelopes import MALFORMED, OBJECTS, Notification
 from workbench.live.process import ObjectProcessor, ObjectResult
-from workbench.live.sources import LiveSource, choose_mode, make_source
+from workbench.live.source_base import LiveSource
+from workbench.live.sources import choose_mode, make_source
 from workbench.safetext import one_line
+
+if TYPE_CHECKING:
+    from workbench.detections import RuleEngine
 
 DEFAULT_WORKERS = 8
 _STOP = object()
@@ -80,7 +84,7 @@ class LiveTail:
         self.status: tuple[str, str] = ("info", f"Live mode {self.mode}: {self.reason}.")
         self._on_status = on_status
         self.drift = DriftTracker(self._schemas())
-        self.engine = None
+        self.engine: RuleEngine | None = None
         self.rules_note = "rules off"
         # `notifications` replaces the AWS-backed source (tests and replays of recorded messages)
         self._source: LiveSource = notifications or make_source(self.aws, source, self.mode, self._status,
@@ -133,15 +137,16 @@ class LiveTail:
         from workbench.detections import RuleEngine
 
         try:
-            self.engine = RuleEngine(self.rules_dir, timeout=self.rule_timeout)
-            count = len(self.engine.rules)
+            engine = RuleEngine(self.rules_dir, timeout=self.rule_timeout)
+            count = len(engine.rules)
         except WorkbenchError as e:
             self.engine = None
             self.rules_note = f"rules off: {e}"
             self._status("error", f"Rules off: {e}")
             return
+        self.engine = engine
         self.rules_note = f"{count} rule(s) from {self.rules_dir}"
-        invalid = len(self.engine.invalid)
+        invalid = len(engine.invalid)
         if invalid:
             self.rules_note += f" ({invalid} invalid file(s) skipped)"
             self._status("warning", f"{invalid} rule file(s) in {self.rules_dir} are invalid and were skipped; "

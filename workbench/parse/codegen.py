@@ -108,6 +108,8 @@ def _otherwise(s: _Slot, fast: list[str]) -> list[str]:
 def _scan_lines(g: _Gen, s: _Slot, value: str) -> list[str]:
     """Indicator scanning with the scanner's cache inline: the scanner runs only for a value not seen before."""
     sc = compile_scanner(s.f.indicators)
+    if sc is None:  # none of the names is a known indicator: nothing to scan, as in the reference decoder
+        return []
     g.ns[f"C{s.i}"], g.ns[f"S{s.i}"] = sc.get, sc.miss
     return [f"h = C{s.i}({value})", f"if h is None: h = S{s.i}({value})", "if h: ind += h"]
 
@@ -290,10 +292,10 @@ def _array_decoder(f: Field) -> Decoder:
         raise WorkbenchError(f"Array field {f.name} has no element type.")
     el = compile_value(f.element)
 
-    def dec(v: Any, ind: dict) -> Any:
+    def dec(v: Any, ind: list) -> Any:
         if type(v) is not list:
             raise _Bad(v, f"expected an array, got {_kind(v)}")
-        out = []
+        out: list[Any] = []
         for i, x in enumerate(v):
             if x is None:
                 out.append(None)  # null elements are stored as null
@@ -307,7 +309,7 @@ def _array_decoder(f: Field) -> Decoder:
 
 
 def _json_decoder(f: Field) -> Decoder:
-    def dec(v: Any, ind: dict) -> Any:
+    def dec(v: Any, ind: list) -> Any:
         return v
     return dec
 
@@ -317,7 +319,7 @@ def _object_value(f: Field) -> Decoder:
         raise WorkbenchError(f"Object field {f.name} has no fields.")
     dec = _object_decoder(f.fields, label=f.name)
 
-    def value(v: Any, ind: Any) -> dict:
+    def value(v: Any, ind: list) -> dict:
         try:
             return dec(v, ind)
         except _BadHere as e:  # its path is relative to this object: the callers prefix it on the way out

@@ -208,7 +208,7 @@ def _key_kind(key: str) -> Callable | None:
             kind = None
         if len(_KEY_KINDS) < 65536:
             _KEY_KINDS[key] = kind
-    return kind  # type: ignore[return-value]
+    return kind  # type: ignore[return-value]  # the sentinel (the dict itself) was replaced just above
 
 
 def _instance_id(value: str, hits: Hits) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -88,15 +88,17 @@ def _event_time_getters(fields: tuple[Field, ...]) -> list[Callable[[dict], Any]
             p = (*path, column_name(f.name))  # events hold the stored column names
             if f.type == "timestamp" and f.is_event_time:
                 if len(p) == 1:
-                    name = p[0]
-                    out.append(lambda e, n=name: e.get(n))
+                    def get_top(e: dict, n: str = p[0]) -> Any:
+                        return e.get(n)
+                    out.append(get_top)
                 else:
                     def get(e: dict, p: tuple[str, ...] = p) -> Any:
+                        cur: Any = e
                         for k in p:
-                            if type(e) is not dict:
+                            if type(cur) is not dict:
                                 return None
-                            e = e.get(k)
-                        return e
+                            cur = cur.get(k)
+                        return cur
                     out.append(get)
             if f.type == "object" and f.fields:
                 walk(f.fields, p)
@@ -144,14 +146,15 @@ class Parser:
     """A schema compiled once. `parse(record)` → event dict, ParseError, or None for a skipped line."""
 
     def __init__(self, schema: Schema):
-        if not schema.name:
+        log_type = schema.name
+        if not log_type:
             raise WorkbenchError("A schema needs a name (`schema:`) before it can parse.")
         if not schema.fields:
             raise WorkbenchError(f"Schema {schema.name} has no fields.")
         if has_refs(schema.fields):
             schema = replace(schema, fields=resolve_refs(schema))
         self.schema = schema
-        self.log_type = schema.name
+        self.log_type = log_type
         kind = schema.parser_kind
         if kind == "native":
             name = (schema.parser or {}).get("native") or {}
@@ -165,12 +168,12 @@ class Parser:
         custom = (schema.name or "").startswith("Custom.")
         self._text = _TextParser(kind, schema.parser[kind], custom=custom) if schema.parser else None
         empty = frozenset(self._text.empty) if self._text is not None and not self._text.expand else frozenset()
-        self._decode = _object_decoder(schema.fields, empty, label=schema.name)
+        self._decode = _object_decoder(schema.fields, empty, label=log_type)
         self._fastmatch = None
         t = self._text
         if t is not None and t.kind == "fastmatch" and not t.trim and not t.expand and not t.skip_prefix:
             self._fastmatch = [(fp.groups, _object_decoder(schema.fields, empty,
-                                                           {n: i for i, n in enumerate(fp.names)}, label=schema.name),
+                                                           {n: i for i, n in enumerate(fp.names)}, label=log_type),
                                 fp.names)
                                for fp in t.patterns]
             self._shortcuts = _pattern_shortcuts(t.match)
@@ -187,9 +190,10 @@ class Parser:
         m = self._managed
         # a managed fastmatch type whose steps work on the matched fields keeps the fastmatch fast path
         self._groups = m.groups if m is not None and self._fastmatch is not None else None
-        self._scan = m.scan if self._groups is not None else None
+        self._scan = m.scan if m is not None and self._groups is not None else None
         if self._text is None and self._managed_split is None:
-            self.parse = self._json_parse()  # type: ignore[method-assign]  # the hot path, per instance
+            # the hot path, per instance; mypy compares a plain callable with the unbound method's signature
+            self.parse = self._json_parse()  # type: ignore[method-assign,assignment]
         elif m is not None and self._groups is None:
             self.parse = self._managed_parse  # type: ignore[method-assign]  # see workbench/parse/managed.py
 
@@ -248,6 +252,7 @@ class Parser:
         if not text:
             return None
         steps = self._managed
+        assert steps is not None  # installed as `parse` only for a managed type (see __init__, _json_parse)
         ind: list = []
         try:
             if self._text is None and self._managed_split is not None and text[0] != "{":
@@ -286,6 +291,7 @@ class Parser:
         return self._finish(event, ind, record.bucket, record.key)
 
     def _prepare(self, raw: dict, text: str) -> dict:
+        assert self._managed is not None  # only _managed_parse calls this
         prepare = self._managed.prepare
         if prepare is None:
             return raw
@@ -320,7 +326,7 @@ class Parser:
                     event = plain(self._decode(loads_literal(text), ind))
             elif self._fastmatch is not None:
                 text = line  # text parsers see the line as it is (Panther does not trim it)
-                g = None
+                g: Sequence[str] | None = None
                 j = self._last_pattern
                 guard = self._shortcuts[j]
                 if guard is not None:
@@ -393,7 +399,7 @@ class Classifier:
         errors: list[ParseError] = []
         for p in self.parsers:
             r = p.parse(record)
-            if r is None or type(r) is dict:
+            if not isinstance(r, ParseError):  # an event, or None for a skipped line
                 return r
             errors.append(r)
         first = errors[0]

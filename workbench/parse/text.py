@@ -159,14 +159,15 @@ def _pattern_shortcuts(patterns: list[str]) -> list[tuple[str, ...] | None]:
         if not pj.endswith("}") or not pj.rstrip("}").rsplit("%{", 1)[-1].isidentifier():
             out.append(None)
             continue
-        delims = []
+        delims: list[str] = []
         for pi in patterns[:j]:
             rest = pi[len(pj):] if pi.startswith(pj) else None
             if not rest or rest.startswith("%{"):
-                delims = None
+                out.append(None)
                 break
             delims.append(_PLACEHOLDER.split(rest, 1)[0])
-        out.append(tuple(d for d in dict.fromkeys(delims) if d) if delims is not None and all(delims) else None)
+        else:
+            out.append(tuple(d for d in dict.fromkeys(delims) if d) if all(delims) else None)
     return out
 
 

@@ -93,6 +93,8 @@ def _kind(v: Any) -> str:
 class IntLiteral(int):
     """A JSON integer that remembers how it was written (read only when a `string` field needs the text)."""
 
+    text: str
+
     def __new__(cls, text: str) -> IntLiteral:
         self = int.__new__(cls, text)
         self.text = text
@@ -101,6 +103,8 @@ class IntLiteral(int):
 
 class FloatLiteral(float):
     """A JSON number with a fraction or exponent that remembers how it was written (`1.50`, `1e3`, `-0.0`)."""
+
+    text: str
 
     def __new__(cls, text: str) -> FloatLiteral:
         self = float.__new__(cls, text)
@@ -179,7 +183,8 @@ def event_to_json(event: dict) -> bytes:
 # types omit only what does not exist: "" in a string field, {} for a present object, null elements inside
 # arrays, and any present json value are stored (pantherlog/null/string.go: IsEmpty is true only for null).
 
-Decoder = Callable[[Any, dict], Any]
+# (value, indicator hits of this event) → decoded value; scanners append encoded hits to the list
+Decoder = Callable[[Any, list], Any]
 
 
 def number_text(v: Any) -> str:
@@ -214,7 +219,7 @@ def _string_decoder(f: Field) -> Decoder:
             return number_text(v)
         raise _Bad(v, f"expected a string, got {_kind(v)}")
 
-    def dec(v: Any, ind: dict) -> Any:
+    def dec(v: Any, ind: list) -> Any:
         s = text(v)
         if s:
             if allow is not None and s not in allow:
@@ -239,7 +244,7 @@ def _int_decoder(f: Field) -> Decoder:
     (pantherlog/null/int64.go)."""
     lo, hi = _INT_RANGES[f.type]
 
-    def dec(v: Any, ind: dict) -> Any:
+    def dec(v: Any, ind: list) -> Any:
         t = type(v)
         if t is int or t is IntLiteral:
             n = int(v)
@@ -262,7 +267,7 @@ def _int_decoder(f: Field) -> Decoder:
 
 
 def _float_decoder(f: Field) -> Decoder:
-    def dec(v: Any, ind: dict) -> Any:
+    def dec(v: Any, ind: list) -> Any:
         t = type(v)
         if t is float or t is FloatLiteral:
             if v - v == 0.0:  # false for NaN and ±Inf
@@ -288,7 +293,7 @@ def _float_decoder(f: Field) -> Decoder:
 
 
 def _bool_decoder(f: Field) -> Decoder:
-    def dec(v: Any, ind: dict) -> Any:
+    def dec(v: Any, ind: list) -> Any:
         t = type(v)
         if t is bool:
             return v
@@ -312,7 +317,7 @@ def _timestamp_decoder(f: Field) -> Decoder:
         raise WorkbenchError(f"Field {f.name}: {e}.") from None
     formats = list(f.time_formats or ("rfc3339",))
 
-    def dec(v: Any, ind: dict) -> Any:
+    def dec(v: Any, ind: list) -> Any:
         if v == "":
             return None
         t = type(v)
@@ -328,7 +333,7 @@ def _timestamp_decoder(f: Field) -> Decoder:
 
 
 def _embedded(dec_inner: Decoder, f: Field) -> Decoder:
-    def dec(v: Any, ind: dict) -> Any:
+    def dec(v: Any, ind: list) -> Any:
         if type(v) is str:
             if not v.strip():
                 return None

@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import yaml
 
 from workbench.schema.model import Schema
 
+if TYPE_CHECKING:  # the C dumper is picked at run time; both have the SafeDumper interface
+    _BaseDumper = yaml.SafeDumper
+else:
+    _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+
+class _Dumper(_BaseDumper):
     """Block style, no aliases, strings that would read back as something else are quoted."""
 
     def ignore_aliases(self, data):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -45,22 +45,30 @@ class _Pos:
 
     __slots__ = ("items", "keys", "start", "values")
 
-    def __init__(self, start):
+    def __init__(self, start: tuple[int, int]) -> None:
         self.start = start
-        self.keys: dict = {}
-        self.values: dict = {}
-        self.items: list = []
+        self.keys: dict[Any, tuple[int, int]] = {}
+        self.values: dict[Any, tuple[int, int]] = {}
+        self.items: list[tuple[int, int]] = []
 
 
 class _PosDict(dict):
     __slots__ = ("pos",)
+    pos: _Pos
 
 
 class _PosList(list):
     __slots__ = ("pos",)
+    pos: _Pos
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+if TYPE_CHECKING:  # the C loader is picked at run time; both have the SafeLoader interface
+    _BaseLoader = yaml.SafeLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):
     """SafeLoader that records where each key, value and item sits, and refuses duplicate keys.
 
     On libyaml's C parser when PyYAML has it (marks are the same): the pure-Python one took seconds on a
@@ -125,13 +133,18 @@ class _Builder:
         self.problems.append(SchemaProblem(line, col, message))
 
     @staticmethod
-    def _key_pos(m, key):
-        pos = getattr(m, "pos", None)
+    def _start(m: object) -> tuple[int, int] | None:
+        pos: _Pos | None = getattr(m, "pos", None)
+        return pos.start if pos else None
+
+    @staticmethod
+    def _key_pos(m: object, key: Any) -> tuple[int, int] | None:
+        pos: _Pos | None = getattr(m, "pos", None)
         return pos.keys.get(key, pos.start) if pos else None
 
     @staticmethod
-    def _val_pos(m, key):
-        pos = getattr(m, "pos", None)
+    def _val_pos(m: object, key: Any) -> tuple[int, int] | None:
+        pos: _Pos | None = getattr(m, "pos", None)
         return pos.values.get(key, pos.start) if pos else None
 
     def _unknown(self, m: dict, allowed: Iterable[str], what: str) -> None:
@@ -179,7 +192,7 @@ class _Builder:
         parser = self.parser(raw)
         fields_raw = raw.get("fields")
         if fields_raw is None:
-            self.problem(getattr(raw, "pos", None) and raw.pos.start, "missing `fields:` (a list with at least one field)")
+            self.problem(self._start(raw), "missing `fields:` (a list with at least one field)")
             fields: tuple[Field, ...] = ()
         else:
             fields = self.fields(raw, "fields", "the schema")
@@ -267,13 +280,11 @@ class _Builder:
     def field(self, f: dict, parent_what: str, pos, *, element: bool = False) -> Field | None:
         name = "" if element else f.get("name")
         what = "an array element" if element else f"field `{name}`"
-        if not element:
-            if not isinstance(name, str) or not name:
-                self.problem(self._key_pos(f, "name") if "name" in f else pos, f"a field in {parent_what} needs a `name`")
-                return None
-            self._unknown(f, _FIELD_KEYS, what)
-        else:
-            self._unknown(f, _VALUE_KEYS, what)
+        # an array element has no name of its own: "" passes, a named field needs a non-empty string
+        if not isinstance(name, str) or (not name and not element):
+            self.problem(self._key_pos(f, "name") if "name" in f else pos, f"a field in {parent_what} needs a `name`")
+            return None
+        self._unknown(f, _VALUE_KEYS if element else _FIELD_KEYS, what)
         typ = f.get("type")
         if typ is None:
             self.problem(pos if "type" not in f else self._val_pos(f, "type"),

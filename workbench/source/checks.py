@@ -51,7 +51,7 @@ def _prefixes(source: Source) -> list[str]:
 
 
 def _check_identity(ctx: _Context) -> CheckResult:
-    sts = ctx.aws.base_session.client("sts", endpoint_url=ctx.source.endpoint, region_name=ctx.aws.region)
+    sts = ctx.aws.base_client("sts")
     arn = sts.get_caller_identity()["Arn"]
     return CheckResult("Caller identity (STS)", True, f"Calling AWS as {arn}.")
 

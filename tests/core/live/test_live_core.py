@@ -12,7 +12,9 @@ from workbench.config import PrefixMapping, Source, parse_config
 from workbench.errors import WorkbenchError
 from workbench.live.buffer import ALERT, EVENT, PARSE_ERROR, LiveBuffer, LiveItem, RateMeter
 from workbench.live.drift import DriftTracker, compatible
-from workbench.live.sources import TAG_CREATED, TAG_HOST, TAG_PID, _host, choose_mode, is_stale, queue_arn
+from workbench.live.own_queue import _host, is_stale, queue_arn
+from workbench.live.source_base import TAG_CREATED, TAG_HOST, TAG_PID
+from workbench.live.sources import choose_mode
 from workbench.live.tail import live_settings
 from workbench.schema import load_schema, schema_from_dict
 
@@ -170,7 +172,7 @@ def test_text_parser_schemas_are_not_checked_for_drift():
 def test_backoff_doubles_to_a_cap_and_resets_and_throttling_is_recognised():
     from botocore.exceptions import ClientError
 
-    from workbench.live.sources import BACKOFF_MAX, _Backoff, _is_throttle
+    from workbench.live.source_base import BACKOFF_MAX, _Backoff, _is_throttle
 
     b = _Backoff()
     delays = [b.failed() for _ in range(8)]
@@ -198,7 +200,7 @@ class _Scripted:
         import time as _time
 
         from workbench.live.envelopes import unwrap
-        from workbench.live.sources import Received
+        from workbench.live.source_base import Received
 
         if not self.bodies:
             cancel.wait(0.05)
