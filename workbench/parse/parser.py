@@ -428,7 +428,8 @@ def parsers_for_source(config, source, schemas: dict[str, Schema] | None = None,
     available = load_schema_dir(config.schema_dirs) if config.schema_dirs else {}
     unmapped = None
     if edited is not None:
-        available = {**available, edited.name: edited}
+        if edited.name:
+            available = {**available, edited.name: edited}
         unmapped = compile_parser(edited)
     cache: dict[tuple[str, ...], Classifier | str] = {}
     compiled: dict[str, Parser] = {}
