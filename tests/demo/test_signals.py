@@ -156,6 +156,8 @@ def test_a_closed_terminal_ends_the_tui_even_when_a_parent_takes_the_hangup(tmp_
         assert _wait(lambda: not app.is_running() or app.status() == psutil.STATUS_ZOMBIE, EXIT_WITHIN_S), \
             "the TUI kept running on a terminal that hung up"
     finally:
+        for child in psutil.Process(shell.pid).children(recursive=True) if shell.poll() is None else ():
+            child.kill()
         shell.kill()
         shell.wait()
         if master >= 0:
