@@ -132,3 +132,33 @@ async def test_unsaved_edits_become_recovery_copies_reported_at_the_next_start(t
         await pilot.pause()
         notes = [n.message for n in again._notifications]
     assert any("1 unsaved edit(s)" in m and str(tmp_path / ".workbench" / "recovery") in m for m in notes)
+
+
+def test_a_closed_terminal_ends_the_tui_even_when_a_parent_takes_the_hangup(tmp_path):
+    """Under `make demo` only make (the terminal's controlling process) is sent SIGHUP; the app must notice
+    the terminal hung up by itself, not spin on a dead terminal."""
+    cfg = tmp_path / "workbench.yaml"
+    cfg.write_text("sources:\n  s:\n    bucket: never-listed\n    endpoint: http://127.0.0.1:9\n")
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    # the wrapper stays the session leader and ignores the hang-up, as make does while its recipe runs
+    cmd = f'trap "" HUP; {sys.executable} -m workbench.cli tui --config {cfg} --screen none; sleep 30'
+    shell = subprocess.Popen(["sh", "-c", cmd], cwd=tmp_path, stdin=slave, stdout=slave, stderr=slave, env=env,
+                             start_new_session=True, close_fds=True)
+    os.close(slave)
+    try:
+        wrapper = psutil.Process(shell.pid)
+        assert _wait(lambda: wrapper.children(), 60, master), "the TUI never started"
+        _wait(lambda: False, 5, master)  # let it draw
+        app = wrapper.children()[0]
+        os.close(master)  # the terminal window closes
+        master = -1
+        assert _wait(lambda: not app.is_running() or app.status() == psutil.STATUS_ZOMBIE, EXIT_WITHIN_S), \
+            "the TUI kept running on a terminal that hung up"
+    finally:
+        for child in psutil.Process(shell.pid).children(recursive=True) if shell.poll() is None else ():
+            child.kill()
+        shell.kill()
+        shell.wait()
+        if master >= 0:
+            os.close(master)

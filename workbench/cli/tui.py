@@ -34,9 +34,41 @@ def launch(config_path: str | os.PathLike | None, source_name: str | None = None
 
     app = WorkbenchApp(config, source_name, start=screen)
     app.watchdog_on_signal = True  # SIGHUP/SIGTERM: quit like `q`, and exit anyway if a cleanup hangs
+    _watch_for_hangup()
     try:
         app.run(mouse=mouse)
     finally:
         if app.watchdog is not None:
             app.watchdog.cancel()  # the app is down; what follows (the demo's own stop) has its own timeouts
     return int(app.return_code or 0)
+
+
+def _watch_for_hangup() -> None:
+    """Raise SIGHUP ourselves when the terminal goes away.
+
+    The kernel sends SIGHUP only to the terminal's controlling process and its foreground group; run under
+    `make demo`, make takes the signal and dies, and the app, left reading a dead terminal, would spin on
+    it for hours. A terminal that hung up reports POLLHUP on its descriptor whoever holds it, so a daemon
+    thread waits for that and turns it into the SIGHUP the app already handles (quit like `q`).
+    """
+    import select
+    import signal
+    import sys
+    import threading
+
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    if not os.isatty(fd):
+        return
+    poller = select.poll()
+    poller.register(fd, 0)  # no events asked for: POLLHUP / POLLERR / POLLNVAL are always reported
+
+    def watch() -> None:
+        while True:
+            if any(ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, ev in poller.poll(1000)):
+                os.kill(os.getpid(), signal.SIGHUP)
+                return
+
+    threading.Thread(target=watch, name="wb-hangup-watch", daemon=True).start()
