@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import random
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ import yaml
 from workbench.demo.generator import live_object
 from workbench.demo.seed import put_object
 from workbench.live.source_base import QUEUE_PREFIX
+from workbench.live.tail import LiveTail
 
 LOG_TYPE = "Custom.Panoptica.Auth"
 RULE_ID = "Test.Live.AnyAuth"
@@ -154,3 +156,26 @@ def _ours(demo) -> tuple[list[str], list[str]]:
     subs = [s["Endpoint"] for s in c["sns"].list_subscriptions_by_topic(TopicArn=demo.info.topic_arn)["Subscriptions"]
             if QUEUE_PREFIX in s["Endpoint"]]
     return queues, subs
+
+
+def _wait_for_key(tail: LiveTail, key: str, n_events: int) -> list:
+    """Items of `key` once all its events (and their alerts) are in the buffer."""
+    deadline = time.monotonic() + WAIT
+    cursor, mine = 0, []
+    while time.monotonic() < deadline:
+        tail.buffer.wait(cursor, 0.5)
+        items, cursor, _ = tail.buffer.after(cursor)
+        mine += [i for i in items if i.key == key]
+        if sum(1 for i in mine if i.kind == "event") >= n_events:
+            return mine
+    raise AssertionError(f"{key} did not arrive; status {tail.status}, stats {tail.buffer.stats}")
+
+
+def _check_items(items: list, n_events: int) -> None:
+    events = [i for i in items if i.kind == "event"]
+    alerts = [i for i in items if i.kind == "alert"]
+    assert len(events) == n_events
+    assert all(e.log_type == LOG_TYPE and e.event["p_log_type"] == LOG_TYPE for e in events)
+    assert all(e.rules == (RULE_ID,) for e in events)
+    assert len(alerts) == n_events and {a.rule_id for a in alerts} == {RULE_ID}
+    assert all(a.title.startswith("auth by ") for a in alerts)

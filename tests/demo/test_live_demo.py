@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from livekit import LOG_TYPE, RULE_ID, SCHEMA, WAIT, Puts, _ours, _production
+from livekit import LOG_TYPE, RULE_ID, SCHEMA, WAIT, Puts, _check_items, _ours, _production, _wait_for_key
 
 from workbench.demo.generator import live_object
 from workbench.demo.seed import put_object
@@ -27,29 +27,6 @@ from workbench.live.tail import LiveTail
 
 pytestmark = pytest.mark.demo
 
-
-
-def _wait_for_key(tail: LiveTail, key: str, n_events: int) -> list:
-    """Items of `key` once all its events (and their alerts) are in the buffer."""
-    deadline = time.monotonic() + WAIT
-    cursor, mine = 0, []
-    while time.monotonic() < deadline:
-        tail.buffer.wait(cursor, 0.5)
-        items, cursor, _ = tail.buffer.after(cursor)
-        mine += [i for i in items if i.key == key]
-        if sum(1 for i in mine if i.kind == "event") >= n_events:
-            return mine
-    raise AssertionError(f"{key} did not arrive; status {tail.status}, stats {tail.buffer.stats}")
-
-
-def _check_items(items: list, n_events: int) -> None:
-    events = [i for i in items if i.kind == "event"]
-    alerts = [i for i in items if i.kind == "alert"]
-    assert len(events) == n_events
-    assert all(e.log_type == LOG_TYPE and e.event["p_log_type"] == LOG_TYPE for e in events)
-    assert all(e.rules == (RULE_ID,) for e in events)
-    assert len(alerts) == n_events and {a.rule_id for a in alerts} == {RULE_ID}
-    assert all(a.title.startswith("auth by ") for a in alerts)
 
 
 def test_own_queue_streams_new_objects_and_leaves_production_untouched(demo, live_config):

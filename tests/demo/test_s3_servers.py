@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from test_live_demo import RULE_PY, RULE_YML, SCHEMA, _check_items, _wait_for_key
+from livekit import RULE_PY, RULE_YML, SCHEMA, _check_items, _wait_for_key
 
 from workbench.demo.generator import live_object
 from workbench.demo.seed import put_object
