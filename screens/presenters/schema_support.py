@@ -9,8 +9,12 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.config import Source
 
 _SCHEMA_LINE = re.compile(r"^schema:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
 _NAME_ITEM = re.compile(r"^(\s*)-\s+name:\s*['\"]?([^'\"#]*?)['\"]?\s*(?:#.*)?$")
@@ -64,7 +68,7 @@ def name_from_prefix(prefix: str) -> str:
     return "Custom." + ".".join(parts or ["Logs"])
 
 
-def record_groups(records: list, source, prefix: str | None) -> list[RecordGroup]:
+def record_groups(records: list, source: Source | None, prefix: str | None) -> list[RecordGroup]:
     """The sample split by configured log type (largest first), plus the whole sample when it is mixed."""
     by_type: dict[str, RecordGroup] = {}
     unmapped: list = []

@@ -9,7 +9,7 @@ goes through `screens.shell.safe`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,6 +21,9 @@ from textual.widgets import DataTable, Static
 from screens.shell import safe
 
 MAX_ROWS = 500
+
+if TYPE_CHECKING:
+    from workbench.model import Record
 
 
 class SchemaParseView(Vertical):
@@ -43,7 +46,7 @@ class SchemaParseView(Vertical):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.errors: list = []
-        self.records: dict[tuple[str, int], object] = {}
+        self.records: dict[tuple[str, int], Record] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="parse-counts")

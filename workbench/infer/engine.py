@@ -302,14 +302,15 @@ class _Engine:
         return Field(name, "bigint", required=required)
 
     def _time_field(self, name: str, path: str, st: FieldStats, required: bool, req_text: str, presence: str,
-                    fmt: str, values: list, why: str, parsed: list[str] | None = None) -> Field:
+                    fmt: str, values: list, why: str, parsed: list[str | None] | None = None) -> Field:
         if parsed is None:
             from workbench.schema.timeformats import compile_time_format
 
             p = compile_time_format(fmt)
             parsed = [p(v) for v in set(values)]
-        if parsed:
-            st.earliest, st.latest = min(parsed), max(parsed)
+        known = [t for t in parsed if t is not None]
+        if known:
+            st.earliest, st.latest = min(known), max(known)
             why += f"; earliest {st.earliest}, latest {st.latest}"
         self._say(path, presence, why, req_text)
         return Field(name, "timestamp", required=required, time_formats=(fmt,))
@@ -338,8 +339,8 @@ class _Engine:
         if all(v in _BOOL_WORDS for v in check):
             self._say(path, presence, f"{scope} are true/false text → boolean (Panther reads boolean text)", req_text)
             return Field(name, "boolean", required=required)
-        every = counter  # value → times seen (a string field: every value is text)
-        every.pop("", None)
+        seen = counter  # value → times seen (a string field: every value is text)
+        seen.pop("", None)
         # numeric text: unix time, identifiers, or numbers
         if all(_INT_TEXT.match(v) for v in check):
             ints = [int(v) for v in check]
@@ -353,7 +354,7 @@ class _Engine:
                 self._say(path, presence, f"{scope} are integer text → bigint (range {min(ints)} … {max(ints)})", req_text)
                 return Field(name, "bigint", required=required)
             why = "leading zeros would be lost" if zeros else "the name says it is an identifier, not a quantity"
-            indicators, ind_why = indicator_decision(name, every)
+            indicators, ind_why = indicator_decision(name, seen)
             self._say(path, presence, f"{scope} are integer text but kept as string ({why}){ind_why}", req_text)
             return Field(name, "string", required=required, indicators=indicators)
         if all(_FLOAT_TEXT.match(v) for v in check):
@@ -367,13 +368,13 @@ class _Engine:
                 self._say(path, presence, f"{scope} are decimal text → float (range {min(fl)} … {max(fl)})", req_text)
                 return Field(name, "float", required=required)
         # timestamps: at least 95 % of the values, in one or several formats
-        decision, not_time = time_decision(every, st.empty)
+        decision, not_time = time_decision(seen, st.empty)
         if decision is not None:
             f = self._time_field(name, path, st, required, req_text, presence, decision.formats[0], check,
                                  decision.why, [decision.earliest, decision.latest])
             return replace(f, time_formats=decision.formats)
         # indicators
-        indicators, why = indicator_decision(name, every)
+        indicators, why = indicator_decision(name, seen)
         text = "text → string" + (f"; {not_time}" if not_time else "") + why
         self._say(path, presence, text, req_text)
         return Field(name, "string", required=required, indicators=indicators)

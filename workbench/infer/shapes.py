@@ -60,10 +60,10 @@ def shape_of(v: Any) -> Any:
     if t is list:
         if not v:
             return ()
-        types = frozenset(map(type, v))
-        if dict in types or list in types:
+        kinds = frozenset(map(type, v))
+        if dict in kinds or list in kinds:
             return ("L", frozenset([shape_of(x) for x in v]))
-        return ("L", types)
+        return ("L", kinds)
     return t
 
 

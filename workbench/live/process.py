@@ -75,16 +75,16 @@ class ObjectProcessor:
         parse = self.parse
         checked = 0
         for rec in decoded.records:
-            got = parse(rec)
-            if got is None:
+            parsed = parse(rec)
+            if parsed is None:
                 continue
-            if type(got) is dict:
-                out.events.append(got)
-                log_type = got.get("p_log_type", "")
-            elif isinstance(got, ParseError):
-                fld = f"field {got.field}: " if got.field else ""
-                out.errors.append((got.line, got.log_type, fld + got.reason, rec.text[:500]))
-                log_type = got.log_type  # a type conflict usually shows up here first
+            if type(parsed) is dict:
+                out.events.append(parsed)
+                log_type = parsed.get("p_log_type", "")
+            elif isinstance(parsed, ParseError):
+                fld = f"field {parsed.field}: " if parsed.field else ""
+                out.errors.append((parsed.line, parsed.log_type, fld + parsed.reason, rec.text[:500]))
+                log_type = parsed.log_type  # a type conflict usually shows up here first
             else:
                 continue
             if checked < DRIFT_SAMPLE and self.drift is not None and self.drift.knows(log_type):
@@ -98,4 +98,5 @@ class ObjectProcessor:
             raw = orjson.loads(text)
         except orjson.JSONDecodeError:
             return
-        self.drift.observe(log_type, raw)
+        if self.drift is not None:
+            self.drift.observe(log_type, raw)

@@ -398,7 +398,7 @@ def _decode_json_stream(b: _Builder, text: str, out: _Outcome) -> bool:
             out.flags.append("trailing_garbage")
             out.notes.append(f"Text after line {line} is not JSON; it was skipped.")
             return True
-        if _is_cloudwatch(value):
+        if isinstance(value, dict) and _is_cloudwatch(value):
             out.stream = "cloudwatch_logs"
             _cloudwatch_events(b, value, counter)
             continue
