@@ -115,6 +115,24 @@ class _ForkedProc:
             pass
 
 
+def _forget_parent_signals() -> None:
+    """Give the forked worker the signal state a fresh interpreter has (interval timers are not inherited by a
+    fork; handlers and the wakeup fd are): no wakeup fd (the parent's, e.g. an asyncio loop's, is closed below
+    and its number may be reused) and none of the parent's Python handlers (a test runner's SIGALRM, an app's
+    SIGHUP). Suspected cause of a self-recursing rule's RecursionError arriving as "SystemError: error
+    return without exception set" when the worker was forked from a long-lived test process."""
+    try:
+        signal.set_wakeup_fd(-1)
+    except ValueError:  # not the main thread: nothing was set on this one
+        pass
+    for name in ("SIGALRM", "SIGVTALRM", "SIGPROF", "SIGCHLD", "SIGHUP", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGWINCH"):
+        if hasattr(signal, name):
+            try:
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
+            except (OSError, ValueError):
+                pass
+
+
 def _fork_worker(watch_file: str, memory_mb: int, log_fd: int, preload: str) -> _ForkedProc:
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
@@ -129,6 +147,7 @@ def _fork_worker(watch_file: str, memory_mb: int, log_fd: int, preload: str) -> 
             # everything inherited from the parent is dead weight here: keep the collector off it (and
             # off its pages, which stay shared with the parent)
             gc.freeze()
+            _forget_parent_signals()
             os.setsid()  # its own session, so stop() can kill whatever a rule spawned
             os.dup2(in_r, 0)
             os.dup2(out_w, 1)
