@@ -341,6 +341,13 @@ the unit tests, when their report is showing).
         row = min(max(table.cursor_row, 0), len(self.results) - 1)
         detail.update(result_detail(self.results[row]))
 
+    def _objects_summary(self) -> str:
+        """How the sampled objects behind the session's events decoded ("" when all read cleanly)."""
+        from workbench.events.outcomes import ObjectOutcomes
+
+        sample = self.session.sample
+        return ObjectOutcomes.of_sample(sample).summary() if sample is not None else ""
+
     def _status(self, note: str = "") -> None:
         status = self.query_one("#rules-status", Static)
         run = self.run_result
@@ -358,6 +365,9 @@ the unit tests, when their report is showing).
                             (f"{errors:,} errors", "bold red" if errors else ""))
             if run.invalid:
                 out.append_text(safe.join((f"  {len(run.invalid)} rule file(s) failed to load", "bold red")))
+        objects = self._objects_summary()
+        if objects:  # the events came from a sample: say which objects gave fewer events than they hold
+            out.append_text(safe.join("  objects: ", (objects, "yellow")))
         out.append("\n")
         if note:
             out.append_text(safe.text(note, "italic"))
