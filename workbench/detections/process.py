@@ -119,8 +119,7 @@ def _forget_parent_signals() -> None:
     """Give the forked worker the signal state a fresh interpreter has (interval timers are not inherited by a
     fork; handlers and the wakeup fd are): no wakeup fd (the parent's, e.g. an asyncio loop's, is closed below
     and its number may be reused) and none of the parent's Python handlers (a test runner's SIGALRM, an app's
-    SIGHUP). Suspected cause of a self-recursing rule's RecursionError arriving as "SystemError: error
-    return without exception set" when the worker was forked from a long-lived test process."""
+    SIGHUP), which would otherwise run inside rule code."""
     try:
         signal.set_wakeup_fd(-1)
     except ValueError:  # not the main thread: nothing was set on this one

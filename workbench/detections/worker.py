@@ -384,6 +384,15 @@ def _no_fork(*_args: Any, **_kwargs: Any) -> NoReturn:
     raise PermissionError("rules may not fork the rule worker process")
 
 
+def _mapped_bytes() -> int:
+    """The worker's current address-space size (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _harden(memory_mb: int) -> None:
     os.fork = _no_fork
     os.forkpty = _no_fork
@@ -394,7 +403,10 @@ def _harden(memory_mb: int) -> None:
             import resource
 
             _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-            limit = memory_mb * 1024 * 1024
+            # the budget is for what rules allocate, on top of what the worker already maps: a worker forked
+            # from a big process (a test run with dask and pyarrow loaded, its threads' stacks) inherits that
+            # whole address space, and a fixed cap left a runaway recursion no room to raise RecursionError
+            limit = _mapped_bytes() + memory_mb * 1024 * 1024
             if hard != resource.RLIM_INFINITY:
                 limit = min(limit, hard)
             resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
