@@ -376,8 +376,9 @@ def cli_cluster(args) -> int:
     for name in names:
         v = VARIANTS[name]
         ratios = rows[f"{name}_ratio"]
-        print(f"{name} ({v.what}; {len(clusters[name][2])} tasks): CPU/event ÷ loop {med(ratios):.2f} "
-              f"({min(ratios):.2f}–{max(ratios):.2f}; target ≤ 1.15)"
+        print(f"{name} ({v.what}; {len(clusters[name][2])} tasks): {med(rows[f'{name}_cpu']) * 1e6:.0f} µs CPU/event; "
+              f"÷ loop {med(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f}; ratio of the medians "
+              f"{med(rows[f'{name}_cpu']) / med(rows['loop_cpu']):.2f}; target ≤ 1.15)"
               + ("" if args.no_pair else f", ÷ two loops at once {med(rows[f'{name}_pair_ratio']):.2f}")
               + f"; {med(rows[f'{name}_faults']):.2f} minor faults/event; events/s per worker ÷ parse-only "
               f"{med(rows[f'{name}_eps']) / v.workers / med(rows['parse_eps']):.2f}")
