@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import orjson
 
@@ -257,11 +258,11 @@ def _groups(records_or_sample) -> dict[str, _Group]:
             g.flags[f] += 1
     for r in records:
         pat = key_pattern(r.key)
-        g = groups.get(pat)
-        if g is None:
-            g = groups[pat] = _Group(pat)
-        g.keys.add(r.key)
-        g.records.append(r)
+        group = groups.get(pat)
+        if group is None:
+            group = groups[pat] = _Group(pat)
+        group.keys.add(r.key)
+        group.records.append(r)
     return groups
 
 
@@ -348,7 +349,7 @@ def _describe(fmt: str, idx: list[int], lab: _Labelled, stream: str, envelope: s
         if envelope:
             reason += f' inside a {{"{envelope}": [...]}} envelope'
     elif fmt == "json":
-        dicts = [lab.values[i] for i in idx if isinstance(lab.values[i], dict)]
+        dicts = [v for i in idx if isinstance(v := lab.values[i], dict)]
         name = {"JsonArray": "JSON with envelope" if envelope else "JSON array",
                 "JSON": "JSON (multi-line values)", "CloudWatchLogs": "JSON in CloudWatch Logs",
                 "Parquet": "Parquet"}.get(stream, name)
@@ -408,14 +409,27 @@ def _suggestion(fmt: str, available: frozenset[str]) -> tuple[str | None, tuple[
     return None, (), f"; Panther's managed {sig.log_type} schema is not loadable here: infer a custom schema"
 
 
+class _GroupFacts(TypedDict):
+    """The Detection fields every format found in one group shares."""
+
+    pattern: str
+    compression: tuple[str, ...]
+    flags: dict
+    log_types: tuple[str, ...]
+    examples: tuple[str, ...]
+    stream: str
+    envelope: str | None
+
+
 def _detect_group(g: _Group, source, max_records: int, available: frozenset[str]) -> list[Detection]:
     lab = _label(_spread_records([r for r in g.records if r.text.strip() and not is_metadata_line(r.text)], max_records))
     stream, envelope = _stream_hint(g)
     counts = Counter(lab.labels)
     total = len(lab.labels)
     log_types = source.log_types_for(min(g.keys)) if source is not None and g.keys else ()
-    base = dict(pattern=g.pattern, compression=tuple(sorted(g.compression)), flags=dict(g.flags),
-                log_types=tuple(log_types), examples=tuple(sorted(g.keys)[:3]), stream=stream, envelope=envelope)
+    base = _GroupFacts(pattern=g.pattern, compression=tuple(sorted(g.compression)), flags=dict(g.flags),
+                       log_types=tuple(log_types), examples=tuple(sorted(g.keys)[:3]), stream=stream,
+                       envelope=envelope)
     if not total and g.streams.get("binary"):
         # binary content is never split into "lines" (decode.looks_binary): say so instead of "unknown text"
         return [Detection(format="binary data", format_id="binary", confidence=0.9, parser="", managed_schema=None,
@@ -437,7 +451,7 @@ def _detect_group(g: _Group, source, max_records: int, available: frozenset[str]
             d.reason += f" (mixed prefix: {', '.join(f'{FORMATS[k][0]} {v}' for k, v in counts.most_common())})"
         records = len(g.records) if fmt == main else round(len(g.records) * len(idx) / total)
         objects = len(g.keys) if fmt == main else len({lab.recs[i].key for i in idx})
-        field_name = _discriminator([lab.values[i] for i in idx if isinstance(lab.values[i], dict)]) if fmt == "json" else None
+        field_name = _discriminator([v for i in idx if isinstance(v := lab.values[i], dict)]) if fmt == "json" else None
         if field_name is None:
             schema, others, note = _suggestion(fmt, available)
             out.append(Detection(format=d.name, format_id=fmt, confidence=round(max(0.0, min(1.0, d.weight * n / total)), 2),
@@ -448,16 +462,17 @@ def _detect_group(g: _Group, source, max_records: int, available: frozenset[str]
     return out
 
 
-def _split_shapes(lab: _Labelled, idx: list[int], field_name: str, d: _Described, records: int, base: dict) -> list[Detection]:
+def _split_shapes(lab: _Labelled, idx: list[int], field_name: str, d: _Described, records: int,
+                  base: _GroupFacts) -> list[Detection]:
     """One prefix, several JSON shapes told apart by `field_name`: one candidate log type per value."""
     total = len(lab.labels)
     shapes: dict[str, list[int]] = {}
     for i in idx:
-        v = lab.values[i].get(field_name) if isinstance(lab.values[i], dict) else None
+        v = parsed.get(field_name) if isinstance(parsed := lab.values[i], dict) else None
         shapes.setdefault(v if isinstance(v, str) else "(missing)", []).append(i)
     out = []
     for value, members in sorted(shapes.items(), key=lambda kv: -len(kv[1])):
-        stable, always, every = _key_summary([lab.values[i] for i in members if isinstance(lab.values[i], dict)])
+        stable, always, every = _key_summary([v for i in members if isinstance(v := lab.values[i], dict)])
         keys_text = (f"a stable key set ({always} keys)" if stable
                      else f"a varying key set ({always} keys in every record, {every} in all)")
         share = len(members) / total
