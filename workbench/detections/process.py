@@ -5,8 +5,13 @@ A request either returns the worker's reply or raises `WorkerCrash` naming the c
 what to retry; this module only guarantees that no request blocks forever.
 
 The worker is forked from the caller when that is safe (same interpreter, no other threads: the CLI),
-which skips an interpreter start-up; otherwise (the TUI's threads, `--python`) it is a new interpreter
-started with `-c`, with this checkout first on its path.
+which skips an interpreter start-up; otherwise (the TUI's threads, `--python`) it is a new interpreter that
+imports the worker the normal way. Any interpreter, even one without log-workbench or its dependencies
+(a content repository's venv), gets this installation's packages through PYTHONPATH: a private folder that
+links exactly the engine's packages (`workbench`, and `panther_core`, whose event objects rules receive) to
+where the import system found them here, so nothing else of this environment leaks in. The stand-in
+`panther_detection_helpers` is linked in a second folder that the worker consults after every other
+finder (`worker.StandInFinder`): an interpreter's own installed package of that name wins.
 
 A call is cut once it has burned `timeout` seconds of CPU (a busy loop), or waited three times the
 timeout (at least timeout + 2 s) of wall time (a sleep, a blocked read). Judging busy calls by CPU keeps a
@@ -23,7 +28,6 @@ import struct
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 # Imported before the worker is forked, on purpose: both processes need it (~8 ms with the modules it pulls
@@ -37,18 +41,13 @@ if TYPE_CHECKING:
     from io import BufferedRandom
 
 HEADER = struct.Struct(">I")
-ROOT = Path(__file__).resolve().parents[2]  # the directory holding workbench/ and panther_core/
 IMPORT_TIMEOUT = 20.0  # importing content may pull in boto3 and friends on a busy machine
 LOAD_IDENT = -1
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
-_BOOT = (
-    "import sys; root = sys.argv[1]; sys.path.insert(0, root)\n"
-    "from workbench.detections.worker import main\n"
-    # the engine's modules are imported; from now on installed packages win over our stand-ins
-    "sys.path.remove(root); sys.path.append(root)\n"
-    "main(sys.argv[2:])\n"
-)
+_BOOT = "import sys\nfrom workbench.detections.worker import main\nmain(sys.argv[1:])\n"
+ENGINE_PACKAGES = ("workbench", "panther_core")  # always this installation's, first on the worker's path
+STAND_INS = ("panther_detection_helpers",)  # ours only where the worker's interpreter has none installed
 
 
 _IN_FORKED_WORKER = False
@@ -186,6 +185,46 @@ def _private_file(directory: str, prefix: str) -> tuple[int, str]:
     raise FileExistsError(f"no free file name for {prefix} in {directory}")
 
 
+def _installed_dir(name: str) -> str:
+    """Where this installation's package `name` is, as the import system finds it (site-packages for a
+    wheel, the project folder for an editable install)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise WorkbenchError(f"The package {name} is missing from this log-workbench installation; reinstall it.")
+    return next(iter(spec.submodule_search_locations))
+
+
+def _package_links(directory: str) -> tuple[str, str]:
+    """A private folder under `directory` for a spawned worker: (engine folder, stand-ins folder), each holding
+    symbolic links named after the packages to their installed folders. Removed with `_remove_links`."""
+    root = os.path.join(directory, "wb-rules-packages-" + os.urandom(8).hex())
+    os.mkdir(root, 0o700)
+    engine, stand_ins = os.path.join(root, "engine"), os.path.join(root, "stand-ins")
+    for folder, names in ((engine, ENGINE_PACKAGES), (stand_ins, STAND_INS)):
+        os.mkdir(folder)
+        for name in names:
+            os.symlink(_installed_dir(name), os.path.join(folder, name), target_is_directory=True)
+    return engine, stand_ins
+
+
+def _remove_links(root: str) -> None:
+    """Remove a `_package_links` folder: the links and their folders, never what they point to."""
+    for folder in ("engine", "stand-ins"):
+        path = os.path.join(root, folder)
+        try:
+            for name in os.listdir(path):
+                os.unlink(os.path.join(path, name))
+            os.rmdir(path)
+        except OSError:
+            pass
+    try:
+        os.rmdir(root)
+    except OSError:
+        pass
+
+
 class WorkerCrash(Exception):
     """The worker hung or died (or the caller cancelled, which kills it). `ident`/`ordinal` name the running
     call (None if it was between calls)."""
@@ -211,6 +250,7 @@ class WorkerProcess:
         self._mm: mmap.mmap | None = None
         self._slots: memoryview | None = None  # the watch file as int64 slots (see worker.Watch)
         self._log: BufferedRandom | None = None
+        self._links: str | None = None  # a spawned worker's package folder (see `_package_links`)
         self._send_failed = False
         self._pipe_size = 0  # bytes the request pipe holds unread (0: unknown)
         self._inbuf = bytearray()  # reply bytes read but not yet returned
@@ -279,12 +319,15 @@ class WorkerProcess:
         assert self._watch_file is not None and self._log is not None
         import subprocess
 
+        engine, stand_ins = _package_links(_tmp_dir())
+        self._links = os.path.dirname(engine)
         env = dict(os.environ)
         env.setdefault("PYTHONHASHSEED", "0")  # alert contexts serialise the same every run
         env["PYTHONUNBUFFERED"] = "1"
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (engine, env.get("PYTHONPATH"))))
         try:
             return subprocess.Popen(
-                [self.python, "-c", _BOOT, str(ROOT), self._watch_file, str(self.memory_mb), self.preload],
+                [self.python, "-c", _BOOT, self._watch_file, str(self.memory_mb), self.preload, stand_ins],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, start_new_session=True,
                 bufsize=0, env=env,
             )
@@ -318,6 +361,9 @@ class WorkerProcess:
             except OSError:
                 pass
             self._watch_file = None
+        if self._links:
+            _remove_links(self._links)
+            self._links = None
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -93,6 +93,22 @@ class GlobalFinder:
         return importlib.util.spec_from_file_location(name, file)
 
 
+class StandInFinder:
+    """Finds our stand-in packages (e.g. `panther_detection_helpers`) in `folder`, for a worker started under
+    another interpreter: placed after every other finder, so that interpreter's own installed package of the
+    same name wins, as an installed one does beside the engine's own interpreter."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def find_spec(self, name, path=None, target=None):
+        if path is not None:  # a submodule: found through its package, wherever that came from
+            return None
+        from importlib.machinery import PathFinder
+
+        return PathFinder.find_spec(name, [self.folder])
+
+
 class Worker:
     def __init__(self, watch: Watch):
         self.watch = watch
@@ -441,7 +457,11 @@ def _preload(names: str) -> None:
 
 
 def main(argv: list[str]) -> None:
+    """argv: the watch file, the memory cap in MiB, modules to preload (comma-separated), and for a worker
+    started under another interpreter the folder of our stand-in packages (see `StandInFinder`)."""
     watch_path, memory_mb = argv[0], int(argv[1])
+    if len(argv) > 3 and argv[3]:
+        sys.meta_path.append(StandInFinder(argv[3]))
     proto_in = os.dup(0)
     proto_out = os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -459,7 +479,6 @@ def main(argv: list[str]) -> None:
 
     # evaluation allocates many short-lived, acyclic views that reference counting frees: collect rarely
     gc.set_threshold(20000, 50, 50)
-    # our helpers first on the path, then everything else: the engine's own modules are already imported
     while True:
         head = _read_exact(proto_in, HEADER.size)
         if head is None:
