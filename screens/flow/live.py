@@ -34,7 +34,6 @@ from screens.widgets.filter_input import FilterInput
 from screens.widgets.live_stream import LiveStream
 
 if TYPE_CHECKING:
-    from workbench.config import Source
     from workbench.events.filter import Predicate
     from workbench.live.tail import LiveTail
 
@@ -196,20 +195,19 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
 
     # -- the tail worker -------------------------------------------------------------------------------------
     def _start(self) -> None:
-        source = self.session.source
-        if source is None:
+        if self.session.source is None:
             self._show_status("warning", "No source selected: pick one on the Sources screen (key 1).")
             return
         self._running = True
         self._show_status("info", "Starting the live tail…")
-        self.run_tail(source, self.mode)
+        self.run_tail(self.mode)
 
     @work(thread=True, group="live", exclusive=True, exit_on_error=False, description="Live tail")
-    def run_tail(self, source: Source, mode: str | None) -> None:
+    def run_tail(self, mode: str | None) -> None:
         from workbench.live.tail import LiveTail
 
         worker = get_current_worker()
-        tail = LiveTail(self.session.config, source, mode=mode,
+        tail = LiveTail(self.session.config, self.session.require_source(), mode=mode,
                         on_status=lambda level, line: self.post_message(self.Status(level, line)))
         self._tails.append(tail)  # list.append is atomic: safe from this thread
         try:

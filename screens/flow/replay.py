@@ -30,7 +30,6 @@ from screens.shell import safe
 from workbench.events.outcomes import ObjectOutcomes
 
 if TYPE_CHECKING:
-    from workbench.config import Source
     from workbench.replay import ReplayOptions, ReplayProgress
 
 MiB = 1024 * 1024
@@ -219,8 +218,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
         if self.running:
             safe.notify(self.app, "A replay is already running; cancel it first (Escape).", severity="warning")
             return
-        source = self.session.source
-        if source is None:
+        if self.session.source is None:
             safe.notify(self.app, "No source selected: pick one on the Sources screen (key 1).", severity="warning")
             return
         try:
@@ -247,7 +245,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
         self.status_text = "Starting …"
         self.query_one("#replay-table", DataTable).focus()  # Enter on a rule shows its alerts
         self._cancel = threading.Event()
-        self.run_replay(source, options, self._cancel)
+        self.run_replay(options, self._cancel)
 
     def action_cancel(self) -> None:
         if self.running and self._cancel is not None:
@@ -263,7 +261,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
         bar.update(total=None, progress=0)
 
     @work(thread=True, group="replay", exclusive=True, exit_on_error=False, description="Replay")
-    def run_replay(self, source: Source, options: ReplayOptions, cancel: threading.Event) -> None:
+    def run_replay(self, options: ReplayOptions, cancel: threading.Event) -> None:
         from workbench.replay import run_replay
 
         last = [0.0]
@@ -275,7 +273,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
             last[0] = now
             self.post_message(self.Progress(snapshot(p)))
 
-        result = run_replay(self.session.config, source, options, on_progress=progress, cancel=cancel)
+        result = run_replay(self.session.config, self.session.require_source(), options, on_progress=progress, cancel=cancel)
         self.post_message(self.Finished(result.to_json()))
 
     def on_replay_screen_progress(self, message: Progress) -> None:
