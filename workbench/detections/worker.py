@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 from panther_core.data_model import DataModel
 from panther_core.enriched_event import PantherEvent
 from workbench.detections.evaluate import _NO_MATCH, Capture, Detection, Watch, error_text, install_capture
+from workbench.detections.finders import GlobalFinder, StandInFinder
 from workbench.detections.mocks import MockPool
 
 try:  # the worker may run under an interpreter without orjson
@@ -71,42 +72,6 @@ def _frame(out: list, shown: dict, ran: dict, types: dict, done: int, with_event
         frame["ran"] = list(ran.items())
         frame["types"] = list(types.items())
     return frame
-
-
-class GlobalFinder:
-    """Makes each global helper importable by its GlobalID, from its own file (tracebacks show the real path).
-
-    A meta path finder by protocol (`find_spec`); subclassing importlib.abc's would import
-    importlib.resources and tempfile into every worker, ~5 ms of its start-up.
-
-    Placed after the normal finders, like Panther's CLI appending its helper folder to sys.path, so an
-    installed package of the same name wins.
-    """
-
-    def __init__(self, paths: dict[str, str]):
-        self.paths = paths
-
-    def find_spec(self, name, path=None, target=None):
-        file = self.paths.get(name)
-        if file is None:
-            return None
-        return importlib.util.spec_from_file_location(name, file)
-
-
-class StandInFinder:
-    """Finds our stand-in packages (e.g. `panther_detection_helpers`) in `folder`, for a worker started under
-    another interpreter: placed after every other finder, so that interpreter's own installed package of the
-    same name wins, as an installed one does beside the engine's own interpreter."""
-
-    def __init__(self, folder: str):
-        self.folder = folder
-
-    def find_spec(self, name, path=None, target=None):
-        if path is not None:  # a submodule: found through its package, wherever that came from
-            return None
-        from importlib.machinery import PathFinder
-
-        return PathFinder.find_spec(name, [self.folder])
 
 
 class Worker:
