@@ -142,6 +142,12 @@ Next: press 5 (Rules) to run the detection rules on these events.
     def on_screen_resume(self) -> None:
         if not self.session.events and self.session.sample is not None:
             self.action_parse()
+        wanted = self.session.extra.pop("events_filter", None)  # a jump from another screen (a rule's match)
+        if wanted:
+            box = self.query_one(FilterInput)
+            box.value = wanted
+            box.remember(wanted)
+            self.query_one(EventTable).focus()
 
     def session_changed(self, names: set[str]) -> None:
         if names & {"events", "schema"}:
