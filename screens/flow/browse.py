@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.flow.base import WorkbenchScreen
 from screens.presenters.detection_view import GroupView, group_views
+from screens.presenters.next_steps import browse_next
 from screens.shell import safe
 from screens.shell.messages import SessionUpdate
 from screens.widgets.histogram import TimeHistogram
@@ -264,6 +265,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             safe.join(("Sampling ", "bold"), f"s3://{self.session.source.bucket}/{self._prefix}",
                       f"  ({limit} objects) — Escape cancels"))
         self.run_sample(self._prefix, since, until, limit, self._cancel)
+        self.show_next()
 
     @on(Button.Pressed, "#sample-button")
     def _sample_pressed(self) -> None:
@@ -326,8 +328,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             ("Sample ", "bold"), f"{len(result.objects)} of {result.listed} objects, {len(result.records):,} records, "
             f"{human_size(result.bytes_read)} read, {len(result.failures)} failed, {result.list_calls} list calls, "
             f"{result.elapsed:.1f}s" + (" (cancelled)" if result.cancelled else "")
-            + (f"; {objects}" if objects else ""),
-            ("   next: 3 Schema, 4 Events", "dim")))
+            + (f"; {objects}" if objects else "")))
 
     def _show_sample(self, result=None, views: list[GroupView] | None = None) -> None:
         result = result if result is not None else self.session.sample
@@ -397,6 +398,13 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         head.append_text(safe.text(record.text, single_line=False, limit=20_000))
         self.query_one("#record-text", Static).update(head)
 
+    def next_step(self) -> str:
+        s = self.session
+        mappable = next((d.managed_schema for d in s.detections if mapping_hint(d).startswith("maps ")), None)
+        return browse_next(source=s.source is not None, sampling=self._cancel is not None,
+                           records=len(s.sample.records) if s.sample is not None else None, mappable=mappable,
+                           schema=s.schema is not None)
+
     # -- mapping a detected prefix to its managed log type ---------------------------------------------------
     def _chosen_view(self) -> GroupView | None:
         """The group under the cursor (or the group of the record under it), else the first mappable one."""
@@ -425,7 +433,9 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "sample" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.query_one("#sample-progress", ProgressBar).add_class("-hidden")
+            self._cancel = None
             self._status()
+            self.show_next()
 
     # -- workers ---------------------------------------------------------------------------------------------
     @work(thread=True, group="browse-tree", exclusive=False, exit_on_error=False, description="List prefix")

@@ -28,6 +28,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.flow.base import WorkbenchScreen
+from screens.presenters.next_steps import RulesState, rules_next
 from screens.presenters.rules_view import (
     RuleRun,
     describe_changes,
@@ -395,7 +396,17 @@ the unit tests, when their report is showing).
         sample = self.session.sample
         return ObjectOutcomes.of_sample(sample).summary() if sample is not None else ""
 
+    def next_step(self) -> str:
+        run = self.run_result
+        return rules_next(RulesState(
+            events=len(self.session.events), running=self._running, ran=run is not None,
+            rules=len(run.specs) if run else 0,
+            firing=sum(1 for s in run.specs if run.count(s.rule_id, "matches")) if run else 0,
+            errors=sum(run.count(s.rule_id, "errors") for s in run.specs) if run else 0,
+            invalid=len(run.invalid) if run else 0))
+
     def _status(self, note: str = "") -> None:
+        self.show_next()
         status = self.query_one("#rules-status", Static)
         run = self.run_result
         events = self.session.events
