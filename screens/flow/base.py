@@ -18,6 +18,7 @@ from textual.worker import Worker
 from screens.flow.navigation import FocusModel
 
 if TYPE_CHECKING:
+    from screens.app import WorkbenchApp
     from screens.shell.session import Session
 
 
@@ -97,6 +98,10 @@ class WorkbenchScreen(FocusModel):
 
     def session_changed(self, names: set[str]) -> None:
         """Called (on the UI thread) after the session fields in `names` changed."""
+
+    if TYPE_CHECKING:  # for the type checker only: at run time Textual's own `app` property answers
+        @property
+        def app(self) -> WorkbenchApp: ...
 
     @property
     def session(self) -> Session:
