@@ -40,6 +40,16 @@ MAX_RECORDS_PER_GROUP = 50
 DETAIL_RECORDS = 500  # records of a group listed in its detail view
 
 
+@dataclass(frozen=True)
+class GroupNote:
+    """A group's "why:" or "suggests:" leaf: a tree row is one line (cut at the pane's edge), so the whole
+    text shows below the tree when the leaf is highlighted, and in a detail view on Enter."""
+
+    label: str
+    text: str
+    view: GroupView
+
+
 class BrowseScreen(WorkbenchScreen):
     HELP = """
 Browse & sample: the tree on the left is the bucket (Enter or → expands; date folders are folded into a
@@ -356,9 +366,11 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         label = safe.join((view.format, "bold"), f"  confidence {conf}  ", (view.pattern, "italic"),
                           (f"  {len(view.records)} records / {keys} objects", "dim"))
         node = groups.root.add(label, expand=False, data=view)
-        node.add_leaf(safe.join(("why: ", "bold"), view.reason or "(no reason given)"))
+        why = view.reason or "(no reason given)"
+        node.add_leaf(safe.join(("why: ", "bold"), why), data=GroupNote("why", why, view))
         if view.suggestion:
-            node.add_leaf(safe.join(("suggests: ", "bold"), view.suggestion))
+            node.add_leaf(safe.join(("suggests: ", "bold"), view.suggestion),
+                          data=GroupNote("suggests", view.suggestion, view))
         hint = mapping_hint(view.detection)
         if hint:
             node.add_leaf(safe.join(("m ", "bold"), hint))
@@ -373,6 +385,9 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     def _record_selected(self, event: Tree.NodeSelected) -> None:
         """Enter on a record: it in full, then every record of its group (the tree shows the first few)."""
         record, parent = event.node.data, event.node.parent
+        if isinstance(record, GroupNote):
+            self._open_note(record)
+            return
         view = parent.data if parent is not None else None
         if not hasattr(record, "text") or not isinstance(view, GroupView):
             return
@@ -388,9 +403,25 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             parts.append(f"\n… and {len(others) - DETAIL_RECORDS:,} more (the Schema screen's Samples tab has them all)")
         self.app.push_screen(DetailScreen(f"Record {record.key.rsplit('/', 1)[-1]}:{record.line}", "\n".join(parts)))
 
+    def _note_text(self, note: GroupNote):
+        view = note.view
+        conf = f"{view.confidence:.0%}" if view.confidence is not None else "—"
+        out = safe.join((f"{view.format}", "bold"), f"  confidence {conf}  ", (view.pattern, "italic"), "\n",
+                        (f"{note.label}: ", "bold"))
+        out.append_text(safe.text(note.text, single_line=False, limit=20_000))
+        return out
+
+    def _open_note(self, note: GroupNote) -> None:
+        from screens.modals.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(f"{note.view.format} · {note.view.pattern}", self._note_text(note)))
+
     @on(Tree.NodeHighlighted, "#group-tree")
     def _record_highlighted(self, event: Tree.NodeHighlighted) -> None:
         record = event.node.data
+        if isinstance(record, GroupNote):  # the whole reason, wrapped, where a record's text would show
+            self.query_one("#record-text", Static).update(self._note_text(record))
+            return
         if record is None or not hasattr(record, "text"):
             return
         head = safe.join((f"s3://{record.bucket}/{record.key}", "bold"), f"  line {record.line}",
