@@ -56,7 +56,7 @@ class WorkbenchScreen(FocusModel):
         shown = bool(self.HINT) and not hidden
         hint.set_class(not shown, "-off")
         if shown:
-            hint.update(safe.join(("Tip ", "bold"), ("(H hides tips for good) ", "dim"), self.HINT))
+            hint.update(safe.join(("Tip ", "bold"), self.HINT, ("  H hides tips for good", "dim")))
 
     def action_hide_tips(self) -> None:
         from screens.shell.ui_state import save_state

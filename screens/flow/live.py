@@ -289,7 +289,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         style = {"error": "bold red", "warning": "yellow"}.get(level, "")
         status = Text(safe.plain(line, limit=400), style=style, no_wrap=True, overflow="ellipsis", end="")
         both = Text("\n", end="").join([head, status])
-        both.no_wrap, both.overflow = True, "ellipsis"
+        both.no_wrap, both.overflow = not self.has_class("-narrow"), "ellipsis"  # narrow: wrap, never cut
         self.query_one("#live-status", Static).update(both)
         self.show_next()
 
