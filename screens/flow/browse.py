@@ -46,7 +46,7 @@ class GroupNote:
     text shows below the tree when the leaf is highlighted, and in a detail view on Enter."""
 
     label: str
-    text: str
+    body: str  # not `text`: records are told apart from notes by that attribute
     view: GroupView
 
 
@@ -408,7 +408,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         conf = f"{view.confidence:.0%}" if view.confidence is not None else "—"
         out = safe.join((f"{view.format}", "bold"), f"  confidence {conf}  ", (view.pattern, "italic"), "\n",
                         (f"{note.label}: ", "bold"))
-        out.append_text(safe.text(note.text, single_line=False, limit=20_000))
+        out.append_text(safe.text(note.body, single_line=False, limit=20_000))
         return out
 
     def _open_note(self, note: GroupNote) -> None:
