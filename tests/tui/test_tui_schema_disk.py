@@ -108,3 +108,19 @@ async def test_take_the_file_drops_the_edits(tmp_path):
         await pilot.pause(0.3)
         await settle(app, pilot)
         assert editor.text == path.read_text() and not app.dirty
+
+
+@pytest.mark.asyncio
+async def test_escape_keeps_the_edits_and_the_screens_keys_work_again(tmp_path):
+    app = await open_saved(tmp_path)
+    path = tmp_path / NAME
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await edit_then_change_on_disk(app, pilot, path)
+        await pilot.press("escape")  # the App's priority Escape does not swallow the modal's
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, SchemaDiskChanged)
+        assert editor.text.startswith("# my edit\n") and "drift_added" not in editor.text and app.dirty
+        assert "changed on disk" in app.screen.note
+        await pilot.press("escape", "1")  # out of the editor, then a screen key
+        await settle(app, pilot)
+        assert app.current_mode == "sources"
