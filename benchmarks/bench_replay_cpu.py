@@ -43,9 +43,9 @@ from workbench.aws import AwsSession
 from workbench.config import load_config
 from workbench.demo.runtime import start_demo
 from workbench.demo.seed import DemoSpec
-from workbench.replay import engine
 from workbench.replay import engine as engine_mod
 from workbench.replay.checkpoint import CheckpointWriter, ReplayKey
+from workbench.replay.cluster import QUIET_WORKERS, DaskCluster
 from workbench.replay.plan import (
     MAX_TASK_BYTES,
     TASKS_PER_WORKER,
@@ -53,6 +53,8 @@ from workbench.replay.plan import (
     list_window,
     task_target_bytes,
 )
+from workbench.replay.status import ReplayResult
+from workbench.replay.submit import run_tasks, warm_up_workers
 from workbench.replay.tally import SAMPLE_ALERTS, Totals
 from workbench.replay.task import TaskSpec
 
@@ -80,10 +82,10 @@ def cpu_by_role(moto: psutil.Process) -> dict[int, tuple[str, float]]:
     return out
 
 
-# What docs/replay.md recommended before for replay workers, as the LocalCluster set it then: profiler off,
+# What docs/replay.md recommended before for replay workers, as the LocalCluster set it then (cluster.QUIET_WORKERS): profiler off,
 # tick and memory checks once a second, in the environment a command-line `dask worker` reads.
 QUIET_WORKER_ENV = {"DASK_" + k.upper().replace(".", "__").replace("-", "_"): str(v)
-                    for k, v in engine.QUIET_WORKERS.items() if not k.startswith("distributed.nanny.")}
+                    for k, v in QUIET_WORKERS.items() if not k.startswith("distributed.nanny.")}
 ROOT_ROLES = ("client", "scheduler")  # the order of `pids`: this process, `dask scheduler`, then `dask worker`s
 
 
@@ -237,6 +239,7 @@ def cli_cluster(args) -> int:
     import time
     from contextlib import ExitStack
 
+    from bench_replay import agreed_counts
     from cli_cluster import CliCluster
 
     from workbench.events.pipeline import events_from_object
@@ -288,17 +291,17 @@ def cli_cluster(args) -> int:
             log_dir.mkdir()
             cluster = stack.enter_context(CliCluster(v.workers, log_dir=log_dir, env=_variant_env(v, tmp),
                                                      worker_args=v.worker_args))
-            dask_cluster = engine_mod._Cluster(cluster.address, None)
+            dask_cluster = DaskCluster(cluster.address, None)
             stack.callback(dask_cluster.client.close)
             workers = dask_cluster.wait_for_workers()
             target = task_target_bytes(total_bytes, workers)
             if v.task_floor is not None:
                 target = max(v.task_floor, min(MAX_TASK_BYTES, total_bytes // (workers * TASKS_PER_WORKER)))
-            engine_mod._warm_up(dask_cluster.client, task_spec)
+            warm_up_workers(dask_cluster.client, task_spec)
             # as the loop runs over 10 objects before its clock starts: a short replay first
-            warm = engine_mod.ReplayResult(key, Totals())
+            warm = ReplayResult(key, Totals())
             writer = CheckpointWriter(tmp / f"{name}-warm.jsonl", key, append=False)
-            engine_mod._run_tasks(dask_cluster.client, group_tasks(refs[:40], 1), task_spec, warm, writer,
+            run_tasks(dask_cluster.client, group_tasks(refs[:40], 1), task_spec, warm, writer,
                                   lambda p: None, None)
             writer.close()
             clusters[name] = (cluster, dask_cluster, group_tasks(refs, target))
@@ -329,9 +332,9 @@ def cli_cluster(args) -> int:
                 exclude = all_but(cluster_tree(cluster.pids))
                 rules0 = rule_pids(cluster)
                 c0 = tree_cpu(ours, exclude)
-                result = engine_mod.ReplayResult(key, Totals())
+                result = ReplayResult(key, Totals())
                 writer = CheckpointWriter(tmp / f"{name}-{rnd}.jsonl", key, append=False)
-                engine_mod._run_tasks(dask_cluster.client, tasks, task_spec, result, writer, lambda p: None, None)
+                run_tasks(dask_cluster.client, tasks, task_spec, result, writer, lambda p: None, None)
                 writer.close()
                 c1 = tree_cpu(ours, exclude)
                 if rule_pids(cluster) != rules0 or len(rules0) != VARIANTS[name].workers:
@@ -361,10 +364,10 @@ def cli_cluster(args) -> int:
                   + ("" if args.no_pair else f" (2 loops at once {rows['pair_cpu'][-1] * 1e6:.0f})")
                   + "; " + "; ".join(f"{n} {rows[f'{n}_cpu'][-1] * 1e6:.0f} µs = {rows[f'{n}_ratio'][-1]:.2f}×" for n in names)
                   + f"; CLI replay {rows['cli_s'][-1]:.2f} s", file=sys.stderr)
-    if len(seen) != 1:
-        print(f"modes disagree on (events, matches): {sorted(seen)}", file=sys.stderr)
+    agreed = agreed_counts(seen)
+    if agreed is None:
         return 1
-    events, matches = seen.pop()
+    events, matches = agreed
     med = statistics.median
     load = rows["load"]
     print(f"demo history: {len(refs)} objects, {events:,} events, {matches:,} matches; {args.rounds} rounds, load "
@@ -418,18 +421,18 @@ def main() -> int:
             until = spec.end
             refs = list_window(AwsSession(source), source, until - timedelta(days=spec.days), until)
             for n in args.workers:
-                cluster = engine._Cluster(None, n)
+                cluster = DaskCluster(None, n)
                 try:
                     workers = cluster.wait_for_workers()
                     tasks = group_tasks(refs, task_target_bytes(sum(r.size for r in refs), workers))
                     task_spec = TaskSpec(0, (), config, source, str(config.rules_dir))
-                    engine._warm_up(cluster.client, task_spec)
+                    warm_up_workers(cluster.client, task_spec)
                     key = ReplayKey.of(source.name, source.bucket, None, until, config.rules_dir)
-                    result = engine.ReplayResult(key, Totals())
+                    result = ReplayResult(key, Totals())
                     writer = CheckpointWriter(tmp / f"r{n}.jsonl", key, append=False)
                     before = cpu_by_role(moto)
                     load = os.getloadavg()[0]
-                    engine._run_tasks(cluster.client, tasks, task_spec, result, writer, lambda p: None, None)
+                    run_tasks(cluster.client, tasks, task_spec, result, writer, lambda p: None, None)
                     after = cpu_by_role(moto)
                     writer.close()
                 finally:

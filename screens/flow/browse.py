@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,16 +20,20 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.flow.base import WorkbenchScreen
 from screens.presenters.detection_view import GroupView, group_views
+from screens.presenters.next_steps import browse_next
 from screens.shell import safe
 from screens.shell.messages import SessionUpdate
 from screens.widgets.histogram import TimeHistogram
 from workbench.errors import WorkbenchError
 from workbench.files import human_size
+from workbench.model import Record
 
 if TYPE_CHECKING:
     from textual.widgets.tree import TreeNode
 
     from workbench.config import Config, Source
+    from workbench.model import ObjectRef
+    from workbench.prefix_mapping import MappingChange
     from workbench.source.prefixes import Children
     from workbench.source.sampling import SampleResult
 
@@ -37,6 +41,16 @@ FOLD_DATES = 6  # more date folders than this at one level are folded into one "
 MAX_OBJECT_ROWS = 300
 MAX_RECORDS_PER_GROUP = 50
 DETAIL_RECORDS = 500  # records of a group listed in its detail view
+
+
+@dataclass(frozen=True)
+class GroupNote:
+    """A group's "why:" or "suggests:" leaf: a tree row is one line (cut at the pane's edge), so the whole
+    text shows below the tree when the leaf is highlighted, and in a detail view on Enter."""
+
+    label: str
+    body: str  # not `text`: records are told apart from notes by that attribute
+    view: GroupView
 
 
 class BrowseScreen(WorkbenchScreen):
@@ -89,7 +103,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
 
     @dataclass(eq=False)
     class Mapped(Message):
-        change: Any
+        change: MappingChange
         source: Source
         config: Config
         detections: list
@@ -191,7 +205,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         if node.tree is not tree or (node is not tree.root and node.parent is None):
             return
         c = message.children
-        label = node.label.plain.removesuffix("  listing…")
+        label = str(node.label).removesuffix("  listing…")  # str() of a Text label is its plain text
         node.set_label(safe.join((label, "bold" if node is tree.root else "")))
         dates = c.date_folders
         others = [f for f in c.folders if f.kind is None]
@@ -264,6 +278,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             safe.join(("Sampling ", "bold"), f"s3://{self.session.source.bucket}/{self._prefix}",
                       f"  ({limit} objects) — Escape cancels"))
         self.run_sample(self._prefix, since, until, limit, self._cancel)
+        self.show_next()
 
     @on(Button.Pressed, "#sample-button")
     def _sample_pressed(self) -> None:
@@ -326,8 +341,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             ("Sample ", "bold"), f"{len(result.objects)} of {result.listed} objects, {len(result.records):,} records, "
             f"{human_size(result.bytes_read)} read, {len(result.failures)} failed, {result.list_calls} list calls, "
             f"{result.elapsed:.1f}s" + (" (cancelled)" if result.cancelled else "")
-            + (f"; {objects}" if objects else ""),
-            ("   next: 3 Schema, 4 Events", "dim")))
+            + (f"; {objects}" if objects else "")))
 
     def _show_sample(self, result=None, views: list[GroupView] | None = None) -> None:
         result = result if result is not None else self.session.sample
@@ -355,9 +369,11 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         label = safe.join((view.format, "bold"), f"  confidence {conf}  ", (view.pattern, "italic"),
                           (f"  {len(view.records)} records / {keys} objects", "dim"))
         node = groups.root.add(label, expand=False, data=view)
-        node.add_leaf(safe.join(("why: ", "bold"), view.reason or "(no reason given)"))
+        why = view.reason or "(no reason given)"
+        node.add_leaf(safe.join(("why: ", "bold"), why), data=GroupNote("why", why, view))
         if view.suggestion:
-            node.add_leaf(safe.join(("suggests: ", "bold"), view.suggestion))
+            node.add_leaf(safe.join(("suggests: ", "bold"), view.suggestion),
+                          data=GroupNote("suggests", view.suggestion, view))
         hint = mapping_hint(view.detection)
         if hint:
             node.add_leaf(safe.join(("m ", "bold"), hint))
@@ -372,8 +388,11 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     def _record_selected(self, event: Tree.NodeSelected) -> None:
         """Enter on a record: it in full, then every record of its group (the tree shows the first few)."""
         record, parent = event.node.data, event.node.parent
+        if isinstance(record, GroupNote):
+            self._open_note(record)
+            return
         view = parent.data if parent is not None else None
-        if not hasattr(record, "text") or not isinstance(view, GroupView):
+        if not isinstance(record, Record) or not isinstance(view, GroupView):
             return
         from screens.modals.detail import DetailScreen
 
@@ -387,9 +406,25 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             parts.append(f"\n… and {len(others) - DETAIL_RECORDS:,} more (the Schema screen's Samples tab has them all)")
         self.app.push_screen(DetailScreen(f"Record {record.key.rsplit('/', 1)[-1]}:{record.line}", "\n".join(parts)))
 
+    def _note_text(self, note: GroupNote):
+        view = note.view
+        conf = f"{view.confidence:.0%}" if view.confidence is not None else "—"
+        out = safe.join((f"{view.format}", "bold"), f"  confidence {conf}  ", (view.pattern, "italic"), "\n",
+                        (f"{note.label}: ", "bold"))
+        out.append_text(safe.text(note.body, single_line=False, limit=20_000))
+        return out
+
+    def _open_note(self, note: GroupNote) -> None:
+        from screens.modals.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(f"{note.view.format} · {note.view.pattern}", self._note_text(note)))
+
     @on(Tree.NodeHighlighted, "#group-tree")
     def _record_highlighted(self, event: Tree.NodeHighlighted) -> None:
         record = event.node.data
+        if isinstance(record, GroupNote):  # the whole reason, wrapped, where a record's text would show
+            self.query_one("#record-text", Static).update(self._note_text(record))
+            return
         if record is None or not hasattr(record, "text"):
             return
         head = safe.join((f"s3://{record.bucket}/{record.key}", "bold"), f"  line {record.line}",
@@ -397,26 +432,38 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         head.append_text(safe.text(record.text, single_line=False, limit=20_000))
         self.query_one("#record-text", Static).update(head)
 
+    def next_step(self) -> str:
+        s = self.session
+        mappable = next((d.managed_schema for d in s.detections if mapping_hint(d).startswith("maps ")), None)
+        return browse_next(source=s.source is not None, sampling=self._cancel is not None,
+                           records=len(s.sample.records) if s.sample is not None else None, mappable=mappable,
+                           schema=s.schema is not None)
+
     # -- mapping a detected prefix to its managed log type ---------------------------------------------------
     def _chosen_view(self) -> GroupView | None:
         """The group under the cursor (or the group of the record under it), else the first mappable one."""
         node = self.query_one("#group-tree", Tree).cursor_node
         while node is not None and not isinstance(node.data, GroupView):
             node = node.parent
-        if node is not None and mapping_hint(node.data.detection):
-            return node.data
+        view = node.data if node is not None else None
+        if isinstance(view, GroupView) and mapping_hint(view.detection):
+            return view
         views = group_views(self.session.sample, self.session.detections) if self.session.sample else []
         return next((v for v in views if mapping_hint(v.detection)), None)
 
     def action_map_prefix(self) -> None:
-        if self.session.config.path is None:
+        config_path = self.session.config.path
+        if config_path is None:
             safe.notify(self.app, "This session has no config file to write the mapping to.", severity="warning")
             return
+        from workbench.prefix_mapping import literal_prefix
+
         view = self._chosen_view()
-        if view is None:
+        log_type = view.detection.managed_schema if view is not None else None
+        if view is None or not log_type:
             safe.notify(self.app, "No group of this sample is a managed log type this tool can load.", severity="warning")
             return
-        self.map_prefix(view.detection)
+        self.map_prefix(literal_prefix(view.detection.pattern), log_type, config_path)
 
     def on_browse_screen_mapped(self, message: Mapped) -> None:
         self.post_message(SessionUpdate(config=message.config, source=message.source, detections=message.detections))
@@ -425,14 +472,16 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "sample" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.query_one("#sample-progress", ProgressBar).add_class("-hidden")
+            self._cancel = None
             self._status()
+            self.show_next()
 
     # -- workers ---------------------------------------------------------------------------------------------
     @work(thread=True, group="browse-tree", exclusive=False, exit_on_error=False, description="List prefix")
     def list_children(self, node, prefix: str) -> None:
         from workbench.source.prefixes import list_children
 
-        self.post_message(self.Children(node, list_children(self.session.aws(), self.session.source, prefix)))
+        self.post_message(self.Children(node, list_children(self.session.aws(), self.session.require_source(), prefix)))
 
     @work(thread=True, group="browse-objects", exclusive=True, exit_on_error=False, description="List objects")
     def list_objects(self, prefix: str, window) -> None:
@@ -440,9 +489,9 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
 
         worker = get_current_worker()
         since, until = window
-        refs = []
+        refs: list[ObjectRef] = []
         more = False
-        for ref in list_objects(self.session.aws(), self.session.source, prefix=prefix, since=since, until=until):
+        for ref in list_objects(self.session.aws(), self.session.require_source(), prefix=prefix, since=since, until=until):
             if worker.is_cancelled:
                 return
             if len(refs) >= MAX_OBJECT_ROWS:
@@ -455,22 +504,23 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     def run_sample(self, prefix: str, since, until, limit: int, cancel: threading.Event) -> None:
         from workbench.source.sampling import sample
 
-        result = sample(self.session.aws(), self.session.source, prefix=prefix or None, since=since, until=until,
+        source = self.session.require_source()
+        result = sample(self.session.aws(), source, prefix=prefix or None, since=since, until=until,
                         limit=limit, progress=lambda d, t: self.post_message(self.SampleProgress(d, t)), cancel=cancel)
-        detections = _detect(result, self.session.config, self.session.source)
+        detections = _detect(result, self.session.config, source)
         self.post_message(self.SampleDone(prefix, result, detections, group_views(result, detections)))
 
     @work(thread=True, group="browse-map", exclusive=True, exit_on_error=False, description="Map prefix")
-    def map_prefix(self, detection) -> None:
+    def map_prefix(self, prefix: str, log_type: str, config_path: Path) -> None:
         from dataclasses import replace
 
         from workbench.config import load_config
-        from workbench.prefix_mapping import apply_mapping, literal_prefix
+        from workbench.prefix_mapping import apply_mapping
 
-        config, source = self.session.config, self.session.source
-        change = apply_mapping(config.path, source.name, literal_prefix(detection.pattern), detection.managed_schema)
+        config, source = self.session.config, self.session.require_source()
+        change = apply_mapping(config_path, source.name, prefix, log_type)
         # only the prefixes come from the file again: flags and environment given at start-up still apply
-        fresh = load_config(config.path).source(source.name)
+        fresh = load_config(config_path).source(source.name)
         source = replace(source, prefixes=fresh.prefixes)
         config = replace(config, sources={**config.sources, source.name: source})
         detections = _detect(self.session.sample, config, source) if self.session.sample is not None else []

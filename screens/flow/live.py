@@ -29,11 +29,13 @@ from textual.worker import get_current_worker
 
 from screens.flow.base import WorkbenchScreen
 from screens.modals.confirm import ConfirmScreen
+from screens.presenters.next_steps import LiveState, live_next
 from screens.shell import safe
 from screens.widgets.filter_input import FilterInput
 from screens.widgets.live_stream import LiveStream
 
 if TYPE_CHECKING:
+    from workbench.events.filter import Predicate
     from workbench.live.tail import LiveTail
 
 TICK = 0.25  # seconds between buffer reads on the UI thread
@@ -118,7 +120,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         Binding("d", "drift", "Drift", id="live_drift", show=False, tooltip="Drift report and suggested schema patch"),
         Binding("m", "mode", "Mode", id="live_mode", tooltip="Pick the mode: own-queue, poll or peek"),
         Binding("x", "export", "Export", id="live_export", show=False, tooltip="Export the buffer to NDJSON"),
-        Binding("s", "toggle", "Stop/start", id="live_toggle", tooltip="Stop the tail (removing its queue) or start it"),
+        Binding("s", "toggle_tail", "Stop/start", id="live_toggle", tooltip="Stop the tail (removing its queue) or start it"),
         Binding("c", "clear", "Clear", id="live_clear", show=False, tooltip="Clear the view"),
         Binding("escape", "leave_filter", "Leave filter", id="live_leave_filter", show=False),
     ]
@@ -141,17 +143,17 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
 
     def __init__(self) -> None:
         super().__init__()
-        self.tail = None
+        self.tail: LiveTail | None = None
         self.mode: str | None = None  # None: chosen automatically
         self.dropped = 0
         self.filter = ""
-        self._keep = None  # the compiled filter (None: everything shows)
+        self._keep: Predicate | None = None  # the compiled filter (None: everything shows)
         self._cursor = 0
         self._rows: deque[tuple] = deque(maxlen=10_000)  # (text, kind, haystack, item)
         self._last_status = ("info", "")
         self._last_drift = 0.0
         self._running = False
-        self._tails: list = []  # every tail a worker made, so unmount can stop one that is still starting
+        self._tails: list[LiveTail] = []  # every tail a worker made, so unmount can stop one that is still starting
 
     # -- layout ----------------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -206,7 +208,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         from workbench.live.tail import LiveTail
 
         worker = get_current_worker()
-        tail = LiveTail(self.session.config, self.session.source, mode=mode,
+        tail = LiveTail(self.session.config, self.session.require_source(), mode=mode,
                         on_status=lambda level, line: self.post_message(self.Status(level, line)))
         self._tails.append(tail)  # list.append is atomic: safe from this thread
         try:
@@ -259,6 +261,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
             else:
                 self.query_one(LiveStream).append(self._shown(rows))
         self._refresh_side(tail)
+        self.show_next()  # counts moved (only a changed line is redrawn)
 
     def _show_status(self, level: str, line: str) -> None:
         self._last_status = (level, line)
@@ -287,8 +290,18 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         style = {"error": "bold red", "warning": "yellow"}.get(level, "")
         status = Text(safe.plain(line, limit=400), style=style, no_wrap=True, overflow="ellipsis", end="")
         both = Text("\n", end="").join([head, status])
-        both.no_wrap, both.overflow = True, "ellipsis"
+        both.no_wrap, both.overflow = not self.has_class("-narrow"), "ellipsis"  # narrow: wrap, never cut
         self.query_one("#live-status", Static).update(both)
+        self.show_next()
+
+    def next_step(self) -> str:
+        tail = self.tail
+        stats = tail.buffer.stats if tail is not None else None
+        return live_next(LiveState(
+            source=self.session.source is not None, running=self._running, started=tail is not None,
+            paused=self.paused, pending=self.pending, filtered=self._keep is not None,
+            shown=self.query_one(LiveStream).line_count, events=stats.events if stats else 0,
+            alerts=stats.alerts if stats else 0))
 
     def watch_paused(self, paused: bool) -> None:
         self.query_one(LiveStream).follow = not paused
@@ -410,7 +423,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
             return
         self.app.push_screen(DriftPatchScreen(self.tail.drift, self.session.config))
 
-    def action_toggle(self) -> None:
+    def action_toggle_tail(self) -> None:
         if self._running:
             self._stop()
         else:

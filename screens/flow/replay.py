@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -26,15 +26,19 @@ from textual.worker import Worker, WorkerState
 
 from screens.flow.base import WorkbenchScreen
 from screens.modals.detail import DetailScreen
+from screens.presenters.next_steps import replay_next
 from screens.shell import safe
 from workbench.events.outcomes import ObjectOutcomes
+
+if TYPE_CHECKING:
+    from workbench.replay import ReplayOptions, ReplayProgress
 
 MiB = 1024 * 1024
 COLUMNS = ("Rule", "Matches", "Errors", "Groups", "Alerts")
 PROGRESS_EVERY = 0.25  # seconds between snapshots posted to the UI while tasks finish
 
 
-def snapshot(p: Any) -> dict:
+def snapshot(p: ReplayProgress) -> dict:
     """Plain data from a `ReplayProgress`, taken on the replay's thread (the live totals stay there)."""
     t = p.totals
     rules: dict[str, dict] = {}
@@ -126,6 +130,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
         self._cancel: threading.Event | None = None
         self._samples: dict[str, list[dict]] = {}
         self._per_day: dict[str, dict[str, int]] = {}
+        self._finished: dict[str, dict] | None = None  # per-rule results of the last replay that ended
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="replay-controls"):
@@ -167,10 +172,18 @@ Escape cancels; what finished is kept, and Resume continues it later.
     # -- the status line and the Start/Cancel buttons follow the reactive state ---------------------------------
     def watch_status_text(self, text: str) -> None:
         self.query_one("#replay-status", Static).update(safe.content(text, single_line=False))
+        self.show_next()
 
     def watch_running(self, running: bool) -> None:
         self.query_one("#start", Button).disabled = running
         self.query_one("#cancel", Button).disabled = not running
+        self.show_next()
+
+    def next_step(self) -> str:
+        alerts = sum(int(v.get("alerts") or 0) for v in self._finished.values()) if self._finished else 0
+        return replay_next(rules_dir=self.session.config.rules_dir is not None,
+                           rules=self.query_one("#replay-rules", SelectionList).option_count,
+                           running=self.running, finished=self._finished is not None, alerts=alerts)
 
     def _config_defaults(self) -> dict:
         from workbench.errors import WorkbenchError
@@ -197,6 +210,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
             picker.add_option((label, r["rule_id"]))
         if not message.rules:
             self.status_text = f"No enabled rules in {self.session.config.rules_dir}."
+        self.show_next()
 
     # -- run -----------------------------------------------------------------------------------------------------
     @on(Button.Pressed, "#start")
@@ -258,19 +272,19 @@ Escape cancels; what finished is kept, and Resume continues it later.
         bar.update(total=None, progress=0)
 
     @work(thread=True, group="replay", exclusive=True, exit_on_error=False, description="Replay")
-    def run_replay(self, options: Any, cancel: threading.Event) -> None:
+    def run_replay(self, options: ReplayOptions, cancel: threading.Event) -> None:
         from workbench.replay import run_replay
 
         last = [0.0]
 
-        def progress(p) -> None:
+        def progress(p: ReplayProgress) -> None:
             now = time.monotonic()
             if p.phase == "running" and now - last[0] < PROGRESS_EVERY and p.objects_done < p.objects_total:
                 return
             last[0] = now
             self.post_message(self.Progress(snapshot(p)))
 
-        result = run_replay(self.session.config, self.session.source, options, on_progress=progress, cancel=cancel)
+        result = run_replay(self.session.config, self.session.require_source(), options, on_progress=progress, cancel=cancel)
         self.post_message(self.Finished(result.to_json()))
 
     def on_replay_screen_progress(self, message: Progress) -> None:
@@ -283,6 +297,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
 
     def on_replay_screen_finished(self, message: Finished) -> None:
         r = message.result
+        self._finished = r["rules"]
         self.running = False
         self._update_rows({rid: {**v, "samples": v.get("alerts_sample", [])} for rid, v in r["rules"].items()})
         self._per_day = {rid: v.get("matches_per_day", {}) for rid, v in r["rules"].items()}
