@@ -27,7 +27,7 @@ from workbench.source.partitions import key_time
 from workbench.source.s3 import ListStats, list_objects
 
 MiB = 1024 * 1024
-# Below this a task's fixed cost (scheduling, its spec and result crossing to and from a worker, ~5 ms of
+# Below this a task's fixed cost (scheduling, its spec and result crossing to and from a worker, ~4 ms of
 # CPU in the client and scheduler alone) is a visible share of the task: 256 KiB tasks of the demo history
 # cost ~4 % more CPU per event than tasks four times as big (BENCHMARKS.md, "Peers").
 MIN_TASK_BYTES = 1024 * 1024
