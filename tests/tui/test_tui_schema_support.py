@@ -170,3 +170,35 @@ def test_field_views_show_the_stored_name_beside_the_source_name():
     assert views["plain"].stored == ""
     text = field_detail(views["user.info.a b"], [{"user_info": {"a_b": 3}}, {"user_info": {"a_b": 5}}]).plain
     assert "stored as user_info.a_b" in text
+
+
+def test_detected_formats_add_groups_and_managed_starts():
+    from screens.presenters.schema_support import group_for, rename_schema, with_detected
+    from workbench.source.formats import detect_groups
+
+    syslog = "Jan  3 10:13:12 bastion sshd[14662]: session opened for user alice by (uid=0)"
+    web = '203.0.113.45 - - [01/May/2024:12:00:12 +0000] "GET / HTTP/1.1" 200 4721 "-" "curl/8.4.0"'
+    # one unmapped prefix holding both formats (a mixed group), and a prefix of web logs alone
+    recs = ([Record("b", "mixed/a.log", i, syslog if i % 2 else web) for i in range(1, 11)]
+            + [Record("b", "web/x.log", i, web) for i in range(1, 6)])
+    detections = detect_groups(recs)
+    groups = with_detected(record_groups(recs, None, ""), recs, detections, [])
+    assert [g.label for g in groups] == [
+        "Custom.Logs · infer from 15 records (name from the prefix)",
+        "Custom.Mixed.Syslog3164 · infer from 5 records detected as syslog (RFC 3164) in mixed/",
+        "Custom.Mixed.ApacheCombined · infer from 5 records detected as Apache/nginx combined access log in mixed/",
+        "Custom.Web · infer from 5 records detected as Apache/nginx combined access log in web/",
+        "Custom.Syslog.RFC3164 · start from Panther's Syslog.RFC3164 (detected syslog (RFC 3164) in mixed/, 5 records)",
+        "Custom.Apache.AccessCombined · start from Panther's Apache.AccessCombined (detected Apache/nginx combined "
+        "access log in mixed/, 5 records)",
+        "Custom.Apache.AccessCombined · start from Panther's Apache.AccessCombined (detected Apache/nginx combined "
+        "access log in web/, 5 records)",
+    ]
+    mixed_syslog = groups[1]
+    assert [r.text for r in mixed_syslog.records] == [syslog] * 5  # only its format's lines of the mixed prefix
+    assert groups[4].managed is not None and groups[4].managed.name == "Syslog.RFC3164.yml"
+    assert groups[4].records == mixed_syslog.records
+    assert group_for(groups, None) is None
+    assert group_for(groups, mixed_syslog.detection) == 1
+    assert rename_schema("# c\nschema: Apache.AccessCombined\nfields: []\n", "Custom.X") == \
+        "# c\nschema: Custom.X\nfields: []\n"
