@@ -269,7 +269,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
                     self._start_infer(group)
                 elif self.group is not None:
                     self.query_one("#schema-group", Select).value = self.groups.index(self.group)
-            self.app.push_screen(ConfirmScreen("Drop your unsaved edits?", [f"start from {group.label}"]), answer)
+            self.app.push_screen(ConfirmScreen("Drop your unsaved edits?", [group.label]), answer)
             return
         self._start_infer(group)
 

@@ -79,9 +79,15 @@ def start_notices(group: RecordGroup, result: InferenceResult | None) -> list[tu
     """(text, severity) toasts once the editor holds its starting text: what a managed start means, or what
     inference found (nothing for a saved file: it is the user's own)."""
     if group.managed is not None:
-        return [(f"Started from Panther's managed {group.managed.stem} schema (detected {group.detection.format}), "
-                 f"named {group.name}: edit it, then Ctrl+S saves it as your own schema. To use the managed type "
-                 "as is, map the prefix to it on Browse (m).", "information")]
+        managed = group.managed.stem
+        if group.name != managed:
+            return [(f"Started from Panther's managed {managed} schema (detected {group.detection.format}), named "
+                     f"{group.name}: edit it, then Ctrl+S saves it as your own schema. To use the managed type as "
+                     "is, map the prefix to it on Browse (m).", "information")]
+        return [(f"This is Panther's managed {managed} schema (detected {group.detection.format}), parsing your "
+                 "records as Panther would: to use it, map the prefix to it on Browse (m). Panther's parser for it "
+                 "also runs code that a schema file cannot hold, so a custom copy (renamed Custom.…) may parse "
+                 "differently.", "information")]
     return inference_notices(result) if result is not None and group.saved is None else []
 
 

@@ -49,11 +49,11 @@ class RecordGroup:
         if self.saved is not None:
             return f"{self.name} · open the saved {self.saved.name}"
         if self.managed is not None:
-            return (f"{self.name} · start from Panther's {self.managed.stem} (detected {self.detection.format} in "
-                    f"{_where(self.detection)}, {len(self.records):,} records)")
+            return (f"{self.name} · start from Panther's {self.managed.stem} schema ({len(self.records):,} "
+                    f"{self.detection.format} records in {_where(self.detection)})")
         if self.detection is not None and not self.configured:
-            return (f"{self.name} · infer from {len(self.records):,} records detected as {self.detection.format} "
-                    f"in {_where(self.detection)}")
+            return (f"{self.name} · infer from {len(self.records):,} {self.detection.format} records in "
+                    f"{_where(self.detection)}")
         how = "" if self.configured else " (name from the prefix)"
         return f"{self.name} · infer from {len(self.records):,} records{how}"
 
@@ -138,9 +138,16 @@ def detection_records(records: list, detection: Any, detections: list) -> list:
     return mine
 
 
-def custom_name(log_type: str) -> str:
-    """A custom schema's name for a copy of managed `log_type` (Panther wants custom types named Custom.…)."""
-    return log_type if log_type.startswith("Custom.") else f"Custom.{log_type}"
+def start_name(log_type: str) -> str:
+    """The name the editor gives a start from managed schema `log_type`: `Custom.<log_type>` (Panther wants
+    custom types named Custom.…) when the schema file is the whole parser; the managed name itself when
+    Panther's parser for it also runs code (workbench.parse.managed: a reshaping or indicator step), since a
+    renamed copy would parse without it and tell the user less than the truth about the managed type."""
+    from workbench.parse.managed import managed_steps
+
+    if log_type.startswith("Custom.") or managed_steps(log_type) is not None:
+        return log_type
+    return f"Custom.{log_type}"
 
 
 def managed_schema_file(schema_dirs, log_type: str) -> Path | None:
@@ -178,7 +185,7 @@ def with_detected(groups: list[RecordGroup], records: list, detections: list, sc
             out.append(RecordGroup(name, mine, configured=len(d.log_types) == 1, detection=d))
         path = managed_schema_file(schema_dirs, d.managed_schema) if d.managed_schema else None
         if path is not None:
-            managed.append(RecordGroup(custom_name(d.managed_schema), mine, managed=path, detection=d))
+            managed.append(RecordGroup(start_name(d.managed_schema), mine, managed=path, detection=d))
     return out + managed + whole
 
 
