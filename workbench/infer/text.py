@@ -86,7 +86,7 @@ def _managed_text_type(texts: list[str]) -> str | None:
     from workbench.source.signatures import match_text, shipped_log_types
 
     probe = _spread(texts, 200)
-    kinds = Counter(s.log_type for s in map(match_text, probe) if s is not None)
+    kinds = Counter(s.log_type for s in map(match_text, probe) if s is not None and s.managed_reads)
     if not kinds:
         return None
     kind, n = kinds.most_common(1)[0]
