@@ -123,6 +123,8 @@ EDGE_TEXTS = {
     "object less indented than the key": 'Tests:\n  - Log:\n    {"a": 1}\n',
     "more text on the next line": 'Tests:\n  - Log:\n      {"a": 1}\n      extra\n',
     "CRLF line ends": 'Tests:\r\n  - Name: a\r\n    Log:\r\n      {\r\n        "a": [1, 2]\r\n      }\r\n',
+    "bare CR line ends and a long key": 'Tests:\r  - Log:\r      {"a": 1,\r       "%s": 2}\r' % ("k" * 1100),
+    "bare CR line ends": 'Tests:\r  - Name: a\r    Log:\r      {\r        "a": [1, 2]\r      }\r',
     "tabs between JSON tokens": 'Tests:\n  - Log:\n      {"a":\t1,\t"b": 2}\n',
     "anchor on the event": 'Tests:\n  - Log: &e {"a": 1}\n  - Log: *e\n',
     "tagged event": 'Tests:\n  - Log: !!map {"a": 1}\n',
