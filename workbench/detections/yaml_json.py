@@ -1,7 +1,7 @@
 """Test events written as JSON inside spec YAML, read by orjson instead of the YAML parser.
 
 Panther-style content writes most unit-test events as indented JSON under `Log:`; on a big repository
-those events are nine tenths of the YAML, and libyaml hands every token of them to Python as an event
+those events are over four fifths of the YAML, and libyaml hands every token of them to Python as an event
 object (most of a cold `rules test`). JSON read as YAML is the same value when it is one flow node, so
 each such event is cut out of the text, read by orjson, and the rest (a small skeleton with a placeholder
 scalar where each event was) goes through the usual loader; the events are then put back in place.
@@ -9,8 +9,9 @@ scalar where each event was) goes through the usual loader; the events are then 
 An event is cut out only when nothing can tell the two readings apart (anything doubtful stays YAML):
 
 - it is the `{…}` value of a `Log:` key at the start of a line (after its indentation and an optional
-  `- `), running until the next line indented no deeper than the key, and orjson reads all of it: so it
-  is one JSON object, and YAML's flow scanner, whose double-quoted strings end where JSON's do, sees the
+  `- `), running until the next line indented no deeper than the key, and orjson reads all of it (after
+  dropping the commas that end a line before a closing bracket, as Prettier writes them): so it is one
+  JSON object, and YAML's flow scanner, whose double-quoted strings end where JSON's do, sees the
   same tokens and the same closing brace; the line after it does not go on with `:`, `,`, `]` or `}` (a
   flow collection around the event, where a placeholder could read differently);
 - no character libyaml refuses or reads as a line break (controls, DEL, C1, U+2028/9, BOM), no escaped
@@ -48,6 +49,9 @@ _SHAPE = bytes.maketrans(b"\r123456789", b"\n000000000")
 # a line after the event starting with one of these continues a flow collection around it (or is an
 # error): a placeholder there could read differently from the event, so such an event stays YAML
 _FLOW_NEXT = (b":", b",", b"]", b"}")
+# a comma after a value (a number, true/false/null, a string, an object or list), then only blanks to the
+# end of its line and up to the closing bracket
+_TRAILING_COMMA = re.compile(rb"(?<=[0-9el\"\]}]),(?=[ \t\r]*\n[ \t\r\n]*[}\]])")
 _TOKEN = "wbjson" + secrets.token_hex(8)
 _ENDS: dict[int, re.Pattern[bytes]] = {}
 
@@ -87,7 +91,17 @@ def split_json_logs(text: str) -> tuple[str, list[Any]] | None:
         try:
             event = orjson.loads(region)
         except orjson.JSONDecodeError:
-            continue
+            # Prettier-formatted content (panther-analysis) ends the last entry of a multi-line object or
+            # list with a comma, which YAML's flow collections allow and JSON does not. A comma that ends a
+            # line is never inside a string (strings do not span lines); after a value, dropping it leaves
+            # what YAML reads.
+            fixed, dropped = _TRAILING_COMMA.subn(b"", region)
+            if not dropped:
+                continue
+            try:
+                event = orjson.loads(fixed)
+            except orjson.JSONDecodeError:
+                continue
         pieces.append(data[done:start])
         pieces.append(b"%s_%d" % (token, len(events)))
         events.append(event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,6 +76,12 @@ def test_a_pretty_json_event_is_read_by_orjson_with_the_yaml_value():
     assert load_yaml_text(text)["Tests"][0]["Log"] == json.loads(PRETTY)
 
 
+def test_prettier_formatted_events_with_trailing_commas_are_read_by_orjson():
+    text = EDGE_TEXTS["Prettier's trailing commas"]
+    assert cut_count(text) == 1
+    check(text)
+
+
 def test_one_line_events_and_several_tests_are_all_read():
     text = spec('{"a": 1}', inline=True, after='  - Name: b\n    Log: {"b": [2]}\n  - Name: c\n    Log:\n'
                                                 '      {"c": {}}\n')
@@ -125,6 +132,13 @@ EDGE_TEXTS = {
     "CRLF line ends": 'Tests:\r\n  - Name: a\r\n    Log:\r\n      {\r\n        "a": [1, 2]\r\n      }\r\n',
     "bare CR line ends and a long key": 'Tests:\r  - Log:\r      {"a": 1,\r       "%s": 2}\r' % ("k" * 1100),
     "bare CR line ends": 'Tests:\r  - Name: a\r    Log:\r      {\r        "a": [1, 2]\r      }\r',
+    "Prettier's trailing commas": ('Tests:\n  - Log:\n      {\n        "who":\n          {\n            "type": "Root",\n'
+                                   '            "n": [1, 2.5, true, null, "x",\n            ],\n          },\n'
+                                   '        "m": { "k": "v" },\n        "e": [],\n      }\n'),
+    "a comma after an opening bracket": 'Tests:\n  - Log:\n      {"a": [,\n      ]}\n',
+    "a blank before a trailing comma": 'Tests:\n  - Log:\n      {"a": [1 ,\n      ]}\n',
+    "a comma on its own line": 'Tests:\n  - Log:\n      {"a": [1\n      ,\n      ]}\n',
+    "a quoted line break after a comma": 'Tests:\n  - Log:\n      {"a": "1,\n      ]"}\n',
     "tabs between JSON tokens": 'Tests:\n  - Log:\n      {"a":\t1,\t"b": 2}\n',
     "anchor on the event": 'Tests:\n  - Log: &e {"a": 1}\n  - Log: *e\n',
     "tagged event": 'Tests:\n  - Log: !!map {"a": 1}\n',
@@ -182,9 +196,12 @@ styles = st.sampled_from([
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.text(max_size=8), json_values, max_size=6), styles, st.booleans(), st.booleans())
-def test_generated_json_events_load_identically(event, style, inline, first_key):
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=6), styles, st.booleans(), st.booleans(),
+       st.booleans())
+def test_generated_json_events_load_identically(event, style, inline, first_key, trailing_commas):
     log = json.dumps(event, **style)
+    if trailing_commas:  # as Prettier writes them: a comma after the last entry of a multi-line collection
+        log = re.sub(r"(?<=[^\[{,\s])(\n\s*[}\]])", r",\1", log)
     if inline and "\n" in log:
         inline = False
     lead = "  - " if first_key else "  - Name: a\n    "
