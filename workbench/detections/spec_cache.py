@@ -139,7 +139,10 @@ class YamlCache:
         os.close(w)
         self._child = (pid, r)
         for path, ident in mine:
-            self.parsed[str(path)] = _parse(path, ident)
+            try:
+                self.parsed[str(path)] = _parse(path, ident)
+            except OSError:
+                pass  # gone or unreadable since the walk: load() reads it again and reports it
 
     def _join_child(self) -> None:
         """Take in what the child parsed (or nothing, when it died or wrote half a reply: `load()` parses

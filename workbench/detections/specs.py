@@ -219,8 +219,8 @@ def load_content(root: str | os.PathLike, *, cwd: Path | None = None) -> Content
                 seen.add(real)
     rule_ids: dict[str, Path] = {}
     cache = YamlCache(root, len(files))
-    cache.prefetch([f for f, _support in files])
     try:
+        cache.prefetch([f for f, _support in files])
         for f, support_only in files:
             _load_one(f, content, rule_ids, cache, support_only=support_only)
         cache.save()

@@ -96,3 +96,17 @@ def test_the_parse_child_is_collected_lazily_and_never_left_behind(repo, monkeyp
     assert children[1] is not None
     with pytest.raises(ChildProcessError):
         os.waitpid(children[1][0], os.WNOHANG)  # killed and reaped, not left writing to a pipe
+
+
+def test_a_file_unreadable_after_the_walk_is_reported_not_fatal(repo, monkeypatch):
+    real = spec_cache.load_yaml_file
+
+    def unreadable(path):
+        if path.name in ("r1.yml", f"r{spec_cache.PARALLEL_MIN}.yml"):  # one in each half
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(spec_cache, "load_yaml_file", unreadable)
+    content = load_content(repo)
+    assert len(content.rules) == spec_cache.PARALLEL_MIN + 18
+    assert sum("Permission denied" in i.message for i in content.invalid) == 2
