@@ -72,6 +72,7 @@ class WorkbenchApp(App[int]):
         self.session_changed: Signal[set[str]] = Signal(self, "session_changed")
         self.dirty = DirtyRegistry()
         self.last_error: tuple[str, str] | None = None  # (one line, detail)
+        self.tips_hidden = False  # set by "hide tips" for this run, even when no config file can remember it
         self.start_mode = start if start in self.MODES else (SCREENS[0].mode if SCREENS else None)
 
     # -- start-up ---------------------------------------------------------------------------------------------

@@ -12,12 +12,16 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Mount, ScreenResume
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
 from screens.flow.navigation import FocusModel
 
 if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.app import WorkbenchApp
     from screens.shell.session import Session
 
 
@@ -29,6 +33,11 @@ class WorkbenchScreen(FocusModel):
         Binding("H", "hide_tips", "Hide tips", id="hide_tips", show=False, tooltip="Hide the tip lines for good"),
     ]
 
+    if TYPE_CHECKING:
+        # every workbench screen runs inside the WorkbenchApp: type `self.app` as such for the checker only
+        # (at run time Textual's own `app` property stays, without the import cycle or the isinstance check)
+        app = getters.app(WorkbenchApp)
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="screen-hint", classes="hint")
@@ -38,7 +47,7 @@ class WorkbenchScreen(FocusModel):
     def compose_body(self) -> ComposeResult:
         return iter(())
 
-    def _on_mount(self) -> None:
+    def _on_mount(self, event: Mount) -> None:
         # private on purpose: Textual calls every class's `on_mount` along the MRO by itself, so a subclass's
         # `on_mount` must not call `super().on_mount()` — here that would subscribe (and refresh) twice
         self.app.session_changed.subscribe(self, self._session_signal)
@@ -49,7 +58,7 @@ class WorkbenchScreen(FocusModel):
         from screens.shell.ui_state import load_state
 
         hint = self.query_one("#screen-hint", Static)
-        hidden = getattr(self.app, "_tips_hidden", False) or load_state(self.app.session.config.path).get("tips_hidden")
+        hidden = self.app.tips_hidden or load_state(self.app.session.config.path).get("tips_hidden")
         shown = bool(self.HINT) and not hidden
         hint.set_class(not shown, "-off")
         if shown:
@@ -59,10 +68,10 @@ class WorkbenchScreen(FocusModel):
         from screens.shell.ui_state import save_state
 
         save_state(self.app.session.config.path, tips_hidden=True)
-        self.app._tips_hidden = True  # without a config file nothing is saved: hide them for this run at least
+        self.app.tips_hidden = True  # without a config file nothing is saved: hide them for this run at least
         self.query_one("#screen-hint").add_class("-off")
 
-    def _on_screen_resume(self) -> None:
+    def _on_screen_resume(self, event: ScreenResume) -> None:
         self._show_hint()  # other screens follow a "hide tips" given elsewhere
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

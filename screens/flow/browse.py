@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,11 +25,14 @@ from screens.shell.messages import SessionUpdate
 from screens.widgets.histogram import TimeHistogram
 from workbench.errors import WorkbenchError
 from workbench.files import human_size
+from workbench.model import Record
 
 if TYPE_CHECKING:
     from textual.widgets.tree import TreeNode
 
     from workbench.config import Config, Source
+    from workbench.model import ObjectRef
+    from workbench.prefix_mapping import MappingChange
     from workbench.source.prefixes import Children
     from workbench.source.sampling import SampleResult
 
@@ -89,7 +92,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
 
     @dataclass(eq=False)
     class Mapped(Message):
-        change: Any
+        change: MappingChange
         source: Source
         config: Config
         detections: list
@@ -191,7 +194,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         if node.tree is not tree or (node is not tree.root and node.parent is None):
             return
         c = message.children
-        label = node.label.plain.removesuffix("  listing…")
+        label = str(node.label).removesuffix("  listing…")  # str() of a Text label is its plain text
         node.set_label(safe.join((label, "bold" if node is tree.root else "")))
         dates = c.date_folders
         others = [f for f in c.folders if f.kind is None]
@@ -373,7 +376,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         """Enter on a record: it in full, then every record of its group (the tree shows the first few)."""
         record, parent = event.node.data, event.node.parent
         view = parent.data if parent is not None else None
-        if not hasattr(record, "text") or not isinstance(view, GroupView):
+        if not isinstance(record, Record) or not isinstance(view, GroupView):
             return
         from screens.modals.detail import DetailScreen
 
@@ -403,20 +406,25 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         node = self.query_one("#group-tree", Tree).cursor_node
         while node is not None and not isinstance(node.data, GroupView):
             node = node.parent
-        if node is not None and mapping_hint(node.data.detection):
-            return node.data
+        view = node.data if node is not None else None
+        if isinstance(view, GroupView) and mapping_hint(view.detection):
+            return view
         views = group_views(self.session.sample, self.session.detections) if self.session.sample else []
         return next((v for v in views if mapping_hint(v.detection)), None)
 
     def action_map_prefix(self) -> None:
-        if self.session.config.path is None:
+        config_path = self.session.config.path
+        if config_path is None:
             safe.notify(self.app, "This session has no config file to write the mapping to.", severity="warning")
             return
+        from workbench.prefix_mapping import literal_prefix
+
         view = self._chosen_view()
-        if view is None:
+        log_type = view.detection.managed_schema if view is not None else None
+        if view is None or not log_type:
             safe.notify(self.app, "No group of this sample is a managed log type this tool can load.", severity="warning")
             return
-        self.map_prefix(view.detection)
+        self.map_prefix(literal_prefix(view.detection.pattern), log_type, config_path)
 
     def on_browse_screen_mapped(self, message: Mapped) -> None:
         self.post_message(SessionUpdate(config=message.config, source=message.source, detections=message.detections))
@@ -432,7 +440,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     def list_children(self, node, prefix: str) -> None:
         from workbench.source.prefixes import list_children
 
-        self.post_message(self.Children(node, list_children(self.session.aws(), self.session.source, prefix)))
+        self.post_message(self.Children(node, list_children(self.session.aws(), self.session.require_source(), prefix)))
 
     @work(thread=True, group="browse-objects", exclusive=True, exit_on_error=False, description="List objects")
     def list_objects(self, prefix: str, window) -> None:
@@ -440,9 +448,9 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
 
         worker = get_current_worker()
         since, until = window
-        refs = []
+        refs: list[ObjectRef] = []
         more = False
-        for ref in list_objects(self.session.aws(), self.session.source, prefix=prefix, since=since, until=until):
+        for ref in list_objects(self.session.aws(), self.session.require_source(), prefix=prefix, since=since, until=until):
             if worker.is_cancelled:
                 return
             if len(refs) >= MAX_OBJECT_ROWS:
@@ -455,22 +463,23 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     def run_sample(self, prefix: str, since, until, limit: int, cancel: threading.Event) -> None:
         from workbench.source.sampling import sample
 
-        result = sample(self.session.aws(), self.session.source, prefix=prefix or None, since=since, until=until,
+        source = self.session.require_source()
+        result = sample(self.session.aws(), source, prefix=prefix or None, since=since, until=until,
                         limit=limit, progress=lambda d, t: self.post_message(self.SampleProgress(d, t)), cancel=cancel)
-        detections = _detect(result, self.session.config, self.session.source)
+        detections = _detect(result, self.session.config, source)
         self.post_message(self.SampleDone(prefix, result, detections, group_views(result, detections)))
 
     @work(thread=True, group="browse-map", exclusive=True, exit_on_error=False, description="Map prefix")
-    def map_prefix(self, detection) -> None:
+    def map_prefix(self, prefix: str, log_type: str, config_path: Path) -> None:
         from dataclasses import replace
 
         from workbench.config import load_config
-        from workbench.prefix_mapping import apply_mapping, literal_prefix
+        from workbench.prefix_mapping import apply_mapping
 
-        config, source = self.session.config, self.session.source
-        change = apply_mapping(config.path, source.name, literal_prefix(detection.pattern), detection.managed_schema)
+        config, source = self.session.config, self.session.require_source()
+        change = apply_mapping(config_path, source.name, prefix, log_type)
         # only the prefixes come from the file again: flags and environment given at start-up still apply
-        fresh = load_config(config.path).source(source.name)
+        fresh = load_config(config_path).source(source.name)
         source = replace(source, prefixes=fresh.prefixes)
         config = replace(config, sources={**config.sources, source.name: source})
         detections = _detect(self.session.sample, config, source) if self.session.sample is not None else []

@@ -34,6 +34,7 @@ from screens.widgets.filter_input import FilterInput
 from screens.widgets.live_stream import LiveStream
 
 if TYPE_CHECKING:
+    from workbench.events.filter import Predicate
     from workbench.live.tail import LiveTail
 
 TICK = 0.25  # seconds between buffer reads on the UI thread
@@ -118,7 +119,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         Binding("d", "drift", "Drift", id="live_drift", show=False, tooltip="Drift report and suggested schema patch"),
         Binding("m", "mode", "Mode", id="live_mode", tooltip="Pick the mode: own-queue, poll or peek"),
         Binding("x", "export", "Export", id="live_export", show=False, tooltip="Export the buffer to NDJSON"),
-        Binding("s", "toggle", "Stop/start", id="live_toggle", tooltip="Stop the tail (removing its queue) or start it"),
+        Binding("s", "toggle_tail", "Stop/start", id="live_toggle", tooltip="Stop the tail (removing its queue) or start it"),
         Binding("c", "clear", "Clear", id="live_clear", show=False, tooltip="Clear the view"),
         Binding("escape", "leave_filter", "Leave filter", id="live_leave_filter", show=False),
     ]
@@ -141,17 +142,17 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
 
     def __init__(self) -> None:
         super().__init__()
-        self.tail = None
+        self.tail: LiveTail | None = None
         self.mode: str | None = None  # None: chosen automatically
         self.dropped = 0
         self.filter = ""
-        self._keep = None  # the compiled filter (None: everything shows)
+        self._keep: Predicate | None = None  # the compiled filter (None: everything shows)
         self._cursor = 0
         self._rows: deque[tuple] = deque(maxlen=10_000)  # (text, kind, haystack, item)
         self._last_status = ("info", "")
         self._last_drift = 0.0
         self._running = False
-        self._tails: list = []  # every tail a worker made, so unmount can stop one that is still starting
+        self._tails: list[LiveTail] = []  # every tail a worker made, so unmount can stop one that is still starting
 
     # -- layout ----------------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -206,7 +207,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         from workbench.live.tail import LiveTail
 
         worker = get_current_worker()
-        tail = LiveTail(self.session.config, self.session.source, mode=mode,
+        tail = LiveTail(self.session.config, self.session.require_source(), mode=mode,
                         on_status=lambda level, line: self.post_message(self.Status(level, line)))
         self._tails.append(tail)  # list.append is atomic: safe from this thread
         try:
@@ -410,7 +411,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
             return
         self.app.push_screen(DriftPatchScreen(self.tail.drift, self.session.config))
 
-    def action_toggle(self) -> None:
+    def action_toggle_tail(self) -> None:
         if self._running:
             self._stop()
         else:

@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -29,12 +29,15 @@ from screens.modals.detail import DetailScreen
 from screens.shell import safe
 from workbench.events.outcomes import ObjectOutcomes
 
+if TYPE_CHECKING:
+    from workbench.replay import ReplayOptions, ReplayProgress
+
 MiB = 1024 * 1024
 COLUMNS = ("Rule", "Matches", "Errors", "Groups", "Alerts")
 PROGRESS_EVERY = 0.25  # seconds between snapshots posted to the UI while tasks finish
 
 
-def snapshot(p: Any) -> dict:
+def snapshot(p: ReplayProgress) -> dict:
     """Plain data from a `ReplayProgress`, taken on the replay's thread (the live totals stay there)."""
     t = p.totals
     rules: dict[str, dict] = {}
@@ -258,19 +261,19 @@ Escape cancels; what finished is kept, and Resume continues it later.
         bar.update(total=None, progress=0)
 
     @work(thread=True, group="replay", exclusive=True, exit_on_error=False, description="Replay")
-    def run_replay(self, options: Any, cancel: threading.Event) -> None:
+    def run_replay(self, options: ReplayOptions, cancel: threading.Event) -> None:
         from workbench.replay import run_replay
 
         last = [0.0]
 
-        def progress(p) -> None:
+        def progress(p: ReplayProgress) -> None:
             now = time.monotonic()
             if p.phase == "running" and now - last[0] < PROGRESS_EVERY and p.objects_done < p.objects_total:
                 return
             last[0] = now
             self.post_message(self.Progress(snapshot(p)))
 
-        result = run_replay(self.session.config, self.session.source, options, on_progress=progress, cancel=cancel)
+        result = run_replay(self.session.config, self.session.require_source(), options, on_progress=progress, cancel=cancel)
         self.post_message(self.Finished(result.to_json()))
 
     def on_replay_screen_progress(self, message: Progress) -> None:

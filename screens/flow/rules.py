@@ -33,6 +33,7 @@ from screens.shell import safe
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
+    from workbench.detections import RuleEngine
     from workbench.detections.results import TestReport
 
 WATCH_INTERVAL = 1.0  # seconds between checks of the rule files
@@ -89,12 +90,12 @@ the unit tests, when their report is showing).
 
     def __init__(self) -> None:
         super().__init__()
-        self.engine = None
+        self.engine: RuleEngine | None = None
         self.engine_lock = threading.Lock()
         self.run_result: RuleRun | None = None
         self.rule_id: str | None = None  # highlighted rule
         self.results: list = []  # RuleResults listed on the right
-        self._events_seen = None
+        self._events_seen: list[dict] | None = None  # the session's events last run (compared by identity)
         self._running = False
         self._watching = False
         self._tests_shown: list[str] | None = None  # rules whose unit-test report is in the detail pane

@@ -1,11 +1,12 @@
 """Schema screen: the schema inferred from the session's sample, in a YAML editor that validates as you type
 and re-parses every sample record (debounced) after each edit, with a field panel (statistics, histogram, why
-each type was chosen), an atomic save to the config's schema directory, and schema tests from chosen samples.
+each type was chosen). Saving, the watch on the saved file and schema tests are in `schema_file.py` (the base
+class); the words it shows are in screens/presenters/schema_status.py.
 
 Every slow step is one core call in a named thread worker: `infer_schema` (group schema-infer), validate +
-`compile_parser` + parse (schema-parse), the save (schema-save) and the schema tests (schema-tests). After a
-re-parse of a valid schema the events and parse errors go into the session, so the Events and Rules screens
-see them.
+`compile_parser` + parse (schema-parse), the save (schema-save) and the schema tests (schema-tests, in the
+Tests tab's widget). After a re-parse of a valid schema the events and parse errors go into the session, so
+the Events and Rules screens see them.
 """
 
 from __future__ import annotations
@@ -18,25 +19,22 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Select, Static, TabbedContent, TabPane, TextArea
 from textual.worker import get_current_worker
 
-from screens.flow.base import WorkbenchScreen
+from screens.flow.schema_file import DIRTY_KEY, SchemaFileScreen
 from screens.modals.confirm import ConfirmScreen
 from screens.modals.field_type_picker import FieldTypePicker
-from screens.modals.schema_diff import SchemaDiffConfirm
 from screens.presenters.field_view import field_views
+from screens.presenters.schema_status import inference_notices, problems_text, status_text
 from screens.presenters.schema_support import (
     RecordGroup,
-    diff_against_file,
     field_lines,
     path_at_line,
     record_groups,
-    schema_file,
-    schema_tests_file,
     set_field_type,
     with_saved,
 )
@@ -47,30 +45,22 @@ from screens.widgets.field_panel import FieldPanel
 from screens.widgets.schema_editor import SchemaEditor
 from screens.widgets.schema_parse_view import SchemaParseView
 from screens.widgets.schema_samples import SchemaSamples
+from screens.widgets.schema_tests_view import SchemaTestsView
 from workbench.errors import WorkbenchError
-from workbench.files import atomic_write
 
 if TYPE_CHECKING:
-    from rich.text import Text
-
     from workbench.infer import InferenceResult
     from workbench.schema import Schema
+
+__all__ = ["DIRTY_KEY", "SchemaScreen", "inference_notices"]
 
 VALIDATE_DELAY = 0.08  # seconds after a keystroke before the text is validated
 REPARSE_DELAY = 0.35  # seconds of quiet typing before the sample is re-parsed
 CANCEL_CHECK = 256  # records parsed between checks of the worker's cancel flag
-DIRTY_KEY = "schema"
 DISK_CHECK = 1.0  # seconds between checks that the file behind the editor is unchanged on disk
 
 
-def _mtime(path: Path) -> int | None:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return None
-
-
-class SchemaScreen(WorkbenchScreen):
+class SchemaScreen(SchemaFileScreen):
     AUTO_FOCUS = "#field-table"  # not the editor: digits and letters stay screen keys until the user edits
     HELP = """
 Schema: the schema inferred from the sample you took on Browse & sample (key 2). Pick which records it
@@ -110,9 +100,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
     # what the status lines show; each change re-renders them (watch_* below)
     group: var[RecordGroup | None] = var(None, init=False, always_update=True)
     inference: var[InferenceResult | None] = var(None, init=False, always_update=True)  # of the shown schema
-    schema: var[Schema | None] = var(None, init=False, always_update=True)  # the last schema that validated
-    problems: var[list] = var(list, init=False, always_update=True)
-    note: var[str] = var("", init=False, always_update=True)
+    # (and `schema`, `problems`, `note` from SchemaFileScreen)
     unsaved: var[bool] = var(False, init=False)
 
     # -- messages from the workers ---------------------------------------------------------------------------
@@ -141,27 +129,15 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         errors: list
         skipped: int
 
-    @dataclass(eq=False)
-    class Saved(Message):
-        path: Path
-        text: str
-
-    @dataclass(eq=False)
-    class TestsDone(Message):
-        body: Text
-        ok: bool
 
     def __init__(self) -> None:
         super().__init__()
         self.groups: list[RecordGroup] = []
-        self.baseline = ""  # editor text as inferred or last saved: edits beyond it are unsaved work
         self._inference = Latest()  # the newest inference (or opened file) wins
         self._edit = Latest()  # the newest editor text's validation and re-parse win
         self._scheduled_text: str | None = None  # the editor text the latest re-parse was scheduled for
         self._edit_timers: list = []
         self._sample = None
-        self._disk: tuple[Path, int | None] | None = None  # the file the editor holds, and its mtime then
-        self._disk_asking = False
 
     # -- layout ----------------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -180,9 +156,8 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
                         yield SchemaParseView(id="schema-parse")
                     with TabPane(safe.content("Samples"), id="tab-samples"):
                         yield SchemaSamples(id="schema-samples")
-                    with TabPane(safe.content("Tests"), id="tab-tests"), VerticalScroll(id="schema-tests-scroll"):
-                        yield Static(safe.text("Ctrl+L adds the selected samples as tests; Ctrl+O runs them.", "dim"),
-                                     id="schema-tests")
+                    with TabPane(safe.content("Tests"), id="tab-tests"):
+                        yield SchemaTestsView(id="schema-tests-scroll")
 
     def on_mount(self) -> None:
         self.query_one(SchemaEditor).border_title = safe.content("Schema YAML")
@@ -269,21 +244,24 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             def answer(yes: bool | None) -> None:
                 if yes:
                     self._start_infer(group)
-                else:
+                elif self.group is not None:
                     self.query_one("#schema-group", Select).value = self.groups.index(self.group)
             self.app.push_screen(ConfirmScreen("Drop your unsaved edits?", [f"start from {group.label}"]), answer)
             return
         self._start_infer(group)
 
     def action_reinfer(self) -> None:
-        if self.group is None:
+        group = self.group
+        if group is None:
             safe.notify(self.app, "No sample yet: sample a prefix on Browse & sample (key 2) first.", severity="warning")
             return
         if self.app.dirty.is_dirty(DIRTY_KEY):
-            self.app.push_screen(ConfirmScreen("Infer again and drop your unsaved edits?"),
-                                 lambda yes: yes and self._start_infer(self.group))
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self._start_infer(group)
+            self.app.push_screen(ConfirmScreen("Infer again and drop your unsaved edits?"), answer)
             return
-        self._start_infer(self.group)
+        self._start_infer(group)
 
     def _start_infer(self, group: RecordGroup) -> None:
         self.group = group
@@ -299,6 +277,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         from workbench.infer import infer_schema
         from workbench.schema import dump_schema
 
+        result: InferenceResult | None
         try:
             result = infer_schema(group.records, name=group.name)
         except WorkbenchError as e:
@@ -306,11 +285,15 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
                 self.post_message(self.InferFailed(token, str(e)))
                 return
             result = None  # a saved schema still opens; its fields just have no statistics
-        try:
-            text = group.saved.read_text(encoding="utf-8") if group.saved else dump_schema(result.schema)
-        except (OSError, UnicodeDecodeError) as e:
-            self.post_message(self.InferFailed(token, f"Cannot read {group.saved}: {e.__class__.__name__}."))
-            return
+        if group.saved is None:
+            assert result is not None  # inference failing without a saved schema returned above
+            text = dump_schema(result.schema)
+        else:
+            try:
+                text = group.saved.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                self.post_message(self.InferFailed(token, f"Cannot read {group.saved}: {e.__class__.__name__}."))
+                return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Inferred(token, group, result, text))
 
@@ -327,7 +310,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self.baseline = message.text
         self.schema = None
         self.app.dirty.clear(DIRTY_KEY)
-        self._watch_file(message.group.saved)
+        self._disk.watch(message.group.saved)
         self._set_text(message.text)
         self.note = ""
         self._schedule_reparse(0)
@@ -338,12 +321,6 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
     def _announce(self, result) -> None:
         for text, severity in inference_notices(result):
             safe.notify(self.app, text, severity=severity, timeout=12 if severity == "warning" else None)
-
-    def _editor_text(self) -> str:
-        return self.query_one(SchemaEditor).text
-
-    def _set_text(self, text: str) -> None:
-        self.query_one(SchemaEditor).load_text(text)
 
     # -- editing: validate and re-parse ----------------------------------------------------------------------
     @on(TextArea.Changed, "#schema-editor")
@@ -393,16 +370,17 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
 
         worker = get_current_worker()
         problems = validate_schema_text(text)
-        schema = None
+        compiled = None
         if not problems:
             try:
                 schema = load_schema(text)
-                parser = compile_parser(schema)
+                compiled = schema, compile_parser(schema)
             except WorkbenchError as e:
                 problems = [SchemaProblem(0, 0, str(e))]
         self.post_message(self.Validated(token, problems))
-        if problems or worker.is_cancelled:
+        if compiled is None or worker.is_cancelled:
             return
+        schema, parser = compiled
         got = parse_record_list(parser.parse, records, cancelled=lambda: worker.is_cancelled, every=CANCEL_CHECK)
         if not got.cancelled:
             self.post_message(self.Parsed(token, schema, got.events, got.errors, got.skipped))
@@ -428,19 +406,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
                                         parse_errors=message.errors))
 
     def _show_problems(self) -> None:
-        widget = self.query_one("#schema-problems", Static)
-        if not self.problems:
-            if self.schema is not None:
-                widget.update(safe.join(("✓ ", "bold green"), ("schema is valid", "dim")))
-            else:
-                widget.update(safe.text("validating…" if self.group is not None else "no schema yet", "dim"))
-            return
-        out = safe.join((f"✗ {len(self.problems)} problem{'s' if len(self.problems) > 1 else ''}", "bold red"),
-                        ("  (Ctrl+N goes to the next)", "dim"))
-        for p in self.problems[:4]:
-            out.append("\n")
-            out.append_text(safe.join((f"{p.line}:{p.column}  ", "bold"), p.message))
-        widget.update(out)
+        self.query_one("#schema-problems", Static).update(problems_text(self.problems, self.schema, self.group))
 
     # -- status lines: rendered from the reactive state above, never refreshed by hand --------------------------
     def watch_note(self) -> None:
@@ -457,29 +423,8 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self._show_problems()
 
     def _render_status(self) -> None:
-        note = self.note
-        status = self.query_one("#schema-status", Static)
-        if self.group is None:
-            status.update(safe.join(("No sample yet: ", "bold"),
-                                    "sample a prefix on Browse & sample (key 2); the inferred schema appears here."))
-            return
-        out = safe.join(("Schema ", "bold"), (self.schema.name if self.schema else self.group.name, "bold cyan"),
-                        f"  from {len(self.group.records):,} records")
-        if self.group.saved is not None:
-            out.append_text(safe.join(" (", ("saved file ", "dim"), str(self.group.saved), ")"))
-        elif self.inference is not None:
-            r = self.inference
-            out.append_text(safe.join(f" ({r.format}, {r.events:,} events in {r.shapes:,} shapes)"))
-        if self.unsaved:
-            out.append_text(safe.join(("  • unsaved", "bold yellow")))
-        out.append("\n")
-        if note:
-            out.append_text(safe.text(note, "italic"))
-        elif self.inference is not None and self.inference.notes:
-            out.append_text(safe.join(("note: ", "dim"), "; ".join(self.inference.notes)))
-        else:
-            out.append_text(safe.join(("next: ", "dim"), "Ctrl+S saves · 4 Events · 5 Rules · ? help"))
-        status.update(out)
+        self.query_one("#schema-status", Static).update(
+            status_text(self.group, self.schema, self.inference, self.unsaved, self.note))
 
     def action_next_problem(self) -> None:
         placed = [p for p in self.problems if p.line > 0]
@@ -544,207 +489,6 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         editor.replace(new_line, (line - 1, 0), (line - 1, len(old_line)))
         safe.notify(self.app, f"{path} is now {new_type}; re-parsing the sample.")
 
-    # -- saving ----------------------------------------------------------------------------------------------
-    def action_save(self) -> None:
-        if self.problems or self.schema is None:
-            safe.notify(self.app, "Fix the schema problems before saving (Ctrl+N goes to the first).", severity="warning")
-            return
-        text = self.query_one(SchemaEditor).text
-        if not text.endswith("\n"):
-            text += "\n"
-        from workbench.schema import load_schema
-
-        try:
-            name = load_schema(text).name or ""
-            path, exists = schema_file(self.session.config.schema_dirs, name)
-        except WorkbenchError as e:
-            safe.notify(self.app, e, severity="error")
-            return
-        if not exists:
-            self._start_save(path, text)
-            return
-        diff = diff_against_file(path, text)
-        if not diff:
-            self.baseline = self.query_one(SchemaEditor).text
-            self.app.dirty.clear(DIRTY_KEY)
-            self.note = ""
-            safe.notify(self.app, f"{path} already holds this schema; nothing to save.")
-            return
-        from workbench.schema.merge import new_fields
-
-        try:
-            added = new_fields(load_schema(path.read_text(encoding="utf-8")), self.schema)
-        except (OSError, UnicodeDecodeError, WorkbenchError):
-            added = []  # the saved file is not a valid schema: overwrite or keep, nothing to merge into
-
-        def answer(choice: bool | str | None) -> None:
-            if choice == "add_new":
-                self._add_new_fields(path)
-            elif choice:
-                self._start_save(path, text)
-
-        self.app.push_screen(SchemaDiffConfirm(path, diff, added), answer)
-
-    def _add_new_fields(self, path: Path) -> None:
-        """Keep the hand-written file; append only the fields it lacks, then edit that text from now on."""
-        from workbench.schema.merge import add_new_fields
-
-        try:
-            merged, names = add_new_fields(path.read_text(encoding="utf-8"), self.schema)
-        except (OSError, UnicodeDecodeError, WorkbenchError) as e:
-            safe.notify(self.app, f"Could not add the fields: {e}", severity="error")
-            return
-        self._set_text(merged)
-        self._start_save(path, merged)
-        safe.notify(self.app, f"Added {len(names)} new field(s) to {path.name}: {', '.join(names)}.")
-
-    def _start_save(self, path: Path, text: str) -> None:
-        self._disk = None  # our own write is not a change made elsewhere; watching resumes when it is done
-        self.save(path, text)
-
-    @work(thread=True, group="schema-save", exclusive=True, exit_on_error=False, description="Save schema")
-    def save(self, path, text: str) -> None:
-        atomic_write(path, text, make_parents=True)
-        self.post_message(self.Saved(path, text))
-
-    def on_schema_screen_saved(self, message: Saved) -> None:
-        current = self.query_one(SchemaEditor).text
-        self.baseline = message.text if current.endswith("\n") else message.text[:-1]
-        if current == self.baseline:
-            self.app.dirty.clear(DIRTY_KEY)
-        self.note = f"saved to {message.path}"
-        self._watch_file(message.path)
-        safe.notify(self.app, f"Saved {message.path}")
-
-    # -- the file behind the editor, watched for changes made elsewhere (Live's drift patch, another editor) --
-    def _watch_file(self, path: Path | None) -> None:
-        self._disk = (path, _mtime(path)) if path is not None else None
-
-    def _check_disk(self) -> None:
-        if self._disk is None or self._disk_asking:
-            return
-        path, seen = self._disk
-        now = _mtime(path)
-        if now == seen:
-            return
-        self._disk = (path, now)
-        if now is None:
-            safe.notify(self.app, f"{path} was deleted on disk; Ctrl+S writes it again.", severity="warning")
-            return
-        if not self.app.dirty.is_dirty(DIRTY_KEY):
-            self._reload_from_disk(path)
-            return
-
-        def answer(yes: bool | None) -> None:
-            self._disk_asking = False
-            if yes:
-                self._reload_from_disk(path)
-            else:
-                self.note = f"{path.name} changed on disk; Ctrl+S shows the difference before overwriting it"
-
-        self._disk_asking = True
-        self.app.push_screen(ConfirmScreen(f"{path.name} changed on disk", [
-            "Another program (or Live's drift patch) saved this schema while you were editing it.",
-            "Yes: load the file and drop your unsaved edits.  No: keep your edits (Ctrl+S shows the diff)."]), answer)
-
-    def _reload_from_disk(self, path: Path) -> None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            safe.notify(self.app, f"Cannot read {path}: {e.__class__.__name__}.", severity="error")
-            return
-        self.baseline = text
-        self.app.dirty.clear(DIRTY_KEY)
-        self._set_text(text)
-        self.note = f"reloaded {path.name}: it changed on disk"
-        self._schedule_reparse(0)
-
-    # -- schema tests ----------------------------------------------------------------------------------------
-    def _saved_path(self):
-        if self.schema is None:
-            return None
-        try:
-            path, exists = schema_file(self.session.config.schema_dirs, self.schema.name)
-        except WorkbenchError as e:
-            safe.notify(self.app, e, severity="error")
-            return None
-        if not exists:
-            safe.notify(self.app, "Save the schema first (Ctrl+S): tests live beside the saved schema.", severity="warning")
-            return None
-        return path
-
-    def action_add_tests(self) -> None:
-        path = self._saved_path()
-        if path is None:
-            return
-        if self.app.dirty.is_dirty(DIRTY_KEY):
-            safe.notify(self.app, "Save first (Ctrl+S): tests are written from the saved schema and run against it.",
-                        severity="warning")
-            return
-        samples = self.query_one(SchemaSamples)
-        records = samples.chosen()
-        if not records:
-            safe.notify(self.app, "No samples chosen: in the Samples tab (m), Space selects records.", severity="warning")
-            return
-        samples.clear_selection()
-        self.add_tests(self.schema, records, schema_tests_file(path))
-
-    @work(thread=True, group="schema-tests", exclusive=True, exit_on_error=False, description="Add schema tests")
-    def add_tests(self, schema, records: list, path) -> None:
-        import tempfile
-
-        from workbench.parse.schema_tests import write_schema_test
-
-        with tempfile.TemporaryDirectory() as tmp:
-            new = Path(tmp) / "new_tests.yml"
-            written = write_schema_test(schema, records, new)
-            added = new.read_text(encoding="utf-8")
-        old = path.read_text(encoding="utf-8") if path.exists() else ""
-        if old and not old.endswith("\n"):
-            old += "\n"
-        atomic_write(path, old + added, make_parents=True)
-        self.post_message(self.TestsDone(safe.join(("✓ ", "bold green"), f"added {written} test(s) to {path}; "
-                                                   "Ctrl+O runs them"), True))
-        self._run_tests(path)
-
-    def action_run_tests(self) -> None:
-        path = self._saved_path()
-        if path is None:
-            return
-        if self.app.dirty.is_dirty(DIRTY_KEY):
-            safe.notify(self.app, "The tests run against the saved schema; your unsaved edits are not in it.")
-        tests = schema_tests_file(path)
-        if not tests.exists():
-            safe.notify(self.app, "This schema has no tests yet: select samples (m, Space) and press Ctrl+L.",
-                        severity="warning")
-            return
-        self.run_tests(tests)
-
-    @work(thread=True, group="schema-tests", exclusive=True, exit_on_error=False, description="Run schema tests")
-    def run_tests(self, path) -> None:
-        self._run_tests(path)
-
-    def _run_tests(self, path) -> None:
-        from workbench.parse.schema_tests import run_schema_tests
-
-        report = run_schema_tests([path])
-        body = safe.join((f"{'✓' if report.ok else '✗'} {report.passed} passed, {report.failed} failed",
-                          "bold green" if report.ok else "bold red"), (f"   {path}", "dim"))
-        for r in report.results:
-            body.append("\n")
-            body.append_text(safe.join(("  ✓ " if r.passed else "  ✗ ", "green" if r.passed else "red"), r.name))
-            if r.message:
-                body.append("\n")
-                body.append_text(safe.text("      " + r.message, "red", single_line=False, limit=2000))
-        for problem in report.problems:
-            body.append("\n")
-            body.append_text(safe.join(("  ✗ ", "red"), problem))
-        self.post_message(self.TestsDone(body, report.ok))
-
-    def on_schema_screen_tests_done(self, message: TestsDone) -> None:
-        self.query_one("#schema-tests", Static).update(message.body)
-        self.query_one(TabbedContent).active = "tab-tests"
-
     # -- focus -----------------------------------------------------------------------------------------------
     def action_focus_group(self) -> None:
         self.query_one("#schema-group", Select).focus()
@@ -763,15 +507,3 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self.query_one(TabbedContent).active = "tab-samples"
         self.query_one(SchemaSamples).focus()
 
-
-def inference_notices(result) -> list[tuple[str, str]]:
-    """(text, severity) toasts after an inference: the layout it started from (a detected one names Panther's
-    managed schema), lines that do not fit, and the schema's warnings (no event time, a yearless one …)."""
-    out: list[tuple[str, str]] = []
-    if result.layout.startswith("detected:") and result.notes:
-        out.append((f"Started from the detected layout. {result.notes[0]}", "information"))
-    if result.off_layout:
-        off = result.off_layout
-        out.append((f"{off['lines']:,}/{off['total']:,} sampled lines do not fit the layout (see the notes).", "warning"))
-    out += [(w, "warning") for w in result.warnings]
-    return out

@@ -198,7 +198,7 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
         from workbench.source.checks import bucket_overview
 
         worker = get_current_worker()
-        source = self.session.source
+        source = self.session.require_source()
         aws = self.session.aws()
         try:
             bucket_overview(aws, source, cancel=lambda: worker.is_cancelled,
@@ -212,7 +212,7 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
         from workbench.source.checks import iter_checks
 
         worker = get_current_worker()
-        source = self.session.source
+        source = self.session.require_source()
         try:
             for result in iter_checks(self.session.aws(), source, cancel=lambda: worker.is_cancelled):
                 self.post_message(self.CheckDone(source.name, result))
@@ -226,10 +226,10 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
     def on_sources_screen_overview_row(self, message: OverviewRow) -> None:
         if self.session.source is None or message.source != self.session.source.name:
             return
-        if message.done:
+        row = message.row
+        if message.done or row is None:
             self.query_one("#overview-progress", ProgressBar).add_class("-hidden")
             return
-        row = message.row
         types = sorted({t for m in self.session.source.prefixes if m.prefix.startswith(row.prefix)
                         or row.prefix.startswith(m.prefix) for t in m.log_types})
         count = f"{row.objects:,}{'+' if row.capped else ''}"
@@ -244,7 +244,7 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
         if message.result is None:
             checklist.finish()
             if checklist.failed:
-                safe.notify(self, f"{checklist.failed} connection check(s) failed; see the fixes on the Sources screen.",
+                safe.notify(self.app, f"{checklist.failed} connection check(s) failed; see the fixes on the Sources screen.",
                             severity="warning")
         else:
             checklist.add(message.result)

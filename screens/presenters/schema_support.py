@@ -1,6 +1,7 @@
 """UI glue for the Schema screen (no widgets, no Textual): which sample records a schema is inferred from,
-the schema's default name and file, an atomic save with a diff against the file on disk, and where each field
-sits in the YAML text (so the field panel and the editor can follow each other).
+the schema's default name and file, what a save would do (new file, overwrite with a diff, fields to add), the
+watch on the file behind the editor, and where each field sits in the YAML text (so the field panel and the
+editor can follow each other).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.config import Source
+    from workbench.schema import Schema
 
 _SCHEMA_LINE = re.compile(r"^schema:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
 _NAME_ITEM = re.compile(r"^(\s*)-\s+name:\s*['\"]?([^'\"#]*?)['\"]?\s*(?:#.*)?$")
@@ -121,6 +123,72 @@ def diff_against_file(path: Path, text: str) -> list[str]:
         return []
     return list(difflib.unified_diff(old.splitlines(), text.splitlines(), f"{path.name} (saved)",
                                      f"{path.name} (editor)", lineterm="", n=2))
+
+
+@dataclass(frozen=True, slots=True)
+class SavePlan:
+    """What saving the editor's text would do."""
+
+    path: Path  # the file the schema goes to
+    exists: bool  # a file already declares this schema
+    diff: list[str]  # unified diff from that file to the text (empty when the file is new or holds this text)
+    added: list[str]  # top-level fields the saved schema lacks (empty when the saved file is not a valid schema)
+
+
+def plan_save(schema_dirs, text: str, schema: Schema) -> SavePlan:
+    """Where `text` (which declares `schema`) would be saved and how it differs from what is there.
+
+    Raises WorkbenchError when the text names no usable schema or the config has no schema directory."""
+    from workbench.schema import load_schema
+    from workbench.schema.merge import new_fields
+
+    path, exists = schema_file(schema_dirs, load_schema(text).name or "")
+    if not exists:
+        return SavePlan(path, False, [], [])
+    diff = diff_against_file(path, text)
+    if not diff:
+        return SavePlan(path, True, [], [])
+    try:
+        added = new_fields(load_schema(path.read_text(encoding="utf-8")), schema)
+    except (OSError, UnicodeDecodeError, WorkbenchError):
+        added = []  # the saved file is not a valid schema: overwrite or keep, nothing to merge into
+    return SavePlan(path, True, diff, added)
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+class FileWatch:
+    """The file behind the editor and its modification time when last seen, to notice changes made elsewhere
+    (Live's drift patch, another editor). Polled: a timer calls `poll()`."""
+
+    __slots__ = ("_path", "_seen")
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+        self._seen: int | None = None
+
+    def watch(self, path: Path | None) -> None:
+        """Watch `path` from its state now (None: watch nothing)."""
+        self._path, self._seen = path, (_mtime(path) if path is not None else None)
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    def poll(self) -> str | None:
+        """"changed" or "deleted" once per change seen since the last poll, else None."""
+        if self._path is None:
+            return None
+        now = _mtime(self._path)
+        if now == self._seen:
+            return None
+        self._seen = now
+        return "deleted" if now is None else "changed"
 
 
 def field_lines(text: str) -> list[tuple[int, str, int | None]]:

@@ -47,14 +47,19 @@ class Session:
     def source_name(self) -> str:
         return self.source.name if self.source else ""
 
-    def aws(self):
-        """The `workbench.aws.AwsSession` of the current source (one per source, created on first use)."""
-        from workbench.aws import AwsSession
-
+    def require_source(self) -> Source:
+        """The current source; with none selected, a WorkbenchError (a worker shows it as a plain notification)."""
         if self.source is None:
             from workbench.errors import WorkbenchError
 
             raise WorkbenchError("No source selected: pick one on the Sources screen (key 1).")
-        if self._aws is None or self._aws.source is not self.source:
-            self._aws = AwsSession(self.source)
+        return self.source
+
+    def aws(self):
+        """The `workbench.aws.AwsSession` of the current source (one per source, created on first use)."""
+        from workbench.aws import AwsSession
+
+        source = self.require_source()
+        if self._aws is None or self._aws.source is not source:
+            self._aws = AwsSession(source)
         return self._aws

@@ -22,7 +22,7 @@ class SchemaSamples(DataTable):
     SchemaSamples { height: 1fr; }
     """
     BINDINGS: ClassVar = [
-        Binding("space", "toggle", "Select sample", id="schema_samples_toggle"),
+        Binding("space", "toggle_sample", "Select sample", id="schema_samples_toggle"),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -42,7 +42,7 @@ class SchemaSamples(DataTable):
             where = f"{r.key.rsplit('/', 1)[-1]}:{r.line}"
             self.add_row(safe.cell(""), safe.cell(where, limit=50), safe.cell(r.text, limit=300), key=str(i))
 
-    def action_toggle(self) -> None:
+    def action_toggle_sample(self) -> None:
         if not self.records:
             return
         i = self.cursor_row

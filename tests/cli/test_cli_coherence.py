@@ -72,3 +72,12 @@ def test_rules_test_defaults_to_the_configured_rules_dir(demo, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert report["passed"] > 0 and report["invalid"] == 0 and report["failed"] == 0
+
+
+def test_parse_of_nothing_claims_no_percentage(tmp_path, capsys):
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    assert main(["parse", "--schema", str(REPO / "schemas" / "Custom.AppLog.yml"), str(empty)]) == 0
+    err = capsys.readouterr().err
+    assert "parsed 0 events, 0 errors (no records read)" in err
+    assert "% parsed" not in err

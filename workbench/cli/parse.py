@@ -134,9 +134,10 @@ def run(args: argparse.Namespace) -> int:
         if errors_file is not None:
             errors_file.close()
     total = counts["events"] + counts["errors"]
-    pct = 100.0 * counts["events"] / total if total else 100.0
+    # With nothing read there is no percentage to claim: "100 % parsed" of zero lines would be a false pass.
+    share = f"{100.0 * counts['events'] / total:.2f} % parsed" if total else "no records read"
     summary = outcomes.summary()
     print_outcome_details(outcomes)
-    print(f"parsed {counts['events']} events, {counts['errors']} errors ({pct:.2f} % parsed) from {where}"
+    print(f"parsed {counts['events']} events, {counts['errors']} errors ({share}) from {where}"
           + (f"; {summary}" if summary else ""), file=sys.stderr)
     return 1 if args.strict and (counts["errors"] or outcomes.problem_count()) else 0

@@ -51,7 +51,7 @@ class ParsedRecords:
 
 
 def parse_record_list(parse: Parse, records: list[Record], *, cancelled: Callable[[], bool] | None = None,
-                      progress: Callable[[int, int], None] | None = None, every: int = 2000) -> ParsedRecords:
+                      progress: Callable[[int, int], object] | None = None, every: int = 2000) -> ParsedRecords:
     """Parse every record into events / errors / skipped — the one loop the screens' "parse" actions call.
 
     `cancelled()` is checked and `progress(done, total)` called every `every` records."""

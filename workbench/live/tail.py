@@ -69,7 +69,7 @@ class LiveTail:
 
     def __init__(self, config: Config, source: Source, *, mode: str | None = None, rules_dir: str | Path | None = None,
                  use_rules: bool = True, buffer_size: int | None = None, workers: int | None = None,
-                 aws: AwsSession | None = None, on_status: Callable[[str, str], None] | None = None,
+                 aws: AwsSession | None = None, on_status: Callable[[str, str], object] | None = None,
                  notifications: LiveSource | None = None) -> None:
         settings = live_settings(config)
         self.config = config

@@ -115,7 +115,8 @@ def _check_queue(ctx: _Context) -> CheckResult:
         QueueUrl=ctx.source.queue_url, AttributeNames=["QueueArn", "ApproximateNumberOfMessages"])["Attributes"]
     ctx.queue_arn = attrs.get("QueueArn")
     waiting = attrs.get("ApproximateNumberOfMessages", "?")
-    return CheckResult("Queue readable", True, f"Queue {ctx.queue_arn} has about {waiting} messages waiting "
+    noun = "message" if waiting == "1" else "messages"
+    return CheckResult("Queue readable", True, f"Queue {ctx.queue_arn} has about {waiting} {noun} waiting "
                        "(read without receiving, so nothing was consumed).")
 
 

@@ -352,7 +352,7 @@ def stratified_sample(refs: Iterable[ObjectRef], limit: int | None = None, max_b
 
 
 def fetch_objects(aws, refs: Iterable[ObjectRef], *, workers: int = 16, max_bytes: int | None = None,
-                  progress: Callable[[int, int], None] | None = None,
+                  progress: Callable[[int, int], object] | None = None,
                   cancel: threading.Event | None = None) -> Iterator[tuple[ObjectRef, bytes | FetchFailure]]:
     """Fetch objects on `workers` threads sharing one client; yields (ref, bytes | FetchFailure) as they
     complete. `max_bytes` is the per-object read cap (default 8 MiB; larger objects get a ranged GET).
@@ -363,7 +363,7 @@ def fetch_objects(aws, refs: Iterable[ObjectRef], *, workers: int = 16, max_byte
 
 
 def map_objects(fn: Callable[[ObjectRef], T], refs: Iterable[ObjectRef], *, workers: int = 16,
-                progress: Callable[[int, int], None] | None = None,
+                progress: Callable[[int, int], object] | None = None,
                 cancel: threading.Event | None = None) -> Iterator[T]:
     """Run `fn(ref)` (a fetch, or a fetch and its decode) on a thread pool; yield results as they complete.
 

@@ -72,7 +72,7 @@ def _decode_failure(ref: ObjectRef, decoded: Decoded) -> FetchFailure:
 
 
 def iter_decoded(aws, refs: Iterable[ObjectRef], *, stream: str = "auto", limits: DecodeLimits | None = None,
-                 workers: int = 16, max_bytes: int | None = None, progress: Callable[[int, int], None] | None = None,
+                 workers: int = 16, max_bytes: int | None = None, progress: Callable[[int, int], object] | None = None,
                  cancel: threading.Event | None = None,
                  on_object: Callable[[ObjectRef, list[Record]], None] | None = None,
                  ) -> Iterator[tuple[ObjectRef, Decoded | FetchFailure, int]]:
@@ -111,7 +111,7 @@ def iter_object_records(aws, refs: Iterable[ObjectRef], **kw) -> Iterator[tuple[
 
 def sample(aws, source: Source, prefix: str | None = None, since: datetime | None = None, until: datetime | None = None,
            limit: int | None = None, max_bytes: int | None = None, seed: int = 0,
-           progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None, *,
+           progress: Callable[[int, int], object] | None = None, cancel: threading.Event | None = None, *,
            stream: str | None = None, limits: DecodeLimits | None = None, workers: int = 16,
            read_cap: int = DEFAULT_READ,
            on_object: Callable[[ObjectRef, list[Record]], None] | None = None) -> SampleResult:
