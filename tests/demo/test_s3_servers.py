@@ -204,6 +204,7 @@ class _Front:
 
         self.mode = mode
         self.presigned: list[str] = []  # request targets of the presigned GETs seen
+        self.agents: set[str] = set()  # their User-Agent headers
         up = urlparse(upstream)
         front = self
 
@@ -222,6 +223,7 @@ class _Front:
                 presigned = "X-Amz-Signature=" in self.path and self.command == "GET"
                 if presigned:
                     front.presigned.append(self.path)
+                    front.agents.add(self.headers.get("User-Agent", ""))
                 if presigned and front.mode == "drop":
                     self.close_connection = True
                     return
@@ -282,6 +284,7 @@ def test_presigned_gets_serve_odd_keys_signed_with_sigv4(s3_server, front):
     assert fallbacks == [] and len(f.presigned) == len(ODD_KEYS)  # every key served by the presigned path
     # SigV4 (SSE-KMS objects and newer regions refuse SigV2), with the checksum mode botocore's GetObject sends
     assert all("X-Amz-Algorithm=AWS4-HMAC-SHA256" in p and "x-amz-checksum-mode" in p for p in f.presigned)
+    assert [a.split("/")[0] for a in f.agents] == ["Botocore"]  # logged as botocore, like every other call
 
 
 def test_presigned_ranged_get_reads_the_head_and_learns_the_real_size(s3_server, front):

@@ -75,11 +75,13 @@ def fetch_one(client, ref: ObjectRef, max_bytes: int | None = None) -> tuple[Obj
 
 
 class _Direct:
-    """What one client's presigned GETs need: its HTTP session, and whether it asks for checksums."""
+    """What one client's presigned GETs need: its HTTP session, whether it asks for checksums, and its
+    User-Agent (so S3 access logs and CloudTrail data events name botocore, as for any other call)."""
 
-    def __init__(self, http, checksums: bool):
+    def __init__(self, http, checksums: bool, user_agent: str | None):
         self.http = http
         self.checksums = checksums
+        self.user_agent = user_agent
 
 
 _DIRECT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -115,7 +117,7 @@ def _direct_for(client) -> _Direct | None:
                                        unique_id="workbench-presign-sigv4")
             # botocore's GetObject asks for checksums unless told to only when required; so does this
             mode = getattr(meta.config, "response_checksum_validation", None)
-            direct = _Direct(http, mode != "when_required")
+            direct = _Direct(http, mode != "when_required", getattr(meta.config, "user_agent", None))
         _DIRECT[client] = direct
         return direct
 
@@ -129,7 +131,7 @@ def _presigned_get(client, ref: ObjectRef, cap: int | None) -> tuple[bytes, str 
     from botocore.awsrequest import AWSRequest
 
     params: dict[str, Any] = {"Bucket": ref.bucket, "Key": ref.key}
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = {"User-Agent": direct.user_agent} if direct.user_agent else {}
     if direct.checksums:
         params["ChecksumMode"] = headers["x-amz-checksum-mode"] = "ENABLED"  # a signed header: sent as signed
     if cap is not None:
