@@ -196,7 +196,8 @@ class _Front:
     listings, `get_object`, STS) are forwarded unchanged, Host header included, so signatures still verify.
     Presigned GETs (``X-Amz-Signature=`` in the query) get what `mode` says: "pass" forwards them too, "503"
     answers S3's SlowDown, "drop" closes the connection without an answer, "corrupt" forwards and flips the
-    first byte of the body (headers untouched)."""
+    first byte of the body (headers untouched), "short" forwards and closes the connection 5 bytes before
+    the end of the body its Content-Length announced."""
 
     def __init__(self, upstream: str, mode: str = "pass"):
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -246,6 +247,8 @@ class _Front:
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if presigned and front.mode == "short":
+                    body, self.close_connection = body[:-5], True
                 self.wfile.write(body)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -307,7 +310,7 @@ def test_presigned_miss_falls_back_to_the_same_error_sentence(s3_server, front):
     assert fallbacks == [missing.key] and len(f.presigned) == 1  # the 404 itself is left to get_object
 
 
-@pytest.mark.parametrize("mode", ["503", "drop"])
+@pytest.mark.parametrize("mode", ["503", "drop", "short"])
 def test_a_failed_presigned_get_is_fetched_again_by_get_object(s3_server, front, mode):
     f, aws, fallbacks = front
     f.mode = mode
