@@ -404,7 +404,9 @@ def test_cli_replay_on_a_command_line_cluster_gives_the_local_cluster_counts(dem
              "--since", since.isoformat(), "--until", until.isoformat(), "--rules", str(rules),
              "--scheduler", cluster.address, "--results", str(tmp_path / "cli.jsonl"), "--json"],
             capture_output=True, text=True, timeout=300, cwd=REPO)
-        assert proc.returncode == 0, proc.stderr
+        # the content holds a rule that raises: a rule error fails the replay (README "Exit codes")
+        rule_errors = sum(c.errors for c in local.totals.grouper.counts.values())
+        assert rule_errors and proc.returncode == 1, proc.stderr
         r = json.loads(proc.stdout)
         assert r["scheduler"] == cluster.address and r["workers"] == 2 and r["complete"]
         assert len(set(r["worker_processes"])) == 2  # both command-line workers ran tasks
