@@ -420,11 +420,12 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         from workbench.prefix_mapping import literal_prefix
 
         view = self._chosen_view()
-        log_type = view.detection.managed_schema if view is not None else None
-        if view is None or not log_type:
+        detection = view.detection if view is not None else None
+        log_type = detection.managed_schema if detection is not None else None
+        if detection is None or not log_type:
             safe.notify(self.app, "No group of this sample is a managed log type this tool can load.", severity="warning")
             return
-        self.map_prefix(literal_prefix(view.detection.pattern), log_type, config_path)
+        self.map_prefix(literal_prefix(detection.pattern), log_type, config_path)
 
     def on_browse_screen_mapped(self, message: Mapped) -> None:
         self.post_message(SessionUpdate(config=message.config, source=message.source, detections=message.detections))

@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from screens.widgets.histogram import bucket_counts
 from workbench.schema.names import column_name
+
+if TYPE_CHECKING:
+    from workbench.schema.fieldstats import FieldStats
 
 NUMERIC = ("int", "smallint", "bigint", "float")
 HISTOGRAM_BUCKETS = 24
@@ -23,7 +26,7 @@ class FieldView:
     path: str
     type: str
     required: bool = False
-    stats: Any = None  # workbench.schema.fieldstats.FieldStats, when inference saw the path
+    stats: FieldStats | None = None  # when inference saw the path
     explanation: str = ""
     stored: str = ""  # the path as stored (column names normalised as Panther's data lake does); "" = same
 

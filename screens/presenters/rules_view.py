@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from screens.shell import safe
+
+if TYPE_CHECKING:
+    from workbench.detections import InvalidSpec, RuleResult, RuleSpec
+    from workbench.detections.runs import SuspendedRule
 
 KEEP_PER_RULE = 1000  # matches (and errors) kept per rule for display; counts stay exact
 
@@ -21,16 +25,16 @@ KEEP_PER_RULE = 1000  # matches (and errors) kept per rule for display; counts s
 @dataclass(slots=True)
 class RuleRun:
     log_types: tuple[str, ...]
-    specs: list  # RuleSpec of the rules that apply to those log types
+    specs: list[RuleSpec]  # the rules that apply to those log types
     events: int = 0
-    matches: dict[str, list] = field(default_factory=dict)  # rule_id -> matched RuleResults (capped)
-    errors: dict[str, list] = field(default_factory=dict)  # rule_id -> RuleResults with an error (capped)
+    matches: dict[str, list[RuleResult]] = field(default_factory=dict)  # rule_id -> matched results (capped)
+    errors: dict[str, list[RuleResult]] = field(default_factory=dict)  # rule_id -> results with an error (capped)
     summary: dict[str, dict] = field(default_factory=dict)  # AlertGrouper.summary()
-    invalid: list = field(default_factory=list)  # InvalidSpec of rules that failed to load
+    invalid: list[InvalidSpec] = field(default_factory=list)  # rules that failed to load
     sources: dict[str, str] = field(default_factory=dict)  # rule_id -> its `def rule(...)` source
     cancelled: bool = False  # stopped by the user: the counts are those of the first `done` events
     done: int = 0  # events whose every rule result is in
-    suspended: dict[str, Any] = field(default_factory=dict)  # rule_id -> runs.SuspendedRule
+    suspended: dict[str, SuspendedRule] = field(default_factory=dict)  # rule_id -> why it stopped running
 
     def count(self, rule_id: str, what: str) -> int:
         return int(self.summary.get(rule_id, {}).get(what, 0))
