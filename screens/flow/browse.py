@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
     from workbench.config import Config, Source
     from workbench.model import ObjectRef
     from workbench.prefix_mapping import MappingChange
-    from workbench.source.prefixes import Children
+    from workbench.source.formats import Detection
+    from workbench.source.prefixes import Children, Folder
     from workbench.source.sampling import SampleResult
 
 FOLD_DATES = 6  # more date folders than this at one level are folded into one "date range" node
@@ -75,7 +77,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     @dataclass(eq=False)
     class Objects(Message):
         prefix: str
-        refs: list
+        refs: list[ObjectRef]
         more: bool
 
     @dataclass(eq=False)
@@ -87,7 +89,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     class SampleDone(Message):
         prefix: str
         result: SampleResult
-        detections: list
+        detections: list[Detection]
         views: list[GroupView]
 
     @dataclass(eq=False)
@@ -95,7 +97,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         change: MappingChange
         source: Source
         config: Config
-        detections: list
+        detections: list[Detection]
 
     def __init__(self) -> None:
         super().__init__()
@@ -155,7 +157,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         self._load_node(tree.root)
         tree.focus()
 
-    def _load_node(self, node) -> None:
+    def _load_node(self, node: TreeNode[dict]) -> None:
         data = node.data or {}
         if data.get("loaded") or "folders" in data:
             return
@@ -183,7 +185,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         self._status()
         self.list_objects(prefix, self._window(quiet=True))
 
-    def _add_folder(self, parent, folder) -> None:
+    def _add_folder(self, parent: TreeNode[dict], folder: Folder) -> None:
         label = safe.join((folder.name + "/", "bold" if folder.kind is None else ""),
                           *(((f"  {folder.kind}", "dim italic"),) if folder.kind else ()))
         parent.add(label, data={"prefix": folder.prefix, "loaded": False})
@@ -230,7 +232,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         table.border_title = safe.content(f"Objects under {message.prefix or '/'}: {len(message.refs)}{more}")
 
     # -- sampling --------------------------------------------------------------------------------------------
-    def _window(self, quiet: bool = False):
+    def _window(self, quiet: bool = False) -> tuple[datetime | None, datetime | None]:
         from workbench.source.window import parse_time
 
         try:
@@ -315,7 +317,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
                                         events=[], parse_errors=[]))
         self._show_sample(message.result, message.views)
 
-    def _status(self, result=None) -> None:
+    def _status(self, result: SampleResult | None = None) -> None:
         source = self.session.source
         where = f"s3://{source.bucket}/{self._prefix}" if source else "(no source)"
         status = self.query_one("#sample-status", Static)
@@ -332,7 +334,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             + (f"; {objects}" if objects else ""),
             ("   next: 3 Schema, 4 Events", "dim")))
 
-    def _show_sample(self, result=None, views: list[GroupView] | None = None) -> None:
+    def _show_sample(self, result: SampleResult | None = None, views: list[GroupView] | None = None) -> None:
         result = result if result is not None else self.session.sample
         groups = self.query_one("#group-tree", Tree)
         groups.clear()
@@ -438,13 +440,13 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
 
     # -- workers ---------------------------------------------------------------------------------------------
     @work(thread=True, group="browse-tree", exclusive=False, exit_on_error=False, description="List prefix")
-    def list_children(self, node, prefix: str) -> None:
+    def list_children(self, node: TreeNode[dict], prefix: str) -> None:
         from workbench.source.prefixes import list_children
 
         self.post_message(self.Children(node, list_children(self.session.aws(), self.session.require_source(), prefix)))
 
     @work(thread=True, group="browse-objects", exclusive=True, exit_on_error=False, description="List objects")
-    def list_objects(self, prefix: str, window) -> None:
+    def list_objects(self, prefix: str, window: tuple[datetime | None, datetime | None]) -> None:
         from workbench.source.s3 import list_objects
 
         worker = get_current_worker()
@@ -461,7 +463,8 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         self.post_message(self.Objects(prefix, refs, more))
 
     @work(thread=True, group="sample", exclusive=True, exit_on_error=False, description="Sample")
-    def run_sample(self, prefix: str, since, until, limit: int, cancel: threading.Event) -> None:
+    def run_sample(self, prefix: str, since: datetime | None, until: datetime | None, limit: int,
+                   cancel: threading.Event) -> None:
         from workbench.source.sampling import sample
 
         source = self.session.require_source()
@@ -487,7 +490,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         self.post_message(self.Mapped(change, source, config, detections))
 
 
-def _detect(result, config, source) -> list:
+def _detect(result: SampleResult, config: Config, source: Source) -> list[Detection]:
     """Detect a sample's groups, suggesting only the managed schemas the config's schema directories load."""
     from workbench.schema import loadable_log_types
     from workbench.source.formats import detect_groups
@@ -495,7 +498,7 @@ def _detect(result, config, source) -> list:
     return detect_groups(result, source=source, available=loadable_log_types(config.schema_dirs))
 
 
-def mapping_hint(detection) -> str:
+def mapping_hint(detection: Detection | None) -> str:
     """What `m` would do for this detection ('' when there is nothing to map)."""
     from workbench.prefix_mapping import literal_prefix
 

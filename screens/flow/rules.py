@@ -33,7 +33,7 @@ from screens.shell import safe
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
-    from workbench.detections import RuleEngine
+    from workbench.detections import RuleEngine, RuleSpec, RunStats
     from workbench.detections.results import TestReport
 
 WATCH_INTERVAL = 1.0  # seconds between checks of the rule files
@@ -153,13 +153,13 @@ the unit tests, when their report is showing).
         self._start_run(reason)
 
     # -- running the rules -----------------------------------------------------------------------------------
-    def _rules_dir(self):
+    def _rules_dir(self) -> Path:
         rules_dir = self.session.config.rules_dir
         if rules_dir is None:
             raise WorkbenchError("The config names no rules directory (`rules:`); add one to run detections.")
         return rules_dir
 
-    def _engine(self):
+    def _engine(self) -> RuleEngine:
         """The rule engine, created on first use (call with `engine_lock` held, from a worker)."""
         if self.engine is None:
             from workbench.detections import RuleEngine
@@ -191,7 +191,7 @@ the unit tests, when their report is showing).
             engine.reload()
             last = [0.0]
 
-            def progressed(stats) -> None:  # called after every partial reply: a few a second reach the UI
+            def progressed(stats: RunStats) -> None:  # called after every partial reply: a few a second reach the UI
                 now = time.monotonic()
                 if now - last[0] >= PROGRESS_INTERVAL:
                     last[0] = now
@@ -277,7 +277,7 @@ the unit tests, when their report is showing).
             self.rule_id = rule_id
             self._fill_results()
 
-    def _spec(self):
+    def _spec(self) -> RuleSpec | None:
         run = self.run_result
         if run is None or self.rule_id is None:
             return None
