@@ -5,7 +5,7 @@ numbers or times in the latest parsed events (drawn for the highlighted field on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,6 +14,7 @@ from screens.widgets.histogram import bucket_counts
 from workbench.schema.names import column_name
 
 if TYPE_CHECKING:
+    from workbench.schema import Field
     from workbench.schema.fieldstats import FieldStats
 
 NUMERIC = ("int", "smallint", "bigint", "float")
@@ -39,7 +40,8 @@ class FieldView:
         return self.stats.present / self.stats.total if self.stats is not None and self.stats.total else None
 
 
-def _walk(fields, prefix: str = "", source_prefix: str = "", stored_prefix: str = "") -> Iterator[tuple[str, str, str, Any]]:
+def _walk(fields: Iterable[Field], prefix: str = "", source_prefix: str = "", stored_prefix: str = ""
+          ) -> Iterator[tuple[str, str, str, Field]]:
     """(path, path in the logs, stored path, field) depth first, as `walk_fields` names paths; the second path
     follows `rename: {from: …}`, which is where inference recorded a renamed field's statistics; the third has
     each name normalised as Panther's data lake stores it."""

@@ -16,7 +16,9 @@ from rich.text import Text
 from screens.shell import safe
 
 if TYPE_CHECKING:
-    from workbench.detections import InvalidSpec, RuleResult, RuleSpec
+    from pathlib import Path
+
+    from workbench.detections import InvalidSpec, RuleEngine, RuleResult, RuleSpec, RunStats, TestReport
     from workbench.detections.runs import SuspendedRule
 
 KEEP_PER_RULE = 1000  # matches (and errors) kept per rule for display; counts stay exact
@@ -50,8 +52,8 @@ def event_log_types(events: Iterable[dict], log_type: str | None) -> tuple[str, 
     return tuple(seen)
 
 
-def run_rules(engine, events: list[dict], log_type: str | None, cancelled: Callable[[], bool],
-              progress: Callable[[Any], None] | None = None) -> RuleRun:
+def run_rules(engine: RuleEngine, events: list[dict], log_type: str | None, cancelled: Callable[[], bool],
+              progress: Callable[[RunStats], None] | None = None) -> RuleRun:
     """Every enabled rule for the events' log types over every event, grouped into alerts as Panther would.
 
     `cancelled()` is polled by the engine while the rule worker works (it is killed when it turns true);
@@ -85,7 +87,7 @@ def run_rules(engine, events: list[dict], log_type: str | None, cancelled: Calla
     return run
 
 
-def rule_function_source(py_path, limit: int = 60) -> str:
+def rule_function_source(py_path: Path, limit: int = 60) -> str:
     """The `def rule(event)` block of a rule file (what decides a match), or "" when it cannot be read."""
     try:
         lines = py_path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -115,7 +117,7 @@ def _section(out: Text, title: str, body: str, style: str = "") -> None:
     out.append("\n")
 
 
-def shown_path(path, root) -> str:
+def shown_path(path: Path, root: Path | None) -> str:
     """`path` relative to the rules directory when it is inside it (shorter, and the same on every machine)."""
     try:
         return str(path.relative_to(root)) if root is not None else str(path)
@@ -123,7 +125,7 @@ def shown_path(path, root) -> str:
         return str(path)
 
 
-def rule_info(spec, run: RuleRun | None, root=None) -> Text:
+def rule_info(spec: RuleSpec, run: RuleRun | None, root: Path | None = None) -> Text:
     """What the rule is, where it lives (relative to `root`, the rules directory), and what it did."""
     out = safe.join((spec.rule_id, "bold"), "  ", (spec.severity, "bold yellow"),
                     ("" if spec.enabled else "  (disabled)", "red"))
@@ -159,7 +161,7 @@ def rule_info(spec, run: RuleRun | None, root=None) -> Text:
     return out
 
 
-def result_detail(result) -> Text:
+def result_detail(result: RuleResult) -> Text:
     """A match (title, dedup, severity, alert context) or an error (message, traceback), with the rule's
     captured output and the event it saw."""
     if result.error:
@@ -190,7 +192,7 @@ def result_detail(result) -> Text:
     return out
 
 
-def tests_detail(report, rule_ids: Iterable[str] | None = None, root=None) -> Text:
+def tests_detail(report: TestReport, rule_ids: Iterable[str] | None = None, root: Path | None = None) -> Text:
     """A unit-test report as Panther's CLI shows it: per rule, each case ✓/✗ with its error and functions."""
     wanted = set(rule_ids) if rule_ids else None
     rules = [r for r in report.rules if wanted is None or r.rule_id in wanted]

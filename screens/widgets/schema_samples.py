@@ -6,7 +6,7 @@ is selected). At most `MAX_ROWS` records are listed: a schema test wants a few r
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -25,7 +25,7 @@ class SchemaSamples(DataTable):
         Binding("space", "toggle_sample", "Select sample", id="schema_samples_toggle"),
     ]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.records: list = []
         self.selected: set[int] = set()
