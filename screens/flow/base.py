@@ -41,6 +41,7 @@ class WorkbenchScreen(FocusModel):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="screen-hint", classes="hint")
+        yield Static(id="screen-next", classes="next-line -off")
         yield from self.compose_body()
         yield Footer(show_command_palette=False)  # short, never cut: the screen's main keys and ? (Ctrl+P works)
 
@@ -52,6 +53,7 @@ class WorkbenchScreen(FocusModel):
         # `on_mount` must not call `super().on_mount()` — here that would subscribe (and refresh) twice
         self.app.session_changed.subscribe(self, self._session_signal)
         self._show_hint()
+        self.call_after_refresh(self.show_next)  # after the subclass's own mount handler set its state up
 
     def _show_hint(self) -> None:
         from screens.shell import safe
@@ -62,7 +64,7 @@ class WorkbenchScreen(FocusModel):
         shown = bool(self.HINT) and not hidden
         hint.set_class(not shown, "-off")
         if shown:
-            hint.update(safe.join(("Tip ", "bold"), ("(H hides tips for good) ", "dim"), self.HINT))
+            hint.update(safe.join(("Tip ", "bold"), self.HINT, ("  H hides tips for good", "dim")))
 
     def action_hide_tips(self) -> None:
         from screens.shell.ui_state import save_state
@@ -73,6 +75,26 @@ class WorkbenchScreen(FocusModel):
 
     def _on_screen_resume(self, event: ScreenResume) -> None:
         self._show_hint()  # other screens follow a "hide tips" given elsewhere
+        self.show_next()
+
+    def next_step(self) -> str:
+        """What the user should do next on this screen, given its state: one short line ("" for none).
+        Screens build it with `screens.presenters.next_steps` and call `show_next()` when their state moves."""
+        return ""
+
+    def show_next(self) -> None:
+        from screens.shell import safe
+
+        if not self.is_mounted:
+            return
+        step = self.next_step()
+        if step == getattr(self, "_next_shown", None):
+            return  # called on every tick by some screens: redraw only a changed line
+        self._next_shown = step
+        line = self.query_one("#screen-next", Static)
+        line.set_class(not step, "-off")
+        if step:
+            line.update(safe.join(("Next: ", "bold"), step))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Worker.StateChanged does not bubble: hand failures to the App, which notifies in plain text
@@ -80,6 +102,7 @@ class WorkbenchScreen(FocusModel):
 
     def _session_signal(self, names: set[str]) -> None:
         self.session_changed(names)
+        self.show_next()
 
     def session_changed(self, names: set[str]) -> None:
         """Called (on the UI thread) after the session fields in `names` changed."""

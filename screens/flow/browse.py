@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.flow.base import WorkbenchScreen
 from screens.presenters.detection_view import GroupView, group_views
+from screens.presenters.next_steps import browse_next
 from screens.shell import safe
 from screens.shell.messages import SessionUpdate
 from screens.widgets.histogram import TimeHistogram
@@ -29,6 +30,7 @@ from workbench.files import human_size
 from workbench.model import Record
 
 if TYPE_CHECKING:
+    from rich.text import Text
     from textual.widgets.tree import TreeNode
 
     from workbench.config import Config, Source
@@ -42,6 +44,16 @@ FOLD_DATES = 6  # more date folders than this at one level are folded into one "
 MAX_OBJECT_ROWS = 300
 MAX_RECORDS_PER_GROUP = 50
 DETAIL_RECORDS = 500  # records of a group listed in its detail view
+
+
+@dataclass(frozen=True)
+class GroupNote:
+    """A group's "why:" or "suggests:" leaf: a tree row is one line (cut at the pane's edge), so the whole
+    text shows below the tree when the leaf is highlighted, and in a detail view on Enter."""
+
+    label: str
+    body: str  # not `text`: records are told apart from notes by that attribute
+    view: GroupView
 
 
 class BrowseScreen(WorkbenchScreen):
@@ -269,6 +281,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             safe.join(("Sampling ", "bold"), f"s3://{self.session.source.bucket}/{self._prefix}",
                       f"  ({limit} objects) — Escape cancels"))
         self.run_sample(self._prefix, since, until, limit, self._cancel)
+        self.show_next()
 
     @on(Button.Pressed, "#sample-button")
     def _sample_pressed(self) -> None:
@@ -331,8 +344,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             ("Sample ", "bold"), f"{len(result.objects)} of {result.listed} objects, {len(result.records):,} records, "
             f"{human_size(result.bytes_read)} read, {len(result.failures)} failed, {result.list_calls} list calls, "
             f"{result.elapsed:.1f}s" + (" (cancelled)" if result.cancelled else "")
-            + (f"; {objects}" if objects else ""),
-            ("   next: 3 Schema, 4 Events", "dim")))
+            + (f"; {objects}" if objects else "")))
 
     def _show_sample(self, result: SampleResult | None = None, views: list[GroupView] | None = None) -> None:
         result = result if result is not None else self.session.sample
@@ -360,9 +372,11 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         label = safe.join((view.format, "bold"), f"  confidence {conf}  ", (view.pattern, "italic"),
                           (f"  {len(view.records)} records / {keys} objects", "dim"))
         node = groups.root.add(label, expand=False, data=view)
-        node.add_leaf(safe.join(("why: ", "bold"), view.reason or "(no reason given)"))
+        why = view.reason or "(no reason given)"
+        node.add_leaf(safe.join(("why: ", "bold"), why), data=GroupNote("why", why, view))
         if view.suggestion:
-            node.add_leaf(safe.join(("suggests: ", "bold"), view.suggestion))
+            node.add_leaf(safe.join(("suggests: ", "bold"), view.suggestion),
+                          data=GroupNote("suggests", view.suggestion, view))
         hint = mapping_hint(view.detection)
         if hint:
             node.add_leaf(safe.join(("m ", "bold"), hint))
@@ -377,6 +391,9 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     def _record_selected(self, event: Tree.NodeSelected) -> None:
         """Enter on a record: it in full, then every record of its group (the tree shows the first few)."""
         record, parent = event.node.data, event.node.parent
+        if isinstance(record, GroupNote):
+            self._open_note(record)
+            return
         view = parent.data if parent is not None else None
         if not isinstance(record, Record) or not isinstance(view, GroupView):
             return
@@ -392,15 +409,38 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             parts.append(f"\n… and {len(others) - DETAIL_RECORDS:,} more (the Schema screen's Samples tab has them all)")
         self.app.push_screen(DetailScreen(f"Record {record.key.rsplit('/', 1)[-1]}:{record.line}", "\n".join(parts)))
 
+    def _note_text(self, note: GroupNote) -> Text:
+        view = note.view
+        conf = f"{view.confidence:.0%}" if view.confidence is not None else "—"
+        out = safe.join((f"{view.format}", "bold"), f"  confidence {conf}  ", (view.pattern, "italic"), "\n",
+                        (f"{note.label}: ", "bold"))
+        out.append_text(safe.text(note.body, single_line=False, limit=20_000))
+        return out
+
+    def _open_note(self, note: GroupNote) -> None:
+        from screens.modals.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(f"{note.view.format} · {note.view.pattern}", self._note_text(note)))
+
     @on(Tree.NodeHighlighted, "#group-tree")
     def _record_highlighted(self, event: Tree.NodeHighlighted) -> None:
         record = event.node.data
+        if isinstance(record, GroupNote):  # the whole reason, wrapped, where a record's text would show
+            self.query_one("#record-text", Static).update(self._note_text(record))
+            return
         if record is None or not hasattr(record, "text"):
             return
         head = safe.join((f"s3://{record.bucket}/{record.key}", "bold"), f"  line {record.line}",
                          *(((f"  flags: {', '.join(record.flags)}", "yellow"),) if record.flags else ()), "\n")
         head.append_text(safe.text(record.text, single_line=False, limit=20_000))
         self.query_one("#record-text", Static).update(head)
+
+    def next_step(self) -> str:
+        s = self.session
+        mappable = next((d.managed_schema for d in s.detections if mapping_hint(d).startswith("maps ")), None)
+        return browse_next(source=s.source is not None, sampling=self._cancel is not None,
+                           records=len(s.sample.records) if s.sample is not None else None, mappable=mappable,
+                           schema=s.schema is not None)
 
     # -- mapping a detected prefix to its managed log type ---------------------------------------------------
     def _chosen_view(self) -> GroupView | None:
@@ -436,7 +476,9 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "sample" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.query_one("#sample-progress", ProgressBar).add_class("-hidden")
+            self._cancel = None
             self._status()
+            self.show_next()
 
     # -- workers ---------------------------------------------------------------------------------------------
     @work(thread=True, group="browse-tree", exclusive=False, exit_on_error=False, description="List prefix")

@@ -25,6 +25,7 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from screens.flow.base import WorkbenchScreen
+from screens.presenters.next_steps import events_next
 from screens.shell import safe
 from screens.shell.latest import Latest
 from screens.shell.messages import SessionUpdate
@@ -126,6 +127,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
         self._filter_timer: Timer | None = None
         self._fields: list[str] = []
         self._log_types: list[str] = []  # field paths of the shown events: completion and the unknown-field check
+        self._shown = 0  # events the filter lets through
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="events-bar"):
@@ -147,6 +149,12 @@ Next: press 5 (Rules) to run the detection rules on these events.
     def on_screen_resume(self) -> None:
         if not self.session.events and self.session.sample is not None:
             self.action_parse()
+        wanted = self.session.extra.pop("events_filter", None)  # a jump from another screen (a rule's match)
+        if wanted:
+            box = self.query_one(FilterInput)
+            box.value = wanted
+            box.remember(wanted)
+            self.query_one(EventTable).focus()
 
     def session_changed(self, names: set[str]) -> None:
         if names & {"events", "schema"}:
@@ -184,6 +192,8 @@ Next: press 5 (Rules) to run the detection rules on these events.
         filtered = bool(self._filter_text.strip())
         count.set_class(filtered, "-filtered")
         count.update(safe.content(f"{'● filtered ' if filtered else ''}{len(rows):,} / {len(events):,} events"))
+        self._shown = len(rows)
+        self.show_next()
         # after the table's first paint: parsing 100k times competes with it for the GIL
         self.call_after_refresh(self.histogram_times, self._order.current, events, rows)
 
@@ -202,6 +212,11 @@ Next: press 5 (Rules) to run the detection rules on these events.
     def on_events_screen_times(self, message: Times) -> None:
         if self._order.is_current(message.generation):
             self.query_one(TimeHistogram).times = message.times
+
+    def next_step(self) -> str:
+        s = self.session
+        return events_next(events=len(s.events), sample=s.sample is not None, failures=len(s.parse_errors),
+                           shown=self._shown, filtered=bool(self._filter_text.strip()))
 
     def watch_note(self, message: str) -> None:
         errors = len(self.session.parse_errors)

@@ -29,6 +29,7 @@ from textual.worker import get_current_worker
 
 from screens.flow.base import WorkbenchScreen
 from screens.modals.confirm import ConfirmScreen
+from screens.presenters.next_steps import LiveState, live_next
 from screens.shell import safe
 from screens.widgets.filter_input import FilterInput
 from screens.widgets.live_stream import LiveStream
@@ -264,6 +265,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
             else:
                 self.query_one(LiveStream).append(self._shown(rows))
         self._refresh_side(tail)
+        self.show_next()  # counts moved (only a changed line is redrawn)
 
     def _show_status(self, level: str, line: str) -> None:
         self._last_status = (level, line)
@@ -292,8 +294,18 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         style = {"error": "bold red", "warning": "yellow"}.get(level, "")
         status = Text(safe.plain(line, limit=400), style=style, no_wrap=True, overflow="ellipsis", end="")
         both = Text("\n", end="").join([head, status])
-        both.no_wrap, both.overflow = True, "ellipsis"
+        both.no_wrap, both.overflow = not self.has_class("-narrow"), "ellipsis"  # narrow: wrap, never cut
         self.query_one("#live-status", Static).update(both)
+        self.show_next()
+
+    def next_step(self) -> str:
+        tail = self.tail
+        stats = tail.buffer.stats if tail is not None else None
+        return live_next(LiveState(
+            source=self.session.source is not None, running=self._running, started=tail is not None,
+            paused=self.paused, pending=self.pending, filtered=self._keep is not None,
+            shown=self.query_one(LiveStream).line_count, events=stats.events if stats else 0,
+            alerts=stats.alerts if stats else 0))
 
     def watch_paused(self, paused: bool) -> None:
         self.query_one(LiveStream).follow = not paused

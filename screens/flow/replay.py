@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from screens.flow.base import WorkbenchScreen
 from screens.modals.detail import DetailScreen
+from screens.presenters.next_steps import replay_next
 from screens.shell import safe
 from workbench.events.outcomes import ObjectOutcomes
 
@@ -129,6 +130,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
         self._cancel: threading.Event | None = None
         self._samples: dict[str, list[dict]] = {}
         self._per_day: dict[str, dict[str, int]] = {}
+        self._finished: dict[str, dict] | None = None  # per-rule results of the last replay that ended
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="replay-controls"):
@@ -170,10 +172,18 @@ Escape cancels; what finished is kept, and Resume continues it later.
     # -- the status line and the Start/Cancel buttons follow the reactive state ---------------------------------
     def watch_status_text(self, text: str) -> None:
         self.query_one("#replay-status", Static).update(safe.content(text, single_line=False))
+        self.show_next()
 
     def watch_running(self, running: bool) -> None:
         self.query_one("#start", Button).disabled = running
         self.query_one("#cancel", Button).disabled = not running
+        self.show_next()
+
+    def next_step(self) -> str:
+        alerts = sum(int(v.get("alerts") or 0) for v in self._finished.values()) if self._finished else 0
+        return replay_next(rules_dir=self.session.config.rules_dir is not None,
+                           rules=self.query_one("#replay-rules", SelectionList).option_count,
+                           running=self.running, finished=self._finished is not None, alerts=alerts)
 
     def _config_defaults(self) -> dict:
         from workbench.errors import WorkbenchError
@@ -200,6 +210,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
             picker.add_option((label, r["rule_id"]))
         if not message.rules:
             self.status_text = f"No enabled rules in {self.session.config.rules_dir}."
+        self.show_next()
 
     # -- run -----------------------------------------------------------------------------------------------------
     @on(Button.Pressed, "#start")
@@ -286,6 +297,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
 
     def on_replay_screen_finished(self, message: Finished) -> None:
         r = message.result
+        self._finished = r["rules"]
         self.running = False
         self._update_rows({rid: {**v, "samples": v.get("alerts_sample", [])} for rid, v in r["rules"].items()})
         self._per_day = {rid: v.get("matches_per_day", {}) for rid, v in r["rules"].items()}

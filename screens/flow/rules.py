@@ -28,11 +28,21 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from screens.flow.base import WorkbenchScreen
-from screens.presenters.rules_view import RuleRun, result_detail, rule_info, run_rules, tests_detail
+from screens.presenters.next_steps import RulesState, rules_next
+from screens.presenters.rules_view import (
+    RuleRun,
+    describe_changes,
+    result_detail,
+    rule_info,
+    run_rules,
+    tests_detail,
+)
 from screens.shell import safe
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from workbench.detections import RuleEngine, RuleSpec, RunStats
     from workbench.detections.results import TestReport
 
@@ -87,6 +97,8 @@ the unit tests, when their report is showing).
     @dataclass(eq=False)
     class FilesChanged(Message):
         files: list[str]
+        added: tuple[str, ...] = ()
+        removed: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()
@@ -99,6 +111,7 @@ the unit tests, when their report is showing).
         self._running = False
         self._watching = False
         self._tests_shown: list[str] | None = None  # rules whose unit-test report is in the detail pane
+        self._changed_note: str | None = None  # rule files changed on disk since the last run: what changed
 
     # -- layout ----------------------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -150,7 +163,7 @@ the unit tests, when their report is showing).
         if events is self._events_seen:
             return
         self._events_seen = events
-        self._start_run(reason)
+        self._start_run("changed" if self._changed_note and events else reason)
 
     # -- running the rules -----------------------------------------------------------------------------------
     def _rules_dir(self) -> Path:
@@ -178,6 +191,8 @@ the unit tests, when their report is showing).
             self._status()
             return
         self._running = True
+        if reason == "changed" and self._changed_note:  # the run says which edits it picks up
+            reason, self._changed_note = f"changed on disk: {self._changed_note}", None
         self._status(f"running the rules over {len(self.session.events):,} events… · Esc cancels")
         self.run_rules(list(self.session.events), self.session.log_type, reason)
 
@@ -225,7 +240,9 @@ the unit tests, when their report is showing).
         if run.suspended:
             note = "; ".join(filter(None, [note, f"suspended (kept failing): {', '.join(sorted(run.suspended))}"]))
         if message.reason.startswith("changed") and not run.cancelled:
-            note = "; ".join(filter(None, [f"re-ran after {message.reason}", note if run.suspended else ""]))
+            what = message.reason.removeprefix("changed on disk: ")
+            note = "; ".join(filter(None, [f"rule files reloaded and re-run ({what})",
+                                           note if run.suspended else ""]))
         self._status(note)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -329,6 +346,39 @@ the unit tests, when their report is showing).
             return
         self._detail()
 
+    @on(DataTable.RowSelected, "#rules-results")
+    def _result_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a match or error: it in full, paged through the rule's others, with jumps to the
+        event on the Events screen and to the rule's file."""
+        spec = self._spec()
+        if spec is None or not self.results:
+            return
+        from screens.modals.detail_pages import PagedDetailScreen
+
+        results = self.results  # a refill (a re-run) replaces the list: the cursor then stays where it is
+        table = self.query_one("#rules-results", DataTable)
+
+        def render(i: int) -> tuple[str, Text]:
+            r = results[i]
+            return f"{spec.rule_id}: {'error' if r.error else 'match'}", result_detail(r)
+
+        def follow(i: int) -> None:  # the table's cursor follows the paging, so Escape returns to that row
+            if self.results is results and i < table.row_count:
+                table.move_cursor(row=i)
+
+        self.app.push_screen(PagedDetailScreen(
+            render, len(results), event.cursor_row, on_close=follow,
+            jumps=[("enter", "this event on the Events screen", lambda i: self._show_event(results[i].event)),
+                   ("o", f"open {spec.py_path.name} in $EDITOR", lambda i: self.action_edit())]))
+
+    def _show_event(self, event: object) -> None:
+        row_id = event.get("p_row_id") if isinstance(event, dict) else None
+        if not row_id:
+            safe.notify(self.app, "This event has no p_row_id to find it by on the Events screen.", severity="warning")
+            return
+        self.app.update_session(extra={**self.session.extra, "events_filter": f'p_row_id = "{row_id}"'})
+        self.app.action_goto("events")
+
     def _detail(self) -> None:
         self._tests_shown = None
         self.query_one("#rules-detail-scroll").border_title = safe.content("Detail")
@@ -349,7 +399,17 @@ the unit tests, when their report is showing).
         sample = self.session.sample
         return ObjectOutcomes.of_sample(sample).summary() if sample is not None else ""
 
+    def next_step(self) -> str:
+        run = self.run_result
+        return rules_next(RulesState(
+            events=len(self.session.events), running=self._running, ran=run is not None,
+            rules=len(run.specs) if run else 0,
+            firing=sum(1 for s in run.specs if run.count(s.rule_id, "matches")) if run else 0,
+            errors=sum(run.count(s.rule_id, "errors") for s in run.specs) if run else 0,
+            invalid=len(run.invalid) if run else 0))
+
     def _status(self, note: str = "") -> None:
+        self.show_next()
         status = self.query_one("#rules-status", Static)
         run = self.run_result
         events = self.session.events
@@ -436,29 +496,30 @@ the unit tests, when their report is showing).
     @work(thread=True, group="rules-watch", exclusive=True, exit_on_error=False, description="Watch rule files")
     def check_files(self) -> None:
         """Reload the content when a rule, helper or data-model file changed (posts the files, or none)."""
-        changed: list[str] = []
+        summary = None
         try:
             if self.engine_lock.acquire(blocking=False):  # a run or test in progress reloads by itself
                 try:
                     if self.engine is not None:
-                        changed = list(self.engine.reload().changed)
+                        summary = self.engine.reload()
                 finally:
                     self.engine_lock.release()
         finally:
-            self.post_message(self.FilesChanged(changed))
+            self.post_message(self.FilesChanged(list(summary.changed), summary.added, summary.removed)
+                              if summary else self.FilesChanged([]))
 
     def on_rules_screen_files_changed(self, message: FilesChanged) -> None:
         self._watching = False
         if not message.files:
             return
-        names = ", ".join(os.path.basename(f) for f in message.files[:3])
-        more = f" and {len(message.files) - 3} more" if len(message.files) > 3 else ""
+        what = describe_changes(message.files, message.added, message.removed, self.session.config.rules_dir)
+        self._changed_note = what if self._changed_note is None else f"{self._changed_note}; {what}"
         if not self.is_current:
-            self._events_seen = None  # run again when the user comes back
+            self._events_seen = None  # run again when the user comes back (the status line says why)
             return
-        safe.notify(self.app, f"Rule files changed ({names}{more}); running the rules again.")
+        safe.notify(self.app, f"Rule files changed on disk ({what}); running the rules again.")
         self._events_seen = self.session.events
-        self._start_run(f"changed {names}{more}")
+        self._start_run("changed")
 
     # -- focus -----------------------------------------------------------------------------------------------
     def action_focus_rules(self) -> None:

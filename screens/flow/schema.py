@@ -29,6 +29,7 @@ from screens.flow.schema_file import DIRTY_KEY, SchemaFileScreen
 from screens.modals.confirm import ConfirmScreen
 from screens.modals.field_type_picker import FieldTypePicker
 from screens.presenters.field_view import field_views
+from screens.presenters.next_steps import schema_next
 from screens.presenters.schema_status import inference_notices, problems_text, status_text
 from screens.presenters.schema_support import (
     RecordGroup,
@@ -411,16 +412,24 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
     # -- status lines: rendered from the reactive state above, never refreshed by hand --------------------------
     def watch_note(self) -> None:
         self._render_status()
+        self.show_next()
 
     watch_group = watch_inference = watch_unsaved = watch_note
 
     def watch_schema(self) -> None:
         self._render_status()
         self._show_problems()
+        self.show_next()
 
     def watch_problems(self) -> None:
         self.query_one(SchemaEditor).set_problems(self.problems)
         self._show_problems()
+        self.show_next()
+
+    def next_step(self) -> str:
+        return schema_next(sample=self.group is not None or self.session.sample is not None,
+                           schema=self.schema is not None, problems=len(self.problems),
+                           failures=len(self.session.parse_errors), unsaved=self.unsaved)
 
     def _render_status(self) -> None:
         self.query_one("#schema-status", Static).update(

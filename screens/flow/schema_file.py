@@ -19,8 +19,9 @@ from textual.reactive import var
 from textual.widgets import TabbedContent
 
 from screens.flow.base import WorkbenchScreen
-from screens.modals.confirm import ConfirmScreen
 from screens.modals.schema_diff import SchemaDiffConfirm
+from screens.modals.schema_disk import SchemaDiskChanged
+from screens.presenters.schema_disk import disk_change
 from screens.presenters.schema_support import FileWatch, plan_save, schema_file, schema_tests_file
 from screens.shell import safe
 from screens.widgets.schema_editor import SchemaEditor
@@ -140,17 +141,30 @@ class SchemaFileScreen(WorkbenchScreen):
             self._reload_from_disk(path)
             return
 
-        def answer(yes: bool | None) -> None:
+        try:
+            differs = disk_change(path, self.query_one(SchemaEditor).text)
+        except (OSError, UnicodeDecodeError) as e:
+            safe.notify(self.app, f"{path} changed on disk and cannot be read: {e.__class__.__name__}.", severity="error")
+            return
+
+        def answer(choice: str | tuple | None) -> None:  # keep mine, take the file's, or merge its new fields
             self._disk_asking = False
-            if yes:
+            if choice == "disk":
                 self._reload_from_disk(path)
+            elif isinstance(choice, tuple):
+                self._merged_from_disk(path, differs.disk_text, choice[1], choice[2])
             else:
                 self.note = f"{path.name} changed on disk; Ctrl+S shows the difference before overwriting it"
 
         self._disk_asking = True
-        self.app.push_screen(ConfirmScreen(f"{path.name} changed on disk", [
-            "Another program (or Live's drift patch) saved this schema while you were editing it.",
-            "Yes: load the file and drop your unsaved edits.  No: keep your edits (Ctrl+S shows the diff)."]), answer)
+        self.app.push_screen(SchemaDiskChanged(differs, self.query_one(SchemaEditor).text), answer)
+
+    def _merged_from_disk(self, path: Path, disk_text: str, merged: str, names: list[str]) -> None:
+        self.baseline = disk_text  # what the file holds now: the merge is unsaved until Ctrl+S
+        self._set_text(merged)
+        self._schedule_reparse(0)
+        self.note = f"merged {path.name}: added {', '.join(names)}; Ctrl+S saves"
+        safe.notify(self.app, f"Kept your edits and added {len(names)} field(s) from {path.name}: {', '.join(names)}.")
 
     def _reload_from_disk(self, path: Path) -> None:
         try:

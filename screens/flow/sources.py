@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from screens.flow.base import WorkbenchScreen
+from screens.presenters.next_steps import sources_next
 from screens.shell import safe
 from screens.shell.messages import GotoScreen, SessionUpdate
 from screens.widgets.checklist import Checklist
@@ -32,7 +33,7 @@ checklist (identity, role, bucket, KMS, queue, SNS subscription, bucket notifica
 Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
 """
     CSS_PATH = Path(__file__).with_name("sources.tcss")  # absolute: tests subclass the screen elsewhere
-    HINT = "Pick a source (Enter opens it in Browse); c checks the connection, the next step is shown on the right."
+    HINT = "Pick a source (Enter opens it in Browse); c checks the connection; the Next line says what comes after."
     MAIN_PANE = "#sources-list"  # where Escape takes the focus from an input
     BINDINGS: ClassVar = [
         Binding("c", "check", "Check connection", id="sources_check"),
@@ -55,7 +56,6 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
         with Horizontal():
             yield OptionList(id="sources-list")
             with VerticalScroll(id="source-detail"):
-                yield Static(id="sources-next", classes="next-step")
                 yield Static(id="source-info")
                 yield Static(safe.content("Top-level prefixes"), classes="pane-title")
                 yield ProgressBar(id="overview-progress", show_eta=False, show_percentage=False)
@@ -75,7 +75,6 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
         table.add_columns("Prefix", "Objects", "Size", "Log types (config)")
         self.query_one("#flagged-table", DataTable).add_columns("Object", "Why")
         self._show_flagged()
-        self._show_next()
         if not self.session.config.sources:
             self.query_one("#source-info", Static).update(safe.content(
                 "No sources configured. Start with `workbench demo`, or pass --config FILE.", single_line=False))
@@ -92,22 +91,12 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
             self.load_source()
         if "sample" in names:
             self._show_flagged()
-        self._show_next()
 
     # -- onboarding: the next step, and what in the sample needs a look ---------------------------------------
-    def _show_next(self) -> None:
+    def next_step(self) -> str:
         s = self.session
-        if s.source is None:
-            step = "pick a source on the left (Enter opens it in Browse)"
-        elif s.sample is None:
-            step = "press 2 (Browse & sample), highlight a prefix and press s to sample it"
-        elif s.schema is None:
-            step = "press 3 (Schema): a schema is inferred from the sample; edit it and Ctrl+S saves it"
-        elif not s.events:
-            step = "press 4 (Events) to see the sample parsed into events"
-        else:
-            step = "press 5 (Rules) to run the detection rules on the events, 6 (Live) to watch new objects"
-        self.query_one("#sources-next", Static).update(safe.join(("Next: ", "bold"), step))
+        return sources_next(source=s.source is not None, sample=s.sample is not None, schema=s.schema is not None,
+                            events=bool(s.events))
 
     def _show_flagged(self) -> None:
         """Objects of the last sample that decoded with repairs (invalid UTF-8, cut lines…) or failed."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -16,8 +17,6 @@ from rich.text import Text
 from screens.shell import safe
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from workbench.detections import InvalidSpec, RuleEngine, RuleResult, RuleSpec, RunStats, TestReport
     from workbench.detections.runs import SuspendedRule
 
@@ -123,6 +122,19 @@ def shown_path(path: Path, root: Path | None) -> str:
         return str(path.relative_to(root)) if root is not None else str(path)
     except ValueError:
         return str(path)
+
+
+def describe_changes(changed: Iterable[str], added: Iterable[str] = (), removed: Iterable[str] = (),
+                     root: Path | None = None, most: int = 3) -> str:
+    """What changed on disk, in one line: "added x.yml; edited y.py; removed z.yml" (names relative to `root`)."""
+    added, removed = set(added), set(removed)
+    edited = [f for f in changed if f not in added and f not in removed]
+    parts = []
+    for verb, files in (("added", sorted(added)), ("edited", edited), ("removed", sorted(removed))):
+        if files:
+            names = ", ".join(shown_path(Path(f), root) for f in files[:most])
+            parts.append(f"{verb} {names}" + (f" and {len(files) - most} more" if len(files) > most else ""))
+    return "; ".join(parts)
 
 
 def rule_info(spec: RuleSpec, run: RuleRun | None, root: Path | None = None) -> Text:

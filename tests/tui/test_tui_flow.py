@@ -253,7 +253,7 @@ async def test_a_schema_changed_on_disk_is_reloaded_or_asked_about(tmp_path):
     from test_tui_snapshots import REPO, SnapshotApp, fixed_sample
     from textual.widgets import Select
 
-    from screens.modals.confirm import ConfirmScreen
+    from screens.modals.schema_disk import SchemaDiskChanged
     from workbench.config import parse_config
 
     shutil.copy(REPO / "schemas" / "Custom.Panoptica.Auth.yml", tmp_path / "Custom.Panoptica.Auth.yml")
@@ -289,9 +289,9 @@ sources:
         path.write_text(path.read_text() + "\n")
         for _ in range(30):
             await pilot.pause(0.1)
-            if isinstance(app.screen, ConfirmScreen):
+            if isinstance(app.screen, SchemaDiskChanged):
                 break
-        assert isinstance(app.screen, ConfirmScreen)  # edits: asked, never silently dropped
+        assert isinstance(app.screen, SchemaDiskChanged)  # edits: asked (with the diff), never silently dropped
         await pilot.press("n")
         await settle(app, pilot)
         assert editor.text.startswith("# my edit") and app.dirty

@@ -45,6 +45,8 @@ _Fragment = getattr(orjson, "Fragment", None)  # orjson ≥ 3.9.11
 class ReloadSummary:
     changed: tuple[str, ...]  # files that changed, appeared or disappeared
     restarted: bool  # the worker was restarted (a helper or data model changed)
+    added: tuple[str, ...] = ()  # of `changed`: files that appeared
+    removed: tuple[str, ...] = ()  # of `changed`: files that disappeared
 
     def __bool__(self) -> bool:
         return bool(self.changed)
@@ -179,13 +181,17 @@ class RuleEngine(EventRuns):
         if not changed and not force:
             return ReloadSummary((), False)
         helpers_before = set(self._helper_files)
+        before = set(self._fingerprint or ())
         self._scan()
+        after = set(self._fingerprint or ())
+        added = tuple(f for f in changed if f not in before and f in after) if before else ()
+        removed = tuple(f for f in changed if f in before and f not in after)
         restart = force or any(f in helpers_before or f in self._helper_files for f in changed)
         if restart:
             self.worker.stop()
         self._loaded = False
         self._ensure_loaded()
-        return ReloadSummary(tuple(changed), restart)
+        return ReloadSummary(tuple(changed), restart, added, removed)
 
     def watch(self, stop_event: Any = None, *, debounce_ms: int = 300) -> Iterator[ReloadSummary]:
         """Block on file-system events; after each edit of the content, reload and yield what changed.

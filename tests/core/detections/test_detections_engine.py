@@ -278,3 +278,20 @@ def test_engine_never_hangs_on_a_slow_rule_between_events(tmp_path):
         results = engine.run_event({"p_log_type": "Custom.T", "s": 3600})  # would hang the test if not cut
         assert "timed out" in results[0].error
         assert engine.run_event({"p_log_type": "Custom.T", "s": 0})[0].matched
+
+
+def test_reload_says_which_files_appeared_and_which_disappeared(tmp_path):
+    kept = write_rule(tmp_path, "E.Kept", "def rule(event):\n    return False\n")
+    gone = write_rule(tmp_path, "E.Gone", "def rule(event):\n    return True\n")
+    with RuleEngine(tmp_path) as engine:
+        assert {r.rule_id for r in engine.rules} == {"E.Kept", "E.Gone"}
+        gone.unlink()
+        gone.with_suffix(".yml").unlink()
+        write_rule(tmp_path, "E.New", "def rule(event):\n    return True\n")
+        kept.write_text("def rule(event):\n    return True\n")
+        bump_mtime(kept)
+        summary = engine.reload()
+        assert set(summary.removed) == {str(gone), str(gone.with_suffix(".yml"))}
+        assert set(summary.added) == {str(tmp_path / "e_new.yml")}  # its .py is known once its spec names it
+        assert str(kept) in summary.changed and str(kept) not in summary.added + summary.removed
+        assert {r.rule_id for r in engine.rules} == {"E.Kept", "E.New"}
