@@ -98,7 +98,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
     @dataclass(eq=False)
     class Parsed(Message):
         events: list[dict]
-        errors: list
+        errors: list[ParseError]
         elapsed: float
 
     @dataclass(eq=False)

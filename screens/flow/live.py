@@ -474,7 +474,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         self.export_buffer(self.tail.buffer.snapshot(), folder / f"live-{time.strftime('%Y%m%d-%H%M%S')}.ndjson")
 
     @work(thread=True, group="live-export", exclusive=True, exit_on_error=False, description="Export live buffer")
-    def export_buffer(self, items: list, path: Path) -> None:
+    def export_buffer(self, items: list[LiveItem], path: Path) -> None:
         from workbench.files import atomic_write
 
         atomic_write(path, (orjson.dumps(i.to_json(), default=str) + b"\n" for i in items), make_parents=True)

@@ -43,7 +43,7 @@ from workbench.errors import WorkbenchError
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from workbench.detections import RuleEngine, RuleSpec, RunStats
+    from workbench.detections import RuleEngine, RuleResult, RuleSpec, RunStats
     from workbench.detections.results import TestReport
 
 WATCH_INTERVAL = 1.0  # seconds between checks of the rule files
@@ -106,7 +106,7 @@ the unit tests, when their report is showing).
         self.engine_lock = threading.Lock()
         self.run_result: RuleRun | None = None
         self.rule_id: str | None = None  # highlighted rule
-        self.results: list = []  # RuleResults listed on the right
+        self.results: list[RuleResult] = []  # listed on the right
         self._events_seen: list[dict] | None = None  # the session's events last run (compared by identity)
         self._running = False
         self._watching = False

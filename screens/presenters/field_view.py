@@ -14,7 +14,8 @@ from screens.widgets.histogram import bucket_counts
 from workbench.schema.names import column_name
 
 if TYPE_CHECKING:
-    from workbench.schema import Field
+    from workbench.infer import InferenceResult
+    from workbench.schema import Field, Schema
     from workbench.schema.fieldstats import FieldStats
 
 NUMERIC = ("int", "smallint", "bigint", "float")
@@ -61,7 +62,7 @@ def _walk(fields: Iterable[Field], prefix: str = "", source_prefix: str = "", st
             el = el.element
 
 
-def field_views(schema: Any, result: Any = None) -> list[FieldView]:
+def field_views(schema: Schema | None, result: InferenceResult | None = None) -> list[FieldView]:
     """Every field of `schema` (depth first, arrays as `path[]`), with its statistics from `result`."""
     if schema is None:
         return []
