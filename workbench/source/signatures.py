@@ -234,7 +234,7 @@ PARSER_PATTERNS = {
     "syslog_5424": r"^<(?P<priority>\d{1,3})>(?P<version>\d{1,2}) (?P<timestamp>\S+) (?P<hostname>\S+) "
                    r"(?P<appname>\S+) (?P<procid>\S+) (?P<msgid>\S+) (?P<structured_data>-|\[.*?\]) ?(?P<message>.*)$",
     "syslog_3164": r"^(?:<(?P<priority>\d{1,3})>)?(?P<timestamp>[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+) "
-                   r"(?P<hostname>\S+) (?:(?P<tag>[^:\[\s]+)(?:\[(?P<procid>\d+)\])?: )?(?P<message>.*)$",
+                   r"(?P<hostname>[^\s\[\]]+) (?:(?P<tag>[^:\[\s]+)(?:\[(?P<procid>\d+)\])?: )?(?P<message>.*)$",
 }
 
 
