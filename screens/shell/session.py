@@ -28,6 +28,7 @@ class Session:
     prefix: str | None = None  # the prefix the user is browsing / sampled
     sample: Any = None  # workbench.source.sampling.SampleResult of the last sample
     detections: list[Detection] = field(default_factory=list)  # the format groups of that sample
+    detection: Detection | None = None  # the one of them the user highlighted on Browse (what Schema starts from)
     log_type: str | None = None  # the schema/log type the user is working on
     schema: Schema | None = None  # the schema in use (inferred, edited or loaded)
     events: list[dict] = field(default_factory=list)  # parsed events (with p_ fields) of the sample

@@ -19,7 +19,8 @@ FORMATS: dict[str, tuple[str, str | None, str, float]] = {
     "tsv": ("TSV", None, "csv", 0.9),
     "text": ("unknown text", None, "regex", 0.3),
 }
-FORMATS.update({s.format_id: (s.title, s.log_type, s.parser, s.confidence) for s in SIGNATURES})
+FORMATS.update({s.format_id: (s.title, s.log_type if s.managed_reads else None, s.parser, s.confidence)
+                for s in SIGNATURES})
 
 
 def key_summary(values: list[dict]) -> tuple[bool, int, int]:
@@ -122,6 +123,8 @@ def suggestion(fmt: str, available: frozenset[str]) -> tuple[str | None, tuple[s
     sig = BY_FORMAT_ID.get(fmt)
     if sig is None:
         return None, (), ""
+    if not sig.managed_reads:
+        return None, (), f"; Panther's managed {sig.log_type} parser does not read this variant: infer a custom schema"
     others = tuple(t for t in sig.same_layout if t in available)
     if sig.log_type in available:
         note = f"; same layout as {', '.join(others)}: pick by where the logs come from" if others else ""
