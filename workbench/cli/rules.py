@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,16 +88,23 @@ def _engine(path: Path, args: argparse.Namespace, *, for_tests: bool = False):
     # importing unittest.mock) then runs alongside ours instead of after it. process.py imports little.
     from workbench.detections.process import WorkerProcess
 
-    worker = WorkerProcess(python=args.python, timeout=args.timeout,
-                           preload=("unittest.mock",) if for_tests else ())
+    preload = ("unittest.mock",) if for_tests else ()
+    worker = WorkerProcess(python=args.python, timeout=args.timeout, preload=preload)
     worker.start()
-    from workbench.detections import RuleEngine
-
+    # a big repository's unit tests run on two workers at once where there are two cores: the second one
+    # starts now too, so its start-up is over before its shard is sent (the engine stops it if unused)
+    spares = [WorkerProcess(python=args.python, timeout=args.timeout, preload=preload)
+              for _ in range(1 if for_tests and (os.cpu_count() or 1) >= 2 else 0)]
     try:
+        for spare in spares:
+            spare.start()
+        from workbench.detections import RuleEngine
+
         return RuleEngine(path, timeout=args.timeout, auto_reload=False, worker=worker,
-                          max_strikes=args.max_strikes)
+                          max_strikes=args.max_strikes, test_workers=1 + len(spares), spare_workers=spares)
     except BaseException:
-        worker.stop()
+        for w in (worker, *spares):
+            w.stop()
         raise
 
 
