@@ -49,6 +49,7 @@ class FocusModel(Screen):
 
     MAIN_PANE: ClassVar[str | None] = None
     SIDE_PANEL: ClassVar[str | None] = None  # a panel `b` folds/unfolds; folded by default when narrow
+    COMPACT_WHEN_SHORT: ClassVar[str | None] = None  # form widgets (Input/Select/Button) that lose borders when short
     FOCUS_BINDINGS: ClassVar = [
         *(Binding(k, f"vim('{k}')", f"Move {v}", show=False) for k, v in VIM_KEYS.items()),
         Binding("slash", "find", "Find", id="find", show=False, tooltip="Find a row of the focused list"),
@@ -62,7 +63,11 @@ class FocusModel(Screen):
         """Adapt to the terminal: classes for the screen's .tcss, and the side panel folded when narrow."""
         narrow = event.size.width < NARROW
         self.set_class(narrow, "-narrow")
-        self.set_class(event.size.height < SHORT, "-short")
+        short = event.size.height < SHORT
+        self.set_class(short, "-short")
+        if self.COMPACT_WHEN_SHORT:  # one row per box instead of three: the lists under the form keep rows
+            for widget in self.query(self.COMPACT_WHEN_SHORT):
+                widget.compact = short  # type: ignore[attr-defined]  # Input, Select and Button have it
         if self.SIDE_PANEL and self._side_chosen is None:
             self.query_one(self.SIDE_PANEL).display = not narrow
 

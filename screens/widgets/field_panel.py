@@ -23,6 +23,12 @@ from screens.shell import safe
 from screens.widgets.histogram import BLOCKS
 
 VALUE_LIMIT = 60
+MIN_PATH = 12  # the Field column never narrows below this: Type and Present give way after it
+
+
+def tail_ellipsis(text: str, width: int) -> str:
+    """`text` in `width` cells, keeping its end: "userIdentity.arn" in 10 is "…ntity.arn"."""
+    return text if len(text) <= width else "…" + text[len(text) - width + 1:]
 
 
 def _spark(counts: list[int]) -> str:
@@ -100,6 +106,7 @@ class FieldPanel(Vertical):
         super().__init__(**kwargs)
         self.views: list[FieldView] = []
         self.events: list[dict] = []
+        self._fitted_width = 0
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="field-table", cursor_type="row", zebra_stripes=True)
@@ -117,6 +124,7 @@ class FieldPanel(Vertical):
         self.events = events or []
         rows = [(safe.cell(v.path, limit=80), safe.cell(v.type),
                  safe.cell(f"{v.presence:.0%}" if v.presence is not None else "—")) for v in views]
+        rows = self._fit(rows)
         self._columns(rows)
         for v, row in zip(views, rows, strict=True):
             table.add_row(*row, key=v.path)
@@ -124,6 +132,23 @@ class FieldPanel(Vertical):
         if keep is not None:
             self.select(keep)
         self._detail()
+
+    def _fit(self, rows: list[tuple]) -> list[tuple]:
+        """Type and Present stay whole in a narrow panel: a path longer than the room left keeps its end
+        ("…Issuer.arn", the part that tells siblings apart); the detail below shows it in full."""
+        width = self.query_one(DataTable).size.width
+        if not width or not rows:
+            return rows
+        others = sum(max(len(label), *(r[i].cell_len for r in rows)) + 2 for i, label in ((1, "Type"), (2, "Present")))
+        room = max(MIN_PATH, width - others - 2 - 2)  # the path's own padding, and a scrollbar's columns
+        return [(safe.cell(tail_ellipsis(r[0].plain, room), limit=80), r[1], r[2]) if r[0].cell_len > room else r
+                for r in rows]
+
+    def on_resize(self) -> None:
+        width = self.query_one(DataTable).size.width
+        if self.views and width != self._fitted_width:
+            self._fitted_width = width
+            self.show(self.views, self.events)
 
     def _columns(self, rows: list[tuple]) -> None:
         """Columns sized from the rows here, not by DataTable's measuring on idle (which a busy app can skip)."""
