@@ -32,12 +32,14 @@ from screens.presenters.next_steps import RulesState, rules_next
 from screens.presenters.rules_view import (
     RuleRun,
     describe_changes,
+    log_types_label,
     result_detail,
     rule_info,
     run_rules,
     tests_detail,
 )
 from screens.shell import safe
+from screens.widgets.fit_table import FitTable
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -116,21 +118,24 @@ the unit tests, when their report is showing).
         yield Static(id="rules-status")
         with Horizontal():
             with Vertical(id="rules-left"):
-                yield DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
+                yield FitTable(flex="rule", id="rules-table", cursor_type="row", zebra_stripes=True)
                 with VerticalScroll(id="rules-info-scroll"):
                     yield Static(id="rules-info")
             with Vertical(id="rules-right"):
-                yield DataTable(id="rules-results", cursor_type="row", zebra_stripes=True)
+                yield FitTable(flex="title", id="rules-results", cursor_type="row", zebra_stripes=True)
                 with VerticalScroll(id="rules-detail-scroll"):
                     yield Static(id="rules-detail")
 
     def on_mount(self) -> None:
         rules = self.query_one("#rules-table", DataTable)
         rules.border_title = safe.content("Rules")
-        rules.add_columns("Rule", "Severity", "Matched", "Alerts", "Errors", "Tests")
+        rules.add_column("Rule", key="rule")  # gives way at 80 columns: the counts after it stay whole
+        rules.add_columns("Severity", "Matched", "Alerts", "Errors", "Tests")
         results = self.query_one("#rules-results", DataTable)
         results.border_title = safe.content("Matches and errors")
-        results.add_columns("", "Title / error", "Dedup", "Severity", "Event time")
+        results.add_column("")
+        results.add_column("Title / error", key="title")  # gives way: severity and time stay whole
+        results.add_columns("Dedup", "Severity", "Event time")
         self.query_one("#rules-info-scroll").border_title = safe.content("Rule")
         self.query_one("#rules-detail-scroll").border_title = safe.content("Detail")
         self._status()
@@ -270,7 +275,7 @@ the unit tests, when their report is showing).
                           safe.cell(f"{errors:,}" + (" suspended" if spec.rule_id in run.suspended else ""),
                                     "bold red" if errors else "dim"),
                           safe.cell(str(len(spec.tests))), key=spec.rule_id)
-        table.border_title = safe.content(f"Rules for {', '.join(run.log_types) or 'no log type'} ({len(run.specs)})")
+        table.border_title = safe.content(f"Rules for {log_types_label(run.log_types)} ({len(run.specs)})")
         ids = [s.rule_id for s in run.specs]
         if self.rule_id in ids:
             table.move_cursor(row=ids.index(self.rule_id))
@@ -418,7 +423,7 @@ the unit tests, when their report is showing).
             alerts = sum(run.count(s.rule_id, "alerts") for s in run.specs)
             errors = sum(run.count(s.rule_id, "errors") for s in run.specs)
             firing = sum(1 for s in run.specs if run.count(s.rule_id, "matches"))
-            out = safe.join(("Rules ", "bold"), (", ".join(run.log_types), "bold cyan"),
+            out = safe.join(("Rules ", "bold"), (log_types_label(run.log_types), "bold cyan"),
                             f"  {len(run.specs)} rule{'' if len(run.specs) == 1 else 's'} over {run.events:,} events: ",
                             (f"{firing} fire", "bold green" if firing else ""), f", {matched:,} matches, {alerts:,} alerts, ",
                             (f"{errors:,} errors", "bold red" if errors else ""))
