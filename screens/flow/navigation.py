@@ -100,6 +100,9 @@ class FocusModel(Screen):
         if isinstance(widget, Tree) and key in "gG":  # Tree binds no Home/End
             move_list_cursor(widget, 0 if key == "g" else widget.last_line)
             return
+        if isinstance(widget, DataTable) and key in "gG":  # its Home/End scroll sideways, not to the first/last row
+            move_list_cursor(widget, 0 if key == "g" else widget.row_count - 1)
+            return
         self.app.simulate_key(VIM_KEYS[key])
 
     def action_find(self) -> None:

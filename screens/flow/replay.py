@@ -147,7 +147,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
             yield Checkbox("Resume", id="resume")
             yield Button("Start", id="start", variant="primary")
             yield Button("Cancel", id="cancel", variant="error", disabled=True)
-        with Horizontal():
+        with Horizontal(id="replay-body"):
             yield SelectionList[str](id="replay-rules")
             with Vertical(id="replay-main"):
                 yield Static(safe.content("Pick a range and rules, then start (Ctrl+R)."), id="replay-status")
