@@ -152,7 +152,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
             with Vertical(id="replay-main"):
                 yield Static(safe.content("Pick a range and rules, then start (Ctrl+R)."), id="replay-status")
                 yield ProgressBar(id="replay-progress", show_eta=False, classes="-hidden")
-                yield FitTable(flex="rule", id="replay-table", cursor_type="row", zebra_stripes=True)
+                yield FitTable(flex={"rule": 24}, id="replay-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#replay-rules", SelectionList).border_title = safe.content("Rules (none ticked = all)")

@@ -118,11 +118,11 @@ the unit tests, when their report is showing).
         yield Static(id="rules-status")
         with Horizontal():
             with Vertical(id="rules-left"):
-                yield FitTable(flex="rule", id="rules-table", cursor_type="row", zebra_stripes=True)
+                yield FitTable(flex={"rule": 24}, id="rules-table", cursor_type="row", zebra_stripes=True)
                 with VerticalScroll(id="rules-info-scroll"):
                     yield Static(id="rules-info")
             with Vertical(id="rules-right"):
-                yield FitTable(flex="title", id="rules-results", cursor_type="row", zebra_stripes=True)
+                yield FitTable(flex={"dedup": 12, "title": 24}, id="rules-results", cursor_type="row", zebra_stripes=True)
                 with VerticalScroll(id="rules-detail-scroll"):
                     yield Static(id="rules-detail")
 
@@ -134,8 +134,9 @@ the unit tests, when their report is showing).
         results = self.query_one("#rules-results", DataTable)
         results.border_title = safe.content("Matches and errors")
         results.add_column("")
-        results.add_column("Title / error", key="title")  # gives way: severity and time stay whole
-        results.add_columns("Dedup", "Severity", "Event time")
+        results.add_column("Title / error", key="title")  # gives way after Dedup: severity and time stay whole
+        results.add_column("Dedup", key="dedup")  # gives way first, then the title
+        results.add_columns("Severity", "Event time")
         self.query_one("#rules-info-scroll").border_title = safe.content("Rule")
         self.query_one("#rules-detail-scroll").border_title = safe.content("Detail")
         self._status()

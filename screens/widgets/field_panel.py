@@ -23,7 +23,7 @@ from screens.shell import safe
 from screens.widgets.histogram import BLOCKS
 
 VALUE_LIMIT = 60
-LABELS = ("Field", "Type", "Present")
+LABELS: tuple[str, ...] = ("Field", "Type", "Present")
 MIN_PATH = 12  # the Field column never narrows below this
 PATH_WANTED = 24  # fewer cells than this for the paths, and the Present column gives way to them
 
