@@ -60,6 +60,14 @@ def in_process(config, source, refs, engine, parse) -> tuple[int, int, float]:
     return events, sum(c.matches for c in grouper.counts.values()), seconds
 
 
+def agreed_counts(seen: set[tuple[int, int]]) -> tuple[int, int] | None:
+    """The one (events, matches) every mode gave; None, said on stderr, when the modes disagree."""
+    if len(seen) != 1:
+        print(f"modes disagree on (events, matches): {sorted(seen)}", file=sys.stderr)
+        return None
+    return next(iter(seen))
+
+
 def _busy(n: int) -> int:
     s = 0
     for i in range(n):
@@ -123,10 +131,10 @@ def main() -> int:
             engine.close()
         finally:
             demo.stop()
-    if len(seen) != 1:
-        print(f"modes disagree on (events, matches): {sorted(seen)}", file=sys.stderr)
+    agreed = agreed_counts(seen)
+    if agreed is None:
         return 1
-    events, matches = seen.pop()
+    events, matches = agreed
     print(f"demo history: {len(refs)} objects, {events:,} events, {matches:,} matches; {args.rounds} rounds")
     print(f"{'ratio':<42} {'of':>6} {'ours ev/s':>10} {'baseline ev/s':>14} {'ratio':>6} {'target':>7}")
     for stat, pick in (("median", statistics.median), ("best", max)):

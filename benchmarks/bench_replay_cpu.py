@@ -37,10 +37,11 @@ from workbench.aws import AwsSession
 from workbench.config import load_config
 from workbench.demo.runtime import start_demo
 from workbench.demo.seed import DemoSpec
-from workbench.replay import engine
-from workbench.replay import engine as engine_mod
 from workbench.replay.checkpoint import CheckpointWriter, ReplayKey
+from workbench.replay.cluster import QUIET_WORKERS, DaskCluster
 from workbench.replay.plan import group_tasks, list_window, task_target_bytes
+from workbench.replay.status import ReplayResult
+from workbench.replay.submit import run_tasks, warm_up_workers
 from workbench.replay.tally import Totals
 from workbench.replay.task import TaskSpec
 
@@ -68,10 +69,10 @@ def cpu_by_role(moto: psutil.Process) -> dict[int, tuple[str, float]]:
     return out
 
 
-# What docs/replay.md recommends for replay workers, as the LocalCluster sets it (engine.QUIET_WORKERS), in
+# What docs/replay.md recommends for replay workers, as the LocalCluster sets it (cluster.QUIET_WORKERS), in
 # the environment a command-line `dask worker` reads.
 QUIET_WORKER_ENV = {"DASK_" + k.upper().replace(".", "__").replace("-", "_"): str(v)
-                    for k, v in engine.QUIET_WORKERS.items()}
+                    for k, v in QUIET_WORKERS.items()}
 ROOT_ROLES = ("client", "scheduler", "nannies")  # the order of `pids`: this process, `dask scheduler`, `dask worker`s
 
 
@@ -163,7 +164,7 @@ def cli_cluster(args) -> int:
     import subprocess
     import time
 
-    from bench_replay import in_process
+    from bench_replay import agreed_counts, in_process
     from cli_cluster import CliCluster
 
     from workbench.detections import RuleEngine
@@ -198,11 +199,11 @@ def cli_cluster(args) -> int:
             if args.no_profiler:
                 env["DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED"] = "False"
             with CliCluster(args.cluster_workers, log_dir=tmp, env=env) as cluster:
-                dask_cluster = engine_mod._Cluster(cluster.address, None)
+                dask_cluster = DaskCluster(cluster.address, None)
                 workers = dask_cluster.wait_for_workers()
                 tasks = group_tasks(refs, task_target_bytes(sum(r.size for r in refs), workers))
                 task_spec = TaskSpec(0, (), config, source, str(config.rules_dir))
-                engine_mod._warm_up(dask_cluster.client, task_spec)
+                warm_up_workers(dask_cluster.client, task_spec)
                 rows: dict[str, list[float]] = {"loop_cpu": [], "dask_cpu": [], "loop_eps": [], "dask_eps": [],
                                                 "parse_eps": [], "cli_s": [], "pair_cpu": []}
                 seen = set()
@@ -224,9 +225,9 @@ def cli_cluster(args) -> int:
                     # the Dask path on the command-line cluster: client + scheduler + nannies + workers + rules
                     c0 = tree_cpu([me, *cluster.pids], {moto_pid, *loop_rule_pids})
                     key = ReplayKey.of(source.name, source.bucket, None, until, config.rules_dir)
-                    result = engine_mod.ReplayResult(key, Totals())
+                    result = ReplayResult(key, Totals())
                     writer = CheckpointWriter(tmp / f"r{rnd}.jsonl", key, append=False)
-                    engine_mod._run_tasks(dask_cluster.client, tasks, task_spec, result, writer, lambda p: None, None)
+                    run_tasks(dask_cluster.client, tasks, task_spec, result, writer, lambda p: None, None)
                     writer.close()
                     by_role = cpu_delta(c0, tree_cpu([me, *cluster.pids], {moto_pid, *loop_rule_pids}))
                     rows["dask_cpu"].append(sum(by_role.values()) / result.totals.events)
@@ -255,10 +256,10 @@ def cli_cluster(args) -> int:
             engine.close()
         finally:
             demo.stop()
-    if len(seen) != 1:
-        print(f"modes disagree on (events, matches): {sorted(seen)}", file=sys.stderr)
+    agreed = agreed_counts(seen)
+    if agreed is None:
         return 1
-    events, matches = seen.pop()
+    events, matches = agreed
     m = {k: statistics.median(v) for k, v in rows.items()}
     print(f"demo history: {len(refs)} objects, {events:,} events, {matches:,} matches; median of {args.rounds} rounds; "
           f"cluster: `dask scheduler` + {args.cluster_workers} × `dask worker --nthreads 1` from the command line, worker profiler "
@@ -304,18 +305,18 @@ def main() -> int:
             until = spec.end
             refs = list_window(AwsSession(source), source, until - timedelta(days=spec.days), until)
             for n in args.workers:
-                cluster = engine._Cluster(None, n)
+                cluster = DaskCluster(None, n)
                 try:
                     workers = cluster.wait_for_workers()
                     tasks = group_tasks(refs, task_target_bytes(sum(r.size for r in refs), workers))
                     task_spec = TaskSpec(0, (), config, source, str(config.rules_dir))
-                    engine._warm_up(cluster.client, task_spec)
+                    warm_up_workers(cluster.client, task_spec)
                     key = ReplayKey.of(source.name, source.bucket, None, until, config.rules_dir)
-                    result = engine.ReplayResult(key, Totals())
+                    result = ReplayResult(key, Totals())
                     writer = CheckpointWriter(tmp / f"r{n}.jsonl", key, append=False)
                     before = cpu_by_role(moto)
                     load = os.getloadavg()[0]
-                    engine._run_tasks(cluster.client, tasks, task_spec, result, writer, lambda p: None, None)
+                    run_tasks(cluster.client, tasks, task_spec, result, writer, lambda p: None, None)
                     after = cpu_by_role(moto)
                     writer.close()
                 finally:

@@ -4,11 +4,13 @@ Both run as a user runs them, as fresh processes from the repository root, in th
 installed only into this benchmark's own venv (benchmarks/.venv-pat, created on first run); it is never
 a project dependency. Prints ours, baseline and ratio (target: ≥ 10×).
 
-    python benchmarks/bench_rules_pat.py [--runs N] [--path rules] [--cold]
+    python benchmarks/bench_rules_pat.py [--runs N] [--path rules] [--cold] [--other DIR]
 
 `--cold` gives every run of ours an empty parse cache (as a first run or a fresh CI machine has it);
 without it, ours runs as a developer's repeated runs do, with the cache the untimed first run filled.
-Big repositories: `benchmarks/gen_rules_repo.py` writes one (900 rules, ~3,000 tests).
+Big repositories: `benchmarks/gen_rules_repo.py` writes one (900 rules, ~3,000 tests). `--other DIR`:
+another checkout of this repository (e.g. a worktree of the commit before a change, sharing this venv)
+is timed in the same interleaved runs, for a before/after on a machine whose load keeps changing.
 """
 
 from __future__ import annotations
@@ -92,13 +94,13 @@ def _env(cold: bool = False) -> dict[str, str]:
     return env
 
 
-def timed(cmd: list[str], cold: bool = False) -> tuple[float, float, subprocess.CompletedProcess]:
+def timed(cmd: list[str], cold: bool = False, cwd: Path = REPO) -> tuple[float, float, subprocess.CompletedProcess]:
     """Wall time and CPU time (user + system, the process and every child it waited for)."""
     env = _env(cold)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=900, env=env)
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:
@@ -114,15 +116,28 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--path", default="rules")
     ap.add_argument("--cold", action="store_true", help="an empty parse cache for every run of ours")
+    ap.add_argument("--other", type=Path, metavar="DIR", help="another checkout of this repository to time "
+                                                              "alongside (its workbench under this Python)")
     args = ap.parse_args()
     pat = ensure_pat()
     ours_cmd = [sys.executable, "-m", "workbench.cli", "rules", "test", "--path", args.path]
+    other_cmd = [*ours_cmd[:-1], str((REPO / args.path).resolve())]
     pat_cmd = [str(pat), "test", "--path", args.path]
     # one untimed run of each first: byte code written, files in the page cache, for both alike
     timed(pat_cmd)
     timed(ours_cmd)
-    ours, base, ours_cpu, base_cpu = [], [], [], []
+    if args.other:
+        timed(other_cmd, cwd=args.other)
+    ours, base, ours_cpu, base_cpu, other, other_cpu = [], [], [], [], [], []
+    load_before = os.getloadavg()
     for _ in range(args.runs):
+        if args.other:  # the other checkout takes its turn in the same runs
+            t, cpu, proc = timed(other_cmd, cold=args.cold, cwd=args.other)
+            if proc.returncode != 0:
+                print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n", file=sys.stderr)
+                return 1
+            other.append(t)
+            other_cpu.append(cpu)
         t, cpu, proc = timed(pat_cmd)
         if proc.returncode != 0:
             print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n", file=sys.stderr)
@@ -148,6 +163,14 @@ def main() -> int:
           f"{min(base):.3f}–{max(base):.3f}; CPU {bc:.3f} s)")
     print(f"ratio:    {b / o:.1f}x  (baseline ÷ ours, wall medians; target ≥ 10x)   per run: "
           f"{statistics.median(paired):.1f}x median, {paired[0]:.1f}–{paired[-1]:.1f}x   CPU: {bc / oc:.1f}x")
+    if args.other:
+        m, mc = statistics.median(other), statistics.median(other_cpu)
+        paired = sorted(pb / po for pb, po in zip(base, other, strict=True))
+        print(f"other:    {m:.3f} s  ({args.other}, wall, median of {args.runs}, range {min(other):.3f}–"
+              f"{max(other):.3f}; CPU {mc:.3f} s)   ratio {b / m:.1f}x, per run {statistics.median(paired):.1f}x "
+              f"median, {paired[0]:.1f}–{paired[-1]:.1f}x   CPU: {bc / mc:.1f}x")
+    print("load average (1, 5, 15 min): before " + ", ".join(f"{x:.1f}" for x in load_before)
+          + "; after " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     return 0
 
 

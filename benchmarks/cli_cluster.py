@@ -9,18 +9,13 @@ the replay test that runs `workbench replay --scheduler tcp://…` against it.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from workbench.demo.server import free_port, stop_children
+
 START_TIMEOUT = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class CliCluster:
@@ -31,7 +26,7 @@ class CliCluster:
         self.workers = workers
         self.env = {**os.environ, **(env or {})}
         self.log_dir = log_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         self.procs: list[subprocess.Popen] = []
 
@@ -64,15 +59,7 @@ class CliCluster:
         return [p.pid for p in self.procs]
 
     def stop(self) -> None:
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=10)
+        stop_children(reversed(self.procs), timeout=30)
         self.procs = []
 
     def __enter__(self) -> CliCluster:

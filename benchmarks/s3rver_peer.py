@@ -21,15 +21,13 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from workbench.demo.seed import BUCKET, LOG_TYPES, DemoSpec, clients, seed_history
-from workbench.demo.server import _die_with_parent, free_port
+from workbench.demo.server import die_with_parent, free_port, stop_child, wait_serving
 
 VERSION = "3.7.1"
 CACHE = Path(__file__).resolve().parent / ".cache" / "s3rver"
@@ -98,38 +96,18 @@ class S3rverServer:
                 ["node", "--openssl-legacy-provider", str(script), "-d", str(self.data_dir), "-a", self.host, "-p", str(self.port), "--silent",
                  "--no-vhost-buckets"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+                preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
             if log is not subprocess.DEVNULL:
                 log.close()
-            if self._wait_ready():
+            # any S3 answer (403 for an unsigned request) means it is serving
+            if wait_serving(self.proc, self.endpoint + "/", any_status=True, timeout=READY_TIMEOUT):
                 return self
             self.stop()
         raise PeerUnavailable("s3rver did not start (see its log)")
 
-    def _wait_ready(self) -> bool:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc is None or self.proc.poll() is not None:
-                return False
-            try:
-                urllib.request.urlopen(self.endpoint + "/", timeout=1).close()
-                return True
-            except urllib.error.HTTPError:
-                return True  # any S3 answer (403 for an unsigned request) means it is serving
-            except OSError:
-                time.sleep(0.05)
-        return False
-
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_child(proc)
 
     def __enter__(self) -> S3rverServer:
         return self.start()

@@ -79,6 +79,10 @@ class ImmutableCaseInsensitiveDict(Mapping):
             value = c[real]
         if type(value) in _SCALARS:
             return value
+        return self._wrapped(key, value)
+
+    def _wrapped(self, key: Any, value: Any) -> Any:
+        """A nested value, wrapped once per key and cached: the same object on every access."""
         cache = self._cache
         if cache is None:
             cache = self._cache = {}
@@ -103,15 +107,7 @@ class ImmutableCaseInsensitiveDict(Mapping):
             value = c[real]
         if type(value) in _SCALARS:
             return value
-        cache = self._cache
-        if cache is None:
-            cache = self._cache = {}
-        else:
-            hit = cache.get(key)
-            if hit is not None:
-                return hit
-        wrapped = cache[key] = _wrap(value)
-        return wrapped
+        return self._wrapped(key, value)
 
     def __contains__(self, key: object) -> bool:
         c = self._container

@@ -23,7 +23,7 @@ A config file looks like this (the demo writes one; a user writes the same for r
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,14 @@ def _where(path: Path | None, mapping: Mapping, key: str) -> str:
     return f"{name}:{line}" if line else name
 
 
+def _reject_unknown(raw: Mapping, allowed: Set[str], path: Path | None, name: Callable[[str], str]) -> None:
+    """One sentence, at its line, for the first key of `raw` that is not `allowed` (named by `name(key)`)."""
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise WorkbenchError(f"{_where(path, raw, unknown[0])}: unknown {name(unknown[0])}; expected one of: "
+                             + ", ".join(sorted(allowed)) + ".")
+
+
 def _text(value: Any, path: Path | None, mapping: Mapping, key: str, dotted: str) -> str | None:
     if value is None:
         return None
@@ -166,12 +174,7 @@ def _source(name: str, raw: Any, path: Path | None, parent: Mapping) -> Source:
     dotted = f"sources.{name}"
     if not isinstance(raw, Mapping):
         raise WorkbenchError(f"{_where(path, parent, name)}: `{dotted}` must be a mapping with at least `bucket`.")
-    unknown = sorted(set(raw) - SOURCE_KEYS)
-    if unknown:
-        raise WorkbenchError(
-            f"{_where(path, raw, unknown[0])}: unknown key `{dotted}.{unknown[0]}`; expected one of: "
-            + ", ".join(sorted(SOURCE_KEYS)) + "."
-        )
+    _reject_unknown(raw, SOURCE_KEYS, path, lambda key: f"key `{dotted}.{key}`")
     bucket = raw.get("bucket")
     if not isinstance(bucket, str) or not bucket:
         raise WorkbenchError(f"{_where(path, parent, name)}: `{dotted}.bucket` is required (the S3 bucket name).")
@@ -196,12 +199,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         raw = _LinedDict()
     if not isinstance(raw, Mapping):
         raise WorkbenchError(f"{path or 'config'}: the config must be a mapping with a top-level `sources:` key.")
-    unknown = sorted(set(raw) - TOP_KEYS)
-    if unknown:
-        raise WorkbenchError(
-            f"{_where(path, raw, unknown[0])}: unknown top-level key `{unknown[0]}`; expected one of: "
-            + ", ".join(sorted(TOP_KEYS)) + "."
-        )
+    _reject_unknown(raw, TOP_KEYS, path, lambda key: f"top-level key `{key}`")
     sources_raw = raw.get("sources") or {}
     if not isinstance(sources_raw, Mapping):
         raise WorkbenchError(f"{_where(path, raw, 'sources')}: `sources` must map a source name to its settings.")

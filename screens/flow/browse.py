@@ -421,6 +421,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
 
     @on(Tree.NodeHighlighted, "#group-tree")
     def _record_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        self._pick_group(event.node)
         record = event.node.data
         if isinstance(record, GroupNote):  # the whole reason, wrapped, where a record's text would show
             self.query_one("#record-text", Static).update(self._note_text(record))
@@ -431,6 +432,16 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
                          *(((f"  flags: {', '.join(record.flags)}", "yellow"),) if record.flags else ()), "\n")
         head.append_text(safe.text(record.text, single_line=False, limit=20_000))
         self.query_one("#record-text", Static).update(head)
+
+    def _pick_group(self, node) -> None:
+        """The detected group the user moved to (its node or a record in it) is what Schema starts from."""
+        if not self.query_one("#group-tree", Tree).has_focus:
+            return  # the tree's own cursor placement while filling it is no choice
+        while node is not None and not isinstance(node.data, GroupView):
+            node = node.parent
+        detection = node.data.detection if node is not None else None
+        if detection is not None and detection is not self.session.detection:
+            self.post_message(SessionUpdate(detection=detection))
 
     def next_step(self) -> str:
         s = self.session

@@ -30,13 +30,16 @@ from screens.modals.confirm import ConfirmScreen
 from screens.modals.field_type_picker import FieldTypePicker
 from screens.presenters.field_view import field_views
 from screens.presenters.next_steps import schema_next
-from screens.presenters.schema_status import inference_notices, problems_text, status_text
+from screens.presenters.schema_status import inference_notices, problems_text, start_notices, status_text
 from screens.presenters.schema_support import (
     RecordGroup,
     field_lines,
+    group_for,
     path_at_line,
     record_groups,
     set_field_type,
+    starting_point,
+    with_detected,
     with_saved,
 )
 from screens.shell import safe
@@ -65,8 +68,10 @@ class SchemaScreen(SchemaFileScreen):
     AUTO_FOCUS = "#field-table"  # not the editor: digits and letters stay screen keys until the user edits
     HELP = """
 Schema: the schema inferred from the sample you took on Browse & sample (key 2). Pick which records it
-describes in "Start from" (i: one configured log type, or the whole sample), or open the saved schema of that
-log type there to edit it against the same records. Edit the YAML on the left: it is
+describes in "Start from" (i: one configured log type, one detected format, or the whole sample; the group
+you highlighted on Browse is chosen for you), open the saved schema of that log type there to edit it
+against the same records, or start from Panther's managed schema of a detected format (syslog, Apache/nginx,
+ALB, VPC flow, S3 access, CloudTrail …). Edit the YAML on the left: it is
 validated as you type (the error's line is marked and shown as line:column below the editor) and, after a
 short pause, every sample record is re-parsed — the counts and each failing line with its field and reason
 are in the Failures tab (x): the raw line shows under the list, and Enter takes the editor to that field. The Fields panel lists every field with its statistics and why inference chose its
@@ -188,6 +193,8 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
     def session_changed(self, names: set[str]) -> None:
         if "sample" in names:
             self._load_sample()
+        elif "detection" in names:
+            self._follow_highlight()
         if "schema" in names:
             self._adopt_session_schema()
 
@@ -221,10 +228,11 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             select.set_options([])
             self.note = ""
             return
-        self.groups = with_saved(record_groups(sample.records, self.session.source, self.session.prefix),
-                                 self.session.config.schema_dirs)
+        dirs = self.session.config.schema_dirs
+        groups = record_groups(sample.records, self.session.source, self.session.prefix)
+        self.groups = with_saved(with_detected(groups, sample.records, self.session.detections, dirs), dirs)
         select.set_options((safe.content(g.label), i) for i, g in enumerate(self.groups))
-        wanted = next((i for i, g in enumerate(self.groups) if g.name == self.session.log_type and g.saved is None), 0)
+        wanted = self._wanted_group()
         if self.app.dirty.is_dirty(DIRTY_KEY):
             safe.notify(self.app, "A new sample arrived; your schema edits are kept. Ctrl+R infers from the new sample.")
             select.value = wanted
@@ -234,6 +242,21 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             return
         select.value = wanted  # its Changed arrives after self.group is set, so it starts nothing
         self._start_infer(self.groups[wanted])
+
+    def _wanted_group(self) -> int:
+        """The group to start from: the detected group highlighted on Browse, else the log type being worked
+        on, else the first (the largest configured log type)."""
+        highlighted = group_for(self.groups, self.session.detection)
+        if highlighted is not None:
+            return highlighted
+        return next((i for i, g in enumerate(self.groups) if g.name == self.session.log_type and g.opens_file is None), 0)
+
+    def _follow_highlight(self) -> None:
+        """A group highlighted on Browse becomes what the editor infers from, unless edits would be lost."""
+        wanted = group_for(self.groups, self.session.detection)
+        if wanted is None or self.groups[wanted] is self.group or self.app.dirty.is_dirty(DIRTY_KEY):
+            return
+        self.query_one("#schema-group", Select).value = wanted  # its Changed starts the inference
 
     @on(Select.Changed, "#schema-group")
     def _group_changed(self, event: Select.Changed) -> None:
@@ -248,7 +271,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
                     self._start_infer(group)
                 elif self.group is not None:
                     self.query_one("#schema-group", Select).value = self.groups.index(self.group)
-            self.app.push_screen(ConfirmScreen("Drop your unsaved edits?", [f"start from {group.label}"]), answer)
+            self.app.push_screen(ConfirmScreen("Drop your unsaved edits?", [group.label]), answer)
             return
         self._start_infer(group)
 
@@ -270,32 +293,18 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         token = self._inference.next()
         self.query_one(SchemaSamples).show_records(group.records)
         self.query_one(SchemaParseView).show_note(f"inferring a schema from {len(group.records):,} records…")
-        what = f"opening {group.saved.name}" if group.saved else f"inferring {group.name}"
+        what = (f"opening {group.saved.name}" if group.saved else f"starting from {group.managed.stem}" if group.managed
+                else f"inferring {group.name}")
         self.note = f"{what} from {len(group.records):,} records…"
         self.infer(token, group)
 
     @work(thread=True, group="schema-infer", exclusive=True, exit_on_error=False, description="Infer schema")
     def infer(self, token: int, group: RecordGroup) -> None:
-        from workbench.infer import infer_schema
-        from workbench.schema import dump_schema
-
-        result: InferenceResult | None
         try:
-            result = infer_schema(group.records, name=group.name)
+            result, text = starting_point(group)
         except WorkbenchError as e:
-            if group.saved is None:
-                self.post_message(self.InferFailed(token, str(e)))
-                return
-            result = None  # a saved schema still opens; its fields just have no statistics
-        if group.saved is None:
-            assert result is not None  # inference failing without a saved schema returned above
-            text = dump_schema(result.schema)
-        else:
-            try:
-                text = group.saved.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as e:
-                self.post_message(self.InferFailed(token, f"Cannot read {group.saved}: {e.__class__.__name__}."))
-                return
+            self.post_message(self.InferFailed(token, str(e)))
+            return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Inferred(token, group, result, text))
 
@@ -316,13 +325,8 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         self._set_text(message.text)
         self.note = ""
         self._schedule_reparse(0)
-        result = message.result
-        if result is not None and message.group.saved is None:
-            self._announce(result)
-
-    def _announce(self, result) -> None:
-        for text, severity in inference_notices(result):
-            safe.notify(self.app, text, severity=severity, timeout=12 if severity == "warning" else None)
+        for text, severity in start_notices(message.group, message.result):
+            safe.notify(self.app, text, severity=severity, timeout=None if severity == "information" else 12)
 
     # -- editing: validate and re-parse ----------------------------------------------------------------------
     @on(TextArea.Changed, "#schema-editor")

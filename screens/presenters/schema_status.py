@@ -32,6 +32,8 @@ def status_text(group: RecordGroup | None, schema: Schema | None, inference: Inf
                     f"  from {len(group.records):,} records")
     if group.saved is not None:
         out.append_text(safe.join(" (", ("saved file ", "dim"), str(group.saved), ")"))
+    elif group.managed is not None:
+        out.append_text(safe.join(" (", ("from Panther's ", "dim"), group.managed.stem, ")"))
     elif inference is not None:
         out.append_text(safe.join(f" ({inference.format}, {inference.events:,} events in {inference.shapes:,} shapes)"))
     if unsaved:
@@ -71,6 +73,22 @@ def inference_notices(result: InferenceResult) -> list[tuple[str, SeverityLevel]
         out.append((f"{off['lines']:,}/{off['total']:,} sampled lines do not fit the layout (see the notes).", "warning"))
     out += [(w, "warning") for w in result.warnings]
     return out
+
+
+def start_notices(group: RecordGroup, result: InferenceResult | None) -> list[tuple[str, SeverityLevel]]:
+    """(text, severity) toasts once the editor holds its starting text: what a managed start means, or what
+    inference found (nothing for a saved file: it is the user's own)."""
+    if group.managed is not None:
+        managed = group.managed.stem
+        if group.name != managed:
+            return [(f"Started from Panther's managed {managed} schema (detected {group.detection.format}), named "
+                     f"{group.name}: edit it, then Ctrl+S saves it as your own schema. To use the managed type as "
+                     "is, map the prefix to it on Browse (m).", "information")]
+        return [(f"This is Panther's managed {managed} schema (detected {group.detection.format}), parsing your "
+                 "records as Panther would: to use it, map the prefix to it on Browse (m). Panther's parser for it "
+                 "also runs code that a schema file cannot hold, so a custom copy (renamed Custom.…) may parse "
+                 "differently.", "information")]
+    return inference_notices(result) if result is not None and group.saved is None else []
 
 
 def tests_report_text(report: SchemaTestReport, path: Path) -> Text:

@@ -10,12 +10,13 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.config import Source
+    from workbench.infer import InferenceResult
     from workbench.schema import Schema
 
 _SCHEMA_LINE = re.compile(r"^schema:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
@@ -24,21 +25,42 @@ _KEY_LINE = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z]+):(.*)$")
 _DATE_PART = re.compile(r"^(\d{4}([-/]?\d{2}){0,2}|[a-z]+=.*|\d+)$")
 
 
+def _where(detection: Any) -> str:
+    from workbench.prefix_mapping import literal_prefix
+
+    return literal_prefix(detection.pattern) or "the bucket root"
+
+
 @dataclass(slots=True)
 class RecordGroup:
-    """Sample records that one schema should describe: one configured log type, or the whole sample."""
+    """Sample records that one schema should describe: one configured log type, one detected format, or the
+    whole sample; and what the editor starts from: inference, a saved schema, or Panther's managed schema of
+    the detected format."""
 
     name: str  # the schema name proposed for them
     records: list = field(default_factory=list)
     configured: bool = False  # the name comes from the source's prefix -> log type mapping
     saved: Path | None = None  # open this saved schema instead of inferring one
+    managed: Path | None = None  # start from this managed schema's file (renamed `name`) instead of inferring
+    detection: Any = None  # the `workbench.source.formats.Detection` these records are, when detection says
 
     @property
     def label(self) -> str:
         if self.saved is not None:
             return f"{self.name} · open the saved {self.saved.name}"
+        if self.managed is not None:
+            return (f"{self.name} · start from Panther's {self.managed.stem} schema ({len(self.records):,} "
+                    f"{self.detection.format} records in {_where(self.detection)})")
+        if self.detection is not None and not self.configured:
+            return (f"{self.name} · infer from {len(self.records):,} {self.detection.format} records in "
+                    f"{_where(self.detection)}")
         how = "" if self.configured else " (name from the prefix)"
         return f"{self.name} · infer from {len(self.records):,} records{how}"
+
+    @property
+    def opens_file(self) -> Path | None:
+        """The schema file whose text the editor starts from (None: the inferred schema)."""
+        return self.saved or self.managed
 
 
 def with_saved(groups: list[RecordGroup], schema_dirs) -> list[RecordGroup]:
@@ -86,6 +108,136 @@ def record_groups(records: list, source: Source | None, prefix: str | None) -> l
     if len(groups) > 1:
         groups.append(RecordGroup(name_from_prefix(prefix or "") + ("All" if unmapped else ""), list(records)))
     return groups
+
+
+def detection_records(records: list, detection: Any, detections: list) -> list:
+    """The sample records a detection describes: those of its key pattern, and of its format when the pattern
+    holds several (a mixed prefix, or JSON shapes told apart by a discriminator field)."""
+    from workbench.source.partitions import key_pattern
+
+    mine = [r for r in records if key_pattern(r.key) == detection.pattern]
+    if sum(1 for d in detections if d.pattern == detection.pattern) < 2:
+        return mine
+    from workbench.source.formats import label_records
+
+    mine = [r for r, label in zip(mine, label_records(mine), strict=True) if label == detection.format_id]
+    if detection.discriminator:
+        import orjson
+
+        (key, value), = detection.discriminator.items()
+
+        def shape(r) -> str:
+            try:
+                v = orjson.loads(r.text)
+            except orjson.JSONDecodeError:
+                return "(missing)"
+            got = v.get(key) if isinstance(v, dict) else None
+            return got if isinstance(got, str) else "(missing)"
+
+        mine = [r for r in mine if shape(r) == value]
+    return mine
+
+
+def start_name(log_type: str) -> str:
+    """The name the editor gives a start from managed schema `log_type`: `Custom.<log_type>` (Panther wants
+    custom types named Custom.…) when the schema file is the whole parser; the managed name itself when
+    Panther's parser for it also runs code (workbench.parse.managed: a reshaping or indicator step), since a
+    renamed copy would parse without it and tell the user less than the truth about the managed type."""
+    from workbench.parse.managed import managed_steps
+
+    if log_type.startswith("Custom.") or managed_steps(log_type) is not None:
+        return log_type
+    return f"Custom.{log_type}"
+
+
+def managed_schema_file(schema_dirs, log_type: str) -> Path | None:
+    """The file of managed schema `log_type`: the config's schema directories first, else the shipped one."""
+    from workbench.source.signatures import SHIPPED_SCHEMAS
+
+    try:
+        path, exists = schema_file(schema_dirs, log_type)
+    except WorkbenchError:
+        exists = False
+    if exists:
+        return path
+    shipped = SHIPPED_SCHEMAS / f"{log_type}.yml"
+    return shipped if shipped.is_file() else None
+
+
+def with_detected(groups: list[RecordGroup], records: list, detections: list, schema_dirs) -> list[RecordGroup]:
+    """`groups` (from `record_groups`) with what format detection adds before the whole-sample group: each
+    detection's records as a group of their own (unless a group already holds exactly them: that group is
+    marked as the detection's), and for a detected format with a managed schema, a start from that schema."""
+    whole = groups[-1:] if len(groups) > 1 else []  # record_groups ends with the whole sample when it is mixed
+    out = groups[:len(groups) - len(whole)]
+    managed: list[RecordGroup] = []
+    for d in detections:
+        mine = detection_records(records, d, detections)
+        if not mine:
+            continue
+        ids = {id(r) for r in mine}
+        same = next((g for g in out if len(g.records) == len(ids) and all(id(r) in ids for r in g.records)), None)
+        if same is not None:
+            same.detection = same.detection or d
+        else:
+            shared = sum(1 for other in detections if other.pattern == d.pattern) > 1
+            name = d.log_types[0] if len(d.log_types) == 1 else _detected_name(d, shared)
+            out.append(RecordGroup(name, mine, configured=len(d.log_types) == 1, detection=d))
+        path = managed_schema_file(schema_dirs, d.managed_schema) if d.managed_schema else None
+        if path is not None:
+            managed.append(RecordGroup(start_name(d.managed_schema), mine, managed=path, detection=d))
+    return out + managed + whole
+
+
+def _detected_name(detection: Any, shared: bool) -> str:
+    """`Custom.<Prefix>`, told apart from the other formats of a mixed prefix by the format or the JSON shape."""
+    from workbench.prefix_mapping import literal_prefix
+
+    name = name_from_prefix(literal_prefix(detection.pattern))
+    words = list((detection.discriminator or {}).values()) or ([detection.format_id] if shared else [])
+    for value in words:
+        word = "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", str(value)) if w)
+        if word and not word[0].isdigit():
+            name += "." + word
+    return name
+
+
+def group_for(groups: list[RecordGroup], detection: Any) -> int | None:
+    """Index of the group that infers from `detection`'s records (not a saved file or a managed start)."""
+    if detection is None:
+        return None
+    return next((i for i, g in enumerate(groups) if g.detection is detection and g.opens_file is None), None)
+
+
+def starting_point(group: RecordGroup) -> tuple[InferenceResult | None, str]:
+    """(inference over the group's records, the text the editor starts with): the inferred schema, or the
+    saved file, or the managed schema renamed to the group's name. A file still opens when inference fails
+    (its fields just have no statistics). Raises WorkbenchError when there is nothing to show."""
+    from workbench.infer import infer_schema
+    from workbench.schema import dump_schema
+
+    opens = group.opens_file
+    try:
+        result = infer_schema(group.records, name=group.name)
+    except WorkbenchError:
+        if opens is None:
+            raise
+        result = None
+    if opens is None:
+        assert result is not None  # inference failing without a file to open raised above
+        return result, dump_schema(result.schema)
+    try:
+        text = opens.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise WorkbenchError(f"Cannot read {opens}: {e.__class__.__name__}.") from None
+    return result, (rename_schema(text, group.name) if group.managed is not None else text)
+
+
+def rename_schema(text: str, name: str) -> str:
+    """`text` with its `schema:` line naming `name` (the first line when it has none)."""
+    line = f"schema: {name}"
+    new, n = re.subn(r"^schema:.*$", line, text, count=1, flags=re.MULTILINE)
+    return new if n else f"{line}\n{text}"
 
 
 def schema_file(schema_dirs, name: str) -> tuple[Path, bool]:

@@ -22,6 +22,7 @@ class Session:
     prefix: str | None = None  # the prefix the user is browsing / sampled
     sample: Any = None  # workbench.source.sampling.SampleResult of the last sample
     detections: list[Any] = field(default_factory=list)  # workbench.source.formats.Detection groups of that sample
+    detection: Any = None  # the one of them the user highlighted on Browse (what the Schema screen starts from)
     log_type: str | None = None  # the schema/log type the user is working on
     schema: Any = None  # workbench.schema.Schema currently in use (inferred, edited or loaded)
     events: list[dict] = field(default_factory=list)  # parsed events (with p_ fields) of the sample

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from workbench.aws import AwsSession
+from workbench.demo.server import free_port, stop_children
 from workbench.detections import RuleEngine
 from workbench.detections.grouping import AlertGrouper
 from workbench.events.pipeline import events_from_object
@@ -341,12 +342,8 @@ async def test_replay_screen_cancel_resume_counts_and_samples(setup, reference, 
 def test_replay_on_an_existing_cluster_with_scheduler_address(setup, reference, tmp_path):
     """`--scheduler tcp://HOST:PORT`: a `dask scheduler` and `dask worker`s started apart from the replay,
     left running after it (the replay only connects)."""
-    import socket
-
     config, source, since, until = setup
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     bin_dir = Path(sys.executable).parent
     procs = [subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
@@ -365,12 +362,7 @@ def test_replay_on_an_existing_cluster_with_scheduler_address(setup, reference, 
         with Client(address, timeout="10s") as client:  # the cluster is still there
             assert len(client.scheduler_info()["workers"]) == 2
     finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_children(reversed(procs), timeout=30)
 
 
 def test_an_unreachable_scheduler_is_one_sentence(setup, tmp_path):
@@ -412,7 +404,9 @@ def test_cli_replay_on_a_command_line_cluster_gives_the_local_cluster_counts(dem
              "--since", since.isoformat(), "--until", until.isoformat(), "--rules", str(rules),
              "--scheduler", cluster.address, "--results", str(tmp_path / "cli.jsonl"), "--json"],
             capture_output=True, text=True, timeout=300, cwd=REPO)
-        assert proc.returncode == 0, proc.stderr
+        # the content holds a rule that raises: a rule error fails the replay (README "Exit codes")
+        rule_errors = sum(c.errors for c in local.totals.grouper.counts.values())
+        assert rule_errors and proc.returncode == 1, proc.stderr
         r = json.loads(proc.stdout)
         assert r["scheduler"] == cluster.address and r["workers"] == 2 and r["complete"]
         assert len(set(r["worker_processes"])) == 2  # both command-line workers ran tasks

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import gzip
 import random
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from livekit import RULE_PY, RULE_YML, SCHEMA, _check_items, _wait_for_key
 
+from workbench.aws import AwsSession
 from workbench.demo.generator import live_object
 from workbench.demo.seed import put_object
 from workbench.errors import WorkbenchError
@@ -181,3 +183,161 @@ def test_fast_timestamp_parser_agrees_with_botocore(value):
         return
     got = fast_timestamp(value)
     assert got == expected and got.utcoffset() == expected.utcoffset()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The presigned fetch path (`workbench.source.s3get`): a GET is first a presigned URL sent on botocore's own
+# HTTP session, and `get_object` only when that does not answer cleanly. A fault-injecting front between
+# the tool and the server shows which path served each object and what happens when the first one fails.
+
+
+class _Front:
+    """A loopback HTTP front for an S3 server. Requests without a signature in the URL (header-signed:
+    listings, `get_object`, STS) are forwarded unchanged, Host header included, so signatures still verify.
+    Presigned GETs (``X-Amz-Signature=`` in the query) get what `mode` says: "pass" forwards them too, "503"
+    answers S3's SlowDown, "drop" closes the connection without an answer, "corrupt" forwards and flips the
+    first byte of the body (headers untouched), "short" forwards and closes the connection 5 bytes before
+    the end of the body its Content-Length announced."""
+
+    def __init__(self, upstream: str, mode: str = "pass"):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlparse
+
+        self.mode = mode
+        self.presigned: list[str] = []  # request targets of the presigned GETs seen
+        self.agents: set[str] = set()  # their User-Agent headers
+        up = urlparse(upstream)
+        front = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):  # STS (moto's demo source assumes a role) and anything else: forwarded
+                self.do_GET()
+
+            def do_GET(self):
+                import http.client
+
+                presigned = "X-Amz-Signature=" in self.path and self.command == "GET"
+                if presigned:
+                    front.presigned.append(self.path)
+                    front.agents.add(self.headers.get("User-Agent", ""))
+                if presigned and front.mode == "drop":
+                    self.close_connection = True
+                    return
+                if presigned and front.mode == "503":
+                    body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+                    status, headers = 503, [("Content-Type", "application/xml")]
+                else:
+                    conn = http.client.HTTPConnection(up.hostname, up.port, timeout=10)
+                    sent = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                    conn.request(self.command, self.path, body=sent, headers=dict(self.headers))
+                    r = conn.getresponse()
+                    body, status = r.read(), r.status
+                    headers = [(k, v) for k, v in r.getheaders()
+                               if k.lower() not in ("content-length", "transfer-encoding", "connection", "keep-alive")]
+                    conn.close()
+                    if presigned and front.mode == "corrupt" and body:
+                        body = bytes([body[0] ^ 0x20]) + body[1:]
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if presigned and front.mode == "short":
+                    body, self.close_connection = body[:-5], True
+                self.wfile.write(body)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def front(s3_server):
+    """(front, AwsSession through it, a list that grows by one key per `get_object` call)."""
+    f = _Front(s3_server.endpoint)
+    aws = AwsSession(replace(s3_server.source, endpoint=f.url))
+    fallbacks: list[str] = []
+    aws.client("s3").meta.events.register(  # emitted by get_object calls only, never by presigning
+        "before-call.s3.GetObject", lambda context, **_: fallbacks.append(context["input_params"]["Key"]))
+    try:
+        yield f, aws, fallbacks
+    finally:
+        f.close()
+
+
+def test_presigned_gets_serve_odd_keys_signed_with_sigv4(s3_server, front):
+    f, aws, fallbacks = front
+    bucket = "wb-peer-keys"
+    bodies = {k: f"{k}\n".encode() for k in ODD_KEYS}
+    _extra_bucket(s3_server, bucket, bodies)
+    refs = list(list_objects(aws, replace(s3_server.source, bucket=bucket)))
+    got = {ref.key: data for ref, data in fetch_objects(aws, refs)}
+    assert got == bodies
+    assert fallbacks == [] and len(f.presigned) == len(ODD_KEYS)  # every key served by the presigned path
+    # SigV4 (SSE-KMS objects and newer regions refuse SigV2), with the checksum mode botocore's GetObject sends
+    assert all("X-Amz-Algorithm=AWS4-HMAC-SHA256" in p and "x-amz-checksum-mode" in p for p in f.presigned)
+    assert [a.split("/")[0] for a in f.agents] == ["Botocore"]  # logged as botocore, like every other call
+
+
+def test_presigned_ranged_get_reads_the_head_and_learns_the_real_size(s3_server, front):
+    f, aws, fallbacks = front
+    refs = [r for r in list_objects(aws, s3_server.source, prefix="s3-access/") if r.size > 4096][:2]
+    got = {ref.key: (ref, data) for ref, data in fetch_objects(aws, [refs[0], replace(refs[1], size=-1)], max_bytes=4096)}
+    for orig in refs:
+        ref, data = got[orig.key]
+        whole = s3_server.s3.get_object(Bucket=orig.bucket, Key=orig.key)["Body"].read()
+        assert data == whole[:4096] and ref.size == orig.size
+    assert fallbacks == [] and len(f.presigned) == 2
+
+
+def test_presigned_miss_falls_back_to_the_same_error_sentence(s3_server, front):
+    f, aws, fallbacks = front
+    missing = ObjectRef(s3_server.source.bucket, "app/payments/dt=2020-01-01/gone+a b#1.csv.gz", size=10)
+    [(_, failure)] = list(fetch_objects(aws, [missing]))
+    assert isinstance(failure, FetchFailure)
+    assert failure.message == f"Cannot read {missing.uri}: the object no longer exists (deleted after it was listed)."
+    assert fallbacks == [missing.key] and len(f.presigned) == 1  # the 404 itself is left to get_object
+
+
+@pytest.mark.parametrize("mode", ["503", "drop", "short"])
+def test_a_failed_presigned_get_is_fetched_again_by_get_object(s3_server, front, mode):
+    f, aws, fallbacks = front
+    f.mode = mode
+    refs = list(list_objects(aws, s3_server.source, prefix="app/"))[:5]
+    got = dict(fetch_objects(aws, refs))
+    assert all(isinstance(data, bytes) and len(data) == ref.size for ref, data in got.items())
+    assert sorted(fallbacks) == sorted(r.key for r in refs) and len(f.presigned) == len(refs)
+
+
+def test_a_corrupted_presigned_body_fails_its_checksum_and_is_fetched_again(s3_server, front):
+    f, aws, fallbacks = front
+    key = "odd/checksummed.log"
+    body = b"checksummed line one\nline two\n"
+    s3_server.s3.put_object(Bucket=s3_server.source.bucket, Key=key, Body=body, ChecksumAlgorithm="CRC32")
+    try:
+        head = s3_server.s3.head_object(Bucket=s3_server.source.bucket, Key=key, ChecksumMode="ENABLED")
+        if not head.get("ChecksumCRC32"):
+            pytest.skip(f"{s3_server.name} does not return object checksums (x-amz-checksum-*)")
+        f.mode = "corrupt"
+        [(_, data)] = list(fetch_objects(aws, [ObjectRef(s3_server.source.bucket, key, len(body))]))
+        assert data == body and fallbacks == [key]
+    finally:
+        s3_server.s3.delete_object(Bucket=s3_server.source.bucket, Key=key)
+
+
+def test_a_sample_through_presigned_gets_equals_the_direct_one(s3_server, server_sample, front):
+    f, aws, fallbacks = front  # on moto the demo's objects are SSE-KMS encrypted: they need SigV4 URLs
+    got = sample(aws, replace(s3_server.source, endpoint=f.url), limit=200, seed=0)
+    assert not got.failures and fallbacks == [] and len(f.presigned) == 200
+    assert [(r.key, r.line, r.text) for r in got.records] == [(r.key, r.line, r.text) for r in server_sample.records]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
 from workbench.cli import main
+from workbench.cli.sample import _file_for
 from workbench.errors import WorkbenchError
 from workbench.source.formats import detect_groups
-from workbench.source.partitions import folder_span
+from workbench.source.partitions import folder_span, key_pattern
 from workbench.source.s3 import ListStats, fetch_objects, list_objects
 from workbench.source.sampling import iter_object_records, sample
 
@@ -138,6 +141,9 @@ def test_cli_sample_writes_ndjson_with_provenance(demo, capsys):
     assert len(rows) >= 12 and all({"bucket", "key", "line", "time", "text"} <= set(r) for r in rows)
     assert "sampled 12 of" in err and "list call" in err
     assert rows == [json.loads(line) for line in _rerun(demo, capsys)]  # same seed, same sample
+    # the lines are serialised on the fetch threads, but come out in sample order, exactly as the records
+    expected = sample(demo.aws, demo.source, limit=12, seed=3).records
+    assert out.encode() == b"".join(orjson.dumps(r.to_json()) + b"\n" for r in expected)
 
 
 def _rerun(demo, capsys):
@@ -150,6 +156,24 @@ def test_cli_sample_out_dir_writes_one_file_per_group(demo, tmp_path, capsys):
     assert rc == 0
     names = sorted(p.name for p in tmp_path.iterdir())
     assert any(n.startswith("AWSLogs_account_CloudTrail") for n in names) and len(names) >= 4
+    # each file holds its group's records in sample order
+    files: dict[str, bytes] = {}
+    for r in sample(demo.aws, demo.source, limit=20, seed=0).records:
+        name = _file_for(key_pattern(r.key))
+        files[name] = files.get(name, b"") + orjson.dumps(r.to_json()) + b"\n"
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == files
+
+
+def test_on_object_sees_each_decoded_object_once_on_a_fetch_thread(demo):
+    seen: dict[str, tuple[int, str]] = {}
+
+    def hook(ref, records):
+        assert ref.key not in seen
+        seen[ref.key] = (len(records), threading.current_thread().name)
+
+    got = sample(demo.aws, demo.source, limit=30, seed=5, on_object=hook)
+    assert {k: n for k, (n, _) in seen.items()} == {k: s.records for k, s in got.summaries.items()}
+    assert all(name.startswith("s3-fetch") for _, name in seen.values())
 
 
 def test_cli_detect_json(demo, capsys):
@@ -212,5 +236,6 @@ def test_cli_sample_by_bytes(demo, capsys):
     assert main(["sample", "--config", str(demo.config_path), "--bytes", "60KB", "--prefix", "app/", "--out", "-"]) == 0
     out, err = capsys.readouterr()
     assert out.strip() and "sampled" in err
+    assert re.search(r"records, \d+\.\d KiB read\)", err)  # a small read in KiB, not "0.0 MiB"
     picked = sample(demo.aws, demo.source, prefix="app/", max_bytes=60_000)
     assert sum(r.size for r in picked.objects) <= 60_000 and picked.objects

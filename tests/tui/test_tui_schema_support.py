@@ -170,3 +170,41 @@ def test_field_views_show_the_stored_name_beside_the_source_name():
     assert views["plain"].stored == ""
     text = field_detail(views["user.info.a b"], [{"user_info": {"a_b": 3}}, {"user_info": {"a_b": 5}}]).plain
     assert "stored as user_info.a_b" in text
+
+
+def test_detected_formats_add_groups_and_managed_starts():
+    from screens.presenters.schema_support import group_for, rename_schema, with_detected
+    from workbench.source.formats import detect_groups
+
+    syslog = "Jan  3 10:13:12 bastion sshd[14662]: session opened for user alice by (uid=0)"
+    web = '203.0.113.45 - - [01/May/2024:12:00:12 +0000] "GET / HTTP/1.1" 200 4721 "-" "curl/8.4.0"'
+    nginx = web + ' "10.0.0.1"'  # nginx's main format: combined plus X-Forwarded-For, which no managed parser reads
+    okta = ('{"uuid": "u1", "published": "2026-05-02T09:14:07Z", "eventType": "user.session.start", "version": "0", '
+            '"severity": "INFO", "actor": {"id": "a"}, "client": {"ipAddress": "10.0.0.1"}, "outcome": null}')
+    # one unmapped prefix holding two formats (a mixed group), a prefix of nginx logs, one of Okta's JSON
+    recs = ([Record("b", "mixed/a.log", i, syslog if i % 2 else web) for i in range(1, 11)]
+            + [Record("b", "web/x.log", i, nginx) for i in range(1, 6)]
+            + [Record("b", "okta/y.json", i, okta) for i in range(1, 4)])
+    detections = detect_groups(recs)
+    groups = with_detected(record_groups(recs, None, ""), recs, detections, [])
+    assert [g.label for g in groups] == [
+        "Custom.Logs · infer from 18 records (name from the prefix)",
+        "Custom.Mixed.Syslog3164 · infer from 5 syslog (RFC 3164) records in mixed/",
+        "Custom.Mixed.ApacheCombined · infer from 5 Apache/nginx combined access log records in mixed/",
+        "Custom.Okta · infer from 3 Okta System Log records in okta/",
+        "Custom.Web · infer from 5 nginx access log (main format, with X-Forwarded-For) records in web/",
+        # managed parsers that also run code keep their name; Okta.SystemLog is its schema file alone
+        "Syslog.RFC3164 · start from Panther's Syslog.RFC3164 schema (5 syslog (RFC 3164) records in mixed/)",
+        "Apache.AccessCombined · start from Panther's Apache.AccessCombined schema (5 Apache/nginx combined access "
+        "log records in mixed/)",
+        "Custom.Okta.SystemLog · start from Panther's Okta.SystemLog schema (3 Okta System Log records in okta/)",
+    ]
+    mixed_syslog = groups[1]
+    assert [r.text for r in mixed_syslog.records] == [syslog] * 5  # only its format's lines of the mixed prefix
+    assert groups[5].managed is not None and groups[5].managed.name == "Syslog.RFC3164.yml"
+    assert groups[7].managed is not None and groups[7].managed.name == "Okta.SystemLog.yml"
+    assert groups[5].records == mixed_syslog.records
+    assert group_for(groups, None) is None
+    assert group_for(groups, mixed_syslog.detection) == 1
+    assert rename_schema("# c\nschema: Apache.AccessCombined\nfields: []\n", "Custom.X") == \
+        "# c\nschema: Custom.X\nfields: []\n"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workbench.cli.common import add_source_args, source_from_args
 from workbench.errors import WorkbenchError
+from workbench.files import human_size
 from workbench.safetext import one_line
 from workbench.source.window import parse_time
 
@@ -58,8 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run_sample(args: argparse.Namespace, label: str):
-    """Resolve the source, sample it with a progress bar on stderr; returns (config, source, SampleResult)."""
+def run_sample(args: argparse.Namespace, label: str, on_object=None):
+    """Resolve the source, sample it with a progress bar on stderr; returns (config, source, SampleResult).
+    `on_object` is `sample()`'s per-object hook (runs on the fetch threads)."""
     from workbench.aws import AwsSession
     from workbench.cli.progress import Progress
     from workbench.source.sampling import sample
@@ -74,7 +76,7 @@ def run_sample(args: argparse.Namespace, label: str):
     try:
         result = sample(AwsSession(source), source, prefix=args.prefix, since=since, until=until, limit=args.limit,
                         max_bytes=args.max_bytes, seed=args.seed, progress=lambda d, t: bar.update(d, t),
-                        stream=args.stream, workers=max(1, args.workers))
+                        stream=args.stream, workers=max(1, args.workers), on_object=on_object)
     finally:
         bar.close()
     return cfg, source, result
@@ -100,9 +102,8 @@ def outcomes_of(cfg, source, result):
 def summarise(result, out=None, outcomes=None) -> None:
     """Counts, failures and flagged objects, as plain cleaned lines (stderr by default)."""
     out = out or sys.stderr
-    mib = result.bytes_read / 1024 / 1024
     print(f"sampled {len(result.objects)} of {result.listed} objects in the window "
-          f"({len(result.records)} records, {mib:.1f} MiB read) with {result.list_calls} list call(s) "
+          f"({len(result.records)} records, {human_size(result.bytes_read)} read) with {result.list_calls} list call(s) "
           f"in {result.elapsed:.1f}s; {len(result.failures)} failed, {len(result.flagged())} flagged", file=out)
     if not result.complete_listing:
         print(f"  the bucket is too large to list whole: the sample was drawn from {result.listed} objects found by "
@@ -134,25 +135,32 @@ def run(args: argparse.Namespace) -> int:
 
     from workbench.source.partitions import key_pattern
 
-    cfg, source, result = run_sample(args, "sampling")
-    if args.out == "-":
+    to_dir = args.out != "-"
+    # key -> (output file, the object's NDJSON lines): serialised on the fetch thread as each object decodes,
+    # so the work overlaps the network wait; written below in sample order, so a seed gives the same output
+    chunks: dict[str, tuple[str, bytes]] = {}
+
+    def serialise(ref, records) -> None:
+        if records:
+            name = _file_for(key_pattern(ref.key)) if to_dir else ""
+            chunks[ref.key] = (name, b"".join([orjson.dumps(rec.to_json()) + b"\n" for rec in records]))
+
+    cfg, source, result = run_sample(args, "sampling", on_object=serialise)
+    ordered = [chunks[ref.key] for ref in result.objects if ref.key in chunks]
+    if not to_dir:
         write = sys.stdout.buffer.write
-        for rec in result.records:
-            write(orjson.dumps(rec.to_json()) + b"\n")
+        for _, lines in ordered:
+            write(lines)
         sys.stdout.flush()
     else:
         out = Path(args.out)
         try:
             out.mkdir(parents=True, exist_ok=True)
-            files: dict[str, list[bytes]] = {}
-            names: dict[str, str] = {}  # key -> file: an object's records share one key pattern
-            for rec in result.records:
-                name = names.get(rec.key)
-                if name is None:
-                    name = names[rec.key] = _file_for(key_pattern(rec.key))
-                files.setdefault(name, []).append(orjson.dumps(rec.to_json()))
-            for name, lines in files.items():
-                (out / name).write_bytes(b"\n".join(lines) + b"\n")
+            files: dict[str, list[bytes]] = {}  # file -> its objects' lines, in sample order
+            for name, lines in ordered:
+                files.setdefault(name, []).append(lines)
+            for name, parts in files.items():
+                (out / name).write_bytes(b"".join(parts))
         except OSError as e:
             raise WorkbenchError(f"Cannot write samples to {out}: {e.strerror or e}.") from None
         print(f"wrote {len(files)} file(s) to {out}", file=sys.stderr)

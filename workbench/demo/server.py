@@ -13,7 +13,9 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
@@ -27,11 +29,50 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def die_with_parent() -> None:  # runs in the child between fork and exec
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+def wait_serving(proc: subprocess.Popen, url: str, *, any_status: bool = False,
+                 timeout: float = READY_TIMEOUT) -> bool:
+    """True once `url` answers while the child `proc` runs; False when it exits or `timeout` passes.
+    With `any_status`, an HTTP error status counts as an answer (a server that wants signed requests)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return True
+        except urllib.error.HTTPError:
+            if any_status:
+                return True
+            time.sleep(0.05)
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def stop_children(procs: Iterable[subprocess.Popen | None], timeout: float = 5.0) -> None:
+    """End child processes: SIGTERM to every one still running (all at once, so they stop in parallel), then
+    wait for each, and SIGKILL one that has not gone within `timeout`."""
+    running = [p for p in procs if p is not None and p.poll() is None]
+    for p in running:
+        p.terminate()
+    for p in running:
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=timeout)
+
+
+def stop_child(proc: subprocess.Popen | None, timeout: float = 5.0) -> None:
+    """End one child process (terminate, wait, kill); nothing to do when it is None or has exited."""
+    stop_children([proc], timeout)
 
 
 class MotoServer:
@@ -57,37 +98,18 @@ class MotoServer:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", "from moto.server import main; main()", "-H", self.host, "-p", str(self.port)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
             )
             if not isinstance(log, int):
                 log.close()
-            if self._wait_ready():
+            if wait_serving(self.proc, f"{self.endpoint}/moto-api/data.json"):
                 return self
             self.stop()
         raise WorkbenchError("The embedded AWS (moto server) did not start; see the demo log for why.")
 
-    def _wait_ready(self) -> bool:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc is None or self.proc.poll() is not None:
-                return False
-            try:
-                with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=1):
-                    return True
-            except OSError:
-                time.sleep(0.05)
-        return False
-
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_child(proc)
 
     def __enter__(self) -> MotoServer:
         return self.start()

@@ -155,7 +155,8 @@ class Detection:
 
     # --- the functions, each returning (output, error) ------------------------------------------------------
 
-    def _text(self, name: str, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:
+    def _aux(self, name: str, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:
+        """Call the rule's `name` function, if it has one, and check what it returned."""
         fn = self.fns.get(name)
         if fn is None:
             return None, None
@@ -163,18 +164,17 @@ class Detection:
             value = self._call(fn, event, watch, ident)
         except BaseException as e:  # SystemExit too: a rule's exit is its own error
             return None, e
+        if name == "severity":
+            return self._checked_severity(value)
+        if name == "destinations":
+            return self._checked_destinations(value)
+        if name == "alert_context":
+            return self._checked_alert_context(value)
         if not isinstance(value, str):  # None included: Panther refuses a title() that returns None
             return None, self._type_error(name, value, "str")
         return truncate(value), None
 
-    def _severity(self, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:
-        fn = self.fns.get("severity")
-        if fn is None:
-            return None, None
-        try:
-            value = self._call(fn, event, watch, ident)
-        except BaseException as e:
-            return None, e
+    def _checked_severity(self, value: Any) -> tuple[Any, BaseException | None]:
         if not isinstance(value, str):
             return None, self._type_error("severity", value, "str")
         upper = value.upper()
@@ -185,14 +185,7 @@ class Detection:
                                         f"got [{upper}] instead.")
         return upper, None
 
-    def _destinations(self, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:
-        fn = self.fns.get("destinations")
-        if fn is None:
-            return None, None
-        try:
-            value = self._call(fn, event, watch, ident)
-        except BaseException as e:
-            return None, e
+    def _checked_destinations(self, value: Any) -> tuple[Any, BaseException | None]:
         if value is None:
             return None, None
         if not isinstance(value, list):  # Panther wants a real list (an event's ImmutableList is refused too)
@@ -205,14 +198,7 @@ class Detection:
             return ["SKIP"], None  # an empty list suppresses the alert
         return list(value)[:MAX_DESTINATIONS], None
 
-    def _alert_context(self, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:
-        fn = self.fns.get("alert_context")
-        if fn is None:
-            return None, None
-        try:
-            value = self._call(fn, event, watch, ident)
-        except BaseException as e:
-            return None, e
+    def _checked_alert_context(self, value: Any) -> tuple[Any, BaseException | None]:
         if not isinstance(value, Mapping):
             return None, self._type_error("alert_context", value, "Mapping")
         try:
@@ -223,18 +209,6 @@ class Detection:
             text = json.dumps({"_error": f"alert_context size is [{len(text)}] characters, bigger than maximum of "
                                          f"[{MAX_CONTEXT}] characters"})
         return text, None
-
-    def _unique(self, event: Any, watch: Watch, ident: int) -> tuple[Any, BaseException | None]:
-        fn = self.fns.get("unique")
-        if fn is None:
-            return None, None
-        try:
-            value = self._call(fn, event, watch, ident)
-        except BaseException as e:
-            return None, e
-        if not isinstance(value, str):
-            return None, self._type_error("unique", value, "str")
-        return truncate(value), None
 
     def run(self, event: Any, watch: Watch, ident: int, *, test_mode: bool) -> dict:
         """Evaluate `event`. Returns {"matched", "outputs": {fn: value}, "errors": {fn: (text, traceback)}}."""
@@ -287,23 +261,12 @@ class Detection:
         if not test_mode and matched is not True:
             return {"matched": matched, "outputs": outputs, "errors": errors}
         for name in AUX_ORDER:
-            if name == "severity":
-                value, err = self._severity(event, watch, ident)
-                if value == "DEFAULT":
-                    value = None  # "use the YAML severity": tests show no line, alerts get the YAML value
-            elif name == "destinations":
-                value, err = self._destinations(event, watch, ident)
-            elif name == "alert_context":
-                value, err = self._alert_context(event, watch, ident)
-            elif name == "unique":
-                value, err = self._unique(event, watch, ident)
-            elif name == "dedup":
-                value, err = self._text("dedup", event, watch, ident)
-                if err is None and not value:
-                    # no dedup(), or an empty one: the title, else the default string
-                    value = (outputs.get("title") or self.default_dedup) if "dedup" not in self.fns else self.default_dedup
-            else:
-                value, err = self._text(name, event, watch, ident)
+            value, err = self._aux(name, event, watch, ident)
+            if name == "severity" and value == "DEFAULT":
+                value = None  # "use the YAML severity": tests show no line, alerts get the YAML value
+            elif name == "dedup" and err is None and not value:
+                # no dedup(), or an empty one: the title, else the default string
+                value = (outputs.get("title") or self.default_dedup) if "dedup" not in self.fns else self.default_dedup
             if err is not None:
                 errors[name] = (error_text(err), _tb(err))
                 if name == "dedup":

@@ -6,7 +6,7 @@ what to retry; this module only guarantees that no request blocks forever.
 
 The worker is forked from the caller when that is safe (same interpreter, no other threads: the CLI),
 which skips an interpreter start-up; otherwise (the TUI's threads, `--python`) it is a new interpreter
-started with `-c`, with this checkout first on its path.
+(`worker_start`).
 
 A call is cut once it has burned `timeout` seconds of CPU (a busy loop), or waited three times the
 timeout (at least timeout + 2 s) of wall time (a sleep, a blocked read). Judging busy calls by CPU keeps a
@@ -23,146 +23,22 @@ import struct
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 # Imported before the worker is forked, on purpose: both processes need it (~8 ms with the modules it pulls
 # in), so the child inherits it instead of importing it again on the critical path of `rules test`.
 import orjson
 
-from workbench.errors import WorkbenchError
+from workbench.detections import worker_start
 
 if TYPE_CHECKING:
     import subprocess
     from io import BufferedRandom
 
 HEADER = struct.Struct(">I")
-ROOT = Path(__file__).resolve().parents[2]  # the directory holding workbench/ and panther_core/
 IMPORT_TIMEOUT = 20.0  # importing content may pull in boto3 and friends on a busy machine
 LOAD_IDENT = -1
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-_BOOT = (
-    "import sys; root = sys.argv[1]; sys.path.insert(0, root)\n"
-    "from workbench.detections.worker import main\n"
-    # the engine's modules are imported; from now on installed packages win over our stand-ins
-    "sys.path.remove(root); sys.path.append(root)\n"
-    "main(sys.argv[2:])\n"
-)
-
-
-_IN_FORKED_WORKER = False
-
-
-class _WorkerProc(Protocol):
-    """What the parent uses of a worker process: a subprocess.Popen or a _ForkedProc."""
-
-    @property
-    def pid(self) -> int: ...
-    @property
-    def stdin(self) -> IO[bytes] | None: ...
-    @property
-    def stdout(self) -> IO[bytes] | None: ...
-    def poll(self) -> int | None: ...
-    def wait(self, timeout: float | None = None) -> int: ...
-    def kill(self) -> None: ...
-
-
-class _ForkedProc:
-    """The bits of subprocess.Popen the parent uses, for a worker started with os.fork()."""
-
-    def __init__(self, pid: int, stdin_fd: int, stdout_fd: int):
-        self.pid = pid
-        self.stdin = os.fdopen(stdin_fd, "wb", buffering=0)
-        self.stdout = os.fdopen(stdout_fd, "rb", buffering=0)
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:
-                self.returncode = -1
-                return self.returncode
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        if timeout is None:
-            if self.returncode is None:
-                # no deadline (after SIGKILL, in stop()): block in the kernel rather than poll every 5 ms
-                try:
-                    _pid, status = os.waitpid(self.pid, 0)
-                    self.returncode = os.waitstatus_to_exitcode(status)
-                except ChildProcessError:
-                    self.returncode = -1
-            return self.returncode
-        deadline = time.monotonic() + timeout
-        while self.poll() is None:
-            if time.monotonic() > deadline:
-                import subprocess  # not at the top: a forked worker (the CLI) never needs the rest of it
-
-                raise subprocess.TimeoutExpired(f"rule worker {self.pid}", timeout)
-            time.sleep(0.005)
-        assert self.returncode is not None
-        return self.returncode
-
-    def kill(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def _forget_parent_signals() -> None:
-    """Give the forked worker the signal state a fresh interpreter has (interval timers are not inherited by a
-    fork; handlers and the wakeup fd are): no wakeup fd (the parent's, e.g. an asyncio loop's, is closed below
-    and its number may be reused) and none of the parent's Python handlers (a test runner's SIGALRM, an app's
-    SIGHUP), which would otherwise run inside rule code."""
-    try:
-        signal.set_wakeup_fd(-1)
-    except ValueError:  # not the main thread: nothing was set on this one
-        pass
-    for name in ("SIGALRM", "SIGVTALRM", "SIGPROF", "SIGCHLD", "SIGHUP", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGWINCH"):
-        if hasattr(signal, name):
-            try:
-                signal.signal(getattr(signal, name), signal.SIG_DFL)
-            except (OSError, ValueError):
-                pass
-
-
-def _fork_worker(watch_file: str, memory_mb: int, log_fd: int, preload: str) -> _ForkedProc:
-    in_r, in_w = os.pipe()
-    out_r, out_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the worker: never returns into the caller's code
-        global _IN_FORKED_WORKER
-        _IN_FORKED_WORKER = True
-        code = 0
-        try:
-            import gc
-
-            # everything inherited from the parent is dead weight here: keep the collector off it (and
-            # off its pages, which stay shared with the parent)
-            gc.freeze()
-            _forget_parent_signals()
-            os.setsid()  # its own session, so stop() can kill whatever a rule spawned
-            os.dup2(in_r, 0)
-            os.dup2(out_w, 1)
-            os.dup2(log_fd, 2)
-            # nothing else of the parent's: other workers' pipes must see EOF when the parent closes them
-            os.closerange(3, 1 << 16)
-            from workbench.detections.worker import main
-
-            main([watch_file, str(memory_mb), preload])
-        except BaseException:
-            code = 70
-        finally:
-            os._exit(code)
-    os.close(in_r)
-    os.close(out_w)
-    return _ForkedProc(pid, in_w, out_r)
 
 
 def _tmp_dir() -> str:
@@ -206,11 +82,12 @@ class WorkerProcess:
         self.memory_mb = memory_mb
         # modules the worker imports as soon as it starts, while the caller is still reading the content
         self.preload = ",".join(preload)
-        self.proc: _WorkerProc | None = None
+        self.proc: worker_start.WorkerProc | None = None
         self._watch_file: str | None = None
         self._mm: mmap.mmap | None = None
         self._slots: memoryview | None = None  # the watch file as int64 slots (see worker.Watch)
         self._log: BufferedRandom | None = None
+        self._links: str | None = None  # a spawned worker's package folder (see `package_links`)
         self._send_failed = False
         self._pipe_size = 0  # bytes the request pipe holds unread (0: unknown)
         self._inbuf = bytearray()  # reply bytes read but not yet returned
@@ -239,9 +116,9 @@ class WorkerProcess:
         os.unlink(log_path)  # anonymous: it lives as long as the worker
         self._log = os.fdopen(fd, "w+b")
         self.starts += 1
-        proc: _WorkerProc
+        proc: worker_start.WorkerProc
         if self._can_fork():
-            proc = _fork_worker(self._watch_file, self.memory_mb, self._log.fileno(), self.preload)
+            proc = worker_start.fork_worker(self._watch_file, self.memory_mb, self._log.fileno(), self.preload)
         else:
             proc = self._spawn()
         self.proc = proc
@@ -277,22 +154,12 @@ class WorkerProcess:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         assert self._watch_file is not None and self._log is not None
-        import subprocess
-
-        env = dict(os.environ)
-        env.setdefault("PYTHONHASHSEED", "0")  # alert contexts serialise the same every run
-        env["PYTHONUNBUFFERED"] = "1"
-        try:
-            return subprocess.Popen(
-                [self.python, "-c", _BOOT, str(ROOT), self._watch_file, str(self.memory_mb), self.preload],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, start_new_session=True,
-                bufsize=0, env=env,
-            )
-        except OSError as e:
-            raise WorkbenchError(f"Cannot start the rule worker with {self.python}: {e.strerror or e}.") from None
+        proc, self._links = worker_start.spawn_worker(self.python, self._watch_file, self.memory_mb, self.preload,
+                                                      self._log, _tmp_dir())
+        return proc
 
     def stop(self) -> None:
-        if _IN_FORKED_WORKER:
+        if worker_start.IN_FORKED_WORKER:
             return  # a forked worker's copy of its parent's handles must never kill anything
         proc, self.proc = self.proc, None
         if proc is not None:
@@ -318,6 +185,9 @@ class WorkerProcess:
             except OSError:
                 pass
             self._watch_file = None
+        if self._links:
+            worker_start.remove_links(self._links)
+            self._links = None
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -151,10 +151,7 @@ class EventRuns:
                 results, outcome = item
                 stats.events += outcome.stop
                 yield from results
-                if progress is not None:
-                    progress(stats)
-                if outcome.cancelled:
-                    stats.partial = stats.cancelled = True
+                if _reported(stats, outcome, progress):
                     break
         finally:
             stop.set()
@@ -221,10 +218,7 @@ class EventRuns:
                 if outcome.error:
                     stats.errors.append(f"{max(outcome.size, 0) - outcome.done:,} events (or their records) "
                                         f"not evaluated: {outcome.error}")
-                if progress is not None:
-                    progress(stats)
-                if outcome.cancelled:
-                    stats.partial = stats.cancelled = True
+                if _reported(stats, outcome, progress):
                     return
         finally:
             for o, n in applied.items():
@@ -362,6 +356,15 @@ class EventRuns:
                     yield RuleResult(spec.rule_id, False, error=error, event=event)
                 else:
                     yield new_no_match(state.no_match_of[spec.rule_id], event)
+
+
+def _reported(stats: RunStats, outcome: BatchOutcome, progress: Callable[[RunStats], None] | None) -> bool:
+    """After a batch: tell `progress`, and say whether the run was cancelled (then marked partial)."""
+    if progress is not None:
+        progress(stats)
+    if outcome.cancelled:
+        stats.partial = stats.cancelled = True
+    return outcome.cancelled
 
 
 def _ordinal(state: Loaded, spec: RuleSpec) -> int:

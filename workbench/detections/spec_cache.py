@@ -16,6 +16,7 @@ import hashlib
 import json
 import marshal
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,7 @@ class YamlCache:
         self.old: dict[str, tuple] = {}
         self.new: dict[str, tuple] = {}
         self.parsed: dict[str, tuple] = {}  # read ahead by prefetch()
+        self._child: tuple[int, int] | None = None  # (pid, pipe) of the child parsing the second half
         self.dirty = False
         folder = cache_dir() if n_files >= MIN_FILES else None
         if folder is None:
@@ -101,6 +103,8 @@ class YamlCache:
     def prefetch(self, files: list[Path]) -> None:
         """Parse the files the cache cannot answer for, half of them in a forked child when there are many
         (the machine's second core reads YAML while this one does): on a cold cache this is most of the run.
+        This process parses the first half; the child's second half is collected when `load()` first
+        asks for one of its files, so the caller goes on with the first half's files meanwhile.
 
         Only from a process without threads (fork is unsafe with them); any failure of the child just
         leaves its half to `load()`.
@@ -133,8 +137,20 @@ class YamlCache:
             finally:
                 os._exit(0)
         os.close(w)
+        self._child = (pid, r)
         for path, ident in mine:
-            self.parsed[str(path)] = _parse(path, ident)
+            try:
+                self.parsed[str(path)] = _parse(path, ident)
+            except OSError:
+                pass  # gone or unreadable since the walk: load() reads it again and reports it
+
+    def _join_child(self) -> None:
+        """Take in what the child parsed (or nothing, when it died or wrote half a reply: `load()` parses
+        what is missing) and reap it."""
+        if self._child is None:
+            return
+        pid, r = self._child
+        self._child = None
         chunks = []
         with os.fdopen(r, "rb") as f:
             while chunk := f.read(1 << 20):
@@ -143,7 +159,19 @@ class YamlCache:
             os.waitpid(pid, 0)
             self.parsed.update(marshal.loads(b"".join(chunks)))
         except (OSError, ValueError, EOFError, TypeError):
-            pass  # the child died or wrote half a reply: load() parses what is missing
+            pass
+
+    def close(self) -> None:
+        """Stop and reap a parse child still running (the caller gave up half-way, e.g. on an error)."""
+        if self._child is not None:
+            pid, r = self._child
+            self._child = None
+            os.close(r)
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
 
     def load(self, path: Path) -> Any:
         if self.path is None:
@@ -157,6 +185,9 @@ class YamlCache:
             self.new[key] = hit
         else:
             hit = self.parsed.get(key)
+            if hit is None and self._child is not None:
+                self._join_child()
+                hit = self.parsed.get(key)
             if hit is None or hit[0] != ident:
                 hit = _parse(path, ident)
             self.new[key] = hit
@@ -166,6 +197,7 @@ class YamlCache:
         return hit[2]
 
     def save(self) -> None:
+        self._join_child()  # never leave the child unreaped
         if self.path is None or not (self.dirty or set(self.old) - set(self.new)):
             return
         try:

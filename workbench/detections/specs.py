@@ -219,10 +219,13 @@ def load_content(root: str | os.PathLike, *, cwd: Path | None = None) -> Content
                 seen.add(real)
     rule_ids: dict[str, Path] = {}
     cache = YamlCache(root, len(files))
-    cache.prefetch([f for f, _support in files])
-    for f, support_only in files:
-        _load_one(f, content, rule_ids, cache, support_only=support_only)
-    cache.save()
+    try:
+        cache.prefetch([f for f, _support in files])
+        for f, support_only in files:
+            _load_one(f, content, rule_ids, cache, support_only=support_only)
+        cache.save()
+    finally:
+        cache.close()
     _check_data_model_conflicts(content)
     return content
 

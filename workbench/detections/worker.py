@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 from panther_core.data_model import DataModel
 from panther_core.enriched_event import PantherEvent
 from workbench.detections.evaluate import _NO_MATCH, Capture, Detection, Watch, error_text, install_capture
+from workbench.detections.finders import GlobalFinder, StandInFinder
 from workbench.detections.mocks import MockPool
 
 try:  # the worker may run under an interpreter without orjson
@@ -71,26 +72,6 @@ def _frame(out: list, shown: dict, ran: dict, types: dict, done: int, with_event
         frame["ran"] = list(ran.items())
         frame["types"] = list(types.items())
     return frame
-
-
-class GlobalFinder:
-    """Makes each global helper importable by its GlobalID, from its own file (tracebacks show the real path).
-
-    A meta path finder by protocol (`find_spec`); subclassing importlib.abc's would import
-    importlib.resources and tempfile into every worker, ~5 ms of its start-up.
-
-    Placed after the normal finders, like Panther's CLI appending its helper folder to sys.path, so an
-    installed package of the same name wins.
-    """
-
-    def __init__(self, paths: dict[str, str]):
-        self.paths = paths
-
-    def find_spec(self, name, path=None, target=None):
-        file = self.paths.get(name)
-        if file is None:
-            return None
-        return importlib.util.spec_from_file_location(name, file)
 
 
 class Worker:
@@ -441,7 +422,11 @@ def _preload(names: str) -> None:
 
 
 def main(argv: list[str]) -> None:
+    """argv: the watch file, the memory cap in MiB, modules to preload (comma-separated), and for a worker
+    started under another interpreter the folder of our stand-in packages (see `StandInFinder`)."""
     watch_path, memory_mb = argv[0], int(argv[1])
+    if len(argv) > 3 and argv[3]:
+        sys.meta_path.append(StandInFinder(argv[3]))
     proto_in = os.dup(0)
     proto_out = os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -459,7 +444,6 @@ def main(argv: list[str]) -> None:
 
     # evaluation allocates many short-lived, acyclic views that reference counting frees: collect rarely
     gc.set_threshold(20000, 50, 50)
-    # our helpers first on the path, then everything else: the engine's own modules are already imported
     while True:
         head = _read_exact(proto_in, HEADER.size)
         if head is None:

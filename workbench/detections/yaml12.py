@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from workbench.detections.yaml_fast import NOT_PLAIN, load_plain
+from workbench.detections.yaml_json import put_back, split_json_logs
 
 if TYPE_CHECKING:  # the C loader is picked at run time; both have the SafeLoader interface
     _Base = yaml.SafeLoader
@@ -61,9 +62,10 @@ class YamlError(ValueError):
 
 
 def load_yaml_text(text: str, name: str = "<string>") -> Any:
-    # plain data (what spec files are) is built straight from the parser's events, ~2x faster; anything
-    # else, errors included, goes through the full loader below
-    value = load_plain(text)
+    # test events written as JSON are read by orjson (yaml_json.py); plain data (what spec files are) is
+    # built straight from the parser's events, ~2x faster; anything else, errors included, goes through
+    # the full loader below
+    value = _load_fast(text)
     if value is not NOT_PLAIN:
         return value
     try:
@@ -74,6 +76,16 @@ def load_yaml_text(text: str, name: str = "<string>") -> Any:
         raise YamlError(f"{where}: not valid YAML ({e.problem or e.context})") from None
     except yaml.YAMLError as e:
         raise YamlError(f"{name}: not valid YAML ({str(e).splitlines()[0]})") from None
+
+
+def _load_fast(text: str) -> Any:
+    split = split_json_logs(text)
+    if split is not None:
+        skeleton, events = split
+        value = load_plain(skeleton)
+        if value is not NOT_PLAIN and put_back(value, events):
+            return value
+    return load_plain(text)
 
 
 def load_yaml_file(path: Path) -> Any:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from workbench.infer.shapes import _fmt
 from workbench.schema.indicators import RECOGNISERS, is_domain, is_ip
 from workbench.schema.timedetect import choose_formats, is_yearless, parser_year, recorded_year, value_formats
-from workbench.schema.timeformats import compile_time_formats
+from workbench.schema.timeformats import compile_time_formats, unix_unit
 
 TIME_SHARE = 0.95  # a field stays a timestamp when at least this share of its values are times
 INDICATOR_SHARE = 0.5  # an indicator when most non-empty values are of its kind (Panther's scanners skip the others)
@@ -91,6 +91,62 @@ def time_decision(values: Iterable[str] | Counter, empties: int = 0) -> tuple[Ti
             note += f"; this workbench's parser currently assumes {ours}"
         why += f"; {note}"
     return TimeDecision(choice.formats, why, min(parsed), max(parsed), note), ""
+
+
+def mixed_time_decision(numbers: list, texts: Counter, empties: int = 0) -> tuple[TimeDecision | None, str]:
+    """(decision, why-not) for a field holding JSON numbers in some events and text in others (Cloudflare's
+    EdgeStartTimestamp: unix nanoseconds from one Logpush job, RFC 3339 from another).
+
+    A timestamp when the numbers are unix times of one unit and the text is times: `timeFormats` lists the text's
+    formats, then the unit — Panther's parser reads a JSON number only with a unix format (RFC 3339 and strftime
+    formats want a string), so each value is read by the format of its kind. Every sampled value is then read
+    with those formats, and at least 95 % must be times. `numbers`: the sampled numbers (one per occurrence);
+    `texts`: the non-empty strings and their counts."""
+    nums = [v for v in numbers if type(v) in (int, float)]
+    n_num, n_text = len(nums), sum(texts.values())
+    if not nums or not n_text:
+        return None, ""
+    lo, hi = min(nums), max(nums)
+    unit = unix_unit(lo, hi)
+    if unit is None:
+        return None, f"not a timestamp: its {_fmt(n_num)} numbers ({lo} … {hi}) are not unix times of one unit"
+    if unit != "unix" and any(type(v) is float for v in nums):
+        return None, f"not a timestamp: its numbers are in the {unit} range but have fractions ({unit} must be whole)"
+    text_decision, _why = time_decision(texts)
+    if text_decision is None:
+        shown = _shown(list(texts)[:3])
+        return None, (f"not a timestamp: its {_fmt(n_num)} numbers read as {unit} but its {_fmt(n_text)} text values "
+                      f"are not times (e.g. {shown})")
+    formats = (*(f for f in text_decision.formats if f != unit), unit)
+    parse = compile_time_formats(formats)
+    parsed: list[str] = []
+    bad: list = []
+    bad_count = 0
+    num_counts = Counter(nums)
+    for counts in (num_counts, texts):
+        for v, c in counts.items():
+            try:
+                parsed.append(parse(v))
+            except (ValueError, OverflowError, OSError):
+                bad.append(v)
+                bad_count += c
+    total = n_num + n_text
+    times = total - bad_count
+    if times < TIME_SHARE * total:
+        return None, (f"not a timestamp: only {_fmt(times)}/{_fmt(total)} values are times (numbers as {unit}, text in "
+                      f"{', '.join(text_decision.formats)}; at least {TIME_SHARE:.0%} needed); others: {_shown(list(map(str, bad[:5])))}")
+    num_ok = n_num - sum(num_counts[v] for v in bad if type(v) is not str)
+    text_ok = times - num_ok
+    fmts = ", ".join("RFC 3339" if f == "rfc3339" else repr(f) for f in text_decision.formats)
+    why = (f"{_fmt(times)}/{_fmt(total)} values are times: {_fmt(num_ok)} JSON numbers read as {unit} and {_fmt(text_ok)} "
+           f"text values in {fmts} → timestamp with timeFormats {list(formats)} (tried in order; Panther reads a "
+           "JSON number only with a unix format)")
+    if bad:
+        why += (f"; {_fmt(bad_count)}/{_fmt(total)} values are not times: {_shown(list(map(str, bad[:5])))} "
+                "(Panther fails events whose value it cannot read as a time)")
+    if empties:
+        why += f"; {_fmt(empties)} empty values read as no time"
+    return TimeDecision(formats, why, min(parsed), max(parsed), text_decision.yearless_note), ""
 
 
 def indicator_decision(name: str, values: Iterable[str] | Counter) -> tuple[tuple[str, ...], str]:

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from genson import SchemaBuilder
 
-from workbench.infer.decide import indicator_decision, time_decision
+from workbench.infer.decide import indicator_decision, mixed_time_decision, time_decision
 from workbench.infer.eventtime import mark_event_time
 from workbench.infer.shapes import (
     _BOOL_WORDS,
@@ -263,6 +263,11 @@ class _Engine:
                 return Field(fname, "json", required=required)
             if set(types) <= {"int", "float"}:
                 return self._numeric(fname, path, st, required, req_text, presence, floats=True)
+            if "string" in types and ({"int", "float"} & set(types)) and "bool" not in types:
+                timed = self._mixed_time(fname, path, st, required, req_text, presence, split)
+                if isinstance(timed, Field):
+                    return timed
+                split += f"; {timed}" if timed else ""
             # scalars of different kinds: Panther's lattice sends these to string
             f = self._string(fname, path, st, required, req_text, presence, conflict=split)
             return f
@@ -314,6 +319,19 @@ class _Engine:
             why += f"; earliest {st.earliest}, latest {st.latest}"
         self._say(path, presence, why, req_text)
         return Field(name, "timestamp", required=required, time_formats=(fmt,))
+
+    def _mixed_time(self, name: str, path: str, st: FieldStats, required: bool, req_text: str, presence: str,
+                    split: str) -> Field | str:
+        """Numbers in some events and text in others that are all times: a timestamp reading both (else why not)."""
+        raw = self.values.get(path, [])
+        texts = Counter(v for v in raw if type(v) is str and v.strip())
+        decision, not_time = mixed_time_decision([v for v in raw if type(v) in (int, float)], texts, st.empty)
+        if decision is None:
+            return not_time
+        f = self._time_field(name, path, st, required, req_text, presence, decision.formats[0], raw,
+                             f"mixed types ({split}); {decision.why}", [decision.earliest, decision.latest])
+        st.fill_values(raw)
+        return replace(f, time_formats=decision.formats)
 
     def _string(self, name: str, path: str, st: FieldStats, required: bool, req_text: str, presence: str,
                 conflict: str | None = None) -> Field:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from workbench.infer.shapes import _FIELD_NAME, _fmt
 from workbench.infer.text_header import LEVELS, split_head
 from workbench.infer.text_layout import Layout, build_layout
+from workbench.schema.grok import expand_grok
 from workbench.schema.indicators import is_ip
 from workbench.schema.timedetect import choose_formats
 from workbench.source.formats import FORMATS, recognised_layout
@@ -38,6 +39,7 @@ class TextInference:
     layout: str = ""  # how the layout was found: csv-header, detected:<format id>, inferred-header, columns, message
     managed_schema: str | None = None
     off_layout: dict | None = None  # {"lines", "total", "examples", "continuation"}
+    plain_regex: str | None = None  # when the parser is written with grok patterns: the plain regex it stands for
 
     def order(self) -> list[str]:
         """Field names in the order the parser reads them (the schema lists fields in that order)."""
@@ -46,7 +48,7 @@ class TextInference:
             return list(opts.get("columns") or [])
         if kind == "fastmatch":
             return [n for n in _PLACEHOLDER.findall(opts["match"][0]) if n]
-        return list(re.compile("".join(opts["match"])).groupindex)
+        return list(re.compile(expand_grok("".join(opts["match"]))).groupindex)
 
 
 def _spread(texts: list[str], n: int) -> list[str]:
@@ -86,7 +88,7 @@ def _managed_text_type(texts: list[str]) -> str | None:
     from workbench.source.signatures import match_text, shipped_log_types
 
     probe = _spread(texts, 200)
-    kinds = Counter(s.log_type for s in map(match_text, probe) if s is not None)
+    kinds = Counter(s.log_type for s in map(match_text, probe) if s is not None and s.managed_reads)
     if not kinds:
         return None
     kind, n = kinds.most_common(1)[0]
@@ -288,12 +290,19 @@ def _inferred_header(texts: list[str]) -> TextInference | None:
         return None
     kind, opts = "regex", {"match": [rx_text]}
     fm = layout.fastmatch()
+    grok = layout.grok()
     if fm and _fastmatch_exact(fm, rx, texts):
         kind, opts = "fastmatch", {"match": [fm]}
+    elif grok and _splits_alike(re.compile(expand_grok(grok), re.ASCII), rx, texts):
+        opts = {"match": [grok]}
     rows = _dash_is_empty(opts, rows)
     parser = {kind: opts}
     notes = [_layout_note(layout, kind, len(rows), len(texts))]
-    return TextInference(kind, parser, rows, notes, layout="inferred-header", off_layout=_off_report(off, len(texts)))
+    if kind == "regex" and opts["match"][0] != rx_text:
+        notes.append("The regex is written with Panther's built-in grok patterns (%{NAME:field}); it splits every "
+                     "sampled line exactly as the plain regex it stands for.")
+    return TextInference(kind, parser, rows, notes, layout="inferred-header", off_layout=_off_report(off, len(texts)),
+                         plain_regex=rx_text if kind == "regex" and opts["match"][0] != rx_text else None)
 
 
 def _fastmatch_exact(pattern: str, rx: re.Pattern, lines: list[str]) -> bool:
@@ -310,6 +319,22 @@ def _fastmatch_exact(pattern: str, rx: re.Pattern, lines: list[str]) -> bool:
             if (a is None) != (b is None):
                 return False
         elif a.groups() != b.groups():  # same names in the same order: the tuples compare field by field
+            return False
+    return True
+
+
+def _splits_alike(a: re.Pattern, b: re.Pattern, lines: list[str]) -> bool:
+    """True when two regexes accept the same lines and give every named field the same value (a grok-style
+    regex against the plain one it stands for; grok patterns may hold unnamed groups of their own)."""
+    if list(a.groupindex) != list(b.groupindex):
+        return False
+    a_match, b_match = a.match, b.match
+    for t in lines:
+        x, y = a_match(t), b_match(t)
+        if x is None or y is None:
+            if (x is None) != (y is None):
+                return False
+        elif x.groupdict() != y.groupdict():
             return False
     return True
 

@@ -5,7 +5,9 @@ read left to right while at least 90 % of the lines agree on what the column is 
 bracketed group, a `tag[pid]:`, an address, a word followed by a delimiter or padding); the first column
 they do not agree on starts the message. A `tag:` column ends the header. The layout becomes a regex
 (each column's pattern, separators as literals or `[ \\t]+` where padding varies) and, when a fastmatch
-pattern splits every line identically, fastmatch.
+pattern splits every line identically, fastmatch. A regex layout also has a grok-style form
+(`%{TIMESTAMP_ISO8601:timestamp} %{WORD:level} …`, Panther's built-in patterns only) when every column maps to
+one; the caller keeps it only when it splits every line exactly as the plain regex does.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Column:
     optional: bool = False
     groups: tuple[str, ...] = ()
     values: list[str] = field(default_factory=list)
+    grok: str | None = None  # the column with Panther's grok patterns, None when none expresses it
 
 
 @dataclass
@@ -65,6 +68,24 @@ class Layout:
                 out.append(c.rx + c.sep_rx)
         last = cols[-1]
         out.append(f"(?:{last.sep_rx}(?P<message>.*))?" if last.sep_rx else "(?P<message>.*)")
+        return "".join(out)
+
+    def grok(self) -> str | None:
+        """The regex with each column written as Panther's built-in grok patterns, or None when a column has none."""
+        if any(c.grok is None for c in self.columns):
+            return None
+        out = ["^"]
+        cols = self.columns
+        for i, c in enumerate(cols):
+            nxt = cols[i + 1] if i + 1 < len(cols) else None
+            if c.optional:
+                out.append(f"(?:{cols[i - 1].sep_rx}{c.grok})?")
+            elif nxt is None or nxt.optional:
+                out.append(c.grok or "")
+            else:
+                out.append((c.grok or "") + c.sep_rx)
+        last = cols[-1]
+        out.append(f"(?:{last.sep_rx}%{{GREEDYDATA:message}})?" if last.sep_rx else "%{GREEDYDATA:message}")
         return "".join(out)
 
     def fastmatch(self) -> str | None:
@@ -97,6 +118,17 @@ def _sep(seps: list[str]) -> tuple[str, str | None] | None:
     return (r"[ \t]*" + _lit(core) + r"[ \t]*" if core else r"[ \t]+"), None
 
 
+# time formats → the one built-in grok pattern that reads them (none for the rest)
+_ISO_TIME = re.compile(r"%Y-%m-%d[T ]%H:%M(?::%S)?(?:[.,]%f)?(?:%z|Z)?\Z")
+_GROK_TIMES = {"%b %d %H:%M:%S": "SYSLOGTIMESTAMP", "%b %e %H:%M:%S": "SYSLOGTIMESTAMP",
+               "%d/%b/%Y:%H:%M:%S %z": "HTTPDATE", "rfc3339": "TIMESTAMP_ISO8601"}
+
+
+def _time_grok(formats: tuple[str, ...]) -> str | None:
+    names = {"TIMESTAMP_ISO8601" if _ISO_TIME.match(f) else _GROK_TIMES.get(f) for f in formats}
+    return names.pop() if len(names) == 1 and None not in names else None
+
+
 def _strong(sep: str) -> bool:
     return "\t" in sep or bool(sep.strip(" ")) or len(sep) >= 2
 
@@ -125,8 +157,10 @@ def build_layout(heads: list[LineHead | None]) -> Layout | None:
     if sep is None:
         return None
     time_rx = formats_regex(choice.formats)
+    time_grok = _time_grok(choice.formats)
     cols.append(Column("timestamp", "time", f"{_lit(opener)}(?P<timestamp>{time_rx}){_lit(close)}",
-                       f"{opener}%{{timestamp}}{close}", sep[0], sep[1], groups=("timestamp",)))
+                       f"{opener}%{{timestamp}}{close}", sep[0], sep[1], groups=("timestamp",),
+                       grok=f"{_lit(opener)}%{{{time_grok}:timestamp}}{_lit(close)}" if time_grok else None))
     cols += _header_columns(group)
     _name_columns(cols)
     return Layout(cols, choice.formats, len(group), len(heads))
@@ -139,10 +173,12 @@ def _pre_column(i: int, pieces: list[Piece]) -> Column | None:
     texts = {p.text for p in pieces}
     if len(texts) == 1:
         t = next(iter(texts))
-        return Column("", "lit", _lit(t), t, sep[0], sep[1])
+        return Column("", "lit", _lit(t), t, sep[0], sep[1], grok=_lit(t))
     if all(p.kind == "priority" for p in pieces):
-        return Column("priority", "priority", r"<(?P<priority>\d{1,3})>", "<%{priority}>", sep[0], sep[1], groups=("priority",))
-    return Column("source", "token", r"(?P<@@>[^\s|]+)", "%{@@}", sep[0], sep[1], values=[p.text for p in pieces])
+        return Column("priority", "priority", r"<(?P<priority>\d{1,3})>", "<%{priority}>", sep[0], sep[1],
+                      groups=("priority",), grok="<%{NONNEGINT:priority}>")
+    return Column("source", "token", r"(?P<@@>[^\s|]+)", "%{@@}", sep[0], sep[1], values=[p.text for p in pieces],
+                  grok="%{NOTSPACE:@@}")
 
 
 def _family(p: Piece | None) -> str | None:
@@ -201,20 +237,21 @@ def _column(fam: str, pieces: list[Piece]) -> Column | None:
     sep_rx, sep_text = sep
     texts = [p.text for p in pieces]
     if fam == "lit":
-        return Column("", "lit", _lit(texts[0]), texts[0], sep_rx, sep_text)
+        return Column("", "lit", _lit(texts[0]), texts[0], sep_rx, sep_text, grok=_lit(texts[0]))
     if fam == "level":
-        return Column("level", "level", r"(?P<level>[A-Za-z]+)", "%{level}", sep_rx, sep_text)
+        return Column("level", "level", r"(?P<level>[A-Za-z]+)", "%{level}", sep_rx, sep_text, grok="%{WORD:level}")
     if fam == "num":
-        return Column("", "num", r"(?P<@@>\d+)", "%{@@}", sep_rx, sep_text, values=texts)
+        return Column("", "num", r"(?P<@@>\d+)", "%{@@}", sep_rx, sep_text, values=texts, grok="%{NONNEGINT:@@}")
     if fam == "token":
-        return Column("", "token", r"(?P<@@>[^\s|]+)", "%{@@}", sep_rx, sep_text, values=texts)
+        return Column("", "token", r"(?P<@@>[^\s|]+)", "%{@@}", sep_rx, sep_text, values=texts, grok="%{NOTSPACE:@@}")
     if fam == "tag":
         return _tag_column(texts, sep_rx, sep_text)
     if fam in ("bracket", "paren"):
         return _bracket_column(fam, [t[1:-1] if t.endswith(("]", ")")) else t[1:-2] for t in texts], texts,
                                sep_rx, sep_text)
     if fam == "priority":
-        return Column("priority", "priority", r"<(?P<priority>\d{1,3})>", "<%{priority}>", sep_rx, sep_text)
+        return Column("priority", "priority", r"<(?P<priority>\d{1,3})>", "<%{priority}>", sep_rx, sep_text,
+                      grok="<%{NONNEGINT:priority}>")
     return None
 
 
@@ -224,10 +261,11 @@ def _tag_column(texts: list[str], sep_rx: str, sep_text: str | None) -> Column:
     name = "component" if dotted > len(texts) / 2 else "process"
     body = r"[^\s\[\]():]+(?:\([^()\s]*\))?"
     if with_pid == len(texts):
-        return Column(name, "tag", rf"(?P<{name}>{body})\[(?P<pid>\d+)\]:", f"%{{{name}}}[%{{pid}}]:", sep_rx, sep_text)
+        return Column(name, "tag", rf"(?P<{name}>{body})\[(?P<pid>\d+)\]:", f"%{{{name}}}[%{{pid}}]:", sep_rx, sep_text,
+                      grok=f"%{{NOTSPACE:{name}}}\\[%{{NONNEGINT:pid}}\\]:")
     if with_pid:
         return Column(name, "tag", rf"(?P<{name}>{body})(?:\[(?P<pid>\d+)\])?:", None, sep_rx, sep_text)
-    return Column(name, "tag", rf"(?P<{name}>{body}):", f"%{{{name}}}:", sep_rx, sep_text)
+    return Column(name, "tag", rf"(?P<{name}>{body}):", f"%{{{name}}}:", sep_rx, sep_text, grok=f"%{{NOTSPACE:{name}}}:")
 
 
 def _bracket_column(fam: str, inner: list[str], texts: list[str], sep_rx: str, sep_text: str | None) -> Column:
@@ -238,33 +276,39 @@ def _bracket_column(fam: str, inner: list[str], texts: list[str], sep_rx: str, s
     fm_close = c + (":" if colon else "")
     stripped = [v.strip() for v in inner]
     if all(v.lower() in LEVELS or v in LOGCAT_LEVELS for v in stripped):
-        return Column("level", "level", rf"{_lit(o)} *(?P<level>[A-Za-z]+) *{close}", None, sep_rx, sep_text)
+        return Column("level", "level", rf"{_lit(o)} *(?P<level>[A-Za-z]+) *{close}", None, sep_rx, sep_text,
+                      grok=rf"{_lit(o)} *%{{WORD:level}} *{close}")
     if all(v.isdigit() for v in inner):
-        return Column("pid", "num", rf"{_lit(o)}(?P<pid>\d+){close}", f"{o}%{{pid}}{fm_close}", sep_rx, sep_text)
+        return Column("pid", "num", rf"{_lit(o)}(?P<pid>\d+){close}", f"{o}%{{pid}}{fm_close}", sep_rx, sep_text,
+                      grok=rf"{_lit(o)}%{{NONNEGINT:pid}}{close}")
     found = [_PAIR.match(v) for v in inner]
     pair = [m for m in found if m is not None]
     if len(pair) == len(found) and pair and len({(m.group(1), m.group(3)) for m in pair}) == 1:
         a, b = pair[0].group(1), pair[0].group(3)  # [pid 1234:tid 5678]
         name_a, name_b = a.lower(), b.lower()
         return Column(name_a, "bracket", rf"{_lit(o + a)} (?P<{name_a}>\w+):{_lit(b)} (?P<{name_b}>\w+){close}",
-                      f"{o}{a} %{{{name_a}}}:{b} %{{{name_b}}}{fm_close}", sep_rx, sep_text)
+                      f"{o}{a} %{{{name_a}}}:{b} %{{{name_b}}}{fm_close}", sep_rx, sep_text,
+                      grok=rf"{_lit(o + a)} %{{WORD:{name_a}}}:{_lit(b)} %{{WORD:{name_b}}}{close}")
     if all(":" in v and v.rsplit(":", 1)[1].lower() in LEVELS for v in inner):
         return Column("module", "bracket", rf"{_lit(o)}(?P<module>[^\]:\s]*):(?P<level>[A-Za-z]+){close}",
-                      f"{o}%{{module}}:%{{level}}{fm_close}", sep_rx, sep_text)
+                      f"{o}%{{module}}:%{{level}}{fm_close}", sep_rx, sep_text,
+                      grok=rf"{_lit(o)}%{{DATA:module}}:%{{WORD:level}}{close}")
     lead = _LEAD_WORD.match(inner[0])
     if lead and all(v.startswith(lead.group(0)) for v in inner):
         word = lead.group(1).lower()
         return Column(word, "bracket", rf"{_lit(o + lead.group(0))}(?P<{word}>{body}){close}",
-                      f"{o}{lead.group(0)}%{{{word}}}{fm_close}", sep_rx, sep_text)
+                      f"{o}{lead.group(0)}%{{{word}}}{fm_close}", sep_rx, sep_text,
+                      grok=rf"{_lit(o + lead.group(0))}%{{DATA:{word}}}{close}")
     if all(_ID_LIKE.match(v) for v in inner):
         if all(" " in v for v in inner):
             return Column("request_id", "bracket",
                           rf"{_lit(o)}(?P<request_id>[^\s\]]+) (?P<request_context>{body}){close}",
-                          f"{o}%{{request_id}} %{{request_context}}{fm_close}", sep_rx, sep_text)
+                          f"{o}%{{request_id}} %{{request_context}}{fm_close}", sep_rx, sep_text,
+                          grok=rf"{_lit(o)}%{{NOTSPACE:request_id}} %{{DATA:request_context}}{close}")
         return Column("request_id", "bracket", rf"{_lit(o)}(?P<request_id>{body}){close}",
-                      f"{o}%{{request_id}}{fm_close}", sep_rx, sep_text)
+                      f"{o}%{{request_id}}{fm_close}", sep_rx, sep_text, grok=rf"{_lit(o)}%{{DATA:request_id}}{close}")
     return Column("" if fam == "bracket" else "context", "bracket", rf"{_lit(o)}(?P<@@>{body}){close}",
-                  f"{o}%{{@@}}{fm_close}", sep_rx, sep_text)
+                  f"{o}%{{@@}}{fm_close}", sep_rx, sep_text, grok=rf"{_lit(o)}%{{DATA:@@}}{close}")
 
 
 def _name_columns(cols: list[Column]) -> None:
@@ -296,6 +340,7 @@ def _name_columns(cols: list[Column]) -> None:
         c.name = name
         c.rx = c.rx.replace("@@", name)
         c.fm = c.fm.replace("@@", name) if c.fm else c.fm
+        c.grok = c.grok.replace("@@", name) if c.grok else c.grok
     used: Counter[str] = Counter()
     for c in cols:
         names = list(re.compile(c.rx).groupindex)
@@ -305,6 +350,7 @@ def _name_columns(cols: list[Column]) -> None:
                 new = f"{g}_{used[g]}"
                 c.rx = c.rx.replace(f"(?P<{g}>", f"(?P<{new}>")
                 c.fm = c.fm.replace(f"%{{{g}}}", f"%{{{new}}}") if c.fm else c.fm
+                c.grok = re.sub(rf"(%\{{[A-Z0-9_]+:){re.escape(g)}\}}", rf"\g<1>{new}}}", c.grok) if c.grok else c.grok
                 if c.name == g:
                     c.name = new
         c.groups = tuple(re.compile(c.rx).groupindex)

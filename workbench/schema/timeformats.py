@@ -29,7 +29,7 @@ _RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+
 _PANTHER_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?\Z", re.ASCII)
 _INT_TEXT = re.compile(r"[+-]?\d+\Z", re.ASCII)
 
-_valid_dates: dict[str, bool] = {}
+_valid_dates: dict[tuple[int, int, int], bool] = {}
 _valid_days: set[str] = set()  # 'YYYY-MM-DD' texts already checked
 
 
@@ -156,33 +156,39 @@ _GO_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z", re.ASCII)
 def _unix_seconds(value: object) -> str:
     """Seconds since the epoch as Panther computes them: the float64 value times 1e6, truncated to whole
     microseconds (tcodec/unix.go UnixSeconds), from a JSON number or a ParseFloat string."""
-    t = type(value)
-    if t is str:
+    # `type(...) is`, not isinstance: a JSON boolean is not a number here
+    if type(value) is str:
         if not _GO_FLOAT.match(value):
             raise ValueError("not a number (unix seconds)")
-        value = float(value)
-    elif t is int:
+        seconds = float(value)
+    elif type(value) is int:
         return ns_to_text(value * 1_000_000_000)
-    elif t is not float:
-        raise ValueError(f"expected a number, got {'a boolean' if t is bool else t.__name__}")
-    if value - value != 0.0:
+    elif type(value) is float:
+        seconds = value
+    else:
+        raise ValueError(f"expected a number, got {_kind(value)}")
+    if seconds - seconds != 0.0:
         raise ValueError("not a finite number")
-    return ns_to_text(int(value * 1_000_000) * 1000)
+    return ns_to_text(int(seconds * 1_000_000) * 1000)
+
+
+def _kind(value: object) -> str:
+    """What a non-number is called in an error: JSON booleans by their JSON name."""
+    return "a boolean" if type(value) is bool else type(value).__name__
 
 
 def _unix_integer(scale: int, unit: str) -> TimeParser:
     """ms/us/ns since the epoch: integers only, as a JSON integer or a ParseInt string (tcodec/unix.go unixCodec)."""
     def parse(value: object) -> str:
-        t = type(value)
-        if t is int:
+        if type(value) is int:
             return ns_to_text(value * scale)
-        if t is str:
+        if type(value) is str:
             if not _INT_TEXT.match(value):
                 raise ValueError(f"not an integer ({unit})")
             return ns_to_text(int(value) * scale)
-        if t is float:
+        if type(value) is float:
             raise ValueError(f"not an integer ({unit})")
-        raise ValueError(f"expected a number, got {'a boolean' if t is bool else t.__name__}")
+        raise ValueError(f"expected a number, got {_kind(value)}")
     return parse
 
 
@@ -194,17 +200,18 @@ _CLOUDFLARE_MAX_SECONDS = 60_000_000_000  # a number at least this big cannot be
 def parse_cloudflare(value: object) -> str:
     """Cloudflare Logpush's timestamps as Panther reads them: RFC 3339 text, or integer unix seconds or
     nanoseconds told apart by size (Logpush's `timestamps=unix` / `unixnano` options)."""
-    t = type(value)
-    if t is str:
+    if type(value) is str:
         v = value.strip()
         if not v.lstrip("-").isdigit():
             return parse_rfc3339(value)
-        value = int(v)
-    elif t is float and value.is_integer():
-        value = int(value)
-    if type(value) is not int:
+        number = int(v)
+    elif type(value) is float and value.is_integer():
+        number = int(value)
+    elif type(value) is int:
+        number = value
+    else:
         raise ValueError("expected RFC 3339 text or integer unix seconds/nanoseconds")
-    return _UNIX_S(value) if abs(value) < _CLOUDFLARE_MAX_SECONDS else _UNIX_NS(value)
+    return _UNIX_S(number) if abs(number) < _CLOUDFLARE_MAX_SECONDS else _UNIX_NS(number)
 
 
 _NAMED: dict[str, TimeParser] = {

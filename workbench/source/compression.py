@@ -45,7 +45,7 @@ def sniff_compression(data: bytes) -> str:
     return "none"
 
 
-def _expected_compression(key: str) -> str:
+def expected_compression(key: str) -> str:
     lower = key.lower()
     for ext, kind in _EXT_COMPRESSION.items():
         if lower.endswith(ext):

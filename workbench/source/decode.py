@@ -25,32 +25,33 @@ Nothing here raises for bad data: a `Decoded` carries records, flags, notes and 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-
-import orjson
 
 from workbench.files import human_size
 from workbench.model import ObjectRef, Record
 from workbench.source.compression import (
     DEFAULT_LIMITS,
-    LONG_LINE,
     DecodeLimits,
     MiB,
-    _expected_compression,
     decompress,
+    expected_compression,
     sniff_compression,
 )
-from workbench.source.lines import _text, split_lines
+from workbench.source.json_streams import (
+    decode_json_document,
+    decode_json_lines,
+    decode_json_stream,
+    first_line_is_not_a_value,
+)
+from workbench.source.lines import split_lines as split_lines  # re-exported: decoding's line splitter
+from workbench.source.lines import utf8_text
 from workbench.source.partitions import object_time
+from workbench.source.record_builder import DecodeOutcome, RecordBuilder, json_text
 
-# Keys of a top-level object that hold the records of an envelope, most specific first.
-ENVELOPE_KEYS = ("Records", "records", "logEvents", "events", "Events", "items", "data", "entries")
 STREAMS = ("auto", "lines", "json", "json_array", "cloudwatch_logs")
 _STREAM_ALIASES = {"jsonarray": "json_array", "cloudwatchlogs": "cloudwatch_logs", "json_lines": "lines",
                    "ndjson": "lines"}
+
 
 @dataclass(slots=True)
 class Decoded:
@@ -79,217 +80,7 @@ def normal_stream(stream: str | None) -> str:
     return s
 
 
-class _Builder:
-    """Collects records for one object with shared provenance."""
-
-    def __init__(self, ref: ObjectRef, when: datetime | None, max_records: int = DEFAULT_LIMITS.max_records):
-        self.ref = ref
-        self.when = when
-        self.records: list[Record] = []
-        self.record_flags: dict[str, int] = {}
-        self.max_records = max_records
-        self.capped = False  # records were dropped at `max_records`
-
-    def add(self, line: int, text: str, offset: int = 0, flags: tuple[str, ...] = (), when: datetime | None = None) -> None:
-        if len(self.records) >= self.max_records:
-            self.capped = True
-            return
-        for f in flags:
-            self.record_flags[f] = self.record_flags.get(f, 0) + 1
-        self.records.append(Record(self.ref.bucket, self.ref.key, line, text, when or self.when, offset, flags))
-
-    def add_raw(self, line: int, raw: bytes, offset: int, truncated: bool) -> None:
-        text, bad = _text(raw)
-        flags: tuple[str, ...] = ()
-        if bad or truncated or len(raw) > LONG_LINE:
-            flags = tuple(f for f, on in (("invalid_utf8", bad), ("line_truncated", truncated),
-                                          ("long_line", len(raw) > LONG_LINE)) if on)
-        self.add(line, text, offset, flags)
-
-
-    def add_lines(self, lines: list[tuple[int, bytes, bool]]) -> None:
-        """Every non-blank line as a record (line numbers count blank lines too). The hot loop of decoding:
-        clean UTF-8 lines skip `add_raw`'s flag bookkeeping."""
-        append = self.records.append
-        bucket, key, when, limit = self.ref.bucket, self.ref.key, self.when, self.max_records
-        for n, (offset, ln, truncated) in enumerate(lines, 1):
-            if not ln or ln.isspace():
-                continue
-            if len(self.records) >= limit:
-                self.capped = True
-                return
-            if truncated or len(ln) > LONG_LINE:
-                self.add_raw(n, ln, offset, truncated)
-                continue
-            try:
-                text = ln.decode("utf-8")
-            except UnicodeDecodeError:
-                self.add_raw(n, ln, offset, truncated)
-                continue
-            append(Record(bucket, key, n, text, when, offset, ()))
-
-
-def _dumps(value: object) -> str:
-    try:
-        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:  # integers beyond 64 bits are valid JSON that orjson will not write; the stdlib will
-        return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
-
-
-def _envelope_key(doc: object) -> str | None:
-    """The key of a top-level object that holds the record array, if it looks like an envelope."""
-    if not isinstance(doc, dict):
-        return None
-    for k in ENVELOPE_KEYS:
-        v = doc.get(k)
-        if isinstance(v, list) and (not v or isinstance(v[0], dict)):
-            return k
-    return None
-
-
-def _is_cloudwatch(doc: object) -> bool:
-    return isinstance(doc, dict) and "logEvents" in doc and "messageType" in doc
-
-
-def _cloudwatch_events(b: _Builder, doc: dict, counter: list[int]) -> None:
-    if doc.get("messageType") != "DATA_MESSAGE":
-        return  # CONTROL_MESSAGE: the service checking the destination, no log data
-    for ev in doc.get("logEvents") or []:
-        counter[0] += 1
-        if not isinstance(ev, dict):
-            continue
-        msg = ev.get("message")
-        ts = ev.get("timestamp")
-        when = _epoch_ms(ts)
-        b.add(counter[0], msg if isinstance(msg, str) else _dumps(msg), 0, (), when)
-
-
-def _epoch_ms(ts: object) -> datetime | None:
-    """A CloudWatch millisecond timestamp, or None when it is not a number a datetime can hold."""
-    if not isinstance(ts, int | float) or isinstance(ts, bool):
-        return None
-    try:
-        return datetime.fromtimestamp(ts / 1000, UTC)
-    except (OverflowError, ValueError, OSError):
-        return None
-
-
-def _json_values(text: str) -> Iterator[tuple[int, int, object | None, str]]:
-    """Successive JSON values in `text` (concatenated or pretty-printed): (offset, line, value, source text).
-
-    Stops at the first piece that is not JSON, yielding it once with value None so callers can flag it.
-    """
-    decoder = json.JSONDecoder()
-    i = 0
-    n = len(text)
-    line = 1
-    while i < n:
-        while i < n and text[i] in " \t\r\n\ufeff,":  # commas: tolerate `{..},{..}` streams
-            if text[i] == "\n":
-                line += 1
-            i += 1
-        if i >= n:
-            return
-        try:
-            value, end = decoder.raw_decode(text, i)
-        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested deeper than Python's stack
-            yield i, line, None, text[i:]
-            return
-        piece = text[i:end]
-        yield i, line, value, piece
-        line += piece.count("\n")
-        i = end
-
-
-def _array_elements(text: str, start: int) -> Iterator[tuple[object | None, str]]:
-    """Elements of a JSON array whose `[` is at `start`, one at a time, so a cut-off array keeps its head."""
-    decoder = json.JSONDecoder()
-    i = start + 1
-    n = len(text)
-    while i < n:
-        while i < n and text[i] in " \t\r\n,":
-            i += 1
-        if i >= n or text[i] == "]":
-            return
-        try:
-            value, end = decoder.raw_decode(text, i)
-        except (json.JSONDecodeError, RecursionError):
-            yield None, text[i:]
-            return
-        yield value, text[i:end]
-        i = end
-
-
-@dataclass(slots=True)
-class _Outcome:
-    stream: str
-    envelope: str | None = None
-    flags: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-def _decode_json_document(b: _Builder, text: str, stream: str, partial: bool, out: _Outcome) -> bool:
-    """Decode `text` as one JSON document (array / envelope / CloudWatch / single value). False if it is not."""
-    try:
-        doc = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        if not partial:
-            return False
-        return _salvage_partial_document(b, text, out)
-    if isinstance(doc, list):
-        out.stream = "json_array"
-        for i, v in enumerate(doc, 1):
-            b.add(i, v if isinstance(v, str) and stream == "json_array" else _dumps(v))
-        return True
-    if _is_cloudwatch(doc):
-        out.stream = "cloudwatch_logs"
-        _cloudwatch_events(b, doc, [0])
-        return True
-    env = _envelope_key(doc)
-    if env is not None and (stream == "json_array" or env == "Records" or len(doc) <= 3):
-        out.stream, out.envelope = "json_array", env
-        for i, v in enumerate(doc[env], 1):
-            b.add(i, _dumps(v))
-        return True
-    if stream == "json_array":
-        return False
-    body = text.strip()
-    if "\n" not in body:
-        return False  # one object on one line: NDJSON with a single line, read as lines (with line flags)
-    out.stream = "json"
-    b.add(1, body)
-    return True
-
-
-def _salvage_partial_document(b: _Builder, text: str, out: _Outcome) -> bool:
-    """A cut-off array or {"Records": [ … — keep every complete element before the cut."""
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        start = text.index("[")
-        out.stream = "json_array"
-    else:
-        head = text[:4096]
-        for key in ENVELOPE_KEYS:
-            pos = head.find(f'"{key}"')
-            if pos >= 0:
-                bracket = text.find("[", pos)
-                if bracket < 0:
-                    return False
-                start = bracket
-                out.stream, out.envelope = "json_array", key
-                break
-        else:
-            return False
-    n = 0
-    for value, _src in _array_elements(text, start):
-        if value is None:
-            break
-        n += 1
-        b.add(n, _dumps(value))
-    return n > 0
-
-
-def _decode_text(b: _Builder, raw: bytes, stream: str, limits: DecodeLimits, partial: bool, out: _Outcome) -> None:
+def _decode_text(b: RecordBuilder, raw: bytes, stream: str, limits: DecodeLimits, partial: bool, out: DecodeOutcome) -> None:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     elif raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -301,20 +92,20 @@ def _decode_text(b: _Builder, raw: bytes, stream: str, limits: DecodeLimits, par
     first = head[:1]
     if stream in ("auto", "json", "json_array", "cloudwatch_logs") and first in (b"{", b"["):
         text: str | None = None
-        if stream == "json_array" or first == b"[" or _first_line_is_not_a_value(raw):
-            text, bad = _text(raw)
+        if stream == "json_array" or first == b"[" or first_line_is_not_a_value(raw):
+            text, bad = utf8_text(raw)
             if bad:
                 out.flags.append("invalid_utf8")
-            if _decode_json_document(b, text, stream, partial, out):
+            if decode_json_document(b, text, stream, partial, out):
                 return
         if stream != "json_array":
-            if _decode_json_lines(b, raw, limits, partial, out, check=stream != "json"):
+            if decode_json_lines(b, raw, limits, partial, out, check=stream != "json"):
                 return
             if text is None:
-                text, bad = _text(raw)
+                text, bad = utf8_text(raw)
                 if bad:
                     out.flags.append("invalid_utf8")
-            if _decode_json_stream(b, text, out):
+            if decode_json_stream(b, text, out):
                 return
     if stream in ("json", "json_array", "cloudwatch_logs"):
         out.flags.append("not_json")
@@ -322,106 +113,12 @@ def _decode_text(b: _Builder, raw: bytes, stream: str, limits: DecodeLimits, par
     _decode_lines(b, raw, limits, partial, out)
 
 
-def _first_line_is_not_a_value(raw: bytes) -> bool:
-    """True when the first line alone is not a whole JSON value: a one-document file or pretty-printed JSON."""
-    nl = raw.find(b"\n")
-    if nl < 0:
-        return True
-    rest = raw[nl + 1:].strip()
-    if not rest:
-        return True  # a single JSON document (CloudTrail's {"Records": [...]} is one line)
-    try:
-        orjson.loads(raw[:nl])
-    except orjson.JSONDecodeError:
-        return True
-    return False
-
-
-def _decode_json_lines(b: _Builder, raw: bytes, limits: DecodeLimits, partial: bool, out: _Outcome, check: bool) -> bool:
-    """NDJSON: one value per line. With `check`, only when the first lines parse (else it is a JSON stream)."""
-    lines = split_lines(raw, limits.max_line, limits.max_records)
-    if len(lines) > limits.max_records:
-        b.capped = True
-        del lines[limits.max_records:]
-    elif partial and lines and not raw.endswith(b"\n"):
-        lines.pop()
-    if check:
-        probe = [ln for _, ln, t in lines[:5] if ln.strip() and not t]
-        try:
-            for ln in probe:
-                orjson.loads(ln)
-        except orjson.JSONDecodeError:
-            # a bad first line could be one hostile line in an NDJSON file; only give up if most are bad
-            ok = 0
-            for ln in probe:
-                try:
-                    orjson.loads(ln)
-                    ok += 1
-                except orjson.JSONDecodeError:
-                    pass
-            if ok * 2 < len(probe):
-                return False
+def _decode_lines(b: RecordBuilder, raw: bytes, limits: DecodeLimits, partial: bool, out: DecodeOutcome) -> None:
     out.stream = "lines"
-    first = lines[0][1] if lines else b""
-    try:
-        first_doc = orjson.loads(first) if _looks_like_cloudwatch(first) else None
-    except orjson.JSONDecodeError:
-        first_doc = None
-    if first_doc is not None and _is_cloudwatch(first_doc):
-        out.stream = "cloudwatch_logs"
-        counter = [0]
-        for _, ln, _t in lines:
-            try:
-                doc = orjson.loads(ln)
-            except orjson.JSONDecodeError:
-                continue
-            if _is_cloudwatch(doc):
-                _cloudwatch_events(b, doc, counter)
-        return True
-    b.add_lines(lines)
-    return True
+    b.add_lines(b.lines_of(raw, limits, partial))
 
 
-def _looks_like_cloudwatch(line: bytes) -> bool:
-    return b'"logEvents"' in line[:4096] or b'"messageType"' in line[:4096]
-
-
-def _decode_json_stream(b: _Builder, text: str, out: _Outcome) -> bool:
-    """Concatenated / pretty-printed JSON values (e.g. Firehose batches without newlines). False when not even
-    the first value is JSON: text that merely starts with `[` or `{` (``[2024-05-01 10:00] INFO …``) is lines."""
-    counter = [0]
-    for n, (offset, line, value, piece) in enumerate(_json_values(text)):
-        if value is None and n == 0:
-            return False
-        out.stream = "json"
-        if value is None:
-            out.flags.append("trailing_garbage")
-            out.notes.append(f"Text after line {line} is not JSON; it was skipped.")
-            return True
-        if isinstance(value, dict) and _is_cloudwatch(value):
-            out.stream = "cloudwatch_logs"
-            _cloudwatch_events(b, value, counter)
-            continue
-        if isinstance(value, list):  # an array among other values: its elements are the records
-            for v in value:
-                b.add(line, _dumps(v), offset)
-            continue
-        b.add(line, piece.strip(), offset)
-    return True
-
-
-def _decode_lines(b: _Builder, raw: bytes, limits: DecodeLimits, partial: bool, out: _Outcome) -> None:
-    out.stream = "lines"
-    lines = split_lines(raw, limits.max_line, limits.max_records)
-    if len(lines) > limits.max_records:
-        b.capped = True
-        del lines[limits.max_records:]
-    elif partial and lines and not raw.endswith(b"\n"):
-        lines.pop()
-    b.add_lines(lines)
-
-
-def _decode_parquet(b: _Builder, data: bytes, limits: DecodeLimits, out: _Outcome) -> str | None:
+def _decode_parquet(b: RecordBuilder, data: bytes, limits: DecodeLimits, out: DecodeOutcome) -> str | None:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -440,7 +137,7 @@ def _decode_parquet(b: _Builder, data: bytes, limits: DecodeLimits, out: _Outcom
         out.notes.append(f"Only the first {keep} rows were read: the table is larger than the "
                          f"{limits.max_decompressed // MiB} MiB cap.")
     for i, row in enumerate(table.to_pylist(), 1):
-        b.add(i, _dumps(row))
+        b.add(i, json_text(row))
     return None
 
 
@@ -452,8 +149,8 @@ def decode_object(data: bytes, ref: ObjectRef, *, stream: str = "auto", limits: 
     """
     limits = limits or DEFAULT_LIMITS
     stream = normal_stream(stream)
-    b = _Builder(ref, object_time(ref.key, ref.last_modified), limits.max_records)
-    out = _Outcome(stream="lines")
+    b = RecordBuilder(ref, object_time(ref.key, ref.last_modified), limits.max_records)
+    out = DecodeOutcome(stream="lines")
     if not data:
         return Decoded([], stream="empty", flags=("empty",), notes=("The object is empty.",), bytes_in=0)
     partial = 0 <= len(data) < ref.size
@@ -461,7 +158,7 @@ def decode_object(data: bytes, ref: ObjectRef, *, stream: str = "auto", limits: 
         out.flags.append("object_truncated")
         out.notes.append(f"Read the first {human_size(len(data))} of {human_size(ref.size)}; the rest of the object was skipped.")
     kind = sniff_compression(data)
-    expected = _expected_compression(ref.key)
+    expected = expected_compression(ref.key)
     plain_name = ref.key.lower().endswith((".json", ".jsonl", ".ndjson", ".csv", ".log", ".txt"))
     if (expected != "none" and kind != expected) or (expected == "none" and kind != "none" and plain_name):
         out.flags.append("compression_mismatch")
@@ -515,7 +212,7 @@ def looks_binary(data: bytes) -> bool:
     return controls * 20 > len(head)
 
 
-def _finish(b: _Builder, out: _Outcome, kind: str, data: bytes, n_out: int, err: str | None) -> Decoded:
+def _finish(b: RecordBuilder, out: DecodeOutcome, kind: str, data: bytes, n_out: int, err: str | None) -> Decoded:
     if b.capped:
         out.flags.append("record_cap")
         out.notes.append(f"Only the first {b.max_records} records were read: the object holds more than the "

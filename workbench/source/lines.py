@@ -111,7 +111,7 @@ def _split_fast(data: bytes, max_line: int) -> list[tuple[int, bytes, bool]] | N
     return out
 
 
-def _text(raw: bytes) -> tuple[str, bool]:
+def utf8_text(raw: bytes) -> tuple[str, bool]:
     try:
         return raw.decode("utf-8"), False
     except UnicodeDecodeError:

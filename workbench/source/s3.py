@@ -8,7 +8,8 @@
   account, region, day — instead of taking the first keys; the same seed gives the same sample.
 * `fetch_objects` GETs on a thread pool sharing one client; objects larger than the per-object read cap are
   read with a ranged GET (the decoder drops the cut-off last record). Each failure is a `FetchFailure`
-  value; nothing one object does stops the others.
+  value; nothing one object does stops the others. One GET is `s3get.fetch_one` (presigned on the client's
+  own HTTP session, `get_object` when that does not answer cleanly).
 
 Decoding is not done here (see `workbench.source.decode`).
 """
@@ -19,7 +20,7 @@ import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain, zip_longest
 from typing import Any, TypeVar
@@ -28,11 +29,12 @@ from workbench.aws import explain_aws_error
 from workbench.config import Source
 from workbench.model import FetchFailure, ObjectRef
 from workbench.source.partitions import folder_span, in_window
+from workbench.source.s3get import DEFAULT_READ, fetch_one
+
+__all__ = ["DEFAULT_READ", "ListStats", "fetch_objects", "fetch_one", "list_for_sampling", "list_objects",
+           "map_objects", "stratified_sample"]
 
 T = TypeVar("T")
-MiB = 1024 * 1024
-DEFAULT_READ = 8 * MiB  # per-object read cap: larger objects get a ranged GET of their first 8 MiB
-PARQUET_READ = 128 * MiB  # Parquet needs its footer, so it is read whole up to this size
 MAX_WALK_DEPTH = 10  # below this many folders a windowed listing stops walking and lists flat
 MAX_WALK_CALLS = 500  # delimiter listings per walk before the rest of the tree is listed flat
 LIST_WORKERS = 8  # folders listed at once during a windowed walk
@@ -347,44 +349,6 @@ def stratified_sample(refs: Iterable[ObjectRef], limit: int | None = None, max_b
 
 # ---------------------------------------------------------------------------------------------------------
 # Concurrent fetches
-
-
-def _read_cap(ref: ObjectRef, max_bytes: int | None) -> int:
-    if ref.key.lower().endswith(".parquet"):
-        return max(max_bytes or 0, PARQUET_READ)
-    return max_bytes or DEFAULT_READ
-
-
-def fetch_one(client, ref: ObjectRef, max_bytes: int | None = None) -> tuple[ObjectRef, bytes | FetchFailure]:
-    """GET one object (ranged when it is larger than the read cap). The returned ref carries the real size
-    when S3 told us, so the decoder knows a read was partial."""
-    cap = _read_cap(ref, max_bytes)
-    kwargs: dict[str, Any] = {"Bucket": ref.bucket, "Key": ref.key}
-    if ref.size < 0 or ref.size > cap:
-        kwargs["Range"] = f"bytes=0-{cap - 1}"
-    try:
-        resp = client.get_object(**kwargs)
-        body = resp["Body"]
-        try:
-            data = body.read()
-        finally:
-            body.close()
-    except Exception as e:  # one object's failure is a value, counted and listed by the caller
-        return ref, FetchFailure(ref, str(explain_aws_error(e, f"read {ref.uri}")))
-    total = _content_range_total(resp.get("ContentRange"))
-    if total is not None and total != ref.size:
-        ref = replace(ref, size=total)
-    elif ref.size < 0 and "Range" not in kwargs:
-        ref = replace(ref, size=len(data))
-    return ref, data
-
-
-def _content_range_total(value: str | None) -> int | None:
-    # "bytes 0-8388607/123456789"
-    if not value or "/" not in value:
-        return None
-    tail = value.rsplit("/", 1)[1]
-    return int(tail) if tail.isdigit() else None
 
 
 def fetch_objects(aws, refs: Iterable[ObjectRef], *, workers: int = 16, max_bytes: int | None = None,

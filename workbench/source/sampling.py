@@ -73,11 +73,14 @@ def _decode_failure(ref: ObjectRef, decoded: Decoded) -> FetchFailure:
 
 def iter_decoded(aws, refs: Iterable[ObjectRef], *, stream: str = "auto", limits: DecodeLimits | None = None,
                  workers: int = 16, max_bytes: int | None = None, progress: Callable[[int, int], object] | None = None,
-                 cancel: threading.Event | None = None) -> Iterator[tuple[ObjectRef, Decoded | FetchFailure, int]]:
+                 cancel: threading.Event | None = None,
+                 on_object: Callable[[ObjectRef, list[Record]], None] | None = None,
+                 ) -> Iterator[tuple[ObjectRef, Decoded | FetchFailure, int]]:
     """Fetch and decode; yields (ref, Decoded | FetchFailure, bytes read) in completion order.
 
     Each object is decoded on the fetch thread that read it: decompression releases the GIL, so it overlaps
-    with other fetches instead of queueing behind the consumer.
+    with other fetches instead of queueing behind the consumer. `on_object(ref, records)` runs there too,
+    for each object that decoded, before it is yielded (an exception from it propagates to the caller).
     """
     stream = normal_stream(stream)
     client = aws.client("s3")
@@ -90,7 +93,11 @@ def iter_decoded(aws, refs: Iterable[ObjectRef], *, stream: str = "auto", limits
             decoded = decode_object(got, ref, stream=stream, limits=limits)
         except Exception as e:  # a decoder bug on one hostile object must not stop the sample: count it
             return ref, FetchFailure(ref, f"Cannot decode {ref.uri}: unexpected {type(e).__name__}: {str(e)[:200]}"), len(got)
-        return ref, (_decode_failure(ref, decoded) if decoded.error else decoded), len(got)
+        if decoded.error:
+            return ref, _decode_failure(ref, decoded), len(got)
+        if on_object is not None:
+            on_object(ref, decoded.records)
+        return ref, decoded, len(got)
 
     yield from map_objects(one, refs, workers=workers, progress=progress, cancel=cancel)
 
@@ -106,7 +113,8 @@ def sample(aws, source: Source, prefix: str | None = None, since: datetime | Non
            limit: int | None = None, max_bytes: int | None = None, seed: int = 0,
            progress: Callable[[int, int], object] | None = None, cancel: threading.Event | None = None, *,
            stream: str | None = None, limits: DecodeLimits | None = None, workers: int = 16,
-           read_cap: int = DEFAULT_READ) -> SampleResult:
+           read_cap: int = DEFAULT_READ,
+           on_object: Callable[[ObjectRef, list[Record]], None] | None = None) -> SampleResult:
     """List `source` (under `prefix`, inside [since, until)), pick a stratified sample of `limit` objects
     (or `max_bytes` bytes; default 100 objects), fetch and decode it.
 
@@ -114,6 +122,8 @@ def sample(aws, source: Source, prefix: str | None = None, since: datetime | Non
     most max(200, 2 × limit) list calls spread over its folders (`result.complete_listing` is then False).
 
     Records come back in sample order, each with its provenance. A cancelled sample returns what it had.
+    `on_object(ref, records)` is called on the fetch thread as each object decodes (in completion order, from
+    several threads at once): work per object done there, such as serialising it, overlaps the network wait.
     """
     started = time.monotonic()
     stream = normal_stream(stream or source.stream or "auto")  # a typo fails before any listing
@@ -127,7 +137,8 @@ def sample(aws, source: Source, prefix: str | None = None, since: datetime | Non
     result = SampleResult(objects=picked, list_calls=stats.list_calls, listed=stats.listed, complete_listing=complete)
     by_key: dict[str, list[Record]] = {}
     for ref, got, n in iter_decoded(aws, picked, stream=stream, limits=limits,
-                                    workers=workers, max_bytes=read_cap, progress=progress, cancel=cancel):
+                                    workers=workers, max_bytes=read_cap, progress=progress, cancel=cancel,
+                                    on_object=on_object):
         result.bytes_read += n
         if isinstance(got, FetchFailure):
             result.failures.append(got)

@@ -38,6 +38,9 @@ class Signature:
     what: str = ""  # text: the layout in words, for the reason
     same_layout: tuple[str, ...] = ()  # log types whose records look exactly like these
     confidence: float = 0.97
+    # False for a variant of the type's logs that Panther's managed parser does not read (nginx's main format
+    # with X-Forwarded-For has one column more than Nginx.Access takes): named, but never suggested
+    managed_reads: bool = True
 
     @property
     def is_json(self) -> bool:
@@ -176,19 +179,26 @@ SIGNATURES: tuple[Signature, ...] = (
     _t("Syslog.RFC3164", "syslog (RFC 3164)", "syslog_3164", "regex",
        r"^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\S*) \S+ \S",
        "Mmm dd hh:mm:ss (or an RFC 3339 time) host tag: message", confidence=0.9),
-    _t("Nginx.Access", "nginx access log", "nginx_access", "fastmatch",
+    # Panther's Nginx.Access reads nginx's `combined` format only, exactly ten space-separated columns
+    # (nginxlogs/access.go); the `main` format's X-Forwarded-For column is recognised but needs a custom schema
+    _t("Nginx.Access", "nginx access log (main format, with X-Forwarded-For)", "nginx_access", "regex",
        rf"^\S+ - \S+ {_CLF_TIME} {_QUOTED} \d{{3}} \d+ {_QUOTED} {_QUOTED} {_QUOTED}\s*$",
-       "nginx's main format: combined plus X-Forwarded-For", same_layout=("Apache.AccessCombined",), confidence=0.93),
-    _t("Apache.AccessCombined", "Apache/nginx combined access log", "apache_combined", "fastmatch",
+       "nginx's main format: combined plus X-Forwarded-For", managed_reads=False, confidence=0.93),
+    _t("Apache.AccessCombined", "Apache/nginx combined access log", "apache_combined", "regex",
        rf"^\S+ \S+ \S+ {_CLF_TIME} {_QUOTED} \d{{3}} (?:\d+|-) {_QUOTED} {_QUOTED}",
        "CLF plus referer and user agent", same_layout=("Nginx.Access",), confidence=0.95),
-    _t("Apache.AccessCommon", "Apache common access log", "apache_common", "fastmatch",
+    # nginx's combined format is Apache's combined layout with '-' as identity: the line above names it first
+    # and offers Nginx.Access beside Apache.AccessCombined; this one says which lines Nginx.Access reads
+    _t("Nginx.Access", "nginx access log (combined format)", "nginx_combined", "regex",
+       rf"^\S+ - \S+ {_CLF_TIME} {_QUOTED} \d{{3}} \d+ {_QUOTED} {_QUOTED}\s*$",
+       "nginx's combined format", same_layout=("Apache.AccessCombined",), confidence=0.93),
+    _t("Apache.AccessCommon", "Apache common access log", "apache_common", "regex",
        rf"^\S+ \S+ \S+ {_CLF_TIME} {_QUOTED} \d{{3}} (?:\d+|-)\s*$", "CLF", confidence=0.93),
 )
 
 BY_FORMAT_ID = {s.format_id: s for s in SIGNATURES}
 BY_LOG_TYPE: dict[str, Signature] = {}
-for _s in SIGNATURES:
+for _s in sorted(SIGNATURES, key=lambda s: not s.managed_reads):  # stable: else in SIGNATURES order
     BY_LOG_TYPE.setdefault(_s.log_type, _s)  # a type written both as JSON and as text: its JSON signature
 # Zeek's header lines that say nothing about which log it is: not a record of any format
 _ZEEK_META = re.compile(r"^#(?:separator|set_separator|empty_field|unset_field|open|close|types)\b")
@@ -219,22 +229,29 @@ def match_text(line: str) -> Signature | None:
 
 
 # Panther parser settings a custom schema for these layouts would start from (detect's `parser_config`)
+_APACHE_HEAD = (r'\s*(?P<remote_host_ip_address>\S+)\s+(?P<client_identity_rfc_1413>\S+)\s+(?P<request_user>\S+)\s+'
+                r'\[(?P<request_time>[^\]]+)\]\s+'
+                r'"(?:(?P<request_method>[A-Za-z]+) (?P<request_uri>\S+)(?: (?P<request_protocol>[^"\s]+))?|(?:[^"\\]|\\.)*)"\s+')
+_NGINX_COMBINED = (r'(?P<remoteAddr>\S+) - (?P<remoteUser>\S+) \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" '
+                   r'(?P<status>\d{3}) (?P<bodyBytesSent>\d+) "(?P<httpReferer>(?:[^"\\]|\\.)*)" "(?P<httpUserAgent>(?:[^"\\]|\\.)*)"')
 PARSER_PATTERNS = {
     "s3_access": ('%{bucketowner} %{bucket} [%{time}] %{remoteip} %{requester} %{requestid} %{operation} %{key} '
                   '"%{requesturi}" %{httpstatus} %{errorcode} %{bytessent} %{objectsize} %{totaltime} '
                   '%{turnaroundtime} "%{referrer}" "%{useragent}" %{versionid} %{hostid}'),
-    "apache_combined": ('%{remote_ip} %{identity} %{user} [%{timestamp}] "%{method} %{request_uri} %{protocol}" '
-                        '%{status} %{bytes_sent} "%{referer}" "%{user_agent}"'),
-    "apache_common": '%{remote_ip} %{identity} %{user} [%{timestamp}] "%{method} %{request_uri} %{protocol}" %{status} %{bytes_sent}',
-    "nginx_access": ('%{remote_addr} - %{remote_user} [%{time_local}] "%{request}" %{status} %{body_bytes_sent} '
-                     '"%{http_referer}" "%{http_user_agent}" "%{http_x_forwarded_for}"'),
+    # the regexes of the shipped schemas (schemas/Apache.*.yml, Nginx.Access.yml; a test keeps them equal): a
+    # request line may be '-' or garbage and nginx writes unprintable bytes as \xHH, which fastmatch cannot take
+    "apache_combined": (_APACHE_HEAD + r'(?P<response_status>\d{3})\s+(?P<response_size>\d+|-)\s+'
+                        r'"(?P<referer>(?:[^"\\]|\\.)*)"\s+"(?P<user_agent>(?:[^"\\]|\\.)*)"\s*$'),
+    "apache_common": _APACHE_HEAD + r'(?P<response_status>\d{3})\s+(?P<response_size>\d+|-)\s*$',
+    "nginx_combined": _NGINX_COMBINED + "$",
+    "nginx_access": _NGINX_COMBINED + r' "(?P<httpXForwardedFor>(?:[^"\\]|\\.)*)"\s*$',
     "alb": ('%{type} %{timestamp} %{elb} %{client} %{target} %{request_processing_time} %{target_processing_time} '
             '%{response_processing_time} %{elb_status_code} %{target_status_code} %{received_bytes} %{sent_bytes} '
             '"%{request}" "%{user_agent}" %{}'),
     "syslog_5424": r"^<(?P<priority>\d{1,3})>(?P<version>\d{1,2}) (?P<timestamp>\S+) (?P<hostname>\S+) "
                    r"(?P<appname>\S+) (?P<procid>\S+) (?P<msgid>\S+) (?P<structured_data>-|\[.*?\]) ?(?P<message>.*)$",
     "syslog_3164": r"^(?:<(?P<priority>\d{1,3})>)?(?P<timestamp>[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\S+) "
-                   r"(?P<hostname>\S+) (?:(?P<tag>[^:\[\s]+)(?:\[(?P<procid>\d+)\])?: )?(?P<message>.*)$",
+                   r"(?P<hostname>[^\s\[\]]+) (?:(?P<tag>[^:\[\s]+)(?:\[(?P<procid>\d+)\])?: )?(?P<message>.*)$",
 }
 
 

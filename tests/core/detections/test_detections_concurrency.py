@@ -3,13 +3,12 @@ any order, never read each other's replies and never leave the engine giving wro
 
 from __future__ import annotations
 
-import os
-import textwrap
 import threading
 import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rulekit import write_rule
 
 from workbench.detections import RuleEngine
 
@@ -20,28 +19,11 @@ SEVENS = "def rule(event):\n    return event.get('n') % 7 == 0\n"
 EXITS = "import os\n\ndef rule(event):\n    if event.get('n') == 5:\n        os._exit(4)\n    return event.get('n') % 7 == 0\n"
 
 
-def write(root, rule_id: str, py: str, expected: bool = True) -> None:
-    name = rule_id.lower().replace(".", "_")
-    path = root / f"{name}.py"
-    before = path.stat().st_mtime_ns if path.exists() else 0
-    path.write_text(py)
-    if path.stat().st_mtime_ns == before:  # a coarse clock: make the edit visible
-        os.utime(path, ns=(before + 1_000_000, before + 1_000_000))
-    (root / f"{name}.yml").write_text(textwrap.dedent(f"""\
-        AnalysisType: rule
-        RuleID: {rule_id}
-        Enabled: true
-        Filename: {name}.py
-        LogTypes: [Custom.T]
-        Severity: Low
-        Tests:
-          - Name: zero
-            ExpectedResult: {str(expected).lower()}
-            Log: {{"p_log_type": "Custom.T", "n": 0}}
-          - Name: one
-            ExpectedResult: false
-            Log: {{"p_log_type": "Custom.T", "n": 1}}
-        """))
+RULE_TESTS = [("zero", True, {"p_log_type": "Custom.T", "n": 0}), ("one", False, {"p_log_type": "Custom.T", "n": 1})]
+
+
+def write(root, rule_id: str, py: str) -> None:
+    write_rule(root, rule_id, py, RULE_TESTS)
 
 
 def events(n: int) -> list[dict]:

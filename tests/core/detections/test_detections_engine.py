@@ -6,9 +6,13 @@ import json
 import os
 import random
 import shlex
+import shutil
+import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from workbench.demo import data
 from workbench.detections import AlertGrouper, RuleEngine, RuleResult
@@ -164,6 +168,84 @@ def test_python_option_runs_the_worker_under_that_interpreter(tmp_path):
     python = str(Path(os.sys.executable))
     with RuleEngine(tmp_path, python=python) as engine:
         assert engine.run_event({"p_log_type": "Custom.T"})[0].stdout.strip() == python
+
+
+def _other_python() -> str:
+    other = shutil.which("python3", path="/usr/bin:/usr/local/bin")
+    if not other or Path(other).resolve() == Path(sys.executable).resolve():
+        pytest.skip("no second Python interpreter on this machine")
+    return other
+
+
+WHERE_FROM = """
+    import importlib.util
+    import json
+    import os
+
+    import panther_core
+    import panther_detection_helpers
+    import workbench
+
+    def rule(event):
+        real = os.path.realpath  # the links a worker is given are gone once it stops
+        print(json.dumps({"workbench": real(workbench.__file__), "panther_core": real(panther_core.__file__),
+                          "helpers": real(panther_detection_helpers.__file__),
+                          "screens": importlib.util.find_spec("screens") is not None,
+                          "textual": importlib.util.find_spec("textual") is not None}))
+        return True
+    """
+
+
+def _where_from(rules: Path, python: str) -> dict:
+    with RuleEngine(rules, python=python) as engine:
+        result = engine.run_event({"p_log_type": "Custom.T"})[0]
+    assert result.error is None, result.error
+    return json.loads(result.stdout)
+
+
+def _ours(package) -> Path:
+    return Path(package.__file__).resolve()
+
+
+def test_a_worker_under_another_interpreter_gets_the_engine_packages_and_nothing_else(tmp_path, monkeypatch):
+    """--python: `workbench` and `panther_core` are this installation's; nothing else of it (not `screens`, not
+    our dependencies such as textual) is importable there, whatever folder the run starts in."""
+    import panther_core
+    import panther_detection_helpers
+    import workbench
+
+    other = _other_python()
+    rules, elsewhere = tmp_path / "rules", tmp_path / "elsewhere"
+    rules.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    write_rule(rules, "E.Where", WHERE_FROM)
+    got = _where_from(rules, other)
+    assert Path(got["workbench"]).resolve() == _ours(workbench)
+    assert Path(got["panther_core"]).resolve() == _ours(panther_core)
+    assert Path(got["helpers"]).resolve() == _ours(panther_detection_helpers)  # that interpreter has none
+    assert got["screens"] is False and got["textual"] is False
+    assert not list(Path(tmp_path).glob("wb-rules-packages-*"))
+
+
+def test_an_interpreters_own_panther_detection_helpers_wins_but_panther_core_stays_ours(tmp_path, monkeypatch):
+    """Under --python an installed `panther_detection_helpers` beats our stand-in (it may keep its cache in
+    DynamoDB); `panther_core` is always the engine's (it defines the event objects rules receive)."""
+    import panther_core
+
+    other = _other_python()
+    site = tmp_path / "site"
+    for name in ("panther_detection_helpers", "panther_core"):
+        (site / name).mkdir(parents=True)
+        (site / name / "__init__.py").write_text("")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    monkeypatch.chdir(tmp_path)
+    write_rule(rules, "E.Where", WHERE_FROM)
+    monkeypatch.setenv("PYTHONPATH", str(site))  # what a venv's site-packages would hold
+    got = _where_from(rules, other)
+    assert Path(got["helpers"]).resolve() == (site / "panther_detection_helpers" / "__init__.py").resolve()
+    assert Path(got["panther_core"]).resolve() == _ours(panther_core)
 
 
 # --- grouping ----------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import os
 import textwrap
 
 import pytest
+from rulekit import write_rule
 
 from workbench.detections import RuleEngine
 
@@ -22,21 +23,11 @@ BAD_RULES = {
 OK_RULE = "def rule(event):\n    return True\n"
 
 
+RULE_TESTS = [("t", True, {"p_log_type": "Custom.T"})]
+
+
 def write(root, rule_id, py):
-    name = rule_id.lower().replace(".", "_")
-    (root / f"{name}.py").write_text(py)
-    (root / f"{name}.yml").write_text(textwrap.dedent(f"""\
-        AnalysisType: rule
-        RuleID: {rule_id}
-        Enabled: true
-        Filename: {name}.py
-        LogTypes: [Custom.T]
-        Severity: Low
-        Tests:
-          - Name: t
-            ExpectedResult: true
-            Log: {{"p_log_type": "Custom.T"}}
-        """))
+    write_rule(root, rule_id, py, RULE_TESTS)
 
 
 @pytest.fixture

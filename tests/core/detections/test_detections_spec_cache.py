@@ -61,3 +61,52 @@ def test_small_directories_are_not_cached(tmp_path, monkeypatch):
     _write_repo(root, 5)
     assert len(load_content(root).rules) == 5
     assert not (tmp_path / "cache").exists()
+
+
+def test_the_parse_child_is_collected_lazily_and_never_left_behind(repo, monkeypatch):
+    from workbench.detections import specs
+
+    children = []
+    prefetch = spec_cache.YamlCache.prefetch
+
+    def recording(self, files):
+        prefetch(self, files)
+        children.append(self._child)
+
+    monkeypatch.setattr(spec_cache.YamlCache, "prefetch", recording)
+    assert len(load_content(repo).rules) == spec_cache.PARALLEL_MIN + 20
+    assert children[0] is not None  # the second half was parsed by a child
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0][0], os.WNOHANG)  # and reaped
+
+    calls = 0
+    real = specs._load_one
+
+    def failing(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # still in the first half: the child is busy or waiting to be read
+            raise RuntimeError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(specs, "_load_one", failing)
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(repo.parent / "cache-2"))  # cold again
+    with pytest.raises(RuntimeError):
+        load_content(repo)
+    assert children[1] is not None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[1][0], os.WNOHANG)  # killed and reaped, not left writing to a pipe
+
+
+def test_a_file_unreadable_after_the_walk_is_reported_not_fatal(repo, monkeypatch):
+    real = spec_cache.load_yaml_file
+
+    def unreadable(path):
+        if path.name in ("r1.yml", f"r{spec_cache.PARALLEL_MIN}.yml"):  # one in each half
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(spec_cache, "load_yaml_file", unreadable)
+    content = load_content(repo)
+    assert len(content.rules) == spec_cache.PARALLEL_MIN + 18
+    assert sum("Permission denied" in i.message for i in content.invalid) == 2

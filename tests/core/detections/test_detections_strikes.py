@@ -4,8 +4,9 @@ that keeps bringing the worker down is suspended after `max_strikes`, and its un
 
 from __future__ import annotations
 
-import textwrap
 import threading
+
+from rulekit import write_rule
 
 from workbench.detections import AlertGrouper, RuleEngine
 from workbench.detections.runs import RunStats
@@ -28,21 +29,11 @@ BAD = {
 }
 
 
+RULE_TESTS = [("even", True, {"p_log_type": "Custom.T", "n": 14})]
+
+
 def write(root, rule_id: str, py: str) -> None:
-    name = rule_id.lower().replace(".", "_")
-    (root / f"{name}.py").write_text(py)
-    (root / f"{name}.yml").write_text(textwrap.dedent(f"""\
-        AnalysisType: rule
-        RuleID: {rule_id}
-        Enabled: true
-        Filename: {name}.py
-        LogTypes: [Custom.T]
-        Severity: Low
-        Tests:
-          - Name: even
-            ExpectedResult: true
-            Log: {{"p_log_type": "Custom.T", "n": 14}}
-        """))
+    write_rule(root, rule_id, py, RULE_TESTS)
 
 
 def events(n: int = N_EVENTS) -> list[dict]:

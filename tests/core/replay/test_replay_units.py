@@ -16,7 +16,7 @@ from workbench.detections.results import RuleResult
 from workbench.errors import WorkbenchError
 from workbench.model import ObjectRef
 from workbench.replay.checkpoint import CheckpointWriter, ReplayKey, read_checkpoint
-from workbench.replay.engine import options_from_config
+from workbench.replay.options import options_from_config
 from workbench.replay.plan import _outer_prefixes, group_tasks, task_target_bytes
 from workbench.replay.tally import ObjectOutcome, RuleSamples, TaskResult, Totals
 

@@ -7,8 +7,11 @@ import json
 import pytest
 
 from workbench.model import Record
+from workbench.parse import compile_parser
+from workbench.schema import load_schema
 from workbench.source.formats import detect_groups
 from workbench.source.signatures import BY_LOG_TYPE
+from workbench.source.signatures import SHIPPED_SCHEMAS as SCHEMAS
 
 EVERY_TYPE = frozenset(BY_LOG_TYPE)  # as if every managed schema were loadable
 
@@ -44,8 +47,8 @@ LOGFMT = 'ts=2024-05-01T12:00:00Z level=info msg="user logged in" user=alice ip=
     ([VPC_HEADER] + [VPC] * 5, "VPC flow log", "AWS.VPCFlow", "csv"),
     ([SYSLOG5424] * 5, "syslog (RFC 5424)", "Syslog.RFC5424", "regex"),
     ([SYSLOG3164] * 5, "syslog (RFC 3164)", "Syslog.RFC3164", "regex"),
-    ([COMBINED] * 5, "Apache/nginx combined access log", "Apache.AccessCombined", "fastmatch"),
-    ([COMMON] * 5, "Apache common access log", "Apache.AccessCommon", "fastmatch"),
+    ([COMBINED] * 5, "Apache/nginx combined access log", "Apache.AccessCombined", "regex"),
+    ([COMMON] * 5, "Apache common access log", "Apache.AccessCommon", "regex"),
     ([LOGFMT] * 5, "logfmt / key=value", None, "fastmatch"),
     (["just some words", "and more words here", "nothing structured"], "unknown text", None, "regex"),
 ])
@@ -219,10 +222,63 @@ def test_other_branchs_json_types_are_named_from_content(log_type):
     assert d.reason.startswith("4/4 records have ")
 
 
-@pytest.mark.parametrize(("line", "log_type"), [(UMBRELLA, "CiscoUmbrella.DNS"), (NGINX_MAIN, "Nginx.Access")])
+@pytest.mark.parametrize(("line", "log_type"), [(UMBRELLA, "CiscoUmbrella.DNS")])
 def test_other_branchs_text_types_are_named_from_content(line, log_type):
     [d] = detect_groups(recs("any/where/*.log", [line] * 4), available=EVERY_TYPE)
     assert d.managed_schema == log_type, d.reason
+
+
+def test_nginx_main_format_is_named_but_no_managed_schema_reads_it():
+    # Panther's Nginx.Access takes nginx's combined format only: exactly ten space-separated columns
+    # (panther-labs/panther internal/log_analysis/log_processor/parsers/nginxlogs/access.go); the main format's
+    # X-Forwarded-For column makes eleven, so suggesting Nginx.Access would suggest a parser that rejects every line
+    [d] = detect_groups(recs("any/where/*.log", [NGINX_MAIN] * 4), available=EVERY_TYPE)
+    assert (d.format_id, d.managed_schema, d.alternatives, d.parser) == ("nginx_access", None, (), "regex")
+    assert "does not read this variant: infer a custom schema" in d.reason
+    schema = load_schema(_schema_from_suggestion(d))
+    [event] = [compile_parser(schema).parse_text(NGINX_MAIN)]
+    assert event["httpXForwardedFor"] == "198.51.100.20, 10.0.0.1" and event["status"] == "200"
+
+
+def _schema_from_suggestion(d) -> str:
+    """A custom schema of detection `d`'s parser_config, every field a string."""
+    import re
+
+    import yaml
+
+    kind, opts = next(iter(d.parser_config.items()))
+    text = "".join(opts["match"])
+    names = list(re.compile(text).groupindex) if kind == "regex" else re.findall(r"%\{([^}]+)\}", text)
+    return yaml.safe_dump({"schema": "Custom.Suggested", "parser": d.parser_config,
+                           "fields": [{"name": n, "type": "string"} for n in names]})
+
+
+SHIPPED_LINES = {  # one line of each recognised text layout, from its shipped schema's tests where it has one
+    "apache_combined": COMBINED, "apache_common": COMMON, "syslog_3164": SYSLOG3164, "syslog_5424": SYSLOG5424,
+    "s3_access": S3_ACCESS, "alb": ALB,
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(SHIPPED_LINES))
+def test_the_suggested_parser_is_the_kind_the_shipped_schema_uses_and_loads(fmt):
+    """detect never suggests what the tool cannot load: the parser kind it names is the shipped managed
+    schema's, and its parser_config makes a schema that loads and parses the line."""
+    [d] = detect_groups(recs("logs/*.log", [SHIPPED_LINES[fmt]] * 5), available=EVERY_TYPE)
+    assert d.format_id == fmt and d.managed_schema
+    shipped = load_schema(SCHEMAS / f"{d.managed_schema}.yml")
+    assert d.parser == next(iter(shipped.parser)), (d.parser, shipped.parser)
+    event = compile_parser(load_schema(_schema_from_suggestion(d))).parse_text(SHIPPED_LINES[fmt])
+    assert isinstance(event, dict), event
+
+
+@pytest.mark.parametrize(("fmt", "log_type"), [("apache_combined", "Apache.AccessCombined"),
+                                               ("apache_common", "Apache.AccessCommon"),
+                                               ("nginx_combined", "Nginx.Access")])
+def test_apache_and_nginx_patterns_are_the_shipped_schemas_regexes(fmt, log_type):
+    from workbench.source.signatures import PARSER_PATTERNS
+
+    shipped = load_schema(SCHEMAS / f"{log_type}.yml").parser["regex"]["match"]
+    assert PARSER_PATTERNS[fmt] == "".join(shipped)
 
 
 def test_okta_reason_reads_as_the_issue_asks():
