@@ -87,6 +87,29 @@ async def test_schema_short_paths_keep_every_column_at_80x24():
         assert any(re.search(r"ts\s+timestamp\s+100%", row) for row in rows)
 
 
+async def test_schema_failures_keep_field_and_reason_whole_at_80x24():
+    app = still_app("schema")
+    async with app.run_test(size=SMALL) as pilot:
+        await steady(app, pilot)
+        editor = app.screen.query_one("#schema-editor")
+        # outcome ("failure"/"success") retyped as a number: every line fails on that field
+        editor.load_text(re.sub(r"(name: outcome\n(?:.*\n)*?\s+type: )string", r"\1bigint", editor.text, count=1))
+        await pilot.pause(0.6)
+        await steady(app, pilot)
+        await pilot.press("x")
+        await steady(app, pilot)
+        failures = app.screen.query_one("#parse-failures", DataTable)
+        assert failures.row_count == 21
+        reason = str(failures.get_row_at(0)[1])
+        head, first = lines_of(app, failures)[:2]
+        assert head.split()[:2] == ["Field", "Reason"]
+        assert first.split()[0] == "outcome" and reason[:12] in first  # the reason keeps at least 12 cells
+        # Value and Where gave way (no sideways scrolling); the pane under the list has the reason in full first
+        assert failures.virtual_size.width <= failures.content_region.width
+        detail = " ".join(" ".join(lines_of(app, app.screen.query_one("#parse-line"))[:2]).split())
+        assert detail.startswith(f"outcome {reason}")
+
+
 async def test_schema_keeps_every_pane_at_200x50():
     app = wide_schema_app()
     async with app.run_test(size=LARGE) as pilot:
