@@ -57,7 +57,9 @@ Rules: the detection rules whose LogTypes include the log type of the parsed eve
 screen, key 3) run over every event of the sample, in a separate process. The table on the left shows each
 rule's matches, alerts (matches grouped by dedup string and threshold, as Panther groups them) and errors.
 Highlight a rule to see its matched events and errors on the right; highlight one of those to see its title,
-dedup string, severity and alert context, or the error's traceback and what the rule printed.
+dedup string, severity and alert context, or the error's traceback and what the rule printed. Enter on a rule
+shows what it is and what decides a match (the Rule pane, folded on a narrow terminal); Enter on a match or
+error shows it in full. On a narrow terminal the long rule ids and titles give way so the counts stay whole.
 While the rules run, the status line shows the events done; Escape stops the run within a second and keeps
 what it found so far, marked partial. A rule whose calls time out or crash the rule process three times is
 suspended for the rest of the run (its row says so, with the events it was not run on).
@@ -349,6 +351,21 @@ the unit tests, when their report is showing).
         if self._tests_shown is not None and not self.query_one("#rules-results", DataTable).has_focus:
             return
         self._detail()
+
+    @on(DataTable.RowSelected, "#rules-table")
+    def _rule_selected(self) -> None:
+        """Enter on a rule: what it is, its file, log types and what decides a match, in full (the Rule pane
+        beside the list folds on a narrow terminal, so this is the way in there)."""
+        spec = self._spec()
+        if spec is None:
+            return
+        from screens.modals.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(
+            f"Rule {spec.rule_id}", rule_info(spec, self.run_result, self.session.config.rules_dir),
+            jump=("its matches and errors", self.action_focus_results),
+            more=[("o", f"open {spec.py_path.name} in $EDITOR", self.action_edit),
+                  ("u", "run its unit tests", self.action_test)]))
 
     @on(DataTable.RowSelected, "#rules-results")
     def _result_selected(self, event: DataTable.RowSelected) -> None:

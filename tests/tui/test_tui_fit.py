@@ -13,6 +13,7 @@ from test_tui_snapshots import fixed_events, still_app
 from textual.widgets import DataTable, SelectionList
 from tuikit import screen_text, settle, tables_measured
 
+from screens.modals.detail import DetailScreen
 from workbench.model import Record
 
 pytestmark = pytest.mark.asyncio
@@ -168,6 +169,18 @@ async def test_rules_table_keeps_its_counts_whole_with_every_log_type_at_80x24()
             # every visible rule row ends in its tests count, whole, before the border (and a scrollbar)
             assert re.search(r"\d+\s+\d+\s+\d+\s+\d+\s+[▁-█ ]*│$", line), line
         assert any("Panoptica.File.Confidential" in line for line in lines)
+        # the Rule pane is folded at 80 columns: Enter on a rule shows it in full, Enter again goes to its matches
+        assert not app.screen.query_one("#rules-info-scroll").display
+        table.focus()
+        await pilot.press("g", "enter")
+        await steady(app, pilot)
+        assert isinstance(app.screen, DetailScreen)
+        rule_id = str(table.get_row_at(0)[0])
+        text = screen_text(app)
+        assert f"Rule {rule_id}" in text and "file " in text and "log types" in text
+        await pilot.press("enter")
+        await steady(app, pilot)
+        assert app.focused is app.screen.query_one("#rules-results")
 
 
 async def test_events_keep_the_log_type_whole_at_80x24():
