@@ -32,7 +32,7 @@ def fit_widths(natural: dict[str, int], minimum: dict[str, int], room: int) -> d
 
 
 class FitTable(DataTable[Any]):
-    def __init__(self, *, flex: dict[str, int], **kwargs) -> None:
+    def __init__(self, *, flex: dict[str, int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.flex = flex  # column key -> the narrowest it gets; the first gives way first
 
