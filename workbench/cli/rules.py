@@ -93,19 +93,32 @@ def _engine(path: Path, args: argparse.Namespace, *, for_tests: bool = False):
     worker.start()
     # a big repository's unit tests run on two workers at once where there are two cores: the second one
     # starts now too, so its start-up is over before its shard is sent (the engine stops it if unused)
+    two = for_tests and (os.cpu_count() or 1) >= 2
     spares = [WorkerProcess(python=args.python, timeout=args.timeout, preload=preload)
-              for _ in range(1 if for_tests and (os.cpu_count() or 1) >= 2 else 0)]
+              for _ in range(two and _many_specs(path))]
     try:
         for spare in spares:
             spare.start()
         from workbench.detections import RuleEngine
 
         return RuleEngine(path, timeout=args.timeout, auto_reload=False, worker=worker,
-                          max_strikes=args.max_strikes, test_workers=1 + len(spares), spare_workers=spares)
+                          max_strikes=args.max_strikes, test_workers=2 if two else 1, spare_workers=spares)
     except BaseException:
         for w in (worker, *spares):
             w.stop()
         raise
+
+
+def _many_specs(path: Path, enough: int = 60) -> bool:
+    """Whether `path` holds at least `enough` YAML files (stops counting there): a cheap guess, before the
+    YAML is read, that the unit tests will be sharded (shards.MIN_CASES), so the second worker is worth
+    starting early. Where it guesses wrong the engine starts one when it needs it."""
+    seen = 0
+    for _dir, _subdirs, files in os.walk(path):
+        seen += sum(1 for f in files if f.endswith((".yml", ".yaml")))
+        if seen >= enough:
+            return True
+    return False
 
 
 def _filters(items: list[str]) -> dict[str, list[str]]:
