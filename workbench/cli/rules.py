@@ -94,8 +94,8 @@ def _engine(path: Path, args: argparse.Namespace, *, for_tests: bool = False):
     # a big repository's unit tests run on two workers at once where there are two cores: the second one
     # starts now too, so its start-up is over before its shard is sent (the engine stops it if unused)
     two = for_tests and (os.cpu_count() or 1) >= 2
-    spares = [WorkerProcess(python=args.python, timeout=args.timeout, preload=preload)
-              for _ in range(two and _many_specs(path))]
+    # (without unittest.mock: the rules with mocked cases go to the first worker, see shards.split)
+    spares = [WorkerProcess(python=args.python, timeout=args.timeout) for _ in range(two and _many_specs(path))]
     try:
         for spare in spares:
             spare.start()

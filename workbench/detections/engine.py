@@ -331,14 +331,15 @@ class RuleEngine(EventRuns):
         specs = self._content.rules
         w = self.worker
         workers = [w, *self._spares[:n_workers - 1]]
-        workers += [WorkerProcess(python=w.python, timeout=w.timeout, memory_mb=w.memory_mb,
-                                  preload=tuple(filter(None, w.preload.split(","))))
+        # the extra workers import unittest.mock only if a mocked case comes their way (see shards.split)
+        workers += [WorkerProcess(python=w.python, timeout=w.timeout, memory_mb=w.memory_mb)
                     for _ in range(n_workers - len(workers))]
         cases_of: dict[int, int] = {}
         for c in cases:
             cases_of[c["ordinal"]] = cases_of.get(c["ordinal"], 0) + 1
+        mocked = {c["ordinal"] for c in cases if c["mocks"]}
         shards = [Shard(wk, self._content, ordinals)
-                  for wk, ordinals in zip(workers, split(len(specs), cases_of, n_workers), strict=True)]
+                  for wk, ordinals in zip(workers, split(len(specs), cases_of, n_workers, mocked), strict=True)]
         try:
             run_sharded(shards, cases, ident_of, raw, crashed)
         finally:

@@ -150,6 +150,15 @@ def test_split_keeps_rules_whole_and_balances_cases():
     assert shards.split(2, {}, 3)[2] == []  # more workers than rules: some hold none
 
 
+def test_split_puts_mocked_rules_on_the_first_worker_within_its_share():
+    cases_of = {o: 4 for o in range(10)}
+    parts = shards.split(10, cases_of, 2, mocked={1, 3, 8})
+    assert {1, 3, 8} <= set(parts[0]) and len(parts[0]) == len(parts[1]) == 5
+    # more mocked work than one share: the rest is balanced as usual
+    parts = shards.split(10, cases_of, 2, mocked=set(range(10)))
+    assert len(parts[0]) == len(parts[1]) == 5
+
+
 def test_shard_count(monkeypatch):
     monkeypatch.delenv(shards.FORCE_ENV, raising=False)
     assert shards.shard_count(2, shards.MIN_CASES - 1) == 1
