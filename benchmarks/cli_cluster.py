@@ -22,8 +22,10 @@ class CliCluster:
     """`start()` brings up the scheduler and `workers` single-threaded workers and waits for them;
     `stop()` ends every process it started (terminate, then kill)."""
 
-    def __init__(self, workers: int = 2, *, log_dir: Path | None = None, env: dict[str, str] | None = None):
+    def __init__(self, workers: int = 2, *, log_dir: Path | None = None, env: dict[str, str] | None = None,
+                 worker_args: tuple[str, ...] = ()):
         self.workers = workers
+        self.worker_args = tuple(worker_args)  # more `dask worker` flags, e.g. ("--no-nanny",)
         self.env = {**os.environ, **(env or {})}
         self.log_dir = log_dir
         self.port = free_port()
@@ -45,7 +47,7 @@ class CliCluster:
             self._spawn("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"])
             for i in range(self.workers):
                 self._spawn(f"worker-{i}", ["worker", self.address, "--nthreads", "1", "--name", f"cli-worker-{i}",
-                                            "--host", "127.0.0.1", "--no-dashboard"])
+                                            "--host", "127.0.0.1", "--no-dashboard", *self.worker_args])
             with Client(self.address, timeout=f"{START_TIMEOUT}s") as client:
                 client.wait_for_workers(self.workers, timeout=START_TIMEOUT)
         except BaseException:

@@ -19,11 +19,12 @@ import signal
 import threading
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
@@ -39,7 +40,7 @@ from workbench.config import Config
 from workbench.errors import WorkbenchError
 
 
-def _make_screen(entry: ScreenEntry):
+def _make_screen(entry: ScreenEntry) -> Screen:
     return entry.load()()
 
 
@@ -128,7 +129,7 @@ class WorkbenchApp(App[int]):
         if changed:
             self.session_changed.publish(changed)
 
-    def update_session(self, **changes) -> None:
+    def update_session(self, **changes: Any) -> None:
         """Direct form of `SessionUpdate` for code already on the UI thread."""
         self.on_session_update(SessionUpdate(**changes))
 

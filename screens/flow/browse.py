@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -29,12 +30,14 @@ from workbench.files import human_size
 from workbench.model import Record
 
 if TYPE_CHECKING:
+    from rich.text import Text
     from textual.widgets.tree import TreeNode
 
     from workbench.config import Config, Source
     from workbench.model import ObjectRef
     from workbench.prefix_mapping import MappingChange
-    from workbench.source.prefixes import Children
+    from workbench.source.formats import Detection
+    from workbench.source.prefixes import Children, Folder
     from workbench.source.sampling import SampleResult
 
 FOLD_DATES = 6  # more date folders than this at one level are folded into one "date range" node
@@ -86,7 +89,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     @dataclass(eq=False)
     class Objects(Message):
         prefix: str
-        refs: list
+        refs: list[ObjectRef]
         more: bool
 
     @dataclass(eq=False)
@@ -98,7 +101,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     class SampleDone(Message):
         prefix: str
         result: SampleResult
-        detections: list
+        detections: list[Detection]
         views: list[GroupView]
 
     @dataclass(eq=False)
@@ -106,7 +109,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         change: MappingChange
         source: Source
         config: Config
-        detections: list
+        detections: list[Detection]
 
     def __init__(self) -> None:
         super().__init__()
@@ -166,7 +169,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         self._load_node(tree.root)
         tree.focus()
 
-    def _load_node(self, node) -> None:
+    def _load_node(self, node: TreeNode[dict]) -> None:
         data = node.data or {}
         if data.get("loaded") or "folders" in data:
             return
@@ -194,7 +197,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         self._status()
         self.list_objects(prefix, self._window(quiet=True))
 
-    def _add_folder(self, parent, folder) -> None:
+    def _add_folder(self, parent: TreeNode[dict], folder: Folder) -> None:
         label = safe.join((folder.name + "/", "bold" if folder.kind is None else ""),
                           *(((f"  {folder.kind}", "dim italic"),) if folder.kind else ()))
         parent.add(label, data={"prefix": folder.prefix, "loaded": False})
@@ -241,7 +244,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         table.border_title = safe.content(f"Objects under {message.prefix or '/'}: {len(message.refs)}{more}")
 
     # -- sampling --------------------------------------------------------------------------------------------
-    def _window(self, quiet: bool = False):
+    def _window(self, quiet: bool = False) -> tuple[datetime | None, datetime | None]:
         from workbench.source.window import parse_time
 
         try:
@@ -327,7 +330,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
                                         events=[], parse_errors=[]))
         self._show_sample(message.result, message.views)
 
-    def _status(self, result=None) -> None:
+    def _status(self, result: SampleResult | None = None) -> None:
         source = self.session.source
         where = f"s3://{source.bucket}/{self._prefix}" if source else "(no source)"
         status = self.query_one("#sample-status", Static)
@@ -343,7 +346,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             f"{result.elapsed:.1f}s" + (" (cancelled)" if result.cancelled else "")
             + (f"; {objects}" if objects else "")))
 
-    def _show_sample(self, result=None, views: list[GroupView] | None = None) -> None:
+    def _show_sample(self, result: SampleResult | None = None, views: list[GroupView] | None = None) -> None:
         result = result if result is not None else self.session.sample
         groups = self.query_one("#group-tree", Tree)
         groups.clear()
@@ -406,7 +409,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             parts.append(f"\n… and {len(others) - DETAIL_RECORDS:,} more (the Schema screen's Samples tab has them all)")
         self.app.push_screen(DetailScreen(f"Record {record.key.rsplit('/', 1)[-1]}:{record.line}", "\n".join(parts)))
 
-    def _note_text(self, note: GroupNote):
+    def _note_text(self, note: GroupNote) -> Text:
         view = note.view
         conf = f"{view.confidence:.0%}" if view.confidence is not None else "—"
         out = safe.join((f"{view.format}", "bold"), f"  confidence {conf}  ", (view.pattern, "italic"), "\n",
@@ -433,13 +436,14 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         head.append_text(safe.text(record.text, single_line=False, limit=20_000))
         self.query_one("#record-text", Static).update(head)
 
-    def _pick_group(self, node) -> None:
+    def _pick_group(self, node: TreeNode | None) -> None:
         """The detected group the user moved to (its node or a record in it) is what Schema starts from."""
         if not self.query_one("#group-tree", Tree).has_focus:
             return  # the tree's own cursor placement while filling it is no choice
         while node is not None and not isinstance(node.data, GroupView):
             node = node.parent
-        detection = node.data.detection if node is not None else None
+        view = node.data if node is not None else None
+        detection = view.detection if isinstance(view, GroupView) else None
         if detection is not None and detection is not self.session.detection:
             self.post_message(SessionUpdate(detection=detection))
 
@@ -470,11 +474,12 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         from workbench.prefix_mapping import literal_prefix
 
         view = self._chosen_view()
-        log_type = view.detection.managed_schema if view is not None else None
-        if view is None or not log_type:
+        detection = view.detection if view is not None else None
+        log_type = detection.managed_schema if detection is not None else None
+        if detection is None or not log_type:
             safe.notify(self.app, "No group of this sample is a managed log type this tool can load.", severity="warning")
             return
-        self.map_prefix(literal_prefix(view.detection.pattern), log_type, config_path)
+        self.map_prefix(literal_prefix(detection.pattern), log_type, config_path)
 
     def on_browse_screen_mapped(self, message: Mapped) -> None:
         self.post_message(SessionUpdate(config=message.config, source=message.source, detections=message.detections))
@@ -489,13 +494,13 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
 
     # -- workers ---------------------------------------------------------------------------------------------
     @work(thread=True, group="browse-tree", exclusive=False, exit_on_error=False, description="List prefix")
-    def list_children(self, node, prefix: str) -> None:
+    def list_children(self, node: TreeNode[dict], prefix: str) -> None:
         from workbench.source.prefixes import list_children
 
         self.post_message(self.Children(node, list_children(self.session.aws(), self.session.require_source(), prefix)))
 
     @work(thread=True, group="browse-objects", exclusive=True, exit_on_error=False, description="List objects")
-    def list_objects(self, prefix: str, window) -> None:
+    def list_objects(self, prefix: str, window: tuple[datetime | None, datetime | None]) -> None:
         from workbench.source.s3 import list_objects
 
         worker = get_current_worker()
@@ -512,7 +517,8 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         self.post_message(self.Objects(prefix, refs, more))
 
     @work(thread=True, group="sample", exclusive=True, exit_on_error=False, description="Sample")
-    def run_sample(self, prefix: str, since, until, limit: int, cancel: threading.Event) -> None:
+    def run_sample(self, prefix: str, since: datetime | None, until: datetime | None, limit: int,
+                   cancel: threading.Event) -> None:
         from workbench.source.sampling import sample
 
         source = self.session.require_source()
@@ -538,7 +544,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         self.post_message(self.Mapped(change, source, config, detections))
 
 
-def _detect(result, config, source) -> list:
+def _detect(result: SampleResult, config: Config, source: Source) -> list[Detection]:
     """Detect a sample's groups, suggesting only the managed schemas the config's schema directories load."""
     from workbench.schema import loadable_log_types
     from workbench.source.formats import detect_groups
@@ -546,7 +552,7 @@ def _detect(result, config, source) -> list:
     return detect_groups(result, source=source, available=loadable_log_types(config.schema_dirs))
 
 
-def mapping_hint(detection) -> str:
+def mapping_hint(detection: Detection | None) -> str:
     """What `m` would do for this detection ('' when there is nothing to map)."""
     from workbench.prefix_mapping import literal_prefix
 

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -36,12 +36,17 @@ from screens.widgets.json_view import JsonView, pretty_json
 from workbench.errors import WorkbenchError
 from workbench.model import stored_time
 
+if TYPE_CHECKING:
+    from workbench.model import Record
+    from workbench.parse import ParseError
+    from workbench.schema import Schema
+
 LEADING = ("p_event_time", "p_log_type")
 MAX_COLUMNS = 14
 FILTER_DELAY = 0.3
 
 
-def pick_columns(events: list[dict], schema=None, sample: int = 500) -> list[str]:
+def pick_columns(events: list[dict], schema: Schema | None = None, sample: int = 500) -> list[str]:
     """p_event_time and p_log_type first, then the schema's top-level fields (or the most common keys), then
     the p_any_* indicator fields and the remaining p_ fields."""
     counts: Counter[str] = Counter()
@@ -93,7 +98,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
     @dataclass(eq=False)
     class Parsed(Message):
         events: list[dict]
-        errors: list
+        errors: list[ParseError]
         elapsed: float
 
     @dataclass(eq=False)
@@ -174,7 +179,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
                     if self.session.sample is None else "No events yet: press p to parse the sample.")
             self.note = hint
 
-    def _schema_for(self, events: list[dict]):
+    def _schema_for(self, events: list[dict]) -> Schema | None:
         """The session's schema when every shown event is of its log type (its field order), else None."""
         schema = self.session.schema
         if schema is None or any(e.get("p_log_type") != schema.name for e in events[:200]):
@@ -369,7 +374,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
         self.parse_sample(sample.records, self.session.schema)
 
     @work(thread=True, group="events-parse", exclusive=True, exit_on_error=False, description="Parse sample")
-    def parse_sample(self, records: list, schema) -> None:
+    def parse_sample(self, records: list[Record], schema: Schema | None) -> None:
         from workbench.events.pipeline import parse_record_list
         from workbench.parse import parsers_for_source
 
@@ -419,7 +424,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
         sample = self.session.sample
         by_place = {(r.key, r.line): r.text for r in sample.records} if sample is not None else {}
 
-        def to_field(error) -> None:
+        def to_field(error: ParseError) -> None:
             # the fix is made in the schema: open it there at the failing field
             self.app.update_session(extra={**self.session.extra, "focus_field": error.field,
                                            "focus_log_type": error.log_type})

@@ -35,15 +35,19 @@ from screens.widgets.filter_input import FilterInput
 from screens.widgets.live_stream import LiveStream
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
     from workbench.events.filter import Predicate
+    from workbench.live.buffer import LiveItem, RateMeter
     from workbench.live.tail import LiveTail
 
 TICK = 0.25  # seconds between buffer reads on the UI thread
 DRIFT_EVERY = 2.0  # seconds between drift panel refreshes
 PER_TICK = 5000  # items taken from the buffer per tick; more than that would fall off the ring anyway
+Row = tuple[str, str, str, "LiveItem"]  # (text, kind, haystack for the filter, item)
 
 
-def item_record(item) -> dict:
+def item_record(item: LiveItem) -> dict:
     """What the filter language sees of one buffer item: the event's fields plus kind, log_type, rule, key
     (and title, severity, reason where they apply)."""
     record = dict(item.event or {})
@@ -55,7 +59,7 @@ def item_record(item) -> dict:
     return record
 
 
-def item_detail(item) -> str:
+def item_detail(item: LiveItem) -> str:
     """The full item for its detail view: what it is, where it came from, matched rules, alert context, JSON."""
     import json
 
@@ -72,7 +76,7 @@ def item_detail(item) -> str:
     return "\n".join(head)
 
 
-def _meter_text(meter, now: float, style: str, empty: str, top: int = 12) -> Text:
+def _meter_text(meter: RateMeter, now: float, style: str, empty: str, top: int = 12) -> Text:
     """One section of the side panel: each name in full, then its rate and total."""
     out = Text(end="")
     for name, total in sorted(meter.totals.items(), key=lambda kv: -kv[1])[:top]:
@@ -81,7 +85,7 @@ def _meter_text(meter, now: float, style: str, empty: str, top: int = 12) -> Tex
     return out or Text(empty, style="dim")
 
 
-def item_line(item) -> tuple[str, str, str]:
+def item_line(item: LiveItem) -> tuple[str, str, str]:
     """(text, kind, lower-case haystack for the filter) for one buffer item; every untrusted part cleaned."""
     when = time.strftime("%H:%M:%S", time.localtime(item.arrived))
     if item.kind == "alert":
@@ -149,7 +153,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         self.filter = ""
         self._keep: Predicate | None = None  # the compiled filter (None: everything shows)
         self._cursor = 0
-        self._rows: deque[tuple] = deque(maxlen=10_000)  # (text, kind, haystack, item)
+        self._rows: deque[Row] = deque(maxlen=10_000)
         self._last_status = ("info", "")
         self._last_drift = 0.0
         self._running = False
@@ -316,7 +320,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         bar.set_class(self.paused, "shown")
         bar.update(Text(f"Paused — {self.pending:,} new item(s) arrived; Space to follow", no_wrap=True))
 
-    def _refresh_side(self, tail, now: float | None = None) -> None:
+    def _refresh_side(self, tail: LiveTail, now: float | None = None) -> None:
         buf = tail.buffer
         now = time.time() if now is None else now
         self.query_one("#live-spark", Sparkline).data = buf.events_per_second.series("events", 60, now)
@@ -353,7 +357,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
     def action_pause(self) -> None:
         self.paused = not self.paused
 
-    def _shown(self, rows):
+    def _shown(self, rows: Iterable[Row]) -> Iterator[tuple[str, str, LiveItem]]:
         keep = self._keep
         return ((t, k, i) for t, k, _h, i in rows if keep is None or keep(item_record(i)))
 
@@ -470,7 +474,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         self.export_buffer(self.tail.buffer.snapshot(), folder / f"live-{time.strftime('%Y%m%d-%H%M%S')}.ndjson")
 
     @work(thread=True, group="live-export", exclusive=True, exit_on_error=False, description="Export live buffer")
-    def export_buffer(self, items: list, path: Path) -> None:
+    def export_buffer(self, items: list[LiveItem], path: Path) -> None:
         from workbench.files import atomic_write
 
         atomic_write(path, (orjson.dumps(i.to_json(), default=str) + b"\n" for i in items), make_parents=True)

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from textual.actions import SkipAction
 from textual.binding import Binding
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, OptionList, Select, TextArea, Tree
@@ -58,7 +59,7 @@ class FocusModel(Screen):
     _find_text = ""
     _side_chosen: bool | None = None  # the user's choice with `b`; None: follow the terminal's width
 
-    def on_resize(self, event) -> None:
+    def on_resize(self, event: Resize) -> None:
         """Adapt to the terminal: classes for the screen's .tcss, and the side panel folded when narrow."""
         narrow = event.size.width < NARROW
         self.set_class(narrow, "-narrow")

@@ -41,7 +41,9 @@ from screens.shell import safe
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
-    from workbench.detections import RuleEngine
+    from rich.text import Text
+
+    from workbench.detections import RuleEngine, RuleResult, RuleSpec, RunStats
     from workbench.detections.results import TestReport
 
 WATCH_INTERVAL = 1.0  # seconds between checks of the rule files
@@ -104,7 +106,7 @@ the unit tests, when their report is showing).
         self.engine_lock = threading.Lock()
         self.run_result: RuleRun | None = None
         self.rule_id: str | None = None  # highlighted rule
-        self.results: list = []  # RuleResults listed on the right
+        self.results: list[RuleResult] = []  # listed on the right
         self._events_seen: list[dict] | None = None  # the session's events last run (compared by identity)
         self._running = False
         self._watching = False
@@ -164,13 +166,13 @@ the unit tests, when their report is showing).
         self._start_run("changed" if self._changed_note and events else reason)
 
     # -- running the rules -----------------------------------------------------------------------------------
-    def _rules_dir(self):
+    def _rules_dir(self) -> Path:
         rules_dir = self.session.config.rules_dir
         if rules_dir is None:
             raise WorkbenchError("The config names no rules directory (`rules:`); add one to run detections.")
         return rules_dir
 
-    def _engine(self):
+    def _engine(self) -> RuleEngine:
         """The rule engine, created on first use (call with `engine_lock` held, from a worker)."""
         if self.engine is None:
             from workbench.detections import RuleEngine
@@ -204,7 +206,7 @@ the unit tests, when their report is showing).
             engine.reload()
             last = [0.0]
 
-            def progressed(stats) -> None:  # called after every partial reply: a few a second reach the UI
+            def progressed(stats: RunStats) -> None:  # called after every partial reply: a few a second reach the UI
                 now = time.monotonic()
                 if now - last[0] >= PROGRESS_INTERVAL:
                     last[0] = now
@@ -292,7 +294,7 @@ the unit tests, when their report is showing).
             self.rule_id = rule_id
             self._fill_results()
 
-    def _spec(self):
+    def _spec(self) -> RuleSpec | None:
         run = self.run_result
         if run is None or self.rule_id is None:
             return None
@@ -356,7 +358,7 @@ the unit tests, when their report is showing).
         results = self.results  # a refill (a re-run) replaces the list: the cursor then stays where it is
         table = self.query_one("#rules-results", DataTable)
 
-        def render(i: int):
+        def render(i: int) -> tuple[str, Text]:
             r = results[i]
             return f"{spec.rule_id}: {'error' if r.error else 'match'}", result_detail(r)
 
@@ -369,7 +371,7 @@ the unit tests, when their report is showing).
             jumps=[("enter", "this event on the Events screen", lambda i: self._show_event(results[i].event)),
                    ("o", f"open {spec.py_path.name} in $EDITOR", lambda i: self.action_edit())]))
 
-    def _show_event(self, event) -> None:
+    def _show_event(self, event: object) -> None:
         row_id = event.get("p_row_id") if isinstance(event, dict) else None
         if not row_id:
             safe.notify(self.app, "This event has no p_row_id to find it by on the Events screen.", severity="warning")

@@ -5,7 +5,7 @@ it is shown, so a list of a thousand results costs nothing until it is paged to.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding
@@ -14,6 +14,9 @@ from textual.widgets import Static
 
 from screens.modals.detail import DetailScreen
 from screens.shell import safe
+
+if TYPE_CHECKING:
+    from textual.await_complete import AwaitComplete
 
 PageJump = tuple[str, str, Callable[[int], None]]  # (key, what it opens, how, given the item shown)
 
@@ -64,7 +67,7 @@ class PagedDetailScreen(DetailScreen):
         self.query_one("#detail-body", Static).update(self.body_text(body))
         self.query_one(VerticalScroll).scroll_home(animate=False)
 
-    def dismiss(self, result=None):
+    def dismiss(self, result: None = None) -> AwaitComplete:
         if self.on_close is not None:
             self.on_close(self.index)
         return super().dismiss(result)

@@ -7,7 +7,7 @@ confirmation, atomically), Ctrl+O hands it to the Schema screen through the sess
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -24,6 +24,10 @@ from screens.widgets.schema_editor import SchemaEditor
 from workbench.errors import WorkbenchError
 from workbench.live.drift import DriftTracker, LogTypeDrift
 from workbench.schema import dump_schema_dict, load_schema, validate_schema_text
+
+if TYPE_CHECKING:
+    from workbench.config import Config
+    from workbench.schema import Schema
 
 MAX_LISTED = 12
 
@@ -59,7 +63,7 @@ class DriftPatchScreen(ModalScreen[None]):
         Binding("escape", "close", "Close", id="drift_close"),
     ]
 
-    def __init__(self, tracker: DriftTracker, config, log_type: str | None = None) -> None:
+    def __init__(self, tracker: DriftTracker, config: Config, log_type: str | None = None) -> None:
         super().__init__()
         self.tracker = tracker
         self.config = config
@@ -107,7 +111,7 @@ class DriftPatchScreen(ModalScreen[None]):
         self.query_one("#drift-problems", Static).update(
             safe.text("; ".join(str(p) for p in problems[:3]), limit=400) if problems else Text(""))
 
-    def _schema(self):
+    def _schema(self) -> tuple[Schema | None, str]:
         text = self.query_one(SchemaEditor).text
         if validate_schema_text(text):
             safe.notify(self.app, "The patched schema has problems (shown under the editor); fix them first.",

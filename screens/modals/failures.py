@@ -5,7 +5,7 @@ editor, where the fix is made. Escape closes."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from screens.shell import safe
+
+if TYPE_CHECKING:
+    from workbench.parse import ParseError
 
 MAX_ROWS = 2000
 
@@ -31,7 +34,8 @@ class FailuresScreen(ModalScreen[None]):
         Binding("enter", "jump", "Go to the field", id="failures_jump"),
     ]
 
-    def __init__(self, errors: list, raw_line: Callable[[Any], str | None], jump: Callable[[Any], None]) -> None:
+    def __init__(self, errors: list[ParseError], raw_line: Callable[[ParseError], str | None],
+                 jump: Callable[[ParseError], None]) -> None:
         super().__init__()
         self.errors = errors[:MAX_ROWS]
         self.total = len(errors)

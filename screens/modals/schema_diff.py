@@ -8,7 +8,7 @@ plain text (a schema may quote log values).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,6 +18,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from screens.shell import safe
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def diff_text(lines: list[str]) -> Text:
@@ -53,7 +56,7 @@ class SchemaDiffConfirm(ModalScreen[bool | str]):
         Binding("a", "add_new", "Add the new fields only", id="schema_diff_add_new"),
     ]
 
-    def __init__(self, path, diff: list[str], new_fields: list[str] | None = None) -> None:
+    def __init__(self, path: Path, diff: list[str], new_fields: list[str] | None = None) -> None:
         super().__init__()
         self.path = path
         self.diff = diff

@@ -4,9 +4,13 @@ so the Browse screen lists each group with its format, confidence, reason, sugge
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from workbench.model import Record
+
+if TYPE_CHECKING:
+    from workbench.source.formats import Detection
+    from workbench.source.sampling import SampleResult
 
 
 @dataclass(slots=True)
@@ -17,10 +21,10 @@ class GroupView:
     reason: str
     records: list[Record] = field(default_factory=list)
     suggestion: str = ""
-    detection: Any = None  # the core Detection, untouched, for other screens
+    detection: Detection | None = None  # the core's, untouched, for other screens
 
 
-def group_views(result, detections: list[Any]) -> list[GroupView]:
+def group_views(result: SampleResult, detections: list[Detection]) -> list[GroupView]:
     """One row per detection with the sample's records of its key pattern (records of a mixed group are
     shown under each of its formats)."""
     from workbench.source.partitions import key_pattern

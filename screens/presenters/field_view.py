@@ -5,13 +5,18 @@ numbers or times in the latest parsed events (drawn for the highlighted field on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from screens.widgets.histogram import bucket_counts
 from workbench.schema.names import column_name
+
+if TYPE_CHECKING:
+    from workbench.infer import InferenceResult
+    from workbench.schema import Field, Schema
+    from workbench.schema.fieldstats import FieldStats
 
 NUMERIC = ("int", "smallint", "bigint", "float")
 HISTOGRAM_BUCKETS = 24
@@ -23,7 +28,7 @@ class FieldView:
     path: str
     type: str
     required: bool = False
-    stats: Any = None  # workbench.schema.fieldstats.FieldStats, when inference saw the path
+    stats: FieldStats | None = None  # when inference saw the path
     explanation: str = ""
     stored: str = ""  # the path as stored (column names normalised as Panther's data lake does); "" = same
 
@@ -36,7 +41,8 @@ class FieldView:
         return self.stats.present / self.stats.total if self.stats is not None and self.stats.total else None
 
 
-def _walk(fields, prefix: str = "", source_prefix: str = "", stored_prefix: str = "") -> Iterator[tuple[str, str, str, Any]]:
+def _walk(fields: Iterable[Field], prefix: str = "", source_prefix: str = "", stored_prefix: str = ""
+          ) -> Iterator[tuple[str, str, str, Field]]:
     """(path, path in the logs, stored path, field) depth first, as `walk_fields` names paths; the second path
     follows `rename: {from: …}`, which is where inference recorded a renamed field's statistics; the third has
     each name normalised as Panther's data lake stores it."""
@@ -56,7 +62,7 @@ def _walk(fields, prefix: str = "", source_prefix: str = "", stored_prefix: str 
             el = el.element
 
 
-def field_views(schema: Any, result: Any = None) -> list[FieldView]:
+def field_views(schema: Schema | None, result: InferenceResult | None = None) -> list[FieldView]:
     """Every field of `schema` (depth first, arrays as `path[]`), with its statistics from `result`."""
     if schema is None:
         return []

@@ -10,11 +10,15 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from screens.shell import safe
+
+if TYPE_CHECKING:
+    from workbench.detections import InvalidSpec, RuleEngine, RuleResult, RuleSpec, RunStats, TestReport
+    from workbench.detections.runs import SuspendedRule
 
 KEEP_PER_RULE = 1000  # matches (and errors) kept per rule for display; counts stay exact
 
@@ -22,16 +26,16 @@ KEEP_PER_RULE = 1000  # matches (and errors) kept per rule for display; counts s
 @dataclass(slots=True)
 class RuleRun:
     log_types: tuple[str, ...]
-    specs: list  # RuleSpec of the rules that apply to those log types
+    specs: list[RuleSpec]  # the rules that apply to those log types
     events: int = 0
-    matches: dict[str, list] = field(default_factory=dict)  # rule_id -> matched RuleResults (capped)
-    errors: dict[str, list] = field(default_factory=dict)  # rule_id -> RuleResults with an error (capped)
+    matches: dict[str, list[RuleResult]] = field(default_factory=dict)  # rule_id -> matched results (capped)
+    errors: dict[str, list[RuleResult]] = field(default_factory=dict)  # rule_id -> results with an error (capped)
     summary: dict[str, dict] = field(default_factory=dict)  # AlertGrouper.summary()
-    invalid: list = field(default_factory=list)  # InvalidSpec of rules that failed to load
+    invalid: list[InvalidSpec] = field(default_factory=list)  # rules that failed to load
     sources: dict[str, str] = field(default_factory=dict)  # rule_id -> its `def rule(...)` source
     cancelled: bool = False  # stopped by the user: the counts are those of the first `done` events
     done: int = 0  # events whose every rule result is in
-    suspended: dict[str, Any] = field(default_factory=dict)  # rule_id -> runs.SuspendedRule
+    suspended: dict[str, SuspendedRule] = field(default_factory=dict)  # rule_id -> why it stopped running
 
     def count(self, rule_id: str, what: str) -> int:
         return int(self.summary.get(rule_id, {}).get(what, 0))
@@ -47,8 +51,8 @@ def event_log_types(events: Iterable[dict], log_type: str | None) -> tuple[str, 
     return tuple(seen)
 
 
-def run_rules(engine, events: list[dict], log_type: str | None, cancelled: Callable[[], bool],
-              progress: Callable[[Any], None] | None = None) -> RuleRun:
+def run_rules(engine: RuleEngine, events: list[dict], log_type: str | None, cancelled: Callable[[], bool],
+              progress: Callable[[RunStats], None] | None = None) -> RuleRun:
     """Every enabled rule for the events' log types over every event, grouped into alerts as Panther would.
 
     `cancelled()` is polled by the engine while the rule worker works (it is killed when it turns true);
@@ -82,7 +86,7 @@ def run_rules(engine, events: list[dict], log_type: str | None, cancelled: Calla
     return run
 
 
-def rule_function_source(py_path, limit: int = 60) -> str:
+def rule_function_source(py_path: Path, limit: int = 60) -> str:
     """The `def rule(event)` block of a rule file (what decides a match), or "" when it cannot be read."""
     try:
         lines = py_path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -112,7 +116,7 @@ def _section(out: Text, title: str, body: str, style: str = "") -> None:
     out.append("\n")
 
 
-def shown_path(path, root) -> str:
+def shown_path(path: Path, root: Path | None) -> str:
     """`path` relative to the rules directory when it is inside it (shorter, and the same on every machine)."""
     try:
         return str(path.relative_to(root)) if root is not None else str(path)
@@ -121,7 +125,7 @@ def shown_path(path, root) -> str:
 
 
 def describe_changes(changed: Iterable[str], added: Iterable[str] = (), removed: Iterable[str] = (),
-                     root=None, most: int = 3) -> str:
+                     root: Path | None = None, most: int = 3) -> str:
     """What changed on disk, in one line: "added x.yml; edited y.py; removed z.yml" (names relative to `root`)."""
     added, removed = set(added), set(removed)
     edited = [f for f in changed if f not in added and f not in removed]
@@ -133,7 +137,7 @@ def describe_changes(changed: Iterable[str], added: Iterable[str] = (), removed:
     return "; ".join(parts)
 
 
-def rule_info(spec, run: RuleRun | None, root=None) -> Text:
+def rule_info(spec: RuleSpec, run: RuleRun | None, root: Path | None = None) -> Text:
     """What the rule is, where it lives (relative to `root`, the rules directory), and what it did."""
     out = safe.join((spec.rule_id, "bold"), "  ", (spec.severity, "bold yellow"),
                     ("" if spec.enabled else "  (disabled)", "red"))
@@ -169,7 +173,7 @@ def rule_info(spec, run: RuleRun | None, root=None) -> Text:
     return out
 
 
-def result_detail(result) -> Text:
+def result_detail(result: RuleResult) -> Text:
     """A match (title, dedup, severity, alert context) or an error (message, traceback), with the rule's
     captured output and the event it saw."""
     if result.error:
@@ -200,7 +204,7 @@ def result_detail(result) -> Text:
     return out
 
 
-def tests_detail(report, rule_ids: Iterable[str] | None = None, root=None) -> Text:
+def tests_detail(report: TestReport, rule_ids: Iterable[str] | None = None, root: Path | None = None) -> Text:
     """A unit-test report as Panther's CLI shows it: per rule, each case ✓/✗ with its error and functions."""
     wanted = set(rule_ids) if rule_ids else None
     rules = [r for r in report.rules if wanted is None or r.rule_id in wanted]

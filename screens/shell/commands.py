@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from screens.app import WorkbenchApp
 
 _SKIP = {"command_palette", "help_quit", "leave_input", "find", "side_panel", "focus_next", "focus_previous"}
 
@@ -63,7 +66,7 @@ class ActionsProvider(Provider):
                 yield name, help_text, partial(self._run_on, entry.mode, b.action)
 
     def _run_on(self, mode: str, action: str) -> None:
-        app: Any = self.app  # the WorkbenchApp
+        app = cast("WorkbenchApp", self.app)  # the palette runs inside the WorkbenchApp
         app.action_goto(mode)
         app.call_after_refresh(lambda: app.run_action(action, app.screen))
 

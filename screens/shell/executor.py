@@ -10,7 +10,12 @@ One thread per task also avoids the default pool's `cpu + 4` cap queueing worker
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class DaemonThreadExecutor(ThreadPoolExecutor):
@@ -24,10 +29,10 @@ class DaemonThreadExecutor(ThreadPoolExecutor):
         self._name = name
         self._shutdown = False
 
-    def submit(self, fn, /, *args, **kwargs) -> Future:
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         if self._shutdown:
             raise RuntimeError("cannot schedule new work after shutdown")
-        future: Future = Future()
+        future: Future[T] = Future()
 
         def run() -> None:
             if not future.set_running_or_notify_cancel():

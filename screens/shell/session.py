@@ -8,9 +8,15 @@ changed. Screens subscribe to that signal to refresh.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.config import Config, Source
+
+if TYPE_CHECKING:
+    from workbench.aws import AwsSession
+    from workbench.parse import ParseError
+    from workbench.schema import Schema
+    from workbench.source.formats import Detection
 
 
 @dataclass(eq=False)
@@ -21,12 +27,12 @@ class Session:
     source: Source | None = None
     prefix: str | None = None  # the prefix the user is browsing / sampled
     sample: Any = None  # workbench.source.sampling.SampleResult of the last sample
-    detections: list[Any] = field(default_factory=list)  # workbench.source.formats.Detection groups of that sample
-    detection: Any = None  # the one of them the user highlighted on Browse (what the Schema screen starts from)
+    detections: list[Detection] = field(default_factory=list)  # the format groups of that sample
+    detection: Detection | None = None  # the one of them the user highlighted on Browse (what Schema starts from)
     log_type: str | None = None  # the schema/log type the user is working on
-    schema: Any = None  # workbench.schema.Schema currently in use (inferred, edited or loaded)
+    schema: Schema | None = None  # the schema in use (inferred, edited or loaded)
     events: list[dict] = field(default_factory=list)  # parsed events (with p_ fields) of the sample
-    parse_errors: list[Any] = field(default_factory=list)
+    parse_errors: list[ParseError] = field(default_factory=list)  # of those events' records
     extra: dict[str, Any] = field(default_factory=dict)  # room for later screens (rules results, live state)
 
     def apply(self, changes: dict[str, Any]) -> set[str]:
@@ -42,7 +48,7 @@ class Session:
                 changed.add(name)
         return changed
 
-    _aws: Any = field(default=None, repr=False)
+    _aws: AwsSession | None = field(default=None, repr=False)
 
     @property
     def source_name(self) -> str:
@@ -56,7 +62,7 @@ class Session:
             raise WorkbenchError("No source selected: pick one on the Sources screen (key 1).")
         return self.source
 
-    def aws(self):
+    def aws(self) -> AwsSession:
         """The `workbench.aws.AwsSession` of the current source (one per source, created on first use)."""
         from workbench.aws import AwsSession
 

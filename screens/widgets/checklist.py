@@ -5,6 +5,8 @@ are listed after them in arrival order."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -19,7 +21,7 @@ class Checklist(Static):
     Checklist { height: auto; padding: 0 1; }
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.results: dict[str, CheckResult] = {}
         self.extra: list[CheckResult] = []  # findings after the connection checks (prefix mapping, …)

@@ -97,7 +97,7 @@ class EventTable(ScrollView, can_focus=True):
         def control(self) -> EventTable:
             return self.table
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.events: list[dict] = []
         self.columns: list[str] = []

@@ -8,7 +8,7 @@ field (the screen calls it when the editor's cursor enters a field). Every value
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -96,7 +96,7 @@ class FieldPanel(Vertical):
             super().__init__()
             self.path = path
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.views: list[FieldView] = []
         self.events: list[dict] = []

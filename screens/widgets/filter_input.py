@@ -5,7 +5,7 @@ completion as you type (shown dimmed; Tab or → accepts it), Up/Down through th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.binding import Binding
 from textual.suggester import Suggester
@@ -38,7 +38,7 @@ class FilterInput(Input):
         Binding("down", "history(1)", "Later filter", show=False),
     ]
 
-    def __init__(self, fields: Callable[[], Iterable[str]], **kwargs) -> None:
+    def __init__(self, fields: Callable[[], Iterable[str]], **kwargs: Any) -> None:
         super().__init__(suggester=FieldSuggester(fields), **kwargs)
         self.history: list[str] = []
         self._at = 0  # position in history while browsing it with Up/Down

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -54,7 +55,7 @@ class TimeHistogram(Widget):
 
     times: reactive[tuple[float, ...]] = reactive((), layout=False)
 
-    def __init__(self, label: str = "", *, rows: int = 3, **kwargs) -> None:
+    def __init__(self, label: str = "", *, rows: int = 3, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.label = label
         self.rows = rows

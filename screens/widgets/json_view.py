@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from rich.highlighter import JSONHighlighter
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -30,7 +31,7 @@ class JsonView(VerticalScroll):
     JsonView > Static { width: auto; }
     """
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static(id="json-body")
 
     def show(self, value: Any, title: str = "") -> None:

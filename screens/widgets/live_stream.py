@@ -56,7 +56,7 @@ class LiveStream(ScrollView, can_focus=True):
         payload: Any
         text: str
 
-    def __init__(self, max_lines: int = 10_000, **kwargs) -> None:
+    def __init__(self, max_lines: int = 10_000, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_lines = max(10, max_lines)
         self.follow = True

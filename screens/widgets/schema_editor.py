@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -35,7 +35,7 @@ class SchemaEditor(TextArea):
                 tooltip="Move focus out of the editor so single-letter keys work again"),
     ]
 
-    def __init__(self, text: str = "", **kwargs) -> None:
+    def __init__(self, text: str = "", **kwargs: Any) -> None:
         super().__init__(text, language="yaml", soft_wrap=False, tab_behavior="indent", show_line_numbers=True,
                          **kwargs)
         self.indent_width = 2

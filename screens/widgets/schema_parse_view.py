@@ -9,7 +9,7 @@ goes through `screens.shell.safe`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,6 +24,7 @@ MAX_ROWS = 500
 
 if TYPE_CHECKING:
     from workbench.model import Record
+    from workbench.parse import ParseError
 
 
 class SchemaParseView(Vertical):
@@ -43,9 +44,9 @@ class SchemaParseView(Vertical):
     class FieldWanted(Message):
         path: str
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.errors: list = []
+        self.errors: list[ParseError] = []
         self.records: dict[tuple[str, int], Record] = {}
 
     def compose(self) -> ComposeResult:
@@ -82,7 +83,7 @@ class SchemaParseView(Vertical):
         self._show_line()
 
     @property
-    def current(self):
+    def current(self) -> ParseError | None:
         table = self.query_one(DataTable)
         if not self.errors or table.row_count == 0:
             return None

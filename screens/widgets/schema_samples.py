@@ -6,12 +6,15 @@ is selected). At most `MAX_ROWS` records are listed: a schema test wants a few r
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import Binding
 from textual.widgets import DataTable
 
 from screens.shell import safe
+
+if TYPE_CHECKING:
+    from workbench.model import Record
 
 MAX_ROWS = 1000
 MARK = "●"
@@ -25,16 +28,16 @@ class SchemaSamples(DataTable):
         Binding("space", "toggle_sample", "Select sample", id="schema_samples_toggle"),
     ]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self.records: list = []
+        self.records: list[Record] = []
         self.selected: set[int] = set()
 
     def on_mount(self) -> None:
         self.add_column("", key="mark", width=1)
         self.add_columns("Where", "Record")
 
-    def show_records(self, records: list) -> None:
+    def show_records(self, records: list[Record]) -> None:
         self.records = records[:MAX_ROWS]
         self.selected = set()
         self.clear()
@@ -56,7 +59,7 @@ class SchemaSamples(DataTable):
             self.update_cell(str(i), "mark", safe.cell(""))
         self.selected = set()
 
-    def chosen(self) -> list:
+    def chosen(self) -> list[Record]:
         if self.selected:
             return [self.records[i] for i in sorted(self.selected)]
         if self.records and 0 <= self.cursor_row < len(self.records):

@@ -161,9 +161,16 @@ def counts(result) -> dict:
 def test_replay_gives_exactly_the_in_process_counts(setup, reference, tmp_path):
     config, source, since, until = setup
     seen = []
+    trim: dict = {}
+
+    def look_at_workers(client):
+        trim.update(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")))
+
     result = run_replay(config, source, ReplayOptions(since=since, until=until, results_path=tmp_path / "r.jsonl",
-                                                      **SMALL), on_progress=seen.append)
+                                                      **SMALL), on_progress=seen.append, on_cluster=look_at_workers)
     assert result.complete and not result.failed_tasks and result.workers == 2
+    # the nannies did not start the workers with Dask's 64 KiB malloc trim (page faults all the time)
+    assert len(trim) == 2 and set(trim.values()) == {os.environ.get("MALLOC_TRIM_THRESHOLD_")}
     assert counts(result) == reference
     assert reference["events"] > 0 and all(r["matches"] > 0 for rid, r in reference["rules"].items())
     assert reference["not_parsed"] > 0 and reference["parse_errors"] == 0  # counted per prefix, not per line
@@ -398,7 +405,7 @@ def test_cli_replay_on_a_command_line_cluster_gives_the_local_cluster_counts(dem
                                                      results_path=tmp_path / "local.jsonl"))
     assert counts(local) == reference
     path = _cli_config(demo, schemas, tmp_path / "workbench.yaml")
-    with CliCluster(2, log_dir=tmp_path) as cluster:
+    with CliCluster(2, log_dir=tmp_path, worker_args=("--no-nanny",)) as cluster:  # as docs/replay.md says
         proc = subprocess.run(
             [sys.executable, "-m", "workbench.cli", "replay", "--config", str(path), "--source", "demo",
              "--since", since.isoformat(), "--until", until.isoformat(), "--rules", str(rules),

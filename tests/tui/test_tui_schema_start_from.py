@@ -166,4 +166,15 @@ async def test_highlighting_a_group_on_browse_chooses_what_schema_infers_from(de
         assert isinstance(screen, SchemaScreen)
         assert screen.group.detection is last.data.detection
         assert {r.key for r in screen.group.records} == {r.key for r in last.data.records}
-        assert screen.group is not screen.groups[0]  # not the largest group, which is what it starts from otherwise
+        # and it follows the highlight, not a default: another group highlighted on Browse is the next start
+        await pilot.press("2")
+        await pilot.pause()
+        first = groups[0]
+        tree.focus()
+        tree.move_cursor(first)
+        await pilot.pause()
+        await pilot.press("3")
+        await settle(app, pilot)
+        assert first.data.detection is not last.data.detection
+        assert app.screen.group.detection is first.data.detection
+        assert {r.key for r in app.screen.group.records} == {r.key for r in first.data.records}

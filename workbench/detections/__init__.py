@@ -13,7 +13,22 @@ without pulling in the loader's dependencies):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the checker sees the real names (re-exported); at run time `__getattr__` imports them on use
+    from workbench.detections.engine import ReloadSummary as ReloadSummary
+    from workbench.detections.engine import RuleEngine as RuleEngine
+    from workbench.detections.grouping import Alert as Alert
+    from workbench.detections.grouping import AlertGrouper as AlertGrouper
+    from workbench.detections.results import CaseResult as CaseResult
+    from workbench.detections.results import RuleResult as RuleResult
+    from workbench.detections.results import RuleTests as RuleTests
+    from workbench.detections.results import TestReport as TestReport
+    from workbench.detections.runs import RunStats as RunStats
+    from workbench.detections.specs import InvalidSpec as InvalidSpec
+    from workbench.detections.specs import RuleSpec as RuleSpec
+    from workbench.detections.specs import SkippedSpec as SkippedSpec
+    from workbench.detections.specs import load_content as load_content
 
 _EXPORTS = {
     "RuleEngine": "workbench.detections.engine",

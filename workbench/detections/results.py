@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.detections.specs import InvalidSpec, SkippedSpec
 
 # the functions the CLI prints for an expected-true case, in Panther's order (rule first)
 SHOWN_FUNCTIONS = ("title", "dedup", "alert_context", "description", "reference", "severity", "runbook",
@@ -151,8 +154,8 @@ class TestReport:
     """A `rules test` run. Counts are of detections, as Panther's CLI counts them; `tests` of cases."""
 
     rules: tuple[RuleTests, ...]
-    invalid: tuple[Any, ...] = ()  # InvalidSpec
-    skipped: tuple[Any, ...] = ()  # SkippedSpec
+    invalid: tuple[InvalidSpec, ...] = ()
+    skipped: tuple[SkippedSpec, ...] = ()
 
     @property
     def passed(self) -> int:

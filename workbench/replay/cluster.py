@@ -40,6 +40,11 @@ QUIET_WORKERS = {  # the LocalCluster's worker settings; docs/replay.md recommen
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
     "distributed.worker.memory.monitor-interval": "1s",
+    # Nannies start their workers with MALLOC_TRIM_THRESHOLD_=65536 so that freed memory goes back to the
+    # system at once; parsing allocates and frees all the time, and that gave a worker (and the rule process
+    # it starts, which inherits the variable) ~20× the page faults of the plain loop and most of its extra
+    # CPU per event (BENCHMARKS.md, "Peers"). None drops the variable (Dask's documented way).
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
 }
 
 

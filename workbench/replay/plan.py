@@ -27,7 +27,10 @@ from workbench.source.partitions import key_time
 from workbench.source.s3 import ListStats, list_objects
 
 MiB = 1024 * 1024
-MIN_TASK_BYTES = 256 * 1024  # below this a task's fixed cost (scheduling, one round trip) dominates
+# Below this a task's fixed cost (scheduling, its spec and result crossing to and from a worker, ~4 ms of
+# CPU in the client and scheduler alone) is a visible share of the task: 256 KiB tasks of the demo history
+# cost ~4 % more CPU per event than tasks four times as big (BENCHMARKS.md, "Peers").
+MIN_TASK_BYTES = 1024 * 1024
 MAX_TASK_BYTES = 64 * MiB  # above this one task holds a worker too long and a lost worker costs too much
 TASKS_PER_WORKER = 16  # aim for this many tasks per worker: the last one to finish leaves others idle briefly
 

@@ -14,6 +14,7 @@ with an error, and a rule that raises is counted as that rule's error.
 from __future__ import annotations
 
 import atexit
+import importlib
 import os
 import socket
 import threading
@@ -163,12 +164,15 @@ def _close_all() -> None:
 
 
 def warm_up(spec: TaskSpec) -> str:
-    """Build this worker's AWS session, rule engine and parsers before the first task (run on every worker
-    with `client.run`): start-up cost is paid up front, and a worker that lacks the rules, the schemas or
+    """Build this worker's AWS session and S3 client, rule engine and parsers before the first task (run on
+    every worker as a task pinned to it): start-up cost is paid up front, and a worker that lacks the rules, the schemas or
     workbench itself fails here with one clear sentence instead of in every task."""
-    _aws_for(spec.source)
+    _aws_for(spec.source).client("s3")  # the S3 client (service model, endpoint) too, not in the first task
     _ = _engine_for(spec).rules  # loads the rules into the engine's rule process
     _parser_for(spec)
+    _unusable_for(spec)
+    for module in ("workbench.detections.grouping", "workbench.events.outcomes", "workbench.events.pipeline"):
+        importlib.import_module(module)  # what run_task imports: loaded here, not in the first task
     return f"{socket.gethostname()}:{os.getpid()}"
 
 

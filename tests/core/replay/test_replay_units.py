@@ -43,7 +43,7 @@ def test_tasks_are_bounded_in_objects_too():
 
 def test_target_leaves_several_tasks_per_worker_within_bounds():
     assert task_target_bytes(10 * 1024 ** 3, 2) == 64 * 1024 * 1024  # capped
-    assert task_target_bytes(1000, 4) == 256 * 1024  # floor
+    assert task_target_bytes(1000, 4) == 1024 * 1024  # floor
     assert task_target_bytes(160 * 1024 * 1024, 2) == 5 * 1024 * 1024
     assert task_target_bytes(1, 1, override=123) == 123
 
