@@ -80,6 +80,7 @@ Next: press 5 (Rules) to run the detection rules on these events.
     HINT = "/ filters (status >= 400 and user in (a, b)); Tab completes fields; l switches log type; f lists failures."
     MAIN_PANE = "EventTable"  # where Escape takes the focus from an input
     SIDE_PANEL = "JsonView"
+    COMPACT_WHEN_SHORT = "#filter"  # a short terminal: the filter box is one row, the list gets two more
     BINDINGS: ClassVar = [
         Binding("slash", "focus_filter", "Filter", id="events_filter"),
         Binding("o", "sort", "Sort by column", id="events_sort", show=False),
@@ -169,7 +170,9 @@ Next: press 5 (Rules) to run the detection rules on these events.
         table = self.query_one(EventTable)
         table.set_events(events, pick_columns(events, self._schema_for(events)))
         self._log_types = log_types = sorted({str(e.get("p_log_type")) for e in events})
-        self.note = f"{len(events):,} events" + (f" of {', '.join(log_types)}" if log_types else "")
+        # more than two log types by count (l cycles through them): the line stays one row at 80 columns
+        which = ", ".join(log_types) if len(log_types) <= 2 else f"{len(log_types)} log types (l picks one)"
+        self.note = f"{len(events):,} events" + (f" of {which}" if log_types else "")
         if self._filter_text or self._sort:
             self._reorder()
         else:

@@ -118,6 +118,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
     HINT = "Enter opens a line in full; / filters (kind = alert); Space pauses; m picks the mode; b the side panel."
     MAIN_PANE = "LiveStream"  # where Escape takes the focus from an input
     SIDE_PANEL = "#live-side"
+    COMPACT_WHEN_SHORT = "#live-filter"  # a short terminal: the filter box is one row, the list gets two more
     BINDINGS: ClassVar = [
         Binding("space", "pause", "Pause/follow", id="live_pause", tooltip="Pause the view (items keep arriving)"),
         Binding("slash", "filter", "Filter", id="live_filter", tooltip="Filter by text, log type or rule"),

@@ -50,6 +50,7 @@ class FocusModel(Screen):
 
     MAIN_PANE: ClassVar[str | None] = None
     SIDE_PANEL: ClassVar[str | None] = None  # a panel `b` folds/unfolds; folded by default when narrow
+    COMPACT_WHEN_SHORT: ClassVar[str | None] = None  # form widgets (Input/Select/Button) that lose borders when short
     FOCUS_BINDINGS: ClassVar = [
         *(Binding(k, f"vim('{k}')", f"Move {v}", show=False) for k, v in VIM_KEYS.items()),
         Binding("slash", "find", "Find", id="find", show=False, tooltip="Find a row of the focused list"),
@@ -63,7 +64,11 @@ class FocusModel(Screen):
         """Adapt to the terminal: classes for the screen's .tcss, and the side panel folded when narrow."""
         narrow = event.size.width < NARROW
         self.set_class(narrow, "-narrow")
-        self.set_class(event.size.height < SHORT, "-short")
+        short = event.size.height < SHORT
+        self.set_class(short, "-short")
+        if self.COMPACT_WHEN_SHORT:  # one row per box instead of three: the lists under the form keep rows
+            for widget in self.query(self.COMPACT_WHEN_SHORT):
+                widget.compact = short  # type: ignore[attr-defined]  # Input, Select and Button have it
         if self.SIDE_PANEL and self._side_chosen is None:
             self.query_one(self.SIDE_PANEL).display = not narrow
 
@@ -95,6 +100,9 @@ class FocusModel(Screen):
             raise SkipAction()
         if isinstance(widget, Tree) and key in "gG":  # Tree binds no Home/End
             move_list_cursor(widget, 0 if key == "g" else widget.last_line)
+            return
+        if isinstance(widget, DataTable) and key in "gG":  # its Home/End scroll sideways, not to the first/last row
+            move_list_cursor(widget, 0 if key == "g" else widget.row_count - 1)
             return
         self.app.simulate_key(VIM_KEYS[key])
 

@@ -28,6 +28,7 @@ from screens.flow.base import WorkbenchScreen
 from screens.modals.detail import DetailScreen
 from screens.presenters.next_steps import replay_next
 from screens.shell import safe
+from screens.widgets.fit_table import FitTable
 from workbench.events.outcomes import ObjectOutcomes
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
     HINT = "Tick rules (none = all), set Since, Ctrl+R starts; Enter on a rule shows its alerts per day."
     AUTO_FOCUS = "#replay-rules"  # not the Since box: keys work at once, Escape/Ctrl+R as shown
     MAIN_PANE = "#replay-table"  # where Escape takes the focus from an input
+    COMPACT_WHEN_SHORT = "#replay-controls Input, #replay-controls Button"  # the form in 3 rows instead of 9
     BINDINGS: ClassVar = [
         Binding("ctrl+r", "start", "Start replay", id="replay_start"),
         Binding("escape", "cancel", "Cancel", id="replay_cancel"),
@@ -145,16 +147,18 @@ Escape cancels; what finished is kept, and Resume continues it later.
             yield Checkbox("Resume", id="resume")
             yield Button("Start", id="start", variant="primary")
             yield Button("Cancel", id="cancel", variant="error", disabled=True)
-        with Horizontal():
+        with Horizontal(id="replay-body"):
             yield SelectionList[str](id="replay-rules")
             with Vertical(id="replay-main"):
                 yield Static(safe.content("Pick a range and rules, then start (Ctrl+R)."), id="replay-status")
                 yield ProgressBar(id="replay-progress", show_eta=False, classes="-hidden")
-                yield DataTable(id="replay-table", cursor_type="row", zebra_stripes=True)
+                yield FitTable(flex={"rule": 24}, id="replay-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#replay-rules", SelectionList).border_title = safe.content("Rules (none ticked = all)")
-        self.query_one("#replay-table", DataTable).add_columns(*COLUMNS)
+        table = self.query_one("#replay-table", DataTable)
+        table.add_column(COLUMNS[0], key="rule")  # gives way in a narrow pane: the counts stay whole
+        table.add_columns(*COLUMNS[1:])
         defaults = self._config_defaults()
         if defaults.get("workers"):
             self.query_one("#workers", Input).value = str(defaults["workers"])

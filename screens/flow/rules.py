@@ -32,12 +32,14 @@ from screens.presenters.next_steps import RulesState, rules_next
 from screens.presenters.rules_view import (
     RuleRun,
     describe_changes,
+    log_types_label,
     result_detail,
     rule_info,
     run_rules,
     tests_detail,
 )
 from screens.shell import safe
+from screens.widgets.fit_table import FitTable
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -57,7 +59,9 @@ Rules: the detection rules whose LogTypes include the log type of the parsed eve
 screen, key 3) run over every event of the sample, in a separate process. The table on the left shows each
 rule's matches, alerts (matches grouped by dedup string and threshold, as Panther groups them) and errors.
 Highlight a rule to see its matched events and errors on the right; highlight one of those to see its title,
-dedup string, severity and alert context, or the error's traceback and what the rule printed.
+dedup string, severity and alert context, or the error's traceback and what the rule printed. Enter on a rule
+shows what it is and what decides a match (the Rule pane, folded on a narrow terminal); Enter on a match or
+error shows it in full. On a narrow terminal the long rule ids and titles give way so the counts stay whole.
 While the rules run, the status line shows the events done; Escape stops the run within a second and keeps
 what it found so far, marked partial. A rule whose calls time out or crash the rule process three times is
 suspended for the rest of the run (its row says so, with the events it was not run on).
@@ -118,21 +122,25 @@ the unit tests, when their report is showing).
         yield Static(id="rules-status")
         with Horizontal():
             with Vertical(id="rules-left"):
-                yield DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
+                yield FitTable(flex={"rule": 24}, id="rules-table", cursor_type="row", zebra_stripes=True)
                 with VerticalScroll(id="rules-info-scroll"):
                     yield Static(id="rules-info")
             with Vertical(id="rules-right"):
-                yield DataTable(id="rules-results", cursor_type="row", zebra_stripes=True)
+                yield FitTable(flex={"dedup": 12, "title": 24}, id="rules-results", cursor_type="row", zebra_stripes=True)
                 with VerticalScroll(id="rules-detail-scroll"):
                     yield Static(id="rules-detail")
 
     def on_mount(self) -> None:
         rules = self.query_one("#rules-table", DataTable)
         rules.border_title = safe.content("Rules")
-        rules.add_columns("Rule", "Severity", "Matched", "Alerts", "Errors", "Tests")
+        rules.add_column("Rule", key="rule")  # gives way at 80 columns: the counts after it stay whole
+        rules.add_columns("Severity", "Matched", "Alerts", "Errors", "Tests")
         results = self.query_one("#rules-results", DataTable)
         results.border_title = safe.content("Matches and errors")
-        results.add_columns("", "Title / error", "Dedup", "Severity", "Event time")
+        results.add_column("")
+        results.add_column("Title / error", key="title")  # gives way after Dedup: severity and time stay whole
+        results.add_column("Dedup", key="dedup")  # gives way first, then the title
+        results.add_columns("Severity", "Event time")
         self.query_one("#rules-info-scroll").border_title = safe.content("Rule")
         self.query_one("#rules-detail-scroll").border_title = safe.content("Detail")
         self._status()
@@ -272,7 +280,7 @@ the unit tests, when their report is showing).
                           safe.cell(f"{errors:,}" + (" suspended" if spec.rule_id in run.suspended else ""),
                                     "bold red" if errors else "dim"),
                           safe.cell(str(len(spec.tests))), key=spec.rule_id)
-        table.border_title = safe.content(f"Rules for {', '.join(run.log_types) or 'no log type'} ({len(run.specs)})")
+        table.border_title = safe.content(f"Rules for {log_types_label(run.log_types)} ({len(run.specs)})")
         ids = [s.rule_id for s in run.specs]
         if self.rule_id in ids:
             table.move_cursor(row=ids.index(self.rule_id))
@@ -345,6 +353,21 @@ the unit tests, when their report is showing).
         if self._tests_shown is not None and not self.query_one("#rules-results", DataTable).has_focus:
             return
         self._detail()
+
+    @on(DataTable.RowSelected, "#rules-table")
+    def _rule_selected(self) -> None:
+        """Enter on a rule: what it is, its file, log types and what decides a match, in full (the Rule pane
+        beside the list folds on a narrow terminal, so this is the way in there)."""
+        spec = self._spec()
+        if spec is None:
+            return
+        from screens.modals.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(
+            f"Rule {spec.rule_id}", rule_info(spec, self.run_result, self.session.config.rules_dir),
+            jump=("its matches and errors", self.action_focus_results),
+            more=[("o", f"open {spec.py_path.name} in $EDITOR", self.action_edit),
+                  ("u", "run its unit tests", self.action_test)]))
 
     @on(DataTable.RowSelected, "#rules-results")
     def _result_selected(self, event: DataTable.RowSelected) -> None:
@@ -420,7 +443,7 @@ the unit tests, when their report is showing).
             alerts = sum(run.count(s.rule_id, "alerts") for s in run.specs)
             errors = sum(run.count(s.rule_id, "errors") for s in run.specs)
             firing = sum(1 for s in run.specs if run.count(s.rule_id, "matches"))
-            out = safe.join(("Rules ", "bold"), (", ".join(run.log_types), "bold cyan"),
+            out = safe.join(("Rules ", "bold"), (log_types_label(run.log_types), "bold cyan"),
                             f"  {len(run.specs)} rule{'' if len(run.specs) == 1 else 's'} over {run.events:,} events: ",
                             (f"{firing} fire", "bold green" if firing else ""), f", {matched:,} matches, {alerts:,} alerts, ",
                             (f"{errors:,} errors", "bold red" if errors else ""))

@@ -84,6 +84,7 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
     CSS_PATH = Path(__file__).with_name("schema.tcss")  # absolute: tests subclass the screen elsewhere
     HINT = "e edits the YAML and every sample re-parses; f lists fields (Enter jumps, t retypes); Ctrl+S saves."
     MAIN_PANE = "#field-table"  # where Escape takes the focus from an input
+    COMPACT_WHEN_SHORT = "#schema-group"  # a short terminal: "Start from" takes one row, the editor keeps two more
     BINDINGS: ClassVar = [
         Binding("ctrl+s", "save", "Save", id="schema_save", tooltip="Save the schema to the schema directory"),
         Binding("ctrl+r", "reinfer", "Re-infer", id="schema_reinfer", show=False, tooltip="Infer the schema again from the sample"),

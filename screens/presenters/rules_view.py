@@ -51,6 +51,15 @@ def event_log_types(events: Iterable[dict], log_type: str | None) -> tuple[str, 
     return tuple(seen)
 
 
+def log_types_label(log_types: Iterable[str], names: int = 2) -> str:
+    """The log types a run covered, short enough for a title at 80 columns: up to `names` by name, else a count
+    ("6 log types": each rule's own log types are in its detail)."""
+    types = list(log_types)
+    if not types:
+        return "no log type"
+    return ", ".join(types) if len(types) <= names else f"{len(types)} log types"
+
+
 def run_rules(engine: RuleEngine, events: list[dict], log_type: str | None, cancelled: Callable[[], bool],
               progress: Callable[[RunStats], None] | None = None) -> RuleRun:
     """Every enabled rule for the events' log types over every event, grouped into alerts as Panther would.

@@ -36,6 +36,7 @@ GAP = 2
 
 _ZERO_FRACTION = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.0+$")
 TIME_COLUMNS = ("p_event_time", "p_parse_time")
+WHOLE_COLUMNS = ("p_log_type",)  # never held to the quarter cap: "Custom.Panoptica.FileAccess" cut is no use
 
 
 def column_cap(table_width: int) -> int:
@@ -139,12 +140,13 @@ class EventTable(ScrollView, can_focus=True):
         sample = self.events[:MEASURE_ROWS]
         cap = column_cap(self.scrollable_content_region.width)
         for c, header in enumerate(self._headers):
+            limit = MAX_WIDTH if header in WHOLE_COLUMNS else cap
             w = cell_len(header)
             for e in sample:
                 w = max(w, cell_len(self._text(e, c)))
-                if w >= cap:
+                if w >= limit:
                     break
-            widths.append(max(MIN_WIDTH, min(cap, w)))
+            widths.append(max(MIN_WIDTH, min(limit, w)))
         self.widths = widths
         self._offsets = [0]
         for w in widths:

@@ -23,6 +23,14 @@ from screens.shell import safe
 from screens.widgets.histogram import BLOCKS
 
 VALUE_LIMIT = 60
+LABELS: tuple[str, ...] = ("Field", "Type", "Present")
+MIN_PATH = 12  # the Field column never narrows below this
+PATH_WANTED = 24  # fewer cells than this for the paths, and the Present column gives way to them
+
+
+def tail_ellipsis(text: str, width: int) -> str:
+    """`text` in `width` cells, keeping its end: "userIdentity.arn" in 10 is "…ntity.arn"."""
+    return text if len(text) <= width else "…" + text[len(text) - width + 1:]
 
 
 def _spark(counts: list[int]) -> str:
@@ -100,6 +108,7 @@ class FieldPanel(Vertical):
         super().__init__(**kwargs)
         self.views: list[FieldView] = []
         self.events: list[dict] = []
+        self._fitted_width = 0
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="field-table", cursor_type="row", zebra_stripes=True)
@@ -117,7 +126,8 @@ class FieldPanel(Vertical):
         self.events = events or []
         rows = [(safe.cell(v.path, limit=80), safe.cell(v.type),
                  safe.cell(f"{v.presence:.0%}" if v.presence is not None else "—")) for v in views]
-        self._columns(rows)
+        labels, rows = self._fit(rows)
+        self._columns(rows, labels)
         for v, row in zip(views, rows, strict=True):
             table.add_row(*row, key=v.path)
         self.border_title = safe.content(f"Fields ({len(views)})")
@@ -125,11 +135,37 @@ class FieldPanel(Vertical):
             self.select(keep)
         self._detail()
 
-    def _columns(self, rows: list[tuple]) -> None:
+    def _fit(self, rows: list[tuple]) -> tuple[tuple[str, ...], list[tuple]]:
+        """The columns by priority in a narrow panel: Field, then Type, then Present. Present (also in the detail
+        below) goes first when the paths would get fewer than PATH_WANTED cells; a path still longer than the
+        room keeps its end ("…Issuer.arn", the part that tells siblings apart) and shows whole in the detail."""
+        labels = LABELS
+        width = self.query_one(DataTable).size.width
+        if not width or not rows:
+            return labels, rows
+
+        def room(labels: tuple[str, ...]) -> int:  # what the path gets beside the other columns, padding, scrollbar
+            return width - sum(max(len(label), *(r[i].cell_len for r in rows)) + 2
+                               for i, label in enumerate(labels) if i) - 2 - 2
+
+        longest = max(r[0].cell_len for r in rows)
+        if longest > room(labels) and room(labels) < PATH_WANTED:
+            labels, rows = labels[:2], [r[:2] for r in rows]
+        cap = max(MIN_PATH, room(labels))
+        return labels, [(safe.cell(tail_ellipsis(r[0].plain, cap), limit=80), *r[1:]) if r[0].cell_len > cap else r
+                        for r in rows]
+
+    def on_resize(self) -> None:
+        width = self.query_one(DataTable).size.width
+        if self.views and width != self._fitted_width:
+            self._fitted_width = width
+            self.show(self.views, self.events)
+
+    def _columns(self, rows: list[tuple], labels: tuple[str, ...] = ()) -> None:
         """Columns sized from the rows here, not by DataTable's measuring on idle (which a busy app can skip)."""
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        for i, label in enumerate(("Field", "Type", "Present")):
+        for i, label in enumerate(labels or LABELS):
             table.add_column(label, width=max([len(label), *(r[i].cell_len for r in rows)]))
 
     @property

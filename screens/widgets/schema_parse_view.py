@@ -1,5 +1,5 @@
 """The re-parse result under the schema editor: parsed/failed counts, the failing lines with their field and
-reason, and the raw text of the highlighted failing line.
+reason (those two columns stay whole in a narrow pane), and the raw text of the highlighted failing line.
 
 `show_result(parsed, failed, errors, records)` fills it; Enter on a failing line posts `FieldWanted` so the
 screen can take the editor to that field. Values, object keys and raw lines come from the logs, so everything
@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from screens.shell import safe
+from screens.widgets.fit_table import FitTable
 
 MAX_ROWS = 500
 
@@ -51,13 +52,17 @@ class SchemaParseView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="parse-counts")
-        yield DataTable(id="parse-failures", cursor_type="row")
+        # Field and Reason first; Where and Value (both under the list in full) give way entirely when narrow
+        yield FitTable(flex={"where": 0, "value": 0, "reason": 12}, id="parse-failures", cursor_type="row")
         with VerticalScroll(id="parse-line-scroll"):
             yield Static(id="parse-line")
 
     def on_mount(self) -> None:
         self.border_title = safe.content("Re-parse of the sample")
-        self.query_one(DataTable).add_columns("Where", "Field", "Reason", "Value")
+        table = self.query_one(DataTable)
+        table.add_column("Field")
+        for label in ("Reason", "Value", "Where"):
+            table.add_column(label, key=label.lower())
         self.show_note("waiting for a sample")
 
     def show_note(self, note: str) -> None:
@@ -78,8 +83,8 @@ class SchemaParseView(Vertical):
         table.clear()
         for e in self.errors:
             where = f"{e.key.rsplit('/', 1)[-1]}:{e.line}" if e.key else f"line {e.line}"
-            table.add_row(safe.cell(where, limit=60), safe.cell(e.field or "—", limit=60),
-                          safe.cell(e.reason, "red", limit=200), safe.cell(e.value, limit=120))
+            table.add_row(safe.cell(e.field or "—", limit=60), safe.cell(e.reason, "red", limit=200),
+                          safe.cell(e.value, limit=120), safe.cell(where, limit=60))
         self._show_line()
 
     @property
@@ -97,8 +102,9 @@ class SchemaParseView(Vertical):
             line.update(safe.text("no failing lines", "dim"))
             return
         record = self.records.get((error.key, error.line))
-        out = safe.join((f"{error.key}:{error.line}", "bold"), "  ", (error.field or "", "cyan"), "  ",
-                        (error.reason, "red"), "\n")
+        # field and reason first: in a narrow pane the long object key would push them out of its few rows
+        out = safe.join((error.field or "", "cyan"), "  ", (error.reason, "red"), "\n",
+                        (f"{error.key}:{error.line}", "bold"), "\n")
         out.append_text(safe.text(record.text if record is not None else error.value, single_line=False,
                                   limit=5000))
         line.update(out)

@@ -92,7 +92,7 @@ async def test_sample_infer_edit_type_reparse_save_events(config):
         assert "failed 0" not in parse_counts(screen)
         failures = screen.query_one("#parse-failures")
         assert failures.row_count > 0
-        assert target.path in str(failures.get_row_at(0)[1])
+        assert target.path in str(failures.get_row_at(0)[0])  # Field is the first column
         assert app.dirty  # quitting would ask now
 
         # undo (ctrl+z in the editor) brings the schema back; every record parses again

@@ -1,5 +1,5 @@
 """Pure pieces behind the screens: the event filter language, sorting, cell text, histogram bucketing,
-date-partition folding in the prefix listing, and the daemon-thread executor."""
+date-partition folding in the prefix listing, the daemon-thread executor, and how long columns give way."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import pytest
 
 from screens.flow.events import pick_columns
 from screens.widgets.event_table import cell_text
+from screens.widgets.field_panel import tail_ellipsis
+from screens.widgets.fit_table import fit_widths
 from screens.widgets.histogram import bars, bucket_counts
 from workbench.errors import WorkbenchError
 from workbench.events.filter import compile_filter, get_path, sort_key
@@ -93,3 +95,18 @@ def test_daemon_executor_runs_and_reports_errors():
     ex.shutdown(wait=True)
     with pytest.raises(RuntimeError):
         ex.submit(lambda: None)
+
+
+def test_long_columns_give_way_in_order_and_never_below_their_minimum():
+    natural = {"dedup": 40, "title": 60}
+    assert fit_widths(natural, {"dedup": 12, "title": 24}, 200) == natural  # room for all: whole
+    assert fit_widths(natural, {"dedup": 12, "title": 24}, 80) == {"dedup": 20, "title": 60}  # dedup first
+    assert fit_widths(natural, {"dedup": 12, "title": 24}, 50) == {"dedup": 12, "title": 38}  # then the title
+    assert fit_widths(natural, {"dedup": 12, "title": 24}, 10) == {"dedup": 12, "title": 24}  # the minimums hold
+    assert fit_widths({"rule": 8}, {"rule": 24}, 4) == {"rule": 8}  # never wider than its cells
+
+
+def test_a_path_cut_to_its_width_keeps_its_end():
+    assert tail_ellipsis("userIdentity.arn", 10) == "…ntity.arn"
+    assert tail_ellipsis("short", 10) == "short"
+    assert len(tail_ellipsis("a" * 50, 12)) == 12

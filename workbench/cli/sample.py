@@ -45,7 +45,7 @@ def add_sample_args(p: argparse.ArgumentParser, *, default_limit: int | None = N
                       help="sample objects until B bytes would be read (e.g. 50MB)")
     g.add_argument("--seed", type=int, default=0, help="sampling seed: the same seed picks the same objects")
     g.add_argument("--stream", help="stream type: auto (default), lines, json, json_array, cloudwatch_logs")
-    g.add_argument("--workers", type=int, default=16, help="concurrent GETs (default 16)")
+    g.add_argument("--workers", type=int, default=32, help="concurrent GETs (default 32)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -351,7 +351,13 @@ def stratified_sample(refs: Iterable[ObjectRef], limit: int | None = None, max_b
 # Concurrent fetches
 
 
-def fetch_objects(aws, refs: Iterable[ObjectRef], *, workers: int = 16, max_bytes: int | None = None,
+# Concurrent GETs of a sample. 32 round trips in flight hide real S3's ~30 ms latency for small objects; 16 left
+# the fetch latency-bound (measured: 200 objects behind a 30 ms proxy, 0.67 s with 16 threads, 0.50 s with 32).
+# The client's connection pool (aws.MAX_POOL) is as large, so no connection is opened twice.
+FETCH_WORKERS = 32
+
+
+def fetch_objects(aws, refs: Iterable[ObjectRef], *, workers: int = FETCH_WORKERS, max_bytes: int | None = None,
                   progress: Callable[[int, int], object] | None = None,
                   cancel: threading.Event | None = None) -> Iterator[tuple[ObjectRef, bytes | FetchFailure]]:
     """Fetch objects on `workers` threads sharing one client; yields (ref, bytes | FetchFailure) as they
@@ -362,7 +368,7 @@ def fetch_objects(aws, refs: Iterable[ObjectRef], *, workers: int = 16, max_byte
                            progress=progress, cancel=cancel)
 
 
-def map_objects(fn: Callable[[ObjectRef], T], refs: Iterable[ObjectRef], *, workers: int = 16,
+def map_objects(fn: Callable[[ObjectRef], T], refs: Iterable[ObjectRef], *, workers: int = FETCH_WORKERS,
                 progress: Callable[[int, int], object] | None = None,
                 cancel: threading.Event | None = None) -> Iterator[T]:
     """Run `fn(ref)` (a fetch, or a fetch and its decode) on a thread pool; yield results as they complete.

@@ -19,6 +19,7 @@ from workbench.model import FetchFailure, ObjectRef, Record
 from workbench.source.decode import Decoded, DecodeLimits, decode_object, normal_stream
 from workbench.source.s3 import (
     DEFAULT_READ,
+    FETCH_WORKERS,
     SAMPLE_LIST_BUDGET,
     ListStats,
     fetch_one,
@@ -72,7 +73,7 @@ def _decode_failure(ref: ObjectRef, decoded: Decoded) -> FetchFailure:
 
 
 def iter_decoded(aws, refs: Iterable[ObjectRef], *, stream: str = "auto", limits: DecodeLimits | None = None,
-                 workers: int = 16, max_bytes: int | None = None, progress: Callable[[int, int], object] | None = None,
+                 workers: int = FETCH_WORKERS, max_bytes: int | None = None, progress: Callable[[int, int], object] | None = None,
                  cancel: threading.Event | None = None,
                  on_object: Callable[[ObjectRef, list[Record]], None] | None = None,
                  ) -> Iterator[tuple[ObjectRef, Decoded | FetchFailure, int]]:
@@ -112,7 +113,7 @@ def iter_object_records(aws, refs: Iterable[ObjectRef], **kw) -> Iterator[tuple[
 def sample(aws, source: Source, prefix: str | None = None, since: datetime | None = None, until: datetime | None = None,
            limit: int | None = None, max_bytes: int | None = None, seed: int = 0,
            progress: Callable[[int, int], object] | None = None, cancel: threading.Event | None = None, *,
-           stream: str | None = None, limits: DecodeLimits | None = None, workers: int = 16,
+           stream: str | None = None, limits: DecodeLimits | None = None, workers: int = FETCH_WORKERS,
            read_cap: int = DEFAULT_READ,
            on_object: Callable[[ObjectRef, list[Record]], None] | None = None) -> SampleResult:
     """List `source` (under `prefix`, inside [since, until)), pick a stratified sample of `limit` objects
