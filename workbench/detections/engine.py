@@ -262,7 +262,7 @@ class RuleEngine(EventRuns):
                     piggyback = self.worker.fits_unread(len(body) + len(then))
                 if piggyback and then is not None:  # (piggyback is only ever set with a `then`)
                     load_id = self.worker.send(body)
-                    then_id = self.worker.send(then)
+                    then_id = self.worker.send(then, start=False)
                     reply = self.worker.receive(load_id)
                 else:
                     reply = self.worker.request(msg)

@@ -209,13 +209,21 @@ class WorkerProcess:
         """Send one request and wait for its reply, killing the worker if a call hangs."""
         return self.receive(self.send(payload), **kw)
 
-    def send(self, payload: bytes | dict) -> int:
+    def send(self, payload: bytes | dict, *, start: bool = True) -> int:
         """Write one request and return its id; a worker that died on the way is reported by `receive()`.
 
         The id goes first in the request's JSON object; the worker copies it into every frame it writes
-        back, so `receive(id)` can never take another request's reply for this one's.
+        back, so `receive(id)` can never take another request's reply for this one's. `start=False` for a
+        request pipelined behind another: when the worker died since, it must not go to a fresh worker that
+        never got the first (which would wait forever for the first one's reply); `receive()` reports the
+        death instead.
         """
         if not self.alive:
+            if not start and self.proc is not None:
+                self._send_failed = True
+                self._next_id += 1
+                self.last_id = self._next_id
+                return self._next_id
             self.start()
         body = payload if isinstance(payload, bytes) else orjson.dumps(payload, default=str,
                                                                      option=orjson.OPT_NON_STR_KEYS)

@@ -113,3 +113,29 @@ def test_huge_and_hostile_exceptions_are_cut(tmp_path):
     assert len(by_rule["Iso.BigError"].error) < 20000 and by_rule["Iso.BigError"].error.startswith("ValueError: xxx")
     assert by_rule["Iso.BadStr"].error == "Nasty: <unprintable exception>"
     assert by_rule["Iso.Deep"].error.startswith("RecursionError")
+
+
+@pytest.mark.timeout(60)
+def test_a_request_pipelined_behind_one_that_killed_the_worker_never_goes_to_a_fresh_worker(tmp_path):
+    """`rules test` sends the load and the unit tests back to back. When the worker died importing a rule before
+    the second write, that write used to start a fresh worker, which never got the load: the parent then
+    waited forever for the load's reply (seen as a rare hang with a rule calling os._exit at import)."""
+    from workbench.detections.process import WorkerCrash
+
+    write_rule(tmp_path, "Exit.AtImport", "import os\nos._exit(5)\n\ndef rule(event):\n    return True\n",
+               [("t", True, {"a": 1})])
+    engine = RuleEngine(tmp_path, auto_reload=False)
+    try:
+        worker = engine.worker
+        spec = engine._content.rules[0]
+        load_id = worker.send({"op": "load", "globals": {}, "data_models": [], "rules": [spec.worker_spec(0)],
+                               "skip": []})
+        assert worker.proc is not None
+        worker.proc.wait(timeout=30)  # it dies importing the rule
+        starts = worker.starts
+        worker.send({"op": "tests", "cases": []}, start=False)
+        assert worker.starts == starts  # no fresh worker for the pipelined request
+        with pytest.raises(WorkerCrash):
+            worker.receive(load_id)
+    finally:
+        engine.close()
