@@ -10,7 +10,7 @@ from test_tui_snapshots import still_app
 from textual.widgets import Tree
 from tuikit import screen_text, settle
 
-from screens.flow.browse import GroupNote
+from screens.presenters.browse_view import GroupNote
 from screens.modals.detail import DetailScreen
 
 pytestmark = pytest.mark.asyncio
