@@ -213,12 +213,13 @@ def starting_point(group: RecordGroup) -> tuple[InferenceResult | None, str]:
     """(inference over the group's records, the text the editor starts with): the inferred schema, or the
     saved file, or the managed schema renamed to the group's name. A file still opens when inference fails
     (its fields just have no statistics). Raises WorkbenchError when there is nothing to show."""
-    from workbench.infer import infer_schema
+    from workbench.infer import custom_name_for, infer_schema
     from workbench.schema import dump_schema
 
     opens = group.opens_file
     try:
-        result = infer_schema(group.records, name=group.name)
+        # inferred from records, a managed type's schema is a custom one (the managed steps are not its)
+        result = infer_schema(group.records, name=group.name if opens is not None else custom_name_for(group.name))
     except WorkbenchError:
         if opens is None:
             raise

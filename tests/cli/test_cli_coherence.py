@@ -56,6 +56,20 @@ def test_infer_names_the_schema_after_the_prefix_log_type(demo, tmp_path, capsys
     assert out.read_text().splitlines()[0] == "schema: Custom.Panoptica.Auth"
 
 
+def test_infer_on_a_prefix_of_a_managed_type_names_a_custom_schema_that_parses_its_sample(demo, tmp_path, capsys):
+    """Named AWS.CloudTrail, an inferred schema would be parsed with CloudTrail's managed steps (which rename
+    `resources[].ARN`), failing on its own records; it is Custom.AWS.CloudTrail."""
+    sample = tmp_path / "ct.ndjson"
+    _sample(demo, "AWSLogs/", sample, capsys)
+    out = tmp_path / "s.yml"
+    assert main(["infer", "--config", str(demo.config_path), "--source", "demo", "--prefix", "AWSLogs/",
+                 "--limit", "4", "--out", str(out)]) == 0
+    assert out.read_text().splitlines()[0] == "schema: Custom.AWS.CloudTrail"
+    capsys.readouterr()
+    assert main(["parse", "--schema", str(out), str(sample), "--strict"]) == 0
+    assert " 0 errors (100.00 % parsed)" in capsys.readouterr().err
+
+
 def _rules_test(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "workbench.cli", "rules", "test", *args], cwd=cwd, text=True,
                           capture_output=True, env={**os.environ, **(env or {})}, timeout=120)

@@ -8,6 +8,7 @@ import os
 import pytest
 
 from screens.presenters.schema_support import (
+    RecordGroup,
     diff_against_file,
     field_lines,
     name_from_prefix,
@@ -16,6 +17,7 @@ from screens.presenters.schema_support import (
     schema_file,
     schema_tests_file,
     set_field_type,
+    starting_point,
     with_saved,
 )
 from workbench.config import parse_config
@@ -102,6 +104,26 @@ sources:
     assert [(g.name, len(g.records), g.configured) for g in groups] == [
         ("Custom.A", 4, True), ("Custom.B", 1, True), ("Custom.P", 1, False), ("Custom.PAll", 6, False)]
     assert len(record_groups(recs[:2], source, "p/a/")) == 1
+
+
+def test_inferring_for_a_managed_log_type_gives_a_custom_schema_that_parses_its_records():
+    """A prefix mapped to AWS.CloudTrail: the schema inferred from its records is Custom.AWS.CloudTrail, so it is
+    not parsed with CloudTrail's managed steps (which rename `resources[].ARN` and failed a quarter of the
+    sample's own records)."""
+    from workbench.parse import compile_parser
+    from workbench.schema import Schema
+
+    events = ['{"eventVersion": "1.09", "eventTime": "2026-11-25T14:28:27Z", "eventName": "GetObject", '
+              f'"resources": [{{"ARN": "arn:aws:s3:::b/k{i}", "accountId": "111122223333", "type": "AWS::S3::Object"}}]}}'
+              for i in range(5)]
+    group = RecordGroup("AWS.CloudTrail", [Record("b", "AWSLogs/x.json", i, t) for i, t in enumerate(events)],
+                        configured=True)
+    result, text = starting_point(group)
+    assert result is not None and result.schema.name == "Custom.AWS.CloudTrail"
+    assert text.startswith("schema: Custom.AWS.CloudTrail")
+    parser = compile_parser(result.schema)
+    assert isinstance(result.schema, Schema)
+    assert all(isinstance(parser.parse(r), dict) for r in group.records)
 
 
 def test_save_is_atomic_and_finds_the_file_declaring_the_name(tmp_path):

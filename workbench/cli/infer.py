@@ -48,7 +48,10 @@ def _sample_records(args: argparse.Namespace):
     if args.name is None and args.prefix:
         types = source.log_types_for(args.prefix)
         if len(types) == 1:
-            args.name = types[0]  # the schema is for the log type this prefix is configured as
+            from workbench.infer import custom_name_for
+
+            # the schema is for the log type this prefix is configured as (a managed type's gets Custom.)
+            args.name = custom_name_for(types[0])
         elif types:
             print(f"note: {args.prefix} maps to {', '.join(types)}; naming the schema {DEFAULT_NAME} "
                   f"(pass --name)", file=sys.stderr)

@@ -33,6 +33,14 @@ from workbench.schema.timeformats import ns_to_text
 
 # --- public API --------------------------------------------------------------------------------------------
 
+def custom_name_for(log_type: str) -> str:
+    """The name an inferred schema for `log_type` gets: the log type itself when it is custom, else
+    `Custom.<log type>`. A schema named like a managed type (AWS.CloudTrail) would be parsed with that
+    type's managed steps, which an inferred schema's fields do not follow, and Panther accepts uploaded
+    schemas only under `Custom.` names."""
+    return log_type if log_type.startswith("Custom.") else f"Custom.{log_type}"
+
+
 def infer_events(events: list[dict], name: str = DEFAULT_NAME, *, value_sample: int = VALUE_SAMPLE,
                  structure_sample: int | None = STRUCTURE_SAMPLE, parser: dict | None = None, text_mode: bool = False,
                  description: str | None = None) -> InferenceResult:
@@ -146,4 +154,4 @@ def describe(result: InferenceResult) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["InferenceResult", "describe", "infer_events", "infer_schema", "ns_to_text", "shape_of"]
+__all__ = ["InferenceResult", "custom_name_for", "describe", "infer_events", "infer_schema", "ns_to_text", "shape_of"]
