@@ -94,7 +94,8 @@ def text_lines(layout: str, n: int) -> list[str]:
         ms = t.microsecond // 1000
         if layout == "zookeeper":
             out.append(f"{t:%Y-%m-%d %H:%M:%S},{ms:03d} - {rng.choice(['INFO ', 'WARN ', 'ERROR'])} "
-                       f"[QuorumPeer[myid={rng.randint(1, 5)}]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@{rng.randint(100, 999)}] - "
+                       f"[QuorumPeer[myid={rng.randint(1, 5)}]/0:0:0:0:0:0:0:0:2181:"
+                       f"FastLeaderElection@{rng.randint(100, 999)}] - "
                        f"Notification time out: {rng.randint(100, 60000)}")
         elif layout == "pipe":
             out.append(f"{t:%Y-%m-%d %H:%M:%S}.{ms:03d} | {rng.choice(['INFO', 'WARN', 'ERROR'])} | "
@@ -102,7 +103,8 @@ def text_lines(layout: str, n: int) -> list[str]:
                        f"Login ok for user{rng.randint(1, 999)} from {rng.choice(ips)}")
         elif layout == "syslog":
             out.append(f"{t:%b} {t.day:>2} {t:%H:%M:%S} web-{rng.randint(1, 9)} sshd[{rng.randint(1000, 32000)}]: "
-                       f"Failed password for invalid user u{rng.randint(1, 99)} from {rng.choice(ips)} port {rng.randint(1024, 65535)} ssh2")
+                       f"Failed password for invalid user u{rng.randint(1, 99)} from {rng.choice(ips)} "
+                       f"port {rng.randint(1024, 65535)} ssh2")
         else:
             if i % 40 == 39:
                 out += ["java.lang.IllegalStateException: pool closed", "\tat com.acme.Pool.get(Pool.java:88)"]

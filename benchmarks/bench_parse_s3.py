@@ -72,7 +72,8 @@ def main() -> None:
             parse(r)
 
     b_times, o_times = interleaved(baseline, data, ours, records, runs)
-    print(f"lines: {n:,} S3 server access log lines, mean {sum(map(len, data)) / n:.0f} bytes; {runs} runs, the sides taking turns every 2,000 lines, CPU time")
+    print(f"lines: {n:,} S3 server access log lines, mean {sum(map(len, data)) / n:.0f} bytes; "
+          f"{runs} runs, the sides taking turns every 2,000 lines, CPU time")
     report(b_times, o_times, n=n, unit="lines", baseline_name="precompiled regex + groupdict + 5 int casts", target=1.0)
 
 

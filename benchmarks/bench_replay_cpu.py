@@ -82,8 +82,8 @@ def cpu_by_role(moto: psutil.Process) -> dict[int, tuple[str, float]]:
     return out
 
 
-# What docs/replay.md recommended before for replay workers, as the LocalCluster set it then (cluster.QUIET_WORKERS): profiler off,
-# tick and memory checks once a second, in the environment a command-line `dask worker` reads.
+# What docs/replay.md recommended before for replay workers, as the LocalCluster set it then (cluster.QUIET_WORKERS):
+# profiler off, tick and memory checks once a second, in the environment a command-line `dask worker` reads.
 QUIET_WORKER_ENV = {"DASK_" + k.upper().replace(".", "__").replace("-", "_"): str(v)
                     for k, v in QUIET_WORKERS.items() if not k.startswith("distributed.nanny.")}
 ROOT_ROLES = ("client", "scheduler")  # the order of `pids`: this process, `dask scheduler`, then `dask worker`s

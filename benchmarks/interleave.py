@@ -48,6 +48,7 @@ def report(b_times: list[float], o_times: list[float], *, n: int, unit: str, bas
     b, o = statistics.median(b_times), statistics.median(o_times)
     ratios = sorted(bt / ot for bt, ot in zip(b_times, o_times, strict=True))
     print(f"ours: {n / o:,.0f} {unit}/s (median {o:.3f} CPU s; runs {min(o_times):.3f}-{max(o_times):.3f})")
-    print(f"baseline: {n / b:,.0f} {unit}/s (median {b:.3f} CPU s; runs {min(b_times):.3f}-{max(b_times):.3f})  [{baseline_name}]")
+    print(f"baseline: {n / b:,.0f} {unit}/s (median {b:.3f} CPU s; runs {min(b_times):.3f}-{max(b_times):.3f})  "
+          f"[{baseline_name}]")
     print(f"ratio: {b / o:.2f} (ratio of medians; run-by-run {ratios[0]:.2f}-{ratios[-1]:.2f}, "
           f"median {statistics.median(ratios):.2f})  (target >= {target})")

@@ -93,8 +93,8 @@ class S3rverServer:
             log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
             self.proc = subprocess.Popen(
                 # its continuation tokens use a cipher OpenSSL 3 keeps in the legacy provider
-                ["node", "--openssl-legacy-provider", str(script), "-d", str(self.data_dir), "-a", self.host, "-p", str(self.port), "--silent",
-                 "--no-vhost-buckets"],
+                ["node", "--openssl-legacy-provider", str(script), "-d", str(self.data_dir), "-a", self.host,
+                 "-p", str(self.port), "--silent", "--no-vhost-buckets"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
             if log is not subprocess.DEVNULL:

@@ -2,8 +2,8 @@
 
 `detect --apply` and the Browse screen's one-key mapping both call `apply_mapping`. The config is edited
 with ruamel.yaml's round-trip mode, so comments, key order and quoting survive; the file is replaced
-atomically (`workbench.files.atomic_write`). A prefix that already maps to log types keeps them (the new type is added, not substituted),
-so re-running is harmless.
+atomically (`workbench.files.atomic_write`). A prefix that already maps to log types keeps them (the new
+type is added, not substituted), so re-running is harmless.
 """
 
 from __future__ import annotations

@@ -357,7 +357,8 @@ the unit tests, when their report is showing).
 
     def on_rules_run_screen_tested(self, message: RulesRunScreen.Tested) -> None:
         self._tests_shown = message.rule_ids
-        self.query_one("#rules-detail", Static).update(tests_detail(message.report, message.rule_ids, self.session.config.rules_dir))
+        self.query_one("#rules-detail", Static).update(tests_detail(message.report, message.rule_ids,
+                                                                    self.session.config.rules_dir))
         self.query_one("#rules-detail-scroll").border_title = safe.content("Unit tests")
         cases = [c for r in message.report.rules for c in r.cases]
         failed = sum(not c.passed for c in cases)

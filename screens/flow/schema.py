@@ -71,8 +71,9 @@ against the same records, or start from Panther's managed schema of a detected f
 ALB, VPC flow, S3 access, CloudTrail …). Edit the YAML on the left: it is
 validated as you type (the error's line is marked and shown as line:column below the editor) and, after a
 short pause, every sample record is re-parsed — the counts and each failing line with its field and reason
-are in the Failures tab (x): the raw line shows under the list, and Enter takes the editor to that field. The Fields panel lists every field with its statistics and why inference chose its
-type: highlight one and press Enter to jump to it in the editor, or t to pick a new type from a list.
+are in the Failures tab (x): the raw line shows under the list, and Enter takes the editor to that field.
+The Fields panel lists every field with its statistics and why inference chose its type: highlight one and
+press Enter to jump to it in the editor, or t to pick a new type from a list.
 Ctrl+S saves to the config's schema directory (asking before it overwrites, with a diff). In the Samples tab,
 Space selects records and Ctrl+L adds them as schema tests; Ctrl+O runs the saved schema's tests.
 Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the parsed events with p_ fields,
@@ -84,13 +85,15 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
     COMPACT_WHEN_SHORT = "#schema-group"  # a short terminal: "Start from" takes one row, the editor keeps two more
     BINDINGS: ClassVar = [
         Binding("ctrl+s", "save", "Save", id="schema_save", tooltip="Save the schema to the schema directory"),
-        Binding("ctrl+r", "reinfer", "Re-infer", id="schema_reinfer", show=False, tooltip="Infer the schema again from the sample"),
+        Binding("ctrl+r", "reinfer", "Re-infer", id="schema_reinfer", show=False,
+                tooltip="Infer the schema again from the sample"),
         Binding("ctrl+n", "next_problem", "Next problem", id="schema_next_problem", show=False,
                 tooltip="Move the editor's cursor to the next validation problem"),
         Binding("ctrl+l", "add_tests", "Add tests", id="schema_add_tests", show=False,
                 tooltip="Add the selected sample records (Samples tab) as schema tests"),
         Binding("ctrl+o", "run_tests", "Run tests", id="schema_run_tests", show=False, tooltip="Run the saved schema's tests"),
-        Binding("t", "pick_type", "Set type", id="schema_pick_type", show=False, tooltip="Pick a new type for the highlighted field"),
+        Binding("t", "pick_type", "Set type", id="schema_pick_type", show=False,
+                tooltip="Pick a new type for the highlighted field"),
         Binding("i", "focus_group", "Start from", id="schema_focus_group",
                 tooltip="Choose the records to infer from, or open the saved schema of that log type"),
         Binding("e", "focus_editor", "Editor", id="schema_focus_editor", tooltip="Focus the YAML editor"),

@@ -68,7 +68,8 @@ def join(*parts: tuple[object, str] | object) -> Text:
     return out
 
 
-def notify(app: App, message: object, *, severity: SeverityLevel = "information", title: str = "", timeout: float | None = None) -> None:
+def notify(app: App, message: object, *, severity: SeverityLevel = "information", title: str = "",
+           timeout: float | None = None) -> None:
     """A toast with plain (one-line, cleaned) text; never markup."""
     kwargs = {"timeout": timeout} if timeout is not None else {}
     app.notify(one_line(message, 400), title=one_line(title, 80), severity=severity, markup=False, **kwargs)

@@ -2,10 +2,11 @@
 screen (a tail can run through a million events; there is never a widget per event, and no per-line
 render up front as `RichLog` does).
 
-Each line is `(text, kind)` or `(text, kind, payload)`; the text is already cleaned (`screens.shell.safe.plain`) and is drawn as a plain
-`Segment`, never parsed as markup. `kind` picks the highlight: an alert, an event some rule matched, a parse
-error, or a plain event. While `follow` is on, new lines scroll the view to the end. Up/Down move a line
-cursor (it stays on its line while new lines arrive); Enter posts `Chosen` with the line's payload.
+Each line is `(text, kind)` or `(text, kind, payload)`; the text is already cleaned (`screens.shell.safe.plain`)
+and is drawn as a plain `Segment`, never parsed as markup. `kind` picks the highlight: an alert, an event some
+rule matched, a parse error, or a plain event. While `follow` is on, new lines scroll the view to the end.
+Up/Down move a line cursor (it stays on its line while new lines arrive); Enter posts `Chosen` with the
+line's payload.
 """
 
 from __future__ import annotations

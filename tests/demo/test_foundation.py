@@ -142,7 +142,8 @@ def test_help_lists_subcommands_and_is_fast_to_import():
     out = subprocess.run([sys.executable, "-m", "workbench.cli", "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     assert "demo" in out.stdout
-    code = "import sys, workbench.cli; workbench.cli.build_parser(); print(sorted(m for m in ('boto3','moto','genson','dask','textual') if m in sys.modules))"
+    code = ("import sys, workbench.cli; workbench.cli.build_parser(); "
+            "print(sorted(m for m in ('boto3','moto','genson','dask','textual') if m in sys.modules))")
     heavy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert heavy.stdout.strip() == "[]", heavy.stdout + heavy.stderr
 

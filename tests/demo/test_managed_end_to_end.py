@@ -137,7 +137,8 @@ def test_parsed_through_the_mapping_then_rules_match(managed_bucket, tmp_path, c
     alerts = {a["rule_id"]: a for a in out["alerts"]}
     assert alerts["Okta.BruteForceLogins"]["count"] == 6  # one alert: the threshold of 5 reached in one group
     assert alerts["GCP.IAM.AdminRoleToExternalMember"]["title"] == (
-        "GCP: deploy-bot@acme-prod.iam.gserviceaccount.com granted roles/owner on projects/acme-prod to user:contractor@gmail.com")
+        "GCP: deploy-bot@acme-prod.iam.gserviceaccount.com granted roles/owner on projects/acme-prod "
+        "to user:contractor@gmail.com")
     assert alerts["Okta.AdminRoleAssigned"]["severity"] == "HIGH"
 
 

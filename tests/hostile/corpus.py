@@ -308,7 +308,8 @@ def corrupt_parquet() -> dict[str, bytes]:
     import pyarrow.parquet as pq
 
     buf = io.BytesIO()
-    pq.write_table(pa.table({"msg": [v for v in renderable_strings().values()], "n": list(range(len(renderable_strings())))}), buf)
+    pq.write_table(pa.table({"msg": [v for v in renderable_strings().values()],
+                             "n": list(range(len(renderable_strings())))}), buf)
     good = buf.getvalue()
     (meta_len,) = struct.unpack("<I", good[-8:-4])
     footer_start = len(good) - 8 - meta_len
@@ -410,8 +411,10 @@ def notification_bodies() -> dict[str, str | bytes]:
         "record-missing-key": json.dumps({"Records": [{"s3": {"bucket": {"name": "b"}, "object": {}}}]}),
         "record-key-not-string": json.dumps({"Records": [_s3_record(["a"])]}),  # type: ignore[arg-type]
         "record-bucket-empty": json.dumps({"Records": [_s3_record("k", bucket="")]}),
-        "record-size-weird": json.dumps({"Records": [_s3_record("k", size=s) for s in ("12", "x", -5, 1e30, True, None, 2 ** 70)]}),
-        "record-event-name-weird": json.dumps({"Records": [_s3_record("k", name=n) for n in (None, 5, "", "ObjectRemoved:Delete")]}),
+        "record-size-weird": json.dumps({"Records": [_s3_record("k", size=s)
+                                                     for s in ("12", "x", -5, 1e30, True, None, 2 ** 70)]}),
+        "record-event-name-weird": json.dumps({"Records": [_s3_record("k", name=n)
+                                                           for n in (None, 5, "", "ObjectRemoved:Delete")]}),
         "sns-message-dict": _sns({"Records": []}),
         "sns-message-number": _sns(5),
         "sns-unknown-type": _sns("{}", type_="Surprise"),
@@ -463,7 +466,8 @@ def alias_bomb(levels: int = 9, width: int = 9) -> str:
     lines = ['a0: &a0 ["lol"]']
     for i in range(1, levels + 1):
         lines.append(f"a{i}: &a{i} [" + ", ".join(f"*a{i - 1}" for _ in range(width)) + "]")
-    return "\n".join(lines) + "\nschema: Custom.Bomb\nfields:\n  - name: msg\n    type: string\n    description: *a" + str(levels) + "\n"
+    return ("\n".join(lines) + "\nschema: Custom.Bomb\nfields:\n  - name: msg\n    type: string\n"
+            "    description: *a" + str(levels) + "\n")
 
 
 def regex_schema(pattern: str, name: str = "Custom.Regex") -> str:
@@ -502,7 +506,8 @@ def schema_texts() -> dict[str, str]:
         "missing-name": "fields:\n  - name: a\n    type: string\n",
         "field-without-name": "schema: X\nfields:\n  - type: string\n",
         "duplicate-field-names": "schema: X\nfields:\n  - name: a\n    type: string\n  - name: a\n    type: int\n",
-        "markup-names": "schema: '[/][@click=app.quit]'\nfields:\n  - name: '[/]'\n    type: string\n    description: '\x1b]0;t\x07'\n",
+        "markup-names": ("schema: '[/][@click=app.quit]'\nfields:\n  - name: '[/]'\n    type: string\n"
+                         "    description: '\x1b]0;t\x07'\n"),
         "timestamp-no-format": "schema: X\nfields:\n  - name: t\n    type: timestamp\n",
         "timestamp-bad-format": "schema: X\nfields:\n  - name: t\n    type: timestamp\n    timeFormats: ['%Q%Q%Q', 5]\n",
         "bad-indicator": "schema: X\nfields:\n  - name: a\n    type: string\n    indicators: [nope, 5]\n",
@@ -552,7 +557,8 @@ RULE_SOURCES: dict[str, str] = {
     "recursion": "def rule(event):\n    return rule(event)\n",
     "mutates-event": "def rule(event):\n    event['p_log_type'] = 'x'\n    return True\n",
     "reads-env": ("import os\n\ndef rule(event):\n    return True\n\ndef title(event):\n"
-                  "    return 'env:' + ','.join(os.environ.get(k, '') for k in ('AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'))\n"),
+                  "    return 'env:' + ','.join(os.environ.get(k, '') "
+                  "for k in ('AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'))\n"),
     "import-time-loop": "while True:\n    pass\n\ndef rule(event):\n    return True\n",
     "import-time-exit": "import os\nos._exit(9)\n",
     "stderr-flood": "import sys\n\ndef rule(event):\n    sys.stderr.write('e' * 3_000_000)\n    return True\n",

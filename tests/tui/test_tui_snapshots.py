@@ -71,7 +71,8 @@ def fixed_sample() -> tuple[SampleResult, list[Detection]]:
     refs = [ObjectRef("wb-demo-logs", f"Panoptica/auth/2024-05-0{d}/111122223333/auth-{d}.json.gz", 2048, T0)
             for d in range(1, 8)]
     records = [Record(r.bucket, r.key, i + 1,
-                      f'{{"ts":"2024-05-0{n + 1}T0{i}:00:00Z","event_type":"auth","outcome":"{"failure" if i % 3 == 0 else "success"}"}}')
+                      f'{{"ts":"2024-05-0{n + 1}T0{i}:00:00Z","event_type":"auth",'
+                      f'"outcome":"{"failure" if i % 3 == 0 else "success"}"}}')
                for n, r in enumerate(refs) for i in range(3)]
     result = SampleResult(objects=refs, records=records, list_calls=3, listed=98, bytes_read=14_336, elapsed=0.5,
                           summaries={r.key: ObjectSummary(r, "gzip", "lines", None, 3) for r in refs})

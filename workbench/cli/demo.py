@@ -16,13 +16,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Start moto's server on a loopback port, seed a bucket with realistic security-log history "
         "(S3 → SNS → SQS notifications, SSE-KMS, an assumable role), run a live generator, and open the TUI.",
     )
-    p.add_argument("--headless", action="store_true", help="no UI: print `endpoint:` and `config:` lines, run until SIGINT/SIGTERM")
+    p.add_argument("--headless", action="store_true",
+                   help="no UI: print `endpoint:` and `config:` lines, run until SIGINT/SIGTERM")
     p.add_argument("--days", type=int, default=14, help="days of history (default 14)")
     p.add_argument("--objects-per-day", type=int, default=40, help="objects written per day of history (default 40)")
     p.add_argument("--seed", type=int, default=7, help="random seed: same seed and day → same bucket (default 7)")
     p.add_argument("--rate", type=float, default=2.0, help="seconds between live objects; 0 disables the generator (default 2)")
     p.add_argument("--port", type=int, help="loopback port for the server (default: a free one)")
-    p.add_argument("--dir", type=Path, default=Path(".workbench/demo"), help="where to write workbench.yaml (default .workbench/demo)")
+    p.add_argument("--dir", type=Path, default=Path(".workbench/demo"),
+                   help="where to write workbench.yaml (default .workbench/demo)")
     p.set_defaults(func=run)
 
 

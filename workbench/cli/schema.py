@@ -94,7 +94,8 @@ def run_validate(args: argparse.Namespace) -> int:
             text = f.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             bad += 1
-            results.append({"file": str(f), "ok": False, "problems": [{"line": 0, "column": 0, "message": f"cannot read: {e.__class__.__name__}"}]})
+            results.append({"file": str(f), "ok": False,
+                            "problems": [{"line": 0, "column": 0, "message": f"cannot read: {e.__class__.__name__}"}]})
             continue
         problems = validate_schema_text(text)
         if problems:

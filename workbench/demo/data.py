@@ -108,7 +108,8 @@ def panoptica_auth(rng: random.Random, t: datetime, account: str, *, suspicious:
         "client": {
             "ip": _ip(rng, suspicious=suspicious),
             "user_agent": rng.choice(USER_AGENTS),
-            "geo": {"country": rng.choice(("US", "US", "DE", "GB", "RU" if suspicious else "IE")), "city": rng.choice(("Seattle", "Berlin", "London", "Dublin"))},
+            "geo": {"country": rng.choice(("US", "US", "DE", "GB", "RU" if suspicious else "IE")),
+                    "city": rng.choice(("Seattle", "Berlin", "London", "Dublin"))},
         },
         "session_id": f"s-{rng.getrandbits(48):012x}",
         "context": json.dumps({"risk_score": rng.randint(70, 99) if suspicious else rng.randint(0, 40),
@@ -238,7 +239,8 @@ def cloudtrail_record(rng: random.Random, t: datetime, account: str, region: str
     }
     if source == "s3.amazonaws.com":
         record["requestParameters"] = {"bucketName": "acme-prod-data", "key": f"exports/{rng.getrandbits(32):08x}.parquet"}
-        record["resources"] = [{"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::acme-prod-data/exports/x{rng.randint(1, 99)}.parquet"},
+        record["resources"] = [{"type": "AWS::S3::Object",
+                                "ARN": f"arn:aws:s3:::acme-prod-data/exports/x{rng.randint(1, 99)}.parquet"},
                                {"accountId": account, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::acme-prod-data"}]
     elif name == "AssumeRole":
         record["requestParameters"] = {"roleArn": f"arn:aws:iam::{account}:role/Deployer", "roleSessionName": user}
@@ -284,7 +286,8 @@ def s3_access_line(rng: random.Random, t: datetime, bucket: str, account: str, *
         op, verb, status = "REST.GET.OBJECT", "GET", 403
     key = f"exports/{rng.choice(('daily', 'weekly'))}/report {rng.randint(1, 99)}.csv" if op.endswith("OBJECT") else None
     enc_key = key.replace(" ", "%20") if key else "-"
-    uri = f"{verb} /{bucket}/{enc_key}?x-id={verb.title()}Object HTTP/1.1" if key else f"{verb} /{bucket}?list-type=2&prefix=exports%2F HTTP/1.1"
+    uri = (f"{verb} /{bucket}/{enc_key}?x-id={verb.title()}Object HTTP/1.1" if key
+           else f"{verb} /{bucket}?list-type=2&prefix=exports%2F HTTP/1.1")
     anon = suspicious and rng.random() < 0.5
     requester = "-" if anon else f"arn:aws:sts::{account}:assumed-role/Engineer/{_user(rng)}"
     size = rng.randint(100, 900000)
@@ -361,7 +364,8 @@ def hostile_objects(rng: random.Random, t: datetime, account: str) -> dict[str, 
     markup["failure_reason"] = MARKUP_PAYLOAD
     long_line = panoptica_auth(rng, t, account)
     long_line["client"]["user_agent"] = "A" * 1_500_000
-    bad_utf8 = ndjson([panoptica_auth(rng, t, account)]).replace(b'"sso"', b'"s\xff\xfeo"').replace(b'"password"', b'"pass\xc3(word"')
+    bad_utf8 = (ndjson([panoptica_auth(rng, t, account)]).replace(b'"sso"', b'"s\xff\xfeo"')
+                .replace(b'"password"', b'"pass\xc3(word"'))
     bad_utf8 += ndjson([panoptica_auth(rng, t, account)])
     zstd = zstandard.ZstdCompressor(level=3).compress(ndjson([panoptica_auth(rng, t, account) for _ in range(20)]))
     return {

@@ -194,10 +194,10 @@ class Worker:
         """Run every enabled rule of each event's log type; reply only with what is not a silent no-match.
 
         Starts at event `msg["start"]` (a batch resumed after a crash), skips the (event, rule) pairs in
-        `skip` (calls that crashed the worker) and the rules in `suspend` (from the event given with each). Every PARTIAL_EVERY events the
-        results so far go out as a partial frame with `done` (events finished), so a crash later in the
-        batch loses only what came after. A MemoryError ends the batch after its event (`done` tells where
-        to resume): this process exits and a fresh one takes the rest.
+        `skip` (calls that crashed the worker) and the rules in `suspend` (from the event given with each).
+        Every PARTIAL_EVERY events the results so far go out as a partial frame with `done` (events
+        finished), so a crash later in the batch loses only what came after. A MemoryError ends the batch
+        after its event (`done` tells where to resume): this process exits and a fresh one takes the rest.
 
         The watch slots are written as cheaply as the parent's watchdog allows: the event's index once per
         event, and per call only the rule's ordinal and a new odd sequence number (progress). They go back

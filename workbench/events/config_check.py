@@ -154,8 +154,8 @@ def mapping_checks(config: Config, source: Source, aws=None) -> list:
             what = f"{n:,} object{'' if n == 1 else 's'} directly under" if n > 0 else "objects under"
             results.append(CheckResult("unmapped objects", None, f"{what} {folder!r} match no mapped prefix and are "
                                        "not parsed", f"map it in `prefixes:` if it holds logs (`workbench detect "
-                                       f"--prefix {folder if folder != '(bucket root)' else ''}` suggests the log type, `--apply` maps "
-                                       "it)"))
+                                       f"--prefix {folder if folder != '(bucket root)' else ''}` suggests the log type, "
+                                       "`--apply` maps it)"))
     if not results:
         results.append(CheckResult("prefix mapping", True, f"{len(source.prefixes)} prefix(es), each mapped to log types "
                                    "with a schema, none inside another"))

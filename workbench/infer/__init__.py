@@ -57,9 +57,9 @@ def infer_events(events: list[dict], name: str = DEFAULT_NAME, *, value_sample: 
         raise WorkbenchError(raise_empty if events else "No records to infer a schema from.")
     schema = Schema(name=name, fields=fields, description=description, parser=parser)
     warnings = schema_warnings(schema)
-    return InferenceResult(warnings=warnings, schema=schema, explanations=engine.explanations, stats=engine.stats, events=len(events),
-                           shapes=len(engine.shapes), values_examined_events=engine.examined, notes=engine.notes,
-                           structure_examined_events=engine.total)
+    return InferenceResult(warnings=warnings, schema=schema, explanations=engine.explanations, stats=engine.stats,
+                           events=len(events), shapes=len(engine.shapes), values_examined_events=engine.examined,
+                           notes=engine.notes, structure_examined_events=engine.total)
 
 
 def infer_schema(records: Iterable[Record | str], name: str = DEFAULT_NAME, *, value_sample: int = VALUE_SAMPLE,
@@ -116,7 +116,8 @@ def infer_schema(records: Iterable[Record | str], name: str = DEFAULT_NAME, *, v
         result = infer_events(found.rows, name, value_sample=value_sample, parser=found.parser, text_mode=True,
                               description=description)
         order = {n: i for i, n in enumerate(found.order())}
-        result.schema = replace(result.schema, fields=tuple(sorted(result.schema.fields, key=lambda f: order.get(f.name, len(order)))))
+        result.schema = replace(result.schema,
+                                fields=tuple(sorted(result.schema.fields, key=lambda f: order.get(f.name, len(order)))))
         result.format = found.format
         result.layout = found.layout
         result.managed_schema = found.managed_schema

@@ -134,7 +134,8 @@ def mixed_time_decision(numbers: list, texts: Counter, empties: int = 0) -> tupl
     times = total - bad_count
     if times < TIME_SHARE * total:
         return None, (f"not a timestamp: only {_fmt(times)}/{_fmt(total)} values are times (numbers as {unit}, text in "
-                      f"{', '.join(text_decision.formats)}; at least {TIME_SHARE:.0%} needed); others: {_shown(list(map(str, bad[:5])))}")
+                      f"{', '.join(text_decision.formats)}; at least {TIME_SHARE:.0%} needed); "
+                      f"others: {_shown(list(map(str, bad[:5])))}")
     num_ok = n_num - sum(num_counts[v] for v in bad if type(v) is not str)
     text_ok = times - num_ok
     fmts = ", ".join("RFC 3339" if f == "rfc3339" else repr(f) for f in text_decision.formats)

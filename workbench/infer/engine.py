@@ -36,8 +36,8 @@ DEFAULT_NAME = "Custom.Inferred"
 VALUE_SAMPLE = 5000  # events whose values are examined (plus one per shape)
 STRUCTURE_SAMPLE = 20000  # events whose structure is counted exactly; more are sampled uniformly (None = all)
 MAX_OBJECT_FIELDS = 200  # Panther: wider objects become json
-MAX_DISTINCT_CHECK = 20000
-RECUR_SHARE = 0.8  # an object stays an object when its commonest key is in at least this share of them  # distinct string values checked per field for formats and indicators
+MAX_DISTINCT_CHECK = 20000  # distinct string values checked per field for formats and indicators
+RECUR_SHARE = 0.8  # an object stays an object when its commonest key is in at least this share of them
 
 # --- result ------------------------------------------------------------------------------------------------
 
@@ -301,7 +301,8 @@ class _Engine:
                                         f"{_fmt(len(vals))}/{_fmt(len(vals))} numbers between {lo} and {hi} read as {unit} "
                                         f"({'name and ' if _time_hint(name) else ''}magnitude)")
         if floats:
-            self._say(path, presence, "numbers with a fraction → float" + (f" (range {st.minimum} … {st.maximum})" if vals else ""), req_text)
+            self._say(path, presence,
+                      "numbers with a fraction → float" + (f" (range {st.minimum} … {st.maximum})" if vals else ""), req_text)
             return Field(name, "float", required=required)
         self._say(path, presence, "whole numbers → bigint" + (f" (range {st.minimum} … {st.maximum})" if vals else ""), req_text)
         return Field(name, "bigint", required=required)
@@ -338,7 +339,8 @@ class _Engine:
         raw = self.values.get(path, [])
         counter = st.fill_values(raw)
         if conflict:
-            self._say(path, presence, f"type conflict ({conflict}) → string (Panther's lattice: mixed scalars widen to string)", req_text)
+            self._say(path, presence, f"type conflict ({conflict}) → string (Panther's lattice: mixed scalars widen to string)",
+                      req_text)
             return Field(name, "string", required=required)
         distinct = [v for v in counter if type(v) is str and v != ""]
         n = len(distinct)
@@ -346,7 +348,8 @@ class _Engine:
             self._say(path, presence, "only empty strings seen → string", req_text)
             return Field(name, "string", required=required)
         check = distinct[:MAX_DISTINCT_CHECK]
-        scope = f"{_fmt(len(check))}/{_fmt(len(check))} distinct values" + ("" if len(check) == n else f" (first {_fmt(len(check))} of {_fmt(n)})")
+        scope = (f"{_fmt(len(check))}/{_fmt(len(check))} distinct values"
+                 + ("" if len(check) == n else f" (first {_fmt(len(check))} of {_fmt(n)})"))
         stripped = [v.lstrip() for v in check]
         # embedded JSON: every value is a JSON object/array in a string
         if all(s[:1] in "{[" for s in stripped):
@@ -365,7 +368,8 @@ class _Engine:
             unit = unix_unit(min(ints), max(ints))
             if unit and _time_hint(name):
                 return self._time_field(name, path, st, required, req_text, presence, unit, check,
-                                        f"{scope} are integer text in the {unit} range and the name suggests a time → timestamp {unit}")
+                                        f"{scope} are integer text in the {unit} range and the name suggests a time "
+                                        f"→ timestamp {unit}")
             zeros = any(len(v) > 1 and v.lstrip("+-").startswith("0") for v in check)
             if not (_id_hint(name) or zeros):
                 st.minimum, st.maximum = min(ints), max(ints)
@@ -380,7 +384,8 @@ class _Engine:
             unit = unix_unit(min(fl), max(fl))
             if unit == "unix" and _time_hint(name):
                 return self._time_field(name, path, st, required, req_text, presence, unit, check,
-                                        f"{scope} are decimal text in the unix-seconds range and the name suggests a time → timestamp unix")
+                                        f"{scope} are decimal text in the unix-seconds range and the name suggests a time "
+                                        "→ timestamp unix")
             if not _id_hint(name):
                 st.minimum, st.maximum = min(fl), max(fl)
                 self._say(path, presence, f"{scope} are decimal text → float (range {min(fl)} … {max(fl)})", req_text)
@@ -413,7 +418,8 @@ class _Engine:
             if fields and len(fields) <= MAX_OBJECT_FIELDS:
                 # nested stats are about the embedded objects; keep required off (shapes came from a sample)
                 fields = tuple(_optional(f) for f in fields)
-                self._say(path, presence, f"{scope} are JSON objects inside a string → object with isEmbeddedJSON ({len(fields)} fields)", req_text)
+                self._say(path, presence, f"{scope} are JSON objects inside a string → object with isEmbeddedJSON "
+                          f"({len(fields)} fields)", req_text)
                 return Field(name, "object", required=required, is_embedded_json=True, fields=fields)
         self._say(path, presence, f"{scope} are JSON inside a string → json with isEmbeddedJSON", req_text)
         return Field(name, "json", required=required, is_embedded_json=True)
@@ -439,7 +445,8 @@ class _Engine:
                           f"over {len(props)} keys; the commonest, {top_key!r}, is in only {_fmt(top_n)}/{_fmt(n_keyed)}) → json",
                           req_text)
                 return Field(name, "json", required=required)
-            recurring = f"; keys recur ({top_key!r} in {_fmt(top_n)}/{_fmt(n_keyed)} objects, {len(nonempty)} key sets) → kept as an object"
+            recurring = (f"; keys recur ({top_key!r} in {_fmt(top_n)}/{_fmt(n_keyed)} objects, {len(nonempty)} key sets) "
+                         "→ kept as an object")
         n_obj = st.types.get("object", 0)
         fields = self._object_fields(props, path, n_obj)
         if not fields:

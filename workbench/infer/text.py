@@ -401,5 +401,6 @@ def _columns(texts: list[str]) -> TextInference | None:
                 row[n] = v
         out_rows.append(row)
     return TextInference("fastmatch", {"fastmatch": opts}, out_rows,
-                         ["Space-separated fields with quoted and bracketed values → fastmatch; field names are guesses, rename them."],
+                         ["Space-separated fields with quoted and bracketed values → fastmatch; "
+                          "field names are guesses, rename them."],
                          layout="columns", off_layout=_off_report(off, len(texts)))

@@ -164,7 +164,8 @@ class Parser:
                 "Go parsers, which only Panther runs; describe the log with `fields` and a csv, fastmatch or regex "
                 "parser (or none, for JSON) to parse it here.")
         if kind == "script":
-            raise WorkbenchError(f"Schema {schema.name}: the `script` parser is not supported here; use csv, fastmatch, regex or JSON.")
+            raise WorkbenchError(f"Schema {schema.name}: the `script` parser is not supported here; "
+                                 "use csv, fastmatch, regex or JSON.")
         custom = (schema.name or "").startswith("Custom.")
         self._text = _TextParser(kind, schema.parser[kind], custom=custom) if schema.parser else None
         empty = frozenset(self._text.empty) if self._text is not None and not self._text.expand else frozenset()
@@ -442,7 +443,8 @@ def parsers_for_source(config, source, schemas: dict[str, Schema] | None = None,
             if not types:
                 got = "no log type is mapped to this key's prefix in the source config"
             elif missing:
-                got = f"no schema named {', '.join(missing)} in {', '.join(map(str, config.schema_dirs)) or 'the schema directories'}"
+                got = (f"no schema named {', '.join(missing)} "
+                       f"in {', '.join(map(str, config.schema_dirs)) or 'the schema directories'}")
             else:
                 for t in types:
                     if t not in compiled:

@@ -2,8 +2,8 @@
 
 Scanners follow Panther's (pantherlog/scanners.go, scanners_aws.go): ip, hostname, url, hashes and e-mail
 values are trimmed, the AWS scanners (ARN, account id, instance id, tag) take the value as it is; empty values
-are skipped; the caller keeps one set per column per event and writes it sorted. Recognisers are strict ("clearly is an IP"), because a wrong
-indicator pollutes every event's `p_any_*` fields.
+are skipped; the caller keeps one set per column per event and writes it sorted. Recognisers are strict
+("clearly is an IP"), because a wrong indicator pollutes every event's `p_any_*` fields.
 """
 
 from __future__ import annotations

@@ -300,7 +300,8 @@ class _Builder:
         if is_event_time and typ != "timestamp":
             self.problem(self._key_pos(f, "isEventTime"), f"`isEventTime` is only allowed on timestamp fields ({what} is {typ})")
         if is_embedded and typ not in ("object", "array", "json"):
-            self.problem(self._key_pos(f, "isEmbeddedJSON"), f"`isEmbeddedJSON` is only allowed on object, array or json ({what} is {typ})")
+            self.problem(self._key_pos(f, "isEmbeddedJSON"),
+                         f"`isEmbeddedJSON` is only allowed on object, array or json ({what} is {typ})")
         indicators = self.indicators(f, what, typ)
         validate = self.validate(f, what)
         fields: tuple[Field, ...] = ()
@@ -353,12 +354,15 @@ class _Builder:
                 formats = [v]
         else:
             self.problem(self._val_pos(f, "type"),
-                         f"{what} is a timestamp and needs `timeFormats` (rfc3339, unix, unix_ms, unix_us, unix_ns or a strftime format)")
+                         f"{what} is a timestamp and needs `timeFormats` "
+                         "(rfc3339, unix, unix_ms, unix_us, unix_ns or a strftime format)")
         key = "timeFormats" if has_many else "timeFormat"
         for fmt in formats:
-            if fmt not in NAMED_TIME_FORMATS and fmt != "cloudflare" and not fmt.startswith("layout=") and not _STRFTIME_RE.search(fmt):
+            if (fmt not in NAMED_TIME_FORMATS and fmt != "cloudflare" and not fmt.startswith("layout=")
+                    and not _STRFTIME_RE.search(fmt)):
                 self.problem(self._val_pos(f, key),
-                             f"time format {fmt!r} of {what} is not rfc3339, unix, unix_ms, unix_us, unix_ns or a strftime format like '%Y-%m-%d %H:%M:%S'")
+                             f"time format {fmt!r} of {what} is not rfc3339, unix, unix_ms, unix_us, unix_ns "
+                             "or a strftime format like '%Y-%m-%d %H:%M:%S'")
             elif "%" in fmt and not fmt.startswith("layout=") and fmt not in NAMED_TIME_FORMATS:
                 from workbench.schema.timeformats import compile_time_format
 
@@ -381,7 +385,8 @@ class _Builder:
             self.problem(self._key_pos(f, "indicators"), f"`indicators` are only allowed on string fields ({what} is {typ})")
         for x in v:
             if x not in INDICATORS:
-                self.problem(self._val_pos(f, "indicators"), f"unknown indicator {x!r} on {what}; expected one of: {', '.join(INDICATORS)}")
+                self.problem(self._val_pos(f, "indicators"),
+                             f"unknown indicator {x!r} on {what}; expected one of: {', '.join(INDICATORS)}")
         return tuple(v)
 
     def validate(self, f: dict, what: str) -> dict | None:

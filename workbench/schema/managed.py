@@ -83,11 +83,10 @@ def _fold(raw: Any, tree: dict) -> Any:
             out.setdefault(k, v)
             continue
         name, sub = hit
-        if sub is not None:
-            if isinstance(sub, tuple):
-                v = [_fold(x, sub[1]) for x in v] if isinstance(v, list) else v
-            else:
-                v = _fold(v, sub)
+        if isinstance(sub, tuple):
+            v = [_fold(x, sub[1]) for x in v] if isinstance(v, list) else v
+        elif sub is not None:
+            v = _fold(v, sub)
         if name == k or name not in raw:  # an exact spelling in the input wins over a folded one
             out[name] = v
     return out

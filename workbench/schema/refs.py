@@ -30,7 +30,8 @@ def resolve_refs(schema: Schema) -> tuple[Field, ...]:
             b = _Builder()
             f = b.field(raw, "definitions", None, element=True)
             if f is None or b.problems:
-                raise WorkbenchError(f"Schema {schema.name}: definition {name!r}: {b.problems[0].message if b.problems else 'invalid'}.")
+                raise WorkbenchError(f"Schema {schema.name}: definition {name!r}: "
+                                     f"{b.problems[0].message if b.problems else 'invalid'}.")
             built[name] = f
         return resolve(built[name], depth + 1)
 

@@ -233,7 +233,8 @@ _APACHE_HEAD = (r'\s*(?P<remote_host_ip_address>\S+)\s+(?P<client_identity_rfc_1
                 r'\[(?P<request_time>[^\]]+)\]\s+'
                 r'"(?:(?P<request_method>[A-Za-z]+) (?P<request_uri>\S+)(?: (?P<request_protocol>[^"\s]+))?|(?:[^"\\]|\\.)*)"\s+')
 _NGINX_COMBINED = (r'(?P<remoteAddr>\S+) - (?P<remoteUser>\S+) \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" '
-                   r'(?P<status>\d{3}) (?P<bodyBytesSent>\d+) "(?P<httpReferer>(?:[^"\\]|\\.)*)" "(?P<httpUserAgent>(?:[^"\\]|\\.)*)"')
+                   r'(?P<status>\d{3}) (?P<bodyBytesSent>\d+) "(?P<httpReferer>(?:[^"\\]|\\.)*)" '
+                   r'"(?P<httpUserAgent>(?:[^"\\]|\\.)*)"')
 PARSER_PATTERNS = {
     "s3_access": ('%{bucketowner} %{bucket} [%{time}] %{remoteip} %{requester} %{requestid} %{operation} %{key} '
                   '"%{requesturi}" %{httpstatus} %{errorcode} %{bytessent} %{objectsize} %{totaltime} '

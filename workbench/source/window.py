@@ -25,6 +25,7 @@ def parse_time(text: str | None, *, now: datetime | None = None) -> datetime | N
         t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise WorkbenchError(
-            f"Cannot read time {text!r}: use a relative age like 7d / 12h / 30m, or a date like 2024-05-01 or 2024-05-01T12:00:00Z."
+            f"Cannot read time {text!r}: use a relative age like 7d / 12h / 30m, "
+            "or a date like 2024-05-01 or 2024-05-01T12:00:00Z."
         ) from None
     return t if t.tzinfo else t.replace(tzinfo=UTC)

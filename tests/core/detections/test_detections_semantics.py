@@ -187,7 +187,7 @@ def test_data_model_path_and_method(tmp_path):
         - Name: path with several matches raises
           ExpectedResult: true
           Log: {"p_log_type": "Custom.T", "client": {"ip": "1.2.3.4"}, "actor": {"name": "bob"}, "unmapped": "top", "tags": [{"name": "a"}, {"name": "b"}]}
-        """)
+        """)  # noqa: E501
     assert case(report, "model applies from p_log_type").passed
     bad = case(report, "path with several matches raises")
     assert not bad.passed and "matched multiple fields" in bad.error
@@ -267,7 +267,8 @@ def test_severity_default_and_case(tmp_path):
     assert not case(report, "invalid").passed
     assert not case(report, "invalid severity does not matter when false is expected").passed  # rule() said True
     with RuleEngine(tmp_path) as engine:
-        results = {r.event["sev"]: r for r in engine.run_events([{"p_log_type": "Custom.T", "sev": s} for s in ("DEFAULT", "high")])}
+        results = {r.event["sev"]: r
+                   for r in engine.run_events([{"p_log_type": "Custom.T", "sev": s} for s in ("DEFAULT", "high")])}
     assert results["DEFAULT"].severity == "LOW" and results["high"].severity == "HIGH"
 
 

@@ -13,7 +13,8 @@ from workbench.detections.runs import RunStats
 
 N_EVENTS = 3000
 HEALTHY = {
-    "Ok.Even": "def rule(event):\n    return event.get('n') % 2 == 0\n\ndef title(event):\n    return f\"even {event.get('n')}\"\n",
+    "Ok.Even": ("def rule(event):\n    return event.get('n') % 2 == 0\n\n"
+                "def title(event):\n    return f\"even {event.get('n')}\"\n"),
     "Ok.Sevens": "def rule(event):\n    return event.get('n') % 7 == 0\n",
 }
 # each misbehaves on some events only (n % 500 == 13: six of the 3,000), and is healthy elsewhere
@@ -25,7 +26,8 @@ BAD = {
     "Bad.Print": ("import sys\n\ndef rule(event):\n    if event.get('n') % 500 == 13:\n"
                   "        chunk = 'x' * 1_000_000\n        for _ in range(100):\n            sys.stdout.write(chunk)\n"
                   "    return False\n"),
-    "Bad.Title": "def rule(event):\n    return event.get('n') % 500 == 13\n\ndef title(event):\n    raise ValueError('title broke')\n",
+    "Bad.Title": ("def rule(event):\n    return event.get('n') % 500 == 13\n\n"
+                  "def title(event):\n    raise ValueError('title broke')\n"),
 }
 
 

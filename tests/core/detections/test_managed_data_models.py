@@ -23,7 +23,8 @@ FIELDS = ("actor_user", "source_ip", "event_type", "user_agent", "user", "assign
 # (log type, index of the test input, the unified fields it must give); values as the schemas store them
 EXPECTED = [
     ("Okta.SystemLog", 0, {"actor_user": "maria.gomez@acme.io", "source_ip": "203.0.113.45", "event_type": "failed_login",
-                           "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"}),
+                           "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+                                         "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"}),
     ("Okta.SystemLog", 1, {"actor_user": "admin.ops@acme.io", "event_type": "admin_role_assigned"}),
     # GCP exports callerIp; the schema stores callerIP, the path the data model reads
     ("GCP.AuditLog", 0, {"actor_user": "deploy-bot@acme-prod.iam.gserviceaccount.com", "source_ip": "34.118.22.9",
@@ -32,7 +33,8 @@ EXPECTED = [
     ("GCP.AuditLog", 1, {"source_ip": "2001:db8:85a3::8a2e:370:7334", "event_type": None}),
     ("GitHub.Audit", 0, {"actor_user": "octo-admin", "source_ip": "192.0.2.77"}),
     ("GitHub.Audit", 1, {"actor_user": "octo-admin", "user": "new-contractor", "event_type": "admin_role_assigned"}),
-    ("GSuite.ActivityEvent", 0, {"actor_user": "lena.fischer@acme.io", "source_ip": "198.51.100.201", "event_type": "failed_login"}),
+    ("GSuite.ActivityEvent", 0, {"actor_user": "lena.fischer@acme.io", "source_ip": "198.51.100.201",
+                                 "event_type": "failed_login"}),
     ("GSuite.ActivityEvent", 1, {"assigned_admin_role": "_SEED_ADMIN_ROLE", "user": "lena.fischer@acme.io",
                                  "event_type": "admin_role_assigned"}),
     ("OnePassword.ItemUsage", 0, {"actor_user": "jeff.shiner@acme.io", "source_ip": "203.0.113.99"}),

@@ -47,8 +47,10 @@ def test_infer_and_parse_local_files(tmp_path):
 
 def test_parse_reports_bad_lines_to_errors_file(tmp_path):
     (tmp_path / "in.ndjson").write_text('{"ts": "2024-01-01T00:00:00Z"}\n{"ts": "later"}\nnot json\n')
-    (tmp_path / "s.yml").write_text("schema: Custom.E\nfields:\n  - {name: ts, type: timestamp, timeFormats: [rfc3339], isEventTime: true}\n")
-    r = wb("parse", "--schema", str(tmp_path / "s.yml"), str(tmp_path / "in.ndjson"), "--errors", str(tmp_path / "e.ndjson"), "--strict")
+    (tmp_path / "s.yml").write_text("schema: Custom.E\nfields:\n"
+                                    "  - {name: ts, type: timestamp, timeFormats: [rfc3339], isEventTime: true}\n")
+    r = wb("parse", "--schema", str(tmp_path / "s.yml"), str(tmp_path / "in.ndjson"),
+           "--errors", str(tmp_path / "e.ndjson"), "--strict")
     assert r.returncode == 1
     errs = [json.loads(x) for x in (tmp_path / "e.ndjson").read_text().splitlines()]
     assert [e["line"] for e in errs] == [2, 3] and errs[0]["field"] == "ts" and errs[0]["value"] == "later"
@@ -58,7 +60,8 @@ def test_parse_reports_bad_lines_to_errors_file(tmp_path):
 def test_events_from_object_unwraps_cloudtrail_and_routes_by_prefix():
     from workbench.config import parse_config
 
-    cfg = parse_config(f"schemas: [{REPO / 'schemas'}]\nsources:\n  s:\n    bucket: b\n    prefixes:\n      AWSLogs/: AWS.CloudTrail\n")
+    cfg = parse_config(f"schemas: [{REPO / 'schemas'}]\nsources:\n  s:\n    bucket: b\n"
+                       "    prefixes:\n      AWSLogs/: AWS.CloudTrail\n")
     src = cfg.source("s")
     rng = random.Random(2)
     data = D.cloudtrail_object(rng, "111122223333", "us-east-1", datetime(2026, 5, 1, tzinfo=UTC), timedelta(hours=1), 25)

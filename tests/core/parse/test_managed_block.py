@@ -84,7 +84,8 @@ def test_custom_schemas_cannot_use_the_managed_block():
 
 
 def test_managed_block_keys_are_checked():
-    text = ("schema: Vendor.Thing\nmanaged:\n  caseInsensitive: true\n  require:\n    a: '('\nfields:\n- name: a\n  type: string\n")
+    text = ("schema: Vendor.Thing\nmanaged:\n  caseInsensitive: true\n  require:\n    a: '('\n"
+            "fields:\n- name: a\n  type: string\n")
     messages = [p.message for p in validate_schema_text(text)]
     assert any("unknown key 'caseInsensitive'" in m for m in messages)
     assert any("does not compile" in m for m in messages)

@@ -174,7 +174,8 @@ def test_syslog_rfc3164_yearless_timestamp_gets_the_current_year_and_optional_pa
     # sysloglogs/rfc3164.go: go-syslog best effort, UTC, CurrentYear, RFC 3339 accepted too
     parser = compile_parser(load_schema(SCHEMAS / "Syslog.RFC3164.yml"))
     year = time.gmtime().tm_year
-    e = parser.parse_text("<38>Feb  5 17:32:18 10.0.0.99 sshd[4021]: Accepted publickey for deploy from 192.0.2.10 port 52114 ssh2")
+    e = parser.parse_text("<38>Feb  5 17:32:18 10.0.0.99 sshd[4021]: "
+                          "Accepted publickey for deploy from 192.0.2.10 port 52114 ssh2")
     assert e["timestamp"] == e["p_event_time"] == f"{year}-02-05 17:32:18.000000000"
     assert (e["facility"], e["severity"], e["procid"]) == (4, 6, "4021")
     assert e["p_any_ip_addresses"] == ["10.0.0.99", "192.0.2.10"]

@@ -264,7 +264,8 @@ def test_classifier_first_that_parses_wins_and_errors_name_every_schema():
 
 
 def test_unsupported_parser_is_one_sentence():
-    s = load_schema("schema: Custom.S\nparser:\n  script: {function: 'def parse(l): return {}'}\nfields:\n  - {name: a, type: string}\n")
+    s = load_schema("schema: Custom.S\nparser:\n  script: {function: 'def parse(l): return {}'}\n"
+                    "fields:\n  - {name: a, type: string}\n")
     with pytest.raises(WorkbenchError, match="not supported"):
         compile_parser(s)
 

@@ -134,10 +134,12 @@ CASES = [
          "fields:\n  - {name: a, type: string, indicators: [aws_arn]}\n  - {name: b, type: string, indicators: [aws_arn]}\n",
          '{"a": "arn:aws:ec2:us-east-1:123456789012:instance/x/i-0abc", "b": "arn:aws:ec2:us-east-1:123456789012:instance/"}',
          {"a": "arn:aws:ec2:us-east-1:123456789012:instance/x/i-0abc", "b": "arn:aws:ec2:us-east-1:123456789012:instance/",
-          "p_any_aws_arns": ["arn:aws:ec2:us-east-1:123456789012:instance/", "arn:aws:ec2:us-east-1:123456789012:instance/x/i-0abc"],
+          "p_any_aws_arns": ["arn:aws:ec2:us-east-1:123456789012:instance/",
+                             "arn:aws:ec2:us-east-1:123456789012:instance/x/i-0abc"],
           "p_any_aws_account_ids": ["123456789012"], "p_any_aws_instance_ids": ["i-0abc"]}),
     Case("aws-scanners-do-not-trim", f"{PL}/scanners_aws.go (no TrimSpace) vs scanners.go ScanIPAddress (TrimSpace)",
-         "fields:\n  - {name: a, type: string, indicators: [aws_arn]}\n  - {name: c, type: string, indicators: [aws_account_id]}\n"
+         "fields:\n  - {name: a, type: string, indicators: [aws_arn]}\n"
+         "  - {name: c, type: string, indicators: [aws_account_id]}\n"
          "  - {name: i, type: string, indicators: [ip]}\n",
          '{"a": " arn:aws:iam::123456789012:root", "c": "123456789012 ", "i": " 10.0.0.1 "}',
          {"a": " arn:aws:iam::123456789012:root", "c": "123456789012 ", "i": " 10.0.0.1 ",
@@ -195,7 +197,8 @@ CASES = [
          "  - {name: q, type: string}\n  - {name: rest, type: string}\n",
          'x "a"b" tail', {"a": "x", "q": 'a"b', "rest": "tail"}),
     Case("fastmatch-trailing-text-ignored", "pkg/x/fastmatch/fastmatch.go MatchString (done after the last delimiter)",
-         "parser:\n  fastmatch:\n    match: ['[%{a}] %{b};']\nfields:\n  - {name: a, type: string}\n  - {name: b, type: string}\n",
+         "parser:\n  fastmatch:\n    match: ['[%{a}] %{b};']\nfields:\n  - {name: a, type: string}\n"
+         "  - {name: b, type: string}\n",
          "[x] y; and more", {"a": "x", "b": "y"}),
     Case("fastmatch-line-not-trimmed", "internal/log_analysis/log_processor/preprocessors/text.go (no trim before match)",
          "parser:\n  fastmatch:\n    match: ['[%{a}] %{b}']\nfields:\n  - {name: a, type: string}\n  - {name: b, type: string}\n",

@@ -36,7 +36,8 @@ def test_cli_schema_test_prints_pass_and_exits_zero(capsys):
     assert "PASS" in out and "FAIL" not in out
 
 
-SCHEMA = "schema: Custom.Mini\nfields:\n  - {name: t, type: timestamp, timeFormats: [rfc3339], isEventTime: true}\n  - {name: ip, type: string, indicators: [ip]}\n"
+SCHEMA = ("schema: Custom.Mini\nfields:\n  - {name: t, type: timestamp, timeFormats: [rfc3339], isEventTime: true}\n"
+          "  - {name: ip, type: string, indicators: [ip]}\n")
 
 
 def test_write_then_run_round_trip_and_a_failing_test(tmp_path, capsys):
@@ -51,12 +52,14 @@ def test_write_then_run_round_trip_and_a_failing_test(tmp_path, capsys):
         "result: |\n  {\"t\": \"2024-01-01T00:00:00Z\", \"ip\": \"5.6.7.8\", \"p_log_type\": \"{{.LogType}}\",\n"
         "   \"p_event_time\": \"2024-01-01T00:00:00Z\", \"p_any_ip_addresses\": [\"5.6.7.8\"], \"p_row_id\": \"x\"}\n"
         "---\nname: wrong ip expected\nlogType: Custom.Mini\ninput: '{\"t\": \"2024-01-01T00:00:00Z\", \"ip\": \"5.6.7.8\"}'\n"
-        "result: '{\"t\": \"2024-01-01T00:00:00Z\", \"ip\": \"9.9.9.9\", \"p_log_type\": \"Custom.Mini\", \"p_event_time\": \"2024-01-01T00:00:00Z\", \"p_any_ip_addresses\": [\"9.9.9.9\"]}'\n"
+        "result: '{\"t\": \"2024-01-01T00:00:00Z\", \"ip\": \"9.9.9.9\", \"p_log_type\": \"Custom.Mini\", "
+        "\"p_event_time\": \"2024-01-01T00:00:00Z\", \"p_any_ip_addresses\": [\"9.9.9.9\"]}'\n"
         "---\nname: unknown key\nlogType: Custom.Mini\ninput: x\nexpected: y\n")
     report = run_schema_tests(tmp_path)
     by_name = {r.name: r for r in report.results}
     assert by_name["pantherlog style"].passed
-    assert not by_name["wrong ip expected"].passed and "ip: expected '9.9.9.9', got '5.6.7.8'" in by_name["wrong ip expected"].message
+    assert (not by_name["wrong ip expected"].passed
+            and "ip: expected '9.9.9.9', got '5.6.7.8'" in by_name["wrong ip expected"].message)
     assert "unknown key" in by_name["unknown key"].message
     assert main(["schema", "test", str(tmp_path)]) == 1
     out = capsys.readouterr().out

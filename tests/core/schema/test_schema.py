@@ -120,7 +120,8 @@ def test_validation_problems_carry_line_column_and_say_what_is_expected(text, li
 
 def test_valid_schema_has_no_problems_and_text_parsers_validate():
     assert validate_schema_text(FULL) == []
-    fm = "schema: Custom.X\nparser:\n  fastmatch:\n    match: ['%{a} %{b}']\n    emptyValues: ['-']\nfields:\n  - name: a\n    type: string\n"
+    fm = ("schema: Custom.X\nparser:\n  fastmatch:\n    match: ['%{a} %{b}']\n    emptyValues: ['-']\n"
+          "fields:\n  - name: a\n    type: string\n")
     assert validate_schema_text(fm) == []
     bad_rx = "schema: Custom.X\nparser:\n  regex:\n    match: ['(?P<a>[']\nfields:\n  - name: a\n    type: string\n"
     assert "does not compile" in validate_schema_text(bad_rx)[0].message
@@ -160,12 +161,14 @@ _scalar_types = st.sampled_from(["string", "int", "smallint", "bigint", "float",
 def _leaf(name: str | None = None):
     n = st.just(name) if name is not None else _names
     plain = st.builds(lambda nm, t, r, d: Field(nm, t, required=r, description=d), n, _scalar_types, st.booleans(),
-                      st.none() | st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20).map(str.strip).filter(bool))
+                      st.none() | st.text(st.characters(blacklist_categories=("Cs", "Cc")),
+                                          min_size=1, max_size=20).map(str.strip).filter(bool))
     ts = st.builds(lambda nm, fm, ev: Field(nm, "timestamp", time_formats=fm, is_event_time=ev), n,
                    st.lists(st.sampled_from(["rfc3339", "unix", "unix_ms", "%Y-%m-%d %H:%M:%S", "%d/%b/%Y:%H:%M:%S %z"]),
                             min_size=1, max_size=2, unique=True).map(tuple), st.booleans())
     ind = st.builds(lambda nm, i: Field(nm, "string", indicators=i), n,
-                    st.lists(st.sampled_from(["ip", "email", "aws_arn", "url", "domain"]), min_size=1, max_size=2, unique=True).map(tuple))
+                    st.lists(st.sampled_from(["ip", "email", "aws_arn", "url", "domain"]),
+                             min_size=1, max_size=2, unique=True).map(tuple))
     return plain | ts | ind
 
 
@@ -180,9 +183,11 @@ def _unique(fields):
 
 _field = st.recursive(
     _leaf(),
-    lambda inner: st.builds(lambda nm, fs: Field(nm, "object", fields=_unique(fs)), _names, st.lists(inner, min_size=1, max_size=4))
+    lambda inner: st.builds(lambda nm, fs: Field(nm, "object", fields=_unique(fs)), _names,
+                            st.lists(inner, min_size=1, max_size=4))
     | st.builds(lambda nm, el: Field(nm, "array", element=Field("", el.type, time_formats=el.time_formats,
-                                                                    indicators=el.indicators, fields=el.fields, element=el.element)),
+                                                                indicators=el.indicators, fields=el.fields,
+                                                                element=el.element)),
                 _names, inner),
     max_leaves=8,
 )

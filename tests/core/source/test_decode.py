@@ -76,7 +76,8 @@ def test_top_level_array_and_pretty_printed_stream():
 def test_cloudwatch_logs_subscription_payloads():
     payload = {"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "g", "logStream": "s",
                "subscriptionFilters": ["f"], "logEvents": [
-                   {"id": "1", "timestamp": 1714521600000, "message": "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1 2 ACCEPT OK"},
+                   {"id": "1", "timestamp": 1714521600000,
+                    "message": "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1 2 ACCEPT OK"},
                    {"id": "2", "timestamp": 1714521601000, "message": "second"}]}
     control = {"messageType": "CONTROL_MESSAGE", "logEvents": [{"id": "", "timestamp": 0, "message": "CWL CONTROL"}]}
     blob = gzip.compress((json.dumps(payload) + json.dumps(control) + json.dumps(payload)).encode())

@@ -31,12 +31,16 @@ S3_ACCESS = ('79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be a
              'amzn-s3-demo-bucket1.s3.us-west-1.amazonaws.com TLSV1.2 - Yes us-east-1')
 ALB = ('https 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 '
        '0.086 0.048 0.037 200 200 0 57 "GET https://www.example.com:443/ HTTP/1.1" "curl/7.46.0" '
-       'ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067')
+       'ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 '
+       'arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067')
 VPC_HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
-VPC = "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK"
-SYSLOG5424 = '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] An application event'
+VPC = ("2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 "
+       "1418530010 1418530070 ACCEPT OK")
+SYSLOG5424 = ('<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] '
+              'An application event')
 SYSLOG3164 = "<34>Oct 11 22:14:15 mymachine su[230]: 'su root' failed for lonvick on /dev/pts/8"
-COMBINED = '203.0.113.5 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08"'
+COMBINED = ('203.0.113.5 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 '
+            '"http://www.example.com/start.html" "Mozilla/4.08"')
 COMMON = '203.0.113.5 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326'
 LOGFMT = 'ts=2024-05-01T12:00:00Z level=info msg="user logged in" user=alice ip=10.0.0.1'
 
@@ -169,35 +173,45 @@ def test_parquet_group_is_named_parquet():
 # (formats as the vendors document them; the schemas' own test inputs join the confusion table when they land).
 OTHER_TYPES = {
     "AWS.GuardDuty": {"schemaVersion": "2.0", "accountId": "111122223333", "region": "us-east-1", "partition": "aws",
-                      "id": "16afba5c5c43e07c9e3e5e2e544e95df", "arn": "arn:aws:guardduty:us-east-1:111122223333:detector/x/finding/16af",
+                      "id": "16afba5c5c43e07c9e3e5e2e544e95df",
+                      "arn": "arn:aws:guardduty:us-east-1:111122223333:detector/x/finding/16af",
                       "type": "Recon:EC2/PortProbeUnprotectedPort", "resource": {"resourceType": "Instance"},
-                      "service": {"serviceName": "guardduty", "count": 3}, "severity": 2, "createdAt": "2026-05-02T10:00:00.000Z",
-                      "updatedAt": "2026-05-02T11:00:00.000Z", "title": "Unprotected port on EC2 instance is being probed."},
-    "AWS.SecurityFindingFormat": {"SchemaVersion": "2018-10-08", "Id": "arn:aws:securityhub:us-east-1:111122223333:finding/1",
-                                  "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub", "GeneratorId": "cis-1.2/1.3",
+                      "service": {"serviceName": "guardduty", "count": 3}, "severity": 2,
+                      "createdAt": "2026-05-02T10:00:00.000Z", "updatedAt": "2026-05-02T11:00:00.000Z",
+                      "title": "Unprotected port on EC2 instance is being probed."},
+    "AWS.SecurityFindingFormat": {"SchemaVersion": "2018-10-08",
+                                  "Id": "arn:aws:securityhub:us-east-1:111122223333:finding/1",
+                                  "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub",
+                                  "GeneratorId": "cis-1.2/1.3",
                                   "AwsAccountId": "111122223333", "Types": ["Software and Configuration Checks"],
                                   "CreatedAt": "2026-05-02T10:00:00Z", "UpdatedAt": "2026-05-02T10:00:00Z",
-                                  "Severity": {"Label": "MEDIUM"}, "Title": "1.3 Ensure credentials unused for 90 days are disabled",
+                                  "Severity": {"Label": "MEDIUM"},
+                                  "Title": "1.3 Ensure credentials unused for 90 days are disabled",
                                   "Resources": [{"Type": "AwsAccount", "Id": "AWS::::Account:111122223333"}]},
-    "AWS.WAFWebACL": {"timestamp": 1714644000123, "formatVersion": 1, "webaclId": "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/w/1",
+    "AWS.WAFWebACL": {"timestamp": 1714644000123, "formatVersion": 1,
+                      "webaclId": "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/w/1",
                       "terminatingRuleId": "Default_Action", "terminatingRuleType": "REGULAR", "action": "ALLOW",
                       "httpSourceName": "ALB", "httpSourceId": "111122223333-app/alb/1", "ruleGroupList": [],
                       "httpRequest": {"clientIp": "192.0.2.5", "country": "US", "uri": "/", "httpMethod": "GET"}},
     "AWS.VPCDns": {"version": "1.100000", "account_id": "111122223333", "region": "us-east-1", "vpc_id": "vpc-0a1b2c3d",
-                   "query_timestamp": "2026-05-02T10:00:00Z", "query_name": "example.com.", "query_type": "A", "query_class": "IN",
-                   "rcode": "NOERROR", "answers": [], "srcaddr": "10.0.0.5", "srcport": "53124", "transport": "UDP",
-                   "srcids": {"instance": "i-0123456789abcdef0"}},
+                   "query_timestamp": "2026-05-02T10:00:00Z", "query_name": "example.com.", "query_type": "A",
+                   "query_class": "IN", "rcode": "NOERROR", "answers": [], "srcaddr": "10.0.0.5", "srcport": "53124",
+                   "transport": "UDP", "srcids": {"instance": "i-0123456789abcdef0"}},
     "Cloudflare.HttpRequest": {"ClientIP": "192.0.2.9", "ClientRequestHost": "www.acme.io", "ClientRequestMethod": "GET",
                                "ClientRequestURI": "/login", "EdgeStartTimestamp": "2026-05-02T10:00:00Z",
-                               "EdgeEndTimestamp": "2026-05-02T10:00:00Z", "EdgeResponseStatus": 200, "RayID": "7c1f2a3b4c5d6e7f"},
+                               "EdgeEndTimestamp": "2026-05-02T10:00:00Z", "EdgeResponseStatus": 200,
+                               "RayID": "7c1f2a3b4c5d6e7f"},
     "Cloudflare.Firewall": {"Action": "block", "ClientIP": "198.51.100.3", "ClientRequestHost": "www.acme.io",
-                            "ClientRequestMethod": "POST", "ClientRequestPath": "/wp-login.php", "Datetime": "2026-05-02T10:00:00Z",
-                            "Kind": "firewall", "MatchIndex": 0, "RayID": "7c1f2a3b4c5d6e80", "RuleID": "100015", "Source": "waf"},
+                            "ClientRequestMethod": "POST", "ClientRequestPath": "/wp-login.php",
+                            "Datetime": "2026-05-02T10:00:00Z", "Kind": "firewall", "MatchIndex": 0,
+                            "RayID": "7c1f2a3b4c5d6e80", "RuleID": "100015", "Source": "waf"},
     "Crowdstrike.FDREvent": {"event_simpleName": "ProcessRollup2", "aid": "ffffffff35e94e4cb8e3f0f2d2b1a0c9",
-                             "cid": "ffffffff15754bcb8d1f8d3b0c4d5e6f", "timestamp": "1714644000123", "name": "ProcessRollup2V19",
-                             "CommandLine": "cmd.exe /c whoami", "ImageFileName": "\\Device\\HarddiskVolume2\\Windows\\System32\\cmd.exe"},
+                             "cid": "ffffffff15754bcb8d1f8d3b0c4d5e6f", "timestamp": "1714644000123",
+                             "name": "ProcessRollup2V19", "CommandLine": "cmd.exe /c whoami",
+                             "ImageFileName": "\\Device\\HarddiskVolume2\\Windows\\System32\\cmd.exe"},
     "Crowdstrike.EventStreams": {"metadata": {"customerIDString": "0123456789abcdef0123456789abcdef", "offset": 12345,
-                                              "eventType": "DetectionSummaryEvent", "eventCreationTime": 1714644000000, "version": "1.0"},
+                                              "eventType": "DetectionSummaryEvent", "eventCreationTime": 1714644000000,
+                                              "version": "1.0"},
                                  "event": {"ComputerName": "ws-042", "UserName": "alice", "Severity": 4}},
     "Osquery.Differential": {"name": "pack_incident-response_last", "hostIdentifier": "ws-042.acme.io",
                              "calendarTime": "Thu May  2 10:00:00 2026 UTC", "unixTime": 1777716000, "epoch": 0, "counter": 4,

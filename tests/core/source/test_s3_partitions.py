@@ -56,7 +56,8 @@ def test_window_uses_key_dates_then_last_modified():
      "AWSLogs/{account}/CloudTrail/{region}/{yyyy}/{mm}/{dd}/*.json.gz"),
     ("Panoptica/auth/2024-05-01/111122223333/f.json.gz", "Panoptica/auth/{date}/{account}/*.json.gz"),
     ("app/payments/dt=2024-05-01/x.csv.gz", "app/payments/dt={date}/*.csv.gz"),
-    ("s3-access/111122223333/eu-west-1/src/2024/05/01/2024-05-01-12-30-00-ABC", "s3-access/{account}/{region}/src/{yyyy}/{mm}/{dd}/*"),
+    ("s3-access/111122223333/eu-west-1/src/2024/05/01/2024-05-01-12-30-00-ABC",
+     "s3-access/{account}/{region}/src/{yyyy}/{mm}/{dd}/*"),
     ("top.log", "*.log"),
 ])
 def test_key_pattern(key, pattern):

@@ -18,7 +18,8 @@ def refs() -> list[ObjectRef]:
             for acct in ("111122223333", "444455556666"):
                 for i in range(5):
                     out.append(ObjectRef("b", f"Panoptica/{etype}/2024-05-{day:02d}/{acct}/{i}.json.gz", size=1000))
-    out += [ObjectRef("b", f"AWSLogs/1/CloudTrail/2024/05/{d:02d}/{i}.json.gz", size=5000) for d in range(1, 15) for i in range(20)]
+    out += [ObjectRef("b", f"AWSLogs/1/CloudTrail/2024/05/{d:02d}/{i}.json.gz", size=5000)
+            for d in range(1, 15) for i in range(20)]
     return out
 
 

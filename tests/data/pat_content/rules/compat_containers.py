@@ -9,7 +9,8 @@ def rule(event):
 
 def title(event):
     items = event["l"]
-    return f"{items!r} {items[0:1]!r} {event['d']!r} {type(event.to_dict()).__name__} {items.as_list()} {len(items)} {list(event.keys())}"
+    return (f"{items!r} {items[0:1]!r} {event['d']!r} {type(event.to_dict()).__name__} "
+            f"{items.as_list()} {len(items)} {list(event.keys())}")
 
 def description(event):
     return json.dumps(event["d"], default=json_encoder) + json.dumps(event, default=PantherEvent.json_encoder, sort_keys=True)

@@ -10,4 +10,5 @@ def rule(event):
     return int(increment_counter(f"hits:{event.get('ip')}")) >= 2
 
 def title(event):
-    return f"{event.get('ip')} seen {get_counter('x') if is_mock(get_counter) else 'n/a'} times; mocked={is_mock(get_counter)}; known={sorted(SUSPICIOUS)}"
+    return (f"{event.get('ip')} seen {get_counter('x') if is_mock(get_counter) else 'n/a'} times; "
+            f"mocked={is_mock(get_counter)}; known={sorted(SUSPICIOUS)}")
