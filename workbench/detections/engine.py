@@ -31,10 +31,10 @@ from workbench.detections.results import (
 )
 from workbench.detections.runner import EventRuns
 from workbench.detections.runs import DEFAULT_MAX_STRIKES, EMPTY, Loaded, RunStats
+from workbench.detections.shards import Shard, collect_tests, run_sharded, shard_count, split
 from workbench.detections.specs import Content, InvalidSpec, RuleSpec, load_content
 
 RELOAD_CHECK_INTERVAL = 0.5  # seconds between file scans in auto-reload mode
-MAX_RETRIES = 50  # crashes tolerated within one unit-test run before the rest of it is given up
 TEST_PRELOAD = ("unittest.mock",)  # what a worker for unit tests imports at start-up
 _new = object.__new__
 _Fragment = getattr(orjson, "Fragment", None)  # orjson ≥ 3.9.11
@@ -64,6 +64,10 @@ class RuleEngine(EventRuns):
     `max_strikes`: calls of one rule that may cost the worker its life (timeout, crash, exit, MemoryError)
     in one run before the rule is suspended for the rest of that run.
 
+    `test_workers`: workers a first unit-test run of a big repository may use at once, a shard of the rules
+    each (shards.py); the extra ones live only for that run. `spare_workers`: extra workers the caller
+    started early for that (stopped when unused).
+
     Thread-safe: one lock covers each request to the worker and its whole reply (never a `yield`), and
     every request carries an id that every frame of its reply carries back, so runs, unit-test runs and
     reloads from several threads take turns and never read each other's replies.
@@ -72,8 +76,11 @@ class RuleEngine(EventRuns):
     def __init__(self, path: str | os.PathLike, *, timeout: float = 1.0, python: str | None = None,
                  memory_mb: int = 2048, auto_reload: bool = True, cwd: Path | None = None,
                  for_tests: bool = False, worker: WorkerProcess | None = None,
-                 max_strikes: int = DEFAULT_MAX_STRIKES):
+                 max_strikes: int = DEFAULT_MAX_STRIKES, test_workers: int = 1,
+                 spare_workers: Sequence[WorkerProcess] = ()):
         self.path = Path(path)
+        self._test_workers = test_workers
+        self._spares = list(spare_workers)
         self.timeout = timeout
         self.max_strikes = max_strikes
         self.last_run = RunStats()
@@ -263,13 +270,7 @@ class RuleEngine(EventRuns):
                 piggyback = False  # it died with the worker
                 culprit = specs[crash.ordinal] if crash.ordinal is not None and 0 <= crash.ordinal < len(specs) else None
                 if culprit is None or culprit.rule_id in skip:
-                    # a data model or helper brought the worker down: nothing can run
-                    self._load_errors.append(InvalidSpec(self.path, f"loading the content: {crash.message}"))
-                    self._ordinals = {}
-                    self._by_type = {}
-                    self._no_match_of = {}
-                    self._no_match = {}
-                    self._publish(b"")
+                    self._unloadable(crash.message)
                     return None
                 skip.append(culprit.rule_id)
                 self._load_errors.append(InvalidSpec(culprit.path, f"{culprit.path}: importing "
@@ -277,9 +278,19 @@ class RuleEngine(EventRuns):
                 continue
             break
         self._load_msg = orjson.dumps(msg, default=str)
-        errors: Mapping[str, str] = reply.get("errors") or {}
-        if reply.get("error"):
-            self._load_errors.append(InvalidSpec(self.path, f"loading the content: {reply['error']}"))
+        self._adopt(specs, reply.get("error"), reply.get("errors") or {}, skip)
+        if not piggyback or not self.worker.alive:  # not sent, or the worker exits after the load reply
+            return None
+        try:
+            return self.worker.receive(then_id)
+        except WorkerCrash as crash:
+            return crash
+
+    def _adopt(self, specs: list[RuleSpec], error: str | None, errors: Mapping[str, str], skip: list[str]) -> None:
+        """The worker's answer to the load (`error`, and import `errors` by rule id or "datamodel:ID")
+        becomes the engine's rules and load errors; rules in `skip` were not imported."""
+        if error:
+            self._load_errors.append(InvalidSpec(self.path, f"loading the content: {error}"))
         by_id = {r.rule_id: r for r in specs}
         for key, text in errors.items():
             if key.startswith("datamodel:"):
@@ -299,12 +310,62 @@ class RuleEngine(EventRuns):
         self._no_match = {lt: tuple(self._no_match_of[r.rule_id] for r in rules)
                           for lt, rules in self._by_type.items()}
         self._publish(self._load_msg)
-        if not piggyback or not self.worker.alive:  # not sent, or the worker exits after the load reply
-            return None
+
+    def _unloadable(self, message: str) -> None:
+        """A data model or helper brought the worker down while loading: nothing can run."""
+        self._load_errors.append(InvalidSpec(self.path, f"loading the content: {message}"))
+        self._ordinals = {}
+        self._by_type = {}
+        self._no_match_of = {}
+        self._no_match = {}
+        self._publish(b"")
+
+    def _run_sharded(self, cases: list[dict], ident_of: Mapping[int, Any], n_workers: int,
+                     raw: dict[int, list], crashed: dict[int, str]) -> None:
+        """Load the content into `n_workers` workers, a shard of the rules each, and run `cases` on them;
+        the load errors come out as one worker's would (import crashes, then data models, then rules, each
+        in rule order)."""
+        self._loaded = True
+        self._load_errors = []
+        self._last_check = time.monotonic()
+        specs = self._content.rules
+        w = self.worker
+        workers = [w, *self._spares[:n_workers - 1]]
+        # the extra workers import unittest.mock only if a mocked case comes their way (see shards.split)
+        workers += [WorkerProcess(python=w.python, timeout=w.timeout, memory_mb=w.memory_mb)
+                    for _ in range(n_workers - len(workers))]
+        cases_of: dict[int, int] = {}
+        for c in cases:
+            cases_of[c["ordinal"]] = cases_of.get(c["ordinal"], 0) + 1
+        mocked = {c["ordinal"] for c in cases if c["mocks"]}
+        shards = [Shard(wk, self._content, ordinals)
+                  for wk, ordinals in zip(workers, split(len(specs), cases_of, n_workers, mocked), strict=True)]
         try:
-            return self.worker.receive(then_id)
-        except WorkerCrash as crash:
-            return crash
+            run_sharded(shards, cases, ident_of, raw, crashed)
+        finally:
+            for wk in workers[1:]:
+                wk.stop()
+            self._spares = []
+        fatal = next((s.fatal for s in shards if s.fatal is not None), None)
+        if fatal is not None:
+            self._unloadable(fatal)
+            return
+        self._load_errors += [e for _o, e in sorted((x for s in shards for x in s.crash_errors), key=lambda x: x[0])]
+        error = "; ".join(dict.fromkeys(str(s.reply["error"]) for s in shards if s.reply.get("error"))) or None
+        ordinal_of = {r.rule_id: o for o, r in enumerate(specs)}
+        merged: dict[str, tuple[int, str]] = {}
+        for s in shards:
+            for key, text in (s.reply.get("errors") or {}).items():
+                merged.setdefault(key, (ordinal_of.get(key, -1), text))  # data models (-1) first, once
+        errors = {k: t for k, (_o, t) in sorted(merged.items(), key=lambda kv: kv[1][0])}
+        skip = sorted((rid for s in shards for rid in s.skip), key=lambda rid: ordinal_of[rid])
+        self._load_msg = orjson.dumps({
+            "op": "load", "globals": {g.global_id: str(g.py_path) for g in self._content.globals},
+            "data_models": [dm.worker_spec() for dm in self._content.data_models],
+            "rules": [r.worker_spec(i) for i, r in enumerate(specs)], "skip": skip,
+        }, default=str)
+        self._adopt(specs, error, errors, skip)
+        self._worker_has = (-1, -1)  # the worker holds one shard: a later request reloads all the rules
 
     def _request(self, payload: bytes | dict) -> dict:
         """One request to a loaded worker, starting (and loading) a new one after a crash."""
@@ -345,45 +406,27 @@ class RuleEngine(EventRuns):
 
         # Not loaded yet (the CLI's case): the cases go to the worker right behind the load, for every rule
         # chosen; those whose module then fails to import are dropped (the worker skips them too).
+        # A big repository's cases run on several workers at once (shards.py), all of them done here.
         early = None
+        raw: dict[int, list] = {}  # ident -> [result, stdout, mock error]
+        crashed: dict[int, str] = {}  # ident -> why it has no result
         if self._loaded:
             cases, ident_of = _test_cases(chosen(self._ordinals.items()))
         else:
             cases, ident_of = _test_cases(chosen(enumerate(self._content.rules)))
-            early = self._ensure_loaded(then=orjson.dumps({"op": "tests", "cases": cases}, default=str,
-                                                          option=orjson.OPT_NON_STR_KEYS))
+            n_workers = shard_count(self._test_workers, len(cases))
+            self._stop_spares(keep=n_workers - 1)
+            if n_workers > 1:
+                self._run_sharded(cases, ident_of, n_workers, raw, crashed)
+            else:
+                early = self._ensure_loaded(then=orjson.dumps({"op": "tests", "cases": cases}, default=str,
+                                                              option=orjson.OPT_NON_STR_KEYS))
             cases = [c for c in cases if c["ordinal"] in self._ordinals]
             ident_of = {c["ident"]: ident_of[c["ident"]] for c in cases}
+            if n_workers > 1:
+                cases = []
         selected = chosen(self._ordinals.items())
-        raw: dict[int, list] = {}
-        crashed: dict[int, str] = {}
-        todo = cases
-        for _attempt in range(MAX_RETRIES):
-            if not todo:
-                break
-            try:
-                if early is not None:
-                    reply, early = early, None
-                    if isinstance(reply, WorkerCrash):
-                        raise reply
-                else:
-                    reply = self._request({"op": "tests", "cases": todo})
-            except WorkerCrash as crash:
-                if crash.ident is None or crash.ident not in ident_of:
-                    for c in todo:
-                        crashed.setdefault(c["ident"], crash.message)
-                    break
-                crashed[crash.ident] = crash.message
-                # cases before the culprit ran but their replies died with the worker: run them again
-                todo = [c for c in todo if c["ident"] not in crashed]
-                continue
-            for ident, _ordinal, res, stdout, mock_error in reply.get("results") or ():
-                raw[ident] = [res, stdout, mock_error]
-            if reply.get("error"):
-                for c in todo:
-                    if c["ident"] not in raw:
-                        crashed[c["ident"]] = reply["error"]
-            break
+        collect_tests(lambda todo: self._request({"op": "tests", "cases": todo}), cases, early, ident_of, raw, crashed)
         per_rule: dict[str, list[CaseResult]] = {}
         for ident, (spec, case) in ident_of.items():
             entry = raw.get(ident)
@@ -404,9 +447,15 @@ class RuleEngine(EventRuns):
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
+    def _stop_spares(self, keep: int = 0) -> None:
+        for w in self._spares[keep:]:
+            w.stop()
+        del self._spares[keep:]
+
     def close(self) -> None:
         with self._lock:
             self.worker.stop()
+            self._stop_spares()
 
     def __enter__(self) -> RuleEngine:
         return self
@@ -417,6 +466,7 @@ class RuleEngine(EventRuns):
     def __del__(self) -> None:
         try:
             self.worker.stop()
+            self._stop_spares()
         except Exception:  # interpreter shutdown
             pass
 
