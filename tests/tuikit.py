@@ -29,17 +29,38 @@ async def settle(app, pilot) -> None:
             return
 
 
-async def tables_measured(app, pilot) -> None:
-    """DataTables measure new rows' column widths on idle; a loaded machine can snapshot before that."""
-    from textual.widgets import DataTable
-
-    for _ in range(200):
-        pending = [t for t in app.screen.query(DataTable)
-                   if t._require_update_dimensions or t._updated_cells or t._new_rows]
-        if not pending:
-            await pilot.pause()
+async def wait_for(pilot, condition, what: str, attempts: int = 1500) -> None:
+    """Let the app run until `condition()` holds; fail saying `what` never happened (no silent snapshot of a
+    half-drawn screen). The attempts bound only a hang: the wait ends as soon as the condition holds."""
+    for _ in range(attempts):
+        if condition():
             return
         await pilot.pause(0.02)
+    raise AssertionError(f"the app never reached this state: {what}")
+
+
+def _measured(table) -> bool:
+    """Every column of a DataTable is at least as wide as its widest cell (DataTable measures new rows on
+    idle, after they are drawn once at the old widths), and no measure is pending."""
+    from textual.widgets._data_table import default_cell_formatter, measure
+
+    if table._require_update_dimensions or table._updated_cells or table._new_rows:
+        return False
+    console = table.app.console
+    for key, column in table.columns.items():
+        widest = max((measure(console, default_cell_formatter(cell), 1) for cell in table.get_column(key)), default=0)
+        if column.content_width < widest:
+            return False
+    return True
+
+
+async def tables_measured(app, pilot) -> None:
+    """Wait until every DataTable of the screen has measured its rows (a loaded machine can snapshot before)."""
+    from textual.widgets import DataTable
+
+    await wait_for(pilot, lambda: all(_measured(t) for t in app.screen.query(DataTable)),
+                   "every table measured its rows")
+    await pilot.pause()
 
 
 def screen_text(app) -> str:

@@ -1,7 +1,8 @@
 """Browse & sample screen: the bucket's prefix tree (date partitions folded into ranges), the objects under
 the highlighted prefix, a time window and sample size, and the sample grouped by detected format with each
 group's reason and confidence, plus a histogram of the sampled objects' times. Listing and sampling run in
-named thread workers; Escape cancels a running sample."""
+named thread workers; Escape cancels a running sample. The prefix tree and object list are the base class
+(`browse_tree.py`); the words shown are in screens/presenters/browse_view.py."""
 
 from __future__ import annotations
 
@@ -17,46 +18,38 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static, Tree
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
-from screens.flow.base import WorkbenchScreen
+from screens.flow.browse_tree import BrowseTreeScreen
+from screens.presenters.browse_view import (
+    GroupNote,
+    group_label,
+    mapping_hint,
+    note_text,
+    record_detail,
+    record_text,
+    sample_status,
+)
 from screens.presenters.detection_view import GroupView, group_views
 from screens.presenters.next_steps import browse_next
 from screens.shell import safe
 from screens.shell.messages import SessionUpdate
 from screens.widgets.histogram import TimeHistogram
 from workbench.errors import WorkbenchError
-from workbench.files import human_size
 from workbench.model import Record
 
 if TYPE_CHECKING:
-    from rich.text import Text
     from textual.widgets.tree import TreeNode
 
     from workbench.config import Config, Source
-    from workbench.model import ObjectRef
     from workbench.prefix_mapping import MappingChange
     from workbench.source.formats import Detection
-    from workbench.source.prefixes import Children, Folder
     from workbench.source.sampling import SampleResult
 
-FOLD_DATES = 6  # more date folders than this at one level are folded into one "date range" node
-MAX_OBJECT_ROWS = 300
 MAX_RECORDS_PER_GROUP = 50
-DETAIL_RECORDS = 500  # records of a group listed in its detail view
 
 
-@dataclass(frozen=True)
-class GroupNote:
-    """A group's "why:" or "suggests:" leaf: a tree row is one line (cut at the pane's edge), so the whole
-    text shows below the tree when the leaf is highlighted, and in a detail view on Enter."""
-
-    label: str
-    body: str  # not `text`: records are told apart from notes by that attribute
-    view: GroupView
-
-
-class BrowseScreen(WorkbenchScreen):
+class BrowseScreen(BrowseTreeScreen):
     HELP = """
 Browse & sample: the tree on the left is the bucket (Enter or → expands; date folders are folded into a
 date range). Highlight a prefix to list its objects (key, size, time) below the tree. Set the time window
@@ -82,17 +75,6 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     ]
 
     @dataclass(eq=False)
-    class Children(Message):
-        node: TreeNode
-        children: Children
-
-    @dataclass(eq=False)
-    class Objects(Message):
-        prefix: str
-        refs: list[ObjectRef]
-        more: bool
-
-    @dataclass(eq=False)
     class SampleProgress(Message):
         done: int
         total: int
@@ -114,7 +96,6 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     def __init__(self) -> None:
         super().__init__()
         self._cancel: threading.Event | None = None
-        self._prefix = ""
 
     def compose_body(self) -> ComposeResult:
         with Horizontal():
@@ -154,109 +135,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             self._reset_tree()
             self._show_sample()
 
-    # -- tree ------------------------------------------------------------------------------------------------
-    def _reset_tree(self) -> None:
-        tree = self.query_one("#prefix-tree", Tree)
-        tree.clear()
-        source = self.session.source
-        if source is None:
-            tree.root.set_label(safe.cell("no source selected"))
-            return
-        tree.root.set_label(safe.cell(f"s3://{source.bucket}/", "bold"))
-        tree.root.data = {"prefix": "", "loaded": False}
-        self._prefix = self.session.prefix or ""
-        tree.root.expand()
-        self._load_node(tree.root)
-        tree.focus()
-
-    def _load_node(self, node: TreeNode[dict]) -> None:
-        data = node.data or {}
-        if data.get("loaded") or "folders" in data:
-            return
-        data["loaded"] = True
-        node.set_label(safe.join(node.label, ("  listing…", "dim")))
-        self.list_children(node, data["prefix"])
-
-    @on(Tree.NodeExpanded, "#prefix-tree")
-    def _expanded(self, event: Tree.NodeExpanded) -> None:
-        data = event.node.data or {}
-        if "folders" in data and not data.get("added"):
-            data["added"] = True
-            for folder in data["folders"]:
-                self._add_folder(event.node, folder)
-        else:
-            self._load_node(event.node)
-
-    @on(Tree.NodeHighlighted, "#prefix-tree")
-    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
-        data = event.node.data or {}
-        prefix = data.get("prefix")
-        if prefix is None or (prefix == self._prefix and self.query_one("#object-table", DataTable).row_count):
-            return
-        self._prefix = prefix
-        self._status()
-        self.list_objects(prefix, self._window(quiet=True))
-
-    def _add_folder(self, parent: TreeNode[dict], folder: Folder) -> None:
-        label = safe.join((folder.name + "/", "bold" if folder.kind is None else ""),
-                          *(((f"  {folder.kind}", "dim italic"),) if folder.kind else ()))
-        parent.add(label, data={"prefix": folder.prefix, "loaded": False})
-
-    def on_browse_screen_children(self, message: Children) -> None:
-        tree = self.query_one("#prefix-tree", Tree)
-        node = message.node
-        if node.tree is not tree or (node is not tree.root and node.parent is None):
-            return
-        c = message.children
-        label = str(node.label).removesuffix("  listing…")  # str() of a Text label is its plain text
-        node.set_label(safe.join((label, "bold" if node is tree.root else "")))
-        dates = c.date_folders
-        others = [f for f in c.folders if f.kind is None]
-        for folder in others:
-            self._add_folder(node, folder)
-        if len(dates) > FOLD_DATES:
-            first, last = dates[0], dates[-1]
-            fold = safe.join(("▸ ", "dim"), (f"{len(dates)} date partitions ", "italic"),
-                             f"{first.name} … {last.name}")
-            node.add(fold, data={"prefix": c.prefix, "folders": dates})
-        else:
-            for folder in dates:
-                self._add_folder(node, folder)
-        if c.objects:
-            node.add_leaf(safe.join((f"{len(c.objects)}{'+' if c.truncated else ''} objects here", "dim")),
-                          data={"prefix": c.prefix})
-        if not c.folders and not c.objects:
-            node.add_leaf(safe.join(("(empty)", "dim")))
-
-    # -- objects ---------------------------------------------------------------------------------------------
-    def on_browse_screen_objects(self, message: Objects) -> None:
-        if message.prefix != self._prefix:
-            return
-        from workbench.source.partitions import object_time
-
-        table = self.query_one("#object-table", DataTable)
-        table.clear()
-        for ref in message.refs:
-            t = object_time(ref.key, ref.last_modified)
-            table.add_row(safe.cell(ref.key[len(message.prefix):] or ref.key), safe.cell(human_size(max(ref.size, 0))),
-                          safe.cell(t.strftime("%Y-%m-%d %H:%M") if t else "?"))
-        more = "+" if message.more else ""
-        table.border_title = safe.content(f"Objects under {message.prefix or '/'}: {len(message.refs)}{more}")
-
     # -- sampling --------------------------------------------------------------------------------------------
-    def _window(self, quiet: bool = False) -> tuple[datetime | None, datetime | None]:
-        from workbench.source.window import parse_time
-
-        try:
-            since = parse_time(self.query_one("#since", Input).value.strip() or None)
-            until = parse_time(self.query_one("#until", Input).value.strip() or None)
-        except WorkbenchError as e:
-            if not quiet:
-                raise
-            safe.notify(self.app, e, severity="warning")
-            return None, None
-        return since, until
-
     def action_sample(self) -> None:
         if self.session.source is None:
             safe.notify(self.app, "No source selected: pick one on the Sources screen (key 1).", severity="warning")
@@ -297,20 +176,6 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             self.workers.cancel_group(self, "sample")
             safe.notify(self.app, "Sample cancelled; showing what was read so far.")
 
-    def action_expand(self) -> None:
-        tree = self.focused
-        if isinstance(tree, Tree) and tree.cursor_node is not None and tree.cursor_node.allow_expand:
-            tree.cursor_node.expand()
-
-    def action_collapse(self) -> None:
-        tree = self.focused
-        if isinstance(tree, Tree) and tree.cursor_node is not None:
-            node = tree.cursor_node
-            if node.is_expanded and node.allow_expand:
-                node.collapse()
-            elif (node.parent is not None and node.parent is not tree.root) or tree.show_root:
-                tree.action_cursor_parent()
-
     def action_focus_window(self) -> None:
         self.query_one("#since", Input).focus()
 
@@ -333,18 +198,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
     def _status(self, result: SampleResult | None = None) -> None:
         source = self.session.source
         where = f"s3://{source.bucket}/{self._prefix}" if source else "(no source)"
-        status = self.query_one("#sample-status", Static)
-        if result is None:
-            status.update(safe.join(("Prefix ", "bold"), where, ("   s", "bold"), " samples it"))
-            return
-        from workbench.events.outcomes import ObjectOutcomes
-
-        objects = ObjectOutcomes.of_sample(result).summary()
-        status.update(safe.join(
-            ("Sample ", "bold"), f"{len(result.objects)} of {result.listed} objects, {len(result.records):,} records, "
-            f"{human_size(result.bytes_read)} read, {len(result.failures)} failed, {result.list_calls} list calls, "
-            f"{result.elapsed:.1f}s" + (" (cancelled)" if result.cancelled else "")
-            + (f"; {objects}" if objects else "")))
+        self.query_one("#sample-status", Static).update(sample_status(where, result))
 
     def _show_sample(self, result: SampleResult | None = None, views: list[GroupView] | None = None) -> None:
         result = result if result is not None else self.session.sample
@@ -367,11 +221,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             groups.root.add_leaf(safe.join(("✗ ", "bold red"), failure.message))
 
     def _add_group(self, groups: Tree, view: GroupView) -> None:
-        conf = f"{view.confidence:.0%}" if view.confidence is not None else "—"
-        keys = len({r.key for r in view.records})
-        label = safe.join((view.format, "bold"), f"  confidence {conf}  ", (view.pattern, "italic"),
-                          (f"  {len(view.records)} records / {keys} objects", "dim"))
-        node = groups.root.add(label, expand=False, data=view)
+        node = groups.root.add(group_label(view), expand=False, data=view)
         why = view.reason or "(no reason given)"
         node.add_leaf(safe.join(("why: ", "bold"), why), data=GroupNote("why", why, view))
         if view.suggestion:
@@ -399,42 +249,23 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             return
         from screens.modals.detail import DetailScreen
 
-        others = [r for r in view.records if r is not record]
-        parts = [f"s3://{record.bucket}/{record.key}  line {record.line}"
-                 + (f"  flags: {', '.join(record.flags)}" if record.flags else ""), "", record.text, "",
-                 f"— the other {len(others):,} record(s) of this group ({view.format}, {view.pattern}) —"]
-        for r in others[:DETAIL_RECORDS]:
-            parts += ["", f"{r.key}:{r.line}" + (f"  flags: {', '.join(r.flags)}" if r.flags else ""), r.text[:2000]]
-        if len(others) > DETAIL_RECORDS:
-            parts.append(f"\n… and {len(others) - DETAIL_RECORDS:,} more (the Schema screen's Samples tab has them all)")
-        self.app.push_screen(DetailScreen(f"Record {record.key.rsplit('/', 1)[-1]}:{record.line}", "\n".join(parts)))
-
-    def _note_text(self, note: GroupNote) -> Text:
-        view = note.view
-        conf = f"{view.confidence:.0%}" if view.confidence is not None else "—"
-        out = safe.join((f"{view.format}", "bold"), f"  confidence {conf}  ", (view.pattern, "italic"), "\n",
-                        (f"{note.label}: ", "bold"))
-        out.append_text(safe.text(note.body, single_line=False, limit=20_000))
-        return out
+        self.app.push_screen(DetailScreen(*record_detail(record, view)))
 
     def _open_note(self, note: GroupNote) -> None:
         from screens.modals.detail import DetailScreen
 
-        self.app.push_screen(DetailScreen(f"{note.view.format} · {note.view.pattern}", self._note_text(note)))
+        self.app.push_screen(DetailScreen(f"{note.view.format} · {note.view.pattern}", note_text(note)))
 
     @on(Tree.NodeHighlighted, "#group-tree")
     def _record_highlighted(self, event: Tree.NodeHighlighted) -> None:
         self._pick_group(event.node)
         record = event.node.data
         if isinstance(record, GroupNote):  # the whole reason, wrapped, where a record's text would show
-            self.query_one("#record-text", Static).update(self._note_text(record))
+            self.query_one("#record-text", Static).update(note_text(record))
             return
         if record is None or not hasattr(record, "text"):
             return
-        head = safe.join((f"s3://{record.bucket}/{record.key}", "bold"), f"  line {record.line}",
-                         *(((f"  flags: {', '.join(record.flags)}", "yellow"),) if record.flags else ()), "\n")
-        head.append_text(safe.text(record.text, single_line=False, limit=20_000))
-        self.query_one("#record-text", Static).update(head)
+        self.query_one("#record-text", Static).update(record_text(record))
 
     def _pick_group(self, node: TreeNode | None) -> None:
         """The detected group the user moved to (its node or a record in it) is what Schema starts from."""
@@ -493,29 +324,6 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
             self.show_next()
 
     # -- workers ---------------------------------------------------------------------------------------------
-    @work(thread=True, group="browse-tree", exclusive=False, exit_on_error=False, description="List prefix")
-    def list_children(self, node: TreeNode[dict], prefix: str) -> None:
-        from workbench.source.prefixes import list_children
-
-        self.post_message(self.Children(node, list_children(self.session.aws(), self.session.require_source(), prefix)))
-
-    @work(thread=True, group="browse-objects", exclusive=True, exit_on_error=False, description="List objects")
-    def list_objects(self, prefix: str, window: tuple[datetime | None, datetime | None]) -> None:
-        from workbench.source.s3 import list_objects
-
-        worker = get_current_worker()
-        since, until = window
-        refs: list[ObjectRef] = []
-        more = False
-        for ref in list_objects(self.session.aws(), self.session.require_source(), prefix=prefix, since=since, until=until):
-            if worker.is_cancelled:
-                return
-            if len(refs) >= MAX_OBJECT_ROWS:
-                more = True
-                break
-            refs.append(ref)
-        self.post_message(self.Objects(prefix, refs, more))
-
     @work(thread=True, group="sample", exclusive=True, exit_on_error=False, description="Sample")
     def run_sample(self, prefix: str, since: datetime | None, until: datetime | None, limit: int,
                    cancel: threading.Event) -> None:
@@ -551,16 +359,3 @@ def _detect(result: SampleResult, config: Config, source: Source) -> list[Detect
 
     return detect_groups(result, source=source, available=loadable_log_types(config.schema_dirs))
 
-
-def mapping_hint(detection: Detection | None) -> str:
-    """What `m` would do for this detection ('' when there is nothing to map)."""
-    from workbench.prefix_mapping import literal_prefix
-
-    if detection is None or not detection.managed_schema:
-        return ""
-    prefix = literal_prefix(detection.pattern)
-    if not prefix:
-        return ""
-    if detection.managed_schema in detection.log_types:
-        return f"{prefix} is mapped to {detection.managed_schema}"
-    return f"maps {prefix} to {detection.managed_schema} in the config"

@@ -3,9 +3,8 @@ per-rule match, alert and error counts; per rule the matched events (title, dedu
 and the errors (message, traceback, the rule's captured output); the rule's unit tests; the rule opened in
 `$EDITOR`; and an automatic re-run when a rule, helper or data-model file changes.
 
-The rule engine (`workbench.detections.RuleEngine`, rules in an isolated worker process) is created on first
-use and only ever called from thread workers, one at a time (a lock serialises them): rules-run,
-rules-tests and rules-watch.
+The rule engine and the thread workers that call it (rules-run, rules-tests, rules-watch) are the base
+class, in `rules_run.py`; the tables' rows and the status line are built in screens/presenters/rules_table.py.
 """
 
 from __future__ import annotations
@@ -13,47 +12,39 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import DataTable, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
-from screens.flow.base import WorkbenchScreen
+from screens.flow.rules_run import RulesRunScreen
 from screens.presenters.next_steps import RulesState, rules_next
+from screens.presenters.rules_table import empty_note, result_cells, rule_cells, status_text
 from screens.presenters.rules_view import (
     RuleRun,
     describe_changes,
     log_types_label,
     result_detail,
     rule_info,
-    run_rules,
     tests_detail,
 )
 from screens.shell import safe
 from screens.widgets.fit_table import FitTable
-from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from workbench.detections import RuleEngine, RuleResult, RuleSpec, RunStats
-    from workbench.detections.results import TestReport
+    from workbench.detections import RuleResult, RuleSpec
 
 WATCH_INTERVAL = 1.0  # seconds between checks of the rule files
-PROGRESS_INTERVAL = 0.25  # seconds between progress updates of a running rule run
-SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan", "INFO": "dim"}
 
 
-class RulesScreen(WorkbenchScreen):
+class RulesScreen(RulesRunScreen):
     HELP = """
 Rules: the detection rules whose LogTypes include the log type of the parsed events (make them on the Schema
 screen, key 3) run over every event of the sample, in a separate process. The table on the left shows each
@@ -82,32 +73,8 @@ the unit tests, when their report is showing).
         Binding("right_square_bracket", "focus_results", "Results", id="rules_focus_results", show=False),
     ]
 
-    @dataclass(eq=False)
-    class Ran(Message):
-        run: RuleRun
-        reason: str
-
-    @dataclass(eq=False)
-    class Tested(Message):
-        report: TestReport
-        rule_ids: list[str]
-
-    @dataclass(eq=False)
-    class Progressed(Message):
-        done: int
-        total: int
-        suspended: int
-
-    @dataclass(eq=False)
-    class FilesChanged(Message):
-        files: list[str]
-        added: tuple[str, ...] = ()
-        removed: tuple[str, ...] = ()
-
     def __init__(self) -> None:
         super().__init__()
-        self.engine: RuleEngine | None = None
-        self.engine_lock = threading.Lock()
         self.run_result: RuleRun | None = None
         self.rule_id: str | None = None  # highlighted rule
         self.results: list[RuleResult] = []  # listed on the right
@@ -147,11 +114,6 @@ the unit tests, when their report is showing).
         self.set_interval(WATCH_INTERVAL, self._watch)
         self._maybe_run("events")
 
-    def on_unmount(self) -> None:
-        engine, self.engine = self.engine, None
-        if engine is not None:
-            threading.Thread(target=engine.close, name="rules-engine-close", daemon=True).start()
-
     def on_screen_resume(self) -> None:
         wanted = self.session.extra.pop("focus_rule", None)  # a jump from another screen (a Live alert)
         if wanted:
@@ -174,20 +136,6 @@ the unit tests, when their report is showing).
         self._start_run("changed" if self._changed_note and events else reason)
 
     # -- running the rules -----------------------------------------------------------------------------------
-    def _rules_dir(self) -> Path:
-        rules_dir = self.session.config.rules_dir
-        if rules_dir is None:
-            raise WorkbenchError("The config names no rules directory (`rules:`); add one to run detections.")
-        return rules_dir
-
-    def _engine(self) -> RuleEngine:
-        """The rule engine, created on first use (call with `engine_lock` held, from a worker)."""
-        if self.engine is None:
-            from workbench.detections import RuleEngine
-
-            self.engine = RuleEngine(self._rules_dir())
-        return self.engine
-
     def action_run(self) -> None:
         self._events_seen = self.session.events
         self._start_run("by hand")
@@ -204,28 +152,7 @@ the unit tests, when their report is showing).
         self._status(f"running the rules over {len(self.session.events):,} events… · Esc cancels")
         self.run_rules(list(self.session.events), self.session.log_type, reason)
 
-    @work(thread=True, group="rules-run", exclusive=True, exit_on_error=False, description="Run rules")
-    def run_rules(self, events: list[dict], log_type: str | None, reason: str) -> None:
-        worker = get_current_worker()
-        with self.engine_lock:
-            if worker.is_cancelled:
-                return
-            engine = self._engine()
-            engine.reload()
-            last = [0.0]
-
-            def progressed(stats: RunStats) -> None:  # called after every partial reply: a few a second reach the UI
-                now = time.monotonic()
-                if now - last[0] >= PROGRESS_INTERVAL:
-                    last[0] = now
-                    self.post_message(self.Progressed(max(stats.events, stats.evaluated), len(events),
-                                                      len(stats.suspended)))
-
-            run = run_rules(engine, events, log_type, lambda: worker.is_cancelled, progressed)
-        # a cancelled run still reports: its counts are true for the events it got through
-        self.post_message(self.Ran(run, reason))
-
-    def on_rules_screen_progressed(self, message: Progressed) -> None:
+    def on_rules_run_screen_progressed(self, message: RulesRunScreen.Progressed) -> None:
         if not self._running:
             return
         note = f"running the rules: {message.done:,} of {message.total:,} events"
@@ -233,7 +160,7 @@ the unit tests, when their report is showing).
             note += f", {message.suspended} rule{'' if message.suspended == 1 else 's'} suspended"
         self._status(note + " · Esc cancels")
 
-    def on_rules_screen_ran(self, message: Ran) -> None:
+    def on_rules_run_screen_ran(self, message: RulesRunScreen.Ran) -> None:
         self._running = False
         self.run_result = message.run
         retest = self._tests_shown if message.reason.startswith("changed") else None
@@ -272,14 +199,7 @@ the unit tests, when their report is showing).
             self._fill_results()
             return
         for spec in run.specs:
-            matched, alerts, errors = (run.count(spec.rule_id, k) for k in ("matches", "alerts", "errors"))
-            table.add_row(safe.cell(spec.rule_id, "bold" if matched else ""),
-                          safe.cell(spec.severity, SEVERITY_STYLE.get(spec.severity.upper(), "")),
-                          safe.cell(f"{matched:,}", "bold green" if matched else "dim"),
-                          safe.cell(f"{alerts:,}", "bold" if alerts else "dim"),
-                          safe.cell(f"{errors:,}" + (" suspended" if spec.rule_id in run.suspended else ""),
-                                    "bold red" if errors else "dim"),
-                          safe.cell(str(len(spec.tests))), key=spec.rule_id)
+            table.add_row(*rule_cells(spec, run), key=spec.rule_id)
         table.border_title = safe.content(f"Rules for {log_types_label(run.log_types)} ({len(run.specs)})")
         ids = [s.rule_id for s in run.specs]
         if self.rule_id in ids:
@@ -316,35 +236,18 @@ the unit tests, when their report is showing).
         info = self.query_one("#rules-info", Static)
         if spec is None or run is None:
             self.results = []
-            info.update(safe.text(self._empty_note(), "dim"))
+            info.update(safe.text(empty_note(len(self.session.events), run, self.session.config.rules_dir), "dim"))
             self.query_one("#rules-detail", Static).update(safe.content(""))
             return
         info.update(rule_info(spec, run, self.session.config.rules_dir))
         self.results = run.errors.get(spec.rule_id, []) + run.matches.get(spec.rule_id, [])
         for i, r in enumerate(self.results):
-            when = r.event.get("p_event_time", "") if isinstance(r.event, dict) else ""
-            if r.error:
-                table.add_row(safe.cell("✗", "bold red"), safe.cell(r.error, "red", limit=200), safe.cell(""),
-                              safe.cell(""), safe.cell(str(when)[:19]), key=str(i))
-            else:
-                table.add_row(safe.cell("✓", "green"), safe.cell(r.title or "", limit=200),
-                              safe.cell(r.dedup or "", limit=80),
-                              safe.cell(r.severity or "", SEVERITY_STYLE.get((r.severity or "").upper(), "")),
-                              safe.cell(str(when)[:19]), key=str(i))
+            table.add_row(*result_cells(r), key=str(i))
         shown = len(self.results)
         total = run.count(spec.rule_id, "matches") + run.count(spec.rule_id, "errors")
         more = f" (first {shown:,} of {total:,})" if total > shown else ""
         table.border_title = safe.content(f"{spec.rule_id}: matches and errors{more}")
         self._detail()
-
-    def _empty_note(self) -> str:
-        if not self.session.events:
-            return ("No parsed events yet. Sample a prefix (key 2), then accept a schema on the Schema screen "
-                    "(key 3): its events are what the rules run on.")
-        if self.run_result is not None and not self.run_result.specs:
-            return (f"No enabled rule has LogTypes {', '.join(self.run_result.log_types)} in "
-                    f"{self.session.config.rules_dir}.")
-        return ""
 
     @on(DataTable.RowHighlighted, "#rules-results")
     def _result_highlighted(self) -> None:
@@ -433,33 +336,8 @@ the unit tests, when their report is showing).
 
     def _status(self, note: str = "") -> None:
         self.show_next()
-        status = self.query_one("#rules-status", Static)
-        run = self.run_result
-        events = self.session.events
-        if run is None:
-            out = safe.join(("Rules ", "bold"), f"{len(events):,} events in the session" if events else "no events yet")
-        else:
-            matched = sum(run.count(s.rule_id, "matches") for s in run.specs)
-            alerts = sum(run.count(s.rule_id, "alerts") for s in run.specs)
-            errors = sum(run.count(s.rule_id, "errors") for s in run.specs)
-            firing = sum(1 for s in run.specs if run.count(s.rule_id, "matches"))
-            out = safe.join(("Rules ", "bold"), (log_types_label(run.log_types), "bold cyan"),
-                            f"  {len(run.specs)} rule{'' if len(run.specs) == 1 else 's'} over {run.events:,} events: ",
-                            (f"{firing} fire", "bold green" if firing else ""), f", {matched:,} matches, {alerts:,} alerts, ",
-                            (f"{errors:,} errors", "bold red" if errors else ""))
-            if run.invalid:
-                out.append_text(safe.join((f"  {len(run.invalid)} rule file(s) failed to load", "bold red")))
-        objects = self._objects_summary()
-        if objects:  # the events came from a sample: say which objects gave fewer events than they hold
-            out.append_text(safe.join("  objects: ", (objects, "yellow")))
-        out.append("\n")
-        if note:
-            out.append_text(safe.text(note, "italic"))
-        elif run is not None and run.invalid:
-            out.append_text(safe.join(("load error: ", "red"), run.invalid[0].message))
-        else:
-            out.append_text(safe.join(("keys: ", "dim"), "r run · u unit tests · o open in $EDITOR · ? help"))
-        status.update(out)
+        self.query_one("#rules-status", Static).update(
+            status_text(self.run_result, len(self.session.events), self._objects_summary(), note))
 
     # -- unit tests ------------------------------------------------------------------------------------------
     def action_test(self) -> None:
@@ -477,13 +355,7 @@ the unit tests, when their report is showing).
         self._status("running the unit tests of every listed rule…")
         self.run_tests([s.rule_id for s in self.run_result.specs])
 
-    @work(thread=True, group="rules-tests", exclusive=True, exit_on_error=False, description="Rule unit tests")
-    def run_tests(self, rule_ids: list[str]) -> None:
-        with self.engine_lock:
-            report = self._engine().run_tests(rule_ids=rule_ids)
-        self.post_message(self.Tested(report, rule_ids))
-
-    def on_rules_screen_tested(self, message: Tested) -> None:
+    def on_rules_run_screen_tested(self, message: RulesRunScreen.Tested) -> None:
         self._tests_shown = message.rule_ids
         self.query_one("#rules-detail", Static).update(tests_detail(message.report, message.rule_ids,
                                                                     self.session.config.rules_dir))
@@ -517,22 +389,7 @@ the unit tests, when their report is showing).
         self._watching = True
         self.check_files()
 
-    @work(thread=True, group="rules-watch", exclusive=True, exit_on_error=False, description="Watch rule files")
-    def check_files(self) -> None:
-        """Reload the content when a rule, helper or data-model file changed (posts the files, or none)."""
-        summary = None
-        try:
-            if self.engine_lock.acquire(blocking=False):  # a run or test in progress reloads by itself
-                try:
-                    if self.engine is not None:
-                        summary = self.engine.reload()
-                finally:
-                    self.engine_lock.release()
-        finally:
-            self.post_message(self.FilesChanged(list(summary.changed), summary.added, summary.removed)
-                              if summary else self.FilesChanged([]))
-
-    def on_rules_screen_files_changed(self, message: FilesChanged) -> None:
+    def on_rules_run_screen_files_changed(self, message: RulesRunScreen.FilesChanged) -> None:
         self._watching = False
         if not message.files:
             return

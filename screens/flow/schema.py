@@ -1,10 +1,12 @@
 """Schema screen: the schema inferred from the session's sample, in a YAML editor that validates as you type
 and re-parses every sample record (debounced) after each edit, with a field panel (statistics, histogram, why
-each type was chosen). Saving, the watch on the saved file and schema tests are in `schema_file.py` (the base
-class); the words it shows are in screens/presenters/schema_status.py.
+each type was chosen). This module chooses the records to start from and infers, and links the field panel
+to the editor; validating and re-parsing after each edit are in `schema_reparse.py` (its base class), and
+saving, the watch on the saved file and schema tests in `schema_file.py` (the base of that); the words it
+shows are in screens/presenters/schema_status.py.
 
 Every slow step is one core call in a named thread worker: `infer_schema` (group schema-infer), validate +
-`compile_parser` + parse (schema-parse), the save (schema-save) and the schema tests (schema-tests, in the
+`compile_parser` + parse (schema-validate, schema-parse), the save (schema-save) and the schema tests (schema-tests, in the
 Tests tab's widget). After a re-parse of a valid schema the events and parse errors go into the session, so
 the Events and Rules screens see them.
 """
@@ -25,12 +27,12 @@ from textual.reactive import var
 from textual.widgets import Select, Static, TabbedContent, TabPane, TextArea
 from textual.worker import get_current_worker
 
-from screens.flow.schema_file import DIRTY_KEY, SchemaFileScreen
+from screens.flow.schema_file import DIRTY_KEY
+from screens.flow.schema_reparse import SchemaReparseScreen
 from screens.modals.confirm import ConfirmScreen
 from screens.modals.field_type_picker import FieldTypePicker
-from screens.presenters.field_view import field_views
 from screens.presenters.next_steps import schema_next
-from screens.presenters.schema_status import inference_notices, problems_text, start_notices, status_text
+from screens.presenters.schema_status import inference_notices, start_notices, status_text
 from screens.presenters.schema_support import (
     RecordGroup,
     field_lines,
@@ -44,7 +46,6 @@ from screens.presenters.schema_support import (
 )
 from screens.shell import safe
 from screens.shell.latest import Latest
-from screens.shell.messages import SessionUpdate
 from screens.widgets.field_panel import FieldPanel
 from screens.widgets.schema_editor import SchemaEditor
 from screens.widgets.schema_parse_view import SchemaParseView
@@ -54,17 +55,13 @@ from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.infer import InferenceResult
-    from workbench.schema import Schema
 
 __all__ = ["DIRTY_KEY", "SchemaScreen", "inference_notices"]
 
-VALIDATE_DELAY = 0.08  # seconds after a keystroke before the text is validated
-REPARSE_DELAY = 0.35  # seconds of quiet typing before the sample is re-parsed
-CANCEL_CHECK = 256  # records parsed between checks of the worker's cancel flag
 DISK_CHECK = 1.0  # seconds between checks that the file behind the editor is unchanged on disk
 
 
-class SchemaScreen(SchemaFileScreen):
+class SchemaScreen(SchemaReparseScreen):
     AUTO_FOCUS = "#field-table"  # not the editor: digits and letters stay screen keys until the user edits
     HELP = """
 Schema: the schema inferred from the sample you took on Browse & sample (key 2). Pick which records it
@@ -107,10 +104,8 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
                 tooltip="Show the sample records, to pick schema tests"),
     ]
 
-    # what the status lines show; each change re-renders them (watch_* below)
-    group: var[RecordGroup | None] = var(None, init=False, always_update=True)
-    inference: var[InferenceResult | None] = var(None, init=False, always_update=True)  # of the shown schema
-    # (and `schema`, `problems`, `note` from SchemaFileScreen)
+    # what the status lines show; each change re-renders them (watch_* below): `group` and `inference` from
+    # SchemaReparseScreen, `schema`, `problems` and `note` from SchemaFileScreen
     unsaved: var[bool] = var(False, init=False)
 
     # -- messages from the workers ---------------------------------------------------------------------------
@@ -126,27 +121,10 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
         token: int
         message: str
 
-    @dataclass(eq=False)
-    class Validated(Message):
-        token: int
-        problems: list
-
-    @dataclass(eq=False)
-    class Parsed(Message):
-        token: int
-        schema: Schema
-        events: list[dict]
-        errors: list
-        skipped: int
-
-
     def __init__(self) -> None:
         super().__init__()
         self.groups: list[RecordGroup] = []
         self._inference = Latest()  # the newest inference (or opened file) wins
-        self._edit = Latest()  # the newest editor text's validation and re-parse win
-        self._scheduled_text: str | None = None  # the editor text the latest re-parse was scheduled for
-        self._edit_timers: list = []
         self._sample = None
 
     # -- layout ----------------------------------------------------------------------------------------------
@@ -332,91 +310,6 @@ Escape leaves the editor so single-letter keys work. Next: 4 (Events) shows the 
             safe.notify(self.app, text, severity=severity, timeout=None if severity == "information" else 12)
 
     # -- editing: validate and re-parse ----------------------------------------------------------------------
-    @on(TextArea.Changed, "#schema-editor")
-    def _edited(self) -> None:
-        text = self.query_one(SchemaEditor).text
-        if text != self.baseline:
-            self.app.dirty.mark(DIRTY_KEY, f"schema {self.group.name if self.group else ''} has unsaved edits",
-                                text=self._editor_text)
-        else:
-            self.app.dirty.clear(DIRTY_KEY)
-        self.note = ""
-        if text != self._scheduled_text:  # Changed also arrives (later) for text we loaded and parse already
-            self._schedule_reparse(REPARSE_DELAY)
-
-    def _schedule_reparse(self, delay: float) -> None:
-        text = self._scheduled_text = self.query_one(SchemaEditor).text
-        token = self._edit.next()
-        for timer in self._edit_timers:
-            timer.stop()
-        if delay:  # validation shows almost at once; the costlier re-parse waits for a pause in typing
-            self._edit_timers = [self.set_timer(VALIDATE_DELAY, lambda: self.validate(token, text)),
-                            self.set_timer(delay, lambda: self._reparse_now(token))]
-        else:
-            self._edit_timers = []
-            self._reparse_now(token)
-
-    def _reparse_now(self, token: int) -> None:
-        if not self._edit.is_current(token):
-            return
-        records = self.group.records if self.group else []
-        self.query_one(SchemaParseView).show_note(f"re-parsing {len(records):,} records…")
-        self.reparse(token, self.query_one(SchemaEditor).text, records)
-
-    @work(thread=True, group="schema-validate", exclusive=True, exit_on_error=False, description="Validate schema")
-    def validate(self, token: int, text: str) -> None:
-        from workbench.schema import validate_schema_text
-
-        problems = validate_schema_text(text)
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Validated(token, problems))
-
-    @work(thread=True, group="schema-parse", exclusive=True, exit_on_error=False, description="Re-parse sample")
-    def reparse(self, token: int, text: str, records: list) -> None:
-        from workbench.events.pipeline import parse_record_list
-        from workbench.parse import compile_parser
-        from workbench.schema import SchemaProblem, load_schema, validate_schema_text
-
-        worker = get_current_worker()
-        problems = validate_schema_text(text)
-        compiled = None
-        if not problems:
-            try:
-                schema = load_schema(text)
-                compiled = schema, compile_parser(schema)
-            except WorkbenchError as e:
-                problems = [SchemaProblem(0, 0, str(e))]
-        self.post_message(self.Validated(token, problems))
-        if compiled is None or worker.is_cancelled:
-            return
-        schema, parser = compiled
-        got = parse_record_list(parser.parse, records, cancelled=lambda: worker.is_cancelled, every=CANCEL_CHECK)
-        if not got.cancelled:
-            self.post_message(self.Parsed(token, schema, got.events, got.errors, got.skipped))
-
-    def on_schema_screen_validated(self, message: Validated) -> None:
-        if not self._edit.is_current(message.token):
-            return
-        self.problems = message.problems
-        if message.problems:
-            self.query_one(SchemaParseView).show_note("not re-parsed: fix the schema problems first")
-            self.note = ""
-
-    def on_schema_screen_parsed(self, message: Parsed) -> None:
-        if not self._edit.is_current(message.token):
-            return
-        self.schema = message.schema
-        self._show_problems()  # validation reported before the schema was known: it said "no schema yet"
-        self.query_one(SchemaParseView).show_result(len(message.events), len(message.errors), message.errors,
-                                                    self.group.records if self.group else [], message.skipped)
-        self.query_one(FieldPanel).show(field_views(message.schema, self.inference), message.events)
-        self.note = ""
-        self.post_message(SessionUpdate(schema=message.schema, log_type=message.schema.name, events=message.events,
-                                        parse_errors=message.errors))
-
-    def _show_problems(self) -> None:
-        self.query_one("#schema-problems", Static).update(problems_text(self.problems, self.schema, self.group))
-
     # -- status lines: rendered from the reactive state above, never refreshed by hand --------------------------
     def watch_note(self) -> None:
         self._render_status()

@@ -3,8 +3,9 @@ the config's schema directory (atomically; over an existing file only after show
 the new fields to a hand-written file), the saved file is watched for changes made elsewhere (Live's drift
 patch, another editor), and schema tests live beside it (Ctrl+L adds the chosen samples, Ctrl+O runs them).
 
-`SchemaScreen` (screens/flow/schema.py) builds on it; this class holds the state the file logic reads and
-writes: the last schema that validated, its problems, the saved baseline and the status note.
+`SchemaReparseScreen` (schema_reparse.py), and `SchemaScreen` (schema.py) on that, build on it; this class
+holds the state the file logic reads and writes: the last schema that validated, its problems, the saved
+baseline and the status note.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class SchemaFileScreen(WorkbenchScreen):
 
     def _schedule_reparse(self, delay: float) -> None:
         """Validate the editor's text and re-parse the sample with it, after `delay` seconds of quiet."""
-        raise NotImplementedError("SchemaScreen re-parses")
+        raise NotImplementedError("SchemaReparseScreen re-parses")
 
     # -- saving ----------------------------------------------------------------------------------------------
     def action_save(self) -> None:

@@ -10,8 +10,8 @@ from test_tui_snapshots import still_app
 from textual.widgets import Tree
 from tuikit import screen_text, settle
 
-from screens.flow.browse import GroupNote
 from screens.modals.detail import DetailScreen
+from screens.presenters.browse_view import GroupNote
 
 pytestmark = pytest.mark.asyncio
 REASON = ("all 21 sampled lines are JSON objects with a stable key set (ts, event_type, outcome), "

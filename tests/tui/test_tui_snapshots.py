@@ -12,8 +12,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from textual.widgets import Input
-from tuikit import settle, tables_measured
+from textual.widgets import DataTable, Input
+from tuikit import settle, tables_measured, wait_for
 
 from screens.app import WorkbenchApp
 from screens.flow.browse import BrowseScreen
@@ -23,6 +23,7 @@ from screens.flow.replay import ReplayScreen
 from screens.flow.rules import RulesScreen
 from screens.flow.schema import SchemaScreen
 from screens.flow.sources import SourcesScreen
+from screens.widgets.checklist import Checklist
 from workbench.config import parse_config
 from workbench.live.buffer import LiveBuffer, LiveItem, RateMeter
 from workbench.model import ObjectRef, Record
@@ -151,6 +152,8 @@ class StillLive(LiveScreen):
 
 
 class SnapshotApp(WorkbenchApp):
+    # a toast in a snapshot stays until it is taken: at the default 5 s a loaded machine could snapshot after it left
+    NOTIFICATION_TIMEOUT = 3600
     MODES = {"sources": StillSources, "browse": StillBrowse, "schema": SchemaScreen,  # noqa: RUF012
              "events": EventsScreen, "rules": RulesScreen, "live": StillLive, "replay": ReplayScreen}
 
@@ -163,12 +166,29 @@ def still_app(start: str) -> SnapshotApp:
     return app
 
 
+def _loaded(app: SnapshotApp) -> bool:
+    """The screen shows what its start-up work produced (not only that its workers ended: their results are
+    messages handled later)."""
+    screen = app.screen
+    if isinstance(screen, RulesScreen):  # the rules ran and both tables hold the run
+        run = screen.run_result
+        return (run is not None and not screen._running
+                and screen.query_one("#rules-table", DataTable).row_count == len(run.specs)
+                and screen.query_one("#rules-results", DataTable).row_count == len(screen.results))
+    if isinstance(screen, SourcesScreen):  # the checks ended with their toast, the prefixes are counted
+        return (not screen.query_one(Checklist).running and len(app._notifications) > 0
+                and screen.query_one("#prefix-table", DataTable).row_count == 2)
+    return True
+
+
 async def _steady(pilot) -> None:
     for node in pilot.app.screen.query(Input):
         node.cursor_blink = False
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+    await wait_for(pilot, lambda: _loaded(pilot.app), f"{type(pilot.app.screen).__name__} loaded")
+    await tables_measured(pilot.app, pilot)
 
 
 def test_sources_snapshot(snap_compare):
