@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from workbench.config import Config, Source
+from workbench.errors import WorkbenchError
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +142,13 @@ def mapping_checks(config: Config, source: Source, aws=None) -> list:
     from workbench.source.checks import CheckResult
 
     results = []
-    for p in check_mapping(config, source):
+    try:
+        problems = check_mapping(config, source)
+    except WorkbenchError as e:  # a missing schema directory or a bad schema file: the finding, not a crash
+        problems = []
+        results.append(CheckResult("prefix mapping", False, f"schemas not loaded: {e}",
+                                   "fix `schemas:` in the config or the file named"))
+    for p in problems:
         ok = None if p.kind == "overlap" else False
         results.append(CheckResult("prefix mapping", ok, p.message, p.suggestion))
     if aws is not None:

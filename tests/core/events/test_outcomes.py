@@ -77,3 +77,14 @@ def test_mapping_checks_find_typos_overlaps_and_unmapped_folders():
                for p in found)
     assert [p.prefix for p in found if p.kind == "overlap"] == ["app/x/"]
     assert unmapped_prefixes(src, ["app/1", "misc/a", "misc/b", "root.log"]) == {"misc/": 2, "root.log": 1}
+
+
+def test_mapping_checks_report_a_missing_schema_directory_instead_of_raising(tmp_path):
+    from dataclasses import replace
+
+    from workbench.events.config_check import mapping_checks
+
+    cfg = parse_config("sources:\n  s:\n    bucket: b\n    prefixes:\n      app/: Custom.App\n")
+    cfg = replace(cfg, schema_dirs=(tmp_path / "gone",))
+    results = mapping_checks(cfg, cfg.source("s"))
+    assert results[0].ok is False and "schemas not loaded" in results[0].detail and "gone" in results[0].detail
