@@ -161,7 +161,7 @@ def _start_cli(config_file: Path, *extra: str) -> tuple[subprocess.Popen, list[s
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    proc.stderr_reader = reader  # join it before reading the last lines: `communicate` may race it for them
+    proc.stderr_reader = reader  # join it before reading the last lines; never `communicate` (it reads stderr too)
     assert ready.wait(WAIT), "tail did not start"
     return proc, lines, ready
 
@@ -172,9 +172,10 @@ def test_cli_streams_ndjson_until_max_events_and_cleans_up(demo, config_file):
         proc, err, _ = _start_cli(config_file, "--json", "--max-events", "3", "--timeout", str(WAIT))
         assert proc.poll() is None, "".join(err)
         _key, lines = puts.auth()
-        out, rest = proc.communicate(timeout=WAIT)
+        # stdout only: the reader thread owns stderr (two readers of one pipe split its lines between them)
+        out = proc.stdout.read()
+        proc.wait(timeout=WAIT)
         proc.stderr_reader.join(WAIT)
-        err = [*err, *(rest or "").splitlines(keepends=True)]
         assert proc.returncode == 0, "".join(err)
         rows = [json.loads(line) for line in out.splitlines()]
         events = [r for r in rows if r["kind"] == "event"]
