@@ -32,7 +32,9 @@ def clean(text: object, *, single_line: bool = False, limit: int | None = None) 
     become spaces. With `limit`, the result is cut to that many characters with an ellipsis.
     """
     s = text if isinstance(text, str) else str(text)
-    if s.isprintable() and not single_line:
+    if s.isprintable():
+        # nothing to remove or replace: every character the patterns below match (ESC, C0/C1, bidi
+        # controls) and newlines and tabs are all non-printable (most of what a report shows takes this path)
         out = s
     else:
         s = _ESCAPES.sub("", s)

@@ -338,7 +338,8 @@ class RuleEngine(EventRuns):
         for c in cases:
             cases_of[c["ordinal"]] = cases_of.get(c["ordinal"], 0) + 1
         mocked = {c["ordinal"] for c in cases if c["mocks"]}
-        shards = [Shard(wk, self._content, ordinals)
+        worker_specs = [r.worker_spec(i) for i, r in enumerate(specs)]
+        shards = [Shard(wk, self._content, ordinals, worker_specs)
                   for wk, ordinals in zip(workers, split(len(specs), cases_of, n_workers, mocked), strict=True)]
         try:
             run_sharded(shards, cases, ident_of, raw, crashed)
@@ -362,7 +363,7 @@ class RuleEngine(EventRuns):
         self._load_msg = orjson.dumps({
             "op": "load", "globals": {g.global_id: str(g.py_path) for g in self._content.globals},
             "data_models": [dm.worker_spec() for dm in self._content.data_models],
-            "rules": [r.worker_spec(i) for i, r in enumerate(specs)], "skip": skip,
+            "rules": worker_specs, "skip": skip,
         }, default=str)
         self._adopt(specs, error, errors, skip)
         self._worker_has = (-1, -1)  # the worker holds one shard: a later request reloads all the rules

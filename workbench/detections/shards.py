@@ -61,10 +61,13 @@ def split(n_rules: int, cases_of: Mapping[int, int], n: int, mocked: Set[int] = 
 class Shard:
     """One worker and the rules it holds; `skip`, `crash_errors` and `fatal` as the single worker's load."""
 
-    def __init__(self, worker: WorkerProcess, content: Content, ordinals: list[int]):
+    def __init__(self, worker: WorkerProcess, content: Content, ordinals: list[int],
+                 worker_specs: Sequence[dict] | None = None):
         self.worker = worker
         self.content = content
         self.ordinals = ordinals
+        # each rule's worker_spec by ordinal, when the caller has them already (each costs a stat)
+        self.worker_specs = worker_specs
         self.skip: list[str] = []
         self.crash_errors: list[tuple[int, InvalidSpec]] = []  # (ordinal, error) of rules that killed the load
         self.fatal: str | None = None  # a data model or helper brought the worker down: nothing can run
@@ -78,7 +81,8 @@ class Shard:
             "op": "load",
             "globals": {g.global_id: str(g.py_path) for g in self.content.globals},
             "data_models": [dm.worker_spec() for dm in self.content.data_models],
-            "rules": [specs[o].worker_spec(o) for o in self.ordinals],
+            "rules": [specs[o].worker_spec(o) if self.worker_specs is None else self.worker_specs[o]
+                      for o in self.ordinals],
             "skip": self.skip,
         }, default=str, option=orjson.OPT_NON_STR_KEYS)
 

@@ -86,6 +86,7 @@ class YamlCache:
         self.old: dict[str, tuple] = {}
         self.new: dict[str, tuple] = {}
         self.parsed: dict[str, tuple] = {}  # read ahead by prefetch()
+        self.idents: dict[str, tuple | None] = {}  # what prefetch() found, for load() (one stat per file)
         self._child: tuple[int, int] | None = None  # (pid, pipe) of the child parsing the second half
         self.dirty = False
         folder = cache_dir() if n_files >= MIN_FILES else None
@@ -112,9 +113,11 @@ class YamlCache:
         if self.path is None:
             return
         misses = []
+        idents = self.idents
         for path in files:
-            ident = _ident(path)
-            hit = self.old.get(str(path))
+            key = str(path)
+            idents[key] = ident = _ident(path)
+            hit = self.old.get(key)
             if ident is not None and (hit is None or hit[0] != ident):
                 misses.append((path, ident))
         threading = sys.modules.get("threading")
@@ -177,7 +180,7 @@ class YamlCache:
         if self.path is None:
             return load_yaml_file(path)
         key = str(path)
-        ident = _ident(path)
+        ident = self.idents.pop(key) if key in self.idents else _ident(path)
         if ident is None:
             return load_yaml_file(path)  # raises the usual error
         hit = self.old.get(key)

@@ -169,14 +169,53 @@ class Content:
 
 def _yaml_files(root: Path) -> Iterable[Path]:
     """`*.yml`/`*.yaml` under root, sorted per folder; hidden entries and __pycache__ skipped."""
+    return (path for path, _link in _walk_yaml(root))
+
+
+def _walk_yaml(root: Path, listings: dict[str, dict[str, os.DirEntry]] | None = None
+               ) -> Iterable[tuple[Path, bool]]:
+    """(file, whether it is a symlink) for `_yaml_files(root)`, in the same order (what os.walk with
+    sorted folders gives), from one directory listing per folder: the listing's entries also tell whether
+    a file is a link (and a plain file), which would otherwise cost a system call per file. `listings`
+    collects each folder's files by name (see `_Listings`)."""
     if root.is_file():
-        yield root
+        yield root, root.is_symlink()
         return
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
-        for name in sorted(filenames):
-            if not name.startswith(".") and name.endswith((".yml", ".yaml")):
-                yield Path(dirpath) / name
+    yield from _walk_dir(str(root), listings)
+
+
+def _walk_dir(top: str, listings: dict[str, dict[str, os.DirEntry]] | None) -> Iterable[tuple[Path, bool]]:
+    try:
+        with os.scandir(top) as it:
+            entries = list(it)
+    except OSError:
+        return  # as os.walk: an unreadable folder is skipped
+    dirs, files = [], []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        (dirs if is_dir else files).append(entry)
+    if listings is not None:
+        listings[top] = {e.name: e for e in files}
+    for entry in sorted(files, key=_name):
+        name = entry.name
+        if not name.startswith(".") and name.endswith((".yml", ".yaml")):
+            try:
+                link = entry.is_symlink()
+            except OSError:
+                link = False
+            yield Path(entry.path), link
+    for entry in sorted(dirs, key=_name):
+        name = entry.name
+        if name.startswith(".") or name == "__pycache__" or entry.is_symlink():
+            continue  # os.walk does not follow symlinked folders either
+        yield from _walk_dir(entry.path, listings)
+
+
+def _name(entry: os.DirEntry) -> str:
+    return entry.name
 
 
 def support_dirs(root: Path, cwd: Path | None = None) -> list[Path]:
@@ -205,35 +244,31 @@ def load_content(root: str | os.PathLike, *, cwd: Path | None = None) -> Content
     files: list[tuple[Path, bool]] = []  # (file, only a support file: outside the content path)
     seen: set[Path] = set()
     inside = root if root.is_dir() else root.parent
-    for f in _yaml_files(root):
-        real = _real(f)
+    listings: dict[str, dict[str, os.DirEntry]] = {}
+    for f, link in _walk_yaml(root, listings):
+        real = f.resolve() if link else f  # os.walk-style walks never enter symlinked folders
         files.append((f, not real.is_relative_to(inside)) if real is not f else (f, False))
         seen.add(real)
     for d in support_dirs(root, cwd):
         if d.is_relative_to(inside) and root.is_dir():
             continue  # already walked
-        for f in _yaml_files(d):
-            real = _real(f)
+        for f, link in _walk_yaml(d, listings):
+            real = f.resolve() if link else f
             if real not in seen:
                 files.append((f, not real.is_relative_to(inside)))
                 seen.add(real)
+    beside = _Listings(listings)
     rule_ids: dict[str, Path] = {}
     cache = YamlCache(root, len(files))
     try:
         cache.prefetch([f for f, _support in files])
         for f, support_only in files:
-            _load_one(f, content, rule_ids, cache, support_only=support_only)
+            _load_one(f, content, rule_ids, cache, support_only=support_only, files=beside)
         cache.save()
     finally:
         cache.close()
     _check_data_model_conflicts(content)
     return content
-
-
-def _real(path: Path) -> Path:
-    """The real path of a file found by walking an already resolved folder (os.walk does not enter
-    symlinked folders): only the file itself can be a link, so one lstat instead of one per component."""
-    return path.resolve() if path.is_symlink() else path
 
 
 def _may_be_spec(path: Path) -> bool:
@@ -246,7 +281,7 @@ def _may_be_spec(path: Path) -> bool:
 
 
 def _load_one(path: Path, content: Content, rule_ids: dict[str, Path], cache: YamlCache, *,
-              support_only: bool) -> None:
+              support_only: bool, files: _Listings | None = None) -> None:
     try:
         raw = cache.load(path)
     except (YamlError, OSError) as e:
@@ -266,19 +301,19 @@ def _load_one(path: Path, content: Content, rule_ids: dict[str, Path], cache: Ya
                 content.skipped.append(SkippedSpec(path, str(raw.get("RuleID")),
                                                    "Simple Detection (YAML `Detection:`) needs Panther's API to evaluate"))
                 return
-            spec = _rule(raw, path)
+            spec = _rule(raw, path, files)
             if spec.rule_id in rule_ids:
                 raise SpecError(f"RuleID {spec.rule_id!r} is already used by {rule_ids[spec.rule_id]}")
             rule_ids[spec.rule_id] = path
             content.rules.append(spec)
             content.files.append(spec.py_path)
         elif kind == "datamodel":
-            dm = _data_model(raw, path)
+            dm = _data_model(raw, path, files)
             content.data_models.append(dm)
             if dm.py_path:
                 content.files.append(dm.py_path)
         elif kind == "global":
-            g = _global(raw, path)
+            g = _global(raw, path, files)
             if not any(x.global_id == g.global_id for x in content.globals):
                 content.globals.append(g)
                 content.files.append(g.py_path)
@@ -334,9 +369,27 @@ def _str_list(raw: Mapping, key: str, *, required: bool = False, unique: bool = 
     return tuple(value)
 
 
-def _py_file(raw: Mapping, path: Path) -> Path:
+class _Listings:
+    """The walk's folder listings: whether a file beside a spec is a plain file (not a link), without a
+    system call per file. False when the listing cannot tell (another folder, a link, a name it lacks): the
+    caller then asks the file system."""
+
+    def __init__(self, listings: Mapping[str, Mapping[str, os.DirEntry]] | None):
+        self.listings = listings or {}
+
+    def plain_file(self, folder: Path, name: str) -> bool:
+        entry = self.listings.get(str(folder), {}).get(name)
+        try:
+            return entry is not None and not entry.is_symlink() and entry.is_file()
+        except OSError:
+            return False
+
+
+def _py_file(raw: Mapping, path: Path, files: _Listings | None = None) -> Path:
     name = _req(raw, "Filename", str, "a file name")
     py = path.parent / name
+    if "/" not in name and os.sep not in name and files is not None and files.plain_file(path.parent, name):
+        return py  # listed in its folder as a plain file: what the checks below would find
     if "/" in name or os.sep in name or py.is_symlink():  # only then can the path differ from its real one
         py = py.resolve()
     if not py.is_file():
@@ -344,7 +397,7 @@ def _py_file(raw: Mapping, path: Path) -> Path:
     return py
 
 
-def _rule(raw: Mapping, path: Path) -> RuleSpec:
+def _rule(raw: Mapping, path: Path, files: _Listings | None = None) -> RuleSpec:
     _check_keys(raw, RULE_KEYS)
     kind = raw["AnalysisType"]
     rule_id = _req(raw, "RuleID", str, "a string")
@@ -369,7 +422,7 @@ def _rule(raw: Mapping, path: Path) -> RuleSpec:
     tests = _tests(raw.get("Tests"))
     return RuleSpec(
         rule_id=rule_id, analysis_type=kind, enabled=enabled, log_types=log_types, severity=severity,
-        path=path, py_path=_py_file(raw, path), display_name=raw.get("DisplayName"),
+        path=path, py_path=_py_file(raw, path, files), display_name=raw.get("DisplayName"),
         description=raw.get("Description"), reference=raw.get("Reference"), runbook=raw.get("Runbook"),
         # Panther ignores 0 and raises anything under 5 to 5 on upload
         dedup_period_minutes=max(5, dedup) if dedup else 60, threshold=max(1, threshold),
@@ -419,7 +472,7 @@ def _tests(raw: Any) -> tuple[TestCase, ...]:
     return tuple(out)
 
 
-def _data_model(raw: Mapping, path: Path) -> DataModelSpec:
+def _data_model(raw: Mapping, path: Path, files: _Listings | None = None) -> DataModelSpec:
     _check_keys(raw, DATAMODEL_KEYS)
     model_id = _req(raw, "DataModelID", str, "a string")
     enabled = _req(raw, "Enabled", bool, "true or false")
@@ -435,18 +488,18 @@ def _data_model(raw: Mapping, path: Path) -> DataModelSpec:
         if ("path" in low) == ("method" in low):
             raise SpecError(f"mapping {low['name']!r} needs exactly one of Path or Method")
         clean.append(dict(m))
-    py = _py_file(raw, path) if raw.get("Filename") else None
+    py = _py_file(raw, path, files) if raw.get("Filename") else None
     if any("method" in {str(k).lower() for k in m} for m in clean) and py is None:
         raise SpecError("Method mappings need a Filename with the functions")
     return DataModelSpec(model_id, enabled, log_types, tuple(clean), path, py)
 
 
-def _global(raw: Mapping, path: Path) -> GlobalSpec:
+def _global(raw: Mapping, path: Path, files: _Listings | None = None) -> GlobalSpec:
     _check_keys(raw, GLOBAL_KEYS)
     gid = _req(raw, "GlobalID", str, "a string")
     if not gid.isidentifier():
         raise SpecError(f"GlobalID {gid!r} must be a Python module name")
-    return GlobalSpec(gid, path, _py_file(raw, path))
+    return GlobalSpec(gid, path, _py_file(raw, path, files))
 
 
 def _check_data_model_conflicts(content: Content) -> None:
