@@ -12,18 +12,18 @@ or written is simply not used. `WORKBENCH_CACHE_DIR=off` disables it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import marshal
 import os
 import signal
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from workbench.detections.yaml12 import YamlError, load_yaml_file
+from workbench.detections.yaml_error import YamlError
 
 MIN_FILES = 100
 PARALLEL_MIN = 200  # files to parse before a second process is worth its fork
@@ -68,6 +68,14 @@ def _ident(path: Path) -> tuple | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+def load_yaml_file(path: Path) -> Any:
+    """yaml12.load_yaml_file, imported when first needed: a run whose specs all come from the cache never
+    loads PyYAML and the YAML modules (~11 ms)."""
+    from workbench.detections.yaml12 import load_yaml_file as load
+
+    return load(path)
+
+
 def _parse(path: Path, ident: tuple) -> tuple:
     """(identity, True, parsed value with encoded logs) or (identity, False, the YamlError text)."""
     try:
@@ -92,7 +100,10 @@ class YamlCache:
         folder = cache_dir() if n_files >= MIN_FILES else None
         if folder is None:
             return
-        digest = hashlib.sha1(str(root).encode()).hexdigest()[:20]
+        # a name for the folder (the folder itself is checked inside the file); zlib is loaded already,
+        # hashlib would cost ~3 ms of start-up
+        name = str(root).encode()
+        digest = f"{zlib.crc32(name):08x}{zlib.adler32(name):08x}"
         self.path = folder / "specs" / f"{digest}.marshal"
         try:
             data = marshal.loads(self.path.read_bytes())
@@ -120,6 +131,8 @@ class YamlCache:
             hit = self.old.get(key)
             if ident is not None and (hit is None or hit[0] != ident):
                 misses.append((path, ident))
+        if misses:  # imported here, before the fork, so the child inherits the YAML modules
+            import workbench.detections.yaml12  # noqa: F401
         threading = sys.modules.get("threading")
         if (len(misses) < PARALLEL_MIN or not hasattr(os, "fork")
                 or (threading is not None and threading.active_count() > 1)):

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from workbench.detections.spec_cache import ENCODED_LOG, YamlCache, encode_log
-from workbench.detections.yaml12 import YamlError
+from workbench.detections.yaml_error import YamlError
 
 SEVERITIES = ("Info", "Low", "Medium", "High", "Critical")
 RUN_TYPES = ("rule", "scheduled_rule")

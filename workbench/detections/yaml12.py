@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from workbench.detections.yaml_error import YamlError
 from workbench.detections.yaml_fast import NOT_PLAIN, load_plain
 from workbench.detections.yaml_json import put_back, split_json_logs
+
+__all__ = ["Yaml12Loader", "YamlError", "load_yaml_file", "load_yaml_text"]
 
 if TYPE_CHECKING:  # the C loader is picked at run time; both have the SafeLoader interface
     _Base = yaml.SafeLoader
@@ -55,10 +58,6 @@ def _timestamp_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
 
 Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _int12)
 Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_text)
-
-
-class YamlError(ValueError):
-    """A file that is not valid YAML; the message names file:line:col."""
 
 
 def load_yaml_text(text: str, name: str = "<string>") -> Any:
