@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,8 @@ class RuleEngine(EventRuns):
         self._last_check = 0.0
         self._loaded = False
         self._load_msg = b""
+        # the parse cache's write, left by the scan for a moment when this process waits on the workers
+        self._cache_writes: list[Callable[[], None]] = []
         if not self.worker.alive:
             self.worker.start()  # the worker starts up (forked or a new interpreter) while we read the YAML
         self._scan()
@@ -141,7 +143,8 @@ class RuleEngine(EventRuns):
         return next((r for r in self.rules if r.rule_id == rule_id), None)
 
     def _scan(self) -> None:
-        self._content = load_content(self.path, cwd=self._cwd)
+        self._write_cache()
+        self._content = load_content(self.path, cwd=self._cwd, defer_cache_write=self._cache_writes)
         # without auto-reload (the CLI's one-shot runs) nobody asks what changed: skip stat-ing every file;
         # a manual reload() then counts every file as changed (a full rescan and a fresh worker)
         self._fingerprint = self._stat_all() if self.auto_reload else None
@@ -227,6 +230,10 @@ class RuleEngine(EventRuns):
         self._last_check = now
         self.reload()
 
+    def _write_cache(self) -> None:
+        while self._cache_writes:
+            self._cache_writes.pop()()
+
     def _publish(self, load_msg: bytes) -> None:
         """The content just loaded into the worker becomes the engine's current state (one object)."""
         gen = self._state.generation + 1
@@ -263,9 +270,11 @@ class RuleEngine(EventRuns):
                 if piggyback and then is not None:  # (piggyback is only ever set with a `then`)
                     load_id = self.worker.send(body)
                     then_id = self.worker.send(then, start=False)
+                    self._write_cache()  # while the worker imports the rules
                     reply = self.worker.receive(load_id)
                 else:
                     reply = self.worker.request(msg)
+                    self._write_cache()
             except WorkerCrash as crash:
                 piggyback = False  # it died with the worker
                 culprit = specs[crash.ordinal] if crash.ordinal is not None and 0 <= crash.ordinal < len(specs) else None
@@ -342,7 +351,7 @@ class RuleEngine(EventRuns):
         shards = [Shard(wk, self._content, ordinals, worker_specs)
                   for wk, ordinals in zip(workers, split(len(specs), cases_of, n_workers, mocked), strict=True)]
         try:
-            run_sharded(shards, cases, ident_of, raw, crashed)
+            run_sharded(shards, cases, ident_of, raw, crashed, meanwhile=self._write_cache)
         finally:
             for wk in workers[1:]:
                 wk.stop()
@@ -455,6 +464,7 @@ class RuleEngine(EventRuns):
 
     def close(self) -> None:
         with self._lock:
+            self._write_cache()
             self.worker.stop()
             self._stop_spares()
 

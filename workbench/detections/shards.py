@@ -154,8 +154,9 @@ def collect_tests(request: Callable[[list[dict]], dict], todo: list[dict], first
 
 
 def run_sharded(shards: Sequence[Shard], cases: list[dict], known: Mapping[int, Any],
-                raw: dict[int, list], crashed: dict[int, str]) -> None:
-    """Load every shard, then run each shard's share of `cases` on its worker, all workers at once."""
+                raw: dict[int, list], crashed: dict[int, str], meanwhile: Callable[[], None] | None = None) -> None:
+    """Load every shard, then run each shard's share of `cases` on its worker, all workers at once.
+    `meanwhile()` runs while the workers import their rules (this process would only wait)."""
     for s in shards:
         s.send_load()
     # each shard's cases, encoded while the workers import their rules
@@ -165,6 +166,8 @@ def run_sharded(shards: Sequence[Shard], cases: list[dict], known: Mapping[int, 
         todos[shard_of[c["ordinal"]]].append(c)
     bodies = [orjson.dumps({"op": "tests", "cases": todo}, default=str, option=orjson.OPT_NON_STR_KEYS)
               for todo in todos]
+    if meanwhile is not None:
+        meanwhile()
     sent: list[tuple[Shard, list[dict], int | None]] = []
     for s, todo, body in zip(shards, todos, bodies, strict=True):
         s.finish_load()

@@ -213,7 +213,15 @@ class YamlCache:
         return hit[2]
 
     def save(self) -> None:
-        self._join_child()  # never leave the child unreaped
+        self.finish()
+        self.write()
+
+    def finish(self) -> None:
+        """Reap the parse child (never left behind); `write()` may come later."""
+        self._join_child()
+
+    def write(self) -> None:
+        """Store what changed (after `finish()`)."""
         if self.path is None or not (self.dirty or set(self.old) - set(self.new)):
             return
         try:

@@ -9,7 +9,7 @@ strictness of Panther's CLI: unknown keys and wrong types are errors.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,7 +190,8 @@ def _walk_dir(top: str, listings: dict[str, dict[str, os.DirEntry]] | None) -> I
             entries = list(it)
     except OSError:
         return  # as os.walk: an unreadable folder is skipped
-    dirs, files = [], []
+    dirs: list[os.DirEntry] = []
+    files: list[os.DirEntry] = []
     for entry in entries:
         try:
             is_dir = entry.is_dir()
@@ -234,8 +235,12 @@ def support_dirs(root: Path, cwd: Path | None = None) -> list[Path]:
     return seen
 
 
-def load_content(root: str | os.PathLike, *, cwd: Path | None = None) -> Content:
-    """Load rules, data models and helpers from `root` (a directory or one YAML file)."""
+def load_content(root: str | os.PathLike, *, cwd: Path | None = None,
+                 defer_cache_write: list[Callable[[], None]] | None = None) -> Content:
+    """Load rules, data models and helpers from `root` (a directory or one YAML file).
+
+    `defer_cache_write`: a list to append the parse cache's write to instead of writing it here (the
+    caller runs it when it would otherwise wait, e.g. on the rule workers importing the rules)."""
     root = Path(root).resolve()
     content = Content(root=root)
     if not root.exists():
@@ -264,7 +269,11 @@ def load_content(root: str | os.PathLike, *, cwd: Path | None = None) -> Content
         cache.prefetch([f for f, _support in files])
         for f, support_only in files:
             _load_one(f, content, rule_ids, cache, support_only=support_only, files=beside)
-        cache.save()
+        if defer_cache_write is None:
+            cache.save()
+        else:
+            cache.finish()
+            defer_cache_write.append(cache.write)
     finally:
         cache.close()
     _check_data_model_conflicts(content)
