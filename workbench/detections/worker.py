@@ -85,6 +85,7 @@ class Worker:
         # (py_path, mtime) -> module, reused across reloads. Older versions are kept a while: a run that began
         # before an edit loads its own version of the content again and must get the code it began with.
         self.modules: dict[tuple[str, int], Any] = {}
+        self.versions: dict[str, list[tuple[str, int]]] = {}  # py_path -> its keys in `modules`, oldest first
         self.finder: GlobalFinder | None = None
         self.must_exit = False
         self.parsers: dict[str, Any] = {}  # key -> a source's parse function (see `build_parsers`)
@@ -136,10 +137,13 @@ class Worker:
                 module = self.modules.get(key)
                 if module is None or module.__name__ != spec["rule_id"]:
                     module = self._import(spec["rule_id"], spec["py_path"], spec["ordinal"])
+                    versions = self.versions.setdefault(key[0], [])
+                    if key not in self.modules:
+                        versions.append(key)
                     self.modules[key] = module
-                    versions = [k for k in self.modules if k[0] == key[0]]
                     for old in versions[:-MODULE_VERSIONS]:
                         del self.modules[old]
+                    del versions[:-MODULE_VERSIONS]
                 det = Detection(spec, module)
             except BaseException as e:
                 errors[spec["rule_id"]] = error_text(e)
