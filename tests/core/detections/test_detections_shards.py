@@ -88,9 +88,9 @@ def test_sharded_report_is_the_single_worker_report(content, monkeypatch, n_shar
     seen: list[list[int]] = []
     real = shards.run_sharded
 
-    def spy(parts, *args):
+    def spy(parts, *args, **kwargs):
         seen.extend(p.ordinals for p in parts)
-        return real(parts, *args)
+        return real(parts, *args, **kwargs)
 
     one, one_lines = _run(content, monkeypatch, 1)
     monkeypatch.setattr("workbench.detections.engine.run_sharded", spy)
