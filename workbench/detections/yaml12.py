@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from workbench.detections.yaml_block import load_block
 from workbench.detections.yaml_error import YamlError
 from workbench.detections.yaml_fast import NOT_PLAIN, load_plain
 from workbench.detections.yaml_json import put_back, split_json_logs
@@ -61,9 +62,9 @@ Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_text)
 
 
 def load_yaml_text(text: str, name: str = "<string>") -> Any:
-    # test events written as JSON are read by orjson (yaml_json.py); plain data (what spec files are) is
-    # built straight from the parser's events, ~2x faster; anything else, errors included, goes through
-    # the full loader below
+    # test events written as JSON are read by orjson (yaml_json.py); block-style specs are read line by line
+    # (yaml_block.py), other plain data (what spec files are) is built straight from the parser's events,
+    # ~2x faster; anything else, errors included, goes through the full loader below
     value = _load_fast(text)
     if value is not NOT_PLAIN:
         return value
@@ -81,10 +82,16 @@ def _load_fast(text: str) -> Any:
     split = split_json_logs(text)
     if split is not None:
         skeleton, events = split
-        value = load_plain(skeleton)
+        value = _load_plain(skeleton)
         if value is not NOT_PLAIN and put_back(value, events):
             return value
-    return load_plain(text)
+    return _load_plain(text)
+
+
+def _load_plain(text: str) -> Any:
+    """Block-style spec YAML read line by line (yaml_block.py), else built from libyaml's events."""
+    value = load_block(text)
+    return load_plain(text) if value is NOT_PLAIN else value
 
 
 def load_yaml_file(path: Path) -> Any:
