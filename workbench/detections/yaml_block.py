@@ -54,6 +54,8 @@ def _load(text: str) -> Any:
     stack: list[list] = []  # open blocks, innermost last: [column, kind, container]
     pending: tuple[int, dict, str] | None = None  # a key whose value is on the lines below: (column, map, key)
     scalar_at = -1  # after a one-line scalar at this column, no line may be deeper (it would continue it)
+    seq: list
+    sub: dict
     for indent, dash, key, value, other in _LINE.findall(text):
         if not dash and not key and (not other or other[0] == "#"):
             continue  # a blank line or a comment
