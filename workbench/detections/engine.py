@@ -43,6 +43,8 @@ _Fragment = getattr(orjson, "Fragment", None)  # orjson ≥ 3.9.11
 
 @dataclass(frozen=True)
 class ReloadSummary:
+    """What a reload found and did."""
+
     changed: tuple[str, ...]  # files that changed, appeared or disappeared
     restarted: bool  # the worker was restarted (a helper or data model changed)
     added: tuple[str, ...] = ()  # of `changed`: files that appeared

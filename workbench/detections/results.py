@@ -123,6 +123,8 @@ class FunctionOutput:
 
 @dataclass(frozen=True)
 class CaseResult:
+    """The verdict on one unit-test case, with what each function returned or raised."""
+
     rule_id: str
     name: str
     passed: bool
@@ -139,6 +141,8 @@ class CaseResult:
 
 @dataclass(frozen=True)
 class RuleTests:
+    """One rule's unit-test cases and their verdicts."""
+
     rule_id: str
     path: Path
     cases: tuple[CaseResult, ...]

@@ -38,6 +38,8 @@ EMPTY = Loaded(0, {}, {}, {}, {}, b"")
 
 @dataclass(slots=True)
 class SuspendedRule:
+    """A rule taken out of a run after too many strikes."""
+
     rule_id: str
     strikes: int
     reason: str  # the last strike's message

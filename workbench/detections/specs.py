@@ -117,6 +117,8 @@ def _mtime(path: Path) -> int:
 
 @dataclass(frozen=True)
 class DataModelSpec:
+    """A data model: its log types, mappings and the Python file of its Method mappings."""
+
     model_id: str
     enabled: bool
     log_types: tuple[str, ...]
@@ -131,6 +133,8 @@ class DataModelSpec:
 
 @dataclass(frozen=True)
 class GlobalSpec:
+    """A global helper, importable by its GlobalID."""
+
     global_id: str
     path: Path
     py_path: Path
@@ -147,6 +151,8 @@ class InvalidSpec:
 
 @dataclass(frozen=True)
 class SkippedSpec:
+    """A spec listed but not run, with the reason."""
+
     path: Path
     analysis_id: str
     reason: str
@@ -247,21 +253,21 @@ def load_content(root: str | os.PathLike, *, cwd: Path | None = None,
         content.invalid.append(InvalidSpec(root, f"{root} does not exist"))
         return content
     files: list[tuple[Path, bool]] = []  # (file, only a support file: outside the content path)
-    seen: set[Path] = set()
+    seen: set[str] = set()  # real paths as text: hashing a Path costs several times more
     inside = root if root.is_dir() else root.parent
     listings: dict[str, dict[str, os.DirEntry]] = {}
     for f, link in _walk_yaml(root, listings):
         real = f.resolve() if link else f  # os.walk-style walks never enter symlinked folders
         files.append((f, not real.is_relative_to(inside)) if real is not f else (f, False))
-        seen.add(real)
+        seen.add(str(real))
     for d in support_dirs(root, cwd):
         if d.is_relative_to(inside) and root.is_dir():
             continue  # already walked
         for f, link in _walk_yaml(d, listings):
             real = f.resolve() if link else f
-            if real not in seen:
+            if str(real) not in seen:
                 files.append((f, not real.is_relative_to(inside)))
-                seen.add(real)
+                seen.add(str(real))
     beside = _Listings(listings)
     rule_ids: dict[str, Path] = {}
     cache = YamlCache(root, len(files))
