@@ -127,16 +127,42 @@ def _jsonpath_parser() -> Any:
 
             def parse_token_stream(self, token_iterator, start_symbol="jsonpath"):
                 if self._tables is None:
-                    # ply keeps the tables in a pickle when given one (checked against the grammar's
-                    # signature, rebuilt when it differs): ~25 ms less per worker start
-                    self._tables = ply.yacc.yacc(module=self, debug=False, write_tables=False,
-                                                 start=start_symbol, errorlog=ply.yacc.NullLogger(),
-                                                 picklefile=_tables_file())
+                    self._tables = _tables(ply.yacc, self, start_symbol)
                 return self._tables.parse(lexer=IteratorToTokenStream(token_iterator))
 
         parser = _TablesOnce()
     _PARSER.append(parser)
     return parser
+
+
+def _tables(yacc: Any, module: Any, start: str) -> Any:
+    """ply's parser tables for `module`, kept in a pickle between runs when there is a cache folder: ~25 ms
+    less per worker start.
+
+    ply checks a pickle against the grammar's signature (rebuilding when it differs) but writes it in place,
+    in several pieces: two workers starting on an empty cache folder (`rules test` on two workers) could
+    read each other's half-written file (EOFError). So a pickle is only ever read whole: it is written under
+    a name of this process's own and renamed into place, and one that cannot be read is built anew.
+    """
+    kw = {"module": module, "debug": False, "write_tables": False, "start": start, "errorlog": yacc.NullLogger()}
+    path = _tables_file()
+    if path is None:
+        return yacc.yacc(**kw)
+    if os.path.exists(path):
+        try:
+            return yacc.yacc(picklefile=path, **kw)
+        except Exception:  # a damaged file (written by an older release in place): built below
+            pass
+    tmp = f"{path}.{os.getpid()}.tmp"
+    tables = yacc.yacc(picklefile=tmp, **kw)  # no such file: ply builds the tables and writes them there
+    try:
+        os.replace(tmp, path)
+    except OSError:  # not written (ply only warns) or not movable: the tables are built all the same
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+    return tables
 
 
 def _tables_file() -> str | None:
