@@ -139,6 +139,13 @@ class WorkerProcess:
         except (ImportError, OSError):
             pass
 
+    def reply_ready(self, wait: float = 0.0) -> bool:
+        """Whether reply bytes are there to read (or the worker is gone), waiting up to `wait` seconds: a
+        `receive()` then starts on its reply at once."""
+        if self._inbuf or self._send_failed or self.proc is None or self.proc.stdout is None:
+            return True
+        return bool(select.select([self.proc.stdout.fileno()], [], [], wait)[0])
+
     def fits_unread(self, nbytes: int) -> bool:
         """Whether requests of `nbytes` in all can be written before the worker reads any of them: then
         writing them never blocks, whatever the worker is doing (pipelining is only safe then)."""

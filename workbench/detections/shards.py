@@ -13,7 +13,8 @@ in turn: the workers run side by side. A crash is handled per worker, with the s
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence, Set
+import select
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from typing import Any
 
 import orjson
@@ -120,6 +121,24 @@ class Shard:
         return self.worker.request({"op": "tests", "cases": cases})
 
 
+def _by_first_reply(shards: Sequence[Shard], todos: list[list[dict]], bodies: list[bytes]
+                    ) -> Iterator[tuple[Shard, list[dict], bytes]]:
+    """The shards in the order their workers answer the load, so that each gets its cases as soon as it is
+    idle (the worker that imports unittest.mock, or more rules, answers later). When none has answered
+    within a moment, the first one left in shard order: its `finish_load` watches it for hangs."""
+    left = list(zip(shards, todos, bodies, strict=True))
+    while left:
+        pick = 0
+        for _ in range(20):
+            ready = [i for i, (s, _t, _b) in enumerate(left) if s.worker.reply_ready()]
+            if ready:
+                pick = ready[0]
+                break
+            select.select([s.worker.proc.stdout for s, _t, _b in left if s.worker.proc is not None
+                           and s.worker.proc.stdout is not None], [], [], 0.05)
+        yield left.pop(pick)
+
+
 def collect_tests(request: Callable[[list[dict]], dict], todo: list[dict], first: dict | WorkerCrash | None,
                   known: Mapping[int, Any], raw: dict[int, list], crashed: dict[int, str]) -> None:
     """Run `todo` (worker "tests" cases) through `request` into `raw` (ident -> [result, stdout, mock error])
@@ -169,7 +188,7 @@ def run_sharded(shards: Sequence[Shard], cases: list[dict], known: Mapping[int, 
     if meanwhile is not None:
         meanwhile()
     sent: list[tuple[Shard, list[dict], int | None]] = []
-    for s, todo, body in zip(shards, todos, bodies, strict=True):
+    for s, todo, body in _by_first_reply(shards, todos, bodies):
         s.finish_load()
         if s.fatal is not None:
             continue
