@@ -448,6 +448,7 @@ def main(argv: list[str]) -> None:
 
     # evaluation allocates many short-lived, acyclic views that reference counting frees: collect rarely
     gc.set_threshold(20000, 50, 50)
+    gc.enable()  # whatever the process it was forked from chose (the CLI's `rules test` runs without it)
     while True:
         head = _read_exact(proto_in, HEADER.size)
         if head is None:
