@@ -216,3 +216,17 @@ def test_every_float_literal_reads_the_same(number, form):
     literal = {"r": repr(number), "e": f"{number:.17e}", "f17": f"{number:.17f}", "f30": f"{number:.30g}",
                "E": f"{number:.25E}"}[form].replace("inf", "1e400")
     check(f"Tests:\n  - Log: {{\"n\": {literal}, \"m\": [{literal}]}}\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=1200), st.sampled_from([b"\n", b"\r\n", b"\r"])),
+                max_size=8), st.booleans())
+def test_the_long_line_check_is_the_plain_scan(lines, trailing):
+    from workbench.detections.yaml_json import _long_line
+
+    region = b"".join(b"x" * n + end for n, end in lines) + (b"y" * 600 if trailing else b"")
+    # the scan it stands for: the first line (to the first LF), then any line after a break
+    first = region.find(b"\n")
+    expected = (first if first >= 0 else len(region)) >= 1000 or re.search(
+        rb"[\r\n][^\r\n]{1000}" if b"\r" in region else rb"\n[^\r\n]{1000}", region) is not None
+    assert _long_line(region) == expected
