@@ -135,7 +135,7 @@ class YamlCache:
             hit = self.old.get(key)
             if ident is not None and (hit is None or hit[0] != ident):
                 misses.append((path, ident))
-        if misses:  # imported here, before the fork, so the child inherits the YAML modules
+        if misses:  # imported here, before the fork, so the child inherits the spec readers
             import workbench.detections.yaml12  # noqa: F401
         threading = sys.modules.get("threading")
         if (len(misses) < PARALLEL_MIN or not hasattr(os, "fork")

@@ -8,11 +8,8 @@ panther-analysis checkout on every run. Errors carry the file's line and column.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 from workbench.detections.yaml_block import load_block
 from workbench.detections.yaml_error import YamlError
@@ -21,44 +18,17 @@ from workbench.detections.yaml_json import put_back, split_json_logs
 
 __all__ = ["Yaml12Loader", "YamlError", "load_yaml_file", "load_yaml_text"]
 
-if TYPE_CHECKING:  # the C loader is picked at run time; both have the SafeLoader interface
-    _Base = yaml.SafeLoader
-else:
-    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    from workbench.detections.yaml12_loader import Yaml12Loader
 
 
-class Yaml12Loader(_Base):
-    """SafeLoader with YAML 1.2 core-schema implicit types."""
+def __getattr__(name: str) -> Any:
+    # the full loader, imported when first needed: a spec directory read by the fast paths never loads PyYAML
+    if name == "Yaml12Loader":
+        from workbench.detections.yaml12_loader import Yaml12Loader
 
-
-Yaml12Loader.yaml_implicit_resolvers = {}
-for tag, pattern, first in (
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-    ("tag:yaml.org,2002:float",
-     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-     "-+0123456789."),
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
-):
-    Yaml12Loader.add_implicit_resolver(tag, re.compile(pattern), list(first))
-
-
-def _int12(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
-    text = loader.construct_scalar(node)
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text, 10)  # "0644" is 644: no YAML 1.1 octal
-
-
-def _timestamp_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
-    return loader.construct_scalar(node)  # an explicit !!timestamp still reads as the text written
-
-
-Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _int12)
-Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_text)
+        return Yaml12Loader
+    raise AttributeError(name)
 
 
 def load_yaml_text(text: str, name: str = "<string>") -> Any:
@@ -68,6 +38,10 @@ def load_yaml_text(text: str, name: str = "<string>") -> Any:
     value = _load_fast(text)
     if value is not NOT_PLAIN:
         return value
+    import yaml
+
+    from workbench.detections.yaml12_loader import Yaml12Loader
+
     try:
         return yaml.load(text, Loader=Yaml12Loader)  # a SafeLoader subclass: safe
     except yaml.MarkedYAMLError as e:

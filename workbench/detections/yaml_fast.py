@@ -14,18 +14,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
-
 NOT_PLAIN = object()
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
 _FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 _NULL = frozenset({"~", "null", "Null", "NULL", ""})
-_Parser: Any
-try:  # libyaml's parser: PyYAML built without it has no fast path to offer
-    from yaml._yaml import CParser as _Parser
-except ImportError:  # pragma: no cover
-    _Parser = None
+_PARSER: list = []  # libyaml's parser class (None without it), found on first use: PyYAML costs ~11 ms to import
+
+
+def _parser_class() -> Any:
+    if not _PARSER:
+        try:  # libyaml's parser: PyYAML built without it has no fast path to offer
+            from yaml import _yaml
+
+            _PARSER.append(_yaml.CParser)
+        except ImportError:  # pragma: no cover
+            _PARSER.append(None)
+    return _PARSER[0]
 
 
 def _plain(value: str) -> Any:
@@ -66,15 +71,18 @@ class _Unsupported(Exception):
 
 def load_plain(text: str) -> Any:
     """The document in `text` as Python data, or NOT_PLAIN when the full loader must read it."""
-    if _Parser is None:
+    parser = _parser_class()
+    if parser is None:
         return NOT_PLAIN
     try:
-        return _build(_Parser(text))
+        return _build(parser(text))
     except Exception:  # an error or something this fast path does not build: the full loader decides
         return NOT_PLAIN
 
 
 def _build(parser: Any) -> Any:
+    import yaml
+
     get = parser.get_event
     scalar, seq_start, seq_end = yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.SequenceEndEvent
     map_start, map_end = yaml.MappingStartEvent, yaml.MappingEndEvent
