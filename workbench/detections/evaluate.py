@@ -15,6 +15,7 @@ import json
 import sys
 import traceback
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 from panther_core.exceptions import FunctionReturnTypeError
@@ -132,11 +133,17 @@ class Detection:
     def bind(self) -> None:
         """Look the functions up again (after mocks are patched on or removed)."""
         m = self.module
-        rule = getattr(m, "rule", None)
+        names = getattr(m, "__dict__", None)
+        get: Callable[[str], Any]
+        if type(m) is ModuleType and type(names) is dict and "__getattr__" not in names:
+            get = names.get  # a plain module's attributes are its dict (getattr of a missing one raises inside: slow)
+        else:
+            get = lambda name: getattr(m, name, None)  # noqa: E731
+        rule = get("rule")
         if rule is None and not self.scheduled:
             raise AttributeError(f"detection [{self.rule_id}] has no rule() function")
         self.rule_fn: Callable | None = rule
-        self.fns: dict[str, Callable] = {n: f for n in AUX_ORDER if callable(f := getattr(m, n, None))}
+        self.fns: dict[str, Callable] = {n: f for n in AUX_ORDER if callable(f := get(n))}
 
     def _type_error(self, fn: str, value: Any, expected: str) -> FunctionReturnTypeError:
         return FunctionReturnTypeError(
