@@ -172,6 +172,11 @@ def _test(args: argparse.Namespace) -> int:
     with _engine(Path(args.path), args, for_tests=True) as engine:
         report = engine.run_tests(rule_ids=args.rule_ids or None, filters=filters or None,
                                   skip_disabled=args.skip_disabled_tests)
+        engine.retire()  # the workers exit while the report is written (the engine's close reaps them)
+        return _report(args, report)
+
+
+def _report(args: argparse.Namespace, report: Any) -> int:
     if args.rule_ids:
         known = {r.rule_id for r in report.rules} | {i.rule_id for i in report.invalid}
         missing = [r for r in args.rule_ids if r not in known]

@@ -110,6 +110,7 @@ class RuleEngine(EventRuns):
         self._load_msg = b""
         # the parse cache's write, left by the scan for a moment when this process waits on the workers
         self._cache_writes: list[Callable[[], None]] = []
+        self._retired: list[WorkerProcess] = []  # workers killed but not yet reaped
         if not self.worker.alive:
             self.worker.start()  # the worker starts up (forked or a new interpreter) while we read the YAML
         self._scan()
@@ -356,7 +357,8 @@ class RuleEngine(EventRuns):
             run_sharded(shards, cases, ident_of, raw, crashed, meanwhile=self._write_cache)
         finally:
             for wk in workers[1:]:
-                wk.stop()
+                wk.kill_now()  # reaped once the cases are decided (see _run_tests)
+            self._retired += workers[1:]
             self._spares = []
         fatal = next((s.fatal for s in shards if s.fatal is not None), None)
         if fatal is not None:
@@ -454,10 +456,22 @@ class RuleEngine(EventRuns):
             per_rule.setdefault(spec.rule_id, []).append(result)
         rules = tuple(RuleTests(spec.rule_id, spec.path, tuple(per_rule.get(spec.rule_id, ())), spec.create_alert)
                       for _o, spec in selected)
+        self._reap_retired()
         # invalid files are reported whatever the selection, as Panther's CLI does: they fail the run
         return TestReport(rules, tuple(self.invalid), tuple(self.skipped) if wanted is None else ())
 
     # --- lifecycle ---------------------------------------------------------------------------------------
+
+    def _reap_retired(self) -> None:
+        while self._retired:
+            self._retired.pop().stop()
+
+    def retire(self) -> None:
+        """Kill the workers now, without waiting for them to be gone (for a caller that is done with the
+        engine and has other work before `close()`, which reaps them); a later run starts new ones."""
+        with self._lock:
+            for w in (self.worker, *self._spares):
+                w.kill_now()
 
     def _stop_spares(self, keep: int = 0) -> None:
         for w in self._spares[keep:]:
@@ -467,6 +481,7 @@ class RuleEngine(EventRuns):
     def close(self) -> None:
         with self._lock:
             self._write_cache()
+            self._reap_retired()
             self.worker.stop()
             self._stop_spares()
 
@@ -478,6 +493,7 @@ class RuleEngine(EventRuns):
 
     def __del__(self) -> None:
         try:
+            self._reap_retired()
             self.worker.stop()
             self._stop_spares()
         except Exception:  # interpreter shutdown

@@ -89,6 +89,7 @@ class WorkerProcess:
         self._log: BufferedRandom | None = None
         self._links: str | None = None  # a spawned worker's package folder (see `package_links`)
         self._send_failed = False
+        self._killed = False  # killed by kill_now(), not yet reaped by stop()
         self._pipe_size = 0  # bytes the request pipe holds unread (0: unknown)
         self._inbuf = bytearray()  # reply bytes read but not yet returned
         self.starts = 0
@@ -100,7 +101,7 @@ class WorkerProcess:
 
     @property
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return self.proc is not None and not self._killed and self.proc.poll() is None
 
     def start(self) -> None:
         self.stop()
@@ -165,10 +166,22 @@ class WorkerProcess:
                                                       self._log, _tmp_dir())
         return proc
 
+    def kill_now(self) -> None:
+        """Kill the worker (and its session) without waiting for it to be gone: its exit (freeing its memory
+        takes milliseconds) overlaps the caller's work; `stop()` reaps it and closes the rest."""
+        if worker_start.IN_FORKED_WORKER or self.proc is None or self.proc.poll() is not None:
+            return
+        self._killed = True
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            self.proc.kill()
+
     def stop(self) -> None:
         if worker_start.IN_FORKED_WORKER:
             return  # a forked worker's copy of its parent's handles must never kill anything
         proc, self.proc = self.proc, None
+        self._killed = False
         if proc is not None:
             if proc.poll() is None:
                 try:
