@@ -135,6 +135,11 @@ def _jsonpath_parser() -> Any:
     return parser
 
 
+def warm_up() -> None:
+    """Build jsonpath-ng's parser now (its tables, ~25 ms), before the first JSONPath mapping needs it."""
+    _jsonpath_parser().parse("$.a[0]")
+
+
 def _tables(yacc: Any, module: Any, start: str) -> Any:
     """ply's parser tables for `module`, kept in a pickle between runs when there is a cache folder: ~25 ms
     less per worker start.

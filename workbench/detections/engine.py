@@ -11,6 +11,7 @@ data model changed (modules that imported the old helper would otherwise keep it
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -32,7 +33,7 @@ from workbench.detections.results import (
 from workbench.detections.runner import EventRuns
 from workbench.detections.runs import DEFAULT_MAX_STRIKES, EMPTY, Loaded, RunStats
 from workbench.detections.shards import Shard, collect_tests, run_sharded, shard_count, split
-from workbench.detections.specs import Content, InvalidSpec, RuleSpec, load_content
+from workbench.detections.specs import Content, DataModelSpec, InvalidSpec, RuleSpec, load_content
 
 RELOAD_CHECK_INTERVAL = 0.5  # seconds between file scans in auto-reload mode
 TEST_PRELOAD = ("unittest.mock",)  # what a worker for unit tests imports at start-up
@@ -111,6 +112,7 @@ class RuleEngine(EventRuns):
         # the parse cache's write, left by the scan for a moment when this process waits on the workers
         self._cache_writes: list[Callable[[], None]] = []
         self._retired: list[WorkerProcess] = []  # workers killed but not yet reaped
+        self._warmed = False  # the workers were asked to build the JSONPath parser
         if not self.worker.alive:
             self.worker.start()  # the worker starts up (forked or a new interpreter) while we read the YAML
         self._scan()
@@ -147,7 +149,8 @@ class RuleEngine(EventRuns):
 
     def _scan(self) -> None:
         self._write_cache()
-        self._content = load_content(self.path, cwd=self._cwd, defer_cache_write=self._cache_writes)
+        self._content = load_content(self.path, cwd=self._cwd, defer_cache_write=self._cache_writes,
+                                     on_data_model=self._warm_up)
         # without auto-reload (the CLI's one-shot runs) nobody asks what changed: skip stat-ing every file;
         # a manual reload() then counts every file as changed (a full rescan and a fresh worker)
         self._fingerprint = self._stat_all() if self.auto_reload else None
@@ -232,6 +235,17 @@ class RuleEngine(EventRuns):
             return
         self._last_check = now
         self.reload()
+
+    def _warm_up(self, dm: DataModelSpec) -> None:
+        """A data model with a JSONPath mapping: the workers build jsonpath-ng's parser now (~25 ms each),
+        while this process still reads the specs, not when the load reaches them. The request's reply is
+        never waited for (`receive` skips it)."""
+        if self._warmed or not any(_jsonpath(m) for m in dm.mappings):
+            return
+        self._warmed = True
+        for w in (self.worker, *self._spares):
+            if w.alive:
+                w.send(b'{"op":"warm"}')
 
     def _write_cache(self) -> None:
         while self._cache_writes:
@@ -498,6 +512,15 @@ class RuleEngine(EventRuns):
             self._stop_spares()
         except Exception:  # interpreter shutdown
             pass
+
+
+_PLAIN_PATH = re.compile(r"(?:\$\.)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def _jsonpath(mapping: Mapping) -> bool:
+    """Whether a data model mapping has a Path the worker reads with jsonpath-ng (not a plain `$.a.b`)."""
+    path = next((v for k, v in mapping.items() if str(k).lower() == "path"), None)
+    return isinstance(path, str) and _PLAIN_PATH.fullmatch(path) is None
 
 
 def _test_cases(selected: Iterable[tuple[int, RuleSpec]]) -> tuple[list[dict], dict[int, tuple[RuleSpec, Any]]]:

@@ -242,11 +242,13 @@ def support_dirs(root: Path, cwd: Path | None = None) -> list[Path]:
 
 
 def load_content(root: str | os.PathLike, *, cwd: Path | None = None,
-                 defer_cache_write: list[Callable[[], None]] | None = None) -> Content:
+                 defer_cache_write: list[Callable[[], None]] | None = None,
+                 on_data_model: Callable[[DataModelSpec], None] | None = None) -> Content:
     """Load rules, data models and helpers from `root` (a directory or one YAML file).
 
     `defer_cache_write`: a list to append the parse cache's write to instead of writing it here (the
-    caller runs it when it would otherwise wait, e.g. on the rule workers importing the rules)."""
+    caller runs it when it would otherwise wait, e.g. on the rule workers importing the rules).
+    `on_data_model(spec)`: called for each data model as soon as it is read (they come first in the walk)."""
     root = Path(root).resolve()
     content = Content(root=root)
     if not root.exists():
@@ -273,8 +275,13 @@ def load_content(root: str | os.PathLike, *, cwd: Path | None = None,
     cache = YamlCache(root, len(files))
     try:
         cache.prefetch([f for f, _support in files])
+        models = 0
         for f, support_only in files:
             _load_one(f, content, rule_ids, cache, support_only=support_only, files=beside)
+            if on_data_model is not None and len(content.data_models) > models:
+                for dm in content.data_models[models:]:
+                    on_data_model(dm)
+                models = len(content.data_models)
         if defer_cache_write is None:
             cache.save()
         else:

@@ -333,6 +333,17 @@ class Worker:
             out.append([case["ident"], det.ordinal, res, self.capture.take(), None])
         return {"results": out}
 
+    def warm(self) -> dict:
+        """Build what loading the content will need (jsonpath-ng's parser for data model paths) while the
+        parent is still reading it; anything that fails here is left for the load to meet and report."""
+        try:
+            from panther_core.data_model import warm_up
+
+            warm_up()
+        except Exception:
+            pass
+        return {}
+
     def _note_memory(self, res: dict) -> None:
         for text, _tb in res["errors"].values():
             if text.startswith("MemoryError"):
@@ -356,6 +367,8 @@ class Worker:
             return self.tests(msg)
         if op == "ping":
             return {"pong": os.getpid()}
+        if op == "warm":
+            return self.warm()
         return {"error": f"unknown op {op!r}"}
 
 

@@ -8,8 +8,10 @@ import pickle
 
 import ply.yacc
 import pytest
+from rulekit import write_rule
 
 from panther_core import data_model
+from workbench.detections import RuleEngine
 
 
 @pytest.fixture
@@ -43,3 +45,20 @@ def test_a_half_written_tables_file_is_rebuilt_not_fatal(cache):
     assert str(_parser().parse("$.resources[0].name")) == "$.resources.[0].name"
     with open(path, "rb") as f:
         assert f.read() == whole
+
+
+def test_a_jsonpath_data_model_has_the_workers_build_the_parser_early(cache, tmp_path):
+    """The engine asks its worker to build the parser as soon as it reads such a data model; the load
+    and the unit tests then run as before (the early request's reply is skipped, never taken for another)."""
+    content = tmp_path / "content"
+    (content / "data_models").mkdir(parents=True)
+    (content / "data_models" / "m.yml").write_text(
+        "AnalysisType: datamodel\nDataModelID: M\nEnabled: true\nLogTypes: [Custom.T]\n"
+        "Mappings:\n  - Name: first\n    Path: $.items[0].name\n")
+    write_rule(content, "J.First", "def rule(event):\n    return event.udm('first') == 'x'\n",
+               [("first", True, {"p_log_type": "Custom.T", "items": [{"name": "x"}]}),
+                ("other", False, {"p_log_type": "Custom.T", "items": [{"name": "y"}]})])
+    with RuleEngine(content, auto_reload=False) as engine:
+        report = engine.run_tests()
+        assert engine.worker.stale_frames == 1  # the early request's reply, skipped
+    assert [(c.name, c.passed) for c in report.cases] == [("first", True), ("other", True)]
