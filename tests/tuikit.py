@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from screens.app import WorkbenchApp
+from screens.flow.rules import RulesScreen
 
 
 class HostileApp(WorkbenchApp):
@@ -71,3 +72,12 @@ async def tables_measured(app, pilot) -> None:
 def screen_text(app) -> str:
     """Exactly the characters Textual composes for the terminal (what a user would see)."""
     return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+
+
+async def open_rules(app, pilot, events) -> RulesScreen:
+    """Hand the session Custom.Panoptica.Auth events and go to the Rules screen (key 5) once it has run them."""
+    app.update_session(events=events, log_type="Custom.Panoptica.Auth")
+    await pilot.press("5")
+    await settle(app, pilot)
+    assert isinstance(app.screen, RulesScreen)
+    return app.screen

@@ -4,55 +4,20 @@ changes; rule errors show their traceback and what the rule printed."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-from tuikit import settle
+from tuikit import open_rules, settle
 
 from screens.app import WorkbenchApp
-from screens.flow.rules import RulesScreen
 
 SIZE = (160, 48)
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.demo, pytest.mark.asyncio]
-
-
-@pytest.fixture(scope="module")
-def auth_events(demo):
-    """Custom.Panoptica.Auth events parsed with the shipped schema from a sample of the demo."""
-    from workbench.parse import parsers_for_source
-    from workbench.source.sampling import sample
-
-    result = sample(demo.aws, demo.source, prefix="Panoptica/auth/", limit=40)
-    parse = parsers_for_source(demo.config, demo.source)
-    events = [e for e in map(parse, result.records) if isinstance(e, dict)]
-    assert events
-    return events
-
-
-@pytest.fixture
-def rules_copy(tmp_path):
-    """A private copy of the shipped rules, so a test can edit a rule file."""
-    dst = tmp_path / "rules"
-    shutil.copytree(REPO / "rules", dst)
-    return dst
-
 
 
 def text_of(screen, selector: str) -> str:
     return str(screen.query_one(selector).render())
-
-
-async def open_rules(app, pilot, events) -> RulesScreen:
-    app.update_session(events=events, log_type="Custom.Panoptica.Auth")
-    await pilot.press("5")
-    await settle(app, pilot)
-    screen = app.screen
-    assert isinstance(screen, RulesScreen)
-    return screen
 
 
 async def test_rules_fire_with_title_dedup_severity_and_context(demo, auth_events, rules_copy):

@@ -5,49 +5,18 @@ are noticed, reloaded and re-run, and the status line says which."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-from tuikit import settle
+from tuikit import open_rules, settle
 
 from screens.app import WorkbenchApp
 from screens.flow.events import EventsScreen
-from screens.flow.rules import RulesScreen
 from screens.modals.detail_pages import PagedDetailScreen
 
 SIZE = (160, 48)
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.demo, pytest.mark.asyncio]
-
-
-@pytest.fixture(scope="module")
-def auth_events(demo):
-    from workbench.parse import parsers_for_source
-    from workbench.source.sampling import sample
-
-    result = sample(demo.aws, demo.source, prefix="Panoptica/auth/", limit=40)
-    parse = parsers_for_source(demo.config, demo.source)
-    events = [e for e in map(parse, result.records) if isinstance(e, dict)]
-    assert events
-    return events
-
-
-@pytest.fixture
-def rules_copy(tmp_path):
-    dst = tmp_path / "rules"
-    shutil.copytree(REPO / "rules", dst)
-    return dst
-
-
-async def open_rules(app, pilot, events) -> RulesScreen:
-    app.update_session(events=events, log_type="Custom.Panoptica.Auth")
-    await pilot.press("5")
-    await settle(app, pilot)
-    assert isinstance(app.screen, RulesScreen)
-    return app.screen
 
 
 def body(screen) -> str:
