@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from screens.app import WorkbenchApp
 from screens.flow.rules import RulesScreen
+from screens.flow.schema import SchemaScreen
 
 
 class HostileApp(WorkbenchApp):
@@ -80,4 +81,28 @@ async def open_rules(app, pilot, events) -> RulesScreen:
     await pilot.press("5")
     await settle(app, pilot)
     assert isinstance(app.screen, RulesScreen)
+    return app.screen
+
+
+async def sample_panoptica(app, pilot):
+    """On Browse & sample (key 2), sample 12 records under Panoptica/ of the demo as a user would; returns the
+    Browse screen."""
+    await pilot.press("2")
+    await pilot.pause()
+    browse = app.screen
+    browse._prefix = "Panoptica/"  # what highlighting the Panoptica/ node in the prefix tree sets
+    browse.query_one("#limit").value = "12"
+    await settle(app, pilot)
+    browse.query_one("#prefix-tree").focus()
+    await pilot.press("s")
+    await settle(app, pilot)
+    assert app.session.sample is not None and app.session.sample.records
+    return browse
+
+
+async def open_schema(app, pilot) -> SchemaScreen:
+    """Go to the Schema screen (key 3) once it has inferred from the session's sample."""
+    await pilot.press("3")
+    await settle(app, pilot)
+    assert isinstance(app.screen, SchemaScreen)
     return app.screen
