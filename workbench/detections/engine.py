@@ -106,8 +106,7 @@ class RuleEngine(EventRuns):
         self._last_check = 0.0
         self._loaded = False
         self._load_msg = b""
-        if not self.worker.alive:
-            self.worker.start()  # the worker starts up (forked or a new interpreter) while we read the YAML
+        self.worker.ensure_running()  # the worker starts up (forked or a new interpreter) while we read the YAML
         self._scan()
 
     # --- content -----------------------------------------------------------------------------------------
@@ -255,14 +254,13 @@ class RuleEngine(EventRuns):
                 "skip": skip,
             }
             try:
+                self.worker.ensure_running()  # a load expects nothing of a worker that died since
                 if then is not None and not skip:
                     body = orjson.dumps(msg, default=str, option=orjson.OPT_NON_STR_KEYS)
-                    if not self.worker.alive:
-                        self.worker.start()
                     piggyback = self.worker.fits_unread(len(body) + len(then))
                 if piggyback and then is not None:  # (piggyback is only ever set with a `then`)
                     load_id = self.worker.send(body)
-                    then_id = self.worker.send(then, start=False)
+                    then_id = self.worker.send(then)  # never to a fresh worker, were this one dead already
                     reply = self.worker.receive(load_id)
                 else:
                     reply = self.worker.request(msg)
@@ -379,6 +377,7 @@ class RuleEngine(EventRuns):
         if not state.load_msg:
             return  # nothing loadable: requests get an empty worker, which knows no rule
         try:
+            self.worker.ensure_running()
             self.worker.request(state.load_msg, cancelled=None)
         except WorkerCrash as crash:
             raise WorkerCrash(crash.kind, f"reloading the rules after a crash: {crash.message}", None, None) from None
