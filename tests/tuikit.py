@@ -62,11 +62,6 @@ async def tables_measured(app, pilot) -> None:
 
     await wait_for(pilot, lambda: all(_measured(t) for t in app.screen.query(DataTable)),
                    "every table measured its rows")
-    # a header row drawn before the widths grew can stay in the table's line cache (seen when another app ran
-    # earlier in the process): draw every table afresh from what it now holds
-    for table in app.screen.query(DataTable):
-        table._clear_caches()
-        table.refresh()
     await pilot.pause()
 
 
