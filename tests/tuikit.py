@@ -101,3 +101,11 @@ async def open_schema(app, pilot) -> SchemaScreen:
     await settle(app, pilot)
     assert isinstance(app.screen, SchemaScreen)
     return app.screen
+
+
+async def highlight_rule(pilot, screen: RulesScreen, rule_id: str) -> None:
+    """Move the Rules table's cursor to `rule_id`, as the arrow keys would: its results fill the lower table."""
+    table = screen.query_one("#rules-table")
+    table.focus()
+    table.move_cursor(row=[s.rule_id for s in screen.run_result.specs].index(rule_id))
+    await pilot.pause()

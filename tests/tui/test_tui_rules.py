@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 
 import pytest
-from tuikit import open_rules, settle
+from tuikit import highlight_rule, open_rules, settle
 
 from screens.app import WorkbenchApp
 
@@ -34,9 +34,7 @@ async def test_rules_fire_with_title_dedup_severity_and_context(demo, auth_event
         assert firing, "the demo history has suspicious logins"
         assert "fire" in text_of(screen, "#rules-status")
         # highlight a firing rule: its matches are listed with title and dedup, the detail has the alert context
-        table.focus()
-        table.move_cursor(row=[s.rule_id for s in run.specs].index(firing[0]))
-        await pilot.pause()
+        await highlight_rule(pilot, screen, firing[0])
         results = screen.query_one("#rules-results")
         assert results.row_count == min(run.count(firing[0], "matches"), 1000)
         first = screen.results[0]
@@ -72,10 +70,7 @@ async def test_rule_error_shows_traceback_and_output_and_reruns_on_change(demo, 
             if screen.run_result.count(spec.rule_id, "errors"):
                 break
         assert screen.run_result.count(spec.rule_id, "errors") == len(auth_events)
-        table = screen.query_one("#rules-table")
-        table.focus()
-        table.move_cursor(row=[s.rule_id for s in screen.run_result.specs].index(spec.rule_id))
-        await pilot.pause()
+        await highlight_rule(pilot, screen, spec.rule_id)
         detail = text_of(screen, "#rules-detail")
         assert "✗ error" in detail and "Traceback" in detail and "ValueError" in detail
         assert "boom [@click=app.quit]" in detail  # literal, not an action

@@ -9,7 +9,7 @@ import time
 from dataclasses import replace
 
 import pytest
-from tuikit import open_rules, settle
+from tuikit import highlight_rule, open_rules, settle
 
 from screens.app import WorkbenchApp
 from screens.flow.events import EventsScreen
@@ -17,6 +17,13 @@ from screens.modals.detail_pages import PagedDetailScreen
 
 SIZE = (160, 48)
 pytestmark = [pytest.mark.demo, pytest.mark.asyncio]
+
+
+async def open_result(pilot, screen, rule_id: str) -> None:
+    """Highlight the rule, move to its results (]) and open the first in full (Enter)."""
+    await highlight_rule(pilot, screen, rule_id)
+    await pilot.press("right_square_bracket", "enter")
+    await pilot.pause()
 
 
 def body(screen) -> str:
@@ -38,12 +45,7 @@ async def test_enter_on_a_match_pages_through_the_rules_results_and_jumps_to_the
         run = screen.run_result
         firing = max(run.specs, key=lambda s: run.count(s.rule_id, "matches"))
         assert run.count(firing.rule_id, "matches") >= 2, "the demo sample has several matches of one rule"
-        table = screen.query_one("#rules-table")
-        table.focus()
-        table.move_cursor(row=[s.rule_id for s in run.specs].index(firing.rule_id))
-        await pilot.pause()
-        await pilot.press("right_square_bracket", "enter")
-        await pilot.pause()
+        await open_result(pilot, screen, firing.rule_id)
         modal = app.screen
         assert isinstance(modal, PagedDetailScreen)
         total = len(screen.results)
@@ -83,12 +85,7 @@ async def test_o_in_the_result_detail_opens_the_rule_file(demo, auth_events, rul
         screen = await open_rules(app, pilot, auth_events)
         run = screen.run_result
         firing = next(s for s in run.specs if run.count(s.rule_id, "matches"))
-        table = screen.query_one("#rules-table")
-        table.focus()
-        table.move_cursor(row=[s.rule_id for s in run.specs].index(firing.rule_id))
-        await pilot.pause()
-        await pilot.press("right_square_bracket", "enter")
-        await pilot.pause()
+        await open_result(pilot, screen, firing.rule_id)
         assert isinstance(app.screen, PagedDetailScreen)
         await pilot.press("o")
         await pilot.pause()
