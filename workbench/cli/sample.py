@@ -89,6 +89,8 @@ def outcomes_of(cfg, source, result):
     from workbench.events.pipeline import sample_time_warnings
 
     outcomes = sample_outcomes(result)
+    if not cfg.schema_dirs:
+        return outcomes  # no schemas to parse the records with: nothing to check
     try:
         by_key: dict[str, list] = {}
         for rec in result.records:
