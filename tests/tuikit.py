@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from screens.app import WorkbenchApp
+from screens.flow.rules import RulesScreen
+from screens.flow.schema import SchemaScreen
 
 
 class HostileApp(WorkbenchApp):
@@ -60,14 +62,50 @@ async def tables_measured(app, pilot) -> None:
 
     await wait_for(pilot, lambda: all(_measured(t) for t in app.screen.query(DataTable)),
                    "every table measured its rows")
-    # a header row drawn before the widths grew can stay in the table's line cache (seen when another app ran
-    # earlier in the process): draw every table afresh from what it now holds
-    for table in app.screen.query(DataTable):
-        table._clear_caches()
-        table.refresh()
     await pilot.pause()
 
 
 def screen_text(app) -> str:
     """Exactly the characters Textual composes for the terminal (what a user would see)."""
     return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+
+
+async def open_rules(app, pilot, events) -> RulesScreen:
+    """Hand the session Custom.Panoptica.Auth events and go to the Rules screen (key 5) once it has run them."""
+    app.update_session(events=events, log_type="Custom.Panoptica.Auth")
+    await pilot.press("5")
+    await settle(app, pilot)
+    assert isinstance(app.screen, RulesScreen)
+    return app.screen
+
+
+async def sample_panoptica(app, pilot):
+    """On Browse & sample (key 2), sample 12 records under Panoptica/ of the demo as a user would; returns the
+    Browse screen."""
+    await pilot.press("2")
+    await pilot.pause()
+    browse = app.screen
+    browse._prefix = "Panoptica/"  # what highlighting the Panoptica/ node in the prefix tree sets
+    browse.query_one("#limit").value = "12"
+    await settle(app, pilot)
+    browse.query_one("#prefix-tree").focus()
+    await pilot.press("s")
+    await settle(app, pilot)
+    assert app.session.sample is not None and app.session.sample.records
+    return browse
+
+
+async def open_schema(app, pilot) -> SchemaScreen:
+    """Go to the Schema screen (key 3) once it has inferred from the session's sample."""
+    await pilot.press("3")
+    await settle(app, pilot)
+    assert isinstance(app.screen, SchemaScreen)
+    return app.screen
+
+
+async def highlight_rule(pilot, screen: RulesScreen, rule_id: str) -> None:
+    """Move the Rules table's cursor to `rule_id`, as the arrow keys would: its results fill the lower table."""
+    table = screen.query_one("#rules-table")
+    table.focus()
+    table.move_cursor(row=[s.rule_id for s in screen.run_result.specs].index(rule_id))
+    await pilot.pause()

@@ -35,6 +35,7 @@ from screens.presenters.next_steps import browse_next
 from screens.shell import safe
 from screens.shell.messages import SessionUpdate
 from screens.widgets.histogram import TimeHistogram
+from screens.widgets.table import Table
 from workbench.errors import WorkbenchError
 from workbench.model import Record
 
@@ -101,7 +102,7 @@ Next: press 3 (Schema) to infer and edit a schema for the sample, then 4 (Events
         with Horizontal():
             with Vertical(id="browse-left"):
                 yield Tree(safe.cell("bucket"), id="prefix-tree")
-                yield DataTable(id="object-table", cursor_type="row")
+                yield Table(id="object-table", cursor_type="row")
             with Vertical(id="browse-right"):
                 with Horizontal(id="sample-controls"):
                     yield Label("Since")

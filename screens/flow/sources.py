@@ -21,6 +21,7 @@ from screens.presenters.next_steps import sources_next
 from screens.shell import safe
 from screens.shell.messages import GotoScreen, SessionUpdate
 from screens.widgets.checklist import Checklist
+from screens.widgets.table import Table
 from workbench.files import human_size
 from workbench.source.checks import CheckResult, PrefixCount
 
@@ -59,12 +60,12 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
                 yield Static(id="source-info")
                 yield Static(safe.content("Top-level prefixes"), classes="pane-title")
                 yield ProgressBar(id="overview-progress", show_eta=False, show_percentage=False)
-                yield DataTable(id="prefix-table", cursor_type="row", zebra_stripes=True)
+                yield Table(id="prefix-table", cursor_type="row", zebra_stripes=True)
                 yield Static(safe.content("Connection checklist"), classes="pane-title")
                 with Vertical():
                     yield Checklist(id="checklist")
                 yield Static(safe.content("Flagged objects in the sample"), classes="pane-title", id="flagged-title")
-                yield DataTable(id="flagged-table", cursor_type="row", zebra_stripes=True)
+                yield Table(id="flagged-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         options = self.query_one("#sources-list", OptionList)

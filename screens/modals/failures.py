@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from screens.shell import safe
+from screens.widgets.table import Table
 
 if TYPE_CHECKING:
     from workbench.parse import ParseError
@@ -46,7 +47,7 @@ class FailuresScreen(ModalScreen[None]):
             more = f" (first {MAX_ROWS:,})" if self.total > MAX_ROWS else ""
             yield Static(safe.content(f"{self.total:,} lines failed to parse{more} — Enter: go to the field in the "
                                       "Schema editor · Escape: close"), classes="title")
-            yield DataTable(id="failures", cursor_type="row", zebra_stripes=True)
+            yield Table(id="failures", cursor_type="row", zebra_stripes=True)
             with VerticalScroll():
                 yield Static(id="failure-detail")
 

@@ -2,54 +2,27 @@
 
 `push_screen(SchemaDiffConfirm(path, diff_lines, new_fields), callback)` dismisses with True (y), False
 (n/Escape) or "add_new" (a: only when the editor has top-level fields the file lacks). The
-diff scrolls; added lines are green, removed lines red. The text is the user's schema, still rendered as
-plain text (a schema may quote log values).
+diff scrolls (the box and its colours: diff_modal.py).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from screens.modals.diff_modal import DiffModal, diff_text, first_names
 from screens.shell import safe
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
-def diff_text(lines: list[str]) -> Text:
-    out = Text(end="")
-    for line in lines:
-        style = ""
-        if line.startswith(("+++", "---")):
-            style = "bold"
-        elif line.startswith("+"):
-            style = "green"
-        elif line.startswith("-"):
-            style = "red"
-        elif line.startswith("@@"):
-            style = "cyan"
-        out.append_text(safe.text(line, style, limit=500))
-        out.append("\n")
-    return out
-
-
-class SchemaDiffConfirm(ModalScreen[bool | str]):
-    DEFAULT_CSS = """
-    SchemaDiffConfirm { align: center middle; }
-    SchemaDiffConfirm > Vertical {
-        width: 100; max-width: 95%; height: 80%; border: thick $warning; background: $surface; padding: 0 1;
-    }
-    SchemaDiffConfirm .question { text-style: bold; height: auto; margin-bottom: 1; }
-    SchemaDiffConfirm VerticalScroll { height: 1fr; border: round $primary; }
-    SchemaDiffConfirm .keys { height: auto; color: $text-muted; }
-    """
+class SchemaDiffConfirm(DiffModal[bool | str]):
+    DEFAULT_CSS = "SchemaDiffConfirm > Vertical { height: 80%; }"
     BINDINGS: ClassVar = [
         Binding("y", "answer(True)", "Overwrite", id="schema_diff_yes"),
         Binding("n,escape", "answer(False)", "Keep the saved file", id="schema_diff_no"),
@@ -70,12 +43,9 @@ class SchemaDiffConfirm(ModalScreen[bool | str]):
                 yield Static(diff_text(self.diff))
             keys = "y: overwrite     n / Escape: keep the saved file     ↑↓ scroll the diff"
             if self.new_fields:
-                shown = ", ".join(self.new_fields[:6]) + (" …" if len(self.new_fields) > 6 else "")
-                keys = f"a: add only the new fields ({shown}) and keep the rest of the file as it is\n" + keys
+                keys = (f"a: add only the new fields ({first_names(self.new_fields)}) and keep the rest of the file "
+                        "as it is\n" + keys)
             yield Static(safe.content(keys, single_line=False), classes="keys")
-
-    def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
 
     def action_add_new(self) -> None:
         if self.new_fields:

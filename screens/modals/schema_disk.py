@@ -4,7 +4,7 @@ add the fields the file declares that they lack).
 
 `push_screen(SchemaDiskChanged(change), callback)` dismisses with "keep" (n / Escape), "disk" (t) or
 ("merge", text, names) (m: only when there are fields to add). The diff is the user's schema and another
-writer's, still rendered as plain text (a schema may quote log values).
+writer's (the box and its colours: diff_modal.py).
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from screens.modals.schema_diff import diff_text
+from screens.modals.diff_modal import DiffModal, diff_text, first_names
 from screens.presenters.schema_disk import DiskChange, merge_disk_fields
 from screens.shell import safe
 from workbench.errors import WorkbenchError
@@ -25,16 +24,8 @@ from workbench.errors import WorkbenchError
 Choice = str | tuple[str, str, list[str]]
 
 
-class SchemaDiskChanged(ModalScreen[Choice]):
-    DEFAULT_CSS = """
-    SchemaDiskChanged { align: center middle; }
-    SchemaDiskChanged > Vertical {
-        width: 100; max-width: 95%; height: 85%; border: thick $warning; background: $surface; padding: 0 1;
-    }
-    SchemaDiskChanged .question { text-style: bold; height: auto; margin-bottom: 1; }
-    SchemaDiskChanged VerticalScroll { height: 1fr; border: round $primary; }
-    SchemaDiskChanged .keys { height: auto; color: $text-muted; }
-    """
+class SchemaDiskChanged(DiffModal[Choice]):
+    DEFAULT_CSS = "SchemaDiskChanged > Vertical { height: 85%; }"
     BINDINGS: ClassVar = [
         Binding("n,escape", "choose('keep')", "Keep my edits", id="schema_disk_keep"),
         Binding("t", "choose('disk')", "Take the file", id="schema_disk_take"),
@@ -56,16 +47,12 @@ class SchemaDiskChanged(ModalScreen[Choice]):
             with VerticalScroll():
                 yield Static(diff_text(c.diff) if c.diff else safe.text("(the same text)", "dim"))
             if c.new_fields:
-                shown = ", ".join(c.new_fields[:6]) + (" …" if len(c.new_fields) > 6 else "")
-                merge = f"m: merge: keep your edits and add the file's new fields ({shown})"
+                merge = f"m: merge: keep your edits and add the file's new fields ({first_names(c.new_fields)})"
             else:
                 merge = f"(no merge: {c.merge_note})"
             keys = "\n".join([merge, "n / Escape: keep your edits (Ctrl+S later shows the diff before overwriting)",
                               "t: take the file and drop your unsaved edits        ↑↓ j k scroll the diff"])
             yield Static(safe.content(keys, single_line=False), classes="keys", id="schema-disk-keys")
-
-    def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
 
     def action_choose(self, choice: str) -> None:
         self.dismiss(choice)

@@ -65,9 +65,10 @@ def sample_status(where: str, result: SampleResult | None) -> Text:
     from workbench.events.outcomes import ObjectOutcomes
 
     objects = ObjectOutcomes.of_sample(result).summary()
+    calls = f"{result.list_calls} list call{'' if result.list_calls == 1 else 's'}"
     return safe.join(
         ("Sample ", "bold"), f"{len(result.objects)} of {result.listed} objects, {len(result.records):,} records, "
-        f"{human_size(result.bytes_read)} read, {len(result.failures)} failed, {result.list_calls} list calls, "
+        f"{human_size(result.bytes_read)} read, {len(result.failures)} failed, {calls}, "
         f"{result.elapsed:.1f}s" + (" (cancelled)" if result.cancelled else "")
         + (f"; {objects}" if objects else ""))
 

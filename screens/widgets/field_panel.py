@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static
 from screens.presenters.field_view import FieldView, histogram
 from screens.shell import safe
 from screens.widgets.histogram import BLOCKS
+from screens.widgets.table import Table
 
 VALUE_LIMIT = 60
 LABELS: tuple[str, ...] = ("Field", "Type", "Present")
@@ -111,7 +112,7 @@ class FieldPanel(Vertical):
         self._fitted_width = 0
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="field-table", cursor_type="row", zebra_stripes=True)
+        yield Table(id="field-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="field-detail-scroll"):
             yield Static(id="field-detail")
 

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from textual.geometry import Size
-from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
+
+from screens.widgets.table import Table
 
 
 def fit_widths(natural: dict[str, int], minimum: dict[str, int], room: int) -> dict[str, int]:
@@ -31,7 +32,7 @@ def fit_widths(natural: dict[str, int], minimum: dict[str, int], room: int) -> d
     return widths
 
 
-class FitTable(DataTable[Any]):
+class FitTable(Table):
     def __init__(self, *, flex: dict[str, int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.flex = flex  # column key -> the narrowest it gets; the first gives way first

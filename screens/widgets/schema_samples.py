@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import Binding
-from textual.widgets import DataTable
 
 from screens.shell import safe
+from screens.widgets.table import Table
 
 if TYPE_CHECKING:
     from workbench.model import Record
@@ -20,7 +20,7 @@ MAX_ROWS = 1000
 MARK = "●"
 
 
-class SchemaSamples(DataTable):
+class SchemaSamples(Table):
     DEFAULT_CSS = """
     SchemaSamples { height: 1fr; }
     """

@@ -245,58 +245,6 @@ async def test_a_parse_failure_opens_in_full_and_jumps_to_its_schema_field():
         assert above.rstrip().splitlines()[-1].strip().endswith("outcome") or "name: outcome" in above.splitlines()[-2]
 
 
-async def test_a_schema_changed_on_disk_is_reloaded_or_asked_about(tmp_path):
-    """Live's drift patch (or another editor) saving the open schema: reloaded when there are no edits,
-    a question when there are."""
-    import shutil
-
-    from test_tui_snapshots import REPO, SnapshotApp, fixed_sample
-    from textual.widgets import Select
-
-    from screens.modals.schema_disk import SchemaDiskChanged
-    from workbench.config import parse_config
-
-    shutil.copy(REPO / "schemas" / "Custom.Panoptica.Auth.yml", tmp_path / "Custom.Panoptica.Auth.yml")
-    config = parse_config(f"""
-schemas: {tmp_path}
-sources:
-  demo:
-    bucket: wb-demo-logs
-    prefixes:
-      Panoptica/auth/: Custom.Panoptica.Auth
-""")
-    app = SnapshotApp(config, start="schema")
-    app.session.sample, app.session.detections = fixed_sample()
-    app.session.prefix = "Panoptica/auth/"
-    path = tmp_path / "Custom.Panoptica.Auth.yml"
-    async with app.run_test(size=(160, 40)) as pilot:
-        await settle(app, pilot)
-        screen = app.screen
-        select = screen.query_one("#schema-group", Select)
-        select.value = next(i for i, g in enumerate(screen.groups) if g.saved is not None)
-        await settle(app, pilot)
-        editor = screen.query_one("#schema-editor", TextArea)
-        assert editor.text == path.read_text()
-        path.write_text(path.read_text().replace("description:", "description: changed elsewhere;", 1))
-        for _ in range(30):
-            await pilot.pause(0.1)
-            if "changed elsewhere" in editor.text:
-                break
-        assert "changed elsewhere" in editor.text and not app.dirty  # no edits: simply reloaded
-        editor.insert("# my edit\n", (0, 0))
-        await settle(app, pilot)
-        assert app.dirty
-        path.write_text(path.read_text() + "\n")
-        for _ in range(30):
-            await pilot.pause(0.1)
-            if isinstance(app.screen, SchemaDiskChanged):
-                break
-        assert isinstance(app.screen, SchemaDiskChanged)  # edits: asked (with the diff), never silently dropped
-        await pilot.press("n")
-        await settle(app, pilot)
-        assert editor.text.startswith("# my edit") and app.dirty
-
-
 async def test_enter_on_a_sampled_record_shows_it_and_its_whole_group():
     app = still_app("browse")
     async with app.run_test(size=(160, 40)) as pilot:

@@ -4,55 +4,20 @@ changes; rule errors show their traceback and what the rule printed."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-from tuikit import settle
+from tuikit import highlight_rule, open_rules, settle
 
 from screens.app import WorkbenchApp
-from screens.flow.rules import RulesScreen
 
 SIZE = (160, 48)
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.demo, pytest.mark.asyncio]
-
-
-@pytest.fixture(scope="module")
-def auth_events(demo):
-    """Custom.Panoptica.Auth events parsed with the shipped schema from a sample of the demo."""
-    from workbench.parse import parsers_for_source
-    from workbench.source.sampling import sample
-
-    result = sample(demo.aws, demo.source, prefix="Panoptica/auth/", limit=40)
-    parse = parsers_for_source(demo.config, demo.source)
-    events = [e for e in map(parse, result.records) if isinstance(e, dict)]
-    assert events
-    return events
-
-
-@pytest.fixture
-def rules_copy(tmp_path):
-    """A private copy of the shipped rules, so a test can edit a rule file."""
-    dst = tmp_path / "rules"
-    shutil.copytree(REPO / "rules", dst)
-    return dst
-
 
 
 def text_of(screen, selector: str) -> str:
     return str(screen.query_one(selector).render())
-
-
-async def open_rules(app, pilot, events) -> RulesScreen:
-    app.update_session(events=events, log_type="Custom.Panoptica.Auth")
-    await pilot.press("5")
-    await settle(app, pilot)
-    screen = app.screen
-    assert isinstance(screen, RulesScreen)
-    return screen
 
 
 async def test_rules_fire_with_title_dedup_severity_and_context(demo, auth_events, rules_copy):
@@ -69,9 +34,7 @@ async def test_rules_fire_with_title_dedup_severity_and_context(demo, auth_event
         assert firing, "the demo history has suspicious logins"
         assert "fire" in text_of(screen, "#rules-status")
         # highlight a firing rule: its matches are listed with title and dedup, the detail has the alert context
-        table.focus()
-        table.move_cursor(row=[s.rule_id for s in run.specs].index(firing[0]))
-        await pilot.pause()
+        await highlight_rule(pilot, screen, firing[0])
         results = screen.query_one("#rules-results")
         assert results.row_count == min(run.count(firing[0], "matches"), 1000)
         first = screen.results[0]
@@ -107,10 +70,7 @@ async def test_rule_error_shows_traceback_and_output_and_reruns_on_change(demo, 
             if screen.run_result.count(spec.rule_id, "errors"):
                 break
         assert screen.run_result.count(spec.rule_id, "errors") == len(auth_events)
-        table = screen.query_one("#rules-table")
-        table.focus()
-        table.move_cursor(row=[s.rule_id for s in screen.run_result.specs].index(spec.rule_id))
-        await pilot.pause()
+        await highlight_rule(pilot, screen, spec.rule_id)
         detail = text_of(screen, "#rules-detail")
         assert "✗ error" in detail and "Traceback" in detail and "ValueError" in detail
         assert "boom [@click=app.quit]" in detail  # literal, not an action

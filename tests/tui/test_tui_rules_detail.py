@@ -5,49 +5,25 @@ are noticed, reloaded and re-run, and the status line says which."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-from tuikit import settle
+from tuikit import highlight_rule, open_rules, settle
 
 from screens.app import WorkbenchApp
 from screens.flow.events import EventsScreen
-from screens.flow.rules import RulesScreen
 from screens.modals.detail_pages import PagedDetailScreen
 
 SIZE = (160, 48)
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.demo, pytest.mark.asyncio]
 
 
-@pytest.fixture(scope="module")
-def auth_events(demo):
-    from workbench.parse import parsers_for_source
-    from workbench.source.sampling import sample
-
-    result = sample(demo.aws, demo.source, prefix="Panoptica/auth/", limit=40)
-    parse = parsers_for_source(demo.config, demo.source)
-    events = [e for e in map(parse, result.records) if isinstance(e, dict)]
-    assert events
-    return events
-
-
-@pytest.fixture
-def rules_copy(tmp_path):
-    dst = tmp_path / "rules"
-    shutil.copytree(REPO / "rules", dst)
-    return dst
-
-
-async def open_rules(app, pilot, events) -> RulesScreen:
-    app.update_session(events=events, log_type="Custom.Panoptica.Auth")
-    await pilot.press("5")
-    await settle(app, pilot)
-    assert isinstance(app.screen, RulesScreen)
-    return app.screen
+async def open_result(pilot, screen, rule_id: str) -> None:
+    """Highlight the rule, move to its results (]) and open the first in full (Enter)."""
+    await highlight_rule(pilot, screen, rule_id)
+    await pilot.press("right_square_bracket", "enter")
+    await pilot.pause()
 
 
 def body(screen) -> str:
@@ -69,12 +45,7 @@ async def test_enter_on_a_match_pages_through_the_rules_results_and_jumps_to_the
         run = screen.run_result
         firing = max(run.specs, key=lambda s: run.count(s.rule_id, "matches"))
         assert run.count(firing.rule_id, "matches") >= 2, "the demo sample has several matches of one rule"
-        table = screen.query_one("#rules-table")
-        table.focus()
-        table.move_cursor(row=[s.rule_id for s in run.specs].index(firing.rule_id))
-        await pilot.pause()
-        await pilot.press("right_square_bracket", "enter")
-        await pilot.pause()
+        await open_result(pilot, screen, firing.rule_id)
         modal = app.screen
         assert isinstance(modal, PagedDetailScreen)
         total = len(screen.results)
@@ -114,12 +85,7 @@ async def test_o_in_the_result_detail_opens_the_rule_file(demo, auth_events, rul
         screen = await open_rules(app, pilot, auth_events)
         run = screen.run_result
         firing = next(s for s in run.specs if run.count(s.rule_id, "matches"))
-        table = screen.query_one("#rules-table")
-        table.focus()
-        table.move_cursor(row=[s.rule_id for s in run.specs].index(firing.rule_id))
-        await pilot.pause()
-        await pilot.press("right_square_bracket", "enter")
-        await pilot.pause()
+        await open_result(pilot, screen, firing.rule_id)
         assert isinstance(app.screen, PagedDetailScreen)
         await pilot.press("o")
         await pilot.pause()

@@ -7,11 +7,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from tuikit import settle
+from tuikit import open_schema, sample_panoptica, settle
 
 from screens.app import WorkbenchApp
 from screens.flow.rules import RulesScreen
-from screens.flow.schema import SchemaScreen
 from screens.modals.confirm import ConfirmScreen
 from screens.modals.field_type_picker import FieldTypePicker
 from screens.modals.schema_diff import SchemaDiffConfirm
@@ -29,28 +28,6 @@ pytestmark = [pytest.mark.demo, pytest.mark.asyncio]
 def config(demo, tmp_path):
     """The demo config with its own empty schema directory, so saving never touches the repository."""
     return replace(demo.config, schema_dirs=(tmp_path / "schemas",))
-
-
-
-async def sample_panoptica(app, pilot) -> None:
-    await pilot.press("2")
-    await pilot.pause()
-    browse = app.screen
-    browse._prefix = "Panoptica/"  # what highlighting the Panoptica/ node in the prefix tree sets
-    browse.query_one("#limit").value = "12"
-    await settle(app, pilot)
-    browse.query_one("#prefix-tree").focus()
-    await pilot.press("s")
-    await settle(app, pilot)
-    assert app.session.sample is not None and app.session.sample.records
-
-
-async def open_schema(app, pilot) -> SchemaScreen:
-    await pilot.press("3")
-    await settle(app, pilot)
-    screen = app.screen
-    assert isinstance(screen, SchemaScreen)
-    return screen
 
 
 def parse_counts(screen) -> str:

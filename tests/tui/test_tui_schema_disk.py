@@ -5,6 +5,8 @@ edits, add the file's new top-level fields)."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -39,7 +41,8 @@ def test_disk_change_diffs_the_edits_against_the_file_and_names_its_new_fields(t
     assert broken.new_fields == [] and "not a valid schema" in broken.merge_note
 
 
-async def open_saved(tmp_path: Path):
+def open_saved(tmp_path: Path) -> SnapshotApp:
+    """The Schema screen on the fixed Panoptica sample, the shipped auth schema saved in `tmp_path`."""
     shutil.copy(REPO / "schemas" / NAME, tmp_path / NAME)
     config = parse_config(f"""
 schemas: {tmp_path}
@@ -55,7 +58,8 @@ sources:
     return app
 
 
-async def edit_then_change_on_disk(app, pilot, path: Path) -> TextArea:
+async def show_saved(app, pilot, path: Path) -> TextArea:
+    """Choose the group whose schema is saved at `path`: the editor then holds the file."""
     await settle(app, pilot)
     screen = app.screen
     select = screen.query_one("#schema-group", Select)
@@ -63,25 +67,62 @@ async def edit_then_change_on_disk(app, pilot, path: Path) -> TextArea:
     await settle(app, pilot)
     editor = screen.query_one("#schema-editor", TextArea)
     assert editor.text == path.read_text()
-    editor.insert("# my edit\n", (0, 0))
-    await settle(app, pilot)
-    assert app.dirty
-    path.write_text(with_new_field(path.read_text()))
+    return editor
+
+
+async def asked_about(app, pilot) -> None:
+    """Wait for the question about the file changed on disk."""
     for _ in range(40):
         await pilot.pause(0.1)
         if isinstance(app.screen, SchemaDiskChanged):
             break
-    assert isinstance(app.screen, SchemaDiskChanged)
+    assert isinstance(app.screen, SchemaDiskChanged)  # edits: asked (with the diff), never silently dropped
     await pilot.pause(0.2)  # painted
-    return editor
+
+
+@asynccontextmanager
+async def disk_changed_while_editing(tmp_path: Path, size: tuple[int, int]) -> AsyncIterator[tuple]:
+    """The user edits the saved schema, then the file gains a field on disk: yields (app, pilot, editor) with
+    the question on screen."""
+    app = open_saved(tmp_path)
+    path = tmp_path / NAME
+    async with app.run_test(size=size) as pilot:
+        editor = await show_saved(app, pilot, path)
+        editor.insert("# my edit\n", (0, 0))
+        await settle(app, pilot)
+        assert app.dirty
+        path.write_text(with_new_field(path.read_text()))
+        await asked_about(app, pilot)
+        yield app, pilot, editor
+
+
+@pytest.mark.asyncio
+async def test_without_edits_the_file_is_reloaded_and_with_edits_no_keeps_them(tmp_path):
+    """Live's drift patch (or another editor) saving the open schema: reloaded when there are no edits,
+    a question when there are."""
+    app = open_saved(tmp_path)
+    path = tmp_path / NAME
+    async with app.run_test(size=(160, 40)) as pilot:
+        editor = await show_saved(app, pilot, path)
+        path.write_text(path.read_text().replace("description:", "description: changed elsewhere;", 1))
+        for _ in range(30):
+            await pilot.pause(0.1)
+            if "changed elsewhere" in editor.text:
+                break
+        assert "changed elsewhere" in editor.text and not app.dirty  # no edits: simply reloaded
+        editor.insert("# my edit\n", (0, 0))
+        await settle(app, pilot)
+        assert app.dirty
+        path.write_text(path.read_text() + "\n")
+        await asked_about(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert editor.text.startswith("# my edit") and app.dirty
 
 
 @pytest.mark.asyncio
 async def test_merge_keeps_the_edits_and_adds_the_files_new_fields(tmp_path):
-    app = await open_saved(tmp_path)
-    path = tmp_path / NAME
-    async with app.run_test(size=(120, 40)) as pilot:
-        editor = await edit_then_change_on_disk(app, pilot, path)
+    async with disk_changed_while_editing(tmp_path, (120, 40)) as (app, pilot, editor):
         shown = screen_text(app)
         assert "changed on disk" in shown and "+- name: drift_added" in shown and "-# my edit" in shown
         assert "m: merge" in shown and "drift_added" in shown
@@ -99,23 +140,17 @@ async def test_merge_keeps_the_edits_and_adds_the_files_new_fields(tmp_path):
 
 @pytest.mark.asyncio
 async def test_take_the_file_drops_the_edits(tmp_path):
-    app = await open_saved(tmp_path)
-    path = tmp_path / NAME
-    async with app.run_test(size=(80, 24)) as pilot:
-        editor = await edit_then_change_on_disk(app, pilot, path)
+    async with disk_changed_while_editing(tmp_path, (80, 24)) as (app, pilot, editor):
         assert "t: take the file" in screen_text(app)  # the keys are on screen at 80×24 too
         await pilot.press("t")
         await pilot.pause(0.3)
         await settle(app, pilot)
-        assert editor.text == path.read_text() and not app.dirty
+        assert editor.text == (tmp_path / NAME).read_text() and not app.dirty
 
 
 @pytest.mark.asyncio
 async def test_escape_keeps_the_edits_and_the_screens_keys_work_again(tmp_path):
-    app = await open_saved(tmp_path)
-    path = tmp_path / NAME
-    async with app.run_test(size=(80, 24)) as pilot:
-        editor = await edit_then_change_on_disk(app, pilot, path)
+    async with disk_changed_while_editing(tmp_path, (80, 24)) as (app, pilot, editor):
         await pilot.press("escape")  # the App's priority Escape does not swallow the modal's
         await pilot.pause(0.3)
         assert not isinstance(app.screen, SchemaDiskChanged)

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from tuikit import settle
+from tuikit import open_schema, sample_panoptica, settle
 
 from screens.app import WorkbenchApp
 from screens.flow.schema import DIRTY_KEY, SchemaScreen
@@ -142,15 +142,7 @@ async def test_highlighting_a_group_on_browse_chooses_what_schema_infers_from(de
     config = replace(demo.config, schema_dirs=(tmp_path / "schemas",))
     app = WorkbenchApp(config, start="sources")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2")
-        await pilot.pause()
-        browse = app.screen
-        browse._prefix = "Panoptica/"  # what highlighting the Panoptica/ node in the prefix tree sets
-        browse.query_one("#limit").value = "12"
-        await settle(app, pilot)
-        browse.query_one("#prefix-tree").focus()
-        await pilot.press("s")
-        await settle(app, pilot)
+        browse = await sample_panoptica(app, pilot)
         assert app.session.detection is None  # filling the tree chooses nothing
         tree = browse.query_one("#group-tree", Tree)
         groups = [n for n in tree.root.children if isinstance(n.data, GroupView)]
@@ -160,10 +152,7 @@ async def test_highlighting_a_group_on_browse_chooses_what_schema_infers_from(de
         tree.move_cursor(last)
         await pilot.pause()
         assert app.session.detection is last.data.detection
-        await pilot.press("3")
-        await settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, SchemaScreen)
+        screen = await open_schema(app, pilot)
         assert screen.group.detection is last.data.detection
         assert {r.key for r in screen.group.records} == {r.key for r in last.data.records}
         # and it follows the highlight, not a default: another group highlighted on Browse is the next start

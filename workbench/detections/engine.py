@@ -113,8 +113,7 @@ class RuleEngine(EventRuns):
         self._cache_writes: list[Callable[[], None]] = []
         self._retired: list[WorkerProcess] = []  # workers killed but not yet reaped
         self._warmed = False  # the workers were asked to build the JSONPath parser
-        if not self.worker.alive:
-            self.worker.start()  # the worker starts up (forked or a new interpreter) while we read the YAML
+        self.worker.ensure_running()  # the worker starts up (forked or a new interpreter) while we read the YAML
         self._scan()
 
     # --- content -----------------------------------------------------------------------------------------
@@ -238,14 +237,13 @@ class RuleEngine(EventRuns):
 
     def _warm_up(self, dm: DataModelSpec) -> None:
         """A data model with a JSONPath mapping: the workers build jsonpath-ng's parser now (~25 ms each),
-        while this process still reads the specs, not when the load reaches them. The request's reply is
-        never waited for (`receive` skips it)."""
+        while this process still reads the specs, not when the load reaches them (a request the worker
+        does not answer: `WorkerProcess.hint`)."""
         if self._warmed or not any(_jsonpath(m) for m in dm.mappings):
             return
         self._warmed = True
         for w in (self.worker, *self._spares):
-            if w.alive:
-                w.send(b'{"op":"warm"}')
+            w.hint(b'{"op":"warm"}')
 
     def _write_cache(self) -> None:
         while self._cache_writes:
@@ -279,14 +277,13 @@ class RuleEngine(EventRuns):
                 "skip": skip,
             }
             try:
+                self.worker.ensure_running()  # a load expects nothing of a worker that died since
                 if then is not None and not skip:
                     body = orjson.dumps(msg, default=str, option=orjson.OPT_NON_STR_KEYS)
-                    if not self.worker.alive:
-                        self.worker.start()
                     piggyback = self.worker.fits_unread(len(body) + len(then))
                 if piggyback and then is not None:  # (piggyback is only ever set with a `then`)
                     load_id = self.worker.send(body)
-                    then_id = self.worker.send(then, start=False)
+                    then_id = self.worker.send(then)  # never to a fresh worker, were this one dead already
                     self._write_cache()  # while the worker imports the rules
                     reply = self.worker.receive(load_id)
                 else:
@@ -407,6 +404,7 @@ class RuleEngine(EventRuns):
         if not state.load_msg:
             return  # nothing loadable: requests get an empty worker, which knows no rule
         try:
+            self.worker.ensure_running()
             self.worker.request(state.load_msg, cancelled=None)
         except WorkerCrash as crash:
             raise WorkerCrash(crash.kind, f"reloading the rules after a crash: {crash.message}", None, None) from None

@@ -4,6 +4,12 @@ A request either returns the worker's reply or raises `WorkerCrash` naming the c
 (read from the shared watch slots) when the worker hung past its timeout or died. The caller decides
 what to retry; this module only guarantees that no request blocks forever.
 
+A worker holds what earlier requests gave it (the rules loaded, the parsers built), and requests may be
+pipelined. So `send()` never replaces, on its own, a worker that died after taking requests: a fresh one
+would lack their state, and would never answer the ones still unanswered (whose caller would wait
+forever). Such a send reports the death instead, as a crash of every request the dead worker had not
+answered. A caller about to (re)load a worker says so with `ensure_running()`.
+
 The worker is forked from the caller when that is safe (same interpreter, no other threads: the CLI),
 which skips an interpreter start-up; otherwise (the TUI's threads, `--python`) it is a new interpreter
 (`worker_start`).
@@ -88,7 +94,10 @@ class WorkerProcess:
         self._slots: memoryview | None = None  # the watch file as int64 slots (see worker.Watch)
         self._log: BufferedRandom | None = None
         self._links: str | None = None  # a spawned worker's package folder (see `package_links`)
-        self._send_failed = False
+        self._sent_here = False  # the running process has taken a request: it holds state a new one lacks
+        self._unanswered: set[int] = set()  # ids written to the running process, final reply not yet taken
+        self._lost_here: set[int] = set()  # ids sent while the running process was dead (never written)
+        self._death = ""  # how the last worker died, for a request of it received after it was stopped
         self._killed = False  # killed by kill_now(), not yet reaped by stop()
         self._pipe_size = 0  # bytes the request pipe holds unread (0: unknown)
         self._inbuf = bytearray()  # reply bytes read but not yet returned
@@ -103,9 +112,15 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.proc is not None and not self._killed and self.proc.poll() is None
 
+    def ensure_running(self) -> None:
+        """Start a worker unless one runs: for a caller about to load it, which expects nothing of a dead one."""
+        if not self.alive:
+            self.start()
+
     def start(self) -> None:
         self.stop()
         self._inbuf = bytearray()
+        self._sent_here = False
         # The CLI forks its worker before the parent imports its own heavy modules (YAML, the engine), so
         # the two processes import what only they need at the same time on different cores.
         fd, self._watch_file = _private_file("/dev/shm" if os.path.isdir("/dev/shm") else _tmp_dir(), "wb-rules-")
@@ -143,7 +158,7 @@ class WorkerProcess:
     def reply_ready(self, wait: float = 0.0) -> bool:
         """Whether reply bytes are there to read (or the worker is gone), waiting up to `wait` seconds: a
         `receive()` then starts on its reply at once."""
-        if self._inbuf or self._send_failed or self.proc is None or self.proc.stdout is None:
+        if self._inbuf or self.proc is None or self.proc.stdout is None:
             return True
         return bool(select.select([self.proc.stdout.fileno()], [], [], wait)[0])
 
@@ -180,6 +195,7 @@ class WorkerProcess:
     def stop(self) -> None:
         if worker_start.IN_FORKED_WORKER:
             return  # a forked worker's copy of its parent's handles must never kill anything
+        self._unanswered, self._lost_here = set(), set()  # no later worker will answer them
         proc, self.proc = self.proc, None
         self._killed = False
         if proc is not None:
@@ -229,34 +245,52 @@ class WorkerProcess:
         """Send one request and wait for its reply, killing the worker if a call hangs."""
         return self.receive(self.send(payload), **kw)
 
-    def send(self, payload: bytes | dict, *, start: bool = True) -> int:
+    def send(self, payload: bytes | dict) -> int:
         """Write one request and return its id; a worker that died on the way is reported by `receive()`.
 
         The id goes first in the request's JSON object; the worker copies it into every frame it writes
-        back, so `receive(id)` can never take another request's reply for this one's. `start=False` for a
-        request pipelined behind another: when the worker died since, it must not go to a fresh worker that
-        never got the first (which would wait forever for the first one's reply); `receive()` reports the
-        death instead.
+        back, so `receive(id)` can never take another request's reply for this one's. A worker that died
+        after taking requests is not replaced (see the module's doc): the request is lost with it, and
+        `receive()` reports the death for it and for every request the worker had not answered.
         """
         if not self.alive:
-            if not start and self.proc is not None:
-                self._send_failed = True
-                self._next_id += 1
-                self.last_id = self._next_id
-                return self._next_id
+            if self.proc is not None and self._sent_here:
+                return self._lose(self._new_id())
             self.start()
         body = payload if isinstance(payload, bytes) else orjson.dumps(payload, default=str,
                                                                      option=orjson.OPT_NON_STR_KEYS)
-        self._next_id += 1
-        rid = self.last_id = self._next_id
+        rid = self._new_id()
         assert body[:1] == b"{", "a request is a JSON object"
         body = b'{"id":%d,' % rid + body[1:] if body != b"{}" else b'{"id":%d}' % rid
         assert self.proc is not None and self.proc.stdin is not None
-        self._send_failed = False
+        self._sent_here = True
         try:
             self._write(HEADER.pack(len(body)) + body)
         except (BrokenPipeError, ConnectionResetError):
-            self._send_failed = True
+            return self._lose(rid)
+        self._unanswered.add(rid)
+        return rid
+
+    def hint(self, payload: bytes) -> None:
+        """Write a request nobody waits for and nothing depends on (a warm-up): no reply is expected (the
+        next `receive` skips it), a dead worker is left as it is, and the worker counts as holding no
+        state for it."""
+        if not self.alive or self.proc is None or self.proc.stdin is None:
+            return
+        self._next_id += 1  # an id of its own, not `last_id`: a `receive()` without one never waits on it
+        body = b'{"id":%d,' % self._next_id + payload[1:]
+        try:
+            self._write(HEADER.pack(len(body)) + body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        self.last_id = self._next_id
+        return self._next_id
+
+    def _lose(self, rid: int) -> int:
+        self._lost_here.add(rid)
         return rid
 
     def receive(self, rid: int | None = None, *, on_partial: Callable[[dict], None] | None = None,
@@ -265,12 +299,15 @@ class WorkerProcess:
         call hangs. Frames of any other request (one whose caller gave up on it) are skipped, not returned.
         A frame with `"partial": true` is an installment of the reply (`on_partial` gets it) and the wait
         goes on. When `cancelled()` turns true, the worker is killed and WorkerCrash("cancelled") raised."""
+        rid = self.last_id if rid is None else rid
+        if rid not in self._unanswered:  # no running worker has it to answer: waiting would never end
+            if rid in self._lost_here:  # sent to this dead worker: stop it and say how it died
+                raise self._crashed("died", rid=rid)
+            # its worker was stopped on another request's crash (or it was answered already)
+            raise WorkerCrash("died", self._death or "the rule worker died (restarted)", None, None)
         # start() opens the pipes and maps the watch slots before any request is sent
         assert self.proc is not None and self.proc.stdout is not None and self._slots is not None
         slots = self._slots
-        rid = self.last_id if rid is None else rid
-        if self._send_failed:
-            raise self._crashed("died", rid=rid)
         fd = self.proc.stdout.fileno()
         # bytes read past the previous reply: with two requests in flight, one read can hold both replies
         buf, self._inbuf = self._inbuf, bytearray()
@@ -293,12 +330,14 @@ class WorkerProcess:
                         on_partial(reply)
                     continue
                 self._inbuf = buf
+                self._unanswered.discard(rid)
                 if reply.get("restart"):
                     self.stop()  # the worker exits after this reply (e.g. after a MemoryError)
                 return reply
             if cancelled is not None and cancelled():
                 self._inbuf = bytearray()
                 self.stop()
+                self._death = "cancelled"
                 raise WorkerCrash("cancelled", "cancelled", None, None)
             ready, _, _ = select.select([fd], [], [], poll)
             if ready:
@@ -345,6 +384,7 @@ class WorkerProcess:
             view = view[n:]
 
     def _crashed(self, kind: str, limit: float | None = None, *, rid: int | None = None) -> WorkerCrash:
+        """The crash of request `rid`, stopping the worker; the requests it had not answered are lost."""
         slots = self._slots
         # slot 3 holds the id of the request the worker is on: a call of another request is not this one's
         running = slots is not None and slots[2] & 1 and (rid is None or slots[3] == rid)
@@ -370,4 +410,5 @@ class WorkerProcess:
             if tail and not running:
                 message += f": {tail.splitlines()[-1]}"
             self.stop()
+        self._death = message
         return WorkerCrash(kind, message, ident, ordinal)

@@ -113,6 +113,7 @@ class Shard:
         """One "tests" request, reloading this shard's rules into a worker restarted after a crash."""
         if not self.worker.alive or self._loaded_in != self.worker.starts:
             try:
+                self.worker.ensure_running()
                 self.worker.request(self.load_msg())
             except WorkerCrash as crash:
                 raise WorkerCrash(crash.kind, f"reloading the rules after a crash: {crash.message}", None,

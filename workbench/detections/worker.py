@@ -470,6 +470,7 @@ def main(argv: list[str]) -> None:
         if body is None:
             return
         rid = None
+        msg: Any = None
         try:
             msg = _loads(body)
             rid = msg.get("id")
@@ -487,6 +488,8 @@ def main(argv: list[str]) -> None:
             reply = {"error": error_text(e)}
         if worker.must_exit:
             reply["restart"] = True  # so the parent waits for this process instead of writing to it
+        elif not reply and isinstance(msg, dict) and msg.get("op") == "warm":
+            continue  # a warm-up: nobody waits for its reply (a frame left unread would look like one)
         _write_frame(proto_out, reply, rid)
         if worker.must_exit:
             os._exit(0)

@@ -133,7 +133,7 @@ def test_a_request_pipelined_behind_one_that_killed_the_worker_never_goes_to_a_f
         assert worker.proc is not None
         worker.proc.wait(timeout=30)  # it dies importing the rule
         starts = worker.starts
-        worker.send({"op": "tests", "cases": []}, start=False)
+        worker.send({"op": "tests", "cases": []})
         assert worker.starts == starts  # no fresh worker for the pipelined request
         with pytest.raises(WorkerCrash):
             worker.receive(load_id)

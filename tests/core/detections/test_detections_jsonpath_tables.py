@@ -47,9 +47,19 @@ def test_a_half_written_tables_file_is_rebuilt_not_fatal(cache):
         assert f.read() == whole
 
 
-def test_a_jsonpath_data_model_has_the_workers_build_the_parser_early(cache, tmp_path):
+def test_a_jsonpath_data_model_has_the_workers_build_the_parser_early(cache, tmp_path, monkeypatch):
     """The engine asks its worker to build the parser as soon as it reads such a data model; the load
-    and the unit tests then run as before (the early request's reply is skipped, never taken for another)."""
+    and the unit tests then run as before (the worker sends no reply to it that could be taken for one)."""
+    from workbench.detections.process import WorkerProcess
+
+    hints: list[bytes] = []
+    real = WorkerProcess.hint
+
+    def hint(self, payload):
+        hints.append(payload)
+        real(self, payload)
+
+    monkeypatch.setattr(WorkerProcess, "hint", hint)
     content = tmp_path / "content"
     (content / "data_models").mkdir(parents=True)
     (content / "data_models" / "m.yml").write_text(
@@ -60,5 +70,5 @@ def test_a_jsonpath_data_model_has_the_workers_build_the_parser_early(cache, tmp
                 ("other", False, {"p_log_type": "Custom.T", "items": [{"name": "y"}]})])
     with RuleEngine(content, auto_reload=False) as engine:
         report = engine.run_tests()
-        assert engine.worker.stale_frames == 1  # the early request's reply, skipped
+        assert hints == [b'{"op":"warm"}'] and engine.worker.stale_frames == 0
     assert [(c.name, c.passed) for c in report.cases] == [("first", True), ("other", True)]

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
-
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rulekit import each_loads_as_full_yaml, full_yaml, repository_spec_files, same
 
-from workbench.detections.yaml12 import Yaml12Loader, load_yaml_text
+from workbench.detections.yaml12 import load_yaml_text
 from workbench.detections.yaml_fast import NOT_PLAIN, load_plain
-
-REPO = Path(__file__).resolve().parents[3]
-
-
-def full(text: str):
-    return yaml.load(text, Loader=Yaml12Loader)  # a SafeLoader subclass
-
-
-def same(a, b) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and math.isnan(a):
-        return math.isnan(b)
-    return a == b
-
 
 SCALARS = ["off", "yes", "0644", "2024-01-01", "1:30:00", ".5", "-.inf", "+.INF", ".NaN", "0x1F", "0o17", "+1", "1e3",
            "'1'", "~", "", "True", "FALSE", '"true"', "1_000", "1.", ".", "+.5e-3", "00", "-0", "0x", "1.5.3",
@@ -41,7 +20,7 @@ SCALARS = ["off", "yes", "0644", "2024-01-01", "1:30:00", ".5", "-.inf", "+.INF"
 def test_every_scalar_form_resolves_as_the_full_loader_does(scalar):
     text = f"k: {scalar}\nl: [{scalar}]\n" if scalar not in ("-", "a # comment") else f"k: {scalar}\n"
     try:
-        expected = full(text)
+        expected = full_yaml(text)
     except yaml.YAMLError:
         assert load_plain(text) is NOT_PLAIN
         return
@@ -56,12 +35,7 @@ def test_anything_beyond_plain_data_goes_to_the_full_loader(text):
 
 
 def test_every_spec_file_in_the_repository_loads_identically():
-    files = [*REPO.glob("rules/**/*.yml"), *REPO.glob("tests/data/pat_content/**/*.yml")]
-    assert len(files) > 40
-    for f in files:
-        text = f.read_text()
-        got = load_plain(text)
-        assert got is not NOT_PLAIN and same(got, full(text)), f
+    each_loads_as_full_yaml(repository_spec_files(), load_plain)  # never NOT_PLAIN: its type is no YAML value's
 
 
 keys = st.text(alphabet="abAB1 .:-'\"#", min_size=1, max_size=5)
@@ -74,4 +48,4 @@ values = st.recursive(
 @given(values, st.booleans())
 def test_dumped_data_loads_identically(value, flow):
     text = yaml.safe_dump({"v": value}, default_flow_style=flow, allow_unicode=True)
-    assert same(load_yaml_text(text), full(text))
+    assert same(load_yaml_text(text), full_yaml(text))

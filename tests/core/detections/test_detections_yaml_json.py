@@ -4,45 +4,25 @@ loader gives, or left to YAML: never a different value, never a value where YAML
 from __future__ import annotations
 
 import json
-import math
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rulekit import REPO, each_loads_as_full_yaml, full_yaml, repository_spec_files, same
 
-from workbench.detections.yaml12 import Yaml12Loader, YamlError, load_yaml_text
+from workbench.detections.yaml12 import YamlError, load_yaml_text
 from workbench.detections.yaml_fast import NOT_PLAIN, load_plain
 from workbench.detections.yaml_json import put_back, split_json_logs
-
-REPO = Path(__file__).resolve().parents[3]
-
-
-def full(text: str):
-    return yaml.load(text, Loader=Yaml12Loader)  # a SafeLoader subclass
-
-
-def same(a, b) -> bool:
-    """Equal, with the same types and the same key order all the way down."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and math.isnan(a):
-        return math.isnan(b)
-    return a == b
 
 
 def check(text: str) -> None:
     """load_yaml_text gives what the full loader gives, or fails where it fails."""
     try:
-        expected = full(text)
+        expected = full_yaml(text)
     except yaml.YAMLError:
         with pytest.raises(YamlError):
             load_yaml_text(text)
@@ -160,14 +140,8 @@ def test_edge_cases_read_exactly_as_yaml_does(text):
 
 
 def test_every_spec_file_in_the_repository_loads_identically():
-    files = [*REPO.glob("rules/**/*.yml"), *REPO.glob("tests/data/pat_content/**/*.yml")]
-    assert len(files) > 40
-    cut = 0
-    for f in files:
-        text = f.read_text()
-        cut += cut_count(text)
-        assert same(load_yaml_text(text), full(text)), f
-    assert cut > 100  # the fast path is what read most of their events
+    texts = each_loads_as_full_yaml(repository_spec_files(), load_yaml_text)
+    assert sum(map(cut_count, texts)) > 100  # the fast path is what read most of their events
 
 
 def test_a_generated_big_repository_loads_identically(tmp_path):
@@ -176,12 +150,8 @@ def test_a_generated_big_repository_loads_identically(tmp_path):
                     "--rules", "120", "--seed", "3"], check=True, capture_output=True)
     files = sorted(out.rglob("*.yml"))
     assert len(files) > 100
-    cut = 0
-    for f in files:
-        text = f.read_text()
-        cut += cut_count(text)
-        assert same(load_yaml_text(text), full(text)), f
-    assert cut > 300
+    texts = each_loads_as_full_yaml(files, load_yaml_text)
+    assert sum(map(cut_count, texts)) > 300
 
 
 # JSON values as a test event may hold them: any text (escaped or raw), integers to 64 bits and past them,
