@@ -93,7 +93,7 @@ def test_sharded_report_is_the_single_worker_report(content, monkeypatch, n_shar
         return real(parts, *args, **kwargs)
 
     one, one_lines = _run(content, monkeypatch, 1)
-    monkeypatch.setattr("workbench.detections.engine.run_sharded", spy)
+    monkeypatch.setattr("workbench.detections.engine_load.run_sharded", spy)
     many, many_lines = _run(content, monkeypatch, n_shards)
     assert len(seen) == n_shards and all(seen)  # it did run on that many workers, each with rules
     assert many_lines == one_lines
