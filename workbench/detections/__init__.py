@@ -25,9 +25,9 @@ if TYPE_CHECKING:  # the checker sees the real names (re-exported); at run time 
     from workbench.detections.results import RuleTests as RuleTests
     from workbench.detections.results import TestReport as TestReport
     from workbench.detections.runs import RunStats as RunStats
-    from workbench.detections.specs import InvalidSpec as InvalidSpec
-    from workbench.detections.specs import RuleSpec as RuleSpec
-    from workbench.detections.specs import SkippedSpec as SkippedSpec
+    from workbench.detections.spec_types import InvalidSpec as InvalidSpec
+    from workbench.detections.spec_types import RuleSpec as RuleSpec
+    from workbench.detections.spec_types import SkippedSpec as SkippedSpec
     from workbench.detections.specs import load_content as load_content
 
 _EXPORTS = {
@@ -40,9 +40,9 @@ _EXPORTS = {
     "RunStats": "workbench.detections.runs",
     "AlertGrouper": "workbench.detections.grouping",
     "Alert": "workbench.detections.grouping",
-    "RuleSpec": "workbench.detections.specs",
-    "InvalidSpec": "workbench.detections.specs",
-    "SkippedSpec": "workbench.detections.specs",
+    "RuleSpec": "workbench.detections.spec_types",
+    "InvalidSpec": "workbench.detections.spec_types",
+    "SkippedSpec": "workbench.detections.spec_types",
     "load_content": "workbench.detections.specs",
 }
 

@@ -26,7 +26,8 @@ from workbench.detections.process import WorkerProcess
 from workbench.detections.results import RuleResult
 from workbench.detections.runner import EventRuns
 from workbench.detections.runs import DEFAULT_MAX_STRIKES, EMPTY, RunStats
-from workbench.detections.specs import Content, InvalidSpec, RuleSpec, load_content
+from workbench.detections.spec_types import Content, InvalidSpec, RuleSpec
+from workbench.detections.specs import load_content
 
 RELOAD_CHECK_INTERVAL = 0.5  # seconds between file scans in auto-reload mode
 TEST_PRELOAD = ("unittest.mock",)  # what a worker for unit tests imports at start-up
@@ -122,7 +123,7 @@ class RuleEngine(UnitTestRuns, EventRuns):
         self._helper_files |= {str(g.path) for g in self._content.globals}
 
     def _watched(self) -> set[str]:
-        from workbench.detections.specs import _yaml_files, support_dirs
+        from workbench.detections.spec_walk import _yaml_files, support_dirs
 
         files = {str(p) for p in self._content.files}
         for f in _yaml_files(self.path) if self.path.exists() else ():
@@ -181,7 +182,7 @@ class RuleEngine(UnitTestRuns, EventRuns):
         """
         from watchfiles import watch
 
-        from workbench.detections.specs import support_dirs
+        from workbench.detections.spec_walk import support_dirs
 
         base = self.path if self.path.is_dir() else self.path.parent
         paths = [base, *(d for d in support_dirs(self.path, self._cwd) if not d.is_relative_to(base))]

@@ -21,7 +21,7 @@ from workbench.detections.process import WorkerCrash, WorkerProcess
 from workbench.detections.results import RuleResult, no_match_class
 from workbench.detections.runs import Loaded
 from workbench.detections.shards import Shard, run_sharded, split
-from workbench.detections.specs import Content, DataModelSpec, InvalidSpec, RuleSpec
+from workbench.detections.spec_types import Content, DataModelSpec, InvalidSpec, RuleSpec
 
 
 class ContentLoading:

@@ -12,7 +12,7 @@ import orjson
 from workbench.detections.engine_load import ContentLoading
 from workbench.detections.results import CaseResult, RuleTests, TestReport, decide_case
 from workbench.detections.shards import collect_tests, shard_count
-from workbench.detections.specs import RuleSpec
+from workbench.detections.spec_types import RuleSpec
 
 _Fragment = getattr(orjson, "Fragment", None)  # orjson ≥ 3.9.11
 

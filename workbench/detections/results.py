@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from workbench.detections.specs import InvalidSpec, SkippedSpec
+    from workbench.detections.spec_types import InvalidSpec, SkippedSpec
 
 # the functions the CLI prints for an expected-true case, in Panther's order (rule first)
 SHOWN_FUNCTIONS = ("title", "dedup", "alert_context", "description", "reference", "severity", "runbook",

@@ -18,7 +18,7 @@ import orjson
 from workbench.detections.process import WorkerCrash, WorkerProcess
 from workbench.detections.results import RuleResult, new_no_match
 from workbench.detections.runs import BatchOutcome, Loaded, RunStats, Strikes
-from workbench.detections.specs import RuleSpec
+from workbench.detections.spec_types import RuleSpec
 from workbench.errors import WorkbenchError
 
 BATCH_EVENTS = 1000  # events per worker request: large enough to amortise the round trip

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from workbench.detections.results import RuleResult
-    from workbench.detections.specs import RuleSpec
+    from workbench.detections.spec_types import RuleSpec
 
 DEFAULT_MAX_STRIKES = 3
 

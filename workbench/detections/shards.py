@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from workbench.detections.process import WorkerCrash, WorkerProcess
-from workbench.detections.specs import Content, InvalidSpec
+from workbench.detections.spec_types import Content, InvalidSpec
 
 MAX_RETRIES = 50  # crashes tolerated per worker within one unit-test run before the rest of it is given up
 MIN_CASES = 200  # below this, a second worker costs more (its start, a second set of helper imports) than it saves

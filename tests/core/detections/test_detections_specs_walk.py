@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.detections.specs import _yaml_files, load_content
+from workbench.detections.spec_walk import _yaml_files
+from workbench.detections.specs import load_content
 
 RULE = "AnalysisType: rule\nRuleID: {rid}\nEnabled: true\nFilename: {py}\nLogTypes: [Custom.T]\nSeverity: Low\n"
 PY = "def rule(event):\n    return True\n"
