@@ -175,7 +175,7 @@ def in_worker(root: Path, events: list[dict]) -> tuple[float, int]:
     """The worker's own loop, run in this process: event wrapping and PAT checks without the IPC."""
     from workbench.detections.evaluate import Watch
     from workbench.detections.specs import load_content
-    from workbench.detections.worker import Worker
+    from workbench.detections.worker_requests import Worker
 
     content = load_content(root)
     worker = Worker(Watch())
