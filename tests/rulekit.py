@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -58,6 +60,15 @@ def repository_spec_files() -> list[Path]:
     """Every rule spec the repository holds: the shipped rules and the Panther-style content of tests/data."""
     files = [*REPO.glob("rules/**/*.yml"), *REPO.glob("tests/data/pat_content/**/*.yml")]
     assert len(files) > 40
+    return files
+
+
+def generated_spec_files(out: Path, rules: int = 120) -> list[Path]:
+    """The spec files of a panther-analysis-shaped repository written by benchmarks/gen_rules_repo.py."""
+    subprocess.run([sys.executable, str(REPO / "benchmarks" / "gen_rules_repo.py"), "--out", str(out),
+                    "--rules", str(rules), "--seed", "3"], check=True, capture_output=True)
+    files = sorted(out.rglob("*.yml"))
+    assert len(files) > 100
     return files
 
 
