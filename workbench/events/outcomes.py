@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from workbench.source.decode import Decoded
+from workbench.wording import plural
 
 # object flags after which some of the object's records were not read, with how to say it
 INCOMPLETE = {
@@ -27,10 +28,6 @@ INCOMPLETE = {
 SHOWN = 20  # objects named per kind in `details()`; the rest are counted
 FUTURE_SLACK = timedelta(minutes=15)  # clock skew we accept before an event time is "in the future"
 OLD_AFTER = timedelta(days=365 * 10)  # "decades old": older than ten years is a mis-parsed time, not history
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 @dataclass
@@ -69,7 +66,7 @@ class ObjectOutcomes:
             self.binary.append(key)
         reasons = [INCOMPLETE[f].format(compression=compression) for f in INCOMPLETE if f in flags]
         if reasons:
-            self.incomplete[key] = f"{'; '.join(reasons)}: {_plural(kept, 'record')} kept, the rest lost"
+            self.incomplete[key] = f"{'; '.join(reasons)}: {plural(kept, 'record')} kept, the rest lost"
         if "compression_mismatch" in flags:
             note = next((n for n in notes if n.startswith("The key says")), "compression does not match the key")
             self.mismatched[key] = note.rstrip(".")
@@ -145,7 +142,7 @@ class ObjectOutcomes:
         parts = []
         if self.incomplete:
             reasons = sorted({r.split(":")[0] for r in self.incomplete.values()})
-            parts.append(f"{_plural(len(self.incomplete), 'object')} incomplete ({'; '.join(reasons)})")
+            parts.append(f"{plural(len(self.incomplete), 'object')} incomplete ({'; '.join(reasons)})")
         if self.unreadable:
             parts.append(f"{len(self.unreadable):,} unreadable")
         if self.empty:
@@ -155,14 +152,14 @@ class ObjectOutcomes:
         if self.mismatched:
             parts.append(f"{len(self.mismatched):,} with compression not matching the key")
         if self.lines_cut:
-            parts.append(f"{_plural(sum(self.lines_cut.values()), 'line')} cut at the line cap "
-                         f"in {_plural(len(self.lines_cut), 'object')}")
+            parts.append(f"{plural(sum(self.lines_cut.values()), 'line')} cut at the line cap "
+                         f"in {plural(len(self.lines_cut), 'object')}")
         if self.utf8_repaired:
-            parts.append(f"invalid UTF-8 repaired in {_plural(len(self.utf8_repaired), 'object')}")
+            parts.append(f"invalid UTF-8 repaired in {plural(len(self.utf8_repaired), 'object')}")
         if self.times:
-            parts.append(f"{_plural(len(self.times), 'object')} with doubtful event times")
+            parts.append(f"{plural(len(self.times), 'object')} with doubtful event times")
         if self.skipped:
-            parts.append(f"{_plural(self.skipped_objects(), 'object')} not parsed (source config: "
+            parts.append(f"{plural(self.skipped_objects(), 'object')} not parsed (source config: "
                          f"{', '.join(sorted(self.skipped))})")
         return ", ".join(parts)
 
@@ -181,8 +178,8 @@ class ObjectOutcomes:
         kind("empty", [(k, "") for k in sorted(self.empty)])
         kind("binary", [(k, "binary content, not read as text") for k in sorted(self.binary)])
         kind("compression", sorted(self.mismatched.items()))
-        kind("lines cut", [(k, f"{_plural(n, 'line')} cut at the line cap") for k, n in sorted(self.lines_cut.items())])
-        kind("invalid UTF-8", [(k, f"{_plural(n, 'record')} repaired (U+FFFD)") for k, n in sorted(self.utf8_repaired.items())])
+        kind("lines cut", [(k, f"{plural(n, 'line')} cut at the line cap") for k, n in sorted(self.lines_cut.items())])
+        kind("invalid UTF-8", [(k, f"{plural(n, 'record')} repaired (U+FFFD)") for k, n in sorted(self.utf8_repaired.items())])
         kind("event time", sorted(self.times.items()))
         return out
 
@@ -243,7 +240,7 @@ def event_time_warning(events: list[dict], now: datetime | None = None) -> str |
     n = len(events)
     notes = []
     if n_future:
-        notes.append(f"{_plural(n_future, 'event')} of {n:,} in the future")
+        notes.append(f"{plural(n_future, 'event')} of {n:,} in the future")
     if n_old:
-        notes.append(f"{_plural(n_old, 'event')} of {n:,} more than ten years old")
+        notes.append(f"{plural(n_old, 'event')} of {n:,} more than ten years old")
     return "; ".join(notes) or None

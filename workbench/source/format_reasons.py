@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from workbench.source.record_labels import KV_PAIR, Labelled
 from workbench.source.signatures import BY_FORMAT_ID, PARSER_PATTERNS, SIGNATURES
+from workbench.wording import plural
 
 # name shown to users, managed schema, Panther parser, base confidence: the generic formats, then one entry
 # per managed-type signature (format ids such as cloudtrail, s3_access, okta_systemlog)
@@ -33,13 +34,9 @@ def key_summary(values: list[dict]) -> tuple[bool, int, int]:
     return always == len(counts), always, len(counts)
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _share_text(n: int, total: int, noun: str) -> str:
     noun = f"sampled {noun}"
-    return f"all {plural(total, noun)}" if n == total else f"{n} of {plural(total, noun)}"
+    return f"all {plural(total, noun)}" if n == total else f"{n:,} of {plural(total, noun)}"
 
 
 def _logfmt_pattern(texts: list[str]) -> str | None:

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from workbench.model import Record
-from workbench.source.format_reasons import FORMATS, Described, describe, key_summary, plural, suggestion
+from workbench.source.format_reasons import FORMATS, Described, describe, key_summary, suggestion
 from workbench.source.partitions import key_pattern
 from workbench.source.record_labels import Labelled, classify_text, label_group
 from workbench.source.record_labels import label_records as label_records
 from workbench.source.signatures import PARSER_PATTERNS, is_metadata_line, shipped_log_types
+from workbench.wording import plural
 
 MAX_RECORDS_PER_GROUP = 500  # enough to be sure, cheap enough to run on every sample
 
@@ -217,7 +218,7 @@ def _split_shapes(lab: Labelled, idx: list[int], field_name: str, d: Described, 
         share = len(members) / total
         out.append(Detection(
             format=d.name, format_id="json", confidence=round(d.weight * share / max(share, 0.5), 2),
-            reason=(f"{len(members)} of {plural(total, 'sampled record')} have {field_name}={value!r} and "
+            reason=(f"{len(members):,} of {plural(total, 'sampled record')} have {field_name}={value!r} and "
                     f"{keys_text}; the prefix holds {len(shapes)} JSON shapes told apart by {field_name}"),
             parser=d.parser, managed_schema=None, objects=len({lab.recs[i].key for i in members}),
             records=round(records * len(members) / len(idx)), discriminator={field_name: value}, **base))
