@@ -122,7 +122,7 @@ def test_parse_summary_names_incomplete_empty_binary_and_strict_fails(bucket):
     assert 0 < kept < 55
     summary = r.stderr.strip().splitlines()[-1]
     assert summary.startswith(f"parsed {len(events)} events, 0 errors"), summary
-    assert "from 6 object(s)" in summary
+    assert "from 6 objects" in summary
     assert "1 object incomplete (gzip stream ends early)" in summary
     assert "1 empty" in summary and "1 binary (not read)" in summary
     assert f"incomplete: app/{bucket['day']}/cut.json.gz: gzip stream ends early: {kept} records kept, the rest lost" in r.stderr

@@ -15,6 +15,7 @@ import sys
 from workbench.cli.common import add_source_args
 from workbench.cli.sample import add_sample_args, run_sample, summarise
 from workbench.safetext import one_line
+from workbench.wording import plural
 
 DETECT_LIMIT = 200  # objects: enough to see every group of a typical bucket
 
@@ -64,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  parser:  {d.parser}; stream {stream}; managed schema: {d.managed_schema or 'none (infer a custom schema)'}"
               + also)
         configured = f"; configured log types: {one_line(', '.join(d.log_types))}" if d.log_types else ""
-        print(f"  counts:  {d.objects} object(s), {d.records} record(s); compression {', '.join(d.compression) or '?'}"
-              + configured)
+        print(f"  counts:  {plural(d.objects, 'object')}, {plural(d.records, 'record')}; "
+              f"compression {', '.join(d.compression) or '?'}" + configured)
         if d.flags:
             print(f"  flagged: {', '.join(f'{k} ×{v}' for k, v in sorted(d.flags.items()))}")
         print()

@@ -16,6 +16,7 @@ from workbench.errors import WorkbenchError
 from workbench.safetext import clean
 from workbench.source.local import read_local_records
 from workbench.source.window import parse_time
+from workbench.wording import plural
 
 DEFAULT_NAME = "Custom.Inferred"
 
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         outcomes_seen = ObjectOutcomes()
         records = read_local_records(args.files, outcomes_seen)
         if outcomes_seen.summary():
-            print(f"read {len(args.files)} file(s); {outcomes_seen.summary()}", file=sys.stderr)
+            print(f"read {plural(len(args.files), 'file')}; {outcomes_seen.summary()}", file=sys.stderr)
             print_outcome_details(outcomes_seen)
     else:
         records, outcomes_seen = _sample_records(args)
@@ -119,6 +120,6 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     print(f"inferred {result.schema.name} ({result.format}, {len(result.schema.fields)} top-level fields) from "
           f"{result.events} events in {result.shapes} shapes; it parses {parsed}/{total} sampled records"
-          + (f" (the sample is not whole: {outcomes_seen.problem_count()} object(s) incomplete, empty, binary or "
+          + (f" (the sample is not whole: {plural(outcomes_seen.problem_count(), 'object')} incomplete, empty, binary or "
              "repaired)" if outcomes_seen.problem_count() else ""), file=sys.stderr)
     return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 from workbench.cli.common import add_source_args, print_outcome_details, source_from_args, warn_config
 from workbench.errors import WorkbenchError
 from workbench.source.window import parse_time
+from workbench.wording import plural
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
                 got = classifier.parse(rec)
                 if got is not None:
                     emit(got)
-            where = f"{len(inputs)} file(s)"
+            where = plural(len(inputs), "file")
         else:
             from workbench.events.pipeline import iter_events
 
@@ -127,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
                     emit(item)
             finally:
                 bar.close()
-            where = f"{run_counts.get('objects', 0)} object(s)" + (
+            where = plural(run_counts.get("objects", 0), "object") + (
                 f", {run_counts['failures']} unreadable" if run_counts.get("failures") else "")
     finally:
         out.flush()

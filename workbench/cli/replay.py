@@ -18,6 +18,7 @@ from pathlib import Path
 from workbench.cli.common import add_source_args, source_from_args, warn_config
 from workbench.safetext import one_line
 from workbench.source.window import parse_time
+from workbench.wording import plural
 
 MiB = 1024 * 1024
 
@@ -168,7 +169,7 @@ def _print_summary(result, out) -> None:
     rate = f" ({d['events_per_s']:,.0f} events/s)" if d["events_per_s"] else ""
     out.write(f"Replay of {one_line(d['source'])} (s3://{one_line(d['bucket'])}), {window}\n")
     out.write(f"{d['objects']}/{d['objects_total']} objects, {d['bytes'] / MiB:.1f} MiB, {d['events']:,} events "
-              f"in {d['run_s']:.1f} s{rate} on {d['workers']} worker(s)"
+              f"in {d['run_s']:.1f} s{rate} on {plural(d['workers'], 'worker')}"
               + (f"; {d['resumed_objects']} objects from the results file" if d["resumed_objects"] else "") + "\n")
     if not d["objects_total"]:
         out.write("No objects in this range: check --since/--until and the source's prefixes.\n")

@@ -17,6 +17,7 @@ from workbench.errors import WorkbenchError
 from workbench.files import human_size
 from workbench.safetext import one_line
 from workbench.source.window import parse_time
+from workbench.wording import plural
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.I)
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
@@ -105,7 +106,7 @@ def summarise(result, out=None, outcomes=None) -> None:
     """Counts, failures and flagged objects, as plain cleaned lines (stderr by default)."""
     out = out or sys.stderr
     print(f"sampled {len(result.objects)} of {result.listed} objects in the window "
-          f"({len(result.records)} records, {human_size(result.bytes_read)} read) with {result.list_calls} list call(s) "
+          f"({len(result.records)} records, {human_size(result.bytes_read)} read) with {plural(result.list_calls, 'list call')} "
           f"in {result.elapsed:.1f}s; {len(result.failures)} failed, {len(result.flagged())} flagged", file=out)
     if not result.complete_listing:
         print(f"  the bucket is too large to list whole: the sample was drawn from {result.listed} objects found by "
@@ -165,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
                 (out / name).write_bytes(b"".join(parts))
         except OSError as e:
             raise WorkbenchError(f"Cannot write samples to {out}: {e.strerror or e}.") from None
-        print(f"wrote {len(files)} file(s) to {out}", file=sys.stderr)
+        print(f"wrote {plural(len(files), 'file')} to {out}", file=sys.stderr)
     outcomes = outcomes_of(cfg, source, result)
     summarise(result, outcomes=outcomes)
     if result.failures and (args.strict or not result.records):

@@ -14,6 +14,7 @@ from typing import NotRequired, TypedDict
 
 from workbench.errors import WorkbenchError
 from workbench.safetext import one_line
+from workbench.wording import plural
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -150,5 +151,5 @@ def run_write_test(args: argparse.Namespace) -> int:
     schema = load_schema(args.schema)
     records = [r for r in read_local_records(args.inputs) if r.text.strip()][: max(1, args.limit)]
     n = write_schema_test(schema, records, args.out)
-    print(f"wrote {n} test(s) for {schema.name} to {one_line(args.out)}", file=sys.stderr)
+    print(f"wrote {plural(n, 'test')} for {schema.name} to {one_line(args.out)}", file=sys.stderr)
     return 0

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
+from workbench.wording import plural
+
 # What a message turned out to be: object notifications, or something to show and skip.
 OBJECTS = "objects"
 TEST_EVENT = "test_event"
@@ -112,7 +114,8 @@ def _s3_records(doc: dict, envelope: str) -> Unwrapped:
         out.append(Notification(name, key, size, etag if isinstance(etag, str) else None, _time(rec.get("eventTime")),
                                 event_name if isinstance(event_name, str) else None, envelope))
     if bad and not out:
-        return Unwrapped(MALFORMED, reason=f"{bad} S3 record(s) without s3.bucket.name / s3.object.key", envelope=envelope)
+        return Unwrapped(MALFORMED, reason=f"{plural(bad, 'S3 record')} without s3.bucket.name / s3.object.key",
+                         envelope=envelope)
     return Unwrapped(OBJECTS, tuple(out), envelope=envelope)
 
 

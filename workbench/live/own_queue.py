@@ -30,6 +30,7 @@ from workbench.live.source_base import (
     Status,
     _received,
 )
+from workbench.wording import plural
 
 # ---------------------------------------------------------------------------------------------------------
 # own-queue
@@ -170,7 +171,8 @@ class OwnQueueSource(LiveSource):
             raise WorkbenchError(f"Source {self.source.name} has no `topic_arn` to subscribe a temporary queue to.")
         self.cleaned = self.cleanup_leftovers()
         if self.cleaned:
-            self.status("info", f"Removed {len(self.cleaned)} leftover live queue(s) of earlier runs: {', '.join(self.cleaned)}.")
+            self.status("info", f"Removed {plural(len(self.cleaned), 'leftover live queue')} of earlier runs: "
+                                f"{', '.join(self.cleaned)}.")
         name = f"{QUEUE_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         tags = {TAG_LIVE: "1", TAG_HOST: _host(), TAG_PID: str(os.getpid()),
                 TAG_CREATED: datetime.now(UTC).isoformat(timespec="seconds")}

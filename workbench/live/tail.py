@@ -33,6 +33,7 @@ from workbench.live.process import ObjectProcessor, ObjectResult
 from workbench.live.source_base import LiveSource
 from workbench.live.sources import choose_mode, make_source
 from workbench.safetext import one_line
+from workbench.wording import plural
 
 if TYPE_CHECKING:
     from workbench.detections import RuleEngine
@@ -145,11 +146,11 @@ class LiveTail:
             self._status("error", f"Rules off: {e}")
             return
         self.engine = engine
-        self.rules_note = f"{count} rule(s) from {self.rules_dir}"
+        self.rules_note = f"{plural(count, 'rule')} from {self.rules_dir}"
         invalid = len(engine.invalid)
         if invalid:
-            self.rules_note += f" ({invalid} invalid file(s) skipped)"
-            self._status("warning", f"{invalid} rule file(s) in {self.rules_dir} are invalid and were skipped; "
+            self.rules_note += f" ({plural(invalid, 'invalid file')} skipped)"
+            self._status("warning", f"Skipped {plural(invalid, 'invalid rule file')} in {self.rules_dir}; "
                                     "`workbench rules test` shows why.")
 
     def start(self) -> LiveTail:

@@ -28,6 +28,7 @@ from workbench.replay.submit import run_tasks, warm_up_workers
 from workbench.replay.tally import Totals
 from workbench.replay.task import TaskSpec, load_rules, rule_settings
 from workbench.source.s3 import ListStats
+from workbench.wording import plural
 
 
 def files_signature(*dirs: Path) -> str:
@@ -129,7 +130,7 @@ def run_replay(config: Config, source: Source, options: ReplayOptions, *,
                             *_event_bounds(key))
             report(ReplayProgress("starting", objects_total=len(refs), objects_done=totals.objects,
                                   workers=result.workers, totals=totals,
-                                  message=f"Loading rules and schemas on {result.workers} worker(s) …"))
+                                  message=f"Loading rules and schemas on {plural(result.workers, 'worker')} …"))
             warm_up_workers(cluster.client, spec)
             run_tasks(cluster.client, tasks, spec, result, writer, report, cancel)
     finally:
