@@ -38,6 +38,7 @@ from screens.shell.registry import SCREENS, ScreenEntry
 from screens.shell.session import Session
 from workbench.config import Config
 from workbench.errors import WorkbenchError
+from workbench.wording import plural
 
 
 def _make_screen(entry: ScreenEntry) -> Screen:
@@ -216,8 +217,10 @@ class WorkbenchApp(App[int]):
         except OSError:
             return
         if found:
-            safe.notify(self, f"{len(found)} unsaved edit(s) from a session that was ended by a signal are kept in "
-                        f"{folder} (delete them once restored).", severity="warning", timeout=20)
+            one = len(found) == 1
+            safe.notify(self, f"{plural(len(found), 'unsaved edit')} from a session that was ended by a signal "
+                        f"{'is' if one else 'are'} kept in {folder} (delete {'it' if one else 'them'} once restored).",
+                        severity="warning", timeout=20)
 
     # -- background errors -----------------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -33,6 +33,7 @@ from screens.presenters.next_steps import LiveState, live_next
 from screens.shell import safe
 from screens.widgets.filter_input import FilterInput
 from screens.widgets.live_stream import LiveStream
+from workbench.wording import plural
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -319,7 +320,7 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
         self._render_status()
         bar = self.query_one("#live-paused", Static)
         bar.set_class(self.paused, "shown")
-        bar.update(Text(f"Paused — {self.pending:,} new item(s) arrived; Space to follow", no_wrap=True))
+        bar.update(Text(f"Paused — {plural(self.pending, 'new item')} arrived; Space to follow", no_wrap=True))
 
     def _refresh_side(self, tail: LiveTail, now: float | None = None) -> None:
         buf = tail.buffer
@@ -347,8 +348,8 @@ drift report with a suggested schema patch; m changes the mode; s stops or resta
             self._last_drift = now
             drift = Text(end="")
             for d in tail.drift.report()[:6]:
-                drift.append(safe.plain(f"{d.log_type}: {len(d.new_fields)} new field(s), "
-                                        f"{len(d.conflicts)} conflict(s)", limit=200) + "\n", style="yellow")
+                drift.append(safe.plain(f"{d.log_type}: {plural(len(d.new_fields), 'new field')}, "
+                                        f"{plural(len(d.conflicts), 'conflict')}", limit=200) + "\n", style="yellow")
             if drift:
                 drift.append("d: suggested schema patch", style="dim")
             self.query_one("#live-drift", Static).update(drift or Text("none seen", style="dim"))

@@ -30,6 +30,7 @@ from screens.presenters.next_steps import replay_next
 from screens.shell import safe
 from screens.widgets.fit_table import FitTable
 from workbench.events.outcomes import ObjectOutcomes
+from workbench.wording import plural
 
 if TYPE_CHECKING:
     from workbench.replay import ReplayOptions, ReplayProgress
@@ -60,7 +61,7 @@ def status_line(s: dict) -> str:
     eta = f"   ETA {int(s['eta_s'])} s" if s.get("eta_s") is not None else ""
     return (f"{s['objects_done']:,}/{s['objects_total']:,} objects   "
             f"{s['bytes_done'] / MiB:.1f}/{s['bytes_total'] / MiB:.1f} MiB   {s['events']:,} events   "
-            f"{s['events_per_s']:,.0f} events/s   {s['workers']} worker(s){eta}")
+            f"{s['events_per_s']:,.0f} events/s   {plural(s['workers'], 'worker')}{eta}")
 
 
 def per_day_text(per_day: dict[str, int], width: int = 40) -> str:
@@ -310,7 +311,7 @@ Escape cancels; what finished is kept, and Resume continues it later.
         objects = ObjectOutcomes.from_json(r.get("object_problems") or {}).summary()
         outside = r.get("events_outside_window") or 0
         self.status_text = (f"{head}: {r['objects']:,}/{r['objects_total']:,} objects, {r['bytes'] / MiB:.1f} MiB, "
-                            f"{r['events']:,} events in {r['run_s']:.1f} s{rate} on {r['workers']} worker(s); "
+                            f"{r['events']:,} events in {r['run_s']:.1f} s{rate} on {plural(r['workers'], 'worker')}; "
                             f"{r['parse_errors']:,} parse errors, {r['errors']:,} object errors."
                             + (f" {outside:,} events outside the window not run." if outside else "")
                             + (f"\nObjects: {objects}." if objects else "")

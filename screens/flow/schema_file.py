@@ -30,6 +30,7 @@ from screens.widgets.schema_samples import SchemaSamples
 from screens.widgets.schema_tests_view import SchemaTestsView
 from workbench.errors import WorkbenchError
 from workbench.files import atomic_write
+from workbench.wording import plural
 
 if TYPE_CHECKING:
     from workbench.schema import Schema, SchemaProblem
@@ -108,7 +109,7 @@ class SchemaFileScreen(WorkbenchScreen):
             return
         self._set_text(merged)
         self._start_save(path, merged)
-        safe.notify(self.app, f"Added {len(names)} new field(s) to {path.name}: {', '.join(names)}.")
+        safe.notify(self.app, f"Added {plural(len(names), 'new field')} to {path.name}: {', '.join(names)}.")
 
     def _start_save(self, path: Path, text: str) -> None:
         self._disk.watch(None)  # our own write is not a change made elsewhere; watching resumes when it is done
@@ -165,7 +166,7 @@ class SchemaFileScreen(WorkbenchScreen):
         self._set_text(merged)
         self._schedule_reparse(0)
         self.note = f"merged {path.name}: added {', '.join(names)}; Ctrl+S saves"
-        safe.notify(self.app, f"Kept your edits and added {len(names)} field(s) from {path.name}: {', '.join(names)}.")
+        safe.notify(self.app, f"Kept your edits and added {plural(len(names), 'field')} from {path.name}: {', '.join(names)}.")
 
     def _reload_from_disk(self, path: Path) -> None:
         try:

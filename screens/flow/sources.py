@@ -24,6 +24,7 @@ from screens.widgets.checklist import Checklist
 from screens.widgets.table import Table
 from workbench.files import human_size
 from workbench.source.checks import CheckResult, PrefixCount
+from workbench.wording import plural
 
 
 class SourcesScreen(WorkbenchScreen):
@@ -132,7 +133,7 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
             self.app.action_goto("browse")
             self.app.call_after_refresh(self.app.run_action, "focus_groups", self.app.screen)
 
-        self.app.push_screen(DetailScreen(f"{key}: {len(records)} record(s)", body,
+        self.app.push_screen(DetailScreen(f"{key}: {plural(len(records), 'record')}", body,
                                           jump=("the sample's records by format on Browse", to_browse)))
 
     # -- actions ---------------------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ Next: press 2 (Browse & sample) to look inside the bucket and sample a prefix.
         if message.result is None:
             checklist.finish()
             if checklist.failed:
-                safe.notify(self.app, f"{checklist.failed} connection check(s) failed; see the fixes on the Sources screen.",
-                            severity="warning")
+                safe.notify(self.app, f"{plural(checklist.failed, 'connection check')} failed; "
+                            "see the fixes on the Sources screen.", severity="warning")
         else:
             checklist.add(message.result)

@@ -24,6 +24,7 @@ from screens.widgets.schema_editor import SchemaEditor
 from workbench.errors import WorkbenchError
 from workbench.live.drift import DriftTracker, LogTypeDrift
 from workbench.schema import dump_schema_dict, load_schema, validate_schema_text
+from workbench.wording import plural
 
 if TYPE_CHECKING:
     from workbench.config import Config
@@ -37,12 +38,12 @@ def drift_summary(drift: LogTypeDrift) -> Text:
     out = Text(no_wrap=False, end="")
     out.append(f"{drift.log_type}: {drift.records:,} records checked\n", style="bold")
     if drift.new_fields:
-        out.append(f"{len(drift.new_fields)} field(s) not in the schema:\n")
+        out.append(f"{plural(len(drift.new_fields), 'field')} not in the schema:\n")
         for nf in sorted(drift.new_fields.values(), key=lambda f: -f.count)[:MAX_LISTED]:
             out.append(safe.plain(f"  + {nf.path} ({nf.suggested_type}, seen {nf.count}×, e.g. {nf.example})", limit=160)
                        + "\n", style="green")
     if drift.conflicts:
-        out.append(f"{len(drift.conflicts)} type conflict(s):\n")
+        out.append(f"{plural(len(drift.conflicts), 'type conflict')}:\n")
         for c in sorted(drift.conflicts.values(), key=lambda c: -c.count)[:MAX_LISTED]:
             out.append(safe.plain("  ! " + DriftTracker.advice(c), limit=300) + "\n", style="yellow")
     return out

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from screens.presenters.detection_view import GroupView
 from screens.shell import safe
 from workbench.files import human_size
+from workbench.wording import plural
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -105,7 +106,7 @@ def record_detail(record: Record, view: GroupView) -> tuple[str, str]:
     others = [r for r in view.records if r is not record]
     parts = [f"s3://{record.bucket}/{record.key}  line {record.line}"
              + (f"  flags: {', '.join(record.flags)}" if record.flags else ""), "", record.text, "",
-             f"— the other {len(others):,} record(s) of this group ({view.format}, {view.pattern}) —"]
+             f"— the other {plural(len(others), 'record')} of this group ({view.format}, {view.pattern}) —"]
     for r in others[:DETAIL_RECORDS]:
         parts += ["", f"{r.key}:{r.line}" + (f"  flags: {', '.join(r.flags)}" if r.flags else ""), r.text[:2000]]
     if len(others) > DETAIL_RECORDS:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from screens.presenters.rules_view import RuleRun, log_types_label
 from screens.shell import safe
+from workbench.wording import plural
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,7 +69,7 @@ def status_text(run: RuleRun | None, events: int, objects: str, note: str) -> Te
                         (f"{firing} fire", "bold green" if firing else ""), f", {matched:,} matches, {alerts:,} alerts, ",
                         (f"{errors:,} errors", "bold red" if errors else ""))
         if run.invalid:
-            out.append_text(safe.join((f"  {len(run.invalid)} rule file(s) failed to load", "bold red")))
+            out.append_text(safe.join((f"  {plural(len(run.invalid), 'rule file')} failed to load", "bold red")))
     if objects:  # the events came from a sample: say which objects gave fewer events than they hold
         out.append_text(safe.join("  objects: ", (objects, "yellow")))
     out.append("\n")

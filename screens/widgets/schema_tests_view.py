@@ -20,6 +20,7 @@ from textual.widgets import Static
 from screens.presenters.schema_status import tests_report_text
 from screens.shell import safe
 from workbench.files import atomic_write
+from workbench.wording import plural
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -54,7 +55,7 @@ class SchemaTestsView(VerticalScroll):
         if old and not old.endswith("\n"):
             old += "\n"
         atomic_write(path, old + added, make_parents=True)
-        self.post_message(self.Reported(safe.join(("✓ ", "bold green"), f"added {written} test(s) to {path}; "
+        self.post_message(self.Reported(safe.join(("✓ ", "bold green"), f"added {plural(written, 'test')} to {path}; "
                                                   "Ctrl+O runs them"), True))
         self._run(path)
 

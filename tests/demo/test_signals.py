@@ -131,7 +131,9 @@ async def test_unsaved_edits_become_recovery_copies_reported_at_the_next_start(t
     async with again.run_test() as pilot:
         await pilot.pause()
         notes = [n.message for n in again._notifications]
-    assert any("1 unsaved edit(s)" in m and str(tmp_path / ".workbench" / "recovery") in m for m in notes)
+    folder = tmp_path / ".workbench" / "recovery"
+    assert any(f"1 unsaved edit from a session that was ended by a signal is kept in {folder} (delete it once restored)"
+               in m for m in notes), notes
 
 
 def test_a_closed_terminal_ends_the_tui_even_when_a_parent_takes_the_hangup(tmp_path):
