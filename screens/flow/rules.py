@@ -35,6 +35,7 @@ from screens.presenters.rules_view import (
 )
 from screens.shell import safe
 from screens.widgets.fit_table import FitTable
+from workbench.wording import plural
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -157,7 +158,7 @@ the unit tests, when their report is showing).
             return
         note = f"running the rules: {message.done:,} of {message.total:,} events"
         if message.suspended:
-            note += f", {message.suspended} rule{'' if message.suspended == 1 else 's'} suspended"
+            note += f", {plural(message.suspended, 'rule')} suspended"
         self._status(note + " · Esc cancels")
 
     def on_rules_run_screen_ran(self, message: RulesRunScreen.Ran) -> None:

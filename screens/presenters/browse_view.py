@@ -66,7 +66,7 @@ def sample_status(where: str, result: SampleResult | None) -> Text:
     from workbench.events.outcomes import ObjectOutcomes
 
     objects = ObjectOutcomes.of_sample(result).summary()
-    calls = f"{result.list_calls} list call{'' if result.list_calls == 1 else 's'}"
+    calls = plural(result.list_calls, "list call")
     return safe.join(
         ("Sample ", "bold"), f"{len(result.objects)} of {result.listed} objects, {len(result.records):,} records, "
         f"{human_size(result.bytes_read)} read, {len(result.failures)} failed, {calls}, "

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-def _n(count: int, one: str, many: str | None = None) -> str:
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+from workbench.wording import plural
 
 
 def sources_next(*, source: bool, sample: bool, schema: bool, events: bool) -> str:
@@ -38,7 +36,7 @@ def browse_next(*, source: bool, sampling: bool, records: int | None, mappable: 
     if mappable:
         return f"m maps this prefix to {mappable}; then 4 (Events) parses it"
     if not schema:
-        return f"press 3 (Schema) to infer a schema from these {_n(records, 'record')}"
+        return f"press 3 (Schema) to infer a schema from these {plural(records, 'record')}"
     return "press 4 (Events) to see the records parsed as events"
 
 
@@ -46,11 +44,11 @@ def schema_next(*, sample: bool, schema: bool, problems: int, failures: int, uns
     if not sample:
         return "no sample yet: press 2 (Browse) and sample a prefix with s"
     if problems:
-        return f"{_n(problems, 'problem')} in the YAML: Ctrl+N goes to the next"
+        return f"{plural(problems, 'problem')} in the YAML: Ctrl+N goes to the next"
     if not schema:
         return "no schema yet: press i to pick the records to infer one from"
     if failures:
-        return f"{_n(failures, 'line')} fail to parse: x lists them with the field and why"
+        return f"{plural(failures, 'line')} fail to parse: x lists them with the field and why"
     if unsaved:
         return "unsaved edits: Ctrl+S saves (showing the diff first)"
     return "every line parses: 4 (Events) shows the events, 5 (Rules) runs rules"
@@ -62,7 +60,7 @@ def events_next(*, events: int, sample: bool, failures: int, shown: int, filtere
     if filtered and not shown:
         return "the filter matches no event: / edits it (Up recalls earlier ones)"
     if failures:
-        return f"{_n(failures, 'line')} failed to parse: f lists them with the reason"
+        return f"{plural(failures, 'line')} failed to parse: f lists them with the reason"
     return "Enter opens an event; 5 (Rules) runs the detection rules on them"
 
 
@@ -85,13 +83,13 @@ def rules_next(s: RulesState) -> str:
     if not s.ran:
         return "r runs the rules over the session's events"
     if s.invalid:
-        return f"{_n(s.invalid, 'rule file')} failed to load: fix it, the rules re-run on save"
+        return f"{plural(s.invalid, 'rule file')} failed to load: fix it, the rules re-run on save"
     if not s.rules:
         return "no rule for these log types: add one to the rules directory"
     if s.errors:
-        return f"{_n(s.errors, 'rule error')}: highlight the rule, Enter on an error shows why"
+        return f"{plural(s.errors, 'rule error')}: highlight the rule, Enter on an error shows why"
     if s.firing:
-        return f"{_n(s.firing, 'rule')} fire{'s' if s.firing == 1 else ''}: ] then Enter on a match shows its alert"
+        return f"{plural(s.firing, 'rule')} fire{'s' if s.firing == 1 else ''}: ] then Enter on a match shows its alert"
     return "no rule fires here: u runs a rule's tests, 7 (Replay) tries more history"
 
 
@@ -116,13 +114,13 @@ def live_next(s: LiveState) -> str:
     if not s.started:
         return "starting the tail… new objects appear here as they land"
     if s.paused:
-        return f"paused, {_n(s.pending, 'new item')} waiting: Space follows again"
+        return f"paused, {plural(s.pending, 'new item')} waiting: Space follows again"
     if s.filtered and not s.shown:
         return "the filter hides every line: / edits it, an empty filter shows all"
     if not s.events:
         return "waiting for new objects in the bucket (m changes how they are found)"
     if s.alerts:
-        return f"{_n(s.alerts, 'alert')}: Enter on one shows it, then Enter opens its rule"
+        return f"{plural(s.alerts, 'alert')}: Enter on one shows it, then Enter opens its rule"
     return "Enter opens a line in full; d shows drift against the schema"
 
 
@@ -136,5 +134,5 @@ def replay_next(*, rules_dir: bool, rules: int, running: bool, finished: bool, a
     if not finished:
         return "tick rules with Space (none = all), set Since, Ctrl+R starts"
     if alerts:
-        return f"{_n(alerts, 'alert')} in the range: Enter on a rule shows them per day"
+        return f"{plural(alerts, 'alert')} in the range: Enter on a rule shows them per day"
     return "no alert in the range: widen Since or tick other rules, then Ctrl+R"

@@ -65,7 +65,7 @@ def status_text(run: RuleRun | None, events: int, objects: str, note: str) -> Te
         errors = sum(run.count(s.rule_id, "errors") for s in run.specs)
         firing = sum(1 for s in run.specs if run.count(s.rule_id, "matches"))
         out = safe.join(("Rules ", "bold"), (log_types_label(run.log_types), "bold cyan"),
-                        f"  {len(run.specs)} rule{'' if len(run.specs) == 1 else 's'} over {run.events:,} events: ",
+                        f"  {plural(len(run.specs), 'rule')} over {run.events:,} events: ",
                         (f"{firing} fire", "bold green" if firing else ""), f", {matched:,} matches, {alerts:,} alerts, ",
                         (f"{errors:,} errors", "bold red" if errors else ""))
         if run.invalid:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from screens.shell import safe
+from workbench.wording import plural
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,7 +55,7 @@ def problems_text(problems: Sequence[SchemaProblem], schema: Schema | None, grou
         if schema is not None:
             return safe.join(("✓ ", "bold green"), ("schema is valid", "dim"))
         return safe.text("validating…" if group is not None else "no schema yet", "dim")
-    out = safe.join((f"✗ {len(problems)} problem{'s' if len(problems) > 1 else ''}", "bold red"),
+    out = safe.join((f"✗ {plural(len(problems), 'problem')}", "bold red"),
                     ("  (Ctrl+N goes to the next)", "dim"))
     for p in problems[:4]:
         out.append("\n")

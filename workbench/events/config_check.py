@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from workbench.config import Config, Source
 from workbench.errors import WorkbenchError
+from workbench.wording import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,7 @@ def unmapped_prefixes(source: Source, keys: Iterable[str]) -> dict[str, int]:
 
 
 def unmapped_problems(counts: dict[str, int]) -> list[MappingProblem]:
-    return [MappingProblem("unmapped", p, f"{n:,} object{'' if n == 1 else 's'} under {p!r} match no mapped prefix "
+    return [MappingProblem("unmapped", p, f"{plural(n, 'object')} under {p!r} match no mapped prefix "
                            "and were not parsed", f"map it: `prefixes: {{{p}: LogType}}` (`workbench detect "
                            f"--prefix {p}` suggests the log type, `--apply` maps it)")
             for p, n in sorted(counts.items())]
@@ -158,7 +159,7 @@ def mapping_checks(config: Config, source: Source, aws=None) -> list:
             folders = {}
             results.append(CheckResult("unmapped objects", None, f"not checked: {e}"))
         for folder, n in sorted(folders.items()):
-            what = f"{n:,} object{'' if n == 1 else 's'} directly under" if n > 0 else "objects under"
+            what = f"{plural(n, 'object')} directly under" if n > 0 else "objects under"
             results.append(CheckResult("unmapped objects", None, f"{what} {folder!r} match no mapped prefix and are "
                                        "not parsed", f"map it in `prefixes:` if it holds logs (`workbench detect "
                                        f"--prefix {folder if folder != '(bucket root)' else ''}` suggests the log type, "

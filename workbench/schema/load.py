@@ -37,6 +37,7 @@ from workbench.schema.model import (
     SchemaProblem,
     is_schema_file,
 )
+from workbench.wording import plural
 
 # --- YAML with positions -----------------------------------------------------------------------------------
 
@@ -448,7 +449,7 @@ def load_schema(path_or_text: str | os.PathLike) -> Schema:
     schema, problems = _build(text)
     if problems or schema is None:
         first = problems[0] if problems else SchemaProblem(0, 0, "not a schema")
-        more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+        more = f" (and {plural(len(problems) - 1, 'more problem')})" if len(problems) > 1 else ""
         raise WorkbenchError(f"{path or 'schema'}:{first.line}:{first.column}: {first.message}{more}.")
     return replace(schema, path=path)
 
