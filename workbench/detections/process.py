@@ -80,6 +80,13 @@ class WorkerCrash(Exception):
         self.ordinal = ordinal
 
 
+def _frame(rid: int, body: bytes) -> bytes:
+    """A request on the pipe: its length, then its JSON object with the id as the first key."""
+    assert body[:1] == b"{", "a request is a JSON object"
+    body = b'{"id":%d,' % rid + body[1:] if body != b"{}" else b'{"id":%d}' % rid
+    return HEADER.pack(len(body)) + body
+
+
 class WorkerProcess:
     def __init__(self, *, python: str | None = None, timeout: float = 1.0, memory_mb: int = 2048,
                  preload: tuple[str, ...] = ()):
@@ -260,12 +267,10 @@ class WorkerProcess:
         body = payload if isinstance(payload, bytes) else orjson.dumps(payload, default=str,
                                                                      option=orjson.OPT_NON_STR_KEYS)
         rid = self._new_id()
-        assert body[:1] == b"{", "a request is a JSON object"
-        body = b'{"id":%d,' % rid + body[1:] if body != b"{}" else b'{"id":%d}' % rid
         assert self.proc is not None and self.proc.stdin is not None
         self._sent_here = True
         try:
-            self._write(HEADER.pack(len(body)) + body)
+            self._write(_frame(rid, body))
         except (BrokenPipeError, ConnectionResetError):
             return self._lose(rid)
         self._unanswered.add(rid)
@@ -278,9 +283,8 @@ class WorkerProcess:
         if not self.alive or self.proc is None or self.proc.stdin is None:
             return
         self._next_id += 1  # an id of its own, not `last_id`: a `receive()` without one never waits on it
-        body = b'{"id":%d,' % self._next_id + payload[1:]
         try:
-            self._write(HEADER.pack(len(body)) + body)
+            self._write(_frame(self._next_id, payload))
         except (BrokenPipeError, ConnectionResetError):
             pass
 
