@@ -190,3 +190,53 @@ def test_proxied_urls_are_left_to_botocore():
     assert not proxied.handles("https://bucket.s3.amazonaws.com/k")
     assert proxied.handles("http://bucket.s3.amazonaws.com/k")  # no proxy for http
     assert not proxied.handles("ftp://host/k") and LeanGets.usable(URLLib3Session())
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server on localhost with a self-signed certificate: (url, path of its certificate)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed: no certificate to serve TLS with")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                raw, _ = server.accept()
+            except OSError:
+                return
+            try:
+                with ctx.wrap_socket(raw, server_side=True) as conn:
+                    while True:
+                        buf = b""
+                        while b"\r\n\r\n" not in buf:
+                            chunk = conn.recv(4096)
+                            if not chunk:
+                                raise EOFError
+                            buf += chunk
+                        conn.sendall(ok(b"secret"))
+            except (OSError, EOFError):
+                continue  # a client that refused the certificate, or hung up
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"https://localhost:{server.getsockname()[1]}/k", str(cert)
+    server.close()
+
+
+def test_tls_verification_is_the_sessions_own(tls_server):
+    url, cert = tls_server
+    with pytest.raises(LeanGetError, match="CERTIFICATE_VERIFY_FAILED"):
+        LeanGets(URLLib3Session(verify=True), read_timeout=5).get(url, {})  # the default trust store
+    trusting = LeanGets(URLLib3Session(verify=cert), read_timeout=5)  # a CA bundle, as AWS_CA_BUNDLE sets
+    assert [trusting.get(url, {})[2] for _ in range(2)] == [b"secret", b"secret"]
+    trusting.close()
