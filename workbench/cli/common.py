@@ -13,6 +13,23 @@ if TYPE_CHECKING:
     from workbench.events.outcomes import ObjectOutcomes
 
 
+def import_in_background(*modules: str) -> None:
+    """Import `modules` on a daemon thread. Started just before the main thread waits on the network (a
+    listing), the imports run while the GIL would sit idle, so their cost is off the command's critical path.
+    A module that fails to import is left alone here: the main thread's own import raises its error."""
+    import importlib
+    import threading
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # reported by the import that needs it
+                return
+
+    threading.Thread(target=load, name="import-ahead", daemon=True).start()
+
+
 def add_source_args(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     """--config FILE --source NAME plus per-run AWS overrides (flags beat environment beat file)."""
     g = parser.add_argument_group("source")

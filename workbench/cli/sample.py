@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from workbench.cli.common import add_source_args, source_from_args
+from workbench.cli.common import add_source_args, import_in_background, source_from_args
 from workbench.errors import WorkbenchError
 from workbench.files import human_size
 from workbench.safetext import one_line
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="-", metavar="DIR|-", help="'-' for stdout (default), or a directory: one file per group")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 if any object could not be read whole (unreadable, incomplete, empty, binary, repaired)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, exit_at_once=True)
 
 
 def run_sample(args: argparse.Namespace, label: str, on_object=None):
@@ -73,9 +73,13 @@ def run_sample(args: argparse.Namespace, label: str, on_object=None):
         raise WorkbenchError("--since must be earlier than --until.")
     if args.limit is not None and args.limit < 1:
         raise WorkbenchError("--limit must be at least 1.")
+    aws = AwsSession(source)
+    aws.client("s3")  # botocore's import and the client first: the listing waits on them, so nothing competes
+    if cfg.schema_dirs:
+        import_in_background("workbench.events.pipeline")  # for the event-time check, during the listing
     bar = Progress(label)
     try:
-        result = sample(AwsSession(source), source, prefix=args.prefix, since=since, until=until, limit=args.limit,
+        result = sample(aws, source, prefix=args.prefix, since=since, until=until, limit=args.limit,
                         max_bytes=args.max_bytes, seed=args.seed, progress=lambda d, t: bar.update(d, t),
                         stream=args.stream, workers=max(1, args.workers), on_object=on_object)
     finally:

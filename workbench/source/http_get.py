@@ -20,11 +20,22 @@ from __future__ import annotations
 import select
 import threading
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 MAX_LINE = 65536  # longest status or header line accepted (http.client's limit)
 MAX_HEADERS = 100
 _DEFAULT_PORT = {"http": 80, "https": 443}
+
+
+def host_header(split: SplitResult) -> str:
+    """The Host value for a URL, as SigV4 signs it (so a presigned URL's signature holds): the host in lower
+    case, an IPv6 address in brackets, the port only when it is not the scheme's default."""
+    host = split.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if split.port is not None and split.port != _DEFAULT_PORT.get(split.scheme):
+        host = f"{host}:{split.port}"
+    return host
 
 
 class LeanGetError(Exception):
@@ -121,10 +132,7 @@ class LeanGets:
         scheme, host, port = split.scheme, split.hostname or "", split.port or _DEFAULT_PORT[split.scheme]
         origin = self._origin(url, (scheme, host, port))
         target = (split.path or "/") + (f"?{split.query}" if split.query else "")
-        netloc = split.netloc.rpartition("@")[2]
-        if split.port == _DEFAULT_PORT[scheme]:  # the signed Host leaves a default port out; so does this
-            netloc = netloc.rsplit(":", 1)[0]
-        lines = [f"GET {target} HTTP/1.1", f"Host: {netloc}", "Accept-Encoding: identity"]
+        lines = [f"GET {target} HTTP/1.1", f"Host: {host_header(split)}", "Accept-Encoding: identity"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         conn, reused = self._take(origin)

@@ -22,6 +22,7 @@ from typing import Any
 from workbench.aws import explain_aws_error
 from workbench.model import FetchFailure, ObjectRef
 from workbench.source.http_get import LeanGets
+from workbench.source.presign import PROBE_KEY, BucketPresigner, presigner_from_probe
 
 MiB = 1024 * 1024
 DEFAULT_READ = 8 * MiB  # per-object read cap: larger objects get a ranged GET of their first 8 MiB
@@ -87,6 +88,27 @@ class _Direct:
         self.checksums = checksums
         self.user_agent = user_agent
         self.lean = lean
+        self.presigners: dict[str, BucketPresigner | None] = {}  # bucket -> its presigner (None: botocore's)
+        self.lock = threading.Lock()
+
+    def presigner(self, client, bucket: str, headers: dict[str, str]) -> BucketPresigner | None:
+        """The bucket's fast presigner, made on first use from botocore's URL for a probe key."""
+        try:
+            return self.presigners[bucket]
+        except KeyError:
+            pass
+        with self.lock:
+            if bucket not in self.presigners:
+                params: dict[str, Any] = {"Bucket": bucket, "Key": PROBE_KEY}
+                if self.checksums:
+                    params["ChecksumMode"] = "ENABLED"
+                credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
+                try:
+                    probe = client.generate_presigned_url("get_object", Params=params, ExpiresIn=PRESIGN_EXPIRES)
+                    self.presigners[bucket] = presigner_from_probe(probe, credentials, headers)
+                except Exception:  # no credentials yet, say: every GET presigns with botocore and explains
+                    self.presigners[bucket] = None
+            return self.presigners[bucket]
 
 
 _DIRECT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -146,7 +168,11 @@ def _presigned_get(client, ref: ObjectRef, cap: int | None) -> tuple[bytes, str 
     if cap is not None:
         headers["Range"] = f"bytes=0-{cap - 1}"
     try:
-        url = client.generate_presigned_url("get_object", Params=params, ExpiresIn=PRESIGN_EXPIRES)
+        presigner = direct.presigner(client, ref.bucket, headers)
+        if presigner is not None:
+            url = presigner.url(ref.key)
+        else:
+            url = client.generate_presigned_url("get_object", Params=params, ExpiresIn=PRESIGN_EXPIRES)
         if direct.lean is not None and direct.lean.handles(url):
             status, resp_headers, data = direct.lean.get(url, headers)  # the body is read whole, or it raises
         else:
