@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import botocore.session
 
 SESSION_NAME = "log-workbench"
-MAX_POOL = 32
+MAX_POOL = 128  # connections kept per host: as many as a sample's fetch threads (opened on demand)
 
 
 def fast_timestamp(value: Any):

@@ -46,7 +46,8 @@ def add_sample_args(p: argparse.ArgumentParser, *, default_limit: int | None = N
                       help="sample objects until B bytes would be read (e.g. 50MB)")
     g.add_argument("--seed", type=int, default=0, help="sampling seed: the same seed picks the same objects")
     g.add_argument("--stream", help="stream type: auto (default), lines, json, json_array, cloudwatch_logs")
-    g.add_argument("--workers", type=int, default=32, help="concurrent GETs (default 32)")
+    g.add_argument("--workers", type=int, metavar="N",
+                   help="concurrent GETs (default: 32 to 128, more when the objects are small)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -81,7 +82,8 @@ def run_sample(args: argparse.Namespace, label: str, on_object=None):
     try:
         result = sample(aws, source, prefix=args.prefix, since=since, until=until, limit=args.limit,
                         max_bytes=args.max_bytes, seed=args.seed, progress=lambda d, t: bar.update(d, t),
-                        stream=args.stream, workers=max(1, args.workers), on_object=on_object)
+                        stream=args.stream, workers=None if args.workers is None else max(1, args.workers),
+                        on_object=on_object)
     finally:
         bar.close()
     return cfg, source, result

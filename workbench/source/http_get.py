@@ -24,6 +24,7 @@ from urllib.parse import SplitResult, urlsplit
 
 MAX_LINE = 65536  # longest status or header line accepted (http.client's limit)
 MAX_HEADERS = 100
+MAX_IDLE = 128  # idle connections kept per origin (a sample's fetch threads, at most)
 _DEFAULT_PORT = {"http": 80, "https": 443}
 
 
@@ -93,7 +94,10 @@ class _Origin:
 
     def give_back(self, conn: _Conn) -> None:
         with self.lock:
-            self.idle.append(conn)
+            if len(self.idle) < MAX_IDLE:
+                self.idle.append(conn)
+                return
+        conn.close()
 
     def close(self) -> None:
         with self.lock:

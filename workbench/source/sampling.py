@@ -29,6 +29,21 @@ from workbench.source.s3 import (
 )
 
 DEFAULT_LIMIT = 100  # objects, when neither --limit nor --bytes is given
+MAX_FETCH_WORKERS = 128  # concurrent GETs for a sample of small objects
+IN_FLIGHT_BYTES = FETCH_WORKERS * DEFAULT_READ  # what 32 GETs at the read cap could hold: the ceiling for any sample
+
+
+def fetch_workers(refs: list[ObjectRef], read_cap: int = DEFAULT_READ) -> int:
+    """Concurrent GETs for these objects. A GET of a small object is almost all round trip, so more of them
+    at once is what makes a sample fast (measured: 200 objects of ~17 KB behind a 30 ms proxy, 32 → 128
+    workers took 0.48 → 0.37 s); but each holds its object in memory, so the count is capped to keep the
+    bytes in flight under what 32 GETs at the read cap could hold. Sized by the upper quartile, so a few
+    large objects among small ones do not hold the rest back, and a sample of large ones stays at 32."""
+    if not refs:
+        return FETCH_WORKERS
+    sizes = sorted(min(r.size, read_cap) if r.size >= 0 else read_cap for r in refs)
+    typical = max(sizes[(len(sizes) * 3) // 4], 1)
+    return max(FETCH_WORKERS, min(MAX_FETCH_WORKERS, IN_FLIGHT_BYTES // typical, len(refs)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +128,7 @@ def iter_object_records(aws, refs: Iterable[ObjectRef], **kw) -> Iterator[tuple[
 def sample(aws, source: Source, prefix: str | None = None, since: datetime | None = None, until: datetime | None = None,
            limit: int | None = None, max_bytes: int | None = None, seed: int = 0,
            progress: Callable[[int, int], object] | None = None, cancel: threading.Event | None = None, *,
-           stream: str | None = None, limits: DecodeLimits | None = None, workers: int = FETCH_WORKERS,
+           stream: str | None = None, limits: DecodeLimits | None = None, workers: int | None = None,
            read_cap: int = DEFAULT_READ,
            on_object: Callable[[ObjectRef, list[Record]], None] | None = None) -> SampleResult:
     """List `source` (under `prefix`, inside [since, until)), pick a stratified sample of `limit` objects
@@ -125,6 +140,7 @@ def sample(aws, source: Source, prefix: str | None = None, since: datetime | Non
     Records come back in sample order, each with its provenance. A cancelled sample returns what it had.
     `on_object(ref, records)` is called on the fetch thread as each object decodes (in completion order, from
     several threads at once): work per object done there, such as serialising it, overlaps the network wait.
+    `workers` concurrent GETs; by default as many as `fetch_workers` finds the objects' sizes allow.
     """
     started = time.monotonic()
     stream = normal_stream(stream or source.stream or "auto")  # a typo fails before any listing
@@ -137,6 +153,7 @@ def sample(aws, source: Source, prefix: str | None = None, since: datetime | Non
     picked = stratified_sample(refs, limit=limit, max_bytes=max_bytes, seed=seed, read_cap=read_cap)
     result = SampleResult(objects=picked, list_calls=stats.list_calls, listed=stats.listed, complete_listing=complete)
     by_key: dict[str, list[Record]] = {}
+    workers = workers or fetch_workers(picked, read_cap)
     for ref, got, n in iter_decoded(aws, picked, stream=stream, limits=limits,
                                     workers=workers, max_bytes=read_cap, progress=progress, cancel=cancel,
                                     on_object=on_object):

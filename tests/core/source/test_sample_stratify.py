@@ -56,3 +56,24 @@ def test_sample_is_a_subset_without_duplicates_and_order_free(keys, limit, seed)
     assert len(picked) == min(limit, len(items)) and len(set(picked)) == len(picked)
     assert set(picked) <= set(items)
     assert picked == stratified_sample(list(reversed(items)), limit=limit, seed=seed)
+
+
+def test_fetch_workers_grow_for_small_objects_and_stay_within_the_memory_ceiling():
+    from workbench.source.s3 import DEFAULT_READ
+    from workbench.source.sampling import IN_FLIGHT_BYTES, fetch_workers
+
+    def of(*sizes: int) -> list[ObjectRef]:
+        return [ObjectRef("b", f"k{i}", size=s) for i, s in enumerate(sizes)]
+
+    assert fetch_workers(of(*[17_000] * 200)) == 128  # small log objects: mostly round trip
+    assert fetch_workers(of(*[17_000] * 50)) == 50  # never more threads than objects
+    assert fetch_workers(of(*[17_000] * 10)) == 32  # (and never fewer than before)
+    assert fetch_workers(of(*[4 * 2**20] * 200)) == 64  # 4 MiB each: 64 × 4 MiB = the ceiling
+    assert fetch_workers(of(*[2**30] * 200)) == 32  # read capped at 8 MiB: as before
+    assert fetch_workers(of(*[-1] * 200)) == 32  # sizes unknown: assumed at the cap
+    assert fetch_workers(of(*([1000] * 180 + [8 * 2**20] * 20))) == 128  # a few large ones among small ones
+    assert fetch_workers(of(*([1000] * 100 + [8 * 2**20] * 100))) == 32  # half large: sized for them
+    assert fetch_workers([]) == 32
+    for sizes in ([3 * 2**20] * 300, [5 * 2**20] * 300, [600_000] * 300):
+        n = fetch_workers(of(*sizes))
+        assert n * min(sizes[0], DEFAULT_READ) <= IN_FLIGHT_BYTES or n == 32
