@@ -147,8 +147,11 @@ def test_malformed_and_odd_messages_are_counted_not_fatal(demo, live_config):
 
 
 def _start_cli(config_file: Path, *extra: str) -> tuple[subprocess.Popen, list[str], threading.Event]:
+    # SIGINT at its default in the child whatever this process inherited: a shell starts background jobs (`make
+    # test &`, nohup) with SIGINT ignored, the child would inherit that and Ctrl+C tests would hang
     proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "tail", "--config", str(config_file),
-                             "--source", "demo", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--source", "demo", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines: list[str] = []
     ready = threading.Event()
 
