@@ -103,6 +103,27 @@ def _preload(names: str) -> None:
             pass
 
 
+ORPHAN_CHECK = 1.0  # seconds between checks that the parent is still there
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """End this worker once its parent is gone (killed, crashed) and it has been handed to another process.
+
+    A worker busy in a rule that never returns (`while True: pass`) would otherwise spin for ever: only the
+    parent's watchdog stops such a rule, and the parent is what died. The pipe's end of file is no help then,
+    since the main thread is not reading it. A daemon thread runs between the rule's bytecodes (the GIL is
+    handed over every few milliseconds), so it catches every pure-Python loop."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> None:
     """argv: the watch file, the memory cap in MiB, modules to preload (comma-separated), and for a worker
     started under another interpreter the folder of our stand-in packages (see `StandInFinder`)."""
@@ -115,6 +136,7 @@ def main(argv: list[str]) -> None:
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)  # stray writes to fd 1 must never corrupt the protocol
     sys.stdin = open(os.devnull)  # noqa: SIM115
+    _exit_when_orphaned(os.getppid())  # before _harden: the thread's stack is reserved under no address-space cap
     _preload(argv[2] if len(argv) > 2 else "")
     with open(watch_path, "r+b") as f:
         mm = mmap.mmap(f.fileno(), 32)

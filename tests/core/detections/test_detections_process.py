@@ -84,3 +84,42 @@ def test_rules_over_events_reload_a_worker_that_died_between_its_load_and_the_ba
     [result] = engine.run_event(EVENT)
     assert deaths and engine.worker.starts == deaths[0] + 1
     assert result.matched and not result.error
+
+
+_PARENT = """
+import sys, time
+from pathlib import Path
+from workbench.detections import RuleEngine
+with RuleEngine(Path(sys.argv[1]), auto_reload=False, timeout=600) as engine:
+    worker = engine.worker
+    worker.request({"op": "load", "globals": {}, "data_models": [], "skip": [],
+                    "rules": [engine._content.rules[0].worker_spec(0)]})
+    print(worker.proc.pid, flush=True)
+    engine.run_event({"p_log_type": "Custom.T", "a": 1})  # never returns: the rule loops
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_whose_parent_was_killed_mid_rule_exits_instead_of_spinning(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    write_rule(tmp_path, "Proc.Loop", "def rule(event):\n    while True:\n        pass\n", [])
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    pid = int(parent.stdout.readline())
+    time.sleep(0.5)  # the worker is inside the rule's loop now
+    parent.kill()  # SIGKILL: no cleanup runs in the parent
+    parent.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return  # gone (reaped by init once it exited)
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return  # exited, not yet reaped
+        time.sleep(0.2)
+    os.killpg(pid, signal.SIGKILL)
+    pytest.fail("the orphaned worker was still running its rule 20 s after its parent died")
