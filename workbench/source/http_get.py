@@ -184,13 +184,14 @@ class LeanGets:
 
     @staticmethod
     def _exchange(origin: _Origin, conn: _Conn, request: bytes) -> tuple[int, dict[str, str], bytes]:
-        keep = False
+        keep = False  # set only once the whole answer is read: a half-read one leaves bytes for the next
         try:
             conn.sock.sendall(request)
-            status, headers, keep = _read_head(conn.reader)
+            status, headers, reusable = _read_head(conn.reader)
             body = _read_body(conn.reader, headers)
             if body is None:  # delimited by the connection's end
-                body, keep = conn.reader.read(), False
+                body, reusable = conn.reader.read(), False
+            keep = reusable
             return status, headers, body
         finally:
             if keep:

@@ -240,3 +240,13 @@ def test_tls_verification_is_the_sessions_own(tls_server):
     trusting = LeanGets(URLLib3Session(verify=cert), read_timeout=5)  # a CA bundle, as AWS_CA_BUNDLE sets
     assert [trusting.get(url, {})[2] for _ in range(2)] == [b"secret", b"secret"]
     trusting.close()
+
+
+def test_a_connection_whose_answer_failed_half_way_is_never_reused(lean):
+    # the server keeps the connection open after a malformed chunked body: what is left of it must not be
+    # read as the next answer
+    s = serve([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", ok(b"next")])
+    with pytest.raises(LeanGetError, match="bad chunk size"):
+        lean.get(f"{s.url}/k", {})
+    assert lean.get(f"{s.url}/k", {})[2] == b"next"
+    assert s.connections == 2
